@@ -1,0 +1,101 @@
+/*
+ * The Host: the firmware's only door to the outside world.
+ *
+ * Shapes follow ECMA-419 (IO classes built from option objects, onReadable /
+ * onWritable / onError callbacks, read/write on ArrayBuffer views) so that
+ * hosts/moddable is a thin pass-through to the Moddable SDK and hosts/node
+ * can simulate every part. Firmware code imports types from here only.
+ */
+
+export type BufferLike = ArrayBuffer | Uint8Array;
+
+/** ECMA-419 SMBus (a register-oriented I2C device at one address). Errors (NACK, bus fault) throw. */
+export interface SMBus {
+  readonly address: number;
+  readUint8(register: number): number;
+  writeUint8(register: number, value: number): void;
+  readUint16(register: number, bigEndian?: boolean): number;
+  writeUint16(register: number, value: number, bigEndian?: boolean): void;
+  /** Burst read starting at `register` (auto-increment is the device's business). Fills `buffer`. */
+  readBuffer(register: number, buffer: Uint8Array): void;
+  writeBuffer(register: number, buffer: Uint8Array): void;
+  /** Plain I2C transfers, for devices with command words rather than registers (SHT3x). */
+  write(buffer: Uint8Array, stop?: boolean): void;
+  read(buffer: Uint8Array, stop?: boolean): void;
+  close(): void;
+}
+
+export interface SMBusOptions {
+  address: number;
+  /** Bus clock; the default is the host's configured bus speed. */
+  hz?: number;
+}
+
+/** ECMA-419 TCP socket. `onWritable` first fires when the connection is established. */
+export interface TCPSocket {
+  /** Returns up to `byteLength` bytes (all available if omitted); empty when nothing is buffered. */
+  read(byteLength?: number): ArrayBuffer;
+  /** Queues bytes for sending. Throws if the socket is closed. */
+  write(data: BufferLike): void;
+  close(): void;
+}
+
+export interface TCPOptions {
+  host: string;
+  port: number;
+  /** Use TLS (certificate checks are the host's business, configured per host). */
+  secure?: boolean;
+  onReadable?: (bytes: number) => void;
+  onWritable?: (bytes: number) => void;
+  /** Connection failed, was reset, or was closed by the peer. The socket is dead afterwards. */
+  onError?: (message: string) => void;
+}
+
+export type TimerId = number;
+
+export interface Timers {
+  /** Calls `callback` after `ms`; with `repeat` > 0, again every `repeat` ms until cleared. */
+  set(callback: () => void, ms: number, repeat?: number): TimerId;
+  clear(id: TimerId | undefined): void;
+}
+
+export interface Clock {
+  /** Monotonic milliseconds since an arbitrary origin (fractional allowed). */
+  now(): number;
+  /** Wall time in ms since the Unix epoch, or undefined while the clock is not set. */
+  wall(): number | undefined;
+}
+
+/** A durable append-only log of records (flash spool on the device, a file in the simulator). */
+export interface AppendLog {
+  append(record: Uint8Array): void;
+  /** Calls `visit` for each stored byte chunk from the beginning, in order. */
+  readAll(visit: (chunk: Uint8Array) => void): void;
+  size(): number;
+  clear(): void;
+}
+
+/** Durable key/value settings (Preference on the device, a JSON file in the simulator). */
+export interface Storage {
+  get(key: string): string | undefined;
+  set(key: string, value: string): void;
+  delete(key: string): void;
+  openLog(name: string): AppendLog;
+}
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export interface Host {
+  readonly io: {
+    smbus(options: SMBusOptions): SMBus;
+    tcp(options: TCPOptions): TCPSocket;
+  };
+  readonly timers: Timers;
+  readonly clock: Clock;
+  readonly storage: Storage;
+  /** A stable identifier of the hardware (MAC address on the device). */
+  readonly hardwareId: string;
+  log(level: LogLevel, message: string): void;
+  /** Reboots the node (the simulator restarts the firmware in place). */
+  restart(reason: string): void;
+}
