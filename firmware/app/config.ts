@@ -1,0 +1,147 @@
+/*
+ * Node configuration: defaults, merge of a partial document, and validation.
+ * Every error names the field, so a bad file or command says exactly what is wrong.
+ */
+
+export interface MqttConfig {
+  host: string;
+  port: number;
+  secure: boolean;
+  username?: string;
+  password?: string;
+  /** Seconds; 0 disables keepalive. */
+  keepalive: number;
+  cleanSession: boolean;
+  /** Topic prefix: `<prefix>/<nodeId>/...`. */
+  prefix: string;
+}
+
+export interface AccelerometerConfig {
+  kind: "adxl345";
+  address: number;
+  /** Output data rate in Hz (the driver picks the nearest supported rate). */
+  odr: number;
+  rangeG: number;
+}
+
+export interface TemperatureConfig {
+  kind: "tmp117";
+  address: number;
+}
+
+export interface NodeConfig {
+  /** Empty: derived from the host's hardware id. */
+  nodeId: string;
+  mqtt: MqttConfig;
+  accelerometer: AccelerometerConfig;
+  temperature: TemperatureConfig;
+  /** Samples per analysis window (power of two). */
+  window: { n: number };
+  /** Feature band for vRms in Hz (ISO 10816/20816: 10-1000). */
+  band: { lowHz: number; highHz: number };
+}
+
+export const DEFAULT_CONFIG: NodeConfig = {
+  nodeId: "",
+  mqtt: { host: "127.0.0.1", port: 1883, secure: false, keepalive: 30, cleanSession: true, prefix: "sensors" },
+  accelerometer: { kind: "adxl345", address: 0x53, odr: 3200, rangeG: 4 },
+  temperature: { kind: "tmp117", address: 0x48 },
+  window: { n: 4096 },
+  band: { lowHz: 10, highHz: 1000 },
+};
+
+export class ConfigError extends Error {
+  constructor(readonly field: string, problem: string) {
+    super(`config.${field}: ${problem}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Deep-merges `partial` over the defaults and validates the result. Throws ConfigError. */
+export function resolveConfig(partial: unknown, base: NodeConfig = DEFAULT_CONFIG): NodeConfig {
+  const merged = merge(base as unknown as Json, partial as Json, "") as unknown as NodeConfig;
+  validate(merged);
+  return merged;
+}
+
+function merge(base: Json, over: Json, path: string): Json {
+  if (over === undefined) return clone(base);
+  if (isObject(base)) {
+    if (!isObject(over)) throw new ConfigError(path || "(root)", `expected an object, got ${describe(over)}`);
+    const out: { [key: string]: Json } = {};
+    for (const key of Object.keys(base)) out[key] = merge(base[key], over[key], join(path, key));
+    for (const key of Object.keys(over)) {
+      if (!(key in base) && !OPTIONAL_KEYS.has(join(path, key))) throw new ConfigError(join(path, key), "unknown key");
+      if (!(key in base)) out[key] = clone(over[key]);
+    }
+    return out;
+  }
+  return clone(over);
+}
+
+const OPTIONAL_KEYS = new Set(["mqtt.username", "mqtt.password"]);
+
+function validate(c: NodeConfig): void {
+  str(c.nodeId, "nodeId");
+  if (c.nodeId !== "" && !/^[A-Za-z0-9_-]{1,64}$/.test(c.nodeId)) throw new ConfigError("nodeId", "use 1-64 of A-Z a-z 0-9 _ -");
+  str(c.mqtt.host, "mqtt.host");
+  if (c.mqtt.host === "") throw new ConfigError("mqtt.host", "must not be empty");
+  int(c.mqtt.port, "mqtt.port", 1, 65535);
+  bool(c.mqtt.secure, "mqtt.secure");
+  int(c.mqtt.keepalive, "mqtt.keepalive", 0, 65535);
+  bool(c.mqtt.cleanSession, "mqtt.cleanSession");
+  str(c.mqtt.prefix, "mqtt.prefix");
+  if (!/^[^#+\u0000]+$/.test(c.mqtt.prefix) || c.mqtt.prefix.endsWith("/")) {
+    throw new ConfigError("mqtt.prefix", "must be a non-empty topic without wildcards or a trailing '/'");
+  }
+  if (c.mqtt.username !== undefined) str(c.mqtt.username, "mqtt.username");
+  if (c.mqtt.password !== undefined) str(c.mqtt.password, "mqtt.password");
+  oneOf(c.accelerometer.kind, "accelerometer.kind", ["adxl345"]);
+  int(c.accelerometer.address, "accelerometer.address", 0x08, 0x77);
+  num(c.accelerometer.odr, "accelerometer.odr", 0.1, 3200);
+  oneOf(c.accelerometer.rangeG, "accelerometer.rangeG", [2, 4, 8, 16]);
+  oneOf(c.temperature.kind, "temperature.kind", ["tmp117"]);
+  int(c.temperature.address, "temperature.address", 0x08, 0x77);
+  int(c.window.n, "window.n", 256, 16384);
+  if ((c.window.n & (c.window.n - 1)) !== 0) throw new ConfigError("window.n", "must be a power of two");
+  num(c.band.lowHz, "band.lowHz", 0.5, 10000);
+  num(c.band.highHz, "band.highHz", 1, 10000);
+  if (c.band.highHz <= c.band.lowHz) throw new ConfigError("band.highHz", "must be above band.lowHz");
+}
+
+function str(v: unknown, field: string): void {
+  if (typeof v !== "string") throw new ConfigError(field, `expected a string, got ${describe(v)}`);
+}
+function bool(v: unknown, field: string): void {
+  if (typeof v !== "boolean") throw new ConfigError(field, `expected true or false, got ${describe(v)}`);
+}
+function num(v: unknown, field: string, min: number, max: number): void {
+  if (typeof v !== "number" || !Number.isFinite(v)) throw new ConfigError(field, `expected a number, got ${describe(v)}`);
+  if (v < min || v > max) throw new ConfigError(field, `${v} is out of range ${min}..${max}`);
+}
+function int(v: unknown, field: string, min: number, max: number): void {
+  num(v, field, min, max);
+  if (!Number.isInteger(v)) throw new ConfigError(field, `expected an integer, got ${v}`);
+}
+function oneOf<T>(v: unknown, field: string, allowed: readonly T[]): void {
+  if (!allowed.includes(v as T)) throw new ConfigError(field, `expected one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}, got ${describe(v)}`);
+}
+
+function isObject(v: unknown): v is { [key: string]: Json } {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+function clone(v: Json): Json {
+  return v === undefined ? v : JSON.parse(JSON.stringify(v));
+}
+function join(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
+}
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "string") return JSON.stringify(v.length > 40 ? v.slice(0, 40) + "..." : v);
+  if (typeof v === "object") return "an object";
+  return String(v);
+}

@@ -1,0 +1,39 @@
+import test from "ava";
+import { ConfigError, DEFAULT_CONFIG, resolveConfig } from "../firmware/app/config.js";
+
+test("a partial document is merged over the defaults", (t) => {
+  const c = resolveConfig({ nodeId: "pump-7", mqtt: { port: 8883, secure: true } });
+  t.is(c.nodeId, "pump-7");
+  t.is(c.mqtt.port, 8883);
+  t.true(c.mqtt.secure);
+  t.is(c.mqtt.host, DEFAULT_CONFIG.mqtt.host);
+  t.is(c.accelerometer.odr, 3200);
+  t.not(c.mqtt, DEFAULT_CONFIG.mqtt, "defaults are copied, never shared");
+});
+
+const bad: [unknown, string, RegExp][] = [
+  [{ mqtt: { port: 0 } }, "mqtt.port", /out of range 1\.\.65535/],
+  [{ mqtt: { port: "1883" } }, "mqtt.port", /expected a number, got "1883"/],
+  [{ mqtt: { prefix: "a/#" } }, "mqtt.prefix", /wildcards/],
+  [{ accelerometer: { rangeG: 3 } }, "accelerometer.rangeG", /one of 2, 4, 8, 16/],
+  [{ window: { n: 1000 } }, "window.n", /power of two/],
+  [{ band: { lowHz: 100, highHz: 50 } }, "band.highHz", /above band.lowHz/],
+  [{ nodeId: "bad id!" }, "nodeId", /A-Z/],
+  [{ mqtt: { hots: "x" } }, "mqtt.hots", /unknown key/],
+  [{ mqtt: 5 }, "mqtt", /expected an object/],
+];
+
+for (const [doc, field, message] of bad) {
+  test(`rejects ${JSON.stringify(doc)} naming ${field}`, (t) => {
+    const error = t.throws(() => resolveConfig(doc), { instanceOf: ConfigError });
+    t.is(error!.field, field);
+    t.regex(error!.message, message);
+  });
+}
+
+test("credentials are optional keys", (t) => {
+  const c = resolveConfig({ mqtt: { username: "node", password: "secret" } });
+  t.is(c.mqtt.username, "node");
+  t.is(c.mqtt.password, "secret");
+  t.throws(() => resolveConfig({ mqtt: { password: 5 } }), { message: /mqtt\.password: expected a string/ });
+});
