@@ -1,0 +1,110 @@
+/*
+ * The monitor: evaluates every alarm rule once per window, keeps the overall
+ * level, reports the ISO zone, and holds vibration rules while the machine is
+ * stopped or starting. Transitions are returned for the app to publish at once.
+ */
+import { isoLimits, isoZone, type Foundation, type MachineGroup, type Zone, type ZoneLimits } from "./iso.js";
+import { parseRule, RuleError, type Level, type RuleInput } from "./rules.js";
+import { RuleState, type Transition } from "./state.js";
+import { RunningDetector } from "./running.js";
+
+export interface MonitorConfig {
+  rules: RuleInput[];
+  /** ISO 10816-3 zones: adds warning (B/C) and alarm (C/D) velocity rules on each axis. */
+  iso: { group: MachineGroup; foundation: Foundation } | null;
+  running: { thresholdMmS: number; graceS: number };
+  /** Windows a zone rule must hold before raising (ISO rules only). */
+  isoOnDelay: number;
+}
+
+export const DEFAULT_MONITOR: MonitorConfig = {
+  rules: [],
+  iso: null,
+  running: { thresholdMmS: 0.5, graceS: 10 },
+  isoOnDelay: 2,
+};
+
+const AXES = ["x", "y", "z"] as const;
+const RANK: Record<Level, number> = { normal: 0, warning: 1, alarm: 2, fault: 3 };
+
+export class Monitor {
+  readonly states: RuleState[];
+  readonly running: RunningDetector;
+  readonly limits: ZoneLimits | undefined;
+  #transitions: Transition[] = [];
+
+  /** Throws RuleError naming the field when a rule is invalid. */
+  constructor(config: MonitorConfig, knownMetric: (metric: string) => boolean, runningHoursBefore = 0) {
+    const rules = config.rules.map((input, i) => parseRule(input, `monitor.rules[${i}]`, knownMetric));
+    if (config.iso) {
+      const limits = isoLimits(config.iso.group, config.iso.foundation);
+      if (!limits) throw new RuleError("monitor.iso", "expected group 1 or 2 and foundation rigid or flexible");
+      this.limits = limits;
+      for (const axis of AXES) {
+        if (rules.some((r) => r.name === `${axis}.vRms`)) continue; // an explicit rule wins
+        rules.push(parseRule({ metric: `${axis}.vRms`, warning: limits.bc, alarm: limits.cd, onDelay: config.isoOnDelay }, `monitor.iso(${axis})`, knownMetric));
+      }
+    }
+    const names = new Set<string>();
+    rules.forEach((r, i) => {
+      if (names.has(r.name)) throw new RuleError(`monitor.rules[${i}].metric`, `a second rule for ${r.name}`);
+      names.add(r.name);
+    });
+    this.states = rules.map((r) => new RuleState(r));
+    this.running = new RunningDetector({ ...config.running, hoursBefore: runningHoursBefore });
+  }
+
+  /**
+   * Evaluates all rules for one window closed at `tMs`. `read` returns a
+   * metric's value, or undefined when it is not available (a faulty sensor):
+   * such rules hold their level. The returned array is reused by the next call.
+   */
+  evaluate(read: (metric: string) => number | undefined, tMs: number): Transition[] {
+    const out = this.#transitions;
+    out.length = 0;
+    let peak = 0;
+    for (const axis of AXES) {
+      const v = read(`${axis}.vRms`);
+      if (v !== undefined && v > peak) peak = v;
+    }
+    const vibrationLive = this.running.update(peak, tMs);
+    for (const state of this.states) {
+      const vibration = isVibration(state.rule.metric);
+      if (vibration && !vibrationLive) {
+        state.resetHistory();
+        continue;
+      }
+      const value = read(state.rule.metric);
+      if (value === undefined) continue;
+      const t = state.evaluate(value, tMs);
+      if (t) out.push(t);
+    }
+    return out;
+  }
+
+  /** Highest level over all rules. */
+  get level(): Level {
+    let rank = 0;
+    for (const s of this.states) rank = Math.max(rank, RANK[s.level]);
+    return rank === 2 ? "alarm" : rank === 1 ? "warning" : "normal";
+  }
+
+  zone(vRms: number): Zone | undefined {
+    return this.limits ? isoZone(vRms, this.limits) : undefined;
+  }
+
+  /** Acknowledges latched levels (all, or one metric); returns how many were latched. */
+  acknowledge(metric?: string): number {
+    let count = 0;
+    for (const s of this.states) {
+      if (metric !== undefined && s.rule.name !== metric) continue;
+      if (s.latched) count++;
+      s.acknowledge();
+    }
+    return count;
+  }
+}
+
+function isVibration(metric: string): boolean {
+  return metric.startsWith("x.") || metric.startsWith("y.") || metric.startsWith("z.");
+}

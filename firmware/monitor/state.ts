@@ -1,0 +1,138 @@
+/*
+ * The per-rule alarm state machine: normal / warning / alarm, with hysteresis
+ * (reset levels), on-delay or n-of-m to raise, off-delay to lower, optional
+ * latching until acknowledged. One call per window; no allocation per call
+ * except the transition it returns.
+ */
+import type { Level, Rule } from "./rules.js";
+
+export interface Transition {
+  metric: string;
+  level: Level;
+  prev: Level;
+  value: number;
+  /** The level crossed (raising) or the reset level passed (lowering). */
+  limit: number | undefined;
+}
+
+const RANK: Record<Level, number> = { normal: 0, warning: 1, alarm: 2, fault: 3 };
+const BY_RANK: Level[] = ["normal", "warning", "alarm"];
+/** Samples kept to measure a rate of rise. */
+const RATE_RING = 256;
+
+export class RuleState {
+  readonly rule: Rule;
+  level: Level = "normal";
+  /** Last value evaluated (the rate, for rate rules). */
+  value = Number.NaN;
+  #streak = [0, 0, 0]; // consecutive windows at/above warning [1] and alarm [2]
+  #hits: Uint8Array[]; // n-of-m history per level, as a ring
+  #hitPos = 0;
+  #below = 0; // consecutive windows that ask for a lower level
+  #acknowledged = true;
+  #times = new Float64Array(RATE_RING);
+  #values = new Float64Array(RATE_RING);
+  #rateHead = 0;
+  #rateCount = 0;
+
+  constructor(rule: Rule) {
+    this.rule = rule;
+    const m = rule.m || 1;
+    this.#hits = [new Uint8Array(m), new Uint8Array(m), new Uint8Array(m)];
+  }
+
+  /** Feeds one window's value observed at `tMs`; returns the transition it caused, if any. */
+  evaluate(raw: number, tMs: number): Transition | undefined {
+    const value = this.rule.kind === "rate" ? this.#rate(raw, tMs) : raw;
+    if (!Number.isFinite(value)) return undefined;
+    this.value = value;
+    const r = this.rule;
+    const current = RANK[this.level];
+    const atWarning = r.warning !== undefined && value >= r.warning;
+    const atAlarm = r.alarm !== undefined && value >= r.alarm;
+    this.#record(1, atWarning || atAlarm);
+    this.#record(2, atAlarm);
+
+    // Raise: the highest level whose delay condition holds.
+    for (let rank = 2; rank > current; rank--) {
+      if (this.#armed(rank)) return this.#move(BY_RANK[rank], value, rank === 2 ? r.alarm : r.warning);
+    }
+
+    // Lower: with hysteresis, a level holds until the value falls to its reset level.
+    let target = 0;
+    if (current >= 2 && r.alarm !== undefined && value > r.alarmReset!) target = 2;
+    else if (atWarning || (current >= 1 && r.warning !== undefined && value > r.warningReset!)) target = 1;
+    if (target < current && !(r.latch && !this.#acknowledged)) {
+      if (++this.#below >= r.offDelay) return this.#move(BY_RANK[target], value, current === 2 ? r.alarmReset : r.warningReset);
+    } else {
+      this.#below = 0;
+    }
+    return undefined;
+  }
+
+  /** Releases a latched level; the next window lowers it if the value allows. */
+  acknowledge(): void {
+    this.#acknowledged = true;
+  }
+
+  get latched(): boolean {
+    return this.rule.latch && !this.#acknowledged;
+  }
+
+  /** Forgets history (delays, rate samples) without changing the level. */
+  resetHistory(): void {
+    this.#streak.fill(0);
+    for (const h of this.#hits) h.fill(0);
+    this.#below = 0;
+    this.#rateCount = 0;
+  }
+
+  #record(rank: number, hit: boolean): void {
+    this.#streak[rank] = hit ? this.#streak[rank] + 1 : 0;
+    if (this.rule.n) {
+      this.#hits[rank][this.#hitPos] = hit ? 1 : 0;
+      if (rank === 2) this.#hitPos = (this.#hitPos + 1) % this.rule.m;
+    }
+  }
+
+  #armed(rank: number): boolean {
+    const r = this.rule;
+    if (rank === 1 && r.warning === undefined) return false;
+    if (rank === 2 && r.alarm === undefined) return false;
+    if (!r.n) return this.#streak[rank] >= r.onDelay;
+    let count = 0;
+    for (const hit of this.#hits[rank]) count += hit;
+    return count >= r.n;
+  }
+
+  #move(level: Level, value: number, limit: number | undefined): Transition {
+    const prev = this.level;
+    this.level = level;
+    this.#below = 0;
+    if (RANK[level] > RANK[prev]) this.#acknowledged = false;
+    return { metric: this.rule.name, level, prev, value, limit };
+  }
+
+  /** Rise per minute over the rule's span, from a ring of recent samples; NaN until half a span is known. */
+  #rate(value: number, tMs: number): number {
+    if (!Number.isFinite(value)) return Number.NaN;
+    this.#times[this.#rateHead] = tMs;
+    this.#values[this.#rateHead] = value;
+    this.#rateHead = (this.#rateHead + 1) % RATE_RING;
+    if (this.#rateCount < RATE_RING) this.#rateCount++;
+    const spanMs = this.rule.spanS * 1000;
+    // Oldest sample still inside the span.
+    let oldest = -1;
+    for (let k = this.#rateCount - 1; k >= 1; k--) {
+      const i = (this.#rateHead - 1 - k + RATE_RING) % RATE_RING;
+      if (tMs - this.#times[i] <= spanMs) {
+        oldest = i;
+        break;
+      }
+    }
+    if (oldest < 0) return Number.NaN;
+    const dt = tMs - this.#times[oldest];
+    if (dt < spanMs / 2) return Number.NaN;
+    return ((value - this.#values[oldest]) * 60000) / dt;
+  }
+}
