@@ -1,0 +1,429 @@
+/*
+ * The Host on the Moddable SDK (ESP32 device and the desktop `lin` simulator).
+ * A thin pass-through to ECMA-419 IO and a few Moddable modules:
+ *
+ *   io.smbus   embedded:io/smbus on device.I2C.default (pins from the target)
+ *   io.tcp     embedded:io/socket/tcp; TLS with embedded:io/socket/tcp/tls
+ *              (the SDK's examples/io/tcp/tlssocket, included by the manifest)
+ *   timers     timer (Timer.set / Timer.clear)
+ *   clock      Time.ticks (monotonic ms); Date.now() once SNTP has set the clock
+ *   storage    preference (key/value) and file (append-only logs)
+ *   log        trace
+ *   restart    System.restart() (embedded:io/system, installed by the io manifest)
+ *
+ * Two adaptations are not pure pass-through, because the Host contract asks for them:
+ *   - embedded:io/socket/tcp takes a numeric `address`: names are resolved with Net.resolve;
+ *     its `write` throws "would block" past the send buffer: writes are queued and drained
+ *     on onWritable; `read(n)` throws past what is buffered: reads take what is there.
+ *   - Preference keys are at most 15 characters on the ESP32 (NVS): longer keys are folded.
+ */
+import type { AppendLog, Clock, Host, LogLevel, SMBus, SMBusOptions, Storage, TCPOptions, TCPSocket, TimerId, Timers } from "../../firmware/host.js";
+import SMBusIO from "embedded:io/smbus";
+import TCP from "embedded:io/socket/tcp";
+import TLSSocket from "embedded:io/socket/tcp/tls";
+import Timer from "timer";
+import Time from "time";
+import Preference from "preference";
+import Net from "net";
+import { File } from "file";
+
+/** The wall clock counts as unset before this (2024-01-01T00:00:00Z): no SNTP yet. */
+const WALL_VALID_FROM = 1_704_067_200_000;
+const PREFERENCE_DOMAIN = "node";
+const NVS_KEY_MAX = 15;
+
+export interface I2CPins {
+  data: number;
+  clock: number;
+  hz?: number;
+  port?: number;
+}
+
+export interface ModdableHostOptions {
+  /** I2C bus pins when the target has no `device.I2C.default` (the bare esp32 target has none). */
+  i2c?: I2CPins;
+  /** Replaces the hardware bus (the lin simulator uses the simulated bus of sim/bus.ts). */
+  smbus?: (options: SMBusOptions) => SMBus;
+  /** TLS options passed to the TLS socket as `secure` (e.g. `{ca}`; see the SDK's tlssocket). */
+  tls?: Record<string, unknown>;
+  /** Folder for append-only logs (the entries pass `config.file.root` from mc/config). */
+  fileRoot: string;
+  /** Preference domain for settings (at most 15 characters). */
+  preferenceDomain?: string;
+  /** Log sink; default `trace`. */
+  log?: (level: LogLevel, message: string) => void;
+}
+
+// ---------------------------------------------------------------- I2C / SMBus
+
+// @moddable/typings 5.6.0 omits SMBus.close and types the constructor's options as a tuple; the SDK has both right.
+type SMBusInstance = InstanceType<typeof SMBusIO> & { close(): void };
+type SMBusConstructor = new (options: I2CPins & { address: number; hz: number }) => SMBusInstance;
+
+class ModdableSMBus implements SMBus {
+  readonly address: number;
+  #io: SMBusInstance | undefined;
+
+  constructor(io: SMBusInstance, address: number) {
+    this.#io = io;
+    this.address = address;
+  }
+
+  #bus(): SMBusInstance {
+    if (!this.#io) throw new Error("smbus closed");
+    return this.#io;
+  }
+  readUint8(register: number): number {
+    return this.#bus().readUint8(register);
+  }
+  writeUint8(register: number, value: number): void {
+    this.#bus().writeUint8(register, value);
+  }
+  readUint16(register: number, bigEndian?: boolean): number {
+    return this.#bus().readUint16(register, bigEndian);
+  }
+  writeUint16(register: number, value: number, bigEndian?: boolean): void {
+    this.#bus().writeUint16(register, value, bigEndian);
+  }
+  readBuffer(register: number, buffer: Uint8Array): void {
+    // The SDK's SMBus fills a caller's buffer in place; copy if an implementation returns a new one.
+    const result = this.#bus().readBuffer(register, buffer) as unknown;
+    if (result instanceof ArrayBuffer) buffer.set(new Uint8Array(result, 0, Math.min(result.byteLength, buffer.byteLength)));
+  }
+  writeBuffer(register: number, buffer: Uint8Array): void {
+    this.#bus().writeBuffer(register, buffer);
+  }
+  write(buffer: Uint8Array, stop?: boolean): void {
+    this.#bus().write(buffer, stop);
+  }
+  read(buffer: Uint8Array, stop?: boolean): void {
+    const result = this.#bus().read(buffer, stop) as unknown;
+    if (result instanceof ArrayBuffer) buffer.set(new Uint8Array(result, 0, Math.min(result.byteLength, buffer.byteLength)));
+  }
+  close(): void {
+    this.#io?.close();
+    this.#io = undefined;
+  }
+}
+
+function defaultPins(): I2CPins | undefined {
+  const d = (globalThis as { device?: { I2C?: { default?: I2CPins } } }).device;
+  return d?.I2C?.default;
+}
+
+// ---------------------------------------------------------------- TCP / TLS
+
+interface RawSocket {
+  read(): ArrayBuffer | number | undefined | ArrayBufferLike;
+  write(data: ArrayBuffer | Uint8Array): unknown;
+  close(): unknown;
+}
+
+const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
+class ModdableTCPSocket implements TCPSocket {
+  #options: TCPOptions;
+  #tls: Record<string, unknown> | undefined;
+  #socket: RawSocket | undefined;
+  #closed = false;
+  #writable = 0;
+  #queue: Uint8Array[] = [];
+  #rest: Uint8Array | undefined; // bytes read from the socket but not yet taken by `read(n)`
+
+  constructor(options: TCPOptions, tls: Record<string, unknown> | undefined) {
+    this.#options = options;
+    this.#tls = tls;
+    if (IPV4.test(options.host)) this.#open(options.host);
+    else {
+      Net.resolve(options.host, (_name, address) => {
+        if (this.#closed) return;
+        if (!address) this.#fail(`cannot resolve ${options.host}`);
+        else this.#open(address);
+      });
+    }
+  }
+
+  #open(address: string): void {
+    const o = this.#options;
+    const self = this;
+    const callbacks = {
+      onReadable(bytes: number) {
+        if (!self.#closed) o.onReadable?.(bytes);
+      },
+      onWritable(bytes: number) {
+        self.#writable = bytes;
+        self.#drain();
+        if (!self.#closed && self.#queue.length === 0) o.onWritable?.(self.#writable);
+      },
+      onError() {
+        self.#fail("connection error");
+      },
+    };
+    try {
+      if (o.secure) {
+        this.#socket = new TLSSocket({
+          address,
+          host: o.host,
+          port: o.port,
+          secure: this.#tls ?? {},
+          TCP: { io: TCP },
+          ...callbacks,
+        } as unknown as ConstructorParameters<typeof TLSSocket>[0]) as unknown as RawSocket;
+      } else {
+        this.#socket = new TCP({ address, port: o.port, nodelay: true, ...callbacks }) as unknown as RawSocket;
+      }
+    } catch (e) {
+      this.#fail(e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  #fail(message: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#socket?.close();
+    } catch {
+      // already dead
+    }
+    this.#socket = undefined;
+    this.#queue.length = 0;
+    this.#options.onError?.(message);
+  }
+
+  #drain(): void {
+    const socket = this.#socket;
+    while (socket && this.#queue.length && this.#writable > 0) {
+      let chunk = this.#queue[0];
+      if (chunk.byteLength > this.#writable) {
+        this.#queue[0] = chunk.subarray(this.#writable);
+        chunk = chunk.subarray(0, this.#writable);
+      } else this.#queue.shift();
+      try {
+        socket.write(chunk);
+      } catch (e) {
+        this.#fail(e instanceof Error ? e.message : String(e));
+        return;
+      }
+      this.#writable -= chunk.byteLength;
+    }
+  }
+
+  read(byteLength?: number): ArrayBuffer {
+    let bytes = this.#rest;
+    this.#rest = undefined;
+    if (!bytes && this.#socket) {
+      const got = this.#socket.read();
+      if (got && typeof got === "object") bytes = new Uint8Array(got as ArrayBuffer);
+    }
+    if (!bytes) return new ArrayBuffer(0);
+    if (byteLength !== undefined && byteLength < bytes.byteLength) {
+      this.#rest = bytes.subarray(byteLength);
+      bytes = bytes.subarray(0, byteLength);
+    }
+    return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+      ? (bytes.buffer as ArrayBuffer)
+      : (bytes.slice().buffer as ArrayBuffer);
+  }
+
+  write(data: ArrayBuffer | Uint8Array): void {
+    if (this.#closed) throw new Error("socket closed");
+    const bytes = data instanceof Uint8Array ? data.slice() : new Uint8Array(data.slice(0));
+    if (bytes.byteLength === 0) return;
+    this.#queue.push(bytes);
+    this.#drain();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue.length = 0;
+    try {
+      this.#socket?.close();
+    } catch {
+      // already closed by the peer
+    }
+    this.#socket = undefined;
+  }
+}
+
+// ---------------------------------------------------------------- timers and clock
+
+class ModdableTimers implements Timers {
+  #next = 1;
+  #timers = new Map<number, Timer>();
+
+  set(callback: () => void, ms: number, repeat = 0): TimerId {
+    const id = this.#next++;
+    const timers = this.#timers;
+    const t =
+      repeat > 0
+        ? Timer.set(() => callback(), Math.max(0, ms), repeat)
+        : Timer.set(() => {
+            timers.delete(id);
+            callback();
+          }, Math.max(0, ms));
+    timers.set(id, t);
+    return id;
+  }
+
+  clear(id: TimerId | undefined): void {
+    if (id === undefined) return;
+    const t = this.#timers.get(id);
+    if (!t) return;
+    this.#timers.delete(id);
+    Timer.clear(t);
+  }
+}
+
+const clock: Clock = {
+  now: () => Time.ticks,
+  wall: () => {
+    const t = Date.now();
+    return t >= WALL_VALID_FROM ? t : undefined;
+  },
+};
+
+// ---------------------------------------------------------------- storage
+
+/** NVS keys are at most 15 characters: longer keys keep a prefix and a hash. */
+function preferenceKey(key: string): string {
+  if (key.length <= NVS_KEY_MAX) return key;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
+  return key.slice(0, NVS_KEY_MAX - 7) + "~" + (h >>> 8).toString(16).padStart(6, "0");
+}
+
+/** An append-only log in one file (LittleFS/SPIFFS on the device, the host's disk under lin). */
+class FileAppendLog implements AppendLog {
+  #path: string;
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  append(record: Uint8Array): void {
+    const f = new File(this.#path, true);
+    try {
+      f.position = f.length;
+      f.write(record.slice().buffer as ArrayBuffer);
+    } finally {
+      f.close();
+    }
+  }
+
+  readAll(visit: (chunk: Uint8Array) => void): void {
+    if (!File.exists(this.#path)) return;
+    const f = new File(this.#path);
+    try {
+      const length = f.length;
+      while (f.position < length) {
+        const chunk = f.read(ArrayBuffer, Math.min(1024, length - f.position));
+        visit(new Uint8Array(chunk));
+      }
+    } finally {
+      f.close();
+    }
+  }
+
+  size(): number {
+    if (!File.exists(this.#path)) return 0;
+    const f = new File(this.#path);
+    try {
+      return f.length;
+    } finally {
+      f.close();
+    }
+  }
+
+  clear(): void {
+    if (File.exists(this.#path)) File.delete(this.#path);
+  }
+}
+
+function createStorage(domain: string, root: string): Storage {
+  return {
+    get(key) {
+      const v = Preference.get(domain, preferenceKey(key));
+      return typeof v === "string" ? v : v === undefined ? undefined : String(v);
+    },
+    set(key, value) {
+      Preference.set(domain, preferenceKey(key), value);
+    },
+    delete(key) {
+      Preference.delete(domain, preferenceKey(key));
+    },
+    openLog(name) {
+      const safe = name.replace(/[^A-Za-z0-9_.-]/g, "_");
+      return new FileAppendLog(root + (root.endsWith("/") ? "" : "/") + "sn_" + safe + ".log");
+    },
+  };
+}
+
+// ---------------------------------------------------------------- host
+
+function macAddress(): string {
+  try {
+    const mac = Net.get("MAC");
+    if (mac) return mac.toLowerCase();
+  } catch {
+    // no network interface (some simulator builds)
+  }
+  return "000000000000";
+}
+
+function traceLog(level: LogLevel, message: string): void {
+  trace(`[${level}] ${message}\n`);
+}
+
+export function createModdableHost(options: ModdableHostOptions): Host {
+  const log = options.log ?? traceLog;
+  const pins = options.i2c;
+  const timers = new ModdableTimers();
+  const storage = createStorage(options.preferenceDomain ?? PREFERENCE_DOMAIN, options.fileRoot);
+  return {
+    io: {
+      smbus(o: SMBusOptions): SMBus {
+        if (options.smbus) return options.smbus(o);
+        const bus = defaultPins() ?? pins;
+        if (!bus) throw new Error("no I2C pins: set config i2c {data, clock} or use a target with device.I2C.default");
+        const io = new (SMBusIO as unknown as SMBusConstructor)({ ...bus, hz: o.hz ?? bus.hz ?? 400_000, address: o.address });
+        return new ModdableSMBus(io, o.address);
+      },
+      tcp(o: TCPOptions): TCPSocket {
+        return new ModdableTCPSocket(o, options.tls);
+      },
+    },
+    timers,
+    clock,
+    storage,
+    hardwareId: macAddress().replace(/:/g, ""),
+    log,
+    restart(reason: string): void {
+      log("warn", `restart: ${reason}`);
+      System.restart();
+    },
+  };
+}
+
+/**
+ * Maps the flat build-time `mc/config` values of our manifests to the firmware's
+ * partial NodeConfig: `broker` is "host", "host:port" or "mqtt[s]://host[:port]".
+ */
+export function nodeConfigFromMc(mc: Record<string, unknown>): Record<string, unknown> {
+  const partial: Record<string, unknown> = {};
+  const mqtt: Record<string, unknown> = {};
+  if (typeof mc.nodeId === "string" && mc.nodeId) partial.nodeId = mc.nodeId;
+  if (typeof mc.broker === "string" && mc.broker) {
+    const m = /^(?:(mqtts?):\/\/)?([^:/]+)(?::(\d+))?\/?$/.exec(mc.broker);
+    if (!m) throw new Error(`config.broker: not host[:port] or mqtt[s]://host[:port]: ${mc.broker}`);
+    const secure = m[1] === "mqtts";
+    mqtt.host = m[2];
+    mqtt.port = m[3] ? Number(m[3]) : secure ? 8883 : 1883;
+    mqtt.secure = secure;
+  }
+  if (typeof mc.prefix === "string" && mc.prefix) mqtt.prefix = mc.prefix;
+  if (typeof mc.mqttUser === "string" && mc.mqttUser) mqtt.username = mc.mqttUser;
+  if (typeof mc.mqttPassword === "string" && mc.mqttPassword) mqtt.password = mc.mqttPassword;
+  if (Object.keys(mqtt).length) partial.mqtt = mqtt;
+  return partial;
+}
