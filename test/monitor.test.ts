@@ -128,3 +128,41 @@ for (const [rule, message] of invalid) {
     t.throws(() => monitor([rule]), { instanceOf: RuleError, message });
   });
 }
+
+import { Baseline, type BaselineConfig } from "../firmware/monitor/baseline.js";
+
+const BASELINE: BaselineConfig = { metrics: ["x.vRms"], learnS: 60, warning: 2, alarm: 3, minSigma: 3, onDelay: 2 };
+
+test("baseline: learns mean and spread while running only, then derives levels as multiples", (t) => {
+  const b = new Baseline(BASELINE);
+  // 30 s stopped: nothing learned.
+  for (let i = 0; i < 30; i++) b.learn(() => 0.05, i * 1000, false);
+  t.is(b.learnedS, 0);
+  // Alternating 1.9 / 2.1 mm/s: mean 2.0, sd ~0.1.
+  let done = false;
+  for (let i = 0; i <= 61 && !done; i++) done = b.learn(() => (i % 2 ? 2.1 : 1.9), 30_000 + i * 1000, true);
+  t.true(done);
+  t.true(b.ready);
+  const s = b.stats("x.vRms")!;
+  t.true(Math.abs(s.mean - 2.0) < 0.01);
+  t.true(Math.abs(s.sd - 0.1) < 0.01);
+  const [rule] = b.rules();
+  t.is(rule.metric, "x.vRms");
+  t.true(Math.abs((rule.warning as number) - 2 * s.mean) < 1e-3, `warning ${rule.warning} = 2 x mean`);
+  t.true(Math.abs((rule.alarm as number) - 3 * s.mean) < 1e-3, `alarm ${rule.alarm} = 3 x mean`);
+});
+
+test("baseline: a noisy metric gets levels at least minSigma deviations away; snapshot restores", (t) => {
+  const b = new Baseline(BASELINE);
+  for (let i = 0; i <= 60; i++) b.learn(() => (i % 2 ? 3 : 1), i * 1000, true); // mean 2, sd ~1
+  const [rule] = b.rules();
+  t.true((rule.warning as number) >= 2 + 3 * 0.99);
+  t.true((rule.alarm as number) >= 2 + 6 * 0.99);
+  const restored = new Baseline(BASELINE, JSON.parse(JSON.stringify(b.snapshot())));
+  t.true(restored.ready);
+  t.deepEqual(restored.rules(), b.rules());
+  t.false(new Baseline(BASELINE, { v: 1, learnedS: 100, stats: { "x.vRms": { n: -1, mean: 1, m2: 0 } } }).ready, "corrupt snapshot ignored");
+  b.reset();
+  t.false(b.ready);
+  t.deepEqual(b.rules(), []);
+});
