@@ -18,8 +18,11 @@
  *   - Preference keys are at most 15 characters on the ESP32 (NVS): longer keys are folded.
  */
 import type { AppendLog, Clock, Host, LogLevel, SMBus, SMBusOptions, Storage, TCPOptions, TCPSocket, TimerId, Timers } from "../../firmware/host.js";
-import SMBusIO from "embedded:io/smbus";
+import type SMBusIO from "embedded:io/smbus";
 import TCP from "embedded:io/socket/tcp";
+// mcconfig maps this specifier to the SDK's tlssocket.js for tsc (via `paths`), which hides the
+// typings' declaration of the same module: without the ignore, the SDK build fails with TS7016.
+// @ts-ignore
 import TLSSocket from "embedded:io/socket/tcp/tls";
 import Timer from "timer";
 import Time from "time";
@@ -106,9 +109,14 @@ class ModdableSMBus implements SMBus {
   }
 }
 
-function defaultPins(): I2CPins | undefined {
-  const d = (globalThis as { device?: { I2C?: { default?: I2CPins } } }).device;
-  return d?.I2C?.default;
+// The ECMA-419 host provider (`device`, set up by the SDK's `system` module). SMBus is taken from
+// `device.io`, not imported, because the lin simulator has no embedded:io/smbus module at all.
+interface Provider {
+  io?: { SMBus?: SMBusConstructor };
+  I2C?: { default?: I2CPins };
+}
+function provider(): Provider | undefined {
+  return (globalThis as unknown as { device?: Provider }).device;
 }
 
 // ---------------------------------------------------------------- TCP / TLS
@@ -161,14 +169,9 @@ class ModdableTCPSocket implements TCPSocket {
     };
     try {
       if (o.secure) {
-        this.#socket = new TLSSocket({
-          address,
-          host: o.host,
-          port: o.port,
-          secure: this.#tls ?? {},
-          TCP: { io: TCP },
-          ...callbacks,
-        } as unknown as ConstructorParameters<typeof TLSSocket>[0]) as unknown as RawSocket;
+        // The SDK's TLSSocket opens its own TCP socket from `TCP.io`; `host` is the TLS server name (SNI).
+        const tlsOptions = { address, host: o.host, port: o.port, secure: this.#tls ?? {}, TCP: { io: TCP }, ...callbacks };
+        this.#socket = new TLSSocket(tlsOptions as never) as unknown as RawSocket;
       } else {
         this.#socket = new TCP({ address, port: o.port, nodelay: true, ...callbacks }) as unknown as RawSocket;
       }
@@ -384,9 +387,11 @@ export function createModdableHost(options: ModdableHostOptions): Host {
     io: {
       smbus(o: SMBusOptions): SMBus {
         if (options.smbus) return options.smbus(o);
-        const bus = defaultPins() ?? pins;
+        const SMBusClass = provider()?.io?.SMBus;
+        if (!SMBusClass) throw new Error("no SMBus on this platform (device.io.SMBus)");
+        const bus = provider()?.I2C?.default ?? pins;
         if (!bus) throw new Error("no I2C pins: set config i2c {data, clock} or use a target with device.I2C.default");
-        const io = new (SMBusIO as unknown as SMBusConstructor)({ ...bus, hz: o.hz ?? bus.hz ?? 400_000, address: o.address });
+        const io = new SMBusClass({ ...bus, hz: o.hz ?? bus.hz ?? 400_000, address: o.address });
         return new ModdableSMBus(io, o.address);
       },
       tcp(o: TCPOptions): TCPSocket {
