@@ -42,3 +42,15 @@ test("parity: sim/clock.ts VirtualClock fires the same sequence in XS and Node",
     t.log(`clock random (500 timers): XS ${random.compute} computrons, heap ${random.heapCount}`);
   });
 });
+
+test("parity: sim bus + ADXL345/TMP117 models + machine give the same register bytes in XS and Node", async (t) => {
+  const { cases } = await import("./xs/sim-case.js");
+  await withXsSession("test/xs/sim-case.ts", async (s) => {
+    const arg = { seed: 7, ms: 1000 };
+    const xs = await xsCase(s, "adxl345Fifo", arg);
+    const node = runCaseHere(cases, "adxl345Fifo", arg) as { samples: number };
+    t.true(node.samples > 3000, `samples ${node.samples}`);
+    t.deepEqual(xs.value, node);
+    t.log(`sim 1 s of ADXL345 @3200 Hz (${node.samples} samples, burst reads): XS ${xs.compute} computrons, heap ${xs.heapCount}`);
+  });
+});
