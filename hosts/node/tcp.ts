@@ -1,0 +1,127 @@
+/*
+ * The firmware's TCPSocket (ECMA-419 shape) on node:net / node:tls.
+ *
+ * Received data is buffered and announced with onReadable(byteCount); the
+ * firmware pulls it with read(). onWritable(bytes) fires once connected and
+ * again whenever Node's write buffer has drained. onError fires at most once,
+ * for a failure, a reset or an orderly close by the peer; the socket is dead
+ * afterwards.
+ */
+import * as net from "node:net";
+import * as tls from "node:tls";
+import type { BufferLike, TCPOptions, TCPSocket } from "../../firmware/host.js";
+
+export interface TlsSettings {
+  ca?: string | Buffer | Array<string | Buffer>;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  rejectUnauthorized?: boolean;
+  /** Server name for SNI and certificate checks (defaults to the host unless it is an IP). */
+  servername?: string;
+}
+
+/** Every live node socket, so tests can yank all cables at once. */
+const open = new Set<net.Socket>();
+
+/** Destroys every open socket abruptly (no FIN handshake from our side is awaited, no DISCONNECT). Returns how many. */
+export function destroyAllSockets(): number {
+  const n = open.size;
+  for (const s of [...open]) s.resetAndDestroy();
+  open.clear();
+  return n;
+}
+
+/**
+ * Opens a connection. `onKill` receives a function that drops this connection
+ * abruptly (TCP RST) as if the cable was pulled; `onSocket` exposes the raw
+ * Node socket for tests that need more.
+ */
+export function createTcpSocket(
+  options: TCPOptions,
+  tlsSettings?: TlsSettings,
+  onKill?: (kill: () => void) => void,
+  onSocket?: (socket: net.Socket) => void,
+): TCPSocket {
+  const chunks: Buffer[] = [];
+  let buffered = 0;
+  let dead = false;
+  let connected = false;
+
+  const socket: net.Socket = options.secure
+    ? tls.connect({
+        host: options.host,
+        port: options.port,
+        ca: tlsSettings?.ca,
+        cert: tlsSettings?.cert,
+        key: tlsSettings?.key,
+        rejectUnauthorized: tlsSettings?.rejectUnauthorized ?? true,
+        servername: tlsSettings?.servername ?? (net.isIP(options.host) ? undefined : options.host),
+      })
+    : net.connect({ host: options.host, port: options.port });
+  socket.setNoDelay(true);
+  open.add(socket);
+
+  const writableBytes = () => Math.max(1, socket.writableHighWaterMark - socket.writableLength);
+  const die = (message: string) => {
+    open.delete(socket);
+    if (dead) return;
+    dead = true;
+    if (!socket.destroyed) socket.destroy();
+    options.onError?.(message);
+  };
+
+  socket.once(options.secure ? "secureConnect" : "connect", () => {
+    connected = true;
+    options.onWritable?.(writableBytes());
+  });
+  socket.on("data", (data: Buffer) => {
+    if (dead) return;
+    chunks.push(data);
+    buffered += data.length;
+    options.onReadable?.(buffered);
+  });
+  socket.on("drain", () => {
+    if (!dead && connected) options.onWritable?.(writableBytes());
+  });
+  socket.on("error", (err: Error) => die(err.message));
+  socket.on("end", () => die("connection closed by peer"));
+  socket.on("close", () => die("connection closed"));
+
+  onKill?.(() => {
+    open.delete(socket);
+    dead = true; // a pulled cable tells the firmware nothing
+    socket.resetAndDestroy();
+  });
+  onSocket?.(socket);
+
+  return {
+    read(byteLength?: number): ArrayBuffer {
+      const want = byteLength === undefined ? buffered : Math.min(byteLength, buffered);
+      const out = new Uint8Array(want);
+      let o = 0;
+      while (o < want) {
+        const head = chunks[0];
+        const take = Math.min(head.length, want - o);
+        out.set(head.subarray(0, take), o);
+        o += take;
+        if (take === head.length) chunks.shift();
+        else chunks[0] = head.subarray(take);
+      }
+      buffered -= want;
+      return out.buffer;
+    },
+    write(data: BufferLike): void {
+      if (dead || socket.destroyed) throw new Error("socket is closed");
+      const view = data instanceof Uint8Array ? data : new Uint8Array(data);
+      // Copy: the caller may reuse its buffer once write() returns (ECMA-419).
+      socket.write(Buffer.from(view));
+    },
+    close(): void {
+      open.delete(socket);
+      if (dead) return;
+      dead = true;
+      socket.end(); // flushes what was written (e.g. DISCONNECT) before FIN
+      socket.setTimeout(1000, () => socket.destroy());
+    },
+  };
+}
