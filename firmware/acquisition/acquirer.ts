@@ -1,0 +1,169 @@
+/*
+ * Acquisition: polls the accelerometer FIFO on a repeating timer and cuts the
+ * stream into windows of n samples per axis, time-stamped on the monotonic clock.
+ *
+ * Timing: samples are assumed contiguous at the ODR. Each FIFO read is anchored
+ * at the clock reading taken just before it (the newest entry was made then, to
+ * within one sample period). If the driver reports an overrun, the gap between
+ * where the stream was expected to continue and that anchor is counted as lost
+ * samples; without an overrun the time base is only re-anchored when it drifts
+ * by more than two periods (clock mismatch), so t0 stays smooth.
+ *
+ * Buffers: two sets of per-axis Float32Array(n), swapped at each window. The
+ * block passed to onWindow (and its arrays) stays valid until the next window
+ * is complete, then it is reused. Copy anything that must live longer.
+ */
+import type { Clock, TimerId, Timers } from "../host.js";
+import type { Accelerometer } from "../drivers/accelerometer.js";
+
+export interface WindowBlock {
+  /** Monotonic ms of the first sample. */
+  t0: number;
+  /** Sample rate, Hz. */
+  odr: number;
+  /** Samples per axis. */
+  n: number;
+  /** Samples lost to FIFO overrun while this window was filled (estimate). */
+  lost: number;
+  x: Float32Array;
+  y: Float32Array;
+  z: Float32Array;
+}
+
+export interface AcquirerOptions {
+  timers: Timers;
+  clock: Clock;
+  accel: Accelerometer;
+  /** Window length in samples per axis. */
+  n: number;
+  /** Poll period, ms. Default: the time to fill half the FIFO at the ODR. */
+  pollMs?: number;
+  onWindow: (block: WindowBlock) => void;
+  /** Driver errors; acquisition keeps polling and retries at the next tick. */
+  onError: (error: Error) => void;
+}
+
+/** Reads per poll when the FIFO keeps coming back full (bounds the time spent in one tick). */
+const MAX_READS_PER_POLL = 4;
+
+export class Acquirer {
+  readonly n: number;
+  readonly pollMs: number;
+  /** Totals since construction. */
+  samples = 0;
+  lost = 0;
+  windows = 0;
+  #o: AcquirerOptions;
+  #timer: TimerId | undefined;
+  #blocks: [WindowBlock, WindowBlock];
+  #current = 0;
+  #fill = 0;
+  #windowLost = 0;
+  #odr = 0;
+  #period = 0;
+  #next = NaN; // expected time of the next sample, ms
+  #scratch: Float32Array;
+  #depth: number;
+
+  constructor(options: AcquirerOptions) {
+    this.#o = options;
+    this.n = options.n;
+    this.#depth = options.accel.fifoDepth > 0 ? options.accel.fifoDepth : 32;
+    this.pollMs = options.pollMs ?? ((this.#depth / 2) * 1000) / options.accel.odr;
+    const block = (): WindowBlock => ({
+      t0: 0,
+      odr: 0,
+      n: options.n,
+      lost: 0,
+      x: new Float32Array(options.n),
+      y: new Float32Array(options.n),
+      z: new Float32Array(options.n),
+    });
+    this.#blocks = [block(), block()];
+    this.#scratch = new Float32Array(3 * this.#depth);
+  }
+
+  get running(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  /** Discards what the FIFO holds (stale samples) and starts polling. */
+  start(): void {
+    if (this.#timer !== undefined) return;
+    this.#odr = this.#o.accel.odr;
+    this.#period = 1000 / this.#odr;
+    this.#fill = 0;
+    this.#windowLost = 0;
+    this.#next = NaN;
+    try {
+      for (let i = 0; i < MAX_READS_PER_POLL; i++) {
+        if (this.#o.accel.readFifo(this.#scratch, this.#depth) < this.#depth) break;
+      }
+    } catch (error) {
+      this.#o.onError(asError(error));
+    }
+    this.#timer = this.#o.timers.set(() => this.poll(), this.pollMs, this.pollMs);
+  }
+
+  stop(): void {
+    this.#o.timers.clear(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** One poll (the timer calls it; tests may too). */
+  poll(): void {
+    const { accel, clock } = this.#o;
+    const period = this.#period;
+    const scratch = this.#scratch;
+    for (let round = 0; round < MAX_READS_PER_POLL; round++) {
+      const anchor = clock.now();
+      let got: number;
+      try {
+        got = accel.readFifo(scratch, this.#depth);
+      } catch (error) {
+        this.#o.onError(asError(error));
+        return;
+      }
+      if (got === 0) return;
+      const first = anchor - (got - 1) * period;
+      if (this.#next !== this.#next) {
+        this.#next = first;
+      } else if (accel.overrun) {
+        const gap = Math.round((first - this.#next) / period);
+        if (gap > 0) {
+          this.lost += gap;
+          this.#windowLost += gap;
+        }
+        this.#next = first;
+      } else if (Math.abs(first - this.#next) > 2 * period) {
+        this.#next = first;
+      }
+      for (let i = 0; i < got; i++) this.#push(scratch, 3 * i);
+      if (got < this.#depth) return;
+    }
+  }
+
+  #push(src: Float32Array, j: number): void {
+    const block = this.#blocks[this.#current];
+    const i = this.#fill;
+    if (i === 0) block.t0 = this.#next;
+    block.x[i] = src[j];
+    block.y[i] = src[j + 1];
+    block.z[i] = src[j + 2];
+    this.#next += this.#period;
+    this.samples++;
+    this.#fill = i + 1;
+    if (this.#fill < this.n) return;
+    block.odr = this.#odr;
+    block.lost = this.#windowLost;
+    this.#fill = 0;
+    this.#windowLost = 0;
+    this.#current ^= 1;
+    this.windows++;
+    this.#o.onWindow(block);
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

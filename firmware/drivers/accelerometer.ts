@@ -1,0 +1,30 @@
+/*
+ * The accelerometer contract the acquisition layer relies on: FIFO burst reads
+ * into a caller-owned buffer, interleaved x, y, z in g.
+ */
+
+export interface AccelerometerOptions {
+  /** Output data rate wanted, Hz; the driver picks the nearest the part supports. */
+  odr?: number;
+  /** Full scale, +/- g. */
+  rangeG?: number;
+}
+
+export interface Accelerometer {
+  /** Actual output data rate, Hz. */
+  readonly odr: number;
+  /** Actual full scale, +/- g. */
+  readonly rangeG: number;
+  /** FIFO depth in samples (what may pile up between two reads). */
+  readonly fifoDepth: number;
+  configure(options: AccelerometerOptions): void;
+  /**
+   * Burst-drains up to `maxSamples` samples from the FIFO into `dest` as
+   * interleaved x, y, z in g (dest.length >= 3 * maxSamples). Returns the
+   * number of samples read. Throws on bus errors (unless onError was given).
+   */
+  readFifo(dest: Float32Array, maxSamples: number): number;
+  /** True if the FIFO overflowed (samples may have been lost) before the last readFifo. */
+  readonly overrun: boolean;
+  close(): void;
+}
