@@ -54,3 +54,27 @@ test("parity: sim bus + ADXL345/TMP117 models + machine give the same register b
     t.log(`sim 1 s of ADXL345 @3200 Hz (${node.samples} samples, burst reads): XS ${xs.compute} computrons, heap ${xs.heapCount}`);
   });
 });
+
+test("parity: MQTT encode of a fixed packet set is byte-identical in XS and Node (and to mqtt-packet)", async (t) => {
+  const { cases, fixedPackets } = await import("./xs/mqtt-case.js");
+  const mqttPacket = (await import("mqtt-packet")).default as unknown as { generate(p: unknown): Uint8Array };
+  await withXsSession("test/xs/mqtt-case.ts", async (s) => {
+    const xs = await xsCase(s, "encodeAll");
+    const node = runCaseHere(cases, "encodeAll") as number[][];
+    t.deepEqual(xs.value, node);
+    // the oracle: mqtt-packet generates the same bytes in Node
+    const oracle = fixedPackets().map((p) => {
+      const q = { ...(p as unknown as Record<string, unknown>) };
+      for (const k of ["payload", "password"]) if (q[k] instanceof Uint8Array) q[k] = Buffer.from(q[k] as Uint8Array);
+      if (q.will) q.will = { ...(q.will as object), payload: Buffer.from((q.will as { payload: Uint8Array }).payload) };
+      if (q.cmd === "connect") q.protocolId = "MQTT";
+      return Array.from(mqttPacket.generate(q));
+    });
+    t.deepEqual(node, oracle);
+    t.log(`mqtt encode ${node.length} packets: XS ${xs.compute} computrons, heap ${xs.heapCount}`);
+    const arg = { repeat: 20 };
+    const rx = await xsCase(s, "roundTrip", arg);
+    t.deepEqual(rx.value, runCaseHere(cases, "roundTrip", arg));
+    t.log(`mqtt encode+parse 20x set (${(rx.value as { bytes: number }).bytes} bytes): XS ${rx.compute} computrons, heap ${rx.heapCount}`);
+  });
+});
