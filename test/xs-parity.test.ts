@@ -78,3 +78,24 @@ test("parity: MQTT encode of a fixed packet set is byte-identical in XS and Node
     t.log(`mqtt encode+parse 20x set (${(rx.value as { bytes: number }).bytes} bytes): XS ${rx.compute} computrons, heap ${rx.heapCount}`);
   });
 });
+
+test("parity: FFT and features of a fixed seeded signal agree within 1e-9 (relative) in XS and Node", async (t) => {
+  const { cases } = await import("./xs/dsp-case.js");
+  await withXsSession("test/xs/dsp-case.ts", async (s) => {
+    const fftArg = { n: 1024, seed: 3 };
+    const fx = await xsCase(s, "fft", fftArg);
+    t.is(diffNumbers(fx.value, runCaseHere(cases, "fft", fftArg), 1e-9, 1e-9), undefined);
+    t.log(`fft 1024 (incl. setup): XS ${fx.compute} computrons`);
+    const arg = { n: 4096, odr: 3200, seed: 11 };
+    const prep = await xsCase(s, "prepare", arg);
+    t.deepEqual(prep.value, runCaseHere(cases, "prepare", arg));
+    const xs = await xsCase(s, "features");
+    const node = runCaseHere(cases, "features") as { fDom: number; vRms: number };
+    t.is(diffNumbers(xs.value, node, 1e-9), undefined, JSON.stringify({ xs: xs.value, node }));
+    t.true(Math.abs(node.fDom - 29.7) < 1, `fDom ${node.fDom}`);
+    const again = await xsCase(s, "features");
+    t.deepEqual(again.value, xs.value);
+    t.log(`features (4096 samples @3200 Hz): ${JSON.stringify(xs.value)}`);
+    t.log(`features: XS ${xs.compute} computrons (again ${again.compute}), heap ${xs.heapCount} -> ${again.heapCount}; prepare ${prep.compute} computrons, heap ${prep.heapCount}`);
+  });
+});
