@@ -114,7 +114,11 @@ export function createTcpSocket(
       if (dead || socket.destroyed) throw new Error("socket is closed");
       const view = data instanceof Uint8Array ? data : new Uint8Array(data);
       // Copy: the caller may reuse its buffer once write() returns (ECMA-419).
-      socket.write(Buffer.from(view));
+      // The callback reports fresh room once Node handed the bytes to the kernel, so a
+      // writer that meters itself by onWritable's byte count never stalls.
+      socket.write(Buffer.from(view), (err) => {
+        if (!err && !dead && connected) options.onWritable?.(writableBytes());
+      });
     },
     close(): void {
       open.delete(socket);
