@@ -1,0 +1,138 @@
+import test from "ava";
+import { SimI2CBus } from "../sim/bus.js";
+import { SimTMP117, CYCLE_MS, ACTIVE_MS } from "../sim/devices/tmp117.js";
+import { VirtualClock } from "../sim/clock.js";
+import { TMP117 } from "../firmware/drivers/tmp117.js";
+
+const TEMP = 0x00;
+const CONFIG = 0x01;
+const DATA_READY = 1 << 13;
+
+function rig(temperature: (t: number) => number, noiseC = 0) {
+  const clock = new VirtualClock();
+  const bus = new SimI2CBus({ now: () => clock.now(), onBusTime: (ms) => clock.advance(ms) });
+  const dev = new SimTMP117({ now: () => clock.now(), temperature, noiseC });
+  bus.attach(0x48, dev);
+  return { clock, bus, dev, io: bus.smbus({ address: 0x48 }) };
+}
+
+test("reset state: ID, CONFIG 0x0220, TEMP 0x8000 until the first conversion (125 ms with 8 averages)", (t) => {
+  const { clock, io } = rig(() => 25);
+  t.is(io.readUint16(0x0f, true), 0x0117);
+  t.is(io.readUint16(CONFIG, true), 0x0220);
+  t.is(io.readUint16(TEMP, true), 0x8000);
+  clock.runUntil(124.9);
+  t.is(io.readUint16(TEMP, true), 0x8000, "not before the active conversion time");
+  clock.runUntil(125);
+  t.is(io.readUint16(TEMP, true), 0x0c80, "0x0C80 = 25.0 degC");
+});
+
+test("DATA_READY is set when a conversion completes and cleared by reading CONFIG or TEMP", (t) => {
+  const { clock, io } = rig(() => 30);
+  clock.runUntil(130);
+  t.truthy(io.readUint16(CONFIG, true) & DATA_READY);
+  t.falsy(io.readUint16(CONFIG, true) & DATA_READY, "cleared by the CONFIG read");
+  clock.runUntil(1130); // second conversion (1 s cycle)
+  io.readUint16(TEMP, true);
+  t.falsy(io.readUint16(CONFIG, true) & DATA_READY, "cleared by the TEMP read");
+});
+
+test("TEMP changes only when a conversion completes (1 s cycle), and holds the value at conversion time", (t) => {
+  const { clock, io, dev } = rig((s) => 20 + s); // a 1 degC/s ramp
+  const read = () => ((io.readUint16(TEMP, true) << 16) >> 16) / 128;
+  clock.runUntil(200);
+  const first = read();
+  t.true(Math.abs(first - 20.0625) <= 1 / 256, `mid-conversion time 62.5 ms -> ${first}`);
+  clock.runUntil(1100);
+  t.is(read(), first, "no new result before 1125 ms");
+  clock.runUntil(1125);
+  t.true(Math.abs(read() - 21.0625) <= 1 / 256);
+  clock.runUntil(10_125);
+  t.true(Math.abs(read() - 30.0625) <= 1 / 256);
+  t.is(dev.conversions, 11);
+});
+
+test("conversion cycle follows the datasheet table for CONV x AVG", (t) => {
+  for (const [conv, avg, cycle] of [
+    [0, 0, 15.5],
+    [0, 1, 125],
+    [2, 0, 250],
+    [3, 2, 500],
+    [3, 3, 1000],
+    [5, 1, 4000],
+    [7, 0, 16000],
+  ]) {
+    const { clock, io, dev } = rig(() => 25);
+    io.writeUint16(CONFIG, (conv << 7) | (avg << 5), true);
+    t.is(dev.cycleMs, cycle);
+    t.is(CYCLE_MS[conv][avg], cycle);
+    const start = clock.now();
+    const conversions = dev.conversions;
+    clock.runUntil(start + 10 * cycle + ACTIVE_MS[avg]);
+    io.readUint16(TEMP, true);
+    t.is(dev.conversions - conversions, 11, `CONV ${conv} AVG ${avg}: 11 results in 10 cycles + one active time`);
+  }
+});
+
+test("one-shot: one conversion after the active time, then shutdown", (t) => {
+  const { clock, io, dev } = rig((s) => 10 + s);
+  io.writeUint16(CONFIG, 0x1 << 10, true); // shutdown
+  clock.runUntil(5000);
+  t.is(io.readUint16(TEMP, true), 0x8000, "no conversion in shutdown");
+  io.writeUint16(CONFIG, (0x3 << 10) | (0 << 5), true); // one-shot, no averaging
+  const t0 = clock.now();
+  clock.runUntil(t0 + 15.5);
+  t.is((io.readUint16(CONFIG, true) >> 10) & 3, 1, "back to shutdown");
+  t.is(dev.conversions, 1);
+  clock.runUntil(20_000);
+  io.readUint16(TEMP, true);
+  t.is(dev.conversions, 1);
+});
+
+test("driver: ID check with revision bits masked; readings within one LSB (7.8125 m degC) of the truth", (t) => {
+  let truth = 25;
+  const { clock, bus } = rig(() => truth);
+  const temp = new TMP117({ sensor: { io: (o) => bus.smbus(o), address: 0x48 }, averaging: 1, conversionMs: 15.5 });
+  t.is(temp.cycleMs, 15.5);
+  t.is(temp.sample(), undefined, "no conversion yet");
+  const values = [-40, -0.004, 0, 0.0039, 21.37, 25, 43.21, 85.123456, 149.99];
+  for (const v of values) {
+    truth = v;
+    clock.runUntil(clock.now() + 20);
+    const r = temp.sample();
+    t.truthy(r);
+    t.true(Math.abs(r!.temperature - v) <= 1 / 256, `${v} -> ${r!.temperature}`);
+    t.is(r!.temperature * 128, Math.round(r!.temperature * 128), "a whole number of LSBs");
+  }
+  // without a new conversion sample() returns the last reading
+  const last = temp.sample();
+  t.deepEqual(temp.sample(), last);
+  temp.close();
+
+  const clock2 = new VirtualClock();
+  const bus2 = new SimI2CBus({ now: () => clock2.now() });
+  const rev = new SimTMP117({ now: () => clock2.now(), temperature: () => 25 });
+  bus2.attach(0x48, rev);
+  t.notThrows(() => new TMP117({ sensor: { io: (o) => bus2.smbus(o) } }));
+  bus2.detach(0x48);
+  bus2.attach(0x48, { start: () => true, write: () => true, read: () => 0x21, stop: () => {} });
+  t.throws(() => new TMP117({ sensor: { io: (o) => bus2.smbus(o) } }), { message: "TMP117 at 0x48: device ID 0x2121 (expected 0x0117)" });
+  bus2.detach(0x48);
+  let n = 0;
+  bus2.attach(0x48, { start: () => ((n = 0), true), write: () => true, read: () => (n++ === 0 ? 0x31 : 0x17), stop: () => {} });
+  t.notThrows(() => new TMP117({ sensor: { io: (o) => bus2.smbus(o) } }), "0x3117: revision 3 is accepted");
+});
+
+test("driver: configure picks the nearest cycle and writes AVG into bits 6:5", (t) => {
+  const { bus, io } = rig(() => 25);
+  const temp = new TMP117({ sensor: { io: (o) => bus.smbus(o) } });
+  temp.configure({ averaging: 64, conversionMs: 900 });
+  const c = io.readUint16(CONFIG, true);
+  t.is((c >> 5) & 3, 3, "AVG = 64");
+  t.is((c >> 10) & 3, 0, "continuous");
+  t.is(temp.cycleMs, 1000);
+  temp.configure({ averaging: 8, conversionMs: 5000 });
+  t.is(temp.cycleMs, 4000);
+  t.is((io.readUint16(CONFIG, true) >> 7) & 7, 5);
+  t.throws(() => temp.configure({ averaging: 16 }), { message: /averaging 16/ });
+});
