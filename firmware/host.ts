@@ -95,6 +95,8 @@ export interface Host {
   readonly storage: Storage;
   /** A stable identifier of the hardware (MAC address on the device). */
   readonly hardwareId: string;
+  /** Uniform random numbers in [0, 1) for backoff jitter; the simulator seeds it so runs repeat (default Math.random). */
+  random?(): number;
   log(level: LogLevel, message: string): void;
   /** Reboots the node (the simulator restarts the firmware in place). */
   restart(reason: string): void;

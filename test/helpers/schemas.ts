@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { Ajv } from "ajv";
 
 const dir = fileURLToPath(new URL("../../../schemas/", import.meta.url));
-const ajv = new Ajv({ allErrors: true, strict: true });
+const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false });
 for (const file of fs.readdirSync(dir)) if (file.endsWith(".json")) ajv.addSchema(JSON.parse(fs.readFileSync(dir + file, "utf8")), file);
 
 /** Returns undefined when valid, else a readable list of errors. */

@@ -1,0 +1,288 @@
+/*
+ * The node application: wires sensors -> acquisition -> features -> payloads -> MQTT.
+ * Everything it touches comes through the Host, so the same code runs on the
+ * ESP32, in Moddable's simulator, inside xsnap and on the Node simulator host.
+ */
+import type { Host, SMBus, SMBusOptions, TimerId } from "../host.js";
+import { resolveConfig, type NodeConfig } from "./config.js";
+import { ADXL345 } from "../drivers/adxl345.js";
+import { TMP117 } from "../drivers/tmp117.js";
+import { Acquirer, type WindowBlock } from "../acquisition/acquirer.js";
+import { FeatureExtractor, type AxisFeatures } from "../dsp/features.js";
+import { MqttClient } from "../mqtt/client.js";
+import {
+  clearedAlarmPayload,
+  faultAlarmPayload,
+  statusPayload,
+  telemetryPayload,
+  type Envelope,
+  type Fault,
+  type Level,
+} from "./payload.js";
+
+export const FIRMWARE_VERSION = "0.1.0";
+
+/** A failed sensor is retried this often (ms) until it answers again. */
+const SENSOR_RETRY_MS = 5000;
+const BOOT_KEY = "boot";
+
+export interface Topics {
+  status: string;
+  telemetry: string;
+  alarm: string;
+  command: string;
+}
+
+export function topicsFor(prefix: string, nodeId: string): Topics {
+  const base = `${prefix}/${nodeId}`;
+  return { status: `${base}/status`, telemetry: `${base}/telemetry`, alarm: `${base}/alarm`, command: `${base}/cmd/+` };
+}
+
+export function nodeIdFor(config: NodeConfig, host: Host): string {
+  if (config.nodeId) return config.nodeId;
+  return "node-" + host.hardwareId.replace(/[^A-Za-z0-9]/g, "").toLowerCase();
+}
+
+export class NodeApp {
+  readonly host: Host;
+  readonly config: NodeConfig;
+  readonly nodeId: string;
+  readonly boot: number;
+  readonly topics: Topics;
+  readonly mqtt: MqttClient;
+  /** Windows analysed since boot. */
+  windows = 0;
+  #seq = 0;
+  #faults = new Map<string, Fault>();
+  #accel: ADXL345 | undefined;
+  #temp: TMP117 | undefined;
+  #acquirer: Acquirer | undefined;
+  #features: FeatureExtractor;
+  #axes: { x: AxisFeatures; y: AxisFeatures; z: AxisFeatures };
+  #retryTimer: TimerId | undefined;
+  #healthTimer: TimerId | undefined;
+  #lastTemperature: number | undefined;
+  #stopped = false;
+
+  constructor(host: Host, config: NodeConfig) {
+    this.host = host;
+    this.config = config;
+    this.nodeId = nodeIdFor(config, host);
+    this.topics = topicsFor(config.mqtt.prefix, this.nodeId);
+    this.boot = nextBoot(host);
+    this.#features = new FeatureExtractor({ n: config.window.n, odr: config.accelerometer.odr, bandHz: [config.band.lowHz, config.band.highHz] });
+    this.#axes = { x: emptyAxis(), y: emptyAxis(), z: emptyAxis() };
+    const m = config.mqtt;
+    this.mqtt = new MqttClient({
+      host,
+      server: { host: m.host, port: m.port, secure: m.secure },
+      clientId: this.nodeId,
+      keepalive: m.keepalive,
+      cleanSession: m.cleanSession,
+      username: m.username,
+      password: m.password,
+      will: { topic: this.topics.status, payload: this.#status(false), qos: 1, retain: true },
+      random: host.random ? () => host.random!() : undefined,
+      onConnect: () => this.#publishStatus(),
+    });
+  }
+
+  start(): void {
+    this.host.log("info", `node ${this.nodeId} boot ${this.boot} firmware ${FIRMWARE_VERSION}`);
+    this.mqtt.start();
+    this.#openSensors();
+    // While the accelerometer is down no window closes; keep reporting at the window rate.
+    const windowMs = (this.config.window.n * 1000) / this.config.accelerometer.odr;
+    this.#healthTimer = this.host.timers.set(() => this.#healthTick(), windowMs, windowMs);
+  }
+
+  /** Orderly shutdown: stops sampling, sends DISCONNECT (so no will is published). */
+  stop(): void {
+    this.#stopped = true;
+    this.host.timers.clear(this.#retryTimer);
+    this.host.timers.clear(this.#healthTimer);
+    this.#closeAccelerometer();
+    this.#temp?.close();
+    this.#temp = undefined;
+    this.mqtt.stop();
+  }
+
+  get faults(): Fault[] {
+    return [...this.#faults.values()];
+  }
+
+  get seq(): number {
+    return this.#seq;
+  }
+
+  #openSensors(): void {
+    this.#retryTimer = undefined;
+    if (this.#stopped) return;
+    if (!this.#accel) this.#openAccelerometer();
+    if (!this.#temp) this.#openTemperature();
+    if (!this.#accel || !this.#temp) this.#retryTimer = this.host.timers.set(() => this.#openSensors(), SENSOR_RETRY_MS);
+  }
+
+  #openAccelerometer(): void {
+    const c = this.config.accelerometer;
+    try {
+      const accel = new ADXL345({ sensor: { io: this.#smbus, address: c.address }, odr: c.odr, rangeG: c.rangeG });
+      this.#accel = accel;
+      this.#acquirer = new Acquirer({
+        timers: this.host.timers,
+        clock: this.host.clock,
+        accel,
+        n: this.config.window.n,
+        onWindow: (block) => this.#onWindow(block),
+        onError: (error) => this.#onAccelerometerError(error),
+      });
+      this.#acquirer.start();
+      this.#clearFault("accelerometer");
+    } catch (error) {
+      this.#closeAccelerometer();
+      this.#setFault("accelerometer", error);
+    }
+  }
+
+  #openTemperature(): void {
+    try {
+      this.#temp = new TMP117({ sensor: { io: this.#smbus, address: this.config.temperature.address } });
+      this.#clearFault("temperature");
+    } catch (error) {
+      this.#temp = undefined;
+      this.#setFault("temperature", error);
+    }
+  }
+
+  #smbus = (options: SMBusOptions): SMBus => this.host.io.smbus(options);
+
+  #onAccelerometerError(error: unknown): void {
+    this.#closeAccelerometer();
+    this.#setFault("accelerometer", error);
+    if (this.#retryTimer === undefined && !this.#stopped) {
+      this.#retryTimer = this.host.timers.set(() => this.#openSensors(), SENSOR_RETRY_MS);
+    }
+  }
+
+  #closeAccelerometer(): void {
+    this.#acquirer?.stop();
+    this.#acquirer = undefined;
+    try {
+      this.#accel?.close();
+    } catch {
+      // a sensor that is gone cannot be closed; nothing to release
+    }
+    this.#accel = undefined;
+  }
+
+  #onWindow(block: WindowBlock): void {
+    this.windows++;
+    const f = this.#features;
+    f.compute(block.x, this.#axes.x);
+    f.compute(block.y, this.#axes.y);
+    f.compute(block.z, this.#axes.z);
+    const valid = finiteAxis(this.#axes.x) && finiteAxis(this.#axes.y) && finiteAxis(this.#axes.z);
+    if (!valid) this.#setFault("accelerometer", new Error("non-finite feature values"), "invalid-data");
+    this.#readTemperature();
+    const vib = valid ? { odr: block.odr, n: block.n, lost: block.lost, ...this.#axes } : undefined;
+    this.#publishTelemetry(vib);
+  }
+
+  #healthTick(): void {
+    if (this.#accel) return; // windows carry the telemetry
+    this.#readTemperature();
+    this.#publishTelemetry(undefined);
+  }
+
+  #readTemperature(): void {
+    if (!this.#temp) return;
+    try {
+      const reading = this.#temp.sample();
+      if (reading && Number.isFinite(reading.temperature)) this.#lastTemperature = reading.temperature;
+    } catch (error) {
+      this.#temp = undefined;
+      this.#lastTemperature = undefined;
+      this.#setFault("temperature", error);
+      if (this.#retryTimer === undefined && !this.#stopped) {
+        this.#retryTimer = this.host.timers.set(() => this.#openSensors(), SENSOR_RETRY_MS);
+      }
+    }
+  }
+
+  #publishTelemetry(vib: Parameters<typeof telemetryPayload>[2]): void {
+    const state: Level = this.#faults.size ? "fault" : "normal";
+    const payload = telemetryPayload(this.#envelope(), state, vib, this.#lastTemperature, this.faults);
+    this.mqtt.publish(this.topics.telemetry, payload, { qos: 1 });
+  }
+
+  #envelope(): Envelope {
+    return { boot: this.boot, seq: ++this.#seq, ts: this.host.clock.wall() };
+  }
+
+  #setFault(sensor: string, error: unknown, reason = classify(error)): void {
+    const detail = error instanceof Error ? error.message : String(error);
+    const known = this.#faults.get(sensor);
+    if (known && known.reason === reason && known.detail === detail) return;
+    const fault: Fault = { sensor, reason, detail };
+    this.#faults.set(sensor, fault);
+    this.host.log("warn", `${sensor} fault (${reason}): ${detail}`);
+    this.mqtt.publish(this.topics.alarm, faultAlarmPayload(this.#envelope(), fault, known ? "fault" : "normal"), { qos: 1 });
+    this.#publishStatus();
+  }
+
+  #clearFault(sensor: string): void {
+    if (!this.#faults.delete(sensor)) return;
+    this.host.log("info", `${sensor} recovered`);
+    this.mqtt.publish(this.topics.alarm, clearedAlarmPayload(this.#envelope(), sensor), { qos: 1 });
+    this.#publishStatus();
+  }
+
+  #publishStatus(): void {
+    if (!this.mqtt.connected) return; // sent on (re)connect
+    this.mqtt.publish(this.topics.status, this.#status(true), { qos: 1, retain: true });
+  }
+
+  #status(online: boolean): string {
+    return statusPayload({
+      online,
+      boot: this.boot,
+      ts: online ? this.host.clock.wall() : undefined,
+      firmware: FIRMWARE_VERSION,
+      sensors: {
+        accelerometer: this.#accel ? this.config.accelerometer.kind : null,
+        temperature: this.#temp ? this.config.temperature.kind : null,
+      },
+      faults: this.faults,
+    });
+  }
+}
+
+/** Validates `config` (a partial document over the defaults) and starts the node. */
+export function startNode(host: Host, config: unknown): NodeApp {
+  const app = new NodeApp(host, resolveConfig(config));
+  app.start();
+  return app;
+}
+
+function nextBoot(host: Host): number {
+  const previous = Number(host.storage.get(BOOT_KEY) ?? "0");
+  const boot = Number.isInteger(previous) && previous >= 0 ? previous + 1 : 1;
+  host.storage.set(BOOT_KEY, String(boot));
+  return boot;
+}
+
+function classify(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/stuck/i.test(message)) return "bus-stuck";
+  if (/device id/i.test(message)) return "wrong-id";
+  if (/nack/i.test(message)) return "nack";
+  return "error";
+}
+
+function emptyAxis(): AxisFeatures {
+  return { aRms: 0, aPeak: 0, vRms: 0, fDom: 0 };
+}
+
+function finiteAxis(a: AxisFeatures): boolean {
+  return Number.isFinite(a.aRms) && Number.isFinite(a.aPeak) && Number.isFinite(a.vRms) && Number.isFinite(a.fDom);
+}

@@ -1,0 +1,115 @@
+/*
+ * Payload schema v1 (docs/payloads.md): telemetry, alarm and status messages.
+ * Numbers are rounded to what the sensors can resolve, so payloads stay short
+ * and Node and XS runs print the same bytes.
+ */
+import type { AxisFeatures } from "../dsp/features.js";
+
+export const SCHEMA_VERSION = 1;
+
+export type Level = "normal" | "warning" | "alarm" | "fault";
+
+export interface Fault {
+  /** Which part failed: "accelerometer", "temperature", "bus". */
+  sensor: string;
+  /** Machine-readable reason: "absent", "nack", "wrong-id", "bus-stuck", "overrun", "invalid-data", "error". */
+  reason: string;
+  /** Human-readable detail (the driver's error message). */
+  detail: string;
+}
+
+export interface Envelope {
+  boot: number;
+  seq: number;
+  /** Wall time in ms since the epoch; omitted while the clock is not set. */
+  ts: number | undefined;
+}
+
+export interface VibrationSummary {
+  odr: number;
+  n: number;
+  lost: number;
+  x: AxisFeatures;
+  y: AxisFeatures;
+  z: AxisFeatures;
+}
+
+export function telemetryPayload(
+  env: Envelope,
+  state: Level,
+  vib: VibrationSummary | undefined,
+  temperatureC: number | undefined,
+  faults: readonly Fault[],
+): string {
+  const body: Record<string, unknown> = { v: SCHEMA_VERSION, boot: env.boot, seq: env.seq };
+  if (env.ts !== undefined) body.ts = Math.round(env.ts);
+  body.state = state;
+  if (vib) {
+    body.vib = {
+      odr: round(vib.odr, 3),
+      n: vib.n,
+      lost: vib.lost,
+      x: axis(vib.x),
+      y: axis(vib.y),
+      z: axis(vib.z),
+    };
+  }
+  if (temperatureC !== undefined) body.temp = { c: round(temperatureC, 3) };
+  body.faults = faults.map(faultJson);
+  return JSON.stringify(body);
+}
+
+export function faultAlarmPayload(env: Envelope, fault: Fault, prev: Level): string {
+  const body: Record<string, unknown> = { v: SCHEMA_VERSION, boot: env.boot, seq: env.seq };
+  if (env.ts !== undefined) body.ts = Math.round(env.ts);
+  body.metric = `sensor.${fault.sensor}`;
+  body.level = "fault";
+  body.prev = prev;
+  body.reason = fault.reason;
+  body.detail = fault.detail;
+  return JSON.stringify(body);
+}
+
+export function clearedAlarmPayload(env: Envelope, sensor: string): string {
+  const body: Record<string, unknown> = { v: SCHEMA_VERSION, boot: env.boot, seq: env.seq };
+  if (env.ts !== undefined) body.ts = Math.round(env.ts);
+  body.metric = `sensor.${sensor}`;
+  body.level = "normal";
+  body.prev = "fault";
+  return JSON.stringify(body);
+}
+
+export interface StatusInfo {
+  online: boolean;
+  boot: number;
+  ts: number | undefined;
+  firmware: string;
+  sensors: { accelerometer: string | null; temperature: string | null };
+  faults: readonly Fault[];
+}
+
+export function statusPayload(info: StatusInfo): string {
+  const body: Record<string, unknown> = { v: SCHEMA_VERSION, state: info.online ? "online" : "offline", boot: info.boot };
+  if (info.ts !== undefined) body.ts = Math.round(info.ts);
+  if (info.online) {
+    body.fw = info.firmware;
+    body.sensors = info.sensors;
+    body.faults = info.faults.map(faultJson);
+  }
+  return JSON.stringify(body);
+}
+
+function axis(f: AxisFeatures): Record<string, number> {
+  return { vRms: round(f.vRms, 3), aRms: round(f.aRms, 5), aPeak: round(f.aPeak, 5), fDom: round(f.fDom, 2) };
+}
+
+function faultJson(f: Fault): Record<string, string> {
+  return { sensor: f.sensor, reason: f.reason, detail: f.detail };
+}
+
+/** Rounds to `digits` decimals; non-finite values never reach a payload as numbers. */
+export function round(value: number, digits: number): number {
+  if (!Number.isFinite(value)) return 0;
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}

@@ -1,0 +1,115 @@
+/*
+ * The Node.js host: the firmware's Host on a desktop. I2C goes to a simulated
+ * bus, sockets are real (node:net / node:tls), storage is files or memory, and
+ * time is either the wall clock or a VirtualClock driven by the simulator.
+ */
+import type { Clock, Host, LogLevel, SMBus, SMBusOptions, Storage, TCPOptions, TCPSocket, TimerId, Timers } from "../../firmware/host.js";
+import { createTcpSocket, type TlsSettings } from "./tcp.js";
+
+export interface SimBusLike {
+  smbus(options: SMBusOptions): SMBus;
+}
+
+export interface NodeHostOptions {
+  /** Timers and clock; WallClock for real time, a VirtualClock for simulated time. */
+  time: Clock & Timers;
+  bus: SimBusLike;
+  storage: Storage;
+  hardwareId: string;
+  /** Seeded random source (virtual-time runs must repeat); default Math.random. */
+  random?: () => number;
+  tls?: TlsSettings;
+  log?: (level: LogLevel, message: string) => void;
+  /** Called by `restart()`; the simulator rebuilds the firmware in place. */
+  onRestart?: (reason: string) => void;
+}
+
+export interface NodeHost extends Host {
+  /** Every socket this host has open. */
+  readonly sockets: Set<TCPSocket>;
+  /** Drops every connection without a word to the peer (a yanked cable, a power cut). */
+  killConnections(): void;
+}
+
+export function createNodeHost(options: NodeHostOptions): NodeHost {
+  const sockets = new Set<TCPSocket>();
+  const killers = new Map<TCPSocket, () => void>();
+  const host: NodeHost = {
+    io: {
+      smbus: (o) => options.bus.smbus(o),
+      tcp: (o: TCPOptions) => {
+        let kill: (() => void) | undefined;
+        const forget = () => {
+          sockets.delete(socket);
+          killers.delete(socket);
+        };
+        const socket: TCPSocket = createTcpSocket(
+          {
+            ...o,
+            onError: (message) => {
+              forget();
+              o.onError?.(message);
+            },
+          },
+          options.tls,
+          (k) => (kill = k),
+        );
+        sockets.add(socket);
+        if (kill) killers.set(socket, kill);
+        const close = socket.close.bind(socket);
+        socket.close = () => {
+          forget();
+          close();
+        };
+        return socket;
+      },
+    },
+    timers: options.time,
+    clock: options.time,
+    storage: options.storage,
+    hardwareId: options.hardwareId,
+    random: options.random ?? Math.random,
+    log: options.log ?? (() => {}),
+    restart: (reason) => options.onRestart?.(reason),
+    sockets,
+    killConnections() {
+      for (const kill of [...killers.values()]) kill();
+      killers.clear();
+      sockets.clear();
+    },
+  };
+  return host;
+}
+
+/** Real time: Node timers, a monotonic clock from performance.now(), wall time from Date. */
+export class WallClock implements Clock, Timers {
+  #next = 1;
+  #timers = new Map<number, NodeJS.Timeout>();
+
+  now(): number {
+    return performance.now();
+  }
+  wall(): number | undefined {
+    return Date.now();
+  }
+  set(callback: () => void, ms: number, repeat = 0): TimerId {
+    const id = this.#next++;
+    const fire = () => {
+      if (repeat > 0) this.#timers.set(id, setTimeout(fire, repeat));
+      else this.#timers.delete(id);
+      callback();
+    };
+    this.#timers.set(id, setTimeout(fire, Math.max(0, ms)));
+    return id;
+  }
+  clear(id: TimerId | undefined): void {
+    if (id === undefined) return;
+    clearTimeout(this.#timers.get(id));
+    this.#timers.delete(id);
+  }
+  /** Cancels every pending timer (used when a simulated node is torn down). */
+  clearAll(): void {
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
+  }
+}

@@ -1,0 +1,252 @@
+/*
+ * The simulator: N firmware nodes, each on its own simulated machine and I2C bus,
+ * sharing one virtual clock, publishing to a real MQTT broker (embedded aedes
+ * unless a URL is given), watched by an independent mqtt.js subscriber.
+ */
+import * as mqtt from "mqtt";
+import { VirtualClock } from "../clock.js";
+import { SimI2CBus } from "../bus.js";
+import { SimADXL345 } from "../devices/adxl345.js";
+import { SimTMP117 } from "../devices/tmp117.js";
+import { Machine } from "../machine/machine.js";
+import { Rng } from "../rng.js";
+import { createNodeHost, type NodeHost } from "../../hosts/node/host.js";
+import { MemoryStorage, FileStorage } from "../../hosts/node/storage.js";
+import { NodeApp } from "../../firmware/app/node.js";
+import { resolveConfig } from "../../firmware/app/config.js";
+import type { LogLevel, Storage } from "../../firmware/host.js";
+import { parseBrokerUrl, startAedes, type RunningBroker } from "./broker.js";
+import { drive, waitIdle } from "./drive.js";
+import { DEFAULT_START, type Scenario } from "./scenario.js";
+import type { ObservedMessage } from "./output.js";
+
+/** The machine `sensor-node sim` runs when no scenario is given: a 1780 rpm motor, 4.0 mm/s at 1x on x. */
+export const DEFAULT_MACHINE: Scenario["machine"] = {
+  rpm: 1782,
+  vibration: [
+    { axis: "x", kind: "sine", freq_hz: 29.7, vrms_mm_s: 4.0 },
+    { axis: "y", kind: "sine", freq_hz: 29.7, vrms_mm_s: 1.5 },
+    { axis: "z", kind: "sine", freq_hz: 59.4, vrms_mm_s: 0.8 },
+    { axis: "all", kind: "noise", g_rms: 0.005 },
+  ],
+  temperature_c: 41.5,
+};
+
+export interface NodeSpec {
+  nodeId: string;
+  seed: number;
+  machine: Scenario["machine"];
+  config: Record<string, unknown>;
+}
+
+export interface SimNodeOptions {
+  clock: VirtualClock;
+  spec: NodeSpec;
+  broker: { host: string; port: number; secure: boolean };
+  storage?: Storage;
+  log?: (level: LogLevel, message: string) => void;
+}
+
+/** One simulated node: machine -> sensors on a bus -> firmware on a Node host. */
+export class SimNode {
+  readonly spec: NodeSpec;
+  readonly machine: Machine;
+  readonly bus: SimI2CBus;
+  readonly accelerometer: SimADXL345;
+  readonly thermometer: SimTMP117;
+  readonly storage: Storage;
+  host!: NodeHost;
+  app!: NodeApp;
+  restarts = 0;
+  #options: SimNodeOptions;
+
+  constructor(options: SimNodeOptions) {
+    this.#options = options;
+    const { clock, spec } = options;
+    this.spec = spec;
+    this.storage = options.storage ?? new MemoryStorage();
+    this.machine = new Machine({ seed: spec.seed, rpm: spec.machine.rpm, vibration: spec.machine.vibration, temperature_c: spec.machine.temperature_c });
+    this.bus = new SimI2CBus({ hz: 400_000, now: () => clock.now(), onBusTime: (ms) => clock.advance(ms) });
+    const config = resolveConfig({ ...spec.config, nodeId: spec.nodeId });
+    this.accelerometer = new SimADXL345({ now: () => clock.now(), seed: spec.seed, signal: (axis, t) => this.machine.acceleration(axis, t) });
+    this.thermometer = new SimTMP117({ now: () => clock.now(), seed: spec.seed + 1, temperature: (t) => this.machine.temperature(t) });
+    this.bus.attach(config.accelerometer.address, this.accelerometer);
+    this.bus.attach(config.temperature.address, this.thermometer);
+    this.#boot();
+  }
+
+  #boot(): void {
+    const { clock, spec, broker } = this.#options;
+    this.host = createNodeHost({
+      time: clock,
+      bus: this.bus,
+      storage: this.storage,
+      hardwareId: spec.nodeId,
+      random: ((rng) => () => rng.next())(new Rng(spec.seed ^ 0x5eed)),
+      log: this.#options.log,
+      onRestart: () => this.restart(),
+    });
+    this.app = new NodeApp(this.host, resolveConfig({ ...spec.config, nodeId: spec.nodeId, mqtt: { ...(spec.config.mqtt as object), host: broker.host, port: broker.port, secure: broker.secure } }));
+  }
+
+  start(): void {
+    this.app.start();
+  }
+
+  /** Stops the firmware cleanly (DISCONNECT) and boots it again with the same storage. */
+  restart(): void {
+    this.app.stop();
+    this.restarts++;
+    this.#boot();
+    this.app.start();
+  }
+
+  /** True while the node waits for a reply from the broker (virtual time should wait too). */
+  get busy(): boolean {
+    return this.app.mqtt.awaitingReply;
+  }
+
+  stop(): void {
+    this.app.stop();
+  }
+}
+
+/** Subscribes to everything the nodes publish, independently of the firmware's own client. */
+export class Observer {
+  readonly messages: ObservedMessage[] = [];
+  #client: mqtt.MqttClient;
+  #listeners = new Set<(m: ObservedMessage) => void>();
+
+  private constructor(client: mqtt.MqttClient, wall: () => number) {
+    this.#client = client;
+    client.on("message", (topic, payload, packet) => {
+      const m: ObservedMessage = { t: Math.round(wall()), topic, qos: packet.qos, retain: packet.retain, payload: new Uint8Array(payload) };
+      this.messages.push(m);
+      for (const l of this.#listeners) l(m);
+    });
+  }
+
+  /** Connects and subscribes; resolves once subscribed. */
+  static async connect(url: string, filter: string, wall: () => number): Promise<Observer> {
+    const observer = Observer.start(url, filter, wall);
+    await observer.ready;
+    return observer;
+  }
+
+  /** Starts connecting in the background (it keeps retrying); `ready` resolves once subscribed. */
+  static start(url: string, filter: string, wall: () => number): Observer {
+    const client = mqtt.connect(url, { clientId: `observer-${process.pid}-${Math.floor(Math.random() * 1e9)}`, reconnectPeriod: 500, connectTimeout: 5000 });
+    client.on("error", () => {}); // retried by mqtt.js; the nodes report their own connection state
+    const observer = new Observer(client, wall);
+    observer.ready = new Promise((resolve) => {
+      client.on("connect", () => {
+        client.subscribe(filter, { qos: 1 }, () => resolve());
+      });
+    });
+    return observer;
+  }
+
+  ready: Promise<void> = Promise.resolve();
+
+  onMessage(listener: (m: ObservedMessage) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    await this.#client.endAsync(true);
+  }
+}
+
+export interface SimulationOptions {
+  scenario?: Scenario;
+  nodes: number;
+  broker?: string;
+  speed: number | "max";
+  durationS?: number;
+  seed?: number;
+  signal?: AbortSignal;
+  storageDir?: string;
+  onMessage?: (m: ObservedMessage) => void;
+  onLog?: (nodeId: string, level: LogLevel, message: string) => void;
+  onInfo?: (message: string) => void;
+}
+
+export interface SimulationSummary {
+  nodes: number;
+  messages: number;
+  virtualMs: number;
+}
+
+export function nodeSpecs(scenario: Scenario | undefined, count: number, seed: number): NodeSpec[] {
+  const base = scenario?.node.config ?? {};
+  const baseId = typeof base.nodeId === "string" && base.nodeId ? base.nodeId : "node";
+  const specs: NodeSpec[] = [];
+  for (let i = 0; i < count; i++) {
+    const nodeId = count === 1 && base.nodeId ? baseId : `${baseId}-${i + 1}`;
+    specs.push({ nodeId, seed: (seed + i * 7919) >>> 0, machine: scenario?.machine ?? DEFAULT_MACHINE, config: base });
+  }
+  return specs;
+}
+
+export async function runSimulation(o: SimulationOptions): Promise<SimulationSummary> {
+  const seed = o.seed ?? o.scenario?.seed ?? 1;
+  // Simulated runs start at a fixed epoch so a seed gives the same log; a live demo shows real time.
+  const epochMs = o.scenario || o.speed === "max" ? o.scenario?.startMs ?? Date.parse(DEFAULT_START) : Date.now();
+  const clock = new VirtualClock({ epochMs });
+  let embedded: RunningBroker | undefined;
+  const server = o.broker ? parseBrokerUrl(o.broker) : undefined;
+  if (!server) {
+    embedded = await startAedes(0);
+    o.onInfo?.(`embedded MQTT broker (aedes) on ${embedded.url}`);
+  }
+  const broker = server ?? { host: embedded!.host, port: embedded!.port, secure: false };
+  const url = o.broker ?? embedded!.url;
+  const specs = nodeSpecs(o.scenario, o.nodes, seed);
+  const prefix = String((o.scenario?.node.config.mqtt as { prefix?: string } | undefined)?.prefix ?? "sensors");
+  const observer = Observer.start(url, `${prefix}/#`, () => clock.wall() ?? Date.now());
+  const subscribed = await Promise.race([observer.ready.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
+  if (!subscribed) o.onInfo?.(`cannot reach the broker at ${url} yet; the nodes keep retrying`);
+  if (o.onMessage) observer.onMessage(o.onMessage);
+  const nodes = specs.map(
+    (spec) =>
+      new SimNode({
+        clock,
+        spec,
+        broker,
+        storage: o.storageDir ? new FileStorage(`${o.storageDir}/${spec.nodeId}`) : undefined,
+        log: (level, message) => o.onLog?.(spec.nodeId, level, message),
+      }),
+  );
+  for (const node of nodes) node.start();
+  for (const e of o.scenario?.events ?? []) {
+    clock.set(() => {
+      for (const node of nodes) node.machine.set(e.path, e.value);
+    }, e.at_s * 1000);
+  }
+  const busy = () => nodes.some((n) => n.busy);
+  const until = o.durationS === undefined ? Infinity : o.durationS * 1000;
+  try {
+    await drive({ clock, until, speed: o.speed, busy, signal: o.signal });
+    // Let the last replies and deliveries arrive before the nodes say goodbye.
+    await waitIdle(busy, 2000);
+    await settle(observer, 200);
+  } finally {
+    for (const node of nodes) node.stop();
+    await settle(observer, 100);
+    await observer.close();
+    await embedded?.close();
+  }
+  return { nodes: nodes.length, messages: observer.messages.length, virtualMs: clock.now() };
+}
+
+/** Waits until no message has arrived for `quietMs` of real time (bounded to 20x that). */
+async function settle(observer: Observer, quietMs: number): Promise<void> {
+  const deadline = performance.now() + quietMs * 20;
+  let last = observer.messages.length;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, quietMs));
+    if (observer.messages.length === last || performance.now() > deadline) return;
+    last = observer.messages.length;
+  }
+}

@@ -1,0 +1,69 @@
+/*
+ * A missing or wrong sensor: the node reports a fault in status, telemetry and
+ * an alarm, keeps running, and recovers by itself when the part answers again.
+ */
+import test from "ava";
+import { startAedes } from "../sim/tools/broker.js";
+import { Observer, SimNode, nodeSpecs } from "../sim/tools/simulation.js";
+import { drive, waitIdle } from "../sim/tools/drive.js";
+import { VirtualClock } from "../sim/clock.js";
+import { SimTMP117 } from "../sim/devices/tmp117.js";
+import { until, json } from "./helpers/wait.js";
+
+async function setup(t: any) {
+  const broker = await startAedes();
+  t.teardown(() => broker.close());
+  const clock = new VirtualClock({ epochMs: Date.parse("2026-01-01T00:00:00Z") });
+  const node = new SimNode({ clock, spec: nodeSpecs(undefined, 1, 3)[0], broker: { host: broker.host, port: broker.port, secure: false } });
+  t.teardown(() => node.stop());
+  const observer = await Observer.connect(broker.url, "sensors/#", () => clock.wall()!);
+  t.teardown(() => observer.close());
+  const run = async (ms: number) => {
+    await drive({ clock, until: clock.now() + ms, speed: "max", busy: () => node.busy });
+    await waitIdle(() => node.busy, 2000);
+  };
+  const on = (suffix: string) => observer.messages.filter((m) => m.topic === `sensors/${node.app.nodeId}/${suffix}`).map((m) => json(m.payload));
+  return { clock, node, observer, run, on };
+}
+
+test("an unplugged accelerometer is a fault in status, alarm and telemetry; plugging it back recovers without a restart", async (t) => {
+  const { node, run, on } = await setup(t);
+  node.bus.detach(0x53);
+  node.start();
+  await run(4000);
+  await until(() => on("status").some((s) => s.faults?.length), "status with a fault");
+  const status = on("status").at(-1);
+  t.is(status.state, "online");
+  t.is(status.sensors.accelerometer, null);
+  t.is(status.sensors.temperature, "tmp117");
+  t.deepEqual(status.faults.map((f: any) => [f.sensor, f.reason]), [["accelerometer", "nack"]]);
+  const alarm = on("alarm")[0];
+  t.like(alarm, { metric: "sensor.accelerometer", level: "fault", prev: "normal", reason: "nack" });
+  await until(() => on("telemetry").length >= 2, "telemetry during the fault");
+  const during = on("telemetry").at(-1);
+  t.is(during.state, "fault");
+  t.is(during.vib, undefined);
+  t.true(Math.abs(during.temp.c - 41.5) < 0.01, `temperature ${during.temp.c}`);
+
+  node.bus.attach(0x53, node.accelerometer);
+  await run(10_000);
+  await until(() => on("alarm").some((a) => a.level === "normal"), "recovery alarm");
+  await until(() => on("telemetry").some((m) => m.vib), "telemetry with vibration again");
+  const after = on("telemetry").at(-1);
+  t.is(after.state, "normal");
+  t.true(Math.abs(after.vib.x.vRms - 4.0) < 0.2);
+  t.is(node.restarts, 0);
+  const seqs = [...on("telemetry"), ...on("alarm")].map((m) => m.seq).sort((a, b) => a - b);
+  t.deepEqual(seqs, seqs.map((_, i) => seqs[0] + i), "one seq space for telemetry and alarms, no gaps");
+});
+
+test("a different part at the accelerometer's address is reported as wrong-id", async (t) => {
+  const { node, run, on } = await setup(t);
+  node.bus.detach(0x53);
+  node.bus.attach(0x53, new SimTMP117({ now: () => 0, seed: 1, temperature: () => 20 }));
+  node.start();
+  await run(3000);
+  await until(() => on("alarm").length > 0, "fault alarm");
+  t.like(on("alarm")[0], { level: "fault", reason: "wrong-id" });
+  t.regex(on("alarm")[0].detail, /0xe5/i);
+});
