@@ -1,0 +1,63 @@
+/*
+ * Real time: the Node host's WallClock (Node timers) runs the same firmware as
+ * virtual time does, against a real broker.
+ */
+import test from "ava";
+import { WallClock, createNodeHost } from "../hosts/node/host.js";
+import { MemoryStorage } from "../hosts/node/storage.js";
+import { SimI2CBus } from "../sim/bus.js";
+import { SimADXL345 } from "../sim/devices/adxl345.js";
+import { SimTMP117 } from "../sim/devices/tmp117.js";
+import { Machine } from "../sim/machine/machine.js";
+import { NodeApp } from "../firmware/app/node.js";
+import { resolveConfig } from "../firmware/app/config.js";
+import { startAedes } from "../sim/tools/broker.js";
+import { Observer } from "../sim/tools/simulation.js";
+import { until, json } from "./helpers/wait.js";
+
+test("WallClock: one-shot, repeating and cleared timers on real time", async (t) => {
+  const clock = new WallClock();
+  const start = clock.now();
+  const fired: string[] = [];
+  clock.set(() => fired.push("once"), 20);
+  const cleared = clock.set(() => fired.push("never"), 30);
+  clock.clear(cleared);
+  let ticks = 0;
+  const repeating = clock.set(() => {
+    if (++ticks === 3) clock.clear(repeating);
+  }, 5, 10);
+  await until(() => ticks === 3 && fired.length === 1, "timers", 2000);
+  await new Promise((r) => setTimeout(r, 50));
+  t.deepEqual(fired, ["once"]);
+  t.is(ticks, 3);
+  t.true(clock.now() - start >= 25, "repeats waited their period");
+  t.true(Math.abs(clock.wall()! - Date.now()) < 5);
+});
+
+test("the firmware on WallClock publishes telemetry in real time", async (t) => {
+  const broker = await startAedes();
+  t.teardown(() => broker.close());
+  const clock = new WallClock();
+  t.teardown(() => clock.clearAll());
+  const t0 = clock.now();
+  const now = () => clock.now() - t0;
+  const machine = new Machine({ seed: 5, vibration: [{ axis: "x", kind: "sine", freq_hz: 50, vrms_mm_s: 3 }], temperature_c: 30 });
+  const bus = new SimI2CBus({ now });
+  bus.attach(0x53, new SimADXL345({ now, seed: 5, signal: (axis, s) => machine.acceleration(axis, s) }));
+  bus.attach(0x48, new SimTMP117({ now, seed: 6, temperature: (s) => machine.temperature(s) }));
+  const host = createNodeHost({ time: clock, bus, storage: new MemoryStorage(), hardwareId: "aa:bb:cc:00:11:22" });
+  // A short window (1024 samples at 1600 Hz = 0.64 s) keeps the test quick in real time.
+  const app = new NodeApp(host, resolveConfig({ mqtt: { port: broker.port }, accelerometer: { odr: 1600 }, window: { n: 1024 } }));
+  t.is(app.nodeId, "node-aabbcc001122", "node id from the hardware id when the config has none");
+  const observer = await Observer.connect(broker.url, "sensors/#", () => Date.now());
+  t.teardown(() => observer.close());
+  app.start();
+  t.teardown(() => app.stop());
+  await until(() => observer.messages.filter((m) => m.topic.endsWith("/telemetry")).length >= 2, "two telemetry messages", 8000);
+  const [first, second] = observer.messages.filter((m) => m.topic.endsWith("/telemetry")).map((m) => ({ t: m.t, p: json(m.payload) }));
+  t.true(Math.abs(first.p.vib.x.vRms - 3) < 0.15, `vRms ${first.p.vib.x.vRms}`);
+  t.is(first.p.vib.odr, 1600);
+  // Windows close every 0.64 s of real time.
+  t.true(second.t - first.t > 400 && second.t - first.t < 1200, `${second.t - first.t} ms apart`);
+  t.true(Math.abs(first.p.ts - first.t) < 1000, "ts is the real wall time");
+});
