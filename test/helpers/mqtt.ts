@@ -1,0 +1,167 @@
+/*
+ * Helpers for the MQTT client tests: a minimal wall-clock Host on the real
+ * Node TCP socket, an embedded aedes broker on 127.0.0.1, and a scripted fake
+ * broker (our own codec) for behaviour aedes cannot be made to show.
+ */
+import * as net from "node:net";
+import { Aedes, type AedesOptions } from "aedes";
+import type { Host, LogLevel, TimerId } from "../../firmware/host.js";
+import { encode, type Packet } from "../../firmware/mqtt/codec.js";
+import { MqttParser } from "../../firmware/mqtt/parser.js";
+import { createTcpSocket } from "../../hosts/node/tcp.js";
+
+export interface TestHost extends Host {
+  logs: { level: LogLevel; message: string }[];
+  /** Cancels every pending timer (test teardown). */
+  dispose(): void;
+}
+
+export function createTestHost(): TestHost {
+  const timers = new Map<number, NodeJS.Timeout>();
+  let nextId = 1;
+  const logs: TestHost["logs"] = [];
+  return {
+    logs,
+    io: {
+      smbus: () => {
+        throw new Error("no I2C in this test host");
+      },
+      tcp: (options) => createTcpSocket(options),
+    },
+    timers: {
+      set(callback: () => void, ms: number, repeat = 0): TimerId {
+        const id = nextId++;
+        const fire = () => {
+          if (repeat > 0) timers.set(id, setTimeout(fire, repeat));
+          else timers.delete(id);
+          callback();
+        };
+        timers.set(id, setTimeout(fire, Math.max(0, ms)));
+        return id;
+      },
+      clear(id: TimerId | undefined): void {
+        if (id === undefined) return;
+        clearTimeout(timers.get(id));
+        timers.delete(id);
+      },
+    },
+    clock: { now: () => performance.now(), wall: () => Date.now() },
+    storage: {
+      get: () => undefined,
+      set: () => {},
+      delete: () => {},
+      openLog: () => {
+        throw new Error("no storage in this test host");
+      },
+    },
+    hardwareId: "test",
+    log: (level, message) => logs.push({ level, message }),
+    restart: () => {},
+    dispose() {
+      for (const t of timers.values()) clearTimeout(t);
+      timers.clear();
+    },
+  };
+}
+
+export interface TestBroker {
+  aedes: Aedes;
+  port: number;
+  /** Server-side sockets, to drop clients from the broker's end. */
+  sockets: Set<net.Socket>;
+  close(): Promise<void>;
+}
+
+export async function startBroker(options: AedesOptions = {}): Promise<TestBroker> {
+  const aedes = await Aedes.createBroker(options);
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+    aedes.handle(s);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    aedes,
+    port: (server.address() as net.AddressInfo).port,
+    sockets,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    },
+  };
+}
+
+export interface FakeConnection {
+  readonly index: number;
+  send(p: Packet): void;
+  close(): void;
+  readonly socket: net.Socket;
+}
+
+export interface FakeBroker {
+  port: number;
+  /** Every packet received, with the connection index and arrival time (performance.now()). */
+  received: { conn: number; at: number; packet: Packet }[];
+  connections: FakeConnection[];
+  close(): Promise<void>;
+}
+
+/** A broker whose every reply is scripted by `onPacket`. */
+export async function startFakeBroker(onPacket: (conn: FakeConnection, p: Packet) => void): Promise<FakeBroker> {
+  const received: FakeBroker["received"] = [];
+  const connections: FakeConnection[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => {});
+    const parser = new MqttParser();
+    const conn: FakeConnection = {
+      index: connections.length,
+      socket,
+      send(p) {
+        const bytes = encode(p);
+        if (!(bytes instanceof Uint8Array)) throw new Error(bytes.message);
+        if (!socket.destroyed) socket.write(bytes);
+      },
+      close() {
+        socket.destroy();
+      },
+    };
+    connections.push(conn);
+    socket.on("data", (data) => {
+      parser.push(new Uint8Array(data));
+      for (let p = parser.next(); p !== undefined; p = parser.next()) {
+        if (p.cmd === "error") {
+          socket.destroy();
+          return;
+        }
+        received.push({ conn: conn.index, at: performance.now(), packet: p });
+        onPacket(conn, p);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    received,
+    connections,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls `predicate` every few ms; rejects with `what` after `timeoutMs`. */
+export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(5);
+  }
+}
