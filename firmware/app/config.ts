@@ -2,6 +2,9 @@
  * Node configuration: defaults, merge of a partial document, and validation.
  * Every error names the field, so a bad file or command says exactly what is wrong.
  */
+import { DEFAULT_MONITOR, Monitor, type MonitorConfig } from "../monitor/monitor.js";
+import { RuleError } from "../monitor/rules.js";
+import { isKnownMetric } from "../monitor/metrics.js";
 
 export interface MqttConfig {
   host: string;
@@ -39,6 +42,31 @@ export interface NodeConfig {
   window: { n: number };
   /** Feature band for vRms in Hz (ISO 10816/20816: 10-1000). */
   band: { lowHz: number; highHz: number };
+  /** Running speed in rpm when known (0: unknown); enables order bands. */
+  machine: { rpm: number };
+  monitor: MonitorSettings;
+  telemetry: TelemetryConfig;
+}
+
+export interface BaselineSettings {
+  enabled: boolean;
+  metrics: string[];
+  learnS: number;
+  warning: number;
+  alarm: number;
+  minSigma: number;
+  onDelay: number;
+}
+
+export interface MonitorSettings extends MonitorConfig {
+  baseline: BaselineSettings;
+}
+
+export interface TelemetryConfig {
+  /** Publish a window's telemetry only if some value moved by more than this percentage (0: every window). */
+  deadbandPct: number;
+  /** With a deadband, publish at least this often anyway (seconds). */
+  maxSilenceS: number;
 }
 
 export const DEFAULT_CONFIG: NodeConfig = {
@@ -48,6 +76,12 @@ export const DEFAULT_CONFIG: NodeConfig = {
   temperature: { kind: "tmp117", address: 0x48 },
   window: { n: 4096 },
   band: { lowHz: 10, highHz: 1000 },
+  machine: { rpm: 0 },
+  monitor: {
+    ...DEFAULT_MONITOR,
+    baseline: { enabled: false, metrics: ["x.vRms", "y.vRms", "z.vRms"], learnS: 3600, warning: 2, alarm: 3, minSigma: 3, onDelay: 2 },
+  },
+  telemetry: { deadbandPct: 0, maxSilenceS: 60 },
 };
 
 export class ConfigError extends Error {
@@ -109,6 +143,41 @@ function validate(c: NodeConfig): void {
   num(c.band.lowHz, "band.lowHz", 0.5, 10000);
   num(c.band.highHz, "band.highHz", 1, 10000);
   if (c.band.highHz <= c.band.lowHz) throw new ConfigError("band.highHz", "must be above band.lowHz");
+  num(c.machine.rpm, "machine.rpm", 0, 100000);
+  num(c.telemetry.deadbandPct, "telemetry.deadbandPct", 0, 100);
+  num(c.telemetry.maxSilenceS, "telemetry.maxSilenceS", 1, 86400);
+  validateMonitor(c.monitor);
+}
+
+function validateMonitor(m: MonitorSettings): void {
+  if (!Array.isArray(m.rules)) throw new ConfigError("monitor.rules", `expected an array, got ${describe(m.rules)}`);
+  if (m.iso !== null) {
+    if (!isObject(m.iso)) throw new ConfigError("monitor.iso", `expected null or {group, foundation}, got ${describe(m.iso)}`);
+    for (const key of Object.keys(m.iso)) if (key !== "group" && key !== "foundation") throw new ConfigError(`monitor.iso.${key}`, "unknown key");
+    oneOf(m.iso.group, "monitor.iso.group", [1, 2]);
+    oneOf(m.iso.foundation, "monitor.iso.foundation", ["rigid", "flexible"]);
+  }
+  num(m.running.thresholdMmS, "monitor.running.thresholdMmS", 0, 1000);
+  num(m.running.graceS, "monitor.running.graceS", 0, 86400);
+  int(m.isoOnDelay, "monitor.isoOnDelay", 1, 1000);
+  const b = m.baseline;
+  bool(b.enabled, "monitor.baseline.enabled");
+  if (!Array.isArray(b.metrics)) throw new ConfigError("monitor.baseline.metrics", `expected an array, got ${describe(b.metrics)}`);
+  b.metrics.forEach((metric, i) => {
+    if (typeof metric !== "string" || !isKnownMetric(metric)) throw new ConfigError(`monitor.baseline.metrics[${i}]`, `unknown metric ${describe(metric)}`);
+  });
+  num(b.learnS, "monitor.baseline.learnS", 1, 365 * 86400);
+  num(b.warning, "monitor.baseline.warning", 1, 1000);
+  num(b.alarm, "monitor.baseline.alarm", 1, 1000);
+  if (b.alarm <= b.warning) throw new ConfigError("monitor.baseline.alarm", `must be above monitor.baseline.warning (${b.warning})`);
+  num(b.minSigma, "monitor.baseline.minSigma", 0, 100);
+  int(b.onDelay, "monitor.baseline.onDelay", 1, 1000);
+  try {
+    new Monitor(m, isKnownMetric);
+  } catch (error) {
+    if (error instanceof RuleError) throw new ConfigError(error.field, error.message.slice(error.field.length + 2));
+    throw error;
+  }
 }
 
 function str(v: unknown, field: string): void {

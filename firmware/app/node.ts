@@ -10,7 +10,15 @@ import { TMP117 } from "../drivers/tmp117.js";
 import { Acquirer, type WindowBlock } from "../acquisition/acquirer.js";
 import { FeatureExtractor, type AxisFeatures } from "../dsp/features.js";
 import { MqttClient } from "../mqtt/client.js";
+import { Monitor } from "../monitor/monitor.js";
+import { Baseline } from "../monitor/baseline.js";
+import { checkWindow } from "../monitor/health.js";
+import { isKnownMetric } from "../monitor/metrics.js";
+import type { Transition } from "../monitor/state.js";
+import type { Zone } from "../monitor/iso.js";
+import { ackPayload, Commands } from "./commands.js";
 import {
+  alarmPayload,
   clearedAlarmPayload,
   faultAlarmPayload,
   statusPayload,
@@ -25,6 +33,10 @@ export const FIRMWARE_VERSION = "0.1.0";
 /** A failed sensor is retried this often (ms) until it answers again. */
 const SENSOR_RETRY_MS = 5000;
 const BOOT_KEY = "boot";
+const BASELINE_KEY = "baseline";
+const RUN_HOURS_KEY = "runHours";
+/** Running hours are written to storage this often (flash wear vs. what a power cut may lose). */
+const RUN_HOURS_SAVE_MS = 10 * 60 * 1000;
 
 export interface Topics {
   status: string;
@@ -35,7 +47,7 @@ export interface Topics {
 
 export function topicsFor(prefix: string, nodeId: string): Topics {
   const base = `${prefix}/${nodeId}`;
-  return { status: `${base}/status`, telemetry: `${base}/telemetry`, alarm: `${base}/alarm`, command: `${base}/cmd/+` };
+  return { status: `${base}/status`, telemetry: `${base}/telemetry`, alarm: `${base}/alarm`, command: `${base}/cmd/` };
 }
 
 export function nodeIdFor(config: NodeConfig, host: Host): string {
@@ -57,8 +69,15 @@ export class NodeApp {
   #accel: ADXL345 | undefined;
   #temp: TMP117 | undefined;
   #acquirer: Acquirer | undefined;
-  #features: FeatureExtractor;
+  #features: FeatureExtractor | undefined;
   #axes: { x: AxisFeatures; y: AxisFeatures; z: AxisFeatures };
+  #vibValid = false;
+  readonly monitor: Monitor;
+  #baseline: Baseline | undefined;
+  readonly commands: Commands;
+  #lastPublished: number[] = [];
+  #lastPublishMs = -Infinity;
+  #runHoursSavedMs = 0;
   #retryTimer: TimerId | undefined;
   #healthTimer: TimerId | undefined;
   #lastTemperature: number | undefined;
@@ -70,8 +89,15 @@ export class NodeApp {
     this.nodeId = nodeIdFor(config, host);
     this.topics = topicsFor(config.mqtt.prefix, this.nodeId);
     this.boot = nextBoot(host);
-    this.#features = new FeatureExtractor({ n: config.window.n, odr: config.accelerometer.odr, bandHz: [config.band.lowHz, config.band.highHz] });
     this.#axes = { x: emptyAxis(), y: emptyAxis(), z: emptyAxis() };
+    this.monitor = new Monitor(config.monitor, isKnownMetric, Number(host.storage.get(RUN_HOURS_KEY)) || 0);
+    const b = config.monitor.baseline;
+    if (b.enabled) {
+      this.#baseline = new Baseline(b, parseJson(host.storage.get(BASELINE_KEY)));
+      if (this.#baseline.ready) this.monitor.addRules(this.#baseline.rules(), "baseline");
+    }
+    this.commands = new Commands(this.topics.command);
+    this.#registerCommands();
     const m = config.mqtt;
     this.mqtt = new MqttClient({
       host,
@@ -84,11 +110,13 @@ export class NodeApp {
       will: { topic: this.topics.status, payload: this.#status(false), qos: 1, retain: true },
       random: host.random ? () => host.random!() : undefined,
       onConnect: () => this.#publishStatus(),
+      onMessage: (topic, payload) => this.#onMessage(topic, payload),
     });
   }
 
   start(): void {
     this.host.log("info", `node ${this.nodeId} boot ${this.boot} firmware ${FIRMWARE_VERSION}`);
+    this.mqtt.subscribe(`${this.topics.command}+`, 1);
     this.mqtt.start();
     this.#openSensors();
     // While the accelerometer is down no window closes; keep reporting at the window rate.
@@ -128,6 +156,9 @@ export class NodeApp {
     try {
       const accel = new ADXL345({ sensor: { io: this.#smbus, address: c.address }, odr: c.odr, rangeG: c.rangeG });
       this.#accel = accel;
+      if (!this.#features || this.#features.odr !== accel.odr) {
+        this.#features = new FeatureExtractor({ n: this.config.window.n, odr: accel.odr, bandHz: [this.config.band.lowHz, this.config.band.highHz] });
+      }
       this.#acquirer = new Acquirer({
         timers: this.host.timers,
         clock: this.host.clock,
@@ -177,20 +208,64 @@ export class NodeApp {
 
   #onWindow(block: WindowBlock): void {
     this.windows++;
-    const f = this.#features;
+    const f = this.#features!;
     f.compute(block.x, this.#axes.x);
     f.compute(block.y, this.#axes.y);
     f.compute(block.z, this.#axes.z);
-    const valid = finiteAxis(this.#axes.x) && finiteAxis(this.#axes.y) && finiteAxis(this.#axes.z);
-    if (!valid) this.#setFault("accelerometer", new Error("non-finite feature values"), "invalid-data");
+    const verdict = checkWindow([block.x, block.y, block.z], block.n, block.lost, { rangeG: this.#accel?.rangeG ?? this.config.accelerometer.rangeG });
+    const finite = finiteAxis(this.#axes.x) && finiteAxis(this.#axes.y) && finiteAxis(this.#axes.z);
+    if (verdict) this.#setFault("accelerometer", new Error(verdict.detail), verdict.reason);
+    else if (!finite) this.#setFault("accelerometer", new Error("non-finite feature values"), "implausible");
+    else this.#clearFault("accelerometer");
+    // Overrun leaves the features usable (the loss is reported); other verdicts do not.
+    this.#vibValid = finite && (!verdict || verdict.reason === "overrun");
     this.#readTemperature();
-    const vib = valid ? { odr: block.odr, n: block.n, lost: block.lost, ...this.#axes } : undefined;
+    this.#evaluate();
+    const vib = this.#vibValid ? { odr: block.odr, n: block.n, lost: block.lost, ...this.#axes, zones: this.#zones() } : undefined;
     this.#publishTelemetry(vib);
+  }
+
+  /** Runs the alarm rules on this window's values and publishes every transition at once. */
+  #evaluate(): void {
+    const now = this.host.clock.now();
+    const transitions = this.monitor.evaluate(this.#read, now);
+    for (const t of transitions) this.#publishTransition(t);
+    if (this.#baseline && this.#baseline.learn(this.#read, now, this.monitor.running.running)) {
+      this.host.log("info", `baseline learned over ${Math.round(this.#baseline.learnedS)} s of running`);
+      this.monitor.addRules(this.#baseline.rules(), "baseline");
+      this.host.storage.set(BASELINE_KEY, JSON.stringify(this.#baseline.snapshot()));
+    }
+    if (now - this.#runHoursSavedMs >= RUN_HOURS_SAVE_MS) {
+      this.#runHoursSavedMs = now;
+      this.host.storage.set(RUN_HOURS_KEY, String(this.monitor.running.runningHours));
+    }
+  }
+
+  /** Metric values of the current window by name (`x.vRms`, `temp.c`); undefined when not available. */
+  #read = (metric: string): number | undefined => {
+    if (metric === "temp.c") return this.#lastTemperature;
+    if (metric === "humidity.rh") return undefined;
+    if (!this.#vibValid) return undefined;
+    const axis = this.#axes[metric[0] as "x" | "y" | "z"];
+    const value = axis ? (axis as unknown as Record<string, number>)[metric.slice(2)] : undefined;
+    return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+  };
+
+  #zones(): Record<string, Zone> | undefined {
+    if (!this.monitor.limits) return undefined;
+    return { x: this.monitor.zone(this.#axes.x.vRms)!, y: this.monitor.zone(this.#axes.y.vRms)!, z: this.monitor.zone(this.#axes.z.vRms)! };
+  }
+
+  #publishTransition(t: Transition): void {
+    this.host.log(t.level === "normal" ? "info" : "warn", `${t.metric}: ${t.prev} -> ${t.level} (value ${t.value}, limit ${t.limit})`);
+    this.mqtt.publish(this.topics.alarm, alarmPayload(this.#envelope(), t), { qos: 1 });
   }
 
   #healthTick(): void {
     if (this.#accel) return; // windows carry the telemetry
+    this.#vibValid = false;
     this.#readTemperature();
+    this.#evaluate();
     this.#publishTelemetry(undefined);
   }
 
@@ -210,13 +285,57 @@ export class NodeApp {
   }
 
   #publishTelemetry(vib: Parameters<typeof telemetryPayload>[2]): void {
-    const state: Level = this.#faults.size ? "fault" : "normal";
-    const payload = telemetryPayload(this.#envelope(), state, vib, this.#lastTemperature, this.faults);
+    if (!this.#dueForTelemetry(vib)) return;
+    const state: Level = this.#faults.size ? "fault" : this.monitor.level;
+    const running = { running: this.monitor.running.running, hours: this.monitor.running.runningHours };
+    const payload = telemetryPayload(this.#envelope(), state, vib, this.#lastTemperature, this.faults, running);
     this.mqtt.publish(this.topics.telemetry, payload, { qos: 1 });
+  }
+
+  /** With a deadband, a window is published only when a value moved enough, or when the node has been quiet too long. */
+  #dueForTelemetry(vib: Parameters<typeof telemetryPayload>[2]): boolean {
+    const t = this.config.telemetry;
+    const now = this.host.clock.now();
+    if (t.deadbandPct <= 0 || this.#faults.size) {
+      this.#lastPublishMs = now;
+      return true;
+    }
+    const values = vib ? [vib.x.vRms, vib.y.vRms, vib.z.vRms, vib.x.aRms, vib.y.aRms, vib.z.aRms] : [];
+    if (this.#lastTemperature !== undefined) values.push(this.#lastTemperature);
+    const moved =
+      values.length !== this.#lastPublished.length ||
+      values.some((v, i) => Math.abs(v - this.#lastPublished[i]) > (Math.abs(this.#lastPublished[i]) * t.deadbandPct) / 100);
+    if (!moved && now - this.#lastPublishMs < t.maxSilenceS * 1000) return false;
+    this.#lastPublished = values;
+    this.#lastPublishMs = now;
+    return true;
   }
 
   #envelope(): Envelope {
     return { boot: this.boot, seq: ++this.#seq, ts: this.host.clock.wall() };
+  }
+
+  #registerCommands(): void {
+    this.commands.register("ack-alarm", (body) => {
+      const metric = (body as { metric?: unknown } | undefined)?.metric;
+      if (metric !== undefined && typeof metric !== "string") return { ok: false, error: "metric: expected a string" };
+      if (typeof metric === "string" && !this.monitor.states.some((s) => s.rule.name === metric)) return { ok: false, error: `no rule watches ${metric}` };
+      return { ok: true, acknowledged: this.monitor.acknowledge(metric) };
+    });
+    this.commands.register("reset-baseline", () => {
+      if (!this.#baseline) return { ok: false, error: "baseline learning is not enabled (monitor.baseline.enabled)" };
+      this.#baseline.reset();
+      this.monitor.addRules([], "baseline");
+      this.host.storage.delete(BASELINE_KEY);
+      return { ok: true, learnS: this.#baseline.config.learnS };
+    });
+  }
+
+  #onMessage(topic: string, payload: Uint8Array): void {
+    const handled = this.commands.handle(topic, payload);
+    if (!handled) return;
+    this.host.log(handled.result.ok ? "info" : "warn", `command ${handled.name}: ${handled.result.ok ? "ok" : handled.result.error}`);
+    this.mqtt.publish(handled.topic, ackPayload(handled.result), { qos: 1 });
   }
 
   #setFault(sensor: string, error: unknown, reason = classify(error)): void {
@@ -264,6 +383,15 @@ export function startNode(host: Host, config: unknown): NodeApp {
   return app;
 }
 
+function parseJson(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined; // a torn or corrupt record: learn again rather than stop
+  }
+}
+
 function nextBoot(host: Host): number {
   const previous = Number(host.storage.get(BOOT_KEY) ?? "0");
   const boot = Number.isInteger(previous) && previous >= 0 ? previous + 1 : 1;
@@ -280,7 +408,7 @@ function classify(error: unknown): string {
 }
 
 function emptyAxis(): AxisFeatures {
-  return { aRms: 0, aPeak: 0, vRms: 0, fDom: 0 };
+  return { aRms: 0, aPeak: 0, vRms: 0, fDom: 0 } as AxisFeatures;
 }
 
 function finiteAxis(a: AxisFeatures): boolean {

@@ -4,6 +4,7 @@
  * and Node and XS runs print the same bytes.
  */
 import type { AxisFeatures } from "../dsp/features.js";
+import type { Transition } from "../monitor/state.js";
 
 export const SCHEMA_VERSION = 1;
 
@@ -32,6 +33,13 @@ export interface VibrationSummary {
   x: AxisFeatures;
   y: AxisFeatures;
   z: AxisFeatures;
+  /** ISO 10816-3 zone per axis, when zones are configured. */
+  zones?: Record<string, string>;
+}
+
+export interface RunningInfo {
+  running: boolean;
+  hours: number;
 }
 
 export function telemetryPayload(
@@ -40,22 +48,39 @@ export function telemetryPayload(
   vib: VibrationSummary | undefined,
   temperatureC: number | undefined,
   faults: readonly Fault[],
+  running?: RunningInfo,
 ): string {
   const body: Record<string, unknown> = { v: SCHEMA_VERSION, boot: env.boot, seq: env.seq };
   if (env.ts !== undefined) body.ts = Math.round(env.ts);
   body.state = state;
+  if (running) {
+    body.running = running.running;
+    body.runHours = round(running.hours, 3);
+  }
   if (vib) {
     body.vib = {
       odr: round(vib.odr, 3),
       n: vib.n,
       lost: vib.lost,
-      x: axis(vib.x),
-      y: axis(vib.y),
-      z: axis(vib.z),
+      x: axis(vib.x, vib.zones?.x),
+      y: axis(vib.y, vib.zones?.y),
+      z: axis(vib.z, vib.zones?.z),
     };
   }
   if (temperatureC !== undefined) body.temp = { c: round(temperatureC, 3) };
   body.faults = faults.map(faultJson);
+  return JSON.stringify(body);
+}
+
+/** A level transition of a metric rule. */
+export function alarmPayload(env: Envelope, t: Transition): string {
+  const body: Record<string, unknown> = { v: SCHEMA_VERSION, boot: env.boot, seq: env.seq };
+  if (env.ts !== undefined) body.ts = Math.round(env.ts);
+  body.metric = t.metric;
+  body.level = t.level;
+  body.prev = t.prev;
+  body.value = round(t.value, 4);
+  if (t.limit !== undefined) body.limit = round(t.limit, 4);
   return JSON.stringify(body);
 }
 
@@ -99,8 +124,10 @@ export function statusPayload(info: StatusInfo): string {
   return JSON.stringify(body);
 }
 
-function axis(f: AxisFeatures): Record<string, number> {
-  return { vRms: round(f.vRms, 3), aRms: round(f.aRms, 5), aPeak: round(f.aPeak, 5), fDom: round(f.fDom, 2) };
+function axis(f: AxisFeatures, zone: string | undefined): Record<string, number | string> {
+  const out: Record<string, number | string> = { vRms: round(f.vRms, 3), aRms: round(f.aRms, 5), aPeak: round(f.aPeak, 5), fDom: round(f.fDom, 2) };
+  if (zone) out.zone = zone;
+  return out;
 }
 
 function faultJson(f: Fault): Record<string, string> {

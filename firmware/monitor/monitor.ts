@@ -32,9 +32,11 @@ export class Monitor {
   readonly running: RunningDetector;
   readonly limits: ZoneLimits | undefined;
   #transitions: Transition[] = [];
+  #knownMetric: (metric: string) => boolean;
 
   /** Throws RuleError naming the field when a rule is invalid. */
   constructor(config: MonitorConfig, knownMetric: (metric: string) => boolean, runningHoursBefore = 0) {
+    this.#knownMetric = knownMetric;
     const rules = config.rules.map((input, i) => parseRule(input, `monitor.rules[${i}]`, knownMetric));
     if (config.iso) {
       const limits = isoLimits(config.iso.group, config.iso.foundation);
@@ -52,6 +54,19 @@ export class Monitor {
     });
     this.states = rules.map((r) => new RuleState(r));
     this.running = new RunningDetector({ ...config.running, hoursBefore: runningHoursBefore });
+  }
+
+  /**
+   * Adds rules learned at run time (a baseline), named `<metric>.<suffix>` so
+   * they never collide with configured rules; replaces earlier ones of that suffix.
+   */
+  addRules(inputs: RuleInput[], suffix: string): void {
+    for (let i = this.states.length - 1; i >= 0; i--) if (this.states[i].rule.name.endsWith(`.${suffix}`)) this.states.splice(i, 1);
+    inputs.forEach((input, i) => {
+      const rule = parseRule(input, `${suffix}[${i}]`, this.#knownMetric);
+      rule.name = `${rule.name}.${suffix}`;
+      this.states.push(new RuleState(rule));
+    });
   }
 
   /**
