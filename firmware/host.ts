@@ -51,6 +51,19 @@ export interface TCPOptions {
   onError?: (message: string) => void;
 }
 
+/** One open-drain I2C line driven directly (bus recovery): write(1) releases it to the pull-up, write(0) pulls it low. */
+export interface DigitalLine {
+  read(): 0 | 1;
+  write(level: 0 | 1): void;
+}
+
+/** Direct control of SDA and SCL while no I2C transfer runs; close() hands the pins back to the I2C controller. */
+export interface I2CLines {
+  sda: DigitalLine;
+  scl: DigitalLine;
+  close(): void;
+}
+
 export type TimerId = number;
 
 export interface Timers {
@@ -89,6 +102,8 @@ export interface Host {
   readonly io: {
     smbus(options: SMBusOptions): SMBus;
     tcp(options: TCPOptions): TCPSocket;
+    /** Raw access to the I2C lines for bus recovery (ECMA-419 Digital, open drain); absent where the host cannot. */
+    i2cLines?(): I2CLines;
   };
   readonly timers: Timers;
   readonly clock: Clock;

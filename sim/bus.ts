@@ -42,7 +42,14 @@ export class SimI2CBus {
   #now: () => number;
   #onBusTime: ((ms: number) => void) | undefined;
   #targets = new Map<number, I2CTarget>();
-  #stuck = false;
+  /**
+   * SDA held low by a target caught mid-byte (a reset of the controller in the
+   * middle of a read): it lets go after `clocks` more SCL pulses, and the bus is
+   * usable again only after a STOP. "short": held low for good (a damaged part).
+   */
+  #jam: { clocks: number; released: boolean } | "short" | undefined;
+  #lineSda = 1;
+  #lineScl = 1;
   // The transfer in progress (between START and STOP).
   #active: I2CTarget | undefined;
   #activeAddress = -1;
@@ -65,13 +72,66 @@ export class SimI2CBus {
     this.#targets.delete(address);
   }
 
-  /** A stuck bus (SDA held low): every transfer throws. */
+  /** A stuck bus that no recovery clears (SDA shorted low): every transfer throws. */
   setStuck(stuck: boolean): void {
-    this.#stuck = stuck;
+    this.#jam = stuck ? "short" : undefined;
+  }
+
+  /** A target holds SDA low until `clocks` SCL pulses (1..9) and a STOP free it: what the recovery sequence is for. */
+  jam(clocks: number): void {
+    this.#jam = { clocks: Math.max(1, Math.min(9, Math.floor(clocks))), released: false };
   }
 
   get stuck(): boolean {
-    return this.#stuck;
+    return this.#jam !== undefined;
+  }
+
+  /** SCL pulses and STOPs seen on the raw lines (recovery attempts), for tests. */
+  linePulses = 0;
+  lineStops = 0;
+
+  /** The raw lines, wired-AND with whatever a target holds (Host `io.i2cLines`). */
+  lines(): { sda: { read(): 0 | 1; write(level: 0 | 1): void }; scl: { read(): 0 | 1; write(level: 0 | 1): void }; close(): void } {
+    const bus = this;
+    const halfPeriodMs = 500 / this.hz;
+    this.#lineSda = 1;
+    this.#lineScl = 1;
+    return {
+      sda: {
+        read: () => bus.#sdaLevel(),
+        write(level: 0 | 1) {
+          const wasLow = bus.#sdaLevel() === 0;
+          bus.#lineSda = level;
+          // STOP: SDA rises while SCL is high.
+          if (level === 1 && wasLow && bus.#lineScl === 1 && bus.#sdaLevel() === 1) {
+            bus.lineStops++;
+            if (bus.#jam !== undefined && bus.#jam !== "short" && bus.#jam.released) bus.#jam = undefined;
+          }
+        },
+      },
+      scl: {
+        read: () => bus.#lineScl as 0 | 1,
+        write(level: 0 | 1) {
+          const rising = level === 1 && bus.#lineScl === 0;
+          bus.#lineScl = level;
+          bus.#onBusTime?.(halfPeriodMs);
+          if (!rising) return;
+          bus.linePulses++;
+          const jam = bus.#jam;
+          if (jam !== undefined && jam !== "short" && !jam.released && --jam.clocks <= 0) jam.released = true;
+        },
+      },
+      close: () => {
+        this.#lineSda = 1;
+        this.#lineScl = 1;
+      },
+    };
+  }
+
+  #sdaLevel(): 0 | 1 {
+    const jam = this.#jam;
+    const held = jam === "short" || (jam !== undefined && !jam.released);
+    return held || this.#lineSda === 0 ? 0 : 1;
   }
 
   /** Current time as the bus sees it (for targets that want it). */
@@ -83,7 +143,7 @@ export class SimI2CBus {
 
   /** START (or repeated START if a transfer is open) + address byte. Returns the address ACK. */
   start(address: number, read: boolean, hz = this.hz): boolean {
-    if (this.#stuck) {
+    if (this.#jam !== undefined) {
       this.#abort();
       throw new Error("I2C bus stuck (SDA held low)");
     }

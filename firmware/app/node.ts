@@ -17,6 +17,7 @@ import { isKnownMetric } from "../monitor/metrics.js";
 import type { Transition } from "../monitor/state.js";
 import type { Zone } from "../monitor/iso.js";
 import { ackPayload, Commands } from "./commands.js";
+import { recoverBus } from "../drivers/bus-recovery.js";
 import {
   alarmPayload,
   clearedAlarmPayload,
@@ -148,6 +149,12 @@ export class NodeApp {
     if (this.#stopped) return;
     if (!this.#accel) this.#openAccelerometer();
     if (!this.#temp) this.#openTemperature();
+    if (this.#faults.get("accelerometer")?.reason === "bus-stuck" && !this.#accel && this.#recoveringDepth === 0) {
+      this.#recoveringDepth++;
+      const recovered = this.#recoverBus();
+      this.#recoveringDepth--;
+      if (recovered) return;
+    }
     if (!this.#accel || !this.#temp) this.#retryTimer = this.host.timers.set(() => this.#openSensors(), SENSOR_RETRY_MS);
   }
 
@@ -190,10 +197,34 @@ export class NodeApp {
   #onAccelerometerError(error: unknown): void {
     this.#closeAccelerometer();
     this.#setFault("accelerometer", error);
+    if (classify(error) === "bus-stuck" && this.#recoverBus()) return;
     if (this.#retryTimer === undefined && !this.#stopped) {
       this.#retryTimer = this.host.timers.set(() => this.#openSensors(), SENSOR_RETRY_MS);
     }
   }
+
+  /** Frees a stuck bus (nine clocks and a STOP) and reopens the sensors at once; false if it stays stuck. */
+  #recoverBus(): boolean {
+    const lines = this.host.io.i2cLines?.();
+    if (!lines) return false;
+    this.#closeAccelerometer();
+    this.#temp?.close();
+    this.#temp = undefined;
+    const result = recoverBus(lines);
+    this.busRecoveries++;
+    if (!result.recovered) {
+      this.host.log("error", `I2C bus stuck: SDA still low after ${result.pulses} clock pulses; retrying in ${SENSOR_RETRY_MS / 1000} s`);
+      return false;
+    }
+    this.host.log("warn", `I2C bus was stuck (SDA low); recovered with ${result.pulses} clock pulses and a STOP`);
+    this.host.timers.clear(this.#retryTimer);
+    this.#openSensors();
+    return true;
+  }
+
+  #recoveringDepth = 0;
+  /** Bus recovery attempts since boot. */
+  busRecoveries = 0;
 
   #closeAccelerometer(): void {
     this.#acquirer?.stop();

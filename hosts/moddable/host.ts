@@ -17,7 +17,7 @@
  *     on onWritable; `read(n)` throws past what is buffered: reads take what is there.
  *   - Preference keys are at most 15 characters on the ESP32 (NVS): longer keys are folded.
  */
-import type { AppendLog, Clock, Host, LogLevel, SMBus, SMBusOptions, Storage, TCPOptions, TCPSocket, TimerId, Timers } from "../../firmware/host.js";
+import type { AppendLog, Clock, DigitalLine, Host, I2CLines, LogLevel, SMBus, SMBusOptions, Storage, TCPOptions, TCPSocket, TimerId, Timers } from "../../firmware/host.js";
 import type SMBusIO from "embedded:io/smbus";
 import TCP from "embedded:io/socket/tcp";
 // mcconfig maps this specifier to the SDK's tlssocket.js for tsc (via `paths`), which hides the
@@ -111,8 +111,19 @@ class ModdableSMBus implements SMBus {
 
 // The ECMA-419 host provider (`device`, set up by the SDK's `system` module). SMBus is taken from
 // `device.io`, not imported, because the lin simulator has no embedded:io/smbus module at all.
+interface DigitalInstance {
+  read(): number;
+  write(value: 0 | 1): void;
+  close(): void;
+}
+interface DigitalConstructor {
+  new (options: { pin: number; mode: unknown }): DigitalInstance;
+  readonly InputPullUp: unknown;
+  readonly OutputOpenDrain: unknown;
+}
+
 interface Provider {
-  io?: { SMBus?: SMBusConstructor };
+  io?: { SMBus?: SMBusConstructor; Digital?: DigitalConstructor };
   I2C?: { default?: I2CPins };
 }
 function provider(): Provider | undefined {
@@ -397,6 +408,29 @@ export function createModdableHost(options: ModdableHostOptions): Host {
       tcp(o: TCPOptions): TCPSocket {
         return new ModdableTCPSocket(o, options.tls);
       },
+      // Bus recovery drives SDA and SCL as open-drain Digital pins; the app closes every SMBus first.
+      i2cLines: options.smbus
+        ? undefined
+        : (): I2CLines => {
+            const Digital = provider()?.io?.Digital;
+            const bus = provider()?.I2C?.default ?? pins;
+            if (!Digital || !bus) throw new Error("no Digital IO or I2C pins for bus recovery");
+            const line = (pin: number): DigitalInstance & DigitalLine => {
+              const io = new Digital({ pin, mode: Digital.OutputOpenDrain });
+              io.write(1);
+              return { read: () => (io.read() ? 1 : 0), write: (v: 0 | 1) => io.write(v), close: () => io.close() };
+            };
+            const sda = line(bus.data);
+            const scl = line(bus.clock);
+            return {
+              sda,
+              scl,
+              close() {
+                sda.close();
+                scl.close();
+              },
+            };
+          },
     },
     timers,
     clock,

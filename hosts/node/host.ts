@@ -3,11 +3,13 @@
  * bus, sockets are real (node:net / node:tls), storage is files or memory, and
  * time is either the wall clock or a VirtualClock driven by the simulator.
  */
-import type { Clock, Host, LogLevel, SMBus, SMBusOptions, Storage, TCPOptions, TCPSocket, TimerId, Timers } from "../../firmware/host.js";
+import type { Clock, Host, I2CLines, LogLevel, SMBus, SMBusOptions, Storage, TCPOptions, TCPSocket, TimerId, Timers } from "../../firmware/host.js";
 import { createTcpSocket, type TlsSettings } from "./tcp.js";
 
 export interface SimBusLike {
   smbus(options: SMBusOptions): SMBus;
+  /** The raw lines, for bus recovery (the simulated bus models a target holding SDA). */
+  lines?(): I2CLines;
 }
 
 export interface NodeHostOptions {
@@ -37,6 +39,7 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
   const host: NodeHost = {
     io: {
       smbus: (o) => options.bus.smbus(o),
+      i2cLines: options.bus.lines ? () => options.bus.lines!() : undefined,
       tcp: (o: TCPOptions) => {
         let kill: (() => void) | undefined;
         const forget = () => {
