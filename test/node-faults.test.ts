@@ -67,3 +67,22 @@ test("a different part at the accelerometer's address is reported as wrong-id", 
   t.like(on("alarm")[0], { level: "fault", reason: "wrong-id" });
   t.regex(on("alarm")[0].detail, /0xe5/i);
 });
+
+test("unplugging a running accelerometer gives a fault within 2 windows; replugging recovers without a restart", async (t) => {
+  const { node, run, on, clock } = await setup(t);
+  node.start();
+  await run(6000);
+  const windowMs = (4096 / 3200) * 1000;
+  const unpluggedAt = clock.now();
+  node.bus.detach(0x53);
+  await run(2 * windowMs);
+  await until(() => on("alarm").some((a) => a.level === "fault"), "fault alarm");
+  const fault = on("alarm").find((a) => a.level === "fault");
+  t.like(fault, { metric: "sensor.accelerometer", reason: "nack" });
+  t.true(fault.ts - Date.parse("2026-01-01T00:00:00Z") - unpluggedAt <= 2 * windowMs, `fault after ${fault.ts - Date.parse("2026-01-01T00:00:00Z") - unpluggedAt} ms`);
+  node.bus.attach(0x53, node.accelerometer);
+  await run(10_000);
+  await until(() => on("alarm").some((a) => a.level === "normal"), "recovery");
+  t.is(on("telemetry").at(-1).state, "normal");
+  t.is(node.restarts, 0);
+});
