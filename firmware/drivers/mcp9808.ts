@@ -1,0 +1,103 @@
+/*
+ * MCP9808 driver (ECMA-419 Sensor Class Pattern) over SMBus. Registers are
+ * 16-bit big-endian except RESOLUTION (8-bit). The part converts continuously;
+ * sample() reads T_A (13-bit two's complement in 1/16 degC, alert flags in
+ * bits 15:13). The part has no data-ready flag: T_A reads 0 degC until its
+ * first conversion (tCONV after power-up or a resolution change).
+ */
+import type { SMBus, SMBusOptions } from "../host.js";
+import type { Thermometer, ThermometerReading } from "./thermometer.js";
+
+const REG_CONFIG = 0x01;
+const REG_T_A = 0x05;
+const REG_MANUFACTURER_ID = 0x06;
+const REG_DEVICE_ID = 0x07;
+const REG_RESOLUTION = 0x08;
+
+const MANUFACTURER_ID = 0x0054;
+/** DEVICE ID in bits 15:8 of register 0x07; bits 7:0 are the revision. */
+const DEVICE_ID = 0x04;
+
+const CONFIG_SHDN = 1 << 8;
+/** T_A bits 12:0: sign bit 12, 2^7..2^-4 degC. */
+const T_A_MASK = 0x1fff;
+const DEGC_PER_LSB = 1 / 16;
+
+/** RESOLUTION code (bits 1:0) -> degC per step; tCONV per code, ms. */
+const RESOLUTION_C = [0.5, 0.25, 0.125, 0.0625];
+const CONVERSION_MS = [30, 65, 130, 250];
+
+export const MCP9808_DEFAULT_ADDRESS = 0x18;
+
+export type MCP9808Resolution = 0.5 | 0.25 | 0.125 | 0.0625;
+
+export interface MCP9808Configuration {
+  /** degC per step; default 0.0625 (the power-up default). */
+  resolution?: MCP9808Resolution;
+}
+
+export interface MCP9808Options extends MCP9808Configuration {
+  sensor: { io: (options: SMBusOptions) => SMBus; address?: number; hz?: number };
+}
+
+export class MCP9808 implements Thermometer {
+  #io: SMBus;
+  #code = 3;
+  #name: string;
+
+  constructor(options: MCP9808Options) {
+    const address = options.sensor.address ?? MCP9808_DEFAULT_ADDRESS;
+    this.#name = `MCP9808 at 0x${hex(address)}`;
+    this.#io = options.sensor.io({ address, hz: options.sensor.hz });
+    try {
+      const manufacturer = this.#io.readUint16(REG_MANUFACTURER_ID, true);
+      if (manufacturer !== MANUFACTURER_ID) {
+        throw new Error(`${this.#name}: manufacturer ID 0x${hex4(manufacturer)} (expected 0x0054)`);
+      }
+      const device = this.#io.readUint16(REG_DEVICE_ID, true);
+      if (device >> 8 !== DEVICE_ID) {
+        throw new Error(`${this.#name}: device ID 0x${hex4(device)} (expected 0x04xx)`);
+      }
+      this.configure(options);
+    } catch (error) {
+      this.#io.close();
+      throw error;
+    }
+  }
+
+  /** Conversion time for the current resolution, ms. */
+  get conversionMs(): number {
+    return CONVERSION_MS[this.#code];
+  }
+
+  configure(options: MCP9808Configuration): void {
+    if (options.resolution !== undefined) {
+      const code = RESOLUTION_C.indexOf(options.resolution);
+      if (code < 0) throw new Error(`${this.#name}: resolution ${options.resolution} (supported: 0.5, 0.25, 0.125, 0.0625)`);
+      this.#code = code;
+    }
+    const io = this.#io;
+    const config = io.readUint16(REG_CONFIG, true);
+    if (config & CONFIG_SHDN) io.writeUint16(REG_CONFIG, config & ~CONFIG_SHDN, true);
+    io.writeUint8(REG_RESOLUTION, this.#code);
+  }
+
+  sample(): ThermometerReading | undefined {
+    const raw = this.#io.readUint16(REG_T_A, true) & T_A_MASK;
+    return { temperature: (((raw << 19) >> 19) * DEGC_PER_LSB) };
+  }
+
+  close(): void {
+    this.#io.close();
+  }
+}
+
+function hex(n: number): string {
+  return (n < 16 ? "0" : "") + n.toString(16).toUpperCase();
+}
+
+function hex4(n: number): string {
+  let s = n.toString(16).toUpperCase();
+  while (s.length < 4) s = "0" + s;
+  return s;
+}
