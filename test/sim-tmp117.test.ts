@@ -3,6 +3,7 @@ import { SimI2CBus } from "../sim/bus.js";
 import { SimTMP117, CYCLE_MS, ACTIVE_MS } from "../sim/devices/tmp117.js";
 import { VirtualClock } from "../sim/clock.js";
 import { TMP117 } from "../firmware/drivers/tmp117.js";
+import type { Thermometer } from "../firmware/drivers/thermometer.js";
 
 const TEMP = 0x00;
 const CONFIG = 0x01;
@@ -135,4 +136,47 @@ test("driver: configure picks the nearest cycle and writes AVG into bits 6:5", (
   t.is(temp.cycleMs, 4000);
   t.is((io.readUint16(CONFIG, true) >> 7) & 7, 5);
   t.throws(() => temp.configure({ averaging: 16 }), { message: /averaging 16/ });
+});
+
+test("averaging: the result noise drops as sqrt(N) for N = 1, 8, 32, 64 (CONFIG AVG bits 6:5)", (t) => {
+  const noiseC = 0.2;
+  const sds: number[] = [];
+  for (let avg = 0; avg < 4; avg++) {
+    const { clock, io, dev } = rig(() => 25, noiseC);
+    io.writeUint16(CONFIG, avg << 5, true); // continuous, CONV 0: cycle = the active time
+    const values: number[] = [];
+    const start = dev.conversions;
+    while (values.length < 600) {
+      clock.runUntil(clock.now() + dev.cycleMs);
+      values.push(((io.readUint16(TEMP, true) << 16) >> 16) / 128);
+    }
+    const n = dev.conversions - start;
+    t.true(n >= 600 && n <= 606, `each read sees a fresh conversion (${n} done; bus time slips the reads)`);
+    const mean = values.reduce((s, v) => s + v, 0) / values.length;
+    const sd = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1));
+    const expected = noiseC / Math.sqrt([1, 8, 32, 64][avg]);
+    t.true(Math.abs(sd / expected - 1) < 0.12, `AVG ${avg}: sd ${sd.toFixed(4)} vs ${expected.toFixed(4)}`);
+    sds.push(sd);
+  }
+  t.true(Math.abs(sds[0] / sds[3] / 8 - 1) < 0.15, `sd(1)/sd(64) = ${(sds[0] / sds[3]).toFixed(2)} (sqrt(64) = 8)`);
+});
+
+test("driver: every (averaging, conversionMs) of the datasheet table lands on its AVG and CONV codes and the model's cycle", (t) => {
+  const { bus, io, dev } = rig(() => 25);
+  const temp: Thermometer = new TMP117({ sensor: { io: (o) => bus.smbus(o) } });
+  const driver = temp as TMP117;
+  const averages = [1, 8, 32, 64];
+  for (let conv = 0; conv < 8; conv++) {
+    for (let avg = 0; avg < 4; avg++) {
+      driver.configure({ averaging: averages[avg], conversionMs: CYCLE_MS[conv][avg] });
+      const c = io.readUint16(CONFIG, true);
+      t.is((c >> 5) & 3, avg, `AVG code for ${averages[avg]}`);
+      t.is(dev.cycleMs, CYCLE_MS[conv][avg], `CONV ${conv} AVG ${avg}`);
+      t.is(driver.cycleMs, dev.cycleMs);
+      // where several CONV codes give the same cycle, the lowest is written
+      t.is((c >> 7) & 7, CYCLE_MS.findIndex((row) => row[avg] === CYCLE_MS[conv][avg]));
+      t.is((c >> 10) & 3, 0, "continuous");
+    }
+  }
+  t.deepEqual(ACTIVE_MS, [15.5, 125, 500, 1000]);
 });

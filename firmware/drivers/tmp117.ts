@@ -4,6 +4,7 @@
  * (reading CONFIG first to see DATA_READY, which that read clears).
  */
 import type { SMBus, SMBusOptions } from "../host.js";
+import type { Thermometer, ThermometerReading } from "./thermometer.js";
 
 const REG_TEMP_RESULT = 0x00;
 const REG_CONFIGURATION = 0x01;
@@ -51,12 +52,10 @@ export interface TMP117Options extends TMP117Configuration {
   sensor: { io: (options: SMBusOptions) => SMBus; address?: number; hz?: number };
 }
 
-export interface TemperatureSample {
-  /** degC */
-  temperature: number;
-}
+/** A TMP117 reading: temperature only. */
+export type TemperatureSample = ThermometerReading;
 
-export class TMP117 {
+export class TMP117 implements Thermometer {
   #io: SMBus;
   #avg = 1; // reset: 8 averages
   #conv = 4; // reset: 1 s
