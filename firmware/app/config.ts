@@ -214,3 +214,25 @@ function describe(v: unknown): string {
   if (typeof v === "object") return "an object";
   return String(v);
 }
+
+/**
+ * Merges partial document `over` onto partial document `base`: objects merge
+ * key by key, anything else (numbers, strings, arrays such as rule lists) is
+ * replaced. Neither input is modified.
+ */
+export function mergePartial(base: unknown, over: unknown): unknown {
+  if (over === undefined) return clone(base as Json);
+  if (!isObject(base) || !isObject(over)) return clone(over as Json);
+  const out: { [key: string]: Json } = clone(base) as { [key: string]: Json };
+  for (const key of Object.keys(over)) out[key] = mergePartial(base[key], over[key]) as Json;
+  return out;
+}
+
+/** Top-level sections whose change can be applied to a running node without a restart. */
+export const LIVE_SECTIONS = ["monitor", "telemetry", "machine"] as const;
+
+/** Names of the top-level sections that differ between two configs. */
+export function changedSections(a: NodeConfig, b: NodeConfig): string[] {
+  const keys = Object.keys(a) as (keyof NodeConfig)[];
+  return keys.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+}

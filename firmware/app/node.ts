@@ -4,7 +4,8 @@
  * ESP32, in Moddable's simulator, inside xsnap and on the Node simulator host.
  */
 import type { Host, SMBus, SMBusOptions, TimerId } from "../host.js";
-import { resolveConfig, type NodeConfig } from "./config.js";
+import { ConfigError, changedSections, LIVE_SECTIONS, mergePartial, resolveConfig, type NodeConfig } from "./config.js";
+import { loadStoredConfig, saveStoredConfig, type StoredConfig } from "./stored-config.js";
 import { ADXL345 } from "../drivers/adxl345.js";
 import { TMP117 } from "../drivers/tmp117.js";
 import { Acquirer, type WindowBlock } from "../acquisition/acquirer.js";
@@ -16,7 +17,7 @@ import { checkWindow } from "../monitor/health.js";
 import { isKnownMetric } from "../monitor/metrics.js";
 import type { Transition } from "../monitor/state.js";
 import type { Zone } from "../monitor/iso.js";
-import { ackPayload, Commands } from "./commands.js";
+import { ackPayload, Commands, type CommandResult } from "./commands.js";
 import { recoverBus } from "../drivers/bus-recovery.js";
 import {
   alarmPayload,
@@ -34,6 +35,8 @@ export const FIRMWARE_VERSION = "0.1.0";
 /** A failed sensor is retried this often (ms) until it answers again. */
 const SENSOR_RETRY_MS = 5000;
 const BOOT_KEY = "boot";
+/** Commands that restart the node answer first; the restart follows after this delay (ms) so the ack is delivered. */
+const RESTART_DELAY_MS = 1000;
 const BASELINE_KEY = "baseline";
 const RUN_HOURS_KEY = "runHours";
 /** Running hours are written to storage this often (flash wear vs. what a power cut may lose). */
@@ -58,7 +61,10 @@ export function nodeIdFor(config: NodeConfig, host: Host): string {
 
 export class NodeApp {
   readonly host: Host;
-  readonly config: NodeConfig;
+  config: NodeConfig;
+  /** The configuration the node was built or started with (before `cmd/config` overrides). */
+  readonly baseConfig: unknown;
+  #stored: StoredConfig;
   readonly nodeId: string;
   readonly boot: number;
   readonly topics: Topics;
@@ -73,7 +79,7 @@ export class NodeApp {
   #features: FeatureExtractor | undefined;
   #axes: { x: AxisFeatures; y: AxisFeatures; z: AxisFeatures };
   #vibValid = false;
-  readonly monitor: Monitor;
+  monitor: Monitor;
   #baseline: Baseline | undefined;
   readonly commands: Commands;
   #lastPublished: number[] = [];
@@ -84,9 +90,21 @@ export class NodeApp {
   #lastTemperature: number | undefined;
   #stopped = false;
 
-  constructor(host: Host, config: NodeConfig) {
+  /** `config` is a partial document over the defaults; overrides stored by `cmd/config` apply on top. Throws ConfigError. */
+  constructor(host: Host, document: unknown) {
     this.host = host;
-    this.config = config;
+    this.baseConfig = document;
+    this.#stored = loadStoredConfig(host.storage);
+    let effective: NodeConfig;
+    try {
+      effective = resolveConfig(mergePartial(document, this.#stored.overrides));
+    } catch (error) {
+      if (!(error instanceof ConfigError) || !Object.keys(this.#stored.overrides).length) throw error;
+      this.#stored = { version: this.#stored.version, overrides: {}, error: `stored configuration no longer valid (${error.message}); using the build-time configuration` };
+      effective = resolveConfig(document);
+    }
+    if (this.#stored.error) host.log("error", this.#stored.error);
+    const config = (this.config = effective);
     this.nodeId = nodeIdFor(config, host);
     this.topics = topicsFor(config.mqtt.prefix, this.nodeId);
     this.boot = nextBoot(host);
@@ -347,6 +365,11 @@ export class NodeApp {
   }
 
   #registerCommands(): void {
+    this.commands.register("config", (body) => this.#configure(body));
+    this.commands.register("restart", () => {
+      this.host.timers.set(() => this.host.restart("restart command"), RESTART_DELAY_MS);
+      return { ok: true, restartInMs: RESTART_DELAY_MS };
+    });
     this.commands.register("ack-alarm", (body) => {
       const metric = (body as { metric?: unknown } | undefined)?.metric;
       if (metric !== undefined && typeof metric !== "string") return { ok: false, error: "metric: expected a string" };
@@ -360,6 +383,52 @@ export class NodeApp {
       this.host.storage.delete(BASELINE_KEY);
       return { ok: true, learnS: this.#baseline.config.learnS };
     });
+  }
+
+  /**
+   * `cmd/config`: a partial document over the current configuration. It is
+   * validated whole (errors name the field) and applied all at once, or not at
+   * all. Monitoring, telemetry and machine settings apply from the next window;
+   * anything else (sensors, window, MQTT) restarts the firmware in place.
+   */
+  #configure(body: unknown): CommandResult {
+    if (typeof body !== "object" || body === null || Array.isArray(body)) return { ok: false, error: "expected a JSON object (a partial configuration)", version: this.#stored.version };
+    const overrides = mergePartial(this.#stored.overrides, body) as Record<string, unknown>;
+    let next: NodeConfig;
+    try {
+      next = resolveConfig(mergePartial(this.baseConfig, overrides));
+      if (next.nodeId !== this.config.nodeId && (body as { nodeId?: unknown }).nodeId !== undefined) throw new ConfigError("nodeId", "cannot be changed by command (it names the topics)");
+    } catch (error) {
+      return { ok: false, error: error instanceof Error ? error.message : String(error), version: this.#stored.version };
+    }
+    const changed = changedSections(this.config, next);
+    this.#stored = { version: this.#stored.version + 1, overrides };
+    saveStoredConfig(this.host.storage, this.#stored);
+    const restart = changed.some((k) => !(LIVE_SECTIONS as readonly string[]).includes(k));
+    if (restart) {
+      this.host.timers.set(() => this.host.restart("configuration changed"), RESTART_DELAY_MS);
+    } else if (changed.length) {
+      this.#applyLive(next);
+    }
+    this.#publishStatus();
+    return { ok: true, version: this.#stored.version, changed, restart };
+  }
+
+  /** Swaps in new monitoring and telemetry settings, keeping the levels of rules that still exist. */
+  #applyLive(next: NodeConfig): void {
+    const monitor = new Monitor(next.monitor, isKnownMetric, this.monitor.running.runningHours);
+    for (const state of monitor.states) {
+      const old = this.monitor.states.find((s) => s.rule.name === state.rule.name);
+      if (old) state.level = old.level;
+    }
+    monitor.running.running = this.monitor.running.running;
+    if (this.#baseline && next.monitor.baseline.enabled && this.#baseline.ready) monitor.addRules(this.#baseline.rules(), "baseline");
+    this.monitor = monitor;
+    this.config = next;
+  }
+
+  get configVersion(): number {
+    return this.#stored.version;
   }
 
   #onMessage(topic: string, payload: Uint8Array): void {
@@ -403,13 +472,14 @@ export class NodeApp {
         temperature: this.#temp ? this.config.temperature.kind : null,
       },
       faults: this.faults,
+      config: { version: this.#stored.version, error: this.#stored.error },
     });
   }
 }
 
 /** Validates `config` (a partial document over the defaults) and starts the node. */
 export function startNode(host: Host, config: unknown): NodeApp {
-  const app = new NodeApp(host, resolveConfig(config));
+  const app = new NodeApp(host, config);
   app.start();
   return app;
 }

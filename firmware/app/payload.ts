@@ -111,6 +111,7 @@ export interface StatusInfo {
   firmware: string;
   sensors: { accelerometer: string | null; temperature: string | null };
   faults: readonly Fault[];
+  config?: { version: number; error?: string };
 }
 
 export function statusPayload(info: StatusInfo): string {
@@ -120,6 +121,7 @@ export function statusPayload(info: StatusInfo): string {
     body.fw = info.firmware;
     body.sensors = info.sensors;
     body.faults = info.faults.map(faultJson);
+    if (info.config) body.config = info.config.error ? info.config : { version: info.config.version };
   }
   return JSON.stringify(body);
 }
