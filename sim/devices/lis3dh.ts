@@ -329,7 +329,7 @@ export class SimLIS3DH implements I2CTarget {
     for (let axis = 0; axis < 3; axis++) {
       let g = this.#signal(axis as AxisIndex, tSeconds);
       if (sigma > 0) g += this.#rng.gaussian() * sigma;
-      // the sensing element saturates at full scale (at 16 g the 12 mg digit reaches past it)
+      // clamped at the selected full scale (then at the code range, which at 16 g reaches 24.6 g)
       if (g > fs) g = fs;
       else if (g < -fs) g = -fs;
       let raw = Math.round(g / gPerDigit);
