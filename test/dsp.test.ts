@@ -1,6 +1,7 @@
 import test from "ava";
 import { FFT, RealFFT } from "../firmware/dsp/fft.js";
-import { FeatureExtractor, G_MM_S2, type AxisFeatures } from "../firmware/dsp/features.js";
+import { EDGE_BINS, FeatureExtractor, G_MM_S2, LOW_SPEED_BAND_HZ, type AxisFeatures } from "../firmware/dsp/features.js";
+import { RunningMean } from "../firmware/dsp/average.js";
 import { Rng } from "../sim/rng.js";
 
 function naiveDft(re: Float64Array, im: Float64Array): [Float64Array, Float64Array] {
@@ -122,7 +123,7 @@ test("vRms sums tones in quadrature over the band and ignores what lies outside 
   fx.compute(tone([{ f: 29.7, v: 4 }, { f: 3, v: 10 }, { f: 1300, v: 10 }]), out);
   t.true(Math.abs(out.vRms - 4) < 0.04, `out-of-band tones excluded: ${out.vRms}`);
   fx.compute(new Float32Array(N).fill(1), out);
-  t.deepEqual(out, { aRms: 0, aPeak: 0, vRms: 0, fDom: 0 }, "a constant (gravity) has no features");
+  t.deepEqual(out, { aRms: 0, aPeak: 0, vRms: 0, fDom: 0, crest: 0, kurtosis: 0, hfRms: 0 }, "a constant (gravity) has no features");
 });
 
 test("white noise: vRms matches the analytic band integral of a flat spectrum", (t) => {
@@ -140,9 +141,173 @@ test("white noise: vRms matches the analytic band integral of a flat spectrum", 
     sum += out.vRms * out.vRms;
   }
   const S = (2 * sigma * sigma) / ODR;
-  const f1 = fx.kLo * BIN;
-  const f2 = fx.kHi * BIN;
+  // the summed bins (the band widened by EDGE_BINS) stand for kLo - 1/2 .. kHi + 1/2
+  t.is(fx.kLo, Math.ceil(10 / BIN - EDGE_BINS));
+  const f1 = (fx.kLo - 0.5) * BIN;
+  const f2 = (fx.kHi + 0.5) * BIN;
   const expected = Math.sqrt((S * G_MM_S2 * G_MM_S2 * (1 / f1 - 1 / f2)) / (4 * Math.PI * Math.PI));
   const got = Math.sqrt(sum / trials);
   t.true(Math.abs(got / expected - 1) < 0.05, `noise vRms ${got} vs ${expected}`);
+});
+
+/** Tone at f Hz, amplitude A g, on +1 g, for any ODR. */
+function toneAt(odr: number, parts: { f: number; a: number; phase?: number }[], n = N): Float32Array {
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let v = 1;
+    for (const p of parts) v += p.a * Math.sin((2 * Math.PI * p.f * i) / odr + (p.phase ?? 0));
+    x[i] = v;
+  }
+  return x;
+}
+
+test("crest and kurtosis: sine sqrt 2 and 1.5, Gaussian 3, impulse train high", (t) => {
+  const fx = new FeatureExtractor({ n: N, odr: ODR });
+  const out = fx.createAxisFeatures();
+  for (const f of [29.7, 100, 157.1, 500]) {
+    fx.compute(tone([{ f, v: 4, phase: 0.4 }], 1), out);
+    t.true(Math.abs(out.crest! - Math.SQRT2) < 0.01, `${f} Hz crest ${out.crest}`);
+    t.true(Math.abs(out.kurtosis! - 1.5) < 0.01, `${f} Hz kurtosis ${out.kurtosis}`);
+  }
+  const rng = new Rng(21);
+  let k = 0;
+  const trials = 10;
+  const x = new Float32Array(N);
+  for (let r = 0; r < trials; r++) {
+    for (let i = 0; i < N; i++) x[i] = 1 + 0.05 * rng.gaussian();
+    fx.compute(x, out);
+    k += out.kurtosis!;
+    t.true(out.crest! > 3 && out.crest! < 5.5, `gaussian crest ${out.crest}`);
+  }
+  t.true(Math.abs(k / trials - 3) < 0.08, `gaussian kurtosis ${k / trials}`);
+  // one-sample impulses every 64 samples: kurtosis ~ 64 (a train of period P has kurtosis ~ P)
+  x.fill(1);
+  for (let i = 5; i < N; i += 64) x[i] = 1.5;
+  fx.compute(x, out);
+  t.true(out.kurtosis! > 50, `impulse train kurtosis ${out.kurtosis}`);
+  t.true(out.crest! > 7, `impulse train crest ${out.crest}`);
+  t.log(`gaussian kurtosis ${(k / trials).toFixed(3)}, impulse train (1/64) kurtosis ${out.kurtosis!.toFixed(1)} crest ${out.crest!.toFixed(2)}`);
+});
+
+test("hfRms: a 1500 Hz tone at 4000 Hz ODR (default band 1000..1800 Hz) and at 3200 Hz (band 1000..1590 Hz); absent at 1600 Hz ODR", (t) => {
+  for (const [odr, band] of [[4000, undefined], [3200, [1000, 1590] as const]] as const) {
+    const fx = new FeatureExtractor({ n: N, odr, hfBandHz: band });
+    const out = fx.createAxisFeatures();
+    fx.compute(toneAt(odr, [{ f: 1500, a: 0.2 }, { f: 50, a: 0.5 }]), out);
+    const e = out.hfRms! / (0.2 / Math.SQRT2) - 1;
+    t.true(Math.abs(e) < 0.01, `${odr} Hz: hfRms ${out.hfRms}`);
+    fx.compute(toneAt(odr, [{ f: 900, a: 0.2 }, { f: 50, a: 0.5 }]), out);
+    t.true(out.hfRms! < 1e-3, `${odr}: 900 Hz is outside the HF band (${out.hfRms})`);
+    t.log(`ODR ${odr}: hfRms of 1500 Hz error ${(e * 100).toFixed(3)}%, bins ${fx.hfLo}..${fx.hfHi}`);
+  }
+  const fx = new FeatureExtractor({ n: 1024, odr: 1600 });
+  const out = fx.createAxisFeatures();
+  fx.compute(toneAt(1600, [{ f: 700, a: 0.2 }], 1024), out);
+  t.true(Number.isNaN(out.hfRms), "no HF band below ~2.3 kHz ODR: NaN (absent from the payload)");
+});
+
+test("top 5 peaks of a 3-tone signal: the three tones first, amplitude within 1%, distinct bins", (t) => {
+  const fx = new FeatureExtractor({ n: N, odr: ODR });
+  const out = fx.createAxisFeatures();
+  const tones = [{ f: 157.3, a: 0.1 }, { f: 29.7, a: 0.3 }, { f: 612.9, a: 0.05 }];
+  fx.compute(toneAt(ODR, tones), out);
+  const p = out.peaks!;
+  t.true(p.count >= 3 && p.count <= 5);
+  const sorted = [...tones].sort((a, b) => b.a - a.a);
+  for (let i = 0; i < 3; i++) {
+    t.true(Math.abs(p.freq[i] - sorted[i].f) < 0.1 * BIN, `peak ${i}: ${p.freq[i]} Hz vs ${sorted[i].f}`);
+    t.true(Math.abs(p.amp[i] / sorted[i].a - 1) < 0.01, `peak ${i}: ${p.amp[i]} g vs ${sorted[i].a}`);
+  }
+  for (let i = 3; i < p.count; i++) t.true(p.amp[i] < 0.01 * 0.05, `leftovers are leakage only: ${p.amp[i]}`);
+  t.log(`3 tones: ${Array.from(p.freq.slice(0, 3), (f, i) => `${f.toFixed(3)} Hz ${p.amp[i].toFixed(5)} g`).join(", ")}`);
+
+  // two close tones 4 bins apart stay two peaks; with noise, no two peaks in one lobe
+  const rng = new Rng(3);
+  const x = toneAt(ODR, [{ f: 100, a: 0.1 }, { f: 100 + 4 * BIN, a: 0.08 }]);
+  for (let i = 0; i < N; i++) x[i] += 0.002 * rng.gaussian();
+  fx.compute(x, out);
+  t.true(Math.abs(p.freq[0] - 100) < 0.2 && Math.abs(p.freq[1] - (100 + 4 * BIN)) < 0.2, `${p.freq[0]} ${p.freq[1]}`);
+  for (let i = 0; i < p.count; i++) for (let j = i + 1; j < p.count; j++) t.true(Math.abs(p.freq[i] - p.freq[j]) > 1.5 * BIN);
+});
+
+test("orders 1x/2x/3x with setRpm: velocity and acceleration per order band, NaN while unknown", (t) => {
+  const fx = new FeatureExtractor({ n: N, odr: ODR });
+  const out = fx.createAxisFeatures();
+  const rpm = 1780;
+  const f1 = rpm / 60;
+  const x = tone([{ f: f1 * 0.99, v: 3 }, { f: 2 * f1, v: 1.5 }, { f: 3 * f1 * 1.02, v: 0.5 }, { f: 157, v: 2 }], 1);
+  fx.compute(x, out);
+  t.true(Number.isNaN(out.orders!.vRms[0]) && Number.isNaN(out.orders!.rpm), "no rpm: NaN");
+  fx.setRpm(rpm);
+  fx.compute(x, out);
+  const o = out.orders!;
+  t.is(o.rpm, rpm);
+  const want = [3, 1.5, 0.5];
+  const lines: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    t.true(Math.abs(o.freq[i] - (i + 1) * f1) < 1e-9);
+    t.true(Math.abs(o.vRms[i] / want[i] - 1) < 0.02, `${i + 1}x vRms ${o.vRms[i]}`);
+    const fTrue = [f1 * 0.99, 2 * f1, 3 * f1 * 1.02][i];
+    const aTrue = peakG(want[i], fTrue) / Math.SQRT2;
+    t.true(Math.abs(o.aRms[i] / aTrue - 1) < 0.02, `${i + 1}x aRms ${o.aRms[i]} vs ${aTrue}`);
+    lines.push(`${i + 1}x ${o.freq[i].toFixed(2)} Hz: vRms ${o.vRms[i].toFixed(4)} mm/s (${((o.vRms[i] / want[i] - 1) * 100).toFixed(2)}%)`);
+  }
+  t.true(Math.abs(out.vRms - Math.hypot(3, 1.5, 0.5, 2)) < 0.03, "overall vRms unchanged");
+  fx.setRpm(0);
+  fx.compute(x, out);
+  t.true(Number.isNaN(out.orders!.vRms[2]));
+  t.log(lines.join("\n"));
+});
+
+test("2-1000 Hz band (machines under 600 rpm): a 5 Hz tone within 2%, excluded from the ISO band", (t) => {
+  const low = new FeatureExtractor({ n: N, odr: ODR, bandHz: LOW_SPEED_BAND_HZ });
+  const iso = new FeatureExtractor({ n: N, odr: ODR });
+  const out = low.createAxisFeatures();
+  for (const phase of [0, 0.9, 2.1]) {
+    low.compute(tone([{ f: 5, v: 3, phase }], 1), out);
+    t.true(Math.abs(out.vRms / 3 - 1) < 0.02, `5 Hz: ${out.vRms}`);
+    t.true(Math.abs(out.fDom - 5) < 0.2 * BIN, `fDom ${out.fDom}`);
+    iso.compute(tone([{ f: 5, v: 3, phase }], 1), out);
+    t.true(out.vRms < 0.01, `ISO band excludes 5 Hz: ${out.vRms}`);
+  }
+});
+
+test("band edges: response table (n 4096 at 3200 Hz), tones inside +-2%, 10-20 Hz and 900-1000 Hz +-5%", (t) => {
+  const table: string[] = ["f Hz   band      vRms error (worst of 8 phases)"];
+  const check = (band: readonly [number, number], f: number, tol: number | undefined) => {
+    const fx = new FeatureExtractor({ n: N, odr: ODR, bandHz: band });
+    const out = fx.createAxisFeatures();
+    let worst = 0;
+    for (let k = 0; k < 8; k++) {
+      fx.compute(tone([{ f, v: 4, phase: k * 0.7 }], 1), out);
+      const e = out.vRms / 4 - 1;
+      if (Math.abs(e) > Math.abs(worst)) worst = e;
+    }
+    if (tol !== undefined) t.true(Math.abs(worst) < tol, `${f} Hz in ${band}: ${worst}`);
+    table.push(`${f.toString().padEnd(6)} ${band.join("-").padEnd(9)} ${(worst * 100).toFixed(2)}%`);
+  };
+  for (const f of [8, 9, 9.5]) check([10, 1000], f, undefined);
+  for (const f of [10, 10.5, 11, 12.3, 14, 16.6, 18, 20]) check([10, 1000], f, 0.05);
+  for (const f of [31.3, 100, 433.3, 750]) check([10, 1000], f, 0.02);
+  for (const f of [900, 925.5, 950, 975, 990.4, 999, 1000]) check([10, 1000], f, 0.05);
+  for (const f of [1001, 1002, 1003]) check([10, 1000], f, undefined);
+  for (const f of [1.5, 2, 2.5]) check(LOW_SPEED_BAND_HZ, f, undefined);
+  for (const f of [3, 4, 5, 7.5]) check(LOW_SPEED_BAND_HZ, f, 0.02);
+  t.log(table.join("\n"));
+});
+
+test("RunningMean: mean over the readings of a window, NaN skipped, reset, no allocation", (t) => {
+  const m = new RunningMean();
+  t.true(Number.isNaN(m.mean));
+  for (const v of [40, 41, NaN, 42]) m.add(v);
+  t.is(m.count, 3);
+  t.is(m.mean, 41);
+  t.is(m.take(), 41);
+  t.is(m.count, 0);
+  t.true(Number.isNaN(m.take()));
+  m.add(1e9 + 0.25);
+  m.add(1e9 + 0.75);
+  t.is(m.mean, 1e9 + 0.5);
+  t.is(m.min, 1e9 + 0.25);
+  t.is(m.max, 1e9 + 0.75);
 });

@@ -1,24 +1,107 @@
 /*
- * Per-axis vibration features for one window of samples (g):
- *  aRms  - acceleration RMS, g, mean (gravity) removed
- *  aPeak - max |a - mean|, g
- *  vRms  - velocity RMS over the band, mm/s: Hann window, FFT, each bin divided
- *          by 2 pi f (integration), one-sided Parseval sum corrected by the
- *          window's energy (sum of w^2), as ISO 10816/20816 band RMS
- *  fDom  - frequency of the largest acceleration peak in the band, Hz,
- *          refined by quadratic interpolation of the log spectrum
- * All buffers are allocated once; compute() allocates nothing.
+ * Per-axis vibration features for one window of samples (g). One real FFT per
+ * axis per window; all buffers are allocated at construction; compute() writes
+ * into the caller's AxisFeatures (and its typed arrays) and allocates nothing.
+ *
+ * Time domain (whole window, mean = gravity + offset removed):
+ *  aRms     acceleration RMS, g (full bandwidth of the sensor)
+ *  aPeak    max |a - mean|, g
+ *  crest    aPeak / aRms (sqrt 2 for a sine); 0 for a constant signal
+ *  kurtosis m4 / m2^2, the normalised 4th central moment (1.5 sine, 3 Gaussian,
+ *           large for impulses); 0 for a constant signal
+ *  Moments come from one pass of raw sums about the first sample (close to the
+ *  mean), then are centred algebraically in float64.
+ *
+ * Frequency domain (periodic Hann window, one-sided power corrected by the
+ * window energy, so a sum of bins is a mean square, Parseval):
+ *  vRms   velocity RMS over bandHz, mm/s: each bin's acceleration power times
+ *         (G / 2 pi f)^2 (1 - (df / f)^2). The second factor cancels, to second
+ *         order, the bias of integrating a Hann main lobe with 1/f^2 (about
+ *         +(df/f)^2: +0.6 % at 10 Hz, +2.4 % at 5 Hz with 0.78 Hz bins).
+ *  fDom   frequency of the largest acceleration bin in the vRms band, Hz,
+ *         refined by a parabola through the log power of it and its neighbours
+ *  hfRms  acceleration RMS over hfBandHz (default 1000 Hz .. 0.45 ODR), g.
+ *         NaN when the band is empty (ODR below ~2.3 kHz with the default):
+ *         the payload omits non-finite values ("absent").
+ *  peaks  the N largest distinct spectral peaks (local maxima of the power
+ *         spectrum, so never two bins of one Hann main lobe) over peakBandHz
+ *         (default: low edge of bandHz .. Nyquist), largest first: frequency
+ *         (interpolated, Hz) and amplitude (g, 0-peak, from the energy of the
+ *         peak bin and its two neighbours: within 1 % for an isolated tone)
+ *  orders band values at 1x, 2x, 3x running speed once setRpm() is given:
+ *         velocity RMS (mm/s) and acceleration RMS (g) over order frequency
+ *         +- orderTolerance (default 5 %, which covers induction-motor slip),
+ *         widened like the main band; NaN while the rpm is unknown or when the
+ *         order lies above the last bin
+ *  spectrum  single-sided amplitude spectrum, g 0-peak per bin (a tone on a bin
+ *         centre reads its amplitude), bins 0..n/2, written only when the caller
+ *         passes a Float32Array(n/2 + 1) (for capture commands; costs a sqrt per bin)
+ *
+ * Band edges. A Hann-windowed tone spreads over +-2 bins, so a band summed from
+ * exactly the nominal edges would count half of a tone that sits on an edge. Each
+ * band is therefore widened by EDGE_BINS = 1.5 bins on both sides: a tone anywhere
+ * inside the nominal band counts fully (>= 98 % of its energy in the worst case,
+ * half-way between bins, at the very edge), and the response falls to ~0 about
+ * 3.5 bins outside. With n = 4096 at 3200 Hz (0.78 Hz bins) the transition is
+ * ~7.3..10 Hz for a 10 Hz edge and 1000..1003 Hz at the top. Broadband noise is
+ * integrated over the widened band (equivalent edges at the summed bins +- half
+ * a bin). The measured table is in test/dsp.test.ts ("band edges").
  */
 import { RealFFT } from "./fft.js";
 
 /** Standard gravity, mm/s^2 per g. */
 export const G_MM_S2 = 9806.65;
 
+/** ISO 10816 / 20816 velocity band, Hz. */
+export const ISO_BAND_HZ: readonly [number, number] = [10, 1000];
+/** ISO band for machines running below 600 rpm, Hz. */
+export const LOW_SPEED_BAND_HZ: readonly [number, number] = [2, 1000];
+
+/** Bins added on each side of a band (see the header). */
+export const EDGE_BINS = 1.5;
+
+/** Top spectral peaks, preallocated; `count` entries are valid, largest first. */
+export interface SpectrumPeaks {
+  count: number;
+  /** Hz */
+  freq: Float64Array;
+  /** g, 0-peak */
+  amp: Float64Array;
+}
+
+/** Band values around the running-speed orders 1x, 2x, 3x (index 0, 1, 2). */
+export interface OrderBands {
+  /** The rpm used for this window (NaN when unknown). */
+  rpm: number;
+  /** Order frequency, Hz. */
+  freq: Float64Array;
+  /** Velocity RMS in the order band, mm/s. */
+  vRms: Float64Array;
+  /** Acceleration RMS in the order band, g. */
+  aRms: Float64Array;
+}
+
 export interface AxisFeatures {
+  /** g */
   aRms: number;
+  /** g */
   aPeak: number;
+  /** mm/s over bandHz */
   vRms: number;
+  /** Hz */
   fDom: number;
+  /** aPeak / aRms */
+  crest?: number;
+  /** m4 / m2^2 */
+  kurtosis?: number;
+  /** g over hfBandHz; NaN when not available at this ODR */
+  hfRms?: number;
+  /** Filled when present (capacity = freq.length). */
+  peaks?: SpectrumPeaks;
+  /** Filled when present. */
+  orders?: OrderBands;
+  /** Amplitude spectrum, filled when present (length >= n/2 + 1). */
+  spectrum?: Float32Array;
 }
 
 export interface FeatureOptions {
@@ -26,105 +109,307 @@ export interface FeatureOptions {
   n: number;
   /** Sample rate, Hz. */
   odr: number;
-  /** Band for vRms and fDom, Hz (default ISO 10816: 10..1000). */
-  bandHz?: [number, number];
+  /** Band for vRms and fDom, Hz (default ISO 10816: 10..1000; LOW_SPEED_BAND_HZ = 2..1000). */
+  bandHz?: readonly [number, number];
+  /** Band for hfRms, Hz (default 1000 .. 0.45 ODR). */
+  hfBandHz?: readonly [number, number];
+  /** Band searched for peaks, Hz (default bandHz low edge .. ODR / 2). */
+  peakBandHz?: readonly [number, number];
+  /** Half width of an order band as a fraction of the order frequency (default 0.05). */
+  orderTolerance?: number;
+  /** Number of orders (default 3: 1x, 2x, 3x). */
+  orders?: number;
+  /** Running speed, rpm (default unknown; see setRpm). */
+  rpm?: number;
 }
 
 export class FeatureExtractor {
   readonly n: number;
   readonly odr: number;
-  /** Bins included in the band, inclusive. */
+  /** Bin width, Hz. */
+  readonly df: number;
+  /** Bins summed for vRms and searched for fDom, inclusive (the widened band). */
   readonly kLo: number;
   readonly kHi: number;
+  /** Bins summed for hfRms, inclusive; hfLo > hfHi when not available. */
+  readonly hfLo: number;
+  readonly hfHi: number;
+  readonly orderCount: number;
+  readonly orderTolerance: number;
+  #peakLo: number;
+  #peakHi: number;
   #fft: RealFFT;
   #window: Float64Array;
-  #buf: Float64Array;
-  #re: Float64Array;
-  #im: Float64Array;
-  /** (G / (2 pi f_k))^2 per bin in the band: acceleration power -> velocity power in (mm/s)^2. */
+  #power: Float64Array;
+  /** (G / (2 pi f_k))^2 (1 - (df/f_k)^2) per bin (0 for bins 0 and 1). */
   #integrate: Float64Array;
-  /** One-sided power scale: 2 / (n * sum w^2). */
+  /** One-sided power scale: 2 / (n * sum w^2); bin power * scale = mean square. */
   #scale: number;
+  /** Amplitude scale: 2 / sum w. */
+  #ampScale: number;
+  #rpm = NaN;
+  #orderLo: Int32Array;
+  #orderHi: Int32Array;
+  #orderFreq: Float64Array;
+  #peakBin: Int32Array;
+  #peakPow: Float64Array;
 
   constructor(options: FeatureOptions) {
     const { n, odr } = options;
-    const [lo, hi] = options.bandHz ?? [10, 1000];
+    if (!(n >= 8) || (n & (n - 1)) !== 0) throw new RangeError(`window ${n} is not a power of two >= 8`);
+    if (!(odr > 0)) throw new RangeError(`bad ODR ${odr}`);
+    const [lo, hi] = options.bandHz ?? ISO_BAND_HZ;
     this.n = n;
     this.odr = odr;
+    const m = n >> 1;
+    const df = odr / n;
+    this.df = df;
     this.#fft = new RealFFT(n);
     this.#window = new Float64Array(n);
     let energy = 0;
+    let sum = 0;
     for (let i = 0; i < n; i++) {
       const w = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / n); // periodic Hann
       this.#window[i] = w;
       energy += w * w;
+      sum += w;
     }
     this.#scale = 2 / (n * energy);
-    this.#buf = new Float64Array(n);
-    this.#re = new Float64Array(n / 2 + 1);
-    this.#im = new Float64Array(n / 2 + 1);
-    const df = odr / n;
-    this.kLo = Math.max(1, Math.ceil(lo / df));
-    this.kHi = Math.min(n / 2 - 1, Math.floor(hi / df));
-    this.#integrate = new Float64Array(n / 2 + 1);
-    for (let k = this.kLo; k <= this.kHi; k++) {
+    this.#ampScale = 2 / sum;
+    this.#power = new Float64Array(m + 1);
+    this.#integrate = new Float64Array(m + 1);
+    for (let k = 2; k < m; k++) {
       const v = G_MM_S2 / (2 * Math.PI * k * df);
-      this.#integrate[k] = v * v;
+      this.#integrate[k] = v * v * (1 - 1 / (k * k));
     }
+    // bins 0 and 1 carry the window's image of the mean: never summed
+    const band = (a: number, b: number): [number, number] => [Math.max(2, Math.ceil(a / df - EDGE_BINS)), Math.min(m - 1, Math.floor(b / df + EDGE_BINS))];
+    [this.kLo, this.kHi] = band(lo, hi);
+    const [hLo, hHi] = options.hfBandHz ?? [1000, 0.45 * odr];
+    if (hHi > hLo && hLo < odr / 2) [this.hfLo, this.hfHi] = band(hLo, hHi);
+    else [this.hfLo, this.hfHi] = [1, 0];
+    const [pLo, pHi] = options.peakBandHz ?? [lo, odr / 2];
+    [this.#peakLo, this.#peakHi] = band(pLo, pHi);
+    this.orderCount = options.orders ?? 3;
+    this.orderTolerance = options.orderTolerance ?? 0.05;
+    this.#orderLo = new Int32Array(this.orderCount);
+    this.#orderHi = new Int32Array(this.orderCount);
+    this.#orderFreq = new Float64Array(this.orderCount);
+    this.#peakBin = new Int32Array(16);
+    this.#peakPow = new Float64Array(16);
+    this.setRpm(options.rpm ?? NaN);
+  }
+
+  /** Running speed for the order bands, rpm; NaN, 0 or undefined: unknown. Allocation-free. */
+  setRpm(rpm: number | undefined): void {
+    const ok = rpm !== undefined && rpm > 0 && rpm < Infinity;
+    this.#rpm = ok ? rpm : NaN;
+    const m = this.n >> 1;
+    for (let i = 0; i < this.orderCount; i++) {
+      const f = ok ? ((i + 1) * rpm) / 60 : NaN;
+      this.#orderFreq[i] = f;
+      const half = this.orderTolerance * f;
+      const a = Math.max(2, Math.ceil((f - half) / this.df - EDGE_BINS));
+      const b = Math.min(m - 1, Math.floor((f + half) / this.df + EDGE_BINS));
+      // an order whose band is cut by Nyquist (or unknown) is not measured
+      const valid = ok && (f + half) / this.df + EDGE_BINS <= m - 1;
+      this.#orderLo[i] = valid ? a : 1;
+      this.#orderHi[i] = valid ? b : 0;
+    }
+  }
+
+  get rpm(): number {
+    return this.#rpm;
+  }
+
+  /** A result object with every field (peaks: `peaks` entries, default 5; spectrum on request). Allocates: call at setup. */
+  createAxisFeatures(options: { peaks?: number; spectrum?: boolean } = {}): AxisFeatures {
+    const p = options.peaks ?? 5;
+    const o = this.orderCount;
+    const f: AxisFeatures = {
+      aRms: 0,
+      aPeak: 0,
+      vRms: 0,
+      fDom: 0,
+      crest: 0,
+      kurtosis: 0,
+      hfRms: NaN,
+      peaks: { count: 0, freq: new Float64Array(p), amp: new Float64Array(p) },
+      orders: { rpm: NaN, freq: new Float64Array(o), vRms: new Float64Array(o), aRms: new Float64Array(o) },
+    };
+    if (options.spectrum) f.spectrum = new Float32Array((this.n >> 1) + 1);
+    return f;
   }
 
   compute(samples: Float32Array, out: AxisFeatures): void {
     const n = this.n;
-    let sum = 0;
-    for (let i = 0; i < n; i++) sum += samples[i];
-    const mean = sum / n;
-    let sq = 0;
-    let peak = 0;
-    const buf = this.#buf;
+    const fft = this.#fft;
+    const zr = fft.packedRe;
+    const zi = fft.packedIm;
+    const rev = fft.bitrev;
     const w = this.#window;
-    for (let i = 0; i < n; i++) {
-      const d = samples[i] - mean;
-      sq += d * d;
-      const m = d < 0 ? -d : d;
-      if (m > peak) peak = m;
-      buf[i] = d * w[i];
+    // One pass: raw moments about c (the first sample, near the mean), extremes,
+    // and the windowed samples written straight into the FFT's bit-reversed input.
+    // The mean is not removed before windowing: a constant times the periodic Hann
+    // window only reaches bins 0 and 1, which no feature uses.
+    const c = samples[0];
+    let s1 = 0, s2 = 0, s3 = 0, s4 = 0, mx = 0, mn = 0;
+    let x = 0, q = 0, r = 0, i = 0, j = 0;
+    for (i = 0; i < n; i += 2) {
+      r = rev[j++];
+      x = samples[i] - c;
+      q = x * x;
+      s1 += x;
+      s2 += q;
+      s3 += q * x;
+      s4 += q * q;
+      if (x > mx) mx = x;
+      else if (x < mn) mn = x;
+      zr[r] = x * w[i];
+      x = samples[i + 1] - c;
+      q = x * x;
+      s1 += x;
+      s2 += q;
+      s3 += q * x;
+      s4 += q * q;
+      if (x > mx) mx = x;
+      else if (x < mn) mn = x;
+      zi[r] = x * w[i + 1];
     }
-    out.aRms = Math.sqrt(sq / n);
+    const mu = s1 / n;
+    const e2 = s2 / n;
+    const mu2 = mu * mu;
+    let m2 = e2 - mu2;
+    let m4 = s4 / n - 4 * mu * (s3 / n) + 6 * mu2 * e2 - 3 * mu2 * mu2;
+    if (!(m2 > 0)) m2 = 0;
+    if (!(m4 > 0)) m4 = 0;
+    const rms = Math.sqrt(m2);
+    const up = mx - mu;
+    const down = mu - mn;
+    const peak = up > down ? up : down;
+    out.aRms = rms;
     out.aPeak = peak;
+    out.crest = rms > 0 ? peak / rms : 0;
+    out.kurtosis = m2 > 0 ? m4 / (m2 * m2) : 0;
 
-    const re = this.#re;
-    const im = this.#im;
-    this.#fft.forward(buf, re, im);
+    const p = this.#power;
+    fft.forwardPackedPower(p);
+    const scale = this.#scale;
+
+    // vRms and fDom over the band
     const integrate = this.#integrate;
-    let vel = 0;
-    let best = -1;
-    let bestPower = 0;
-    for (let k = this.kLo; k <= this.kHi; k++) {
-      const p = re[k] * re[k] + im[k] * im[k];
-      vel += p * integrate[k];
-      if (p > bestPower) {
-        bestPower = p;
+    let vel = 0, best = -1, bestPower = 0, v = 0, k = this.kLo;
+    const kHi = this.kHi;
+    for (; k <= kHi; k++) {
+      v = p[k];
+      vel += v * integrate[k];
+      if (v > bestPower) {
+        bestPower = v;
         best = k;
       }
     }
-    out.vRms = Math.sqrt(vel * this.#scale);
-    out.fDom = best < 0 ? 0 : this.#interpolate(best) * (this.odr / n);
+    out.vRms = Math.sqrt(vel * scale);
+    out.fDom = best < 0 ? 0 : this.#interpolate(best) * this.df;
+
+    // hfRms
+    if (this.hfLo <= this.hfHi) {
+      let hf = 0;
+      for (k = this.hfLo; k <= this.hfHi; k++) hf += p[k];
+      out.hfRms = Math.sqrt(hf * scale);
+    } else {
+      out.hfRms = NaN;
+    }
+
+    if (out.peaks) this.#peaks(out.peaks);
+    if (out.orders) this.#orders(out.orders);
+    if (out.spectrum) this.amplitudeSpectrum(out.spectrum);
+  }
+
+  /**
+   * Single-sided amplitude spectrum (g 0-peak per bin, bins 0..n/2) of the axis
+   * computed last, into `dest` (length >= n/2 + 1). Allocation-free.
+   */
+  amplitudeSpectrum(dest: Float32Array): void {
+    const p = this.#power;
+    const m = this.n >> 1;
+    const a = this.#ampScale;
+    dest[0] = 0.5 * a * Math.sqrt(p[0]);
+    for (let k = 1; k < m; k++) dest[k] = a * Math.sqrt(p[k]);
+    dest[m] = 0.5 * a * Math.sqrt(p[m]);
+  }
+
+  #peaks(out: SpectrumPeaks): void {
+    const cap = out.freq.length < 16 ? out.freq.length : 16;
+    const bins = this.#peakBin;
+    const pows = this.#peakPow;
+    const p = this.#power;
+    let count = 0, floor = 0, prev = p[this.#peakLo - 1], cur = p[this.#peakLo], next = 0, k = this.#peakLo, at = 0;
+    const hi = this.#peakHi;
+    for (; k <= hi; k++) {
+      next = p[k + 1];
+      if (cur > floor && cur > prev && cur >= next) {
+        // insert (k, cur) into the sorted list, dropping the smallest when full
+        at = count < cap ? count++ : cap - 1;
+        while (at > 0 && pows[at - 1] < cur) {
+          pows[at] = pows[at - 1];
+          bins[at] = bins[at - 1];
+          at--;
+        }
+        pows[at] = cur;
+        bins[at] = k;
+        if (count === cap) floor = pows[cap - 1];
+      }
+      prev = cur;
+      cur = next;
+    }
+    const scale = this.#scale;
+    for (let i = 0; i < count; i++) {
+      const b = bins[i];
+      out.freq[i] = this.#interpolate(b) * this.df;
+      out.amp[i] = Math.sqrt(2 * scale * (p[b - 1] + p[b] + p[b + 1]));
+    }
+    out.count = count;
+  }
+
+  #orders(out: OrderBands): void {
+    const p = this.#power;
+    const integrate = this.#integrate;
+    const scale = this.#scale;
+    out.rpm = this.#rpm;
+    const count = out.freq.length < this.orderCount ? out.freq.length : this.orderCount;
+    for (let i = 0; i < count; i++) {
+      const a = this.#orderLo[i];
+      const b = this.#orderHi[i];
+      out.freq[i] = this.#orderFreq[i];
+      if (a > b) {
+        out.vRms[i] = NaN;
+        out.aRms[i] = NaN;
+        continue;
+      }
+      let vel = 0;
+      let acc = 0;
+      for (let k = a; k <= b; k++) {
+        vel += p[k] * integrate[k];
+        acc += p[k];
+      }
+      out.vRms[i] = Math.sqrt(vel * scale);
+      out.aRms[i] = Math.sqrt(acc * scale);
+    }
   }
 
   /** Peak bin refined by a parabola through the log power of it and its neighbours. */
   #interpolate(k: number): number {
-    const re = this.#re;
-    const im = this.#im;
-    const pl = re[k - 1] * re[k - 1] + im[k - 1] * im[k - 1];
-    const pc = re[k] * re[k] + im[k] * im[k];
-    const pr = re[k + 1] * re[k + 1] + im[k + 1] * im[k + 1];
+    const p = this.#power;
+    const pl = p[k - 1];
+    const pc = p[k];
+    const pr = p[k + 1];
     if (!(pl > 0 && pr > 0)) return k;
     const a = Math.log(pl);
     const b = Math.log(pc);
     const c = Math.log(pr);
     const den = a - 2 * b + c;
     if (!(den < 0)) return k;
-    const p = (0.5 * (a - c)) / den;
-    return k + (p > 0.5 ? 0.5 : p < -0.5 ? -0.5 : p);
+    const d = (0.5 * (a - c)) / den;
+    return k + (d > 0.5 ? 0.5 : d < -0.5 ? -0.5 : d);
   }
 }
