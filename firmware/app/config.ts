@@ -46,6 +46,8 @@ export interface NodeConfig {
   machine: { rpm: number };
   monitor: MonitorSettings;
   telemetry: TelemetryConfig;
+  /** Home Assistant MQTT discovery. */
+  homeassistant: { enabled: boolean; prefix: string };
 }
 
 export interface BaselineSettings {
@@ -82,6 +84,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     baseline: { enabled: false, metrics: ["x.vRms", "y.vRms", "z.vRms"], learnS: 3600, warning: 2, alarm: 3, minSigma: 3, onDelay: 2 },
   },
   telemetry: { deadbandPct: 0, maxSilenceS: 60 },
+  homeassistant: { enabled: false, prefix: "homeassistant" },
 };
 
 export class ConfigError extends Error {
@@ -147,6 +150,9 @@ function validate(c: NodeConfig): void {
   num(c.telemetry.deadbandPct, "telemetry.deadbandPct", 0, 100);
   num(c.telemetry.maxSilenceS, "telemetry.maxSilenceS", 1, 86400);
   validateMonitor(c.monitor);
+  bool(c.homeassistant.enabled, "homeassistant.enabled");
+  str(c.homeassistant.prefix, "homeassistant.prefix");
+  if (!/^[A-Za-z0-9_/-]+$/.test(c.homeassistant.prefix) || c.homeassistant.prefix.endsWith("/")) throw new ConfigError("homeassistant.prefix", "must be a topic prefix without wildcards or a trailing '/'");
 }
 
 function validateMonitor(m: MonitorSettings): void {
@@ -229,7 +235,7 @@ export function mergePartial(base: unknown, over: unknown): unknown {
 }
 
 /** Top-level sections whose change can be applied to a running node without a restart. */
-export const LIVE_SECTIONS = ["monitor", "telemetry", "machine"] as const;
+export const LIVE_SECTIONS = ["monitor", "telemetry", "machine", "homeassistant"] as const;
 
 /** Names of the top-level sections that differ between two configs. */
 export function changedSections(a: NodeConfig, b: NodeConfig): string[] {

@@ -19,6 +19,8 @@ import type { Transition } from "../monitor/state.js";
 import type { Zone } from "../monitor/iso.js";
 import { ackPayload, Commands, type CommandResult } from "./commands.js";
 import { recoverBus } from "../drivers/bus-recovery.js";
+import { FIRMWARE_VERSION_TEXT } from "./version.js";
+import { discoveryEntities, discoveryPayload, discoveryTopic } from "./discovery.js";
 import {
   alarmPayload,
   clearedAlarmPayload,
@@ -30,7 +32,7 @@ import {
   type Level,
 } from "./payload.js";
 
-export const FIRMWARE_VERSION = "0.1.0";
+export const FIRMWARE_VERSION = FIRMWARE_VERSION_TEXT;
 
 /** A failed sensor is retried this often (ms) until it answers again. */
 const SENSOR_RETRY_MS = 5000;
@@ -128,7 +130,10 @@ export class NodeApp {
       password: m.password,
       will: { topic: this.topics.status, payload: this.#status(false), qos: 1, retain: true },
       random: host.random ? () => host.random!() : undefined,
-      onConnect: () => this.#publishStatus(),
+      onConnect: () => {
+        this.#publishStatus();
+        this.#publishDiscovery();
+      },
       onMessage: (topic, payload) => this.#onMessage(topic, payload),
     });
   }
@@ -424,7 +429,9 @@ export class NodeApp {
     monitor.running.running = this.monitor.running.running;
     if (this.#baseline && next.monitor.baseline.enabled && this.#baseline.ready) monitor.addRules(this.#baseline.rules(), "baseline");
     this.monitor = monitor;
+    const discovery = JSON.stringify(next.homeassistant) !== JSON.stringify(this.config.homeassistant);
     this.config = next;
+    if (discovery) this.#publishDiscovery();
   }
 
   get configVersion(): number {
@@ -454,6 +461,22 @@ export class NodeApp {
     this.host.log("info", `${sensor} recovered`);
     this.mqtt.publish(this.topics.alarm, clearedAlarmPayload(this.#envelope(), sensor), { qos: 1 });
     this.#publishStatus();
+  }
+
+  /** Home Assistant discovery configs (retained), on every connect when enabled. */
+  #publishDiscovery(): void {
+    const ha = this.config.homeassistant;
+    if (!ha.enabled) return;
+    const ctx = {
+      discoveryPrefix: ha.prefix,
+      nodeId: this.nodeId,
+      telemetryTopic: this.topics.telemetry,
+      statusTopic: this.topics.status,
+      model: `${this.config.accelerometer.kind} + ${this.config.temperature.kind}`,
+    };
+    for (const entity of discoveryEntities({ humidity: false })) {
+      this.mqtt.publish(discoveryTopic(ctx, entity), discoveryPayload(ctx, entity), { qos: 1, retain: true });
+    }
   }
 
   #publishStatus(): void {
