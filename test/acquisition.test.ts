@@ -12,26 +12,27 @@ const N = 4096;
 const WINDOW_MS = (N * 1000) / ODR; // 1280 ms
 
 /** The real chain: machine -> sim ADXL345 on a 400 kHz bus (bus time moves the clock) -> driver -> acquirer. */
-function chain(vibration: VibrationComponent[], o: { pollMs?: number; seed?: number; noise?: number } = {}) {
+function chain(vibration: VibrationComponent[], o: { pollMs?: number; seed?: number; noise?: number; n?: number; duty?: { captureMs: number; periodMs: number }; overrun?: "restart" | "flag" } = {}) {
   const clock = new VirtualClock();
   const bus = new SimI2CBus({ hz: 400_000, now: () => clock.now(), onBusTime: (ms) => clock.advance(ms) });
   const machine = new Machine({ seed: o.seed ?? 1, vibration });
   const dev = new SimADXL345({ now: () => clock.now(), seed: o.seed ?? 1, noise: o.noise, signal: (axis, t) => machine.acceleration(axis, t) });
   bus.attach(0x53, dev);
   const accel = new ADXL345({ sensor: { io: (opts) => bus.smbus(opts), address: 0x53 }, odr: ODR, rangeG: 4 });
-  const blocks: { t0: number; lost: number; x: AxisFeatures; y: AxisFeatures; z: AxisFeatures }[] = [];
+  const n = o.n ?? N;
+  const blocks: { t0: number; lost: number; at: number; x: AxisFeatures; y: AxisFeatures; z: AxisFeatures }[] = [];
   const errors: Error[] = [];
-  const features = new FeatureExtractor({ n: N, odr: ODR, bandHz: [10, 1000] });
+  const features = new FeatureExtractor({ n, odr: ODR, bandHz: [10, 1000] });
   const compute = (b: WindowBlock) => {
-    const x = { aRms: 0, aPeak: 0, vRms: 0, fDom: 0 };
-    const y = { ...x };
-    const z = { ...x };
+    const x = features.createAxisFeatures();
+    const y = features.createAxisFeatures();
+    const z = features.createAxisFeatures();
     features.compute(b.x, x);
     features.compute(b.y, y);
     features.compute(b.z, z);
-    blocks.push({ t0: b.t0, lost: b.lost, x, y, z });
+    blocks.push({ t0: b.t0, lost: b.lost, at: clock.now(), x, y, z });
   };
-  const acq = new Acquirer({ timers: clock, clock, accel, n: N, pollMs: o.pollMs, onWindow: compute, onError: (e) => errors.push(e) });
+  const acq = new Acquirer({ timers: clock, clock, accel, n, pollMs: o.pollMs, duty: o.duty, overrun: o.overrun, onWindow: compute, onError: (e) => errors.push(e) });
   return { clock, bus, dev, machine, accel, acq, blocks, errors };
 }
 
@@ -93,8 +94,8 @@ test("windows are contiguous: t0 advances by n/odr exactly, starting one poll af
   t.log(`bus busy ${(load * 100).toFixed(1)}% of the time at 3200 Hz, ${c.bus.transfers} transfers, ${c.bus.bytesOnWire} bytes`);
 });
 
-test("a late poll loses samples in stream mode and the window reports them", (t) => {
-  const c = chain([{ axis: "x", kind: "sine", freq_hz: 29.7, vrms_mm_s: 4 }], { pollMs: 40 }); // FIFO full after 10 ms
+test("overrun: 'flag' policy: a late poll loses samples in stream mode and the window reports them", (t) => {
+  const c = chain([{ axis: "x", kind: "sine", freq_hz: 29.7, vrms_mm_s: 4 }], { pollMs: 40, overrun: "flag" }); // FIFO full after 10 ms
   c.acq.start();
   c.clock.runUntil(20_000);
   c.acq.stop();
@@ -126,6 +127,68 @@ test("driver errors go to onError; polling continues and recovers when the senso
   c.clock.runUntil(3 * WINDOW_MS);
   t.true(c.blocks.length >= 2, "windows resume");
   t.true(c.blocks[0].lost > 0, "the outage shows up as lost samples");
+});
+
+/** Runs until `until`, stalling the poll timer once at `stallAt` for `stallMs` (as a busy CPU would). */
+function runWithStall(c: ReturnType<typeof chain>, stallAt: number, stallMs: number, until: number): void {
+  c.clock.runUntil(stallAt);
+  c.clock.advance(stallMs); // time passes, no timer fires: the FIFO overflows
+  c.clock.runUntil(until);
+}
+
+test("overrun (default 'restart'): the partial window is discarded, the next window counts the loss, kurtosis stays clean", (t) => {
+  const tone = [{ axis: "x" as const, kind: "sine" as const, freq_hz: 29.7, vrms_mm_s: 4 }];
+  const r = chain(tone, { noise: 0 });
+  r.acq.start();
+  runWithStall(r, 700, 23.4, 4 * WINDOW_MS);
+  t.is(r.acq.restarts, 1);
+  t.true(r.dev.samplesLost > 0);
+  const gap = r.acq.lost;
+  t.true(Math.abs(gap - r.dev.samplesLost) <= 2, `gap estimate ${gap} vs device ${r.dev.samplesLost}`);
+  t.is(r.blocks[0].lost, gap + r.acq.discarded, "first window after the restart reports dropped + discarded samples");
+  t.true(r.acq.discarded > 2000 && r.acq.discarded < 2300, `partial window discarded: ${r.acq.discarded}`);
+  t.true(r.blocks[0].t0 > 700, `the window restarted after the gap (t0 ${r.blocks[0].t0})`);
+  for (const b of r.blocks) t.true(Math.abs(b.x.kurtosis! - 1.5) < 0.02, `restart: kurtosis ${b.x.kurtosis}`);
+  t.is(r.blocks[1].lost, 0);
+  // the same stall with 'flag': the window joins across the phase jump (only `lost` tells)
+  const f = chain(tone, { noise: 0, overrun: "flag" });
+  f.acq.start();
+  runWithStall(f, 700, 23.4, 4 * WINDOW_MS);
+  t.is(f.acq.restarts, 0);
+  t.true(f.blocks[0].lost > 0 && f.blocks[0].t0 < 10);
+  t.log(`stall 23.4 ms at 700 ms: restart -> window 0 lost ${r.blocks[0].lost} (dropped ${gap} + discarded ${r.acq.discarded}), kurtosis ${r.blocks[0].x.kurtosis!.toFixed(4)}; flag -> lost ${f.blocks[0].lost}, kurtosis ${f.blocks[0].x.kurtosis!.toFixed(4)}, crest ${f.blocks[0].x.crest!.toFixed(3)}`);
+});
+
+test("duty cycle: capture 3 s every 10 s in virtual time; windows inside captures only, never across a gap", (t) => {
+  const c = chain([{ axis: "x", kind: "sine", freq_hz: 29.7, vrms_mm_s: 4 }], { duty: { captureMs: 3000, periodMs: 10_000 }, noise: 0 });
+  c.acq.start();
+  let pollsInGap = 0;
+  c.clock.runUntil(3100);
+  t.false(c.acq.capturing);
+  t.true(c.acq.running);
+  const busBefore = c.bus.transfers;
+  c.clock.runUntil(9990);
+  pollsInGap = c.bus.transfers - busBefore;
+  t.is(pollsInGap, 0, "no bus traffic between captures");
+  c.clock.runUntil(35_000);
+  c.acq.stop();
+  t.is(c.acq.captures, 4, "captures at 0, 10, 20, 30 s");
+  // 3 s holds two 1.28 s windows per capture; the partial third is dropped
+  t.is(c.blocks.length, 8);
+  for (let i = 0; i < c.blocks.length; i++) {
+    const b = c.blocks[i];
+    const capture = Math.floor(i / 2) * 10_000;
+    t.true(b.t0 >= capture && b.t0 + WINDOW_MS <= capture + 3000 + 1e-6, `window ${i}: t0 ${b.t0} inside capture ${capture}`);
+    t.is(b.lost, 0, "the gap is not loss");
+    t.true(Math.abs(b.x.vRms / 4 - 1) < 0.02, `window ${i}: vRms ${b.x.vRms}`);
+    t.true(Math.abs(b.x.kurtosis! - 1.5) < 0.05, `window ${i}: kurtosis ${b.x.kurtosis}`);
+    if (i % 2 === 1) t.true(Math.abs(b.t0 - c.blocks[i - 1].t0 - WINDOW_MS) < 1e-6, "contiguous within a capture");
+  }
+  // the first window of each capture starts within two polls of the capture start (FIFO drained, bus time)
+  for (let i = 0; i < c.blocks.length; i += 2) t.true(c.blocks[i].t0 - Math.floor(i / 2) * 10_000 < 12, `t0 ${c.blocks[i].t0}`);
+  t.is(c.clock.pending, 0, "stop() clears every timer");
+  t.throws(() => chain([], { duty: { captureMs: 5000, periodMs: 1000 } }), { message: /duty cycle/ });
+  t.log(`duty 3 s / 10 s: ${c.blocks.length} windows, t0 = ${c.blocks.map((b) => b.t0.toFixed(1)).join(", ")} ms`);
 });
 
 test("stop() ends polling; the block arrays are reused (double buffer)", (t) => {

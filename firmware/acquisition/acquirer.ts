@@ -9,6 +9,26 @@
  * samples; without an overrun the time base is only re-anchored when it drifts
  * by more than two periods (clock mismatch), so t0 stays smooth.
  *
+ * Overrun inside a window: the window is restarted (default, `overrun: "restart"`).
+ * The partial window is discarded and the next delivered window reports, in
+ * `lost`, the samples dropped by the FIFO plus the partial samples discarded.
+ * Why: joining across a gap puts a phase jump (a step) in the window. A step
+ * looks like an impact: it inflates kurtosis and crest factor and smears the
+ * spectrum, which are exactly the bearing-fault indicators the node alarms on;
+ * a window with a gap is not a measurement of the machine. The price is up to
+ * one window of time per overrun, and no window at all if overruns are chronic
+ * (poll slower than the FIFO fills), which is a configuration fault the node
+ * sees as "no window". `overrun: "flag"` keeps the former behaviour: samples
+ * join across the gap and the window only reports it in `lost`.
+ *
+ * Duty cycle (option `duty: {captureMs, periodMs}`): capture for captureMs every
+ * periodMs, the first capture at start(). Between captures the poll timer is
+ * stopped; each capture begins by discarding what the FIFO accumulated and
+ * re-anchoring time, and ends by discarding its partial window, so a window never
+ * joins samples across a capture gap (choose captureMs >= whole windows, plus one
+ * poll period of margin). Samples skipped between captures are not "lost".
+ * Without `duty`, acquisition is continuous.
+ *
  * Buffers: two sets of per-axis Float32Array(n), swapped at each window. The
  * block passed to onWindow (and its arrays) stays valid until the next window
  * is complete, then it is reused. Copy anything that must live longer.
@@ -23,7 +43,11 @@ export interface WindowBlock {
   odr: number;
   /** Samples per axis. */
   n: number;
-  /** Samples lost to FIFO overrun while this window was filled (estimate). */
+  /**
+   * Samples lost to FIFO overrun while this window was filled (estimate); with
+   * the restart policy, also those of windows restarted before this one
+   * (dropped by the FIFO plus discarded partial windows).
+   */
   lost: number;
   x: Float32Array;
   y: Float32Array;
@@ -41,6 +65,10 @@ export interface AcquirerOptions {
   onWindow: (block: WindowBlock) => void;
   /** Driver errors; acquisition keeps polling and retries at the next tick. */
   onError: (error: Error) => void;
+  /** Duty cycle: capture captureMs every periodMs (0 < captureMs <= periodMs). Default: continuous. */
+  duty?: { captureMs: number; periodMs: number };
+  /** On FIFO overrun with lost samples inside a window: restart it (default) or join and flag `lost`. */
+  overrun?: "restart" | "flag";
 }
 
 /** Reads per poll when the FIFO keeps coming back full (bounds the time spent in one tick). */
@@ -53,8 +81,17 @@ export class Acquirer {
   samples = 0;
   lost = 0;
   windows = 0;
+  /** Windows restarted after an overrun, and the partial-window samples they discarded. */
+  restarts = 0;
+  discarded = 0;
+  /** Captures begun (duty cycle), or 1 per start() when continuous. */
+  captures = 0;
   #o: AcquirerOptions;
   #timer: TimerId | undefined;
+  #dutyTimer: TimerId | undefined;
+  #endTimer: TimerId | undefined;
+  #started = false;
+  #restart: boolean;
   #blocks: [WindowBlock, WindowBlock];
   #current = 0;
   #fill = 0;
@@ -81,15 +118,43 @@ export class Acquirer {
     });
     this.#blocks = [block(), block()];
     this.#scratch = new Float32Array(3 * this.#depth);
+    this.#restart = options.overrun !== "flag";
+    const duty = options.duty;
+    if (duty && !(duty.captureMs > 0 && duty.periodMs >= duty.captureMs)) {
+      throw new RangeError(`duty cycle: need 0 < captureMs <= periodMs (${duty.captureMs}, ${duty.periodMs})`);
+    }
   }
 
+  /** True between start() and stop() (also between two captures of a duty cycle). */
   get running(): boolean {
+    return this.#started;
+  }
+
+  /** True while samples are being polled (always when running continuously). */
+  get capturing(): boolean {
     return this.#timer !== undefined;
   }
 
-  /** Discards what the FIFO holds (stale samples) and starts polling. */
+  /** Starts acquisition (with a duty cycle: the first capture now, then one every periodMs). */
   start(): void {
-    if (this.#timer !== undefined) return;
+    if (this.#started) return;
+    this.#started = true;
+    const duty = this.#o.duty;
+    if (duty) this.#dutyTimer = this.#o.timers.set(() => this.#beginCapture(), duty.periodMs, duty.periodMs);
+    this.#beginCapture();
+  }
+
+  stop(): void {
+    this.#started = false;
+    this.#o.timers.clear(this.#dutyTimer);
+    this.#dutyTimer = undefined;
+    this.#endCapture();
+  }
+
+  /** Discards what the FIFO holds (stale samples) and starts polling. */
+  #beginCapture(): void {
+    if (this.#timer !== undefined) this.#endCapture();
+    this.captures++;
     this.#odr = this.#o.accel.odr;
     this.#period = 1000 / this.#odr;
     this.#fill = 0;
@@ -103,11 +168,19 @@ export class Acquirer {
       this.#o.onError(asError(error));
     }
     this.#timer = this.#o.timers.set(() => this.poll(), this.pollMs, this.pollMs);
+    const duty = this.#o.duty;
+    if (duty && duty.captureMs < duty.periodMs) this.#endTimer = this.#o.timers.set(() => this.#endCapture(), duty.captureMs);
   }
 
-  stop(): void {
+  /** Stops polling and drops the partial window (it never joins the next capture). */
+  #endCapture(): void {
     this.#o.timers.clear(this.#timer);
     this.#timer = undefined;
+    this.#o.timers.clear(this.#endTimer);
+    this.#endTimer = undefined;
+    this.#fill = 0;
+    this.#windowLost = 0;
+    this.#next = NaN;
   }
 
   /** One poll (the timer calls it; tests may too). */
@@ -133,6 +206,12 @@ export class Acquirer {
         if (gap > 0) {
           this.lost += gap;
           this.#windowLost += gap;
+          if (this.#restart && this.#fill > 0) {
+            this.restarts++;
+            this.discarded += this.#fill;
+            this.#windowLost += this.#fill;
+            this.#fill = 0;
+          }
         }
         this.#next = first;
       } else if (Math.abs(first - this.#next) > 2 * period) {
