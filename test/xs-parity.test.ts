@@ -99,3 +99,36 @@ test("parity: FFT and features of a fixed seeded signal agree within 1e-9 (relat
     t.log(`features: XS ${xs.compute} computrons (again ${again.compute}), heap ${xs.heapCount} -> ${again.heapCount}; prepare ${prep.compute} computrons, heap ${prep.heapCount}`);
   });
 });
+
+test("parity: full feature set (crest, kurtosis, hfRms, peaks, orders) within 1e-9 in XS and Node; computrons per sample per axis", async (t) => {
+  const { cases } = await import("./xs/features-case.js");
+  await withXsSession("test/xs/features-case.ts", async (s) => {
+    const n = 4096;
+    const arg = { n, odr: 3200, seed: 11, rpm: 1782, hfBandHz: [1000, 1590] };
+    const prep = await xsCase(s, "prepare", arg);
+    t.deepEqual(prep.value, runCaseHere(cases, "prepare", arg));
+    const xs = await xsCase(s, "features");
+    const node = runCaseHere(cases, "features") as { fDom: number; kurtosis: number; hfRms: number; peaks: { count: number; freq: number[] }; orders: { vRms: number[] } };
+    t.is(diffNumbers(xs.value, node, 1e-9), undefined, JSON.stringify({ xs: xs.value, node }));
+    t.true(Math.abs(node.fDom - 29.7) < 1, `fDom ${node.fDom}`);
+    t.true(node.kurtosis > 3, `impacts raise kurtosis: ${node.kurtosis}`);
+    t.true(node.hfRms > 0.03 / Math.SQRT2 && node.hfRms < 0.03, `hfRms ${node.hfRms}: the 1500 Hz tone plus the impacts' HF share`);
+    t.is(node.peaks.count, 5);
+    t.true(node.orders.vRms.every((v) => v > 0));
+    const sx = await xsCase(s, "spectrum");
+    t.is(diffNumbers(sx.value, runCaseHere(cases, "spectrum"), 1e-6), undefined, "Float32 spectrum");
+    const cost = await xsCase(s, "computeOnly");
+    const again = await xsCase(s, "computeOnly");
+    const base = await xsCase(s, "baseline");
+    const base2 = await xsCase(s, "baseline");
+    t.is(cost.compute, again.compute, "steady state");
+    // the command round trip itself allocates a little: compare with the bare loop's step
+    const grow = again.heapCount - cost.heapCount;
+    const baseGrow = base2.heapCount - base.heapCount;
+    t.true(grow <= baseGrow, `no allocation per window: heap +${grow} per compute vs +${baseGrow} per bare loop step`);
+    const perSample = cost.compute / n;
+    t.log(`features (all) 4096 @3200 Hz: ${JSON.stringify(node)}`);
+    t.log(`full feature set: XS ${cost.compute} computrons = ${perSample.toFixed(1)} per sample per axis; bare loop (sum of samples) ${base.compute} = ${(base.compute / n).toFixed(1)} per sample; heap +${grow} per step (bare loop step +${baseGrow})`);
+    t.true(perSample < 400, `computrons per sample ${perSample}`);
+  });
+});
