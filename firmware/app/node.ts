@@ -37,6 +37,7 @@ export const FIRMWARE_VERSION = FIRMWARE_VERSION_TEXT;
 /** A failed sensor is retried this often (ms) until it answers again. */
 const SENSOR_RETRY_MS = 5000;
 const BOOT_KEY = "boot";
+const ORDER_METRICS = ["order1x", "order2x", "order3x"];
 /** Commands that restart the node answer first; the restart follows after this delay (ms) so the ack is delivered. */
 const RESTART_DELAY_MS = 1000;
 const BASELINE_KEY = "baseline";
@@ -187,8 +188,11 @@ export class NodeApp {
       const accel = new ADXL345({ sensor: { io: this.#smbus, address: c.address }, odr: c.odr, rangeG: c.rangeG });
       this.#accel = accel;
       if (!this.#features || this.#features.odr !== accel.odr) {
-        this.#features = new FeatureExtractor({ n: this.config.window.n, odr: accel.odr, bandHz: [this.config.band.lowHz, this.config.band.highHz] });
+        const f = new FeatureExtractor({ n: this.config.window.n, odr: accel.odr, bandHz: [this.config.band.lowHz, this.config.band.highHz] });
+        this.#features = f;
+        this.#axes = { x: f.createAxisFeatures(), y: f.createAxisFeatures(), z: f.createAxisFeatures() };
       }
+      this.#features.setRpm(this.config.machine.rpm > 0 ? this.config.machine.rpm : undefined);
       this.#acquirer = new Acquirer({
         timers: this.host.timers,
         clock: this.host.clock,
@@ -301,7 +305,10 @@ export class NodeApp {
     if (metric === "humidity.rh") return undefined;
     if (!this.#vibValid) return undefined;
     const axis = this.#axes[metric[0] as "x" | "y" | "z"];
-    const value = axis ? (axis as unknown as Record<string, number>)[metric.slice(2)] : undefined;
+    if (!axis) return undefined;
+    const feature = metric.slice(2);
+    const order = ORDER_METRICS.indexOf(feature);
+    const value = order >= 0 ? axis.orders?.vRms[order] : (axis as unknown as Record<string, number | undefined>)[feature];
     return typeof value === "number" && Number.isFinite(value) ? value : undefined;
   };
 

@@ -127,9 +127,19 @@ export function statusPayload(info: StatusInfo): string {
 }
 
 function axis(f: AxisFeatures, zone: string | undefined): Record<string, number | string> {
-  const out: Record<string, number | string> = { vRms: round(f.vRms, 3), aRms: round(f.aRms, 5), aPeak: round(f.aPeak, 5), fDom: round(f.fDom, 2) };
+  const out: Record<string, number | string> = { vRms: round(f.vRms, 3), aRms: round(f.aRms, 5), aPeak: round(f.aPeak, 5) };
+  optional(out, "crest", f.crest, 3);
+  optional(out, "kurtosis", f.kurtosis, 3);
+  out.fDom = round(f.fDom, 2);
+  optional(out, "hfRms", f.hfRms, 5);
+  if (f.orders) for (let i = 0; i < f.orders.vRms.length && i < 3; i++) optional(out, `order${i + 1}x`, f.orders.vRms[i], 3);
   if (zone) out.zone = zone;
   return out;
+}
+
+/** Values that do not exist at this ODR or without an rpm are NaN: absent from the payload, never a number. */
+function optional(out: Record<string, number | string>, key: string, value: number | undefined, digits: number): void {
+  if (value !== undefined && Number.isFinite(value)) out[key] = round(value, digits);
 }
 
 function faultJson(f: Fault): Record<string, string> {
