@@ -237,7 +237,7 @@ test("driver: ID check, configuration, g conversion, and resynchronisation on th
 
 const N = 4096;
 
-function chain(o: { odr: number; rangeG: number; freq: number; peakG: number; pollMs?: number; hz?: number }) {
+function chain(o: { odr: number; rangeG: number; freq: number; peakG: number; pollMs?: number; overrun?: "restart" | "flag"; hz?: number }) {
   const clock = new VirtualClock();
   const bus = new SimI2CBus({ hz: o.hz ?? 400_000, now: () => clock.now(), onBusTime: (ms) => clock.advance(ms) });
   const vrms = (o.peakG * STANDARD_GRAVITY_MM_S2) / (2 * Math.PI * o.freq * Math.SQRT2);
@@ -253,7 +253,7 @@ function chain(o: { odr: number; rangeG: number; freq: number; peakG: number; po
     features.compute(b.x, x);
     blocks.push({ lost: b.lost, x });
   };
-  const acq = new Acquirer({ timers: clock, clock, accel, n: N, pollMs: o.pollMs, onWindow, onError: (e) => errors.push(e) });
+  const acq = new Acquirer({ timers: clock, clock, accel, n: N, pollMs: o.pollMs, overrun: o.overrun, onWindow, onError: (e) => errors.push(e) });
   return { clock, bus, dev, accel, acq, blocks, errors, vrms };
 }
 
@@ -293,8 +293,8 @@ for (const odr of [2000, 4000]) {
   });
 }
 
-test("starved: a poll slower than the FIFO fills loses samples; the acquirer counts them", (t) => {
-  const c = chain({ odr: 2000, rangeG: 4, freq: 50, peakG: 1, pollMs: 30 }); // 32 samples fill in 16 ms
+test("starved: a poll slower than the FIFO fills loses samples; the acquirer counts them ('flag': every window reports them; default 'restart': no window closes)", (t) => {
+  const c = chain({ odr: 2000, rangeG: 4, freq: 50, peakG: 1, pollMs: 30, overrun: "flag" }); // 32 samples fill in 16 ms
   c.acq.start();
   c.clock.runUntil(15_000);
   c.acq.stop();
@@ -303,5 +303,10 @@ test("starved: a poll slower than the FIFO fills loses samples; the acquirer cou
   t.true(c.dev.samplesLost > 0);
   t.true(Math.abs(c.acq.lost / c.dev.samplesLost - 1) < 0.05, `acquirer ${c.acq.lost} vs device ${c.dev.samplesLost}`);
   t.is(c.accel.resyncs, 0, "overflow drops whole sets: the FIFO stays aligned");
+  const r = chain({ odr: c.accel.odr, rangeG: 4, freq: 50, peakG: 1, pollMs: 30 });
+  r.acq.start();
+  r.clock.runUntil(15_000);
+  t.is(r.blocks.length, 0, "chronic overruns: every window restarts");
+  t.true(r.acq.lost > 0);
   t.log(`starved at 30 ms: acquirer lost ${c.acq.lost}, device ${c.dev.samplesLost}`);
 });

@@ -271,7 +271,7 @@ test("driver: checks WHO_AM_I; defaults to normal mode at 1344 Hz; 5376 Hz only 
 
 const N = 4096;
 
-function chain(o: { odr: number; mode: LIS3DHMode; rangeG: number; freq: number; peakG: number; pollMs?: number }) {
+function chain(o: { odr: number; mode: LIS3DHMode; rangeG: number; freq: number; peakG: number; pollMs?: number; overrun?: "restart" | "flag" }) {
   const clock = new VirtualClock();
   const bus = new SimI2CBus({ hz: 400_000, now: () => clock.now(), onBusTime: (ms) => clock.advance(ms) });
   const vrms = (o.peakG * STANDARD_GRAVITY_MM_S2) / (2 * Math.PI * o.freq * Math.SQRT2);
@@ -287,7 +287,7 @@ function chain(o: { odr: number; mode: LIS3DHMode; rangeG: number; freq: number;
     features.compute(b.x, x);
     blocks.push({ lost: b.lost, x });
   };
-  const acq = new Acquirer({ timers: clock, clock, accel, n: N, pollMs: o.pollMs, onWindow, onError: (e) => errors.push(e) });
+  const acq = new Acquirer({ timers: clock, clock, accel, n: N, pollMs: o.pollMs, overrun: o.overrun, onWindow, onError: (e) => errors.push(e) });
   return { clock, bus, dev, accel, acq, blocks, errors, vrms };
 }
 
@@ -329,8 +329,8 @@ for (const [odr, mode, rangeG] of [
   });
 }
 
-test("starved: a poll slower than the FIFO fills loses samples; the acquirer counts them", (t) => {
-  const c = chain({ odr: 1344, mode: "normal", rangeG: 4, freq: 50, peakG: 1, pollMs: 40 }); // FIFO full after 23.8 ms
+test("starved: a poll slower than the FIFO fills loses samples; the acquirer counts them ('flag': every window reports them; default 'restart': no window closes)", (t) => {
+  const c = chain({ odr: 1344, mode: "normal", rangeG: 4, freq: 50, peakG: 1, pollMs: 40, overrun: "flag" }); // FIFO full after 23.8 ms
   c.acq.start();
   c.clock.runUntil(15_000);
   c.acq.stop();
@@ -339,6 +339,11 @@ test("starved: a poll slower than the FIFO fills loses samples; the acquirer cou
   t.true(c.dev.samplesLost > 0);
   t.true(c.acq.lost > 0);
   t.true(Math.abs(c.acq.lost / c.dev.samplesLost - 1) < 0.05, `acquirer ${c.acq.lost} vs device ${c.dev.samplesLost}`);
+  const r = chain({ odr: c.accel.odr, mode: "normal", rangeG: 4, freq: 50, peakG: 1, pollMs: 40 });
+  r.acq.start();
+  r.clock.runUntil(15_000);
+  t.is(r.blocks.length, 0, "chronic overruns: every window restarts");
+  t.true(r.acq.lost > 0);
   t.log(`starved at 40 ms: acquirer lost ${c.acq.lost}, device ${c.dev.samplesLost}`);
 });
 
