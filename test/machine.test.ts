@@ -1,5 +1,6 @@
 import test from "ava";
 import { FFT } from "../firmware/dsp/fft.js";
+import { parseScenario, ScenarioError } from "../sim/tools/scenario.js";
 import {
   BEARING_6205,
   defectFrequencies,
@@ -456,4 +457,109 @@ test("cost: all components for three axes, samples per second of CPU", (t) => {
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   t.log(`${seconds} s of virtual time at ${FS} Hz x 3 axes, 7 components: ${ms.toFixed(0)} ms (${((seconds * 1000) / ms).toFixed(0)}x real time)`);
   t.true(Number.isFinite(sink));
+});
+
+// ---- scenario file: the machine section ----
+
+const scenarioBase = () => ({
+  version: 1,
+  seed: 3,
+  duration_s: 600,
+  machine: {
+    rpm: 1780,
+    vibration: [
+      { axis: "x", kind: "sine", freq_hz: 29.7, vrms_mm_s: 2.8 },
+      { kind: "harmonics", vrms_mm_s: [1.2, 0.6, 0.2] },
+      { kind: "imbalance", vrms_mm_s: 3.5 },
+      { axis: "z", kind: "misalignment", vrms_mm_s: 1.5 },
+      { axis: "y", kind: "looseness", vrms_mm_s: 1, clip: 0.8 },
+      { axis: "z", kind: "bearing", defect: "bpfi", severity_g: 0.3, bearing: { balls: 8, ball_d_mm: 7.94, pitch_d_mm: 34.5, contact_deg: 0 }, resonance_hz: 1200, damping: 0.08, jitter: 0.02 },
+      { axis: "x", kind: "gear", teeth: 23, g_rms: 0.05, sidebands: 0.2 },
+      { axis: "all", kind: "noise", g_rms: 0.01 },
+    ],
+    thermal: { ambient_c: 22, rise_c: 35, tau_s: 900 },
+  } as Record<string, unknown>,
+  events: [
+    { at_s: 60, kind: "set", path: "machine.vibration[5].severity_g", value: 0.9 },
+    { at_s: 120, kind: "set", path: "machine.vibration[1].vrms_mm_s[0]", value: 4 },
+    { at_s: 180, kind: "set", path: "machine.rpm", value: 1200 },
+    { at_s: 240, kind: "set", path: "machine.thermal.ambient_c", value: 30 },
+    { at_s: 300, kind: "set", path: "machine.rpm", value: 0 },
+  ] as Record<string, unknown>[],
+});
+
+function scenarioVariant(edit: (d: any) => void): string {
+  const d = scenarioBase();
+  edit(d);
+  return JSON.stringify(d);
+}
+
+test("scenario: every component kind and the thermal model parse, with defaults, and drive a Machine", (t) => {
+  const s = parseScenario(scenarioVariant(() => {}), "m.json");
+  t.is(s.machine.vibration.length, 8);
+  t.is(s.machine.rpm_ramp_s, 1);
+  t.is(s.machine.temperature_c, undefined);
+  t.deepEqual(s.machine.thermal, { ambient_c: 22, rise_c: 35, tau_s: 900 });
+  t.deepEqual(s.machine.vibration[1], { axis: "all", kind: "harmonics", vrms_mm_s: [1.2, 0.6, 0.2] });
+  t.deepEqual(s.machine.vibration[6], { axis: "x", kind: "gear", teeth: 23, g_rms: 0.05, sidebands: 0.2 });
+  const bare = parseScenario(scenarioVariant((d) => {
+      d.machine.vibration = [{ kind: "bearing", defect: "bpfo", severity_g: 0.2 }];
+      d.events = [];
+    }), "m.json");
+  t.deepEqual(bare.machine.vibration[0], { axis: "all", kind: "bearing", defect: "bpfo", severity_g: 0.2 }, "optional fields stay absent");
+  const m = new Machine({ seed: s.seed, ...s.machine });
+  for (const e of s.events) {
+    record(m, 64, e.at_s - 0.02);
+    m.set(e.path, e.value, e.at_s);
+  }
+  t.is(m.temperature(300), m.temperature(300));
+  t.true(m.temperature(300) > 30 && m.temperature(300 + 5 * 900) - 30 < 0.3, "cools to the new ambient once stopped");
+  t.is(new Machine({ rpm: 1780, vibration: s.machine.vibration }).vibration.length, 8);
+});
+
+const scenarioErrors: [string, (d: any) => void, RegExp][] = [
+  ["unknown kind", (d) => (d.machine.vibration[0].kind = "wobble"), /^m\.json: machine\.vibration\[0\]\.kind: expected one of "sine", "noise", "harmonics", "imbalance", "misalignment", "looseness", "bearing", "gear", got "wobble"/],
+  ["unknown bearing key", (d) => (d.machine.vibration[5].severity = 1), /machine\.vibration\[5\]\.severity: unknown key \(allowed here: axis, kind, defect, severity_g, bearing, resonance_hz, damping, jitter\)/],
+  ["wrong type", (d) => (d.machine.vibration[5].severity_g = "0.3"), /machine\.vibration\[5\]\.severity_g: expected a number, got "0\.3"/],
+  ["unknown defect", (d) => (d.machine.vibration[5].defect = "cage"), /machine\.vibration\[5\]\.defect: expected one of "bpfo", "bpfi", "bsf", "ftf", got "cage"/],
+  ["geometry", (d) => (d.machine.vibration[5].bearing.pitch_d_mm = 5), /machine\.vibration\[5\]\.bearing\.pitch_d_mm: the pitch diameter \(5 mm\) must exceed the ball diameter/],
+  ["geometry key", (d) => (d.machine.vibration[5].bearing.n = 9), /machine\.vibration\[5\]\.bearing\.n: unknown key/],
+  ["balls not an integer", (d) => (d.machine.vibration[5].bearing.balls = 8.5), /bearing\.balls: expected an integer, got 8\.5/],
+  ["resonance above Nyquist", (d) => (d.machine.vibration[5].resonance_hz = 3000), /machine\.vibration\[5\]\.resonance_hz: 3000 Hz is at or above the accelerometer's Nyquist frequency \(1600 Hz/],
+  ["harmonics element", (d) => (d.machine.vibration[1].vrms_mm_s[1] = null), /machine\.vibration\[1\]\.vrms_mm_s\[1\]: expected a number, got null/],
+  ["harmonics empty", (d) => (d.machine.vibration[1].vrms_mm_s = []), /machine\.vibration\[1\]\.vrms_mm_s: expected 1 to 100 velocities/],
+  ["harmonics not a list", (d) => (d.machine.vibration[1].vrms_mm_s = 2), /machine\.vibration\[1\]\.vrms_mm_s: expected an array, got 2/],
+  ["gear teeth", (d) => (d.machine.vibration[6].teeth = 22.5), /machine\.vibration\[6\]\.teeth: expected an integer/],
+  ["looseness clip", (d) => (d.machine.vibration[4].clip = 2), /machine\.vibration\[4\]\.clip: 2 is out of range 0\.05\.\.1/],
+  ["sine key on imbalance", (d) => (d.machine.vibration[2].freq_hz = 30), /machine\.vibration\[2\]\.freq_hz: unknown key/],
+  ["both temperature and thermal", (d) => (d.machine.temperature_c = 40), /^m\.json: machine\.thermal: give machine\.temperature_c \(a profile\) or machine\.thermal \(a model\), not both/],
+  ["thermal key", (d) => (d.machine.thermal.tau = 5), /machine\.thermal\.tau: unknown key \(allowed here: ambient_c, rise_c, tau_s, initial_c\)/],
+  ["thermal missing tau", (d) => delete d.machine.thermal.tau_s, /machine\.thermal\.tau_s: expected a number, got nothing/],
+  ["machine key", (d) => (d.machine.ramp = 2), /machine\.ramp: unknown key \(allowed here: rpm, rpm_ramp_s, vibration, temperature_c, thermal\)/],
+  ["set a field the kind lacks", (d) => (d.events[0].path = "machine.vibration[1].severity_g"), /events\[0\]\.path: machine\.vibration\[1\] \(harmonics\) has no field severity_g \(settable: vrms_mm_s\[k\]\)/],
+  ["set a harmonic that is not there", (d) => (d.events[1].path = "machine.vibration[1].vrms_mm_s[3]"), /events\[1\]\.path: machine\.vibration\[1\]\.vrms_mm_s has no element 3/],
+  ["set a whole list", (d) => (d.events[1].path = "machine.vibration[1].vrms_mm_s"), /events\[1\]\.path: machine\.vibration\[1\] \(harmonics\) has no field vrms_mm_s/],
+  ["set geometry", (d) => (d.events[0].path = "machine.vibration[5].bearing"), /\(bearing\) has no field bearing \(settable: severity_g, resonance_hz, damping, jitter\)/],
+  ["set temperature_c with a thermal model", (d) => (d.events[3].path = "machine.temperature_c"), /events\[3\]\.path: this machine has a thermal model/],
+  ["set thermal without a model", (d) => {
+    delete d.machine.thermal;
+    d.events.splice(4);
+  }, /events\[3\]\.path: this machine has no thermal model/],
+  ["set an unknown thermal field", (d) => (d.events[3].path = "machine.thermal.initial_c"), /machine\.thermal has no settable field initial_c/],
+  ["set value out of range", (d) => (d.events[0].value = -1), /events\[0\]\.value: -1 is out of range 0\.\.100 for machine\.vibration\[5\]\.severity_g/],
+  ["set rpm out of range", (d) => (d.events[2].value = -5), /events\[2\]\.value: -5 is out of range 0\.\.100000 for machine\.rpm/],
+  ["set resonance above Nyquist", (d) => d.events.push({ at_s: 1, kind: "set", path: "machine.vibration[5].resonance_hz", value: 2000 }), /events\[5\]\.value: 2000 Hz is at or above the accelerometer's Nyquist/],
+];
+
+for (const [name, edit, message] of scenarioErrors) {
+  test(`scenario error: ${name}`, (t) => {
+    t.throws(() => parseScenario(scenarioVariant(edit), "m.json"), { instanceOf: ScenarioError, message });
+  });
+}
+
+test("scenario: a lower ODR lowers the Nyquist limit on resonance_hz", (t) => {
+  const text = scenarioVariant((d) => {
+    d.node = { config: { accelerometer: { odr: 1600 } } };
+  });
+  t.throws(() => parseScenario(text, "m.json"), { message: /resonance_hz: 1200 Hz is at or above the accelerometer's Nyquist frequency \(800 Hz at node\.config accelerometer\.odr 1600\)/ });
 });

@@ -4,17 +4,21 @@
  * errors, so a typo never silently changes a test.
  */
 import { ConfigError, resolveConfig } from "../../firmware/app/config.js";
+import {
+  BEARING_DEFECTS,
+  SETTABLE_FIELDS,
+  THERMAL_FIELDS,
+  VIBRATION_KINDS,
+  type BearingComponent,
+  type BearingGeometry,
+  type MachineAxis,
+  type TemperaturePoint,
+  type ThermalModel,
+  type VibrationComponent,
+} from "../machine/machine.js";
 
-export type Axis = "x" | "y" | "z" | "all";
-
-export type VibrationComponent =
-  | { axis: Axis; kind: "sine"; freq_hz: number; vrms_mm_s: number }
-  | { axis: Axis; kind: "noise"; g_rms: number };
-
-export interface TemperaturePoint {
-  at_s: number;
-  value: number;
-}
+export type { TemperaturePoint, ThermalModel, VibrationComponent };
+export type Axis = MachineAxis;
 
 export interface SetEvent {
   at_s: number;
@@ -31,7 +35,15 @@ export interface Scenario {
   /** Wall time at the start of the run (ms since epoch). */
   startMs: number;
   node: { accelerometer: "adxl345"; temperature: "tmp117"; config: Record<string, unknown> };
-  machine: { rpm: number; vibration: VibrationComponent[]; temperature_c: number | TemperaturePoint[] };
+  machine: {
+    rpm: number;
+    /** Seconds a speed change takes (default 1). */
+    rpm_ramp_s?: number;
+    vibration: VibrationComponent[];
+    /** Absent when `thermal` is given (25 when neither is). */
+    temperature_c?: number | TemperaturePoint[];
+    thermal?: ThermalModel;
+  };
   events: SetEvent[];
 }
 
@@ -77,14 +89,20 @@ export function validateScenario(doc: unknown, source = "scenario"): Scenario {
     throw error;
   }
 
-  const m = v.object(root.machine, "machine", ["rpm", "vibration", "temperature_c"]);
-  const machine = {
-    rpm: v.number(m.rpm ?? 0, "machine.rpm", { min: 0, max: 100000 }),
-    vibration: v.array(m.vibration ?? [], "machine.vibration").map((c, i) => vibration(v, c, `machine.vibration[${i}]`)),
-    temperature_c: temperature(v, m.temperature_c ?? 25, "machine.temperature_c", duration),
+  const odr = resolveConfig(node.config).accelerometer.odr;
+  const m = v.object(root.machine, "machine", ["rpm", "rpm_ramp_s", "vibration", "temperature_c", "thermal"]);
+  if (m.thermal !== undefined && m.temperature_c !== undefined) {
+    throw v.error("machine.thermal", "give machine.temperature_c (a profile) or machine.thermal (a model), not both");
+  }
+  const machine: Scenario["machine"] = {
+    rpm: v.number(m.rpm ?? 0, "machine.rpm", MACHINE_RANGES.rpm),
+    rpm_ramp_s: v.number(m.rpm_ramp_s ?? 1, "machine.rpm_ramp_s", MACHINE_RANGES.rpm_ramp_s),
+    vibration: v.array(m.vibration ?? [], "machine.vibration").map((c, i) => vibration(v, c, `machine.vibration[${i}]`, odr)),
   };
+  if (m.thermal !== undefined) machine.thermal = thermal(v, m.thermal, "machine.thermal");
+  else machine.temperature_c = temperature(v, m.temperature_c ?? 25, "machine.temperature_c", duration);
 
-  const events = v.array(root.events ?? [], "events").map((e, i) => event(v, e, `events[${i}]`, duration, machine));
+  const events = v.array(root.events ?? [], "events").map((e, i) => event(v, e, `events[${i}]`, duration, machine, odr));
   if (root.expect !== undefined) v.array(root.expect, "expect"); // checked by the scenario runner
   return {
     version: 1,
@@ -98,23 +116,119 @@ export function validateScenario(doc: unknown, source = "scenario"): Scenario {
   };
 }
 
-function vibration(v: Reader, doc: unknown, at: string): VibrationComponent {
-  const kind = v.oneOf((doc as { kind?: unknown })?.kind, `${at}.kind`, ["sine", "noise"] as const);
-  if (kind === "sine") {
-    const c = v.object(doc, at, ["axis", "kind", "freq_hz", "vrms_mm_s"]);
-    return {
-      axis: v.oneOf(c.axis ?? "all", `${at}.axis`, ["x", "y", "z", "all"] as const),
-      kind,
-      freq_hz: v.number(c.freq_hz, `${at}.freq_hz`, { min: 0.1, max: 20000 }),
-      vrms_mm_s: v.number(c.vrms_mm_s, `${at}.vrms_mm_s`, { min: 0, max: 1000 }),
-    };
+/** Ranges of the numeric machine and component fields, for the file and for `set` values. */
+const MACHINE_RANGES = {
+  rpm: { min: 0, max: 100000 },
+  rpm_ramp_s: { min: 0, max: 3600 },
+  temperature_c: { min: -273, max: 1000 },
+  ambient_c: { min: -273, max: 1000 },
+  rise_c: { min: -1000, max: 1000 },
+  tau_s: { min: 0.001, max: 1e9 },
+  initial_c: { min: -273, max: 1000 },
+  freq_hz: { min: 0.1, max: 20000 },
+  vrms_mm_s: { min: 0, max: 1000 },
+  g_rms: { min: 0, max: 100 },
+  clip: { min: 0.05, max: 1 },
+  severity_g: { min: 0, max: 100 },
+  resonance_hz: { min: 1, max: 20000 },
+  damping: { min: 0.001, max: 0.9 },
+  jitter: { min: 0, max: 0.2 },
+  teeth: { min: 1, max: 1000 },
+  sidebands: { min: 0, max: 5 },
+  balls: { min: 3, max: 200 },
+  ball_d_mm: { min: 0.1, max: 1000 },
+  pitch_d_mm: { min: 0.1, max: 10000 },
+  contact_deg: { min: 0, max: 60 },
+} as const;
+
+type RangedField = keyof typeof MACHINE_RANGES;
+
+const AXES = ["x", "y", "z", "all"] as const;
+
+/** Keys allowed per component kind (besides axis and kind). */
+const COMPONENT_KEYS: { [K in VibrationComponent["kind"]]: string[] } = {
+  sine: ["freq_hz", "vrms_mm_s"],
+  noise: ["g_rms"],
+  harmonics: ["vrms_mm_s"],
+  imbalance: ["vrms_mm_s"],
+  misalignment: ["vrms_mm_s"],
+  looseness: ["vrms_mm_s", "clip"],
+  bearing: ["defect", "severity_g", "bearing", "resonance_hz", "damping", "jitter"],
+  gear: ["teeth", "g_rms", "sidebands"],
+};
+
+function vibration(v: Reader, doc: unknown, at: string, odr: number): VibrationComponent {
+  const kind = v.oneOf((doc as { kind?: unknown })?.kind, `${at}.kind`, VIBRATION_KINDS);
+  const c = v.object(doc, at, ["axis", "kind", ...COMPONENT_KEYS[kind]]);
+  const axis = v.oneOf(c.axis ?? "all", `${at}.axis`, AXES);
+  const num = (field: RangedField) => v.number(c[field], `${at}.${field}`, MACHINE_RANGES[field]);
+  const opt = (field: RangedField) => (c[field] === undefined ? undefined : num(field));
+  switch (kind) {
+    case "sine":
+      return { axis, kind, freq_hz: num("freq_hz"), vrms_mm_s: num("vrms_mm_s") };
+    case "noise":
+      return { axis, kind, g_rms: num("g_rms") };
+    case "harmonics": {
+      const list = v.array(c.vrms_mm_s, `${at}.vrms_mm_s`);
+      if (list.length === 0 || list.length > 100) throw v.error(`${at}.vrms_mm_s`, `expected 1 to 100 velocities (mm/s of 1x, 2x, ...), got ${list.length}`);
+      return { axis, kind, vrms_mm_s: list.map((x, k) => v.number(x, `${at}.vrms_mm_s[${k}]`, MACHINE_RANGES.vrms_mm_s)) };
+    }
+    case "imbalance":
+    case "misalignment":
+      return { axis, kind, vrms_mm_s: num("vrms_mm_s") } as VibrationComponent;
+    case "looseness":
+      return withOptional({ axis, kind, vrms_mm_s: num("vrms_mm_s") }, { clip: opt("clip") });
+    case "bearing": {
+      const out: BearingComponent = {
+        axis,
+        kind,
+        defect: v.oneOf(c.defect, `${at}.defect`, BEARING_DEFECTS),
+        severity_g: num("severity_g"),
+      };
+      if (c.bearing !== undefined) out.bearing = bearingGeometry(v, c.bearing, `${at}.bearing`);
+      const resonance = opt("resonance_hz");
+      if (resonance !== undefined) checkResonance(v, resonance, `${at}.resonance_hz`, odr);
+      return withOptional(out, { resonance_hz: resonance, damping: opt("damping"), jitter: opt("jitter") });
+    }
+    case "gear": {
+      const teeth = v.integer(c.teeth, `${at}.teeth`, MACHINE_RANGES.teeth);
+      return withOptional({ axis, kind, teeth, g_rms: num("g_rms") }, { sidebands: opt("sidebands") });
+    }
   }
-  const c = v.object(doc, at, ["axis", "kind", "g_rms"]);
-  return {
-    axis: v.oneOf(c.axis ?? "all", `${at}.axis`, ["x", "y", "z", "all"] as const),
-    kind,
-    g_rms: v.number(c.g_rms, `${at}.g_rms`, { min: 0, max: 100 }),
+}
+
+/** Copies the defined optional fields onto the component (absent stays absent). */
+function withOptional<T extends object>(out: T, optional: Record<string, number | undefined>): T {
+  for (const key of Object.keys(optional)) if (optional[key] !== undefined) (out as Record<string, unknown>)[key] = optional[key];
+  return out;
+}
+
+function bearingGeometry(v: Reader, doc: unknown, at: string): BearingGeometry {
+  const b = v.object(doc, at, ["balls", "ball_d_mm", "pitch_d_mm", "contact_deg"]);
+  const g = {
+    balls: v.integer(b.balls, `${at}.balls`, MACHINE_RANGES.balls),
+    ball_d_mm: v.number(b.ball_d_mm, `${at}.ball_d_mm`, MACHINE_RANGES.ball_d_mm),
+    pitch_d_mm: v.number(b.pitch_d_mm, `${at}.pitch_d_mm`, MACHINE_RANGES.pitch_d_mm),
+    contact_deg: v.number(b.contact_deg ?? 0, `${at}.contact_deg`, MACHINE_RANGES.contact_deg),
   };
+  if (g.pitch_d_mm <= g.ball_d_mm) throw v.error(`${at}.pitch_d_mm`, `the pitch diameter (${g.pitch_d_mm} mm) must exceed the ball diameter (${g.ball_d_mm} mm)`);
+  return g;
+}
+
+/** A resonance at or above the accelerometer's Nyquist frequency would alias: refuse it. */
+function checkResonance(v: Reader, hz: number, at: string, odr: number): void {
+  if (hz >= odr / 2) throw v.error(at, `${hz} Hz is at or above the accelerometer's Nyquist frequency (${odr / 2} Hz at node.config accelerometer.odr ${odr}); it would alias`);
+}
+
+function thermal(v: Reader, doc: unknown, at: string): ThermalModel {
+  const o = v.object(doc, at, ["ambient_c", "rise_c", "tau_s", "initial_c"]);
+  const model: ThermalModel = {
+    ambient_c: v.number(o.ambient_c, `${at}.ambient_c`, MACHINE_RANGES.ambient_c),
+    rise_c: v.number(o.rise_c, `${at}.rise_c`, MACHINE_RANGES.rise_c),
+    tau_s: v.number(o.tau_s, `${at}.tau_s`, MACHINE_RANGES.tau_s),
+  };
+  if (o.initial_c !== undefined) model.initial_c = v.number(o.initial_c, `${at}.initial_c`, MACHINE_RANGES.initial_c);
+  return model;
 }
 
 function temperature(v: Reader, doc: unknown, at: string, duration: number): number | TemperaturePoint[] {
@@ -133,25 +247,55 @@ function temperature(v: Reader, doc: unknown, at: string, duration: number): num
   return points;
 }
 
-function event(v: Reader, doc: unknown, at: string, duration: number, machine: Scenario["machine"]): SetEvent {
+function event(v: Reader, doc: unknown, at: string, duration: number, machine: Scenario["machine"], odr = 3200): SetEvent {
   const kind = v.oneOf((doc as { kind?: unknown })?.kind, `${at}.kind`, ["set"] as const);
   const e = v.object(doc, at, ["at_s", "kind", "path", "value"]);
   const atS = v.number(e.at_s, `${at}.at_s`, { min: 0, max: Infinity });
   if (atS > duration) throw v.error(`${at}.at_s`, `${atS} is after the end of the scenario (duration_s ${duration})`);
   const path = v.string(e.path, `${at}.path`);
   const value = v.number(e.value, `${at}.value`, { min: -1e9, max: 1e9 });
-  checkSetPath(v, path, `${at}.path`, machine);
+  const field = checkSetPath(v, path, `${at}.path`, machine);
+  const range = MACHINE_RANGES[field];
+  if (value < range.min || value > range.max) throw v.error(`${at}.value`, `${value} is out of range ${range.min}..${range.max} for ${path}`);
+  if (field === "resonance_hz") checkResonance(v, value, `${at}.value`, odr);
   return { at_s: atS, kind, path, value };
 }
 
-/** A `set` path names one numeric field of the machine: `machine.rpm`, `machine.vibration[0].vrms_mm_s`, `machine.temperature_c`. */
-export function checkSetPath(v: Reader, path: string, at: string, machine: Scenario["machine"]): void {
-  if (path === "machine.rpm" || path === "machine.temperature_c") return;
-  const m = /^machine\.vibration\[(\d+)\]\.(freq_hz|vrms_mm_s|g_rms)$/.exec(path);
-  if (!m) throw v.error(at, `unknown path ${show(path)} (use machine.rpm, machine.temperature_c or machine.vibration[i].<field>)`);
+/**
+ * A `set` path names one numeric field of the machine: `machine.rpm`,
+ * `machine.rpm_ramp_s`, `machine.temperature_c`, `machine.thermal.<field>`,
+ * `machine.vibration[i].<field>` or `machine.vibration[i].<field>[k]`
+ * (the fields of SETTABLE_FIELDS). Returns the field's name.
+ */
+export function checkSetPath(v: Reader, path: string, at: string, machine: Scenario["machine"]): RangedField {
+  if (path === "machine.rpm" || path === "machine.rpm_ramp_s") return path.slice(8) as RangedField;
+  if (path === "machine.temperature_c") {
+    if (machine.thermal) throw v.error(at, "this machine has a thermal model (machine.thermal): set machine.thermal.ambient_c, rise_c or tau_s instead");
+    return "temperature_c";
+  }
+  const t = /^machine\.thermal\.([a-z_]+)$/.exec(path);
+  if (t) {
+    if (!machine.thermal) throw v.error(at, "this machine has no thermal model (machine.thermal)");
+    if (!THERMAL_FIELDS.includes(t[1])) throw v.error(at, `machine.thermal has no settable field ${t[1]} (use ${THERMAL_FIELDS.join(", ")})`);
+    return t[1] as RangedField;
+  }
+  const m = /^machine\.vibration\[(\d+)\]\.([a-z0-9_]+)(?:\[(\d+)\])?$/.exec(path);
+  if (!m) throw v.error(at, `unknown path ${show(path)} (use machine.rpm, machine.rpm_ramp_s, machine.temperature_c, machine.thermal.<field> or machine.vibration[i].<field>)`);
   const component = machine.vibration[Number(m[1])];
   if (!component) throw v.error(at, `machine.vibration has no element ${m[1]}`);
-  if (!(m[2] in component)) throw v.error(at, `machine.vibration[${m[1]}] (${component.kind}) has no field ${m[2]}`);
+  const settable = SETTABLE_FIELDS[component.kind];
+  const field = m[2] as RangedField;
+  if (m[3] !== undefined) {
+    if (!settable.includes(`${field}[]`)) throw v.error(at, `machine.vibration[${m[1]}] (${component.kind}) has no list field ${field}`);
+    const list = (component as unknown as Record<string, unknown>)[field] as unknown[];
+    if (Number(m[3]) >= list.length) throw v.error(at, `machine.vibration[${m[1]}].${field} has no element ${m[3]}`);
+    return field;
+  }
+  if (!settable.includes(field)) {
+    const hint = settable.length ? ` (settable: ${settable.map((f) => f.replace("[]", "[k]")).join(", ")})` : "";
+    throw v.error(at, `machine.vibration[${m[1]}] (${component.kind}) has no field ${m[2]}${hint}`);
+  }
+  return field;
 }
 
 export class Reader {
