@@ -10,11 +10,11 @@ import { VirtualClock } from "../sim/clock.js";
 import { SimTMP117 } from "../sim/devices/tmp117.js";
 import { until, json } from "./helpers/wait.js";
 
-async function setup(t: any) {
+async function setup(t: any, config: Record<string, unknown> = {}) {
   const broker = await startAedes();
   t.teardown(() => broker.close());
   const clock = new VirtualClock({ epochMs: Date.parse("2026-01-01T00:00:00Z") });
-  const node = new SimNode({ clock, spec: nodeSpecs(undefined, 1, 3)[0], broker: { host: broker.host, port: broker.port, secure: false } });
+  const node = new SimNode({ clock, spec: { ...nodeSpecs(undefined, 1, 3)[0], config }, broker: { host: broker.host, port: broker.port, secure: false } });
   t.teardown(() => node.stop());
   const observer = await Observer.connect(broker.url, "sensors/#", () => clock.wall()!);
   t.teardown(() => observer.close());
@@ -36,9 +36,9 @@ test("an unplugged accelerometer is a fault in status, alarm and telemetry; plug
   t.is(status.state, "online");
   t.is(status.sensors.accelerometer, null);
   t.is(status.sensors.temperature, "tmp117");
-  t.deepEqual(status.faults.map((f: any) => [f.sensor, f.reason]), [["accelerometer", "nack"]]);
+  t.deepEqual(status.faults.map((f: any) => [f.sensor, f.reason, f.detail]), [["accelerometer", "absent", "no accelerometer found on the bus"]]);
   const alarm = on("alarm")[0];
-  t.like(alarm, { metric: "sensor.accelerometer", level: "fault", prev: "normal", reason: "nack" });
+  t.like(alarm, { metric: "sensor.accelerometer", level: "fault", prev: "normal", reason: "absent" });
   await until(() => on("telemetry").length >= 2, "telemetry during the fault");
   const during = on("telemetry").at(-1);
   t.is(during.state, "fault");
@@ -58,7 +58,8 @@ test("an unplugged accelerometer is a fault in status, alarm and telemetry; plug
 });
 
 test("a different part at the accelerometer's address is reported as wrong-id", async (t) => {
-  const { node, run, on } = await setup(t);
+  // Pinned in the config: the node opens that part there rather than scanning.
+  const { node, run, on } = await setup(t, { accelerometer: { kind: "adxl345", address: 0x53 } });
   node.bus.detach(0x53);
   node.bus.attach(0x53, new SimTMP117({ now: () => 0, seed: 1, temperature: () => 20 }));
   node.start();

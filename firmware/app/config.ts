@@ -12,6 +12,12 @@ export interface MqttConfig {
   secure: boolean;
   username?: string;
   password?: string;
+  /**
+   * TLS material for hosts that load it from files (the Node simulator host);
+   * ignored by the firmware itself. On the device, certificates come from the
+   * Moddable manifest's resources (docs/security.md).
+   */
+  tls?: MqttTlsFiles;
   /** Seconds; 0 disables keepalive. */
   keepalive: number;
   cleanSession: boolean;
@@ -19,8 +25,20 @@ export interface MqttConfig {
   prefix: string;
 }
 
+export interface MqttTlsFiles {
+  /** PEM file of the CA(s) to verify the broker with (default: the host's trust store). */
+  caFile?: string;
+  /** PEM client certificate and key, for brokers that require one (mTLS). */
+  certFile?: string;
+  keyFile?: string;
+  /** Name to check the broker's certificate against (default: mqtt.host). */
+  servername?: string;
+}
+
 export interface AccelerometerConfig {
-  kind: "adxl345";
+  /** "auto": the first accelerometer the bus scan finds. */
+  kind: "auto" | "adxl345" | "lis3dh" | "adxl355";
+  /** 0: the part's default addresses (scanned). */
   address: number;
   /** Output data rate in Hz (the driver picks the nearest supported rate). */
   odr: number;
@@ -28,7 +46,9 @@ export interface AccelerometerConfig {
 }
 
 export interface TemperatureConfig {
-  kind: "tmp117";
+  /** "auto": the first temperature sensor the bus scan finds. */
+  kind: "auto" | "tmp117" | "sht3x" | "mcp9808";
+  /** 0: the part's default addresses (scanned). */
   address: number;
 }
 
@@ -74,8 +94,8 @@ export interface TelemetryConfig {
 export const DEFAULT_CONFIG: NodeConfig = {
   nodeId: "",
   mqtt: { host: "127.0.0.1", port: 1883, secure: false, keepalive: 30, cleanSession: true, prefix: "sensors" },
-  accelerometer: { kind: "adxl345", address: 0x53, odr: 3200, rangeG: 4 },
-  temperature: { kind: "tmp117", address: 0x48 },
+  accelerometer: { kind: "auto", address: 0, odr: 3200, rangeG: 4 },
+  temperature: { kind: "auto", address: 0 },
   window: { n: 4096 },
   band: { lowHz: 10, highHz: 1000 },
   machine: { rpm: 0 },
@@ -118,7 +138,8 @@ function merge(base: Json, over: Json, path: string): Json {
   return clone(over);
 }
 
-const OPTIONAL_KEYS = new Set(["mqtt.username", "mqtt.password"]);
+const OPTIONAL_KEYS = new Set(["mqtt.username", "mqtt.password", "mqtt.tls"]);
+const TLS_KEYS = ["caFile", "certFile", "keyFile", "servername"];
 
 function validate(c: NodeConfig): void {
   str(c.nodeId, "nodeId");
@@ -135,12 +156,22 @@ function validate(c: NodeConfig): void {
   }
   if (c.mqtt.username !== undefined) str(c.mqtt.username, "mqtt.username");
   if (c.mqtt.password !== undefined) str(c.mqtt.password, "mqtt.password");
-  oneOf(c.accelerometer.kind, "accelerometer.kind", ["adxl345"]);
-  int(c.accelerometer.address, "accelerometer.address", 0x08, 0x77);
-  num(c.accelerometer.odr, "accelerometer.odr", 0.1, 3200);
+  if (c.mqtt.tls !== undefined) {
+    const tls = c.mqtt.tls as unknown;
+    if (!isObject(tls)) throw new ConfigError("mqtt.tls", `expected an object {caFile, certFile, keyFile, servername}, got ${describe(tls)}`);
+    for (const key of Object.keys(tls)) {
+      if (!TLS_KEYS.includes(key)) throw new ConfigError(`mqtt.tls.${key}`, "unknown key");
+      str(tls[key], `mqtt.tls.${key}`);
+      if (tls[key] === "") throw new ConfigError(`mqtt.tls.${key}`, "must not be empty");
+    }
+    if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) throw new ConfigError("mqtt.tls", "certFile and keyFile go together");
+  }
+  oneOf(c.accelerometer.kind, "accelerometer.kind", ["auto", "adxl345", "lis3dh", "adxl355"]);
+  address(c.accelerometer.address, "accelerometer.address");
+  num(c.accelerometer.odr, "accelerometer.odr", 0.1, 5376);
   oneOf(c.accelerometer.rangeG, "accelerometer.rangeG", [2, 4, 8, 16]);
-  oneOf(c.temperature.kind, "temperature.kind", ["tmp117"]);
-  int(c.temperature.address, "temperature.address", 0x08, 0x77);
+  oneOf(c.temperature.kind, "temperature.kind", ["auto", "tmp117", "sht3x", "mcp9808"]);
+  address(c.temperature.address, "temperature.address");
   int(c.window.n, "window.n", 256, 16384);
   if ((c.window.n & (c.window.n - 1)) !== 0) throw new ConfigError("window.n", "must be a power of two");
   num(c.band.lowHz, "band.lowHz", 0.5, 10000);
@@ -184,6 +215,11 @@ function validateMonitor(m: MonitorSettings): void {
     if (error instanceof RuleError) throw new ConfigError(error.field, error.message.slice(error.field.length + 2));
     throw error;
   }
+}
+
+function address(v: unknown, field: string): void {
+  int(v, field, 0, 0x77);
+  if ((v as number) !== 0 && (v as number) < 0x08) throw new ConfigError(field, `0x${(v as number).toString(16)} is a reserved I2C address (use 0x08..0x77, or 0 to scan)`);
 }
 
 function str(v: unknown, field: string): void {

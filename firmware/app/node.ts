@@ -6,8 +6,9 @@
 import type { Host, SMBus, SMBusOptions, TimerId } from "../host.js";
 import { ConfigError, changedSections, LIVE_SECTIONS, mergePartial, resolveConfig, type NodeConfig } from "./config.js";
 import { loadStoredConfig, saveStoredConfig, type StoredConfig } from "./stored-config.js";
-import { ADXL345 } from "../drivers/adxl345.js";
-import { TMP117 } from "../drivers/tmp117.js";
+import type { Accelerometer } from "../drivers/accelerometer.js";
+import type { Thermometer } from "../drivers/thermometer.js";
+import { createAccelerometer, createThermometer, scanBus, ADDRESSES, type AccelerometerKind, type ThermometerKind } from "../drivers/scan.js";
 import { Acquirer, type WindowBlock } from "../acquisition/acquirer.js";
 import { FeatureExtractor, type AxisFeatures } from "../dsp/features.js";
 import { MqttClient } from "../mqtt/client.js";
@@ -76,8 +77,13 @@ export class NodeApp {
   windows = 0;
   #seq = 0;
   #faults = new Map<string, Fault>();
-  #accel: ADXL345 | undefined;
-  #temp: TMP117 | undefined;
+  #accel: Accelerometer | undefined;
+  #temp: Thermometer | undefined;
+  /** Which part and address each sensor turned out to be (after a scan). */
+  accelerometerFound: { kind: AccelerometerKind; address: number } | undefined;
+  thermometerFound: { kind: ThermometerKind; address: number } | undefined;
+  /** Monotonic ms before which the thermometer has no first conversion yet. */
+  #tempReadyAt = 0;
   #acquirer: Acquirer | undefined;
   #features: FeatureExtractor | undefined;
   #axes: { x: AxisFeatures; y: AxisFeatures; z: AxisFeatures };
@@ -91,6 +97,7 @@ export class NodeApp {
   #retryTimer: TimerId | undefined;
   #healthTimer: TimerId | undefined;
   #lastTemperature: number | undefined;
+  #lastHumidity: number | undefined;
   #stopped = false;
 
   /** `config` is a partial document over the defaults; overrides stored by `cmd/config` apply on top. Throws ConfigError. */
@@ -185,7 +192,9 @@ export class NodeApp {
   #openAccelerometer(): void {
     const c = this.config.accelerometer;
     try {
-      const accel = new ADXL345({ sensor: { io: this.#smbus, address: c.address }, odr: c.odr, rangeG: c.rangeG });
+      const found = this.#locate("accelerometer", c.kind, c.address);
+      const accel = createAccelerometer(found.kind as AccelerometerKind, { sensor: { io: this.#smbus, address: found.address }, odr: c.odr, rangeG: c.rangeG });
+      this.accelerometerFound = found as { kind: AccelerometerKind; address: number };
       this.#accel = accel;
       if (!this.#features || this.#features.odr !== accel.odr) {
         const f = new FeatureExtractor({ n: this.config.window.n, odr: accel.odr, bandHz: [this.config.band.lowHz, this.config.band.highHz] });
@@ -210,13 +219,36 @@ export class NodeApp {
   }
 
   #openTemperature(): void {
+    const c = this.config.temperature;
     try {
-      this.#temp = new TMP117({ sensor: { io: this.#smbus, address: this.config.temperature.address } });
+      const found = this.#locate("temperature", c.kind, c.address);
+      const temp = createThermometer(found.kind as ThermometerKind, { sensor: { io: this.#smbus, address: found.address } });
+      this.#temp = temp;
+      this.thermometerFound = found as { kind: ThermometerKind; address: number };
+      // Parts without a data-ready flag (MCP9808) read 0 until their first conversion is done.
+      const conversionMs = (temp as { conversionMs?: number }).conversionMs ?? 0;
+      this.#tempReadyAt = this.host.clock.now() + conversionMs;
       this.#clearFault("temperature");
     } catch (error) {
       this.#temp = undefined;
       this.#setFault("temperature", error);
     }
+  }
+
+  /**
+   * Which part to open: the configured kind at the configured address, or the
+   * first one a bus scan finds (kind "auto", or address 0). Throws "absent".
+   */
+  #locate(role: "accelerometer" | "temperature", kind: string, address: number): { kind: string; address: number } {
+    if (kind !== "auto" && address !== 0) return { kind, address };
+    // Once found, a part is looked for where it was: a replugged sensor comes back, and a failure says why (NACK, wrong ID).
+    const known = role === "accelerometer" ? this.accelerometerFound : this.thermometerFound;
+    if (known) return known;
+    const scan = scanBus(this.#smbus);
+    const found = (role === "accelerometer" ? scan.accelerometers : scan.thermometers).filter((d) => kind === "auto" || d.kind === kind);
+    if (found.length) return found[0];
+    const where = kind === "auto" ? "" : ` at ${ADDRESSES[kind as AccelerometerKind | ThermometerKind].map((a) => "0x" + a.toString(16)).join("/")}`;
+    throw new AbsentError(`no ${kind === "auto" ? role : kind} found on the bus${where}`);
   }
 
   #smbus = (options: SMBusOptions): SMBus => this.host.io.smbus(options);
@@ -302,7 +334,7 @@ export class NodeApp {
   /** Metric values of the current window by name (`x.vRms`, `temp.c`); undefined when not available. */
   #read = (metric: string): number | undefined => {
     if (metric === "temp.c") return this.#lastTemperature;
-    if (metric === "humidity.rh") return undefined;
+    if (metric === "humidity.rh") return this.#lastHumidity;
     if (!this.#vibValid) return undefined;
     const axis = this.#axes[metric[0] as "x" | "y" | "z"];
     if (!axis) return undefined;
@@ -331,13 +363,15 @@ export class NodeApp {
   }
 
   #readTemperature(): void {
-    if (!this.#temp) return;
+    if (!this.#temp || this.host.clock.now() < this.#tempReadyAt) return;
     try {
       const reading = this.#temp.sample();
       if (reading && Number.isFinite(reading.temperature)) this.#lastTemperature = reading.temperature;
+      if (reading && reading.humidity !== undefined && Number.isFinite(reading.humidity)) this.#lastHumidity = reading.humidity;
     } catch (error) {
       this.#temp = undefined;
       this.#lastTemperature = undefined;
+      this.#lastHumidity = undefined;
       this.#setFault("temperature", error);
       if (this.#retryTimer === undefined && !this.#stopped) {
         this.#retryTimer = this.host.timers.set(() => this.#openSensors(), SENSOR_RETRY_MS);
@@ -349,7 +383,7 @@ export class NodeApp {
     if (!this.#dueForTelemetry(vib)) return;
     const state: Level = this.#faults.size ? "fault" : this.monitor.level;
     const running = { running: this.monitor.running.running, hours: this.monitor.running.runningHours };
-    const payload = telemetryPayload(this.#envelope(), state, vib, this.#lastTemperature, this.faults, running);
+    const payload = telemetryPayload(this.#envelope(), state, vib, this.#lastTemperature, this.faults, running, this.#lastHumidity);
     this.mqtt.publish(this.topics.telemetry, payload, { qos: 1 });
   }
 
@@ -479,9 +513,9 @@ export class NodeApp {
       nodeId: this.nodeId,
       telemetryTopic: this.topics.telemetry,
       statusTopic: this.topics.status,
-      model: `${this.config.accelerometer.kind} + ${this.config.temperature.kind}`,
+      model: `${this.accelerometerFound?.kind ?? this.config.accelerometer.kind} + ${this.thermometerFound?.kind ?? this.config.temperature.kind}`,
     };
-    for (const entity of discoveryEntities({ humidity: false })) {
+    for (const entity of discoveryEntities({ humidity: this.thermometerFound?.kind === "sht3x" })) {
       this.mqtt.publish(discoveryTopic(ctx, entity), discoveryPayload(ctx, entity), { qos: 1, retain: true });
     }
   }
@@ -498,8 +532,8 @@ export class NodeApp {
       ts: online ? this.host.clock.wall() : undefined,
       firmware: FIRMWARE_VERSION,
       sensors: {
-        accelerometer: this.#accel ? this.config.accelerometer.kind : null,
-        temperature: this.#temp ? this.config.temperature.kind : null,
+        accelerometer: this.#accel && this.accelerometerFound ? this.accelerometerFound.kind : null,
+        temperature: this.#temp && this.thermometerFound ? this.thermometerFound.kind : null,
       },
       faults: this.faults,
       config: { version: this.#stored.version, error: this.#stored.error },
@@ -530,7 +564,10 @@ function nextBoot(host: Host): number {
   return boot;
 }
 
+class AbsentError extends Error {}
+
 function classify(error: unknown): string {
+  if (error instanceof AbsentError) return "absent";
   const message = error instanceof Error ? error.message : String(error);
   if (/stuck/i.test(message)) return "bus-stuck";
   if (/device id/i.test(message)) return "wrong-id";

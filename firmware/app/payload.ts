@@ -49,6 +49,7 @@ export function telemetryPayload(
   temperatureC: number | undefined,
   faults: readonly Fault[],
   running?: RunningInfo,
+  humidity?: number,
 ): string {
   const body: Record<string, unknown> = { v: SCHEMA_VERSION, boot: env.boot, seq: env.seq };
   if (env.ts !== undefined) body.ts = Math.round(env.ts);
@@ -68,6 +69,7 @@ export function telemetryPayload(
     };
   }
   if (temperatureC !== undefined) body.temp = { c: round(temperatureC, 3) };
+  if (humidity !== undefined) body.humidity = { rh: round(humidity, 2) };
   body.faults = faults.map(faultJson);
   return JSON.stringify(body);
 }

@@ -34,7 +34,7 @@ export interface Scenario {
   duration_s: number;
   /** Wall time at the start of the run (ms since epoch). */
   startMs: number;
-  node: { accelerometer: "adxl345"; temperature: "tmp117"; config: Record<string, unknown> };
+  node: { accelerometer: "adxl345" | "lis3dh" | "adxl355"; temperature: "tmp117" | "sht3x" | "mcp9808"; config: Record<string, unknown> };
   machine: {
     rpm: number;
     /** Seconds a speed change takes (default 1). */
@@ -78,8 +78,8 @@ export function validateScenario(doc: unknown, source = "scenario"): Scenario {
 
   const nodeDoc = v.object(root.node ?? {}, "node", ["accelerometer", "temperature", "config"]);
   const node = {
-    accelerometer: v.oneOf(nodeDoc.accelerometer ?? "adxl345", "node.accelerometer", ["adxl345"] as const),
-    temperature: v.oneOf(nodeDoc.temperature ?? "tmp117", "node.temperature", ["tmp117"] as const),
+    accelerometer: v.oneOf(nodeDoc.accelerometer ?? "adxl345", "node.accelerometer", ["adxl345", "lis3dh", "adxl355"] as const),
+    temperature: v.oneOf(nodeDoc.temperature ?? "tmp117", "node.temperature", ["tmp117", "sht3x", "mcp9808"] as const),
     config: v.object(nodeDoc.config ?? {}, "node.config", undefined),
   };
   try {

@@ -6,11 +6,17 @@
 import * as mqtt from "mqtt";
 import { VirtualClock } from "../clock.js";
 import { SimI2CBus } from "../bus.js";
+import type { I2CTarget } from "../bus.js";
 import { SimADXL345 } from "../devices/adxl345.js";
+import { SimLIS3DH } from "../devices/lis3dh.js";
+import { SimADXL355 } from "../devices/adxl355.js";
 import { SimTMP117 } from "../devices/tmp117.js";
+import { SimSHT3x } from "../devices/sht3x.js";
+import { SimMCP9808 } from "../devices/mcp9808.js";
+import { ADDRESSES, type AccelerometerKind, type ThermometerKind } from "../../firmware/drivers/scan.js";
 import { Machine } from "../machine/machine.js";
 import { Rng } from "../rng.js";
-import { createNodeHost, type NodeHost } from "../../hosts/node/host.js";
+import { createNodeHost, tlsSettingsFromFiles, type NodeHost } from "../../hosts/node/host.js";
 import { MemoryStorage, FileStorage } from "../../hosts/node/storage.js";
 import { NodeApp } from "../../firmware/app/node.js";
 import { resolveConfig } from "../../firmware/app/config.js";
@@ -35,6 +41,9 @@ export const DEFAULT_MACHINE: Scenario["machine"] = {
 export interface NodeSpec {
   nodeId: string;
   seed: number;
+  /** Parts on the simulated bus (default ADXL345 + TMP117). */
+  accelerometer?: AccelerometerKind;
+  temperature?: ThermometerKind;
   machine: Scenario["machine"];
   config: Record<string, unknown>;
 }
@@ -47,13 +56,18 @@ export interface SimNodeOptions {
   log?: (level: LogLevel, message: string) => void;
 }
 
+export type SimPart = I2CTarget & { present: boolean };
+
 /** One simulated node: machine -> sensors on a bus -> firmware on a Node host. */
 export class SimNode {
   readonly spec: NodeSpec;
   readonly machine: Machine;
   readonly bus: SimI2CBus;
-  readonly accelerometer: SimADXL345;
-  readonly thermometer: SimTMP117;
+  /** The simulated parts and where they sit on the bus. */
+  readonly accelerometer: SimPart;
+  readonly thermometer: SimPart;
+  readonly accelerometerAddress: number;
+  readonly thermometerAddress: number;
   readonly storage: Storage;
   host!: NodeHost;
   app!: NodeApp;
@@ -65,19 +79,30 @@ export class SimNode {
     const { clock, spec } = options;
     this.spec = spec;
     this.storage = options.storage ?? new MemoryStorage();
-    this.machine = new Machine({ seed: spec.seed, rpm: spec.machine.rpm, vibration: spec.machine.vibration, temperature_c: spec.machine.temperature_c });
+    const odr = (spec.config.accelerometer as { odr?: number } | undefined)?.odr ?? 3200;
+    this.machine = new Machine({ seed: spec.seed, ...spec.machine, sample_rate_hz: odr });
     this.bus = new SimI2CBus({ hz: 400_000, now: () => clock.now(), onBusTime: (ms) => clock.advance(ms) });
-    const config = resolveConfig({ ...spec.config, nodeId: spec.nodeId });
-    this.accelerometer = new SimADXL345({ now: () => clock.now(), seed: spec.seed, signal: (axis, t) => this.machine.acceleration(axis, t) });
-    this.thermometer = new SimTMP117({ now: () => clock.now(), seed: spec.seed + 1, temperature: (t) => this.machine.temperature(t) });
-    this.bus.attach(config.accelerometer.address, this.accelerometer);
-    this.bus.attach(config.temperature.address, this.thermometer);
+    const now = () => clock.now();
+    const signal = (axis: 0 | 1 | 2, t: number) => this.machine.acceleration(axis, t);
+    const temperature = (t: number) => this.machine.temperature(t);
+    const accelKind = spec.accelerometer ?? "adxl345";
+    const tempKind = spec.temperature ?? "tmp117";
+    this.accelerometer = accelKind === "lis3dh" ? new SimLIS3DH({ now, seed: spec.seed, signal }) : accelKind === "adxl355" ? new SimADXL355({ now, seed: spec.seed, signal }) : new SimADXL345({ now, seed: spec.seed, signal });
+    this.thermometer =
+      tempKind === "sht3x" ? new SimSHT3x({ now, seed: spec.seed + 1, temperature }) : tempKind === "mcp9808" ? new SimMCP9808({ now, seed: spec.seed + 1, temperature }) : new SimTMP117({ now, seed: spec.seed + 1, temperature });
+    // Each part at its first address; the thermometer moves on if the accelerometer took it (LIS3DH and MCP9808 share 0x18).
+    this.accelerometerAddress = ADDRESSES[accelKind][0];
+    this.thermometerAddress = ADDRESSES[tempKind].find((a) => a !== this.accelerometerAddress)!;
+    this.bus.attach(this.accelerometerAddress, this.accelerometer);
+    this.bus.attach(this.thermometerAddress, this.thermometer);
     this.#boot();
   }
 
   #boot(): void {
     const { clock, spec, broker } = this.#options;
+    const config = resolveConfig({ ...spec.config, nodeId: spec.nodeId, mqtt: { ...(spec.config.mqtt as object), host: broker.host, port: broker.port, secure: broker.secure } });
     this.host = createNodeHost({
+      tls: config.mqtt.tls ? tlsSettingsFromFiles(config.mqtt.tls) : undefined,
       time: clock,
       bus: this.bus,
       storage: this.storage,
@@ -86,7 +111,7 @@ export class SimNode {
       log: this.#options.log,
       onRestart: () => this.restart(),
     });
-    this.app = new NodeApp(this.host, resolveConfig({ ...spec.config, nodeId: spec.nodeId, mqtt: { ...(spec.config.mqtt as object), host: broker.host, port: broker.port, secure: broker.secure } }));
+    this.app = new NodeApp(this.host, config);
   }
 
   start(): void {
@@ -184,7 +209,14 @@ export function nodeSpecs(scenario: Scenario | undefined, count: number, seed: n
   const specs: NodeSpec[] = [];
   for (let i = 0; i < count; i++) {
     const nodeId = count === 1 && base.nodeId ? baseId : `${baseId}-${i + 1}`;
-    specs.push({ nodeId, seed: (seed + i * 7919) >>> 0, machine: scenario?.machine ?? DEFAULT_MACHINE, config: base });
+    specs.push({
+      nodeId,
+      seed: (seed + i * 7919) >>> 0,
+      accelerometer: scenario?.node.accelerometer,
+      temperature: scenario?.node.temperature,
+      machine: scenario?.machine ?? DEFAULT_MACHINE,
+      config: base,
+    });
   }
   return specs;
 }
@@ -221,7 +253,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
   for (const node of nodes) node.start();
   for (const e of o.scenario?.events ?? []) {
     clock.set(() => {
-      for (const node of nodes) node.machine.set(e.path, e.value);
+      for (const node of nodes) node.machine.set(e.path, e.value, e.at_s);
     }, e.at_s * 1000);
   }
   const busy = () => nodes.some((n) => n.busy);
