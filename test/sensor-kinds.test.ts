@@ -54,3 +54,31 @@ for (const c of cases) {
     for (const m of observer.messages) t.is(schemaErrors(kindOf(m.topic)!, json(m.payload)), undefined);
   });
 }
+
+test("duty cycle: 3 s captures every 10 s give whole windows only inside captures", async (t) => {
+  const broker = await startAedes();
+  t.teardown(() => broker.close());
+  const clock = new VirtualClock({ epochMs: Date.parse("2026-01-01T00:00:00Z") });
+  const spec: NodeSpec = {
+    nodeId: "d1",
+    seed: 2,
+    machine: { rpm: 1500, vibration: [{ axis: "x", kind: "sine", freq_hz: 25, vrms_mm_s: 2 }], temperature_c: 30 },
+    config: { acquisition: { mode: "duty", captureS: 3, periodS: 10 } },
+  };
+  const node = new SimNode({ clock, spec, broker: { host: broker.host, port: broker.port, secure: false } });
+  t.teardown(() => node.stop());
+  const observer = await Observer.connect(broker.url, "sensors/#", () => clock.wall()!);
+  t.teardown(() => observer.close());
+  node.start();
+  await drive({ clock, until: 60_000, speed: "max", busy: () => node.busy });
+  await waitIdle(() => node.busy, 2000);
+  const telemetry = observer.messages.filter((m) => m.topic === "sensors/d1/telemetry").map((m) => json(m.payload));
+  // 3 s holds two 1.28 s windows; six capture periods in 60 s.
+  t.is(telemetry.length, 12);
+  for (const m of telemetry) {
+    t.is(m.vib.lost, 0);
+    t.true(Math.abs(m.vib.x.vRms - 2) < 0.05);
+    const inPeriod = (m.ts - Date.parse("2026-01-01T00:00:00Z")) % 10_000;
+    t.true(inPeriod <= 3_100, `window closed ${inPeriod} ms into its period`);
+  }
+});

@@ -60,6 +60,12 @@ export interface NodeConfig {
   temperature: TemperatureConfig;
   /** Samples per analysis window (power of two). */
   window: { n: number };
+  /**
+   * Continuous sampling, or a duty cycle that captures `captureS` every `periodS`
+   * (less bus and CPU; windows never span a gap). On FIFO overrun a window is
+   * restarted (default) or kept with the loss flagged.
+   */
+  acquisition: { mode: "continuous" | "duty"; captureS: number; periodS: number; overrun: "restart" | "flag" };
   /** Feature band for vRms in Hz (ISO 10816/20816: 10-1000). */
   band: { lowHz: number; highHz: number };
   /** Running speed in rpm when known (0: unknown); enables order bands. */
@@ -97,6 +103,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   accelerometer: { kind: "auto", address: 0, odr: 3200, rangeG: 4 },
   temperature: { kind: "auto", address: 0 },
   window: { n: 4096 },
+  acquisition: { mode: "continuous", captureS: 5, periodS: 60, overrun: "restart" },
   band: { lowHz: 10, highHz: 1000 },
   machine: { rpm: 0 },
   monitor: {
@@ -174,6 +181,11 @@ function validate(c: NodeConfig): void {
   address(c.temperature.address, "temperature.address");
   int(c.window.n, "window.n", 256, 16384);
   if ((c.window.n & (c.window.n - 1)) !== 0) throw new ConfigError("window.n", "must be a power of two");
+  oneOf(c.acquisition.mode, "acquisition.mode", ["continuous", "duty"]);
+  num(c.acquisition.captureS, "acquisition.captureS", 0.01, 86400);
+  num(c.acquisition.periodS, "acquisition.periodS", 0.01, 86400);
+  if (c.acquisition.captureS > c.acquisition.periodS) throw new ConfigError("acquisition.captureS", `must not exceed acquisition.periodS (${c.acquisition.periodS})`);
+  oneOf(c.acquisition.overrun, "acquisition.overrun", ["restart", "flag"]);
   num(c.band.lowHz, "band.lowHz", 0.5, 10000);
   num(c.band.highHz, "band.highHz", 1, 10000);
   if (c.band.highHz <= c.band.lowHz) throw new ConfigError("band.highHz", "must be above band.lowHz");

@@ -202,11 +202,14 @@ export class NodeApp {
         this.#axes = { x: f.createAxisFeatures(), y: f.createAxisFeatures(), z: f.createAxisFeatures() };
       }
       this.#features.setRpm(this.config.machine.rpm > 0 ? this.config.machine.rpm : undefined);
+      const a = this.config.acquisition;
       this.#acquirer = new Acquirer({
         timers: this.host.timers,
         clock: this.host.clock,
         accel,
         n: this.config.window.n,
+        duty: a.mode === "duty" ? { captureMs: a.captureS * 1000, periodMs: a.periodS * 1000 } : undefined,
+        overrun: a.overrun,
         onWindow: (block) => this.#onWindow(block),
         onError: (error) => this.#onAccelerometerError(error),
       });
