@@ -4,7 +4,29 @@
  * time is either the wall clock or a VirtualClock driven by the simulator.
  */
 import type { Clock, Host, I2CLines, LogLevel, SMBus, SMBusOptions, Storage, TCPOptions, TCPSocket, TimerId, Timers } from "../../firmware/host.js";
+import * as fs from "node:fs";
 import { createTcpSocket, type TlsSettings } from "./tcp.js";
+
+/** TLS material named by files (config `mqtt.tls`). */
+export interface TlsFiles {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  servername?: string;
+}
+
+/** Reads the PEM files named in `files` (at each boot, so renewed certificates are picked up). Throws naming the file that cannot be read. */
+export function tlsSettingsFromFiles(files: TlsFiles): TlsSettings {
+  const read = (field: string, file: string | undefined) => {
+    if (file === undefined) return undefined;
+    try {
+      return fs.readFileSync(file);
+    } catch (e) {
+      throw new Error(`mqtt.tls.${field}: cannot read ${file}: ${(e as Error).message}`);
+    }
+  };
+  return { ca: read("caFile", files.caFile), cert: read("certFile", files.certFile), key: read("keyFile", files.keyFile), servername: files.servername };
+}
 
 export interface SimBusLike {
   smbus(options: SMBusOptions): SMBus;
@@ -42,6 +64,7 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
       i2cLines: options.bus.lines ? () => options.bus.lines!() : undefined,
       tcp: (o: TCPOptions) => {
         let kill: (() => void) | undefined;
+        let established = false;
         const forget = () => {
           sockets.delete(socket);
           killers.delete(socket);
@@ -49,9 +72,15 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
         const socket: TCPSocket = createTcpSocket(
           {
             ...o,
+            onWritable: (bytes) => {
+              established = true;
+              o.onWritable?.(bytes);
+            },
             onError: (message) => {
               forget();
-              o.onError?.(message);
+              // A failed handshake (untrusted CA, wrong name, client certificate refused) says so in one line: it is never retried in plain text.
+              const alert = /SSL routines:[^:]*:([^:\n]+)/.exec(message)?.[1];
+              o.onError?.(o.secure && (!established || alert) ? `TLS connection failed: ${alert ?? message}` : message);
             },
           },
           options.tls,
