@@ -1,0 +1,89 @@
+/*
+ * The sensor node's Sparkplug metric catalogue (docs/sparkplug.md) and the
+ * mapping from one window's results to metric values. Aliases follow the
+ * catalogue order (EdgeNode assigns them: node metrics 1.., then device
+ * metrics), so the same firmware always births the same aliases.
+ *
+ * Units as in the JSON schema: velocity mm/s, acceleration g, frequency Hz,
+ * temperature degC.
+ */
+import type { AxisFeatures } from "../dsp/features.js";
+import { DataType, type MetricValue } from "./payload.js";
+import type { MetricDef } from "./edge-node.js";
+
+export const AXES = ["x", "y", "z"] as const;
+
+/** Per-axis features, in the order they are born: name suffix, deadband. */
+const AXIS_METRICS: readonly [keyof AxisFeatures & string, number][] = [
+  ["vRms", 0.001], // mm/s
+  ["aRms", 0.00001], // g
+  ["aPeak", 0.00001], // g
+  ["crest", 0.001],
+  ["kurtosis", 0.001],
+  ["fDom", 0.01], // Hz
+];
+
+/** Edge-node metrics besides bdSeq and Node Control/Rebirth. */
+export function sensorNodeMetrics(): MetricDef[] {
+  return [
+    { name: "Node Control/Reboot", datatype: DataType.Boolean, initial: false, writable: true },
+    { name: "Properties/Firmware", datatype: DataType.String, initial: "" },
+    { name: "Properties/Hardware Id", datatype: DataType.String, initial: "" },
+    { name: "Properties/Boot", datatype: DataType.Int64, initial: 0 },
+    { name: "Properties/Config Version", datatype: DataType.Int64, initial: 0 },
+  ];
+}
+
+/** Device (sensor) metrics. */
+export function sensorDeviceMetrics(): MetricDef[] {
+  const defs: MetricDef[] = [
+    { name: "State", datatype: DataType.String, initial: "normal" },
+    { name: "Faults", datatype: DataType.String, initial: "" },
+  ];
+  for (const axis of AXES) {
+    for (const [key, deadband] of AXIS_METRICS) defs.push({ name: `Vibration/${axis}/${key}`, datatype: DataType.Float, deadband });
+  }
+  defs.push(
+    { name: "Vibration/ODR", datatype: DataType.Float },
+    { name: "Vibration/Samples", datatype: DataType.Int32 },
+    { name: "Vibration/Lost", datatype: DataType.Int64, initial: 0 },
+    { name: "Temperature/C", datatype: DataType.Float, deadband: 0.001 },
+    { name: "Running", datatype: DataType.Boolean },
+    { name: "Running/Hours", datatype: DataType.Double, deadband: 0.001 },
+  );
+  return defs;
+}
+
+export interface SensorWindow {
+  state?: string;
+  /** Comma-separated "sensor:reason" list; empty when healthy. */
+  faults?: readonly { sensor: string; reason: string }[];
+  vib?: { odr: number; n: number; lost: number; x: AxisFeatures; y: AxisFeatures; z: AxisFeatures };
+  temperatureC?: number;
+  running?: { running: boolean; hours: number };
+}
+
+/** Device metric values for one window (only what is known; the rest keep their last value). */
+export function sensorDeviceValues(w: SensorWindow): Record<string, MetricValue> {
+  const out: Record<string, MetricValue> = {};
+  if (w.state !== undefined) out["State"] = w.state;
+  if (w.faults !== undefined) out["Faults"] = w.faults.map((f) => `${f.sensor}:${f.reason}`).join(",");
+  if (w.vib !== undefined) {
+    for (const axis of AXES) {
+      const f = w.vib[axis];
+      for (const [key] of AXIS_METRICS) {
+        const v = f[key];
+        out[`Vibration/${axis}/${key}`] = typeof v === "number" ? v : null;
+      }
+    }
+    out["Vibration/ODR"] = w.vib.odr;
+    out["Vibration/Samples"] = w.vib.n;
+    out["Vibration/Lost"] = w.vib.lost;
+  }
+  if (w.temperatureC !== undefined) out["Temperature/C"] = w.temperatureC;
+  if (w.running !== undefined) {
+    out["Running"] = w.running.running;
+    out["Running/Hours"] = w.running.hours;
+  }
+  return out;
+}
