@@ -12,6 +12,7 @@ import { createAccelerometer, createThermometer, scanBus, ADDRESSES, type Accele
 import { Acquirer, type WindowBlock } from "../acquisition/acquirer.js";
 import { FeatureExtractor, type AxisFeatures } from "../dsp/features.js";
 import { MqttClient } from "../mqtt/client.js";
+import { MessageClass, Outbox } from "../outbox/outbox.js";
 import { Monitor } from "../monitor/monitor.js";
 import { Baseline } from "../monitor/baseline.js";
 import { checkWindow } from "../monitor/health.js";
@@ -73,6 +74,8 @@ export class NodeApp {
   readonly boot: number;
   readonly topics: Topics;
   readonly mqtt: MqttClient;
+  /** Telemetry and alarms go through this durable store-and-forward queue (docs/outbox.md). */
+  readonly outbox: Outbox;
   /** Windows analysed since boot. */
   windows = 0;
   #seq = 0;
@@ -128,6 +131,7 @@ export class NodeApp {
     this.commands = new Commands(this.topics.command);
     this.#registerCommands();
     const m = config.mqtt;
+    this.outbox = new Outbox({ storage: host.storage, log: (level, message) => host.log(level, message) });
     this.mqtt = new MqttClient({
       host,
       server: { host: m.host, port: m.port, secure: m.secure },
@@ -143,7 +147,11 @@ export class NodeApp {
         this.#publishDiscovery();
       },
       onMessage: (topic, payload) => this.#onMessage(topic, payload),
+      // Telemetry and alarms wait in the outbox; the client's own (bounded) queue holds only status, discovery and command acks.
+      maxQueued: 64,
     });
+    this.mqtt.setSource(this.outbox);
+    this.outbox.onReady = () => this.mqtt.wake();
   }
 
   start(): void {
@@ -165,6 +173,7 @@ export class NodeApp {
     this.#temp?.close();
     this.#temp = undefined;
     this.mqtt.stop();
+    this.outbox.flush();
   }
 
   get faults(): Fault[] {
@@ -354,7 +363,7 @@ export class NodeApp {
 
   #publishTransition(t: Transition): void {
     this.host.log(t.level === "normal" ? "info" : "warn", `${t.metric}: ${t.prev} -> ${t.level} (value ${t.value}, limit ${t.limit})`);
-    this.mqtt.publish(this.topics.alarm, alarmPayload(this.#envelope(), t), { qos: 1 });
+    this.outbox.push(this.topics.alarm, alarmPayload(this.#envelope(), t), MessageClass.Alarm);
   }
 
   #healthTick(): void {
@@ -386,8 +395,10 @@ export class NodeApp {
     if (!this.#dueForTelemetry(vib)) return;
     const state: Level = this.#faults.size ? "fault" : this.monitor.level;
     const running = { running: this.monitor.running.running, hours: this.monitor.running.runningHours };
-    const payload = telemetryPayload(this.#envelope(), state, vib, this.#lastTemperature, this.faults, running, this.#lastHumidity);
-    this.mqtt.publish(this.topics.telemetry, payload, { qos: 1 });
+    const o = this.outbox.stats;
+    const outbox = { queued: o.queued + 1, dropped: o.dropped.telemetry + o.dropped.alarm };
+    const payload = telemetryPayload(this.#envelope(), state, vib, this.#lastTemperature, this.faults, running, this.#lastHumidity, outbox);
+    this.outbox.push(this.topics.telemetry, payload, MessageClass.Telemetry);
   }
 
   /** With a deadband, a window is published only when a value moved enough, or when the node has been quiet too long. */
@@ -496,14 +507,14 @@ export class NodeApp {
     const fault: Fault = { sensor, reason, detail };
     this.#faults.set(sensor, fault);
     this.host.log("warn", `${sensor} fault (${reason}): ${detail}`);
-    this.mqtt.publish(this.topics.alarm, faultAlarmPayload(this.#envelope(), fault, known ? "fault" : "normal"), { qos: 1 });
+    this.outbox.push(this.topics.alarm, faultAlarmPayload(this.#envelope(), fault, known ? "fault" : "normal"), MessageClass.Alarm);
     this.#publishStatus();
   }
 
   #clearFault(sensor: string): void {
     if (!this.#faults.delete(sensor)) return;
     this.host.log("info", `${sensor} recovered`);
-    this.mqtt.publish(this.topics.alarm, clearedAlarmPayload(this.#envelope(), sensor), { qos: 1 });
+    this.outbox.push(this.topics.alarm, clearedAlarmPayload(this.#envelope(), sensor), MessageClass.Alarm);
     this.#publishStatus();
   }
 
@@ -573,6 +584,7 @@ function classify(error: unknown): string {
   if (error instanceof AbsentError) return "absent";
   const message = error instanceof Error ? error.message : String(error);
   if (/stuck/i.test(message)) return "bus-stuck";
+  if (/crc/i.test(message)) return "crc";
   if (/device id/i.test(message)) return "wrong-id";
   if (/nack/i.test(message)) return "nack";
   return "error";

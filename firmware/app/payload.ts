@@ -37,6 +37,12 @@ export interface VibrationSummary {
   zones?: Record<string, string>;
 }
 
+/** Store-and-forward state (docs/outbox.md): messages waiting for a PUBACK, and drops by the bound policy (cumulative). */
+export interface OutboxInfo {
+  queued: number;
+  dropped: number;
+}
+
 export interface RunningInfo {
   running: boolean;
   hours: number;
@@ -50,6 +56,7 @@ export function telemetryPayload(
   faults: readonly Fault[],
   running?: RunningInfo,
   humidity?: number,
+  outbox?: OutboxInfo,
 ): string {
   const body: Record<string, unknown> = { v: SCHEMA_VERSION, boot: env.boot, seq: env.seq };
   if (env.ts !== undefined) body.ts = Math.round(env.ts);
@@ -71,6 +78,7 @@ export function telemetryPayload(
   if (temperatureC !== undefined) body.temp = { c: round(temperatureC, 3) };
   if (humidity !== undefined) body.humidity = { rh: round(humidity, 2) };
   body.faults = faults.map(faultJson);
+  if (outbox) body.outbox = { queued: outbox.queued, dropped: outbox.dropped };
   return JSON.stringify(body);
 }
 

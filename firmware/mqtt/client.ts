@@ -12,6 +12,9 @@
  * - Reconnects with capped exponential backoff and jitter from an injectable
  *   random source, so virtual-time runs are deterministic.
  * - Receives PUBLISH QoS 0/1 (and answers QoS 2 correctly) for commands.
+ * - An optional PublishSource (the outbox) feeds QoS 1 messages straight into
+ *   the in-flight window when it has room: the client then holds no queue of
+ *   its own for them, only the window; the source stores the rest durably.
  *
  * All time goes through host.timers / host.clock. Passwords are never logged.
  */
@@ -80,6 +83,20 @@ export interface MqttStats {
   pings: number;
   pingTimeouts: number;
   protocolErrors: number;
+}
+
+/** A QoS 1 message pulled from a PublishSource; `onDone(true)` follows its PUBACK, `onDone(false)` if the client gives it up (stop()). */
+export interface SourcedMessage {
+  topic: string;
+  payload: Uint8Array;
+  retain: boolean;
+  onDone: (delivered: boolean) => void;
+}
+
+/** Where the client pulls QoS 1 messages from when its window has room (the outbox). */
+export interface PublishSource {
+  /** The next message to send, now in the caller's hands until onDone; undefined when none. */
+  next(): SourcedMessage | undefined;
 }
 
 export interface PublishOptions {
@@ -162,6 +179,7 @@ export class MqttClient {
   #qos2Received = new Set<number>();
   #lastId = 0;
   #willPayload: Uint8Array | undefined;
+  #source: PublishSource | undefined;
 
   constructor(options: MqttClientOptions) {
     this.#o = options;
@@ -185,6 +203,22 @@ export class MqttClient {
   /** QoS 1 messages held: queued plus in flight. */
   get pending(): number {
     return this.#queue.length + this.#inflight.size;
+  }
+
+  /** Messages are pulled from `source` (after the client's own queue) whenever the in-flight window has room. */
+  setSource(source: PublishSource | undefined): void {
+    this.#source = source;
+    this.#pump();
+  }
+
+  /** The source has a new message: send it now if the window has room. */
+  wake(): void {
+    this.#pump();
+  }
+
+  /** QoS 1 messages sent and not yet acknowledged. */
+  get inflight(): number {
+    return this.#inflight.size;
   }
 
   start(): void {
@@ -531,13 +565,21 @@ export class MqttClient {
     this.#send({ cmd: "subscribe", messageId, subscriptions: [{ topic: filter, qos: sub.qos }] });
   }
 
-  /** Moves queued QoS 1 messages into flight while the window has room. */
+  /** Moves queued QoS 1 messages, then the source's, into flight while the window has room. */
   #pump(): void {
     const window = this.#o.maxInflight ?? DEFAULT_MAX_INFLIGHT;
-    while (this.#state === "connected" && this.#queue.length > 0 && this.#inflight.size < window) {
+    while (this.#state === "connected" && this.#inflight.size < window) {
+      let msg = this.#queue.shift();
+      if (msg === undefined && this.#source !== undefined) {
+        const m = this.#source.next();
+        if (m !== undefined) msg = { topic: m.topic, payload: m.payload, qos: 1, retain: m.retain, messageId: 0, onDone: m.onDone };
+      }
+      if (msg === undefined) return;
       const messageId = this.#nextId();
-      if (messageId === undefined) return;
-      const msg = this.#queue.shift()!;
+      if (messageId === undefined) {
+        this.#queue.unshift(msg);
+        return;
+      }
       msg.messageId = messageId;
       this.#inflight.set(messageId, msg);
       const ok = this.#sendPublish(msg, false);
