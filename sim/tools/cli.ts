@@ -25,6 +25,7 @@ const USAGE = `Usage: sensor-node <command> [options]
 Commands:
   sim                 run simulated node(s) on simulated machines, publishing over MQTT
   config check FILE   validate a node config file and print the effective config
+  bench [--json] [--quick]  run the benchmarks and print figures against baselines (docs/performance.md)
   help                show this help
 
 Run 'sensor-node sim --help' for the simulator's options.`;
@@ -43,6 +44,9 @@ export async function main(argv: string[]): Promise<number> {
         return await simCommand(rest);
       case "config":
         return configCommand(rest);
+      case "bench":
+        // Loaded on demand: the bench needs dev dependencies (mqtt-packet, xsnap, esbuild).
+        return await (await import("./bench/run.js")).benchCommand(rest);
       default:
         throw new UsageError(`sensor-node: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
     }

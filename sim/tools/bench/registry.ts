@@ -1,0 +1,22 @@
+/*
+ * The benchmark registry: `sensor-node bench` runs these in order. To add one
+ * (outbox drain, fleet capacity, whole-node XS heap, ...): write a module in this
+ * folder exporting a BenchModule (types.ts) and add it to BENCHMARKS below. A
+ * deterministic figure that CI should guard also gets a ceiling in
+ * bench/budgets.json and a measurement in test/budgets.test.ts.
+ */
+import { acquisitionBench } from "./acquisition.js";
+import { alarmBench } from "./alarm.js";
+import { codecBench } from "./codec.js";
+import { dspBench } from "./dsp.js";
+import { heapBench } from "./heap.js";
+import type { BenchModule } from "./types.js";
+
+export const BENCHMARKS: BenchModule[] = [codecBench, dspBench, acquisitionBench, alarmBench, heapBench];
+
+/** Adds a benchmark at run time (e.g. from a plugin or a test); replaces one of the same name. */
+export function registerBenchmark(module: BenchModule): void {
+  const i = BENCHMARKS.findIndex((m) => m.name === module.name);
+  if (i >= 0) BENCHMARKS[i] = module;
+  else BENCHMARKS.push(module);
+}

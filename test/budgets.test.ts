@@ -1,0 +1,48 @@
+/*
+ * CI budgets: the deterministic performance figures (XS computrons, XS heap, I2C
+ * wire bytes) must stay under the ceilings in bench/budgets.json. Nothing here is
+ * timed. When a change moves a figure on purpose, update the budget in the same
+ * commit (docs/performance.md, "Budgets").
+ */
+import "@endo/init"; // xsnap needs a locked-down process: XS tests live in their own files
+import test from "ava";
+import fs from "node:fs";
+import path from "node:path";
+import { repoRoot } from "./helpers/xs.js";
+import { measureXs, measureXsHeap } from "../sim/tools/bench/xs-measure.js";
+import { measureAcquisition, PARTS } from "../sim/tools/bench/acquisition.js";
+
+type Budgets = Record<string, { budget: number; measured: number; unit: string; what: string }>;
+const budgets = JSON.parse(fs.readFileSync(path.join(repoRoot, "bench/budgets.json"), "utf8")) as Budgets;
+
+function check(t: any, key: string, value: number): void {
+  const b = budgets[key];
+  t.truthy(b, `bench/budgets.json has no entry ${key}`);
+  if (!b) return;
+  const over = b.measured ? ((value / b.measured - 1) * 100).toFixed(1) + "%" : "=";
+  t.log(`${key}: ${value} ${b.unit} (budget ${b.budget}, recorded ${b.measured}, ${over} vs recorded)`);
+  t.true(value <= b.budget, `${key} = ${value} ${b.unit} exceeds its budget ${b.budget} (${b.what}); recorded ${b.measured}. Make it cheaper, or raise the budget with a reason (docs/performance.md).`);
+}
+
+test("XS computrons: features per window, monitor evaluation, FFT 4096", async (t) => {
+  const xs = await measureXs();
+  check(t, "xs.featuresPerWindow", xs.featuresPerWindow);
+  check(t, "xs.monitorPerEvaluation", xs.monitorPerEvaluation);
+  check(t, "xs.fft4096", xs.fft[4096]);
+  check(t, "xs.realFft4096", xs.realFft[4096]);
+  t.true(xs.monitorTransitions > 0, "the monitor run includes transitions");
+});
+
+test("XS heap: DSP + monitor steady state over 1000 windows does not grow", async (t) => {
+  const heap = await measureXsHeap({ n: 1024, windows: 1000 });
+  check(t, "xs.heapAfter1000Windows", heap.afterAll);
+  check(t, "xs.heapGrowth1000Windows", heap.growth);
+});
+
+for (const part of PARTS) {
+  test(`I2C wire bytes per payload byte: ${part.name}, no samples lost`, (t) => {
+    const a = measureAcquisition(part, 10);
+    check(t, `acq.${part.id}.wirePerPayload`, a.wirePerPayload);
+    check(t, "acq.lost", Math.max(a.lost, a.partLost));
+  });
+}
