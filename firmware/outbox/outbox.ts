@@ -224,8 +224,10 @@ export class Outbox {
       this.#flushAcks();
       return undefined;
     }
-    const offset = this.#logSize;
-    this.#append(record);
+    // Pending acknowledgements ride along in the same write.
+    const acks = this.#ackRecords();
+    const offset = this.#logSize + (acks === undefined ? 0 : acks.length);
+    this.#append(acks === undefined ? record : concat([acks, record]));
     const entry: Entry = { seq, cls, retain, topic: this.#intern(topic), offset, size: record.length, payload: undefined, state: QUEUED };
     if (this.#ram < this.#ramLimit && this.#ramBytes + bytes.length <= this.#ramBytesLimit) this.#hold(entry, bytes);
     this.#entries.push(entry);
@@ -269,8 +271,8 @@ export class Outbox {
 
   #onDone(e: Entry, delivered: boolean): void {
     if (e.state !== INFLIGHT) return; // dropped meanwhile, or a late callback
-    this.#inflight--;
     if (!delivered) {
+      this.#inflight--;
       e.state = QUEUED; // stays in the log; sent again when the client can
       return;
     }
@@ -301,8 +303,14 @@ export class Outbox {
   }
 
   #flushAcks(): void {
+    const records = this.#ackRecords();
+    if (records !== undefined) this.#append(records);
+  }
+
+  /** ACK records (ranges) for the pending acknowledgements, which are then no longer pending. */
+  #ackRecords(): Uint8Array | undefined {
     const acks = this.#pendingAcks;
-    if (acks.length === 0) return;
+    if (acks.length === 0) return undefined;
     acks.sort((a, b) => a - b);
     const records: Uint8Array[] = [];
     let first = acks[0];
@@ -319,7 +327,7 @@ export class Outbox {
       }
     }
     this.#pendingAcks = [];
-    this.#append(concat(records));
+    return concat(records);
   }
 
   // --- bounds -----------------------------------------------------------------
