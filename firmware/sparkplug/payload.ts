@@ -606,14 +606,15 @@ export function valueAs(m: DecodedMetric, datatype: number): MetricValue | Paylo
   if (want === "int" || want === "long") {
     // Accept either integer field (Tahu JS puts UInt32 in long_value).
     if (m.field !== "int" && m.field !== "long") return { error: `${name} expects an integer value, got ${m.field}` };
-    const v = integerAs(m, datatype)!;
     if (want === "int") {
-      if (m.field === "long" && m.rawHi !== 0 && datatype >= DataType.UInt8) return { error: `${name} out of range` };
-      const n = m.field === "long" && datatype <= DataType.Int32 ? (m.rawLo! | 0) : (v as number);
+      const signed = datatype <= DataType.Int32;
+      // int_value is 32 bits (signed types sign-extended); a long_value must fit as a whole.
+      const n = m.field === "int" ? (signed ? m.rawLo! | 0 : m.rawLo!) : join64(m.rawLo!, m.rawHi!, signed);
       const [min, max] = INT_RANGE[datatype];
       if (typeof n !== "number" || n < min || n > max) return { error: `${name} out of range` };
       return n;
     }
+    const v = integerAs(m, datatype)!;
     return v;
   }
   if (want === "float" || want === "double") {
