@@ -1,20 +1,63 @@
 /*
  * Byte cursors for the codec. The Writer is sized exactly up front (encoders
- * compute the body length first) so a packet costs one allocation. The Reader
- * records the first problem and then returns neutral values, so decoders read
- * straight through and check `error` once instead of after every field.
+ * compute the body length first) so a packet costs one allocation and every
+ * field is written straight into it. The Reader records the first problem and
+ * then returns neutral values, so decoders read straight through and check
+ * `error` once instead of after every field.
+ *
+ * Strings are encoded and measured here (not through util/utf8's generic
+ * helpers) so the hot path has no per-character allocation; decoding falls
+ * back to the strict util/utf8 decoder for anything but plain ASCII.
  */
-import { utf8ByteLength, utf8Decode, utf8Write } from "../util/utf8.js";
-import { MAX_REMAINING_LENGTH, MAX_STRING_BYTES } from "./packet.js";
+import { utf8Decode } from "../util/utf8.js";
+import { MAX_REMAINING_LENGTH, MAX_STRING_BYTES, MAX_VARINT } from "./packet.js";
 
-/** Bytes the remaining-length varint takes for `n` (1..4). */
+/** Bytes a variable byte integer takes for `n` (1..4). */
 export function varintLength(n: number): number {
   return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : 4;
 }
 
-/** Bytes of a length-prefixed UTF-8 string field. */
+/** utf8Length result for a string with U+0000. */
+export const STRING_HAS_NULL = -1;
+/** utf8Length result for a string with an unpaired surrogate (not encodable as UTF-8). */
+export const STRING_LONE_SURROGATE = -2;
+
+/** UTF-8 byte length of `s`, or STRING_HAS_NULL / STRING_LONE_SURROGATE when MQTT cannot carry it [MQTT-1.5.4]. */
+export function utf8Length(s: string): number {
+  const len = s.length;
+  let n = len;
+  for (let i = 0; i < len; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) {
+      if (c === 0) return STRING_HAS_NULL;
+    } else if (c < 0x800) {
+      n += 1;
+    } else if (c < 0xd800 || c > 0xdfff) {
+      n += 2;
+    } else {
+      if (c > 0xdbff || i + 1 >= len) return STRING_LONE_SURROGATE;
+      const d = s.charCodeAt(i + 1);
+      if (d < 0xdc00 || d > 0xdfff) return STRING_LONE_SURROGATE;
+      n += 2; // two UTF-16 units, four bytes
+      i++;
+    }
+  }
+  return n;
+}
+
+/** Bytes of a length-prefixed UTF-8 string field (for a string already checked). */
 export function stringFieldLength(s: string): number {
-  return 2 + utf8ByteLength(s);
+  return 2 + utf8Length(s);
+}
+
+/** Why a string cannot be encoded, or undefined when it can. */
+export function checkString(s: unknown, what: string): string | undefined {
+  if (typeof s !== "string") return `${what} is not a string`;
+  const n = utf8Length(s);
+  if (n === STRING_HAS_NULL) return `${what} contains U+0000`;
+  if (n === STRING_LONE_SURROGATE) return `${what} contains an unpaired surrogate`;
+  if (n > MAX_STRING_BYTES) return `${what} is longer than 65535 bytes`;
+  return undefined;
 }
 
 export class Writer {
@@ -29,14 +72,9 @@ export class Writer {
   static packet(firstByte: number, bodyLength: number): Writer | undefined {
     if (bodyLength > MAX_REMAINING_LENGTH) return undefined;
     const w = new Writer(1 + varintLength(bodyLength) + bodyLength);
-    w.u8(firstByte);
-    let n = bodyLength;
-    do {
-      let b = n % 0x80;
-      n = Math.floor(n / 0x80);
-      if (n > 0) b |= 0x80;
-      w.u8(b);
-    } while (n > 0);
+    w.bytes[0] = firstByte;
+    w.pos = 1;
+    w.varint(bodyLength);
     return w;
   }
 
@@ -44,16 +82,60 @@ export class Writer {
     this.bytes[this.pos++] = v;
   }
   u16(v: number): void {
-    this.bytes[this.pos++] = v >> 8;
-    this.bytes[this.pos++] = v & 0xff;
+    const b = this.bytes;
+    b[this.pos++] = v >> 8;
+    b[this.pos++] = v;
   }
-  /** Length-prefixed UTF-8 string (caller checked it fits in 65535 bytes). */
+  u32(v: number): void {
+    const b = this.bytes;
+    let p = this.pos;
+    b[p++] = v >>> 24;
+    b[p++] = v >>> 16;
+    b[p++] = v >>> 8;
+    b[p++] = v;
+    this.pos = p;
+  }
+  /** Variable byte integer (caller checked 0..MAX_VARINT). */
+  varint(v: number): void {
+    const b = this.bytes;
+    let p = this.pos;
+    while (v >= 0x80) {
+      b[p++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    b[p++] = v;
+    this.pos = p;
+  }
+  /** Length-prefixed UTF-8 string (caller checked it with checkString). */
   str(s: string): void {
+    const b = this.bytes;
     const at = this.pos;
-    this.pos = utf8Write(s, this.bytes, at + 2);
-    const n = this.pos - at - 2;
-    this.bytes[at] = n >> 8;
-    this.bytes[at + 1] = n & 0xff;
+    let o = at + 2;
+    const len = s.length;
+    for (let i = 0; i < len; i++) {
+      let c = s.charCodeAt(i);
+      if (c < 0x80) {
+        b[o++] = c;
+      } else if (c < 0x800) {
+        b[o++] = 0xc0 | (c >> 6);
+        b[o++] = 0x80 | (c & 0x3f);
+      } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < len) {
+        const d = s.charCodeAt(++i);
+        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        b[o++] = 0xf0 | (c >> 18);
+        b[o++] = 0x80 | ((c >> 12) & 0x3f);
+        b[o++] = 0x80 | ((c >> 6) & 0x3f);
+        b[o++] = 0x80 | (c & 0x3f);
+      } else {
+        b[o++] = 0xe0 | (c >> 12);
+        b[o++] = 0x80 | ((c >> 6) & 0x3f);
+        b[o++] = 0x80 | (c & 0x3f);
+      }
+    }
+    const n = o - at - 2;
+    b[at] = n >> 8;
+    b[at + 1] = n;
+    this.pos = o;
   }
   /** Length-prefixed binary data. */
   bin(b: Uint8Array): void {
@@ -61,18 +143,20 @@ export class Writer {
     this.raw(b);
   }
   raw(b: Uint8Array): void {
+    if (b.length < 16) {
+      const out = this.bytes;
+      let p = this.pos;
+      for (let i = 0; i < b.length; i++) out[p++] = b[i];
+      this.pos = p;
+      return;
+    }
     this.bytes.set(b, this.pos);
     this.pos += b.length;
   }
 }
 
-/** Why a string cannot be encoded, or undefined when it can. */
-export function checkString(s: unknown, what: string): string | undefined {
-  if (typeof s !== "string") return `${what} is not a string`;
-  if (s.indexOf("\u0000") >= 0) return `${what} contains U+0000`;
-  if (utf8ByteLength(s) > MAX_STRING_BYTES) return `${what} is longer than 65535 bytes`;
-  return undefined;
-}
+/** Longest ASCII string decoded with one fromCharCode.apply (small enough for the XS stack). */
+const ASCII_FAST_MAX = 256;
 
 export class Reader {
   error: string | undefined;
@@ -80,7 +164,8 @@ export class Reader {
   constructor(
     readonly bytes: Uint8Array,
     public pos: number,
-    readonly end: number,
+    /** End of the region being read; narrowed while reading a property block. */
+    public end: number,
   ) {}
 
   get remaining(): number {
@@ -112,12 +197,52 @@ export class Reader {
     return v;
   }
 
+  u32(what: string): number {
+    if (!this.#need(4, what)) return 0;
+    const b = this.bytes;
+    const p = this.pos;
+    this.pos = p + 4;
+    return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
+  }
+
+  /** Variable byte integer: at most 4 bytes, minimally encoded [MQTT-1.5.5-1]. */
+  varint(what: string): number {
+    let v = 0;
+    let mul = 1;
+    for (let i = 0; i < 4; i++) {
+      if (!this.#need(1, what)) return 0;
+      const b = this.bytes[this.pos++];
+      v += (b & 0x7f) * mul;
+      if ((b & 0x80) === 0) {
+        if (b === 0 && i > 0) this.fail(`non-minimal ${what}`);
+        return v;
+      }
+      mul *= 0x80;
+    }
+    this.fail(`${what} longer than 4 bytes`);
+    return 0;
+  }
+
   /** Length-prefixed UTF-8 string, validated (no ill-formed UTF-8, no U+0000). */
   str(what: string): string {
     const n = this.u16(what);
     if (!this.#need(n, what)) return "";
-    const s = utf8Decode(this.bytes, this.pos, this.pos + n, { forbidNull: true });
-    this.pos += n;
+    const b = this.bytes;
+    const start = this.pos;
+    const end = start + n;
+    this.pos = end;
+    if (n <= ASCII_FAST_MAX) {
+      let ascii = true;
+      for (let i = start; i < end; i++) {
+        const c = b[i];
+        if (c >= 0x80 || c === 0) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
+    }
+    const s = utf8Decode(b, start, end, { forbidNull: true });
     if (s === undefined) {
       this.fail(`invalid UTF-8 in ${what}`);
       return "";
@@ -134,7 +259,7 @@ export class Reader {
     return b;
   }
 
-  /** Everything up to the end of the packet (a copy). */
+  /** Everything up to the end of the region (a copy). */
   rest(): Uint8Array {
     if (this.error !== undefined) return new Uint8Array(0);
     const b = this.bytes.slice(this.pos, this.end);
@@ -142,3 +267,5 @@ export class Reader {
     return b;
   }
 }
+
+export { MAX_VARINT };

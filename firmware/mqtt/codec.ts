@@ -1,33 +1,54 @@
 /*
- * MQTT 3.1.1 codec: `encode(packet)` to bytes and `decodePacket(...)` from one
- * complete packet. Streaming input goes through MqttParser (parser.ts). Both
- * return a CodecError value for bad input instead of throwing.
+ * MQTT 3.1.1 and 5.0 codec: `encode(packet, options)` to bytes and
+ * `decodePacket(...)` from one complete packet. Streaming input goes through
+ * MqttParser (parser.ts). Both return a CodecError value for bad input
+ * instead of throwing.
  *
- * MQTT 5 later: `options.protocolVersion` selects the wire format; version 5
- * adds properties after the variable header and reason codes on acks, which
- * fit as optional fields on the same packet objects.
+ * `options.protocolVersion` (default 4) selects the wire format of everything
+ * but CONNECT, which carries its own version. In version 5 the packets carry
+ * `properties` and reason codes (see packet.ts); in 3.1.1 an MQTT 5-only field
+ * with a non-default value is an encode error rather than silently dropped.
+ * `options.maximumPacketSize` is the peer's limit: a larger packet is an error,
+ * except that (as MQTT 5 requires of acknowledgements) Reason String and then
+ * User Properties are dropped from acks, DISCONNECT and AUTH to make them fit.
  */
 import { Reader } from "./bytes.js";
 import {
   codecError,
+  isCodecError,
+  MAX_PACKET_SIZE,
+  MQTT_3_1,
   MQTT_3_1_1,
   MQTT_5,
   PacketType,
+  type AnyPacket,
   type CodecError,
-  type Packet,
   type PacketCmd,
   type ProtocolVersion,
 } from "./packet.js";
+import { decodeAuth, decodeDisconnect, encodeAuth, encodeDisconnect, encodePing } from "./packets/control.js";
 import { decodeConnack, decodeConnect, encodeConnack, encodeConnect } from "./packets/connect.js";
-import { checkPublishFlags, decodeIdOnly, decodePublish, encodeIdOnly, encodePublish, FLAGS_0010 } from "./packets/publish.js";
-import { decodeSuback, decodeSubscribe, decodeUnsubscribe, encodeSuback, encodeSubscribe, encodeUnsubscribe } from "./packets/subscribe.js";
+import { checkPublishFlags, decodeAck, decodePublish, encodeAck, encodePublish, FLAGS_0010 } from "./packets/publish.js";
+import {
+  decodeSuback,
+  decodeSubscribe,
+  decodeUnsuback,
+  decodeUnsubscribe,
+  encodeSuback,
+  encodeSubscribe,
+  encodeUnsuback,
+  encodeUnsubscribe,
+} from "./packets/subscribe.js";
 
 export * from "./packet.js";
 export { checkTopicFilter, checkTopicName } from "./topic.js";
+export { PROPERTIES, propertyId } from "./packets/properties.js";
 
 export interface CodecOptions {
   /** Wire format of everything but CONNECT (which carries its own). Default 4 (3.1.1). */
   protocolVersion?: ProtocolVersion;
+  /** Encode: the receiver's Maximum Packet Size (whole packet, bytes); larger packets are an error. */
+  maximumPacketSize?: number;
 }
 
 const CMD_BY_TYPE: (PacketCmd | undefined)[] = [
@@ -46,61 +67,90 @@ const CMD_BY_TYPE: (PacketCmd | undefined)[] = [
   "pingreq",
   "pingresp",
   "disconnect",
-  undefined, // 15: AUTH in MQTT 5, reserved in 3.1.1
+  "auth", // 15: reserved in 3.1.1
 ];
 
-/** Packets whose whole encoding is the two bytes [type << 4, 0]. */
-function encodeEmpty(cmd: "pingreq" | "pingresp" | "disconnect"): Uint8Array {
-  return new Uint8Array([PacketType[cmd] << 4, 0]);
+/** The protocol version an options object selects, or a CodecError for an unknown one. */
+function versionOf(options: CodecOptions | undefined): ProtocolVersion | CodecError {
+  const v = options === undefined ? undefined : options.protocolVersion;
+  if (v === undefined || v === MQTT_3_1_1) return MQTT_3_1_1;
+  if (v === MQTT_5) return MQTT_5;
+  if (v === MQTT_3_1) return MQTT_3_1_1; // same wire format after CONNECT
+  return codecError(`unknown protocol version ${String(v)}`);
 }
 
-function unsupportedVersion(v: ProtocolVersion | undefined): CodecError | undefined {
-  if (v === undefined || v === MQTT_3_1_1 || v === 3) return undefined;
-  return codecError(v === MQTT_5 ? "MQTT 5 is not supported yet" : `unknown protocol version ${v}`);
-}
-
-/** Encodes a packet; returns a CodecError (never throws) when the object cannot be encoded. */
-export function encode(packet: Packet, options?: CodecOptions): Uint8Array | CodecError {
-  if (typeof packet !== "object" || packet === null) return codecError("not a packet object");
-  const bad = unsupportedVersion(options?.protocolVersion);
-  if (bad !== undefined && packet.cmd !== "connect") return bad;
+function encodeAny(packet: AnyPacket, v: ProtocolVersion): Uint8Array | CodecError {
   switch (packet.cmd) {
     case "connect":
       return encodeConnect(packet);
     case "connack":
-      return encodeConnack(packet);
+      return encodeConnack(packet, v);
     case "publish":
-      return encodePublish(packet);
+      return encodePublish(packet, v);
     case "puback":
     case "pubrec":
     case "pubrel":
     case "pubcomp":
-    case "unsuback":
-      return encodeIdOnly(packet);
+      return encodeAck(packet, v);
     case "subscribe":
-      return encodeSubscribe(packet);
+      return encodeSubscribe(packet, v);
     case "suback":
-      return encodeSuback(packet);
+      return encodeSuback(packet, v);
     case "unsubscribe":
-      return encodeUnsubscribe(packet);
+      return encodeUnsubscribe(packet, v);
+    case "unsuback":
+      return encodeUnsuback(packet, v);
     case "pingreq":
     case "pingresp":
+      return encodePing(packet.cmd);
     case "disconnect":
-      return encodeEmpty(packet.cmd);
+      return encodeDisconnect(packet, v);
+    case "auth":
+      return encodeAuth(packet, v);
     default:
-      return codecError(`unknown packet cmd ${(packet as { cmd?: unknown }).cmd}`);
+      return codecError(`unknown packet cmd ${String((packet as { cmd?: unknown }).cmd)}`);
   }
+}
+
+/** Packets whose Reason String and User Properties may be dropped to respect the receiver's maximum packet size. */
+const TRIMMABLE: { [cmd: string]: boolean } = { connack: true, puback: true, pubrec: true, pubrel: true, pubcomp: true, suback: true, unsuback: true, disconnect: true, auth: true };
+
+/** Encodes a packet; returns a CodecError (never throws) when the object cannot be encoded. */
+export function encode(packet: AnyPacket, options?: CodecOptions): Uint8Array | CodecError {
+  if (typeof packet !== "object" || packet === null) return codecError("not a packet object");
+  const v = versionOf(options);
+  if (typeof v !== "number") return v;
+  let bytes: Uint8Array | CodecError;
+  try {
+    bytes = encodeAny(packet, v);
+  } catch (e) {
+    // Defensive: a hostile object (getters, proxies) must still not make encode throw.
+    return codecError(`cannot encode ${String((packet as { cmd?: unknown }).cmd)}: ${String(e)}`);
+  }
+  const max = options === undefined ? undefined : options.maximumPacketSize;
+  if (max === undefined || isCodecError(bytes) || bytes.length <= max) return bytes;
+  const props = (packet as { properties?: { [k: string]: unknown } }).properties;
+  if (v === MQTT_5 && TRIMMABLE[packet.cmd] === true && props !== undefined) {
+    // MQTT 5 3.4.2.2.2/3: drop Reason String, then User Properties, rather than exceed the limit.
+    const fewer: { [k: string]: unknown } = { ...props, reasonString: undefined };
+    for (let step = 0; step < 2; step++) {
+      const smaller = encodeAny({ ...packet, properties: fewer } as AnyPacket, v);
+      if (!isCodecError(smaller) && smaller.length <= max) return smaller;
+      fewer.userProperties = undefined;
+    }
+  }
+  return codecError(`${packet.cmd.toUpperCase()} of ${bytes.length} bytes exceeds the maximum packet size ${max}`);
 }
 
 /**
  * Checks the first byte of a packet (type and fixed-header flags, section
  * 2.2.2) so the parser can reject garbage before waiting for its body.
  */
-export function checkFirstByte(first: number): CodecError | undefined {
+export function checkFirstByte(first: number, protocolVersion?: ProtocolVersion): CodecError | undefined {
   const type = first >> 4;
   const flags = first & 0x0f;
   const cmd = CMD_BY_TYPE[type];
-  if (cmd === undefined) return codecError(`reserved packet type ${type}`);
+  if (cmd === undefined || (cmd === "auth" && protocolVersion !== MQTT_5)) return codecError(`reserved packet type ${type}`);
   if (cmd === "publish") {
     const bad = checkPublishFlags(flags);
     return bad === undefined ? undefined : codecError(bad);
@@ -114,34 +164,41 @@ export function checkFirstByte(first: number): CodecError | undefined {
  * Decodes one complete packet whose first byte is `first` and whose body is
  * bytes[start, end). The result never aliases `bytes`.
  */
-export function decodePacket(first: number, bytes: Uint8Array, start: number, end: number, options?: CodecOptions): Packet | CodecError {
-  const badFirst = checkFirstByte(first);
+export function decodePacket(first: number, bytes: Uint8Array, start: number, end: number, options?: CodecOptions): AnyPacket | CodecError {
+  const v = versionOf(options);
+  if (typeof v !== "number") return v;
+  const badFirst = checkFirstByte(first, v);
   if (badFirst !== undefined) return badFirst;
+  if (end - start > MAX_PACKET_SIZE) return codecError("packet too large");
   const cmd = CMD_BY_TYPE[first >> 4]!;
-  const bad = unsupportedVersion(options?.protocolVersion);
-  if (bad !== undefined && cmd !== "connect") return bad;
   const r = new Reader(bytes, start, end);
   switch (cmd) {
     case "connect":
       return decodeConnect(r);
     case "connack":
-      return decodeConnack(r);
+      return decodeConnack(r, v);
     case "publish":
-      return decodePublish(first & 0x0f, r);
+      return decodePublish(first & 0x0f, r, v);
     case "puback":
     case "pubrec":
     case "pubrel":
     case "pubcomp":
-    case "unsuback":
-      return decodeIdOnly(cmd, r);
+      return decodeAck(cmd, r, v);
     case "subscribe":
-      return decodeSubscribe(r);
+      return decodeSubscribe(r, v);
     case "suback":
-      return decodeSuback(r);
+      return decodeSuback(r, v);
     case "unsubscribe":
-      return decodeUnsubscribe(r);
+      return decodeUnsubscribe(r, v);
+    case "unsuback":
+      return decodeUnsuback(r, v);
+    case "disconnect":
+      return decodeDisconnect(r, v);
+    case "auth":
+      return decodeAuth(r);
     default:
       if (end !== start) return codecError(`${cmd.toUpperCase()} with remaining length ${end - start}, expected 0`);
-      return { cmd };
+      return { cmd } as AnyPacket;
   }
 }
+

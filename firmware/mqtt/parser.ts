@@ -3,9 +3,14 @@
  * `next` until it returns undefined. Handles packets split across reads and
  * several packets per read. A malformed packet yields one CodecError and the
  * parser stops (MQTT says close the connection); `reset()` for a new one.
+ *
+ * `protocolVersion` (default 4) selects the wire format. A parsed CONNECT sets
+ * it from the CONNECT's own protocol level (a server learns the client's
+ * version that way, as mqtt-packet's parser does). The type parameter only
+ * names what `next()` yields: `new MqttParser<Packet5>({ protocolVersion: 5 })`.
  */
 import { checkFirstByte, decodePacket, type CodecOptions } from "./codec.js";
-import { codecError, MAX_PACKET_SIZE, MQTT_3_1_1, type CodecError, type Packet, type ProtocolVersion } from "./packet.js";
+import { codecError, MAX_PACKET_SIZE, MQTT_3_1, MQTT_3_1_1, type AnyPacket, type CodecError, type Packet, type ProtocolVersion } from "./packet.js";
 
 export interface MqttParserOptions {
   /** Largest whole packet accepted (header included); larger ones are an error. Default: the protocol maximum. */
@@ -17,7 +22,7 @@ const INITIAL_CAPACITY = 256;
 const MAX_VARINT_BYTES = 4;
 const CONTINUATION = 0x80;
 
-export class MqttParser {
+export class MqttParser<P extends AnyPacket = Packet> {
   readonly maxPacketSize: number;
   #options: CodecOptions;
   #buf = new Uint8Array(INITIAL_CAPACITY);
@@ -30,6 +35,14 @@ export class MqttParser {
     const max = options?.maxPacketSize;
     this.maxPacketSize = typeof max === "number" && max > 0 ? Math.min(max, MAX_PACKET_SIZE) : MAX_PACKET_SIZE;
     this.#options = { protocolVersion: options?.protocolVersion ?? MQTT_3_1_1 };
+  }
+
+  /** The wire format in use (changes when a CONNECT is parsed). */
+  get protocolVersion(): ProtocolVersion {
+    return this.#options.protocolVersion!;
+  }
+  set protocolVersion(v: ProtocolVersion) {
+    this.#options = { protocolVersion: v };
   }
 
   /** The error that stopped the parser, if any. */
@@ -66,7 +79,7 @@ export class MqttParser {
   }
 
   /** The next complete packet, a CodecError (once) if the stream is malformed, or undefined when more bytes are needed. */
-  next(): Packet | CodecError | undefined {
+  next(): P | CodecError | undefined {
     if (this.#error !== undefined) {
       if (this.#reported) return undefined;
       this.#reported = true;
@@ -76,7 +89,7 @@ export class MqttParser {
     if (available < 2) return undefined;
     const buf = this.#buf;
     const first = buf[this.#start];
-    const badFirst = checkFirstByte(first);
+    const badFirst = checkFirstByte(first, this.#options.protocolVersion);
     if (badFirst !== undefined) return this.#fail(badFirst);
 
     let length = 0;
@@ -88,7 +101,10 @@ export class MqttParser {
       const b = buf[this.#start + 1 + i];
       length += (b & 0x7f) * multiplier;
       multiplier *= 128;
-      if ((b & CONTINUATION) === 0) break;
+      if ((b & CONTINUATION) === 0) {
+        if (b === 0 && i > 0) return this.#fail(codecError("non-minimal remaining length")); // [MQTT-1.5.5-1]
+        break;
+      }
     }
     const headerLength = 2 + i;
     const total = headerLength + length;
@@ -100,10 +116,11 @@ export class MqttParser {
     this.#start += total;
     if (this.#start === this.#end) this.#start = this.#end = 0;
     if (packet.cmd === "error") return this.#fail(packet);
-    return packet;
+    if (packet.cmd === "connect") this.#options = { protocolVersion: packet.protocolVersion === MQTT_3_1 ? MQTT_3_1_1 : packet.protocolVersion };
+    return packet as P;
   }
 
-  /** Forgets buffered bytes and any error (for a new connection). */
+  /** Forgets buffered bytes and any error (for a new connection). The protocol version stays. */
   reset(): void {
     this.#start = this.#end = 0;
     this.#error = undefined;
