@@ -132,3 +132,17 @@ test("parity: full feature set (crest, kurtosis, hfRms, peaks, orders) within 1e
     t.true(perSample < 400, `computrons per sample ${perSample}`);
   });
 });
+
+test("parity: Sparkplug B payloads and an edge-node session are byte-identical in XS and Node", async (t) => {
+  const { cases } = await import("./xs/sparkplug-case.js");
+  await withXsSession("test/xs/sparkplug-case.ts", async (s) => {
+    const enc = await xsCase(s, "encodeAll");
+    t.deepEqual(enc.value, runCaseHere(cases, "encodeAll"));
+    const arg = { windows: 40 };
+    const xs = await xsCase(s, "session", arg);
+    const node = runCaseHere(cases, "session", arg) as { messages: unknown[]; stats: Record<string, number> };
+    t.deepEqual(xs.value, node);
+    t.true(node.messages.length > 40);
+    t.log(`sparkplug session (40 windows, ${node.messages.length} messages, ${JSON.stringify(node.stats)}): XS ${xs.compute} computrons, heap ${xs.heapCount}; encode fixed set: ${enc.compute} computrons`);
+  });
+});
