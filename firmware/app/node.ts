@@ -40,6 +40,8 @@ export const FIRMWARE_VERSION = FIRMWARE_VERSION_TEXT;
 const SENSOR_RETRY_MS = 5000;
 const BOOT_KEY = "boot";
 const ORDER_METRICS = ["order1x", "order2x", "order3x"];
+/** Smallest change that counts for the deadband: vRms x/y/z (mm/s), aRms x/y/z (g), temperature (degC). */
+const DEADBAND_FLOORS = [0.1, 0.1, 0.1, 0.002, 0.002, 0.002, 0.1];
 /** Commands that restart the node answer first; the restart follows after this delay (ms) so the ack is delivered. */
 const RESTART_DELAY_MS = 1000;
 const BASELINE_KEY = "baseline";
@@ -411,9 +413,10 @@ export class NodeApp {
     }
     const values = vib ? [vib.x.vRms, vib.y.vRms, vib.z.vRms, vib.x.aRms, vib.y.aRms, vib.z.aRms] : [];
     if (this.#lastTemperature !== undefined) values.push(this.#lastTemperature);
+    // Relative to the last published value, with a floor per quantity so sensor noise on a quiet axis does not count.
     const moved =
       values.length !== this.#lastPublished.length ||
-      values.some((v, i) => Math.abs(v - this.#lastPublished[i]) > (Math.abs(this.#lastPublished[i]) * t.deadbandPct) / 100);
+      values.some((v, i) => Math.abs(v - this.#lastPublished[i]) > Math.max((Math.abs(this.#lastPublished[i]) * t.deadbandPct) / 100, DEADBAND_FLOORS[i]));
     if (!moved && now - this.#lastPublishMs < t.maxSilenceS * 1000) return false;
     this.#lastPublished = values;
     this.#lastPublishMs = now;

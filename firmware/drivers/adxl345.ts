@@ -101,10 +101,10 @@ export class ADXL345 implements Accelerometer {
   readFifo(dest: Float32Array, maxSamples: number): number {
     try {
       const io = this.#io;
-      // INT_SOURCE first: reading the data clears OVERRUN.
-      const overrun = (io.readUint8(REG_INT_SOURCE) & INT_OVERRUN) !== 0;
       const entries = io.readUint8(REG_FIFO_STATUS) & FIFO_ENTRIES_MASK;
-      this.#overrun = overrun || entries >= FIFO_DEPTH;
+      // Only a full FIFO can have overrun: ask INT_SOURCE then (before the data, whose read clears OVERRUN),
+      // and save its 4 wire bytes on every other poll.
+      this.#overrun = entries >= FIFO_DEPTH && (io.readUint8(REG_INT_SOURCE) & INT_OVERRUN) !== 0;
       let n = entries < maxSamples ? entries : maxSamples;
       if (3 * n > dest.length) n = (dest.length / 3) | 0;
       const b = this.#entry;

@@ -26,6 +26,7 @@ export interface HealthVerdict {
 
 /** Fraction of full scale counted as "at full scale" (quantization leaves the last LSB short). */
 const FULL_SCALE_FRACTION = 0.995;
+const MIN_SATURATED_SAMPLES = 3;
 
 export function checkWindow(
   axes: readonly Float32Array[],
@@ -34,7 +35,8 @@ export function checkWindow(
   options: HealthOptions,
 ): HealthVerdict | undefined {
   const limit = options.rangeG * FULL_SCALE_FRACTION;
-  const saturatedMax = Math.max(1, Math.floor(n * (options.saturatedShare ?? 0.001)));
+  // At least a few samples: one sample at full scale is a knock, not a clipped signal.
+  const saturatedMax = Math.max(MIN_SATURATED_SAMPLES, Math.floor(n * (options.saturatedShare ?? 0.001)));
   for (let a = 0; a < axes.length; a++) {
     const s = axes[a];
     const name = "xyz"[a];
