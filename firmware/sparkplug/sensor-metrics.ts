@@ -48,7 +48,7 @@ export function sensorDeviceMetrics(): MetricDef[] {
     { name: "Vibration/Samples", datatype: DataType.Int32 },
     { name: "Vibration/Lost", datatype: DataType.Int64, initial: 0 },
     { name: "Temperature/C", datatype: DataType.Float, deadband: 0.001 },
-    { name: "Running", datatype: DataType.Boolean },
+    { name: "Running/Active", datatype: DataType.Boolean },
     { name: "Running/Hours", datatype: DataType.Double, deadband: 0.001 },
   );
   return defs;
@@ -82,7 +82,7 @@ export function sensorDeviceValues(w: SensorWindow): Record<string, MetricValue>
   }
   if (w.temperatureC !== undefined) out["Temperature/C"] = w.temperatureC;
   if (w.running !== undefined) {
-    out["Running"] = w.running.running;
+    out["Running/Active"] = w.running.running;
     out["Running/Hours"] = w.running.hours;
   }
   return out;
