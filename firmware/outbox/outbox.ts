@@ -46,7 +46,7 @@ export interface OutboxOptions {
   storage: Storage;
   /** Log name; the second segment is `<name>-b`. Default "outbox". */
   name?: string;
-  /** Bytes of live (unacknowledged) records kept; beyond, the drop policy applies. Default 256 KiB. */
+  /** Bytes of live (unacknowledged) records kept; beyond, the drop policy applies. Default 2 MiB (about an hour of telemetry at 1 Hz). */
   maxBytes?: number;
   /** Payloads held in RAM (next to send plus in flight). Default 64 messages ... */
   ramRecords?: number;
@@ -114,7 +114,7 @@ const QUEUED = 0;
 const INFLIGHT = 1;
 const DONE = 2;
 
-const DEFAULT_MAX_BYTES = 256 * 1024;
+const DEFAULT_MAX_BYTES = 2 * 1024 * 1024;
 const DEFAULT_RAM_RECORDS = 64;
 const DEFAULT_RAM_BYTES = 48 * 1024;
 const DEFAULT_COMPACT_MIN_BYTES = 64 * 1024;
