@@ -5,7 +5,7 @@
  * a CA, a server certificate for 127.0.0.1/localhost signed by it, client
  * certificates (CN = node id) signed by it, and an unrelated "rogue" CA that
  * signs a server certificate nothing should trust. Keys are EC P-256 (fast to
- * make; ESP-IDF's mbedTLS handles them). Nothing is installed or kept: the
+ * make). Nothing is installed or kept: the
  * directory is deleted by cleanup().
  *
  * writePasswordFile() writes a mosquitto 2.x password file ($7$ = PBKDF2-SHA512,
