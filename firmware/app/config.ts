@@ -74,6 +74,10 @@ export interface NodeConfig {
   telemetry: TelemetryConfig;
   /** Home Assistant MQTT discovery. */
   homeassistant: { enabled: boolean; prefix: string };
+  /** What the node publishes: JSON schema v1 (docs/payloads.md) or Sparkplug B (docs/sparkplug.md). */
+  payload: "json" | "sparkplug";
+  /** Sparkplug group; the edge node id is the node id, the sensor is device "sensor". */
+  sparkplug: { groupId: string; primaryHostId: string };
 }
 
 export interface BaselineSettings {
@@ -112,6 +116,8 @@ export const DEFAULT_CONFIG: NodeConfig = {
   },
   telemetry: { deadbandPct: 0, maxSilenceS: 60 },
   homeassistant: { enabled: false, prefix: "homeassistant" },
+  payload: "json",
+  sparkplug: { groupId: "sensors", primaryHostId: "" },
 };
 
 export class ConfigError extends Error {
@@ -193,6 +199,11 @@ function validate(c: NodeConfig): void {
   num(c.telemetry.deadbandPct, "telemetry.deadbandPct", 0, 100);
   num(c.telemetry.maxSilenceS, "telemetry.maxSilenceS", 1, 86400);
   validateMonitor(c.monitor);
+  oneOf(c.payload, "payload", ["json", "sparkplug"]);
+  str(c.sparkplug.groupId, "sparkplug.groupId");
+  if (!/^[^/+#\u0000]{1,64}$/.test(c.sparkplug.groupId)) throw new ConfigError("sparkplug.groupId", "1-64 characters, none of / + #");
+  str(c.sparkplug.primaryHostId, "sparkplug.primaryHostId");
+  if (/[/+#]/.test(c.sparkplug.primaryHostId)) throw new ConfigError("sparkplug.primaryHostId", "must not contain / + #");
   bool(c.homeassistant.enabled, "homeassistant.enabled");
   str(c.homeassistant.prefix, "homeassistant.prefix");
   if (!/^[A-Za-z0-9_/-]+$/.test(c.homeassistant.prefix) || c.homeassistant.prefix.endsWith("/")) throw new ConfigError("homeassistant.prefix", "must be a topic prefix without wildcards or a trailing '/'");

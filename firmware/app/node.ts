@@ -23,6 +23,7 @@ import { ackPayload, Commands, type CommandResult } from "./commands.js";
 import { recoverBus } from "../drivers/bus-recovery.js";
 import { FIRMWARE_VERSION_TEXT } from "./version.js";
 import { discoveryEntities, discoveryPayload, discoveryTopic } from "./discovery.js";
+import { SparkplugLink } from "./sparkplug-link.js";
 import {
   alarmPayload,
   clearedAlarmPayload,
@@ -76,6 +77,8 @@ export class NodeApp {
   readonly boot: number;
   readonly topics: Topics;
   readonly mqtt: MqttClient;
+  /** Set in Sparkplug B mode (config payload "sparkplug"). */
+  readonly sparkplug: SparkplugLink | undefined;
   /** Telemetry and alarms go through this durable store-and-forward queue (docs/outbox.md). */
   readonly outbox: Outbox;
   /** Windows analysed since boot. */
@@ -134,6 +137,17 @@ export class NodeApp {
     this.#registerCommands();
     const m = config.mqtt;
     this.outbox = new Outbox({ storage: host.storage, log: (level, message) => host.log(level, message) });
+    this.sparkplug =
+      config.payload === "sparkplug"
+        ? new SparkplugLink({
+            host,
+            groupId: config.sparkplug.groupId,
+            edgeNodeId: this.nodeId,
+            primaryHostId: config.sparkplug.primaryHostId,
+            client: () => this.mqtt,
+            onReboot: () => host.timers.set(() => host.restart("Sparkplug Node Control/Reboot"), RESTART_DELAY_MS),
+          })
+        : undefined;
     this.mqtt = new MqttClient({
       host,
       server: { host: m.host, port: m.port, secure: m.secure },
@@ -142,12 +156,15 @@ export class NodeApp {
       cleanSession: m.cleanSession,
       username: m.username,
       password: m.password,
-      will: { topic: this.topics.status, payload: this.#status(false), qos: 1, retain: true },
+      // Sparkplug: a new bdSeq (and NDEATH) for every connection, as the spec requires.
+      will: this.sparkplug ? () => this.sparkplug!.will() : { topic: this.topics.status, payload: this.#status(false), qos: 1, retain: true },
       random: host.random ? () => host.random!() : undefined,
       onConnect: () => {
+        if (this.sparkplug) return this.sparkplug.edge.connected();
         this.#publishStatus();
         this.#publishDiscovery();
       },
+      onDisconnect: () => this.sparkplug?.edge.disconnected(),
       onMessage: (topic, payload) => this.#onMessage(topic, payload),
       // Telemetry and alarms wait in the outbox; the client's own (bounded) queue holds only status, discovery and command acks.
       maxQueued: 64,
@@ -159,6 +176,7 @@ export class NodeApp {
   start(): void {
     this.host.log("info", `node ${this.nodeId} boot ${this.boot} firmware ${FIRMWARE_VERSION}`);
     this.mqtt.subscribe(`${this.topics.command}+`, 1);
+    this.sparkplug?.subscribe(this.mqtt);
     this.mqtt.start();
     this.#openSensors();
     // While the accelerometer is down no window closes; keep reporting at the window rate.
@@ -174,6 +192,8 @@ export class NodeApp {
     this.#closeAccelerometer();
     this.#temp?.close();
     this.#temp = undefined;
+    // A clean DISCONNECT makes the broker drop the will: say NDEATH ourselves first.
+    this.sparkplug?.edge.shutdown();
     this.mqtt.stop();
     this.outbox.flush();
   }
@@ -365,6 +385,7 @@ export class NodeApp {
 
   #publishTransition(t: Transition): void {
     this.host.log(t.level === "normal" ? "info" : "warn", `${t.metric}: ${t.prev} -> ${t.level} (value ${t.value}, limit ${t.limit})`);
+    if (this.sparkplug) return; // the State metric carries it, by exception
     this.outbox.push(this.topics.alarm, alarmPayload(this.#envelope(), t), MessageClass.Alarm);
   }
 
@@ -394,9 +415,14 @@ export class NodeApp {
   }
 
   #publishTelemetry(vib: Parameters<typeof telemetryPayload>[2]): void {
-    if (!this.#dueForTelemetry(vib)) return;
     const state: Level = this.#faults.size ? "fault" : this.monitor.level;
     const running = { running: this.monitor.running.running, hours: this.monitor.running.runningHours };
+    if (this.sparkplug) {
+      // Sparkplug reports by exception itself: only metrics that changed go out, as NDATA/DDATA.
+      this.sparkplug.report({ state, faults: this.faults, vib, temperatureC: this.#lastTemperature, running }, this.#faults.has("accelerometer"));
+      return;
+    }
+    if (!this.#dueForTelemetry(vib)) return;
     const o = this.outbox.stats;
     const outbox = { queued: o.queued + 1, dropped: o.dropped.telemetry + o.dropped.alarm };
     const payload = telemetryPayload(this.#envelope(), state, vib, this.#lastTemperature, this.faults, running, this.#lastHumidity, outbox);
@@ -429,6 +455,11 @@ export class NodeApp {
 
   #registerCommands(): void {
     this.commands.register("config", (body) => this.#configure(body));
+    this.commands.register("rebirth", () => {
+      if (!this.sparkplug) return { ok: false, error: "not in Sparkplug mode (config payload)" };
+      this.sparkplug.edge.rebirth();
+      return { ok: true };
+    });
     this.commands.register("restart", () => {
       this.host.timers.set(() => this.host.restart("restart command"), RESTART_DELAY_MS);
       return { ok: true, restartInMs: RESTART_DELAY_MS };
@@ -497,6 +528,7 @@ export class NodeApp {
   }
 
   #onMessage(topic: string, payload: Uint8Array): void {
+    if (this.sparkplug?.edge.message(topic, payload)) return;
     const handled = this.commands.handle(topic, payload);
     if (!handled) return;
     this.host.log(handled.result.ok ? "info" : "warn", `command ${handled.name}: ${handled.result.ok ? "ok" : handled.result.error}`);
@@ -510,14 +542,14 @@ export class NodeApp {
     const fault: Fault = { sensor, reason, detail };
     this.#faults.set(sensor, fault);
     this.host.log("warn", `${sensor} fault (${reason}): ${detail}`);
-    this.outbox.push(this.topics.alarm, faultAlarmPayload(this.#envelope(), fault, known ? "fault" : "normal"), MessageClass.Alarm);
+    if (!this.sparkplug) this.outbox.push(this.topics.alarm, faultAlarmPayload(this.#envelope(), fault, known ? "fault" : "normal"), MessageClass.Alarm);
     this.#publishStatus();
   }
 
   #clearFault(sensor: string): void {
     if (!this.#faults.delete(sensor)) return;
     this.host.log("info", `${sensor} recovered`);
-    this.outbox.push(this.topics.alarm, clearedAlarmPayload(this.#envelope(), sensor), MessageClass.Alarm);
+    if (!this.sparkplug) this.outbox.push(this.topics.alarm, clearedAlarmPayload(this.#envelope(), sensor), MessageClass.Alarm);
     this.#publishStatus();
   }
 
@@ -538,7 +570,7 @@ export class NodeApp {
   }
 
   #publishStatus(): void {
-    if (!this.mqtt.connected) return; // sent on (re)connect
+    if (!this.mqtt.connected || this.sparkplug) return; // sent on (re)connect; Sparkplug has births instead
     this.mqtt.publish(this.topics.status, this.#status(true), { qos: 1, retain: true });
   }
 

@@ -41,7 +41,8 @@ export interface MqttClientOptions {
   cleanSession: boolean;
   username?: string;
   password?: string;
-  will?: { topic: string; payload: Uint8Array | string; qos: 0 | 1; retain: boolean };
+  /** The last will; a function is called before every CONNECT (Sparkplug's bdSeq changes per connection). */
+  will?: Will | (() => Will);
   backoff?: { minMs?: number; maxMs?: number };
   /** QoS 1 messages waiting to be sent (offline or window full); the oldest is dropped beyond. Default 256. */
   maxQueued?: number;
@@ -59,6 +60,13 @@ export interface MqttClientOptions {
   onDisconnect?(reason: string): void;
   onMessage?(topic: string, payload: Uint8Array): void;
   onRefused?(code: number, reason: string): void;
+}
+
+export interface Will {
+  topic: string;
+  payload: Uint8Array | string;
+  qos: 0 | 1;
+  retain: boolean;
 }
 
 export interface MqttStats {
@@ -178,15 +186,12 @@ export class MqttClient {
   /** QoS 2 ids received and not yet released, so a resent PUBLISH is not delivered twice. */
   #qos2Received = new Set<number>();
   #lastId = 0;
-  #willPayload: Uint8Array | undefined;
   #source: PublishSource | undefined;
 
   constructor(options: MqttClientOptions) {
     this.#o = options;
     this.#host = options.host;
     this.#parser = new MqttParser({ maxPacketSize: options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE });
-    const will = options.will;
-    if (will !== undefined) this.#willPayload = typeof will.payload === "string" ? utf8Encode(will.payload) : will.payload;
   }
 
   get connected(): boolean {
@@ -538,7 +543,7 @@ export class MqttClient {
 
   #sendConnect(): void {
     const o = this.#o;
-    const will = o.will;
+    const will = typeof o.will === "function" ? o.will() : o.will;
     this.#send({
       cmd: "connect",
       protocolVersion: MQTT_3_1_1,
@@ -547,7 +552,7 @@ export class MqttClient {
       clientId: o.clientId,
       username: o.username,
       password: o.password === undefined ? undefined : utf8Encode(o.password),
-      will: will === undefined ? undefined : { topic: will.topic, payload: this.#willPayload!, qos: will.qos, retain: will.retain },
+      will: will === undefined ? undefined : { topic: will.topic, payload: typeof will.payload === "string" ? utf8Encode(will.payload) : will.payload, qos: will.qos, retain: will.retain },
     });
   }
 

@@ -16,6 +16,7 @@ const SIM_FLAGS: Record<string, FlagSpec> = {
   duration: { kind: "number", help: "stop after S simulated seconds (default: the scenario's, else run until Ctrl-C)", min: 0.001 },
   seed: { kind: "number", help: "random seed (default: the scenario's, else 1)", min: 0, max: 2 ** 32 - 1, integer: true },
   json: { kind: "boolean", help: "print every MQTT message as one JSON object per line" },
+  payload: { kind: "string", help: "json (schema v1, default) or sparkplug (Sparkplug B)" },
   verbose: { kind: "boolean", help: "also print the nodes' informational log lines" },
   help: { kind: "boolean", help: "show this help" },
 };
@@ -66,6 +67,9 @@ async function simCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const scenario = flags.scenario ? loadScenario(String(flags.scenario)) : undefined;
+  if (flags.payload !== undefined && flags.payload !== "json" && flags.payload !== "sparkplug") {
+    throw new UsageError(`sensor-node sim: --payload expects json or sparkplug, got ${JSON.stringify(flags.payload)}`);
+  }
   const duration = (flags.duration as number | undefined) ?? scenario?.duration_s;
   const json = Boolean(flags.json);
   const abort = new AbortController();
@@ -80,6 +84,7 @@ async function simCommand(argv: string[]): Promise<number> {
       speed: (flags.speed as number | "max" | undefined) ?? 1,
       durationS: duration,
       seed: flags.seed as number | undefined,
+      payload: flags.payload as "json" | "sparkplug" | undefined,
       signal: abort.signal,
       onMessage: (m) => process.stdout.write((json ? formatJsonLine(m) : formatReadable(m)) + "\n"),
       onLog: (nodeId, level, message) => {

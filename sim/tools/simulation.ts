@@ -152,14 +152,14 @@ export class Observer {
   }
 
   /** Connects and subscribes; resolves once subscribed. */
-  static async connect(url: string, filter: string, wall: () => number): Promise<Observer> {
+  static async connect(url: string, filter: string | string[], wall: () => number): Promise<Observer> {
     const observer = Observer.start(url, filter, wall);
     await observer.ready;
     return observer;
   }
 
   /** Starts connecting in the background (it keeps retrying); `ready` resolves once subscribed. */
-  static start(url: string, filter: string, wall: () => number): Observer {
+  static start(url: string, filter: string | string[], wall: () => number): Observer {
     const client = mqtt.connect(url, { clientId: `observer-${process.pid}-${Math.floor(Math.random() * 1e9)}`, reconnectPeriod: 500, connectTimeout: 5000 });
     client.on("error", () => {}); // retried by mqtt.js; the nodes report their own connection state
     const observer = new Observer(client, wall);
@@ -190,6 +190,8 @@ export interface SimulationOptions {
   speed: number | "max";
   durationS?: number;
   seed?: number;
+  /** Overrides the nodes' config `payload` (json | sparkplug). */
+  payload?: "json" | "sparkplug";
   signal?: AbortSignal;
   storageDir?: string;
   onMessage?: (m: ObservedMessage) => void;
@@ -234,9 +236,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
   }
   const broker = server ?? { host: embedded!.host, port: embedded!.port, secure: false };
   const url = o.broker ?? embedded!.url;
-  const specs = nodeSpecs(o.scenario, o.nodes, seed);
+  const specs = nodeSpecs(o.scenario, o.nodes, seed).map((spec) => (o.payload ? { ...spec, config: { ...spec.config, payload: o.payload } } : spec));
   const prefix = String((o.scenario?.node.config.mqtt as { prefix?: string } | undefined)?.prefix ?? "sensors");
-  const observer = Observer.start(url, `${prefix}/#`, () => clock.wall() ?? Date.now());
+  const observer = Observer.start(url, [`${prefix}/#`, "spBv1.0/#"], () => clock.wall() ?? Date.now());
   const subscribed = await Promise.race([observer.ready.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
   if (!subscribed) o.onInfo?.(`cannot reach the broker at ${url} yet; the nodes keep retrying`);
   if (o.onMessage) observer.onMessage(o.onMessage);
