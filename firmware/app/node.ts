@@ -24,6 +24,7 @@ import { recoverBus } from "../drivers/bus-recovery.js";
 import { FIRMWARE_VERSION_TEXT } from "./version.js";
 import { discoveryEntities, discoveryPayload, discoveryTopic } from "./discovery.js";
 import { SparkplugLink } from "./sparkplug-link.js";
+import { captureMessages } from "./capture.js";
 import {
   alarmPayload,
   clearedAlarmPayload,
@@ -104,6 +105,9 @@ export class NodeApp {
   #runHoursSavedMs = 0;
   #retryTimer: TimerId | undefined;
   #healthTimer: TimerId | undefined;
+  /** A capture asked for by command: sent with the next window. */
+  #capturePending: number | undefined;
+  #captures = 0;
   #lastTemperature: number | undefined;
   #lastHumidity: number | undefined;
   #stopped = false;
@@ -333,9 +337,14 @@ export class NodeApp {
   #onWindow(block: WindowBlock): void {
     this.windows++;
     const f = this.#features!;
+    const capture = this.#capturePending !== undefined ? { x: new Float32Array(f.n / 2 + 1), y: new Float32Array(f.n / 2 + 1), z: new Float32Array(f.n / 2 + 1) } : undefined;
     f.compute(block.x, this.#axes.x);
+    if (capture) f.amplitudeSpectrum(capture.x);
     f.compute(block.y, this.#axes.y);
+    if (capture) f.amplitudeSpectrum(capture.y);
     f.compute(block.z, this.#axes.z);
+    if (capture) f.amplitudeSpectrum(capture.z);
+    if (capture) this.#sendCapture(block, capture);
     const verdict = checkWindow([block.x, block.y, block.z], block.n, block.lost, { rangeG: this.#accel?.rangeG ?? this.config.accelerometer.rangeG });
     const finite = finiteAxis(this.#axes.x) && finiteAxis(this.#axes.y) && finiteAxis(this.#axes.z);
     if (verdict) this.#setFault("accelerometer", new Error(verdict.detail), verdict.reason);
@@ -453,7 +462,21 @@ export class NodeApp {
     return { boot: this.boot, seq: ++this.#seq, ts: this.host.clock.wall() };
   }
 
+  #sendCapture(block: WindowBlock, spectra: { x: Float32Array; y: Float32Array; z: Float32Array }): void {
+    const id = this.#capturePending!;
+    this.#capturePending = undefined;
+    const base = this.topics.status.slice(0, -"/status".length);
+    const messages = captureMessages({ id, base, ts: this.host.clock.wall(), odr: block.odr, n: block.n, waves: { x: block.x, y: block.y, z: block.z }, spectra });
+    for (const m of messages) this.mqtt.publish(m.topic, m.payload, { qos: 1 });
+    this.host.log("info", `capture ${id}: ${messages.length} messages`);
+  }
+
   #registerCommands(): void {
+    this.commands.register("capture", () => {
+      if (!this.#accel) return { ok: false, error: "no accelerometer (sensor fault)" };
+      const id = (this.#capturePending ??= ++this.#captures);
+      return { ok: true, id, topic: `${this.topics.status.slice(0, -"/status".length)}/capture/${id}` };
+    });
     this.commands.register("config", (body) => this.#configure(body));
     this.commands.register("rebirth", () => {
       if (!this.sparkplug) return { ok: false, error: "not in Sparkplug mode (config payload)" };
