@@ -25,6 +25,7 @@ const USAGE = `Usage: sensor-node <command> [options]
 
 Commands:
   sim                 run simulated node(s) on simulated machines, publishing over MQTT
+  scenario FILE       run a scenario in virtual time and check its expectations (docs/scenarios.md)
   config check FILE   validate a node config file and print the effective config
   bench [--json] [--quick]  run the benchmarks and print figures against baselines (docs/performance.md)
   help                show this help
@@ -43,6 +44,8 @@ export async function main(argv: string[]): Promise<number> {
         return command === undefined ? 2 : 0;
       case "sim":
         return await simCommand(rest);
+      case "scenario":
+        return await (await import("./scenario/command.js")).scenarioCommand(rest);
       case "config":
         return configCommand(rest);
       case "bench":

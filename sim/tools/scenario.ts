@@ -16,9 +16,11 @@ import {
   type ThermalModel,
   type VibrationComponent,
 } from "../machine/machine.js";
+import { actionEvent, expectation, type ActionEvent, type Expectation } from "./scenario/spec.js";
 
 export type { TemperaturePoint, ThermalModel, VibrationComponent };
 export type Axis = MachineAxis;
+export type { ActionEvent, ConfigEvent, Expectation, FaultEvent } from "./scenario/spec.js";
 
 export interface SetEvent {
   at_s: number;
@@ -44,7 +46,12 @@ export interface Scenario {
     temperature_c?: number | TemperaturePoint[];
     thermal?: ThermalModel;
   };
+  /** Machine changes (`set` events), in file order. */
   events: SetEvent[];
+  /** Faults and config changes, in file order (the scenario runner applies them). */
+  actions: ActionEvent[];
+  /** Expectations, checked by the scenario runner. */
+  expect: Expectation[];
 }
 
 export const DEFAULT_START = "2026-01-01T00:00:00Z";
@@ -102,8 +109,14 @@ export function validateScenario(doc: unknown, source = "scenario"): Scenario {
   if (m.thermal !== undefined) machine.thermal = thermal(v, m.thermal, "machine.thermal");
   else machine.temperature_c = temperature(v, m.temperature_c ?? 25, "machine.temperature_c", duration);
 
-  const events = v.array(root.events ?? [], "events").map((e, i) => event(v, e, `events[${i}]`, duration, machine, odr));
-  if (root.expect !== undefined) v.array(root.expect, "expect"); // checked by the scenario runner
+  const events: SetEvent[] = [];
+  const actions: ActionEvent[] = [];
+  v.array(root.events ?? [], "events").forEach((e, i) => {
+    const parsed = event(v, e, `events[${i}]`, duration, machine, odr, node.config);
+    if (parsed.kind === "set") events.push(parsed);
+    else actions.push(parsed);
+  });
+  const expect = v.array(root.expect ?? [], "expect").map((e, i) => expectation(v, e, `expect[${i}]`, duration));
   return {
     version: 1,
     name: root.name === undefined ? undefined : v.string(root.name, "name"),
@@ -113,6 +126,8 @@ export function validateScenario(doc: unknown, source = "scenario"): Scenario {
     node: node as Scenario["node"],
     machine,
     events,
+    actions,
+    expect,
   };
 }
 
@@ -247,11 +262,12 @@ function temperature(v: Reader, doc: unknown, at: string, duration: number): num
   return points;
 }
 
-function event(v: Reader, doc: unknown, at: string, duration: number, machine: Scenario["machine"], odr = 3200): SetEvent {
-  const kind = v.oneOf((doc as { kind?: unknown })?.kind, `${at}.kind`, ["set"] as const);
-  const e = v.object(doc, at, ["at_s", "kind", "path", "value"]);
-  const atS = v.number(e.at_s, `${at}.at_s`, { min: 0, max: Infinity });
+function event(v: Reader, doc: unknown, at: string, duration: number, machine: Scenario["machine"], odr = 3200, nodeConfig: Record<string, unknown> = {}): SetEvent | ActionEvent {
+  const kind = v.oneOf((doc as { kind?: unknown })?.kind, `${at}.kind`, ["set", "fault", "config"] as const);
+  const atS = v.number(v.object(doc, at, undefined).at_s, `${at}.at_s`, { min: 0, max: Infinity });
   if (atS > duration) throw v.error(`${at}.at_s`, `${atS} is after the end of the scenario (duration_s ${duration})`);
+  if (kind !== "set") return actionEvent(v, doc as Record<string, unknown>, at, atS, duration, nodeConfig);
+  const e = v.object(doc, at, ["at_s", "kind", "path", "value"]);
   const path = v.string(e.path, `${at}.path`);
   const value = v.number(e.value, `${at}.value`, { min: -1e9, max: 1e9 });
   const field = checkSetPath(v, path, `${at}.path`, machine);
