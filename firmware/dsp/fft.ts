@@ -78,81 +78,247 @@ export class FFT {
 
   /** Forward transform of data already stored in bit-reversed order (x[i] at bitrev[i]); output in natural order. */
   forwardPermuted(re: Buffer, im: Buffer): void {
-    // Locals are declared once, outside the loops: a block-scoped declaration in a
-    // loop body costs XS extra computrons per iteration.
+    this.forwardFrom(re, im, 1);
+  }
+
+  /**
+   * The remaining stages of a transform whose first stages the caller has done:
+   * (re, im) holds n/h consecutive DFTs of length h, each of the bit-reversed
+   * input's block (as after log2(h) decimation-in-time stages); h a power of two.
+   * Radix-8 passes, with one radix-2 or radix-4 pass first when log2(n/h) is not a
+   * multiple of 3.
+   */
+  forwardFrom(re: Buffer, im: Buffer, h: number): void {
     const n = this.n;
-    if (n < 2) return;
+    let log = 0;
+    while (h << log < n) log++;
+    if (log % 3 === 1) {
+      this.#radix2(re, im, h);
+      h <<= 1;
+    } else if (log % 3 === 2) {
+      this.#radix4(re, im, h);
+      h <<= 2;
+    }
+    for (; h < n; h <<= 3) this.#radix8(re, im, h);
+  }
+
+  // Locals are declared once, outside the loops: a block-scoped declaration in a
+  // loop body costs XS extra computrons per iteration.
+
+  #radix2(re: Buffer, im: Buffer, h: number): void {
+    const n = this.n;
     const cos = this.#cos;
     const sin = this.#sin;
-    let h = 1, log = 0, a = 0, b = 0, j = 0, k1 = 0, span = 0, step = 0;
-    let p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+    const span = h << 1;
+    const step = n / span;
+    let j = 0, a = 0, b = 0, wr = 0, wi = 0, xr = 0, xi = 0, tr = 0, ti = 0;
+    for (j = 0; j < h; j++) {
+      wr = cos[j * step];
+      wi = -sin[j * step];
+      for (a = j; a < n; a += span) {
+        b = a + h;
+        xr = re[b];
+        xi = im[b];
+        tr = xr * wr - xi * wi;
+        ti = xr * wi + xi * wr;
+        xr = re[a];
+        xi = im[a];
+        re[b] = xr - tr;
+        im[b] = xi - ti;
+        re[a] = xr + tr;
+        im[a] = xi + ti;
+      }
+    }
+  }
+
+  /** Blocks of h combine four at a time into blocks of 4h. */
+  #radix4(re: Buffer, im: Buffer, h: number): void {
+    const n = this.n;
+    const cos = this.#cos;
+    const sin = this.#sin;
+    const span = h << 2;
+    const step = n / span; // W_span^j = table[j * step]
+    let j = 0, k1 = 0, p0 = 0, p1 = 0, p2 = 0, p3 = 0;
     let xr = 0, xi = 0, ar = 0, ai = 0, br = 0, bi = 0, cr = 0, ci = 0, dr = 0, di = 0;
     let t1r = 0, t1i = 0, t2r = 0, t2i = 0, t3r = 0, t3i = 0;
     let w1r = 0, w1i = 0, w2r = 0, w2i = 0, w3r = 0, w3i = 0;
-    while (1 << log < n) log++;
-    if (log & 1) {
-      // radix-2 stage of size 2: twiddle 1
-      for (a = 0; a < n; a += 2) {
-        b = a + 1;
-        xr = re[b];
-        xi = im[b];
-        ar = re[a];
-        ai = im[a];
-        re[b] = ar - xr;
-        im[b] = ai - xi;
-        re[a] = ar + xr;
-        im[a] = ai + xi;
+    for (j = 0; j < h; j++) {
+      k1 = j * step;
+      w1r = cos[k1];
+      w1i = -sin[k1];
+      w2r = cos[2 * k1];
+      w2i = -sin[2 * k1];
+      w3r = cos[3 * k1];
+      w3i = -sin[3 * k1];
+      for (p0 = j; p0 < n; p0 += span) {
+        p1 = p0 + h;
+        p2 = p1 + h;
+        p3 = p2 + h;
+        // the block at p2 holds the sub-DFT of indices 1 mod 4, p1 of 2 mod 4, p3 of 3 mod 4
+        xr = re[p2];
+        xi = im[p2];
+        t1r = xr * w1r - xi * w1i;
+        t1i = xr * w1i + xi * w1r;
+        xr = re[p1];
+        xi = im[p1];
+        t2r = xr * w2r - xi * w2i;
+        t2i = xr * w2i + xi * w2r;
+        xr = re[p3];
+        xi = im[p3];
+        t3r = xr * w3r - xi * w3i;
+        t3i = xr * w3i + xi * w3r;
+        xr = re[p0];
+        xi = im[p0];
+        ar = xr + t2r;
+        ai = xi + t2i;
+        br = xr - t2r;
+        bi = xi - t2i;
+        cr = t1r + t3r;
+        ci = t1i + t3i;
+        dr = t1r - t3r;
+        di = t1i - t3i;
+        re[p0] = ar + cr;
+        im[p0] = ai + ci;
+        re[p2] = ar - cr;
+        im[p2] = ai - ci;
+        re[p1] = br + di;
+        im[p1] = bi - dr;
+        re[p3] = br - di;
+        im[p3] = bi + dr;
       }
-      h = 2;
     }
-    // radix-4 passes: blocks of h combine four at a time into blocks of 4h
-    for (; h < n; h <<= 2) {
-      span = h << 2;
-      step = n / span; // W_span^j = table[j * step]
-      for (j = 0; j < h; j++) {
-        k1 = j * step;
-        w1r = cos[k1];
-        w1i = -sin[k1];
-        w2r = cos[2 * k1];
-        w2i = -sin[2 * k1];
-        w3r = cos[3 * k1];
-        w3i = -sin[3 * k1];
-        for (p0 = j; p0 < n; p0 += span) {
-          p1 = p0 + h;
-          p2 = p1 + h;
-          p3 = p2 + h;
-          // the block at p2 holds the sub-DFT of indices 1 mod 4, p1 of 2 mod 4, p3 of 3 mod 4
-          xr = re[p2];
-          xi = im[p2];
-          t1r = xr * w1r - xi * w1i;
-          t1i = xr * w1i + xi * w1r;
-          xr = re[p1];
-          xi = im[p1];
-          t2r = xr * w2r - xi * w2i;
-          t2i = xr * w2i + xi * w2r;
-          xr = re[p3];
-          xi = im[p3];
-          t3r = xr * w3r - xi * w3i;
-          t3i = xr * w3i + xi * w3r;
-          xr = re[p0];
-          xi = im[p0];
-          ar = xr + t2r;
-          ai = xi + t2i;
-          br = xr - t2r;
-          bi = xi - t2i;
-          cr = t1r + t3r;
-          ci = t1i + t3i;
-          dr = t1r - t3r;
-          di = t1i - t3i;
-          re[p0] = ar + cr;
-          im[p0] = ai + ci;
-          re[p2] = ar - cr;
-          im[p2] = ai - ci;
-          re[p1] = br + di;
-          im[p1] = bi - dr;
-          re[p3] = br - di;
-          im[p3] = bi + dr;
-        }
+  }
+
+  /**
+   * Blocks of h combine eight at a time into blocks of 8h. The block at offset
+   * t*h holds the sub-DFT of the indices congruent to bitrev3(t) mod 8; output q
+   * goes to offset q*h. An 8-point DFT = two 4-point DFTs (even and odd inputs)
+   * and the twiddles 1, (1-i)/sqrt 2, -i, -(1+i)/sqrt 2.
+   */
+  #radix8(re: Buffer, im: Buffer, h: number): void {
+    const n = this.n;
+    const cos = this.#cos;
+    const sin = this.#sin;
+    const span = h << 3;
+    const step = n / span;
+    const r = Math.SQRT1_2;
+    let j = 0, k = 0, p0 = 0, p1 = 0, p2 = 0, p3 = 0, p4 = 0, p5 = 0, p6 = 0, p7 = 0;
+    let w1r = 0, w1i = 0, w2r = 0, w2i = 0, w3r = 0, w3i = 0, w4r = 0, w4i = 0, w5r = 0, w5i = 0, w6r = 0, w6i = 0, w7r = 0, w7i = 0;
+    let xr = 0, xi = 0;
+    let a0r = 0, a0i = 0, a1r = 0, a1i = 0, a2r = 0, a2i = 0, a3r = 0, a3i = 0, a4r = 0, a4i = 0, a5r = 0, a5i = 0, a6r = 0, a6i = 0, a7r = 0, a7i = 0;
+    let s0r = 0, s0i = 0, d0r = 0, d0i = 0, s1r = 0, s1i = 0, d1r = 0, d1i = 0;
+    let s2r = 0, s2i = 0, d2r = 0, d2i = 0, s3r = 0, s3i = 0, d3r = 0, d3i = 0;
+    let e0r = 0, e0i = 0, e1r = 0, e1i = 0, e2r = 0, e2i = 0, e3r = 0, e3i = 0;
+    let o0r = 0, o0i = 0, o1r = 0, o1i = 0, o2r = 0, o2i = 0, o3r = 0, o3i = 0;
+    for (j = 0; j < h; j++) {
+      k = j * step;
+      w1r = cos[k];
+      w1i = -sin[k];
+      w2r = cos[2 * k];
+      w2i = -sin[2 * k];
+      w3r = cos[3 * k];
+      w3i = -sin[3 * k];
+      w4r = cos[4 * k];
+      w4i = -sin[4 * k];
+      w5r = cos[5 * k];
+      w5i = -sin[5 * k];
+      w6r = cos[6 * k];
+      w6i = -sin[6 * k];
+      w7r = cos[7 * k];
+      w7i = -sin[7 * k];
+      for (p0 = j; p0 < n; p0 += span) {
+        p1 = p0 + h;
+        p2 = p1 + h;
+        p3 = p2 + h;
+        p4 = p3 + h;
+        p5 = p4 + h;
+        p6 = p5 + h;
+        p7 = p6 + h;
+        // a_r = W^(r j) * (sub-DFT of residue r), residue r at offset bitrev3(r)
+        a0r = re[p0];
+        a0i = im[p0];
+        xr = re[p4];
+        xi = im[p4];
+        a1r = xr * w1r - xi * w1i;
+        a1i = xr * w1i + xi * w1r;
+        xr = re[p2];
+        xi = im[p2];
+        a2r = xr * w2r - xi * w2i;
+        a2i = xr * w2i + xi * w2r;
+        xr = re[p6];
+        xi = im[p6];
+        a3r = xr * w3r - xi * w3i;
+        a3i = xr * w3i + xi * w3r;
+        xr = re[p1];
+        xi = im[p1];
+        a4r = xr * w4r - xi * w4i;
+        a4i = xr * w4i + xi * w4r;
+        xr = re[p5];
+        xi = im[p5];
+        a5r = xr * w5r - xi * w5i;
+        a5i = xr * w5i + xi * w5r;
+        xr = re[p3];
+        xi = im[p3];
+        a6r = xr * w6r - xi * w6i;
+        a6i = xr * w6i + xi * w6r;
+        xr = re[p7];
+        xi = im[p7];
+        a7r = xr * w7r - xi * w7i;
+        a7i = xr * w7i + xi * w7r;
+        // even DFT4 (a0, a2, a4, a6)
+        s0r = a0r + a4r;
+        s0i = a0i + a4i;
+        d0r = a0r - a4r;
+        d0i = a0i - a4i;
+        s1r = a2r + a6r;
+        s1i = a2i + a6i;
+        d1r = a2r - a6r;
+        d1i = a2i - a6i;
+        e0r = s0r + s1r;
+        e0i = s0i + s1i;
+        e2r = s0r - s1r;
+        e2i = s0i - s1i;
+        e1r = d0r + d1i;
+        e1i = d0i - d1r;
+        e3r = d0r - d1i;
+        e3i = d0i + d1r;
+        // odd DFT4 (a1, a3, a5, a7)
+        s2r = a1r + a5r;
+        s2i = a1i + a5i;
+        d2r = a1r - a5r;
+        d2i = a1i - a5i;
+        s3r = a3r + a7r;
+        s3i = a3i + a7i;
+        d3r = a3r - a7r;
+        d3i = a3i - a7i;
+        o0r = s2r + s3r;
+        o0i = s2i + s3i;
+        o2r = s2i - s3i; // -i (s2 - s3)
+        o2i = s3r - s2r;
+        xr = d2r + d3i;
+        xi = d2i - d3r;
+        o1r = (xr + xi) * r; // (1 - i)/sqrt 2 (d2 - i d3)
+        o1i = (xi - xr) * r;
+        xr = d2r - d3i;
+        xi = d2i + d3r;
+        o3r = (xi - xr) * r; // -(1 + i)/sqrt 2 (d2 + i d3)
+        o3i = -(xr + xi) * r;
+        re[p0] = e0r + o0r;
+        im[p0] = e0i + o0i;
+        re[p4] = e0r - o0r;
+        im[p4] = e0i - o0i;
+        re[p1] = e1r + o1r;
+        im[p1] = e1i + o1i;
+        re[p5] = e1r - o1r;
+        im[p5] = e1i - o1i;
+        re[p2] = e2r + o2r;
+        im[p2] = e2i + o2i;
+        re[p6] = e2r - o2r;
+        im[p6] = e2i - o2i;
+        re[p3] = e3r + o3r;
+        im[p3] = e3i + o3i;
+        re[p7] = e3r - o3r;
+        im[p7] = e3i - o3i;
       }
     }
   }
