@@ -6,7 +6,7 @@
  */
 import test from "ava";
 import * as mp from "mqtt-packet";
-import { encode, PROPERTIES, reasonName, type AnyPacket, type CodecError, type Packet5, type QoS } from "../firmware/mqtt/codec.js";
+import { encode, encodeInto, PROPERTIES, reasonName, type AnyPacket, type CodecError, type Packet5, type QoS } from "../firmware/mqtt/codec.js";
 import { MqttParser } from "../firmware/mqtt/parser.js";
 import { utf8Encode } from "../firmware/util/utf8.js";
 import { fixedPackets5 } from "./xs/mqtt-case.js";
@@ -422,6 +422,29 @@ test("v5: a stream of random packets in random chunks parses identically; a CONN
   t.deepEqual(got, [connect, ...packets]);
 });
 
+test("encodeInto writes the same bytes as encode at any offset, and fails cleanly when out of room", (t) => {
+  const r = rng(314);
+  const next = randomPacket5Factory(r);
+  const out = new Uint8Array(2048);
+  for (let i = 0; i < 3000; i++) {
+    const p5 = next();
+    const [p, v] = r() < 0.5 ? [p5, 5 as const] : [toV4(p5), 4 as const];
+    const want = bytesOf(encode(p, { protocolVersion: v }));
+    const at = Math.floor(r() * 64);
+    out.fill(0xee);
+    const n = encodeInto(p, out, at, { protocolVersion: v });
+    if (n !== want.length) return t.fail(`#${i} ${p.cmd}: wrote ${JSON.stringify(n)}, want ${want.length}`);
+    if (!Buffer.from(out.subarray(at, at + n)).equals(want)) return t.fail(`#${i} ${p.cmd}: bytes differ`);
+    if (out[at - 1] !== undefined && at > 0 && out[at - 1] !== 0xee) return t.fail(`#${i}: wrote before the offset`);
+    if (out[at + n] !== 0xee) return t.fail(`#${i}: wrote past the packet`);
+    const small = new Uint8Array(want.length - 1);
+    const e = encodeInto(p, small, 0, { protocolVersion: v }) as CodecError;
+    if (e.cmd !== "error" || !/too small/.test(e.message)) return t.fail(`#${i}: ${JSON.stringify(e)}`);
+  }
+  t.is((encodeInto({ cmd: "puback", messageId: 0 }, out) as CodecError).cmd, "error");
+  t.pass();
+});
+
 // ---- malformed MQTT 5 input ---------------------------------------------------------
 
 const MALFORMED5: { name: string; bytes: number[]; match: RegExp }[] = [
@@ -661,7 +684,7 @@ test(`fuzz: ${FUZZ_ROUNDS} mutated 3.1.1 and 5 inputs never throw, never hang (t
 
 test("benchCodec returns ops/s for ours and mqtt-packet (100 B and 1 KiB PUBLISH, v4 and v5)", async (t) => {
   const rows = await benchCodec({ iterations: 2000 });
-  t.is(rows.length, 8);
+  t.is(rows.length, 12);
   for (const row of rows) {
     t.true(row.ours > 0 && (row.theirs ?? 1) > 0, JSON.stringify(row));
     t.log(`${row.op} ${row.size} B v${row.protocolVersion}: ours ${Math.round(row.ours)}/s, mqtt-packet ${Math.round(row.theirs ?? 0)}/s, ratio ${row.ratio?.toFixed(2)}`);

@@ -60,20 +60,65 @@ export function checkString(s: unknown, what: string): string | undefined {
   return undefined;
 }
 
+let into: Uint8Array | undefined;
+let intoOffset = 0;
+let intoNeeded = 0;
+let intoWriter: Writer | undefined;
+
+/**
+ * Runs `encodeOne` with every Writer.packet writing into `out` at `offset`
+ * instead of allocating. Returns the packet's size, or -needed when `out` has
+ * no room (needed = bytes the packet takes), or the encoder's error.
+ */
+export function writeInto<E>(out: Uint8Array, offset: number, encodeOne: () => Uint8Array | E): number | E {
+  into = out;
+  intoOffset = offset;
+  intoNeeded = 0;
+  try {
+    const r = encodeOne();
+    if (r instanceof Uint8Array) return r === out && intoWriter !== undefined ? intoWriter.pos - offset : copyOut(r, out, offset);
+    return intoNeeded > 0 ? -intoNeeded : r;
+  } finally {
+    into = undefined;
+    intoWriter = undefined;
+  }
+}
+
+/** An encoder that returned a fresh array (PINGREQ, a 3.1.1 DISCONNECT) inside writeInto: copy it over. */
+function copyOut(r: Uint8Array, out: Uint8Array, offset: number): number {
+  if (offset + r.length > out.length) return -r.length;
+  out.set(r, offset);
+  return r.length;
+}
+
 export class Writer {
   readonly bytes: Uint8Array;
   pos = 0;
 
-  private constructor(size: number) {
-    this.bytes = new Uint8Array(size);
+  private constructor(size: number | Uint8Array, offset = 0) {
+    this.bytes = typeof size === "number" ? new Uint8Array(size) : size;
+    this.pos = offset;
   }
 
-  /** Allocates a whole packet and writes its fixed header; undefined when the body is too long for MQTT. */
+  /**
+   * Allocates a whole packet (or, inside `writeInto`, takes its place in the
+   * caller's array) and writes its fixed header; undefined when the body is
+   * too long for MQTT or the caller's array has no room.
+   */
   static packet(firstByte: number, bodyLength: number): Writer | undefined {
     if (bodyLength > MAX_REMAINING_LENGTH) return undefined;
-    const w = new Writer(1 + varintLength(bodyLength) + bodyLength);
-    w.bytes[0] = firstByte;
-    w.pos = 1;
+    const size = 1 + varintLength(bodyLength) + bodyLength;
+    let w: Writer;
+    if (into !== undefined) {
+      if (intoOffset + size > into.length) {
+        intoNeeded = size;
+        return undefined;
+      }
+      w = intoWriter = new Writer(into, intoOffset);
+    } else {
+      w = new Writer(size);
+    }
+    w.bytes[w.pos++] = firstByte;
     w.varint(bodyLength);
     return w;
   }

@@ -12,7 +12,7 @@
  * except that (as MQTT 5 requires of acknowledgements) Reason String and then
  * User Properties are dropped from acks, DISCONNECT and AUTH to make them fit.
  */
-import { Reader } from "./bytes.js";
+import { Reader, writeInto } from "./bytes.js";
 import {
   codecError,
   isCodecError,
@@ -140,6 +140,32 @@ export function encode(packet: AnyPacket, options?: CodecOptions): Uint8Array | 
     }
   }
   return codecError(`${packet.cmd.toUpperCase()} of ${bytes.length} bytes exceeds the maximum packet size ${max}`);
+}
+
+/**
+ * Encodes a packet straight into `out` at `offset` (no allocation: for a
+ * preallocated send buffer). Returns the number of bytes written, or a
+ * CodecError when the packet cannot be encoded or does not fit in `out`.
+ */
+export function encodeInto(packet: AnyPacket, out: Uint8Array, offset = 0, options?: CodecOptions): number | CodecError {
+  if (typeof packet !== "object" || packet === null) return codecError("not a packet object");
+  if (!(out instanceof Uint8Array) || !Number.isInteger(offset) || offset < 0 || offset > out.length) return codecError("invalid output buffer or offset");
+  const v = versionOf(options);
+  if (typeof v !== "number") return v;
+  let n: number | CodecError;
+  try {
+    n = writeInto(out, offset, () => encodeAny(packet, v));
+  } catch (e) {
+    return codecError(`cannot encode ${String((packet as { cmd?: unknown }).cmd)}: ${String(e)}`);
+  }
+  if (typeof n !== "number") return n;
+  if (n < 0) return codecError(`output buffer too small: ${packet.cmd.toUpperCase()} takes ${-n} bytes, ${out.length - offset} free`);
+  const max = options === undefined ? undefined : options.maximumPacketSize;
+  if (max === undefined || n <= max) return n;
+  const trimmed = encode(packet, options); // drops optional properties, or explains the error
+  if (isCodecError(trimmed)) return trimmed;
+  out.set(trimmed, offset);
+  return trimmed.length;
 }
 
 /**

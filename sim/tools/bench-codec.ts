@@ -7,11 +7,12 @@
  * Decode is measured through the streaming parsers (ours: push + next; theirs:
  * parse + 'packet' event), the way a client receives packets.
  */
-import { encode, isCodecError, type AnyPacket, type PublishPacket } from "../../firmware/mqtt/codec.js";
+import { encode, encodeInto, isCodecError, type AnyPacket, type PublishPacket } from "../../firmware/mqtt/codec.js";
 import { MqttParser } from "../../firmware/mqtt/parser.js";
 
 export interface CodecBenchRow {
-  op: "encode" | "decode";
+  /** encode: a fresh Uint8Array per packet; encodeInto: into one preallocated send buffer (theirs: generate). */
+  op: "encode" | "encodeInto" | "decode";
   /** Payload bytes of the PUBLISH. */
   size: number;
   protocolVersion: 4 | 5;
@@ -23,7 +24,7 @@ export interface CodecBenchRow {
 }
 
 export interface CodecBenchOptions {
-  /** Operations per measurement (each is repeated 3 times, best kept). Default 20,000. */
+  /** Operations per measurement (each is repeated 5 times, best kept). Default 20,000. */
   iterations?: number;
 }
 
@@ -43,7 +44,7 @@ function publishOf(size: number, protocolVersion: 4 | 5): PublishPacket {
 function rate(iterations: number, run: (n: number) => void): number {
   run(Math.min(iterations, 1000)); // warm up
   let best = Infinity;
-  for (let k = 0; k < 3; k++) {
+  for (let k = 0; k < 5; k++) {
     const t0 = performance.now();
     run(iterations);
     best = Math.min(best, performance.now() - t0);
@@ -77,6 +78,11 @@ export async function benchCodec(options: CodecBenchOptions = {}): Promise<Codec
         for (let i = 0; i < n; i++) sink += lib!.generate(theirPacket, opts).length;
       });
       rows.push({ op: "encode", size, protocolVersion, ours: oursEnc, theirs: theirsEnc, ratio: theirsEnc ? oursEnc / theirsEnc : undefined });
+      const sendBuffer = new Uint8Array(4096);
+      const oursInto = rate(iterations, (n) => {
+        for (let i = 0; i < n; i++) sink += encodeInto(packet, sendBuffer, 0, opts) as number;
+      });
+      rows.push({ op: "encodeInto", size, protocolVersion, ours: oursInto, theirs: theirsEnc, ratio: theirsEnc ? oursInto / theirsEnc : undefined });
 
       const parser = new MqttParser<AnyPacket>({ protocolVersion });
       const oursDec = rate(iterations, (n) => {

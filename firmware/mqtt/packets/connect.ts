@@ -175,7 +175,8 @@ export function encodeConnack(p: ConnackPacket | Connack5Packet, version: Protoc
   const q = p as ConnackPacket;
   if (!Number.isInteger(q.returnCode) || q.returnCode < 0 || q.returnCode > MAX_CONNACK_CODE) return codecError(`invalid return code ${q.returnCode}`);
   if (q.sessionPresent && q.returnCode !== 0) return codecError("session present with a refusal");
-  const w = Writer.packet(PacketType.connack << 4, CONNACK_BODY_LENGTH)!;
+  const w = Writer.packet(PacketType.connack << 4, CONNACK_BODY_LENGTH);
+  if (w === undefined) return codecError("packet too large");
   w.u8(q.sessionPresent ? CONNACK_SESSION_PRESENT : 0);
   w.u8(q.returnCode);
   return w.bytes;

@@ -110,7 +110,8 @@ export function encodeAck(p: AckPacket<AckCmd>, version: ProtocolVersion): Uint8
   const code = p.reasonCode === undefined ? 0 : p.reasonCode;
   if (version !== MQTT_5) {
     if (code !== 0 || hasProperties(p.properties)) return codecError(`${p.cmd.toUpperCase()} reason code and properties need MQTT 5`);
-    const w = Writer.packet(first, ID_BODY_LENGTH)!;
+    const w = Writer.packet(first, ID_BODY_LENGTH);
+    if (w === undefined) return codecError("packet too large");
     w.u16(p.messageId);
     return w.bytes;
   }
@@ -118,7 +119,8 @@ export function encodeAck(p: AckPacket<AckCmd>, version: ProtocolVersion): Uint8
   const pl = measureProperties(p.properties, contextOf(PacketType[p.cmd]));
   if (typeof pl === "string") return codecError(pl);
   if (code === 0 && pl === 0) {
-    const w = Writer.packet(first, ID_BODY_LENGTH)!;
+    const w = Writer.packet(first, ID_BODY_LENGTH);
+    if (w === undefined) return codecError("packet too large");
     w.u16(p.messageId);
     return w.bytes;
   }

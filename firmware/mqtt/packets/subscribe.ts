@@ -196,7 +196,8 @@ export function encodeUnsuback(p: UnsubackPacket, version: ProtocolVersion): Uin
   if (version === MQTT_5) return encodeCodes(PacketType.unsuback, "unsuback", p.messageId, p.granted!, p.properties, true);
   if (!validPacketId(p.messageId)) return codecError(`invalid packet id ${p.messageId}`);
   if ((p.granted !== undefined && p.granted.length > 0) || hasProperties(p.properties)) return codecError("UNSUBACK reason codes and properties need MQTT 5");
-  const w = Writer.packet(PacketType.unsuback << 4, 2)!;
+  const w = Writer.packet(PacketType.unsuback << 4, 2);
+  if (w === undefined) return codecError("packet too large");
   w.u16(p.messageId);
   return w.bytes;
 }
