@@ -58,7 +58,7 @@ export async function runScenario(scenario: Scenario, o: ScenarioRunOptions = {}
   const clock = new VirtualClock({ epochMs: scenario.startMs });
   const spec = nodeSpecs(scenario, 1, scenario.seed)[0];
   const prefix = String((scenario.node.config.mqtt as { prefix?: string } | undefined)?.prefix ?? "sensors");
-  const virtualWall = () => scenario.startMs + clock.now();
+  const virtualWall = () => scenario.startMs + Math.round(clock.now());
 
   const embedded = o.broker ? undefined : new RestartableAedes(prefix);
   await embedded?.start();

@@ -55,21 +55,22 @@ export function describe(e: Expectation): string {
 
 export function check(expectations: Expectation[], run: RunRecord): ExpectationResult[] {
   const base = `${run.prefix}/${run.nodeId}/`;
-  const on = (suffix: string): Msg[] =>
+  const on = (...suffixes: string[]): Msg[] =>
     run.messages
-      .filter((m) => m.topic === base + suffix)
+      .filter((m) => suffixes.some((suffix) => m.topic === base + suffix))
       .map((m) => ({ s: (m.t - run.startMs) / 1000, t: m.t, p: parsePayload(m.payload) as Json }))
       .filter((m) => m.p && typeof m.p === "object");
   const alarms = on("alarm");
   const telemetry = on("telemetry");
   const status = on("status");
+  const data = on("alarm", "telemetry"); // in arrival order
   return expectations.map((e, index) => {
-    const r = one(e, { alarms, telemetry, status, run });
+    const r = one(e, { alarms, telemetry, status, data, run });
     return { index, kind: e.kind, title: e.name ?? describe(e), ...r };
   });
 }
 
-function one(e: Expectation, d: { alarms: Msg[]; telemetry: Msg[]; status: Msg[]; run: RunRecord }): { pass: boolean; expected: string; seen: string } {
+function one(e: Expectation, d: { alarms: Msg[]; telemetry: Msg[]; status: Msg[]; data: Msg[]; run: RunRecord }): { pass: boolean; expected: string; seen: string } {
   switch (e.kind) {
     case "alarm": {
       const matches = metricMatcher(e.metric);
@@ -116,7 +117,7 @@ function one(e: Expectation, d: { alarms: Msg[]; telemetry: Msg[]; status: Msg[]
       };
     }
     case "no-loss":
-      return noLoss(d.alarms.concat(d.telemetry).sort((a, b) => a.t - b.t), d.run);
+      return noLoss(d.data, d.run);
     case "latency": {
       const matches = e.metric ? metricMatcher(e.metric) : () => true;
       const list = d.alarms.filter((a) => matches(a.p.metric) && typeof a.p.ts === "number").map((a) => ({ a, ms: a.t - (a.p.ts - offsetAt(d.run, a.t, a.p.ts)) }));
