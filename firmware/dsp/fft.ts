@@ -375,12 +375,46 @@ export class RealFFT {
   }
 
   /**
-   * Power spectrum |X[k]|^2, k = 0..n/2, of the samples the caller wrote into
-   * packedRe/packedIm (bit-reversed order). Destroys the packed input.
+   * Power spectrum times 4, 4 |X[k]|^2 for k = 0..n/2, of the samples the caller
+   * wrote into packedRe/packedIm in bit-reversed order and, when h > 1, already
+   * transformed in blocks of h (see FFT.forwardFrom). The split step's halvings
+   * are left out (callers fold the exact factor 4 into their scale). Destroys the
+   * packed input.
    */
-  forwardPackedPower(power: Buffer): void {
-    this.#fft.forwardPermuted(this.packedRe, this.packedIm);
-    this.#split(undefined, undefined, power);
+  packedPowerX4(power: Buffer, h: number): void {
+    this.#fft.forwardFrom(this.packedRe, this.packedIm, h);
+    const m = this.n >> 1;
+    const zr = this.packedRe;
+    const zi = this.packedIm;
+    const cos = this.#cos;
+    const sin = this.#sin;
+    let ar = zr[0], ai = zi[0], br = 0, bi = 0, er = 0, ei = 0, or = 0, oi = 0, c = 0, s = 0, tr = 0, ti = 0, xr = 0, xi = 0;
+    er = 2 * (ar + ai);
+    power[0] = er * er;
+    er = 2 * (ar - ai);
+    power[m] = er * er;
+    // bins k and b = m - k from the same two loads (as #split, without the halvings)
+    let k = 1, b = m - 1;
+    for (; k <= b; k++, b--) {
+      ar = zr[k];
+      ai = zi[k];
+      br = zr[b];
+      bi = zi[b];
+      er = ar + br;
+      ei = ai - bi;
+      or = ai + bi;
+      oi = br - ar;
+      c = cos[k];
+      s = sin[k];
+      tr = or * c + oi * s;
+      ti = oi * c - or * s;
+      xr = er + tr;
+      xi = ei + ti;
+      power[k] = xr * xr + xi * xi;
+      xr = er - tr;
+      xi = ti - ei;
+      power[b] = xr * xr + xi * xi;
+    }
   }
 
   /** Split step: X[k] = E[k] + e^(-2 pi i k / n) O[k], bins k and m - k from the same two loads. */
