@@ -170,6 +170,8 @@ export class MqttClient {
   #writable = 0;
   #connectSent = false;
   #lastSentAt = 0;
+  /** When the broker last sent anything: a broker that takes messages but never answers is found by keepalive too. */
+  #lastReceivedAt = 0;
   #everConnected = false;
   #failures = 0;
   #pingOutstanding = false;
@@ -379,6 +381,7 @@ export class MqttClient {
         this.#lost(`malformed packet from broker: ${packet.message}`);
         return;
       }
+      this.#lastReceivedAt = this.#host.clock.now();
       this.#handle(packet);
       if (generation !== this.#generation) return; // the handler closed this connection
     }
@@ -453,7 +456,9 @@ export class MqttClient {
       case "puback": {
         const msg = this.#inflight.get(p.messageId);
         if (msg === undefined) {
-          this.#log("debug", `PUBACK for unknown id ${p.messageId}`);
+          // Nothing was sent with that id: the broker is confused; start over (in-flight messages are resent).
+          this.#log("error", `PUBACK for packet id ${p.messageId}, which is not in flight`);
+          this.#protocolError(`PUBACK for unknown packet id ${p.messageId}`);
           return;
         }
         this.#inflight.delete(p.messageId);
@@ -659,8 +664,12 @@ export class MqttClient {
   #keepaliveDue(): void {
     this.#keepaliveTimer = undefined;
     const keepaliveMs = this.#o.keepalive * 1000;
-    const idle = this.#host.clock.now() - this.#lastSentAt;
-    if (idle + TIMER_SLACK_MS >= keepaliveMs && !this.#pingOutstanding) {
+    const now = this.#host.clock.now();
+    const idle = now - this.#lastSentAt;
+    // The spec's rule counts from the last packet sent. A node that publishes every second would then never
+    // ping, so also ping when messages wait for acknowledgement and the broker has said nothing for a keepalive.
+    const silent = this.#inflight.size > 0 && now - this.#lastReceivedAt + TIMER_SLACK_MS >= keepaliveMs;
+    if ((idle + TIMER_SLACK_MS >= keepaliveMs || silent) && !this.#pingOutstanding) {
       this.#pingOutstanding = true;
       this.stats.pings++;
       const generation = this.#generation;
