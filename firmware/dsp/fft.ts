@@ -394,8 +394,9 @@ export class RealFFT {
     er = 2 * (ar - ai);
     power[m] = er * er;
     // bins k and b = m - k from the same two loads (as #split, without the halvings)
+    // a while loop with k++ and b-- as statements: `for (...; k++, b--)` costs XS 10 more per iteration
     let k = 1, b = m - 1;
-    for (; k <= b; k++, b--) {
+    while (k <= b) {
       ar = zr[k];
       ai = zi[k];
       br = zr[b];
@@ -414,6 +415,8 @@ export class RealFFT {
       xr = er - tr;
       xi = ti - ei;
       power[b] = xr * xr + xi * xi;
+      k++;
+      b--;
     }
   }
 
