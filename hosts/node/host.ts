@@ -53,10 +53,13 @@ export interface NodeHost extends Host {
   readonly sockets: Set<TCPSocket>;
   /** Drops every connection without a word to the peer (a yanked cable, a power cut). */
   killConnections(): void;
+  /** Cancels every timer the firmware set through this host (the CPU stopped: a power cut). */
+  haltTimers(): void;
 }
 
 export function createNodeHost(options: NodeHostOptions): NodeHost {
   const sockets = new Set<TCPSocket>();
+  const timerIds = new Set<TimerId>();
   const killers = new Map<TCPSocket, () => void>();
   const host: NodeHost = {
     io: {
@@ -96,7 +99,17 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
         return socket;
       },
     },
-    timers: options.time,
+    timers: {
+      set: (callback, ms, repeat) => {
+        const id = options.time.set(callback, ms, repeat);
+        timerIds.add(id);
+        return id;
+      },
+      clear: (id) => {
+        if (id !== undefined) timerIds.delete(id);
+        options.time.clear(id);
+      },
+    },
     clock: options.time,
     storage: options.storage,
     hardwareId: options.hardwareId,
@@ -104,6 +117,10 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
     log: options.log ?? (() => {}),
     restart: (reason) => options.onRestart?.(reason),
     sockets,
+    haltTimers() {
+      for (const id of timerIds) options.time.clear(id);
+      timerIds.clear();
+    },
     killConnections() {
       for (const kill of [...killers.values()]) kill();
       killers.clear();

@@ -175,9 +175,10 @@ export async function runScenario(scenario: Scenario, o: ScenarioRunOptions = {}
         const boot = node.app.boot;
         record();
         node.host.killConnections();
+        node.host.haltTimers(); // the CPU stops with the power
         hold(async () => {
           await waitFor(() => offlineSeen(boot) || !brokerUp);
-          node.restart();
+          node.powerLoss();
         });
         break;
       }

@@ -126,6 +126,18 @@ export class SimNode {
     this.app.start();
   }
 
+  /**
+   * A power cut and the power back: no DISCONNECT (the broker publishes the will), no
+   * flush of anything held in RAM, every timer gone; then a cold boot from storage.
+   */
+  powerLoss(): void {
+    this.host.killConnections();
+    this.host.haltTimers();
+    this.restarts++;
+    this.#boot();
+    this.app.start();
+  }
+
   /** True while the node waits for a reply from the broker (virtual time should wait too). */
   get busy(): boolean {
     return this.app.mqtt.awaitingReply;
