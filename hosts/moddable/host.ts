@@ -55,6 +55,8 @@ export interface ModdableHostOptions {
   preferenceDomain?: string;
   /** Log sink; default `trace`. */
   log?: (level: LogLevel, message: string) => void;
+  /** Called before System.restart() with the firmware's reason (main.ts stores the boot reason for the next boot). */
+  beforeRestart?: (reason: string) => void;
 }
 
 // ---------------------------------------------------------------- I2C / SMBus
@@ -439,7 +441,11 @@ export function createModdableHost(options: ModdableHostOptions): Host {
     log,
     restart(reason: string): void {
       log("warn", `restart: ${reason}`);
-      System.restart();
+      try {
+        options.beforeRestart?.(reason);
+      } finally {
+        System.restart();
+      }
     },
   };
 }
