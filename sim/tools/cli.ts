@@ -28,6 +28,7 @@ Commands:
   scenario FILE       run a scenario in virtual time and check its expectations (docs/scenarios.md)
   config check FILE   validate a node config file and print the effective config
   bench [--json] [--quick]  run the benchmarks and print figures against baselines (docs/performance.md)
+  build esp32|sim [--flash] [key=value ...]  build the firmware with the Moddable SDK's mcconfig (docs/device.md)
   help                show this help
 
 Run 'sensor-node sim --help' for the simulator's options.`;
@@ -51,6 +52,8 @@ export async function main(argv: string[]): Promise<number> {
       case "bench":
         // Loaded on demand: the bench needs dev dependencies (mqtt-packet, xsnap, esbuild).
         return await (await import("./bench/run.js")).benchCommand(rest);
+      case "build":
+        return (await import("./build.js")).buildCommand(rest);
       default:
         throw new UsageError(`sensor-node: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
     }
