@@ -77,7 +77,8 @@ test("duty cycle: 3 s captures every 10 s give whole windows only inside capture
   t.is(telemetry.length, 12);
   for (const m of telemetry) {
     t.is(m.vib.lost, 0);
-    t.true(Math.abs(m.vib.x.vRms - 2) < 0.05);
+    // 2 mm/s is close to the ADXL345's noise floor (~0.2 mm/s in the band at 3200 Hz): +-5% window to window.
+    t.true(Math.abs(m.vib.x.vRms - 2) < 0.1, `vRms ${m.vib.x.vRms}`);
     const inPeriod = (m.ts - Date.parse("2026-01-01T00:00:00Z")) % 10_000;
     t.true(inPeriod <= 3_100, `window closed ${inPeriod} ms into its period`);
   }
