@@ -9,11 +9,12 @@ import { acquisitionBench } from "./acquisition.js";
 import { alarmBench } from "./alarm.js";
 import { codecBench } from "./codec.js";
 import { dspBench } from "./dsp.js";
+import { fleetBench } from "./fleet.js";
 import { heapBench } from "./heap.js";
 import { outboxBench } from "./outbox.js";
 import type { BenchModule } from "./types.js";
 
-export const BENCHMARKS: BenchModule[] = [codecBench, dspBench, acquisitionBench, alarmBench, outboxBench, heapBench];
+export const BENCHMARKS: BenchModule[] = [codecBench, dspBench, acquisitionBench, alarmBench, outboxBench, heapBench, fleetBench];
 
 /** Adds a benchmark at run time (e.g. from a plugin or a test); replaces one of the same name. */
 export function registerBenchmark(module: BenchModule): void {
