@@ -48,7 +48,7 @@ function isMapped(name: string, mapped: Set<string>): boolean {
   return mapped.has(name) || mapped.has(name.slice(0, name.lastIndexOf("/") + 1) + "*");
 }
 
-for (const manifest of ["manifests/sim.json", "manifests/esp32.json"]) {
+for (const manifest of ["manifests/sim.json", "manifests/esp32.json", "manifests/hil.json"]) {
   test(`${manifest} maps every module its entry imports`, (t) => {
     const file = join(ROOT, manifest);
     const main = (JSON.parse(readFileSync(file, "utf8")) as Manifest).creation?.main;

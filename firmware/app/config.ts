@@ -36,8 +36,8 @@ export interface MqttTlsFiles {
 }
 
 export interface AccelerometerConfig {
-  /** "auto": the first accelerometer the bus scan finds. */
-  kind: "auto" | "adxl345" | "lis3dh" | "adxl355";
+  /** "auto": the first accelerometer the bus scan finds; "hil": sample frames over MQTT (docs/hil.md). */
+  kind: "auto" | "adxl345" | "lis3dh" | "adxl355" | "hil";
   /** 0: the part's default addresses (scanned). */
   address: number;
   /** Output data rate in Hz (the driver picks the nearest supported rate). */
@@ -179,7 +179,7 @@ function validate(c: NodeConfig): void {
     }
     if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) throw new ConfigError("mqtt.tls", "certFile and keyFile go together");
   }
-  oneOf(c.accelerometer.kind, "accelerometer.kind", ["auto", "adxl345", "lis3dh", "adxl355"]);
+  oneOf(c.accelerometer.kind, "accelerometer.kind", ["auto", "adxl345", "lis3dh", "adxl355", "hil"]);
   address(c.accelerometer.address, "accelerometer.address");
   num(c.accelerometer.odr, "accelerometer.odr", 0.1, 5376);
   oneOf(c.accelerometer.rangeG, "accelerometer.rangeG", [2, 4, 8, 16]);

@@ -9,6 +9,7 @@ import { loadStoredConfig, saveStoredConfig, type StoredConfig } from "./stored-
 import type { Accelerometer } from "../drivers/accelerometer.js";
 import type { Thermometer } from "../drivers/thermometer.js";
 import { createAccelerometer, createThermometer, scanBus, ADDRESSES, type AccelerometerKind, type ThermometerKind } from "../drivers/scan.js";
+import { HilAccelerometer, hilFramesTopic } from "../drivers/hil.js";
 import { Acquirer, type WindowBlock } from "../acquisition/acquirer.js";
 import { FeatureExtractor, type AxisFeatures } from "../dsp/features.js";
 import { MqttClient } from "../mqtt/client.js";
@@ -180,6 +181,8 @@ export class NodeApp {
   start(): void {
     this.host.log("info", `node ${this.nodeId} boot ${this.boot} firmware ${FIRMWARE_VERSION}`);
     this.mqtt.subscribe(`${this.topics.command}+`, 1);
+    // Hardware in the loop: the accelerometer's samples come as frames over MQTT (docs/hil.md).
+    if (this.config.accelerometer.kind === "hil") this.mqtt.subscribe(hilFramesTopic(this.config.mqtt.prefix, this.nodeId), 1);
     this.sparkplug?.subscribe(this.mqtt);
     this.mqtt.start();
     this.#openSensors();
@@ -206,6 +209,11 @@ export class NodeApp {
     return [...this.#faults.values()];
   }
 
+  /** The HIL accelerometer (accelerometer.kind "hil") while it is open. */
+  get hil(): HilAccelerometer | undefined {
+    return this.#accel instanceof HilAccelerometer ? this.#accel : undefined;
+  }
+
   get seq(): number {
     return this.#seq;
   }
@@ -227,8 +235,8 @@ export class NodeApp {
   #openAccelerometer(): void {
     const c = this.config.accelerometer;
     try {
-      const found = this.#locate("accelerometer", c.kind, c.address);
-      const accel = createAccelerometer(found.kind as AccelerometerKind, { sensor: { io: this.#smbus, address: found.address }, odr: c.odr, rangeG: c.rangeG });
+      const found = c.kind === "hil" ? { kind: "hil", address: 0 } : this.#locate("accelerometer", c.kind, c.address);
+      const accel = createAccelerometer(found.kind as AccelerometerKind | "hil", { sensor: { io: this.#smbus, address: found.address }, odr: c.odr, rangeG: c.rangeG });
       this.accelerometerFound = found as { kind: AccelerometerKind; address: number };
       this.#accel = accel;
       if (!this.#features || this.#features.odr !== accel.odr) {
@@ -551,6 +559,11 @@ export class NodeApp {
   }
 
   #onMessage(topic: string, payload: Uint8Array): void {
+    if (this.config.accelerometer.kind === "hil" && topic === hilFramesTopic(this.config.mqtt.prefix, this.nodeId)) {
+      const problem = this.hil?.push(payload);
+      if (problem) this.host.log("warn", problem);
+      return;
+    }
     if (this.sparkplug?.edge.message(topic, payload)) return;
     const handled = this.commands.handle(topic, payload);
     if (!handled) return;

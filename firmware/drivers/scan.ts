@@ -21,6 +21,7 @@ import { LIS3DH, type LIS3DHMode } from "./lis3dh.js";
 import { TMP117 } from "./tmp117.js";
 import { SHT3x } from "./sht3x.js";
 import { MCP9808 } from "./mcp9808.js";
+import { HilAccelerometer } from "./hil.js";
 
 export type AccelerometerKind = "adxl345" | "lis3dh" | "adxl355";
 export type ThermometerKind = "tmp117" | "sht3x" | "mcp9808";
@@ -171,9 +172,14 @@ export interface CreateThermometerOptions {
 export const ACCELEROMETER_KINDS: readonly AccelerometerKind[] = ["adxl345", "lis3dh", "adxl355"];
 export const THERMOMETER_KINDS: readonly ThermometerKind[] = ["tmp117", "sht3x", "mcp9808"];
 
-/** Opens the driver for `kind` (checks the device ID, configures it; throws if absent or another part). */
-export function createAccelerometer(kind: AccelerometerKind, options: CreateAccelerometerOptions): Accelerometer {
+/**
+ * Opens the driver for `kind` (checks the device ID, configures it; throws if absent or another part).
+ * "hil" is no part on the bus (never scanned): sample frames streamed over MQTT (firmware/drivers/hil.ts, docs/hil.md).
+ */
+export function createAccelerometer(kind: AccelerometerKind | "hil", options: CreateAccelerometerOptions): Accelerometer {
   switch (kind) {
+    case "hil":
+      return new HilAccelerometer(options);
     case "adxl345":
       return new ADXL345(options);
     case "lis3dh":

@@ -470,5 +470,7 @@ export function nodeConfigFromMc(mc: Record<string, unknown>): Record<string, un
   if (typeof mc.mqttUser === "string" && mc.mqttUser) mqtt.username = mc.mqttUser;
   if (typeof mc.mqttPassword === "string" && mc.mqttPassword) mqtt.password = mc.mqttPassword;
   if (Object.keys(mqtt).length) partial.mqtt = mqtt;
+  // e.g. "hil" in manifests/hil.json (docs/hil.md)
+  if (typeof mc.accelerometer === "string" && mc.accelerometer) partial.accelerometer = { kind: mc.accelerometer };
   return partial;
 }
