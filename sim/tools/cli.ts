@@ -18,6 +18,9 @@ const SIM_FLAGS: Record<string, FlagSpec> = {
   json: { kind: "boolean", help: "print every MQTT message as one JSON object per line" },
   payload: { kind: "string", help: "json (schema v1, default) or sparkplug (Sparkplug B)" },
   verbose: { kind: "boolean", help: "also print the nodes' informational log lines" },
+  workers: { kind: "number", help: "fleet: worker threads for the nodes (default: the number of cores; docs/fleet.md)", min: 1, max: 256, integer: true },
+  dashboard: { kind: "boolean", help: "serve a live web dashboard on 127.0.0.1 (docs/dashboard.md)" },
+  port: { kind: "number", help: "dashboard HTTP port (default 8080; 0 picks a free one)", min: 0, max: 65535, integer: true },
   help: { kind: "boolean", help: "show this help" },
 };
 
@@ -78,6 +81,10 @@ async function simCommand(argv: string[]): Promise<number> {
   }
   const duration = (flags.duration as number | undefined) ?? scenario?.duration_s;
   const json = Boolean(flags.json);
+  // A fleet (--nodes N > 1 without a scenario, or --workers) and the dashboard: docs/fleet.md, docs/dashboard.md.
+  if (flags.dashboard || flags.workers !== undefined || (((flags.nodes as number | undefined) ?? 1) > 1 && !scenario)) {
+    return await (await import("./fleet/command.js")).fleetOrDashboardSim(flags, scenario, duration);
+  }
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once("SIGINT", onSignal);

@@ -1,0 +1,96 @@
+// sensor-node dashboard: node list, live trends, spectrum and alarms over Server-Sent Events.
+"use strict";
+const $ = (id) => document.getElementById(id);
+let selected = new URLSearchParams(location.search).get("node") || undefined;
+let source;
+const trend = { t: [], x: [], y: [], z: [], temp: [] };
+const width = () => Math.max(300, Math.floor(($("trend-vrms").parentElement.clientWidth || 500) - 20));
+
+const vrmsPlot = new uPlot({ width: width(), height: 200, series: [{}, { label: "x", stroke: "#d33" }, { label: "y", stroke: "#2a2" }, { label: "z", stroke: "#36c" }], axes: [{}, { size: 45 }] }, [[], [], [], []], $("trend-vrms"));
+const tempPlot = new uPlot({ width: width(), height: 200, series: [{}, { label: "temp", stroke: "#c70" }], axes: [{}, { size: 60 }] }, [[], []], $("trend-temp"));
+const specPlot = new uPlot({ width: width(), height: 200, scales: { x: { time: false } }, series: [{ label: "Hz" }, { label: "x mg", stroke: "#d33" }, { label: "y mg", stroke: "#2a2" }, { label: "z mg", stroke: "#36c" }], axes: [{ label: "Hz" }, { size: 45 }] }, [[], [], [], []], $("spectrum"));
+
+function redrawTrends() {
+  vrmsPlot.setData([trend.t, trend.x, trend.y, trend.z]);
+  tempPlot.setData([trend.t, trend.temp]);
+  $("points").textContent = `${trend.t.length} points`;
+  $("points").dataset.count = String(trend.t.length);
+}
+
+function addPoint(p) {
+  trend.t.push(p.t / 1000); trend.x.push(p.x ?? null); trend.y.push(p.y ?? null); trend.z.push(p.z ?? null); trend.temp.push(p.temp ?? null);
+  if (trend.t.length > 600) for (const k in trend) trend[k].shift();
+  if (p.state) setBadge("state", p.state);
+}
+
+function setBadge(id, text) { const el = $(id); el.textContent = text; el.className = "badge " + text; }
+
+function showSpectrum(s) {
+  const f = s.x.map((_, i) => i * s.df);
+  const mg = (a) => a.map((v) => v / 1000);
+  specPlot.setData([f, mg(s.x), mg(s.y), mg(s.z)]);
+  const peak = (a) => { let m = 1; for (let i = 2; i < a.length; i++) if (a[i] > a[m]) m = i; return (m * s.df).toFixed(1); };
+  $("spectrum-info").textContent = `capture ${s.id}: ${s.n} samples at ${s.odr} Hz, peak x ${peak(s.x)} Hz`;
+  $("spectrum").dataset.bins = String(s.x.length);
+}
+
+function addAlarm(a) {
+  const list = $("alarms");
+  list.querySelector(".none")?.remove();
+  const li = document.createElement("li");
+  li.className = a.level;
+  const when = a.ts ? new Date(a.ts).toISOString().slice(11, 19) : "";
+  li.textContent = `${when} ${a.metric}: ${a.prev} \u2192 ${a.level}` + (a.value !== undefined ? ` (${a.value}, limit ${a.limit})` : "") + (a.reason ? ` ${a.reason}` : "");
+  list.prepend(li);
+}
+
+function select(id) {
+  selected = id;
+  history.replaceState(null, "", "?node=" + encodeURIComponent(id));
+  for (const li of $("nodes").children) li.classList.toggle("sel", li.dataset.node === id);
+  connect();
+  fetch("/api/capture?node=" + encodeURIComponent(id), { method: "POST" });
+}
+
+function connect() {
+  source?.close();
+  for (const k in trend) trend[k] = [];
+  $("alarms").innerHTML = '<li class="none">no alarm transitions</li>';
+  $("title").textContent = selected || "no node yet";
+  source = new EventSource("/events" + (selected ? "?node=" + encodeURIComponent(selected) : ""));
+  source.onopen = () => ($("conn").textContent = "live");
+  source.onerror = () => ($("conn").textContent = "reconnecting...");
+  source.addEventListener("hello", (e) => {
+    const s = JSON.parse(e.data).snapshot;
+    if (!s) return;
+    s.points.forEach(addPoint);
+    redrawTrends();
+    s.alarms.forEach(addAlarm);
+    if (s.status) setBadge("status", s.status.state);
+    if (s.spectrum) showSpectrum(s.spectrum);
+  });
+  source.addEventListener("telemetry", (e) => { addPoint(JSON.parse(e.data).point); redrawTrends(); });
+  source.addEventListener("alarm", (e) => addAlarm(JSON.parse(e.data).alarm));
+  source.addEventListener("status", (e) => setBadge("status", JSON.parse(e.data).status.state));
+  source.addEventListener("spectrum", (e) => showSpectrum(JSON.parse(e.data).spectrum));
+  source.addEventListener("nodes", (e) => showNodes(JSON.parse(e.data)));
+}
+
+function showNodes(list) {
+  $("count").textContent = `${list.length} node(s)`;
+  const ul = $("nodes");
+  const shown = list.slice(0, 500);
+  while (ul.children.length > shown.length) ul.lastChild.remove();
+  shown.forEach((n, i) => {
+    let li = ul.children[i];
+    if (!li) { li = document.createElement("li"); li.onclick = () => select(li.dataset.node); ul.append(li); }
+    li.dataset.node = n.id;
+    li.className = (n.id === selected ? "sel " : "") + (n.state || "");
+    li.innerHTML = `<span>${n.id}</span><small>${n.x !== undefined ? n.x.toFixed(2) + " mm/s" : n.online || ""}</small>`;
+  });
+  if (!selected && list.length) select(list[0].id);
+}
+
+$("capture").onclick = () => selected && fetch("/api/capture?node=" + encodeURIComponent(selected), { method: "POST" });
+window.addEventListener("resize", () => { for (const p of [vrmsPlot, tempPlot, specPlot]) p.setSize({ width: width(), height: 200 }); });
+connect();
