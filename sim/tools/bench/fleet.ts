@@ -2,7 +2,7 @@
  * Fleet capacity (docs/fleet.md): the most simulated nodes that run in real
  * time at 1 Hz telemetry (duty-cycled capture, 256 samples at 400 Hz) with
  * every message delivered to an independent subscriber through mosquitto on
- * loopback. A bounded search (250 ... 4000 nodes, ~20 s each); wall clock, so
+ * loopback. A bounded search (250, 500, 1000, 2000, 2500, 3000, 4000 nodes, ~20 s each, stopping at the first that does not keep up); wall clock, so
  * reported, never asserted. Not in --quick (it takes minutes).
  */
 import * as os from "node:os";

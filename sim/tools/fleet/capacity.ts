@@ -22,7 +22,7 @@ export interface CapacityResult {
   runs: FleetResult[];
 }
 
-export const DEFAULT_STEPS = [250, 500, 1000, 2000, 3000, 4000];
+export const DEFAULT_STEPS = [250, 500, 1000, 2000, 2500, 3000, 4000];
 
 export async function measureCapacity(o: CapacityOptions = {}): Promise<CapacityResult> {
   const runs: FleetResult[] = [];
