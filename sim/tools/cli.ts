@@ -28,7 +28,8 @@ const USAGE = `Usage: sensor-node <command> [options]
 
 Commands:
   sim                 run simulated node(s) on simulated machines, publishing over MQTT
-  scenario FILE       run a scenario in virtual time and check its expectations (docs/scenarios.md)
+  scenario FILE       run a scenario in virtual time and check its expectations (docs/scenarios.md);
+                      --target device --broker URL --node ID: against a running node in real time (docs/hil.md)
   config check FILE   validate a node config file and print the effective config
   bench [--json] [--quick]  run the benchmarks and print figures against baselines (docs/performance.md)
   build esp32|sim [--flash] [key=value ...]  build the firmware with the Moddable SDK's mcconfig (docs/device.md)

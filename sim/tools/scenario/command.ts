@@ -16,6 +16,8 @@ const FLAGS: Record<string, FlagSpec> = {
   speed: { kind: "number", help: "virtual time per real time, or max (default max)", min: 0.001, max: 1e6, words: ["max"] },
   json: { kind: "boolean", help: "print every MQTT message as one JSON object per line on stdout (the report goes to stderr)" },
   verbose: { kind: "boolean", help: "also print the node's log lines" },
+  target: { kind: "string", help: "sim (default: a simulated node in virtual time) or device (a running node in real time, fed HIL frames: docs/hil.md)" },
+  node: { kind: "string", help: "--target device: the node's id (topics <prefix>/<node>/...)" },
   help: { kind: "boolean", help: "show this help" },
 };
 
@@ -26,7 +28,7 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const file = positional[0];
-  if (!file) throw new UsageError("Usage: sensor-node scenario FILE [--broker URL] [--junit OUT] [--speed X|max] [--json]");
+  if (!file) throw new UsageError("Usage: sensor-node scenario FILE [--broker URL] [--junit OUT] [--speed X|max] [--json] [--target sim|device --node ID]");
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
@@ -34,6 +36,9 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
     throw new UsageError(`${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   const scenario = parseScenario(text, file);
+  if (flags.target !== undefined && flags.target !== "sim" && flags.target !== "device") throw new UsageError(`sensor-node scenario: --target expects sim or device, got ${JSON.stringify(flags.target)}`);
+  if (flags.target === "device") return (await import("../hil/command.js")).deviceScenario(file, scenario, flags);
+  if (flags.node !== undefined) throw new UsageError("sensor-node scenario: --node goes with --target device");
   const json = Boolean(flags.json);
   const abort = new AbortController();
   const onSignal = () => abort.abort();
