@@ -1,5 +1,6 @@
 /*
- * A minimal MQTT 3.1.1 client session over the Host's TCP socket.
+ * An MQTT 3.1.1 and 5.0 client session over the Host's TCP socket
+ * (`protocolVersion: 4 | 5`, default 4; docs/mqtt.md).
  *
  * - CONNECT with client id, keepalive, clean session, credentials and a will;
  *   every CONNACK refusal (1..5) is reported and backed off long.
@@ -16,13 +17,34 @@
  *   the in-flight window when it has room: the client then holds no queue of
  *   its own for them, only the window; the source stores the rest durably.
  *
+ * - MQTT 5: Clean Start + Session Expiry Interval in place of clean session;
+ *   Receive Maximum and Maximum Packet Size sent and honoured from the
+ *   CONNACK (the in-flight window is capped, a message too large for the
+ *   server is dropped and counted), Server Keep Alive used, Assigned Client
+ *   Identifier kept for the next CONNECT; CONNACK, PUBACK, SUBACK and server
+ *   DISCONNECT reason codes reported by name. A PUBACK >= 0x80 means the
+ *   message is not delivered: counted, reported, never resent.
+ *
  * All time goes through host.timers / host.clock. Passwords are never logged.
  */
 import type { Host, TCPSocket, TimerId } from "../host.js";
 import { utf8Encode } from "../util/utf8.js";
-import { encode } from "./codec.js";
+import { encode, type CodecOptions } from "./codec.js";
 import { checkString } from "./bytes.js";
-import { connackReason, MAX_PACKET_ID, MQTT_3_1_1, type Packet, type PublishPacket, type QoS } from "./packet.js";
+import {
+  connackReason,
+  isCodecError,
+  MAX_PACKET_ID,
+  MQTT_3_1_1,
+  MQTT_5,
+  reasonName,
+  ReasonCode,
+  type AnyPacket,
+  type ConnackProperties,
+  type ConnectPacket,
+  type PublishPacket,
+  type QoS,
+} from "./packet.js";
 import { MqttParser } from "./parser.js";
 import { checkTopicFilter, checkTopicName } from "./topic.js";
 
@@ -35,10 +57,18 @@ export interface MqttServer {
 export interface MqttClientOptions {
   host: Host;
   server: MqttServer;
+  /** May be "" in MQTT 5: the server assigns one (kept for later connections). */
   clientId: string;
-  /** Seconds; 0 disables keepalive. */
+  /** Seconds; 0 disables keepalive. In MQTT 5 the server's Server Keep Alive replaces it. */
   keepalive: number;
+  /** 3.1.1: Clean Session. MQTT 5: Clean Start, and Session Expiry Interval 0 when true. */
   cleanSession: boolean;
+  /** 4 = MQTT 3.1.1 (default), 5 = MQTT 5.0. */
+  protocolVersion?: 4 | 5;
+  /** MQTT 5, with cleanSession false: Session Expiry Interval in seconds (0: the session ends with the connection). Default 0. */
+  sessionExpiryS?: number;
+  /** MQTT 5: Receive Maximum we announce (QoS 1/2 PUBLISH the server may have unacknowledged towards us). Default 32. */
+  receiveMaximum?: number;
   username?: string;
   password?: string;
   /** The last will; a function is called before every CONNECT (Sparkplug's bdSeq changes per connection). */
@@ -52,14 +82,17 @@ export interface MqttClientOptions {
   connectTimeoutMs?: number;
   /** Wait for PINGRESP; default keepalive/2 clamped to 1..30 s. */
   pingTimeoutMs?: number;
-  /** Largest packet accepted from the broker. Default 256 KiB. */
+  /** Largest packet accepted from the broker (announced as Maximum Packet Size in MQTT 5). Default 256 KiB. */
   maxPacketSize?: number;
   /** Jitter source in [0, 1); inject a seeded one for deterministic runs. */
   random?: () => number;
   onConnect?(sessionPresent: boolean): void;
   onDisconnect?(reason: string): void;
   onMessage?(topic: string, payload: Uint8Array): void;
+  /** CONNACK refusal: the 3.1.1 return code or MQTT 5 reason code, and its name. */
   onRefused?(code: number, reason: string): void;
+  /** MQTT 5: the broker answered a PUBLISH with a PUBACK reason code >= 0x80; the message is not delivered and not resent. */
+  onRejected?(topic: string, code: number, reason: string): void;
 }
 
 export interface Will {
@@ -84,8 +117,14 @@ export interface MqttStats {
   resent: number;
   /** QoS 1 messages acknowledged by PUBACK. */
   acked: number;
-  /** Messages given up: queue overflow, QoS 0 while offline, stop(). */
+  /** Messages given up: queue overflow, QoS 0 while offline, too large for the server, stop(). */
   dropped: number;
+  /** Of `dropped`: larger than the server's Maximum Packet Size (MQTT 5) or otherwise unencodable. */
+  tooLarge: number;
+  /** MQTT 5: PUBACKs with a reason code >= 0x80 (message not delivered, not resent). */
+  rejected: number;
+  /** MQTT 5: DISCONNECT packets from the server. */
+  serverDisconnects: number;
   /** PUBLISH packets received. */
   received: number;
   pings: number;
@@ -93,7 +132,13 @@ export interface MqttStats {
   protocolErrors: number;
 }
 
-/** A QoS 1 message pulled from a PublishSource; `onDone(true)` follows its PUBACK, `onDone(false)` if the client gives it up (stop()). */
+/**
+ * A QoS 1 message pulled from a PublishSource. `onDone(true)`: the client is
+ * finished with it: its PUBACK came, or it can never be delivered (an MQTT 5
+ * PUBACK reason code >= 0x80, or larger than the server's Maximum Packet
+ * Size; counted in stats.rejected / stats.tooLarge), so the source must not
+ * offer it again. `onDone(false)`: not sent for now (stop()); offer it again later.
+ */
 export interface SourcedMessage {
   topic: string;
   payload: Uint8Array;
@@ -121,6 +166,8 @@ interface Outgoing {
   retain: boolean;
   messageId: number;
   onDone?: (delivered: boolean) => void;
+  /** From the PublishSource: settled with onDone(true) even when it can never be delivered. */
+  sourced: boolean;
 }
 
 interface Sub {
@@ -135,6 +182,8 @@ const DEFAULT_MAX_QUEUED = 256;
 const DEFAULT_MAX_INFLIGHT = 32;
 const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_PACKET_SIZE = 256 * 1024;
+const DEFAULT_RECEIVE_MAXIMUM = 32;
+const MAX_SESSION_EXPIRY_S = 0xffffffff;
 const MIN_PING_TIMEOUT_MS = 1000;
 const MAX_PING_TIMEOUT_MS = 30_000;
 /** A refusal will not fix itself soon: skip this many doublings and never wait less than half the cap. */
@@ -153,6 +202,9 @@ export class MqttClient {
     resent: 0,
     acked: 0,
     dropped: 0,
+    tooLarge: 0,
+    rejected: 0,
+    serverDisconnects: 0,
     received: 0,
     pings: 0,
     pingTimeouts: 0,
@@ -165,7 +217,16 @@ export class MqttClient {
   #socket: TCPSocket | undefined;
   /** Bumped per connection so callbacks from an old socket are ignored. */
   #generation = 0;
-  #parser: MqttParser;
+  #version: 4 | 5;
+  #parser: MqttParser<AnyPacket>;
+  /** Wire format and, once the CONNACK said so, the server's Maximum Packet Size. */
+  #codec: CodecOptions;
+  /** In-flight window of this connection: maxInflight, capped by the server's Receive Maximum. */
+  #window: number;
+  /** Keepalive of this connection in seconds (the server's Server Keep Alive wins in MQTT 5). */
+  #keepaliveS: number;
+  /** MQTT 5: the identifier the server assigned to our empty one. */
+  #assignedId: string | undefined;
   #out: Uint8Array[] = [];
   #writable = 0;
   #connectSent = false;
@@ -193,7 +254,25 @@ export class MqttClient {
   constructor(options: MqttClientOptions) {
     this.#o = options;
     this.#host = options.host;
-    this.#parser = new MqttParser({ maxPacketSize: options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE });
+    this.#version = options.protocolVersion === MQTT_5 ? MQTT_5 : MQTT_3_1_1;
+    this.#parser = new MqttParser<AnyPacket>({ maxPacketSize: options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE, protocolVersion: this.#version });
+    this.#codec = { protocolVersion: this.#version };
+    this.#window = options.maxInflight ?? DEFAULT_MAX_INFLIGHT;
+    this.#keepaliveS = options.keepalive;
+  }
+
+  get protocolVersion(): 4 | 5 {
+    return this.#version;
+  }
+
+  /** The client identifier in use (the server-assigned one in MQTT 5 when ours was empty). */
+  get clientId(): string {
+    return this.#assignedId ?? this.#o.clientId;
+  }
+
+  /** What this connection runs with: the in-flight window, keepalive (s), and the server's Maximum Packet Size (MQTT 5). */
+  get limits(): { inflight: number; keepalive: number; maximumPacketSize: number | undefined } {
+    return { inflight: this.#window, keepalive: this.#keepaliveS, maximumPacketSize: this.#codec.maximumPacketSize };
   }
 
   get connected(): boolean {
@@ -238,7 +317,7 @@ export class MqttClient {
     if (this.#state === "stopped") return;
     const wasConnected = this.#state === "connected";
     if (wasConnected && this.#socket !== undefined) {
-      const bye = encode({ cmd: "disconnect" });
+      const bye = encode({ cmd: "disconnect" }, this.#codec);
       try {
         // Everything still queued goes first; the socket's own buffer absorbs it.
         for (const chunk of this.#out) this.#socket.write(chunk);
@@ -281,6 +360,7 @@ export class MqttClient {
       retain: options.retain === true,
       messageId: 0,
       onDone,
+      sourced: false,
     };
     if (qos === 0) {
       if (this.#state !== "connected") {
@@ -288,9 +368,10 @@ export class MqttClient {
         this.#done(msg, false);
         return;
       }
-      const ok = this.#sendPublish(msg, false);
-      if (ok) this.stats.sent++;
-      this.#done(msg, ok);
+      const r = this.#sendPublish(msg, false);
+      if (typeof r === "string") return this.#unsendable(msg, r);
+      if (r) this.stats.sent++;
+      this.#done(msg, r);
       return;
     }
     this.#queue.push(msg);
@@ -326,9 +407,14 @@ export class MqttClient {
     this.#writable = 0;
     this.#connectSent = false;
     this.#pingOutstanding = false;
+    // What the previous server allowed does not carry over to this connection.
+    this.#codec = { protocolVersion: this.#version };
+    this.#window = this.#o.maxInflight ?? DEFAULT_MAX_INFLIGHT;
+    this.#keepaliveS = this.#o.keepalive;
     const s = this.#o.server;
     const user = this.#o.username !== undefined ? ` user "${this.#o.username}"` : "";
-    this.#log("info", `connecting to ${s.host}:${s.port}${s.secure ? " (TLS)" : ""} as "${this.#o.clientId}"${user}`);
+    const version = this.#version === MQTT_5 ? "MQTT 5" : "MQTT 3.1.1";
+    this.#log("info", `connecting to ${s.host}:${s.port}${s.secure ? " (TLS)" : ""} with ${version} as "${this.clientId}"${user}`);
     this.#connectTimer = this.#host.timers.set(() => {
       if (generation === this.#generation) this.#lost("no CONNACK in time");
     }, this.#o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
@@ -441,16 +527,19 @@ export class MqttClient {
 
   // --- incoming packets -----------------------------------------------------
 
-  #handle(p: Packet): void {
+  #handle(p: AnyPacket): void {
     if (this.#state === "connecting" && p.cmd !== "connack") {
       this.#protocolError(`${p.cmd.toUpperCase()} before CONNACK`);
       return;
     }
     switch (p.cmd) {
-      case "connack":
+      case "connack": {
         if (this.#state !== "connecting") return this.#protocolError("second CONNACK");
-        if (p.returnCode !== 0) return this.#refused(p.returnCode);
-        return this.#accepted(p.sessionPresent);
+        const code = "reasonCode" in p ? p.reasonCode : p.returnCode;
+        const props = "reasonCode" in p ? p.properties : undefined;
+        if (code !== 0) return this.#refused(code, props);
+        return this.#accepted(p.sessionPresent, props);
+      }
       case "publish":
         return this.#receive(p);
       case "puback": {
@@ -462,8 +551,20 @@ export class MqttClient {
           return;
         }
         this.#inflight.delete(p.messageId);
-        this.stats.acked++;
-        this.#done(msg, true);
+        const code = p.reasonCode ?? 0;
+        if (code >= ReasonCode.unspecifiedError) {
+          // MQTT 5: the broker will not deliver it (not authorized, quota, ...). Resending would get the same answer.
+          this.stats.rejected++;
+          const name = reasonName(code, "puback");
+          const why = p.properties?.reasonString;
+          this.#log("error", `broker rejected the message to "${msg.topic}" (packet id ${p.messageId}): 0x${hex(code)} ${name}${why ? ` (${why})` : ""}; not resent`);
+          this.#callback(() => this.#o.onRejected?.(msg.topic, code, name));
+          this.#settleUndeliverable(msg);
+        } else {
+          // 0x00 Success and 0x10 No matching subscribers: the broker has it.
+          this.stats.acked++;
+          this.#done(msg, true);
+        }
         this.#pump();
         return;
       }
@@ -476,8 +577,11 @@ export class MqttClient {
         this.#pendingSubs.delete(p.messageId);
         const sub = filter === undefined ? undefined : this.#subs.get(filter);
         if (sub === undefined) return;
-        if (p.granted[0] === 0x80) this.#log("warn", `subscription to "${filter}" refused by the broker`);
-        else sub.confirmed = true;
+        const code = p.granted[0];
+        if (code >= ReasonCode.unspecifiedError) {
+          const name = this.#version === MQTT_5 ? `: 0x${hex(code)} ${reasonName(code, "suback")}` : "";
+          this.#log("warn", `subscription to "${filter}" refused by the broker${name}`);
+        } else sub.confirmed = true;
         return;
       }
       case "pingresp":
@@ -485,13 +589,16 @@ export class MqttClient {
         this.#host.timers.clear(this.#pingTimer);
         this.#pingTimer = undefined;
         return;
+      case "disconnect":
+        if (this.#version !== MQTT_5) return this.#protocolError("DISCONNECT from the server");
+        return this.#serverDisconnect(p.reasonCode ?? 0, p.properties?.reasonString, p.properties?.serverReference);
       case "pubrec":
       case "pubcomp":
       case "unsuback":
         this.#log("debug", `ignoring unexpected ${p.cmd.toUpperCase()} ${p.messageId}`);
         return;
       default:
-        // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT never come from a server.
+        // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ never come from a server; AUTH needs an authentication method we never send.
         return this.#protocolError(`${p.cmd.toUpperCase()} from the server`);
     }
   }
@@ -501,15 +608,41 @@ export class MqttClient {
     this.#lost(`protocol violation: ${what}`);
   }
 
-  #refused(code: number): void {
+  #refused(code: number, props: ConnackProperties | undefined): void {
     this.stats.refused++;
-    const reason = connackReason(code);
-    this.#log("error", `broker refused the connection: ${code} (${reason})`);
+    if (this.#version !== MQTT_5) {
+      const reason = connackReason(code);
+      this.#log("error", `broker refused the connection: ${code} (${reason})`);
+      this.#callback(() => this.#o.onRefused?.(code, reason));
+      this.#lost(`refused: ${reason}`, true);
+      return;
+    }
+    const reason = reasonName(code, "connack");
+    const why = props?.reasonString;
+    const moved = props?.serverReference;
+    this.#log("error", `broker refused the connection: 0x${hex(code)} ${reason}${why ? ` (${why})` : ""}${moved ? `; server reference "${moved}" (not followed)` : ""}`);
     this.#callback(() => this.#o.onRefused?.(code, reason));
-    this.#lost(`refused: ${reason}`, true);
+    // A busy or unavailable server may take us in a moment; anything else (credentials, authorization, ban, quota, bad id...) will not fix itself soon.
+    const transient = code === ReasonCode.serverUnavailable || code === ReasonCode.serverBusy;
+    this.#lost(`refused: ${reason}`, !transient);
   }
 
-  #accepted(sessionPresent: boolean): void {
+  /** MQTT 5: the server closes the connection and says why. */
+  #serverDisconnect(code: number, why: string | undefined, reference: string | undefined): void {
+    this.stats.serverDisconnects++;
+    const name = reasonName(code, "disconnect");
+    this.#log("warn", `server sent DISCONNECT: 0x${hex(code)} ${name}${why ? ` (${why})` : ""}${reference ? `; server reference "${reference}" (not followed)` : ""}`);
+    // Not authorized, taken over by another client with our id, an administrator's action, a redirection we do not follow: do not hurry back.
+    const long =
+      code === ReasonCode.notAuthorized ||
+      code === ReasonCode.sessionTakenOver ||
+      code === ReasonCode.administrativeAction ||
+      code === ReasonCode.useAnotherServer ||
+      code === ReasonCode.serverMoved;
+    this.#lost(`server disconnected: ${name}`, long);
+  }
+
+  #accepted(sessionPresent: boolean, props: ConnackProperties | undefined): void {
     this.#host.timers.clear(this.#connectTimer);
     this.#connectTimer = undefined;
     this.#state = "connected";
@@ -517,22 +650,65 @@ export class MqttClient {
     this.stats.connects++;
     if (this.#everConnected) this.stats.reconnects++;
     this.#everConnected = true;
-    this.#log("info", `connected${sessionPresent ? " (session resumed)" : ""}`);
+    const limits: string[] = [];
+    if (props !== undefined) {
+      const rm = props.receiveMaximum;
+      if (rm !== undefined && rm > 0 && rm < this.#window) {
+        this.#window = rm;
+        limits.push(`receive maximum ${rm}`);
+      }
+      if (props.maximumPacketSize !== undefined && props.maximumPacketSize > 0) {
+        this.#codec = { protocolVersion: this.#version, maximumPacketSize: props.maximumPacketSize };
+        limits.push(`maximum packet size ${props.maximumPacketSize}`);
+      }
+      if (props.serverKeepAlive !== undefined) {
+        this.#keepaliveS = props.serverKeepAlive;
+        limits.push(`keepalive ${props.serverKeepAlive} s`);
+      }
+      if (props.assignedClientIdentifier !== undefined) {
+        this.#assignedId = props.assignedClientIdentifier;
+        limits.push(`assigned client id "${props.assignedClientIdentifier}"`);
+      }
+      if (props.maximumQoS === 0) this.#log("warn", "the server supports QoS 0 only: QoS 1 messages will be refused");
+      if (props.retainAvailable === false) this.#log("warn", "the server does not support retained messages");
+    }
+    this.#log("info", `connected${sessionPresent ? " (session resumed)" : ""}${limits.length > 0 ? `; server limits: ${limits.join(", ")}` : ""}`);
     if (!sessionPresent) {
       this.#qos2Received.clear();
       for (const sub of this.#subs.values()) sub.confirmed = false;
     }
     this.#scheduleKeepalive();
-    // Unacknowledged messages first, in their original order [MQTT-4.6.0-1].
-    for (const msg of this.#inflight.values()) {
-      if (this.#sendPublish(msg, sessionPresent)) this.stats.resent++;
+    // Unacknowledged messages first, in their original order [MQTT-4.6.0-1], within this server's window.
+    // Beyond it, they go back to the head of the queue and leave with new packet ids as the window opens.
+    const back: Outgoing[] = [];
+    let slots = this.#window;
+    for (const msg of [...this.#inflight.values()]) {
+      if (this.#state !== "connected") return; // a write failed and dropped the connection
+      if (slots-- <= 0) {
+        this.#inflight.delete(msg.messageId);
+        msg.messageId = 0;
+        back.push(msg);
+        continue;
+      }
+      const r = this.#sendPublish(msg, sessionPresent);
+      if (r === true) this.stats.resent++;
+      else if (typeof r === "string") {
+        this.#inflight.delete(msg.messageId);
+        this.#unsendable(msg, r);
+      }
     }
+    if (back.length > 0) this.#queue = back.concat(this.#queue);
     for (const [filter, sub] of this.#subs) if (!sub.confirmed) this.#sendSubscribe(filter);
     this.#pump();
     this.#callback(() => this.#o.onConnect?.(sessionPresent));
   }
 
   #receive(p: PublishPacket): void {
+    if (p.topic === "") {
+      // MQTT 5 topic alias: we announce Topic Alias Maximum 0, so the server must not use one.
+      this.#protocolError("PUBLISH with a topic alias (we allow none)");
+      return;
+    }
     this.stats.received++;
     let deliver = true;
     if (p.qos === 2) {
@@ -548,23 +724,59 @@ export class MqttClient {
 
   #sendConnect(): void {
     const o = this.#o;
-    const will = typeof o.will === "function" ? o.will() : o.will;
-    this.#send({
+    const w = typeof o.will === "function" ? o.will() : o.will;
+    const v5 = this.#version === MQTT_5;
+    const packet: ConnectPacket = {
       cmd: "connect",
-      protocolVersion: MQTT_3_1_1,
+      protocolVersion: this.#version,
       clean: o.cleanSession,
       keepalive: o.keepalive,
-      clientId: o.clientId,
+      clientId: this.clientId,
       username: o.username,
       password: o.password === undefined ? undefined : utf8Encode(o.password),
-      will: will === undefined ? undefined : { topic: will.topic, payload: typeof will.payload === "string" ? utf8Encode(will.payload) : will.payload, qos: will.qos, retain: will.retain },
-    });
+      will:
+        w === undefined
+          ? undefined
+          : {
+              topic: w.topic,
+              payload: typeof w.payload === "string" ? utf8Encode(w.payload) : w.payload,
+              qos: w.qos,
+              retain: w.retain,
+              // Published as soon as the connection dies, as in 3.1.1.
+              properties: v5 ? { willDelayInterval: 0 } : undefined,
+            },
+    };
+    if (v5) {
+      const expiry = o.cleanSession ? 0 : Math.max(0, Math.min(MAX_SESSION_EXPIRY_S, Math.floor(o.sessionExpiryS ?? 0)));
+      packet.properties = {
+        sessionExpiryInterval: expiry > 0 ? expiry : undefined,
+        receiveMaximum: o.receiveMaximum ?? DEFAULT_RECEIVE_MAXIMUM,
+        maximumPacketSize: o.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE,
+      };
+    }
+    this.#send(packet);
   }
 
-  #sendPublish(msg: Outgoing, dup: boolean): boolean {
+  /** Writes a PUBLISH: true when written, false when the connection is gone, an explanation when it cannot be encoded (too large). */
+  #sendPublish(msg: Outgoing, dup: boolean): boolean | string {
     const packet: PublishPacket = { cmd: "publish", topic: msg.topic, payload: msg.payload, qos: msg.qos, retain: msg.retain, dup: dup && msg.qos > 0 };
     if (msg.qos > 0) packet.messageId = msg.messageId;
-    return this.#send(packet);
+    const bytes = encode(packet, this.#codec);
+    if (isCodecError(bytes)) return bytes.message;
+    return this.#write(bytes);
+  }
+
+  /** A message that can never be sent on this server (too large): dropped, counted, reported; never retried. */
+  #unsendable(msg: Outgoing, why: string): void {
+    this.stats.dropped++;
+    this.stats.tooLarge++;
+    this.#log("error", `message to "${msg.topic}" (${msg.payload.length} bytes) dropped: ${why}`);
+    this.#settleUndeliverable(msg);
+  }
+
+  /** The message will never be delivered: an application callback hears false; a source is told it is finished (so it does not offer it again). */
+  #settleUndeliverable(msg: Outgoing): void {
+    this.#done(msg, msg.sourced);
   }
 
   #sendSubscribe(filter: string): void {
@@ -577,12 +789,11 @@ export class MqttClient {
 
   /** Moves queued QoS 1 messages, then the source's, into flight while the window has room. */
   #pump(): void {
-    const window = this.#o.maxInflight ?? DEFAULT_MAX_INFLIGHT;
-    while (this.#state === "connected" && this.#inflight.size < window) {
+    while (this.#state === "connected" && this.#inflight.size < this.#window) {
       let msg = this.#queue.shift();
       if (msg === undefined && this.#source !== undefined) {
         const m = this.#source.next();
-        if (m !== undefined) msg = { topic: m.topic, payload: m.payload, qos: 1, retain: m.retain, messageId: 0, onDone: m.onDone };
+        if (m !== undefined) msg = { topic: m.topic, payload: m.payload, qos: 1, retain: m.retain, messageId: 0, onDone: m.onDone, sourced: true };
       }
       if (msg === undefined) return;
       const messageId = this.#nextId();
@@ -592,16 +803,15 @@ export class MqttClient {
       }
       msg.messageId = messageId;
       this.#inflight.set(messageId, msg);
-      const ok = this.#sendPublish(msg, false);
-      if (this.#state !== "connected") return; // the write failed and dropped the connection
-      if (ok) {
-        this.stats.sent++;
-      } else {
-        // Unencodable (too large): it would never be acknowledged.
+      const r = this.#sendPublish(msg, false);
+      if (typeof r === "string") {
+        // Unencodable (larger than the server accepts): it would never be acknowledged.
         this.#inflight.delete(messageId);
-        this.stats.dropped++;
-        this.#done(msg, false);
+        this.#unsendable(msg, r);
+        continue;
       }
+      if (this.#state !== "connected") return; // the write failed and dropped the connection
+      if (r) this.stats.sent++;
     }
   }
 
@@ -614,12 +824,16 @@ export class MqttClient {
     return undefined;
   }
 
-  #send(packet: Packet): boolean {
-    const bytes = encode(packet);
-    if (!(bytes instanceof Uint8Array)) {
+  #send(packet: AnyPacket): boolean {
+    const bytes = encode(packet, this.#codec);
+    if (isCodecError(bytes)) {
       this.#log("error", `cannot encode ${packet.cmd.toUpperCase()}: ${bytes.message}`);
       return false;
     }
+    return this.#write(bytes);
+  }
+
+  #write(bytes: Uint8Array): boolean {
     if (this.#socket === undefined) return false;
     this.#out.push(bytes);
     this.#lastSentAt = this.#host.clock.now();
@@ -652,7 +866,7 @@ export class MqttClient {
   // --- keepalive ------------------------------------------------------------
 
   #scheduleKeepalive(): void {
-    const keepaliveMs = this.#o.keepalive * 1000;
+    const keepaliveMs = this.#keepaliveS * 1000;
     if (keepaliveMs <= 0) return;
     const idle = this.#host.clock.now() - this.#lastSentAt;
     const generation = this.#generation;
@@ -663,7 +877,7 @@ export class MqttClient {
 
   #keepaliveDue(): void {
     this.#keepaliveTimer = undefined;
-    const keepaliveMs = this.#o.keepalive * 1000;
+    const keepaliveMs = this.#keepaliveS * 1000;
     const now = this.#host.clock.now();
     const idle = now - this.#lastSentAt;
     // The spec's rule counts from the last packet sent. A node that publishes every second would then never
@@ -704,6 +918,10 @@ export class MqttClient {
   #log(level: "debug" | "info" | "warn" | "error", message: string): void {
     this.#host.log(level, LOG_PREFIX + message);
   }
+}
+
+function hex(code: number): string {
+  return (code < 16 ? "0" : "") + code.toString(16).toUpperCase();
 }
 
 function errorText(e: unknown): string {
