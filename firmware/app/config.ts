@@ -21,6 +21,10 @@ export interface MqttConfig {
   /** Seconds; 0 disables keepalive. */
   keepalive: number;
   cleanSession: boolean;
+  /** 4 = MQTT 3.1.1, 5 = MQTT 5.0 (docs/mqtt.md). */
+  version: 4 | 5;
+  /** MQTT 5 with cleanSession false: Session Expiry Interval in seconds (0: the session ends with the connection). */
+  sessionExpiryS: number;
   /** Topic prefix: `<prefix>/<nodeId>/...`. */
   prefix: string;
 }
@@ -103,7 +107,7 @@ export interface TelemetryConfig {
 
 export const DEFAULT_CONFIG: NodeConfig = {
   nodeId: "",
-  mqtt: { host: "127.0.0.1", port: 1883, secure: false, keepalive: 30, cleanSession: true, prefix: "sensors" },
+  mqtt: { host: "127.0.0.1", port: 1883, secure: false, keepalive: 30, cleanSession: true, version: 4, sessionExpiryS: 0, prefix: "sensors" },
   accelerometer: { kind: "auto", address: 0, odr: 3200, rangeG: 4 },
   temperature: { kind: "auto", address: 0 },
   window: { n: 4096 },
@@ -163,6 +167,8 @@ function validate(c: NodeConfig): void {
   bool(c.mqtt.secure, "mqtt.secure");
   int(c.mqtt.keepalive, "mqtt.keepalive", 0, 65535);
   bool(c.mqtt.cleanSession, "mqtt.cleanSession");
+  oneOf(c.mqtt.version, "mqtt.version", [4, 5]);
+  int(c.mqtt.sessionExpiryS, "mqtt.sessionExpiryS", 0, 0xffffffff);
   str(c.mqtt.prefix, "mqtt.prefix");
   if (!/^[^#+\u0000]+$/.test(c.mqtt.prefix) || c.mqtt.prefix.endsWith("/")) {
     throw new ConfigError("mqtt.prefix", "must be a non-empty topic without wildcards or a trailing '/'");

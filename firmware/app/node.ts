@@ -159,6 +159,8 @@ export class NodeApp {
       clientId: this.nodeId,
       keepalive: m.keepalive,
       cleanSession: m.cleanSession,
+      protocolVersion: m.version,
+      sessionExpiryS: m.sessionExpiryS,
       username: m.username,
       password: m.password,
       // Sparkplug: a new bdSeq (and NDEATH) for every connection, as the spec requires.
