@@ -13,8 +13,9 @@ import { fleetBench } from "./fleet.js";
 import { heapBench } from "./heap.js";
 import { outboxBench } from "./outbox.js";
 import type { BenchModule } from "./types.js";
+import { xsNodeBench } from "./xs-node.js";
 
-export const BENCHMARKS: BenchModule[] = [codecBench, dspBench, acquisitionBench, alarmBench, outboxBench, heapBench, fleetBench];
+export const BENCHMARKS: BenchModule[] = [codecBench, dspBench, acquisitionBench, alarmBench, outboxBench, heapBench, fleetBench, xsNodeBench];
 
 /** Adds a benchmark at run time (e.g. from a plugin or a test); replaces one of the same name. */
 export function registerBenchmark(module: BenchModule): void {

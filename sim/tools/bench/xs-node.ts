@@ -1,0 +1,190 @@
+/*
+ * The whole node in XS: per-window computrons and steady-state heap of NodeApp
+ * (drivers on the sim bus, acquisition, DSP, monitor, payloads, outbox, MQTT)
+ * running inside xsnap (test/xs/node-case.ts, test/helpers/xs-bridge.ts).
+ *
+ *  - bridged: 60 s virtual, default window (n = 4096 @ 3200 Hz), socket bridged to
+ *    an embedded aedes broker; heap after a collection following every window.
+ *  - soak (fast path): n = 256, the broker is a loopback inside XS; heap after a
+ *    collection every `chunk` windows; growth = last checkpoint - after warm-up.
+ *
+ * Figures are deterministic (computrons, slots); budgets in bench/budgets.json
+ * (keys "xs.node.*"), guarded by test/xs-node.test.ts. docs/xs.md explains them.
+ *
+ * XS needs a process locked down by @endo/init, so the bench runs this file as a
+ * child process (`node build/sim/tools/bench/xs-node.js '{"quick":true}'`); the
+ * static imports here stay light so the CLI process is never locked down.
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { goal, median, type BenchModule, type Figure } from "./types.js";
+
+/** The soak the CI test runs: 2,000 windows of n = 256 (~40 s); `sensor-node bench --only xs-node` runs the issue's 10,000. */
+export const SOAK = { n: 256, windows: 2000, chunk: 100 };
+export const SOAK_FULL_WINDOWS = 10_000;
+/** sizeof(txSlot) in xsnap (64-bit build) and on the ESP32 (32-bit XS). */
+export const XS_SLOT_BYTES_XSNAP = 32;
+export const XS_SLOT_BYTES_ESP32 = 16;
+/** Windows skipped before the steady state of the bridged run (connect, first windows, alarm on-delay). */
+const STEADY_FROM = 5;
+
+/** Minimal shapes of the bridge results (the full types live in test/helpers/xs-bridge.ts). */
+interface BridgedLike {
+  windows: { window: number; compute: number; heap: number; heapAfterGc?: number }[];
+  bootCompute: number;
+  load: { compute: number; heapCount: number };
+}
+interface SoakLike {
+  n: number;
+  windows: number;
+  afterWarmup: number;
+  afterAll: number;
+  growth: number;
+  peak: number;
+  computePerWindow: number;
+}
+
+export interface NodeFigures {
+  bridged?: {
+    windows: number;
+    /** Median and max computrons per steady-state window (n = 4096, 3 axes, bridge included). */
+    computeMedian: number;
+    computeMax: number;
+    /** Heap slots after a collection following each steady-state window: max and last. */
+    heapMax: number;
+    heapLast: number;
+    heapFirst: number;
+    /** Largest heap right after a window (no collection). */
+    heapBeforeGcMax: number;
+  };
+  soak?: SoakLike;
+}
+
+/** Steady-state figures and the budget keys they are checked against. */
+export function nodeBudgetChecks(r: { bridged?: BridgedLike; soak?: SoakLike }): { figures: NodeFigures; values: [string, number][]; lines: string[] } {
+  const figures: NodeFigures = {};
+  const values: [string, number][] = [];
+  const lines: string[] = [];
+  if (r.bridged) {
+    const steady = r.bridged.windows.filter((w) => w.window > STEADY_FROM);
+    if (!steady.length) throw new Error("xs-node: no steady-state windows");
+    const compute = steady.map((w) => w.compute);
+    const heaps = steady.map((w) => w.heapAfterGc ?? w.heap);
+    const b = {
+      windows: r.bridged.windows.length,
+      computeMedian: median(compute),
+      computeMax: Math.max(...compute),
+      heapMax: Math.max(...heaps),
+      heapLast: heaps[heaps.length - 1],
+      heapFirst: heaps[0],
+      heapBeforeGcMax: Math.max(...steady.map((w) => w.heap)),
+    };
+    figures.bridged = b;
+    lines.push(`XS whole node, n = 4096: ${b.windows} windows; per window ${b.computeMedian} computrons (median of ${steady.length}), max ${b.computeMax}`);
+    lines.push(`XS heap after collection, windows ${STEADY_FROM + 1}..${b.windows}: first ${b.heapFirst}, max ${b.heapMax}, last ${b.heapLast} slots = ${kib(b.heapMax, XS_SLOT_BYTES_XSNAP)} KiB in xsnap, ${kib(b.heapMax, XS_SLOT_BYTES_ESP32)} KiB at ${XS_SLOT_BYTES_ESP32} B/slot (ESP32); before collection up to ${b.heapBeforeGcMax} slots`);
+    lines.push(`script load ${r.bridged.load.compute} computrons, heap ${r.bridged.load.heapCount} slots; boot ${r.bridged.bootCompute} computrons`);
+    values.push(["xs.node.computePerWindow", b.computeMedian], ["xs.node.computeMaxWindow", b.computeMax], ["xs.node.heapSlots", b.heapMax]);
+  }
+  if (r.soak) {
+    figures.soak = r.soak;
+    lines.push(`soak n = ${r.soak.n}: ${r.soak.windows} windows, heap ${r.soak.afterWarmup} -> ${r.soak.afterAll} slots (peak ${r.soak.peak}), ${r.soak.computePerWindow.toFixed(0)} computrons per window`);
+    values.push(["xs.node.soakHeapSlots", r.soak.peak], ["xs.node.soakHeapGrowth", r.soak.growth]);
+  }
+  return { figures, values, lines };
+}
+
+function kib(slots: number, slotBytes: number): string {
+  return ((slots * slotBytes) / 1024).toFixed(1);
+}
+
+/** Runs in the child process: both measurements, one JSON line on stdout. */
+async function child(request: { quick?: boolean }): Promise<void> {
+  await import("@endo/init");
+  const bridge = await import("../../../test/helpers/xs-bridge.js");
+  const { startAedes } = await import("../broker.js");
+  const broker = await startAedes(0);
+  try {
+    const bridged = await bridge.runNodeInXs(bridge.scriptedSpec(broker), { untilMs: 60_000, gcEachWindow: true });
+    const windows = request.quick ? SOAK.windows : SOAK_FULL_WINDOWS;
+    const soak = await bridge.soakNodeInXs(bridge.soakSpec(SOAK.n), { windows, chunk: windows > SOAK.windows ? 500 : SOAK.chunk });
+    process.stdout.write(JSON.stringify(nodeBudgetChecks({ bridged, soak }).figures) + "\n");
+  } finally {
+    await broker.close();
+  }
+}
+
+function runChild(request: { quick: boolean }, timeoutMs = 300_000): Promise<NodeFigures> {
+  const script = fileURLToPath(import.meta.url);
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [script, JSON.stringify(request)], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    p.stdout.on("data", (d) => (out += d));
+    p.stderr.on("data", (d) => (err += d));
+    const timer = setTimeout(() => p.kill("SIGTERM"), timeoutMs);
+    p.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    p.on("close", (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0) return reject(new Error(`XS node child ${signal ? "killed by " + signal : "exited with " + code}: ${err.trim().split("\n").slice(-5).join("\n")}`));
+      try {
+        resolve(JSON.parse(out.trim().split("\n").pop()!));
+      } catch (e) {
+        reject(new Error(`XS node child printed no JSON: ${(e as Error).message}`));
+      }
+    });
+  });
+}
+
+export const xsNodeBench: BenchModule = {
+  name: "xs-node",
+  title: "whole node in XS: computrons per window, heap, soak",
+  quick: true,
+  async run(ctx) {
+    const f = await runChild({ quick: ctx.quick });
+    const out: Figure[] = [];
+    if (f.bridged) {
+      out.push(
+        { id: "xs.node.computePerWindow", name: "whole node per window (n = 4096), XS", value: f.bridged.computeMedian, unit: "computrons", kind: "deterministic", note: `max ${f.bridged.computeMax}` },
+        {
+          id: "xs.node.heapSlots",
+          name: "whole node XS heap, steady state (after collection)",
+          value: f.bridged.heapMax,
+          unit: "slots",
+          kind: "deterministic",
+          note: `${kib(f.bridged.heapMax, XS_SLOT_BYTES_ESP32)} KiB at ${XS_SLOT_BYTES_ESP32} B/slot (ESP32), ${kib(f.bridged.heapMax, XS_SLOT_BYTES_XSNAP)} KiB in xsnap; chunks not included`,
+        },
+        {
+          id: "xs.node.heapKiB",
+          name: "whole node XS slot heap on ESP32 (16 B/slot)",
+          value: Number(kib(f.bridged.heapMax, XS_SLOT_BYTES_ESP32)),
+          unit: "KiB",
+          kind: "deterministic",
+          goal: goal("value", "<=", 96, "<= 96 KiB"),
+        },
+      );
+    }
+    if (f.soak) {
+      out.push({
+        id: "xs.node.soakHeapGrowth",
+        name: `whole node XS heap growth over ${f.soak.windows} windows (n = ${f.soak.n}, fast path)`,
+        value: f.soak.growth,
+        unit: "slots",
+        baseline: { name: "after warm-up", value: f.soak.afterWarmup },
+        goal: goal("value", "<=", 0, "no growth"),
+        kind: "deterministic",
+        note: `${f.soak.computePerWindow.toFixed(0)} computrons per window`,
+      });
+    }
+    return out;
+  },
+};
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  child(JSON.parse(process.argv[2] ?? "{}")).catch((e) => {
+    process.stderr.write(String(e && e.stack ? e.stack : e) + "\n");
+    process.exit(1);
+  });
+}

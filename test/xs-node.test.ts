@@ -1,0 +1,71 @@
+/*
+ * The whole node inside XS (issue 7, items 5 and 6):
+ *  - the same scripted run (seed, machine, configuration, a vibration step that
+ *    raises an alarm, 60 s virtual) in XS (bridged socket) and on the Node host
+ *    (SimNode) sends the same PUBLISH packets to a real aedes broker;
+ *  - the node's XS heap after each window, its computrons per window, and a long
+ *    soak (fast path, n = 256) against bench/budgets.json; the heap must not grow.
+ * Figures are printed with t.log (`npx ava --verbose test/xs-node.test.ts`).
+ */
+import "@endo/init"; // xsnap needs a locked-down process: XS tests live in their own files
+import test from "ava";
+import fs from "node:fs";
+import path from "node:path";
+import { repoRoot } from "./helpers/xs.js";
+import { diffPublishes, runNodeInNode, runNodeInXs, scriptedSpec, soakNodeInXs, soakSpec } from "./helpers/xs-bridge.js";
+import { startAedes } from "../sim/tools/broker.js";
+import { nodeBudgetChecks, SOAK, XS_SLOT_BYTES_ESP32, XS_SLOT_BYTES_XSNAP } from "../sim/tools/bench/xs-node.js";
+
+type Budgets = Record<string, { budget: number; measured: number; unit: string; what: string }>;
+const budgets = JSON.parse(fs.readFileSync(path.join(repoRoot, "bench/budgets.json"), "utf8")) as Budgets;
+
+function check(t: any, key: string, value: number): void {
+  const b = budgets[key];
+  t.truthy(b, `bench/budgets.json has no entry ${key}`);
+  if (!b) return;
+  const over = b.measured ? ((value / b.measured - 1) * 100).toFixed(1) + "%" : "=";
+  t.log(`${key}: ${value} ${b.unit} (budget ${b.budget}, recorded ${b.measured}, ${over} vs recorded)`);
+  t.true(value <= b.budget, `${key} = ${value} ${b.unit} exceeds its budget ${b.budget} (${b.what}); recorded ${b.measured}. Make it cheaper, or raise the budget with a reason (docs/xs.md).`);
+}
+
+const UNTIL_MS = 60_000;
+
+test.serial("whole node: XS (bridged socket) and Node (SimNode) send identical PUBLISH packets over 60 s with an alarm; per-window heap and computrons", async (t) => {
+  const brokerXs = await startAedes(0);
+  const brokerNode = await startAedes(0);
+  try {
+    const xs = await runNodeInXs(scriptedSpec(brokerXs), { untilMs: UNTIL_MS, gcEachWindow: true });
+    const node = await runNodeInNode(scriptedSpec(brokerNode), { untilMs: UNTIL_MS });
+    const a = xs.log.publishes;
+    const b = node.log.publishes;
+    t.log(`XS: ${a.length} PUBLISH, ${xs.windows.length} windows, ${xs.commands} commands, packets ${JSON.stringify(xs.log.counts)}`);
+    t.log(`Node: ${b.length} PUBLISH, ${node.windows} windows, packets ${JSON.stringify(node.log.counts)}`);
+    const topics = (l: typeof a) => l.reduce<Record<string, number>>((m, p) => ((m[p.topic.split("/").pop()!] = (m[p.topic.split("/").pop()!] ?? 0) + 1), m), {});
+    t.log(`topics: ${JSON.stringify(topics(a))}`);
+    t.is(diffPublishes(a, b), undefined);
+    t.deepEqual(a, b);
+    t.true(node.windows >= 45, `windows ${node.windows}`);
+    t.is(xs.windows.length, node.windows);
+    const alarms = a.filter((p) => p.topic.endsWith("/alarm")).map((p) => JSON.parse(Buffer.from(p.payload, "hex").toString("utf8")));
+    t.true(
+      alarms.some((m) => m.level === "alarm"),
+      `an alarm was raised: ${JSON.stringify(alarms)}`,
+    );
+    const checks = nodeBudgetChecks({ bridged: xs });
+    for (const line of checks.lines) t.log(line);
+    for (const [key, value] of checks.values) check(t, key, value);
+  } finally {
+    await brokerXs.close();
+    await brokerNode.close();
+  }
+});
+
+test.serial(`whole node soak (fast path: loopback broker in XS): ${SOAK.windows} windows of n = ${SOAK.n}, the heap does not grow`, async (t) => {
+  const soak = await soakNodeInXs(soakSpec(SOAK.n), { windows: SOAK.windows, chunk: SOAK.chunk });
+  t.log(`soak: ${soak.windows} windows (n = ${soak.n}, ${soak.virtualS.toFixed(0)} s virtual, ${soak.published} PUBLISH), ${soak.computePerWindow.toFixed(0)} computrons per window`);
+  t.log(`heap after collection: boot ${soak.bootHeap}, after warm-up ${soak.afterWarmup}, checkpoints ${soak.checkpoints.map((c) => `${c.windows}:${c.heap}`).join(" ")} slots`);
+  t.log(`= ${((soak.afterAll * XS_SLOT_BYTES_XSNAP) / 1024).toFixed(1)} KiB in xsnap (${XS_SLOT_BYTES_XSNAP} B slots), ${((soak.afterAll * XS_SLOT_BYTES_ESP32) / 1024).toFixed(1)} KiB on ESP32 (${XS_SLOT_BYTES_ESP32} B slots), chunks not included`);
+  const checks = nodeBudgetChecks({ soak });
+  for (const [key, value] of checks.values) check(t, key, value);
+  t.true(soak.published >= soak.windows, "every window published");
+});
