@@ -16,6 +16,10 @@ import * as mqttPacket from "mqtt-packet";
 import { MqttClient, type MqttClientOptions, type PublishSource, type SourcedMessage } from "../firmware/mqtt/client.js";
 import { mosquittoPath, startMosquitto } from "../sim/tools/broker.js";
 import { startFaultProxy } from "../sim/tools/fault-proxy.js";
+import { SimNode, nodeSpecs } from "../sim/tools/simulation.js";
+import { drive, waitIdle } from "../sim/tools/drive.js";
+import { VirtualClock } from "../sim/clock.js";
+import { FileStorage } from "../hosts/node/storage.js";
 import { createTestHost, sleep, waitFor, type TestHost } from "./helpers/mqtt.js";
 
 const haveMosquitto = mosquittoPath() !== undefined;
@@ -542,4 +546,75 @@ withMosquitto("mosquitto, MQTT 5: a password file: a wrong password and no crede
   t.is(client.stats.refused, 0);
   client.stop();
   host.dispose();
+});
+
+// --- a simulated node in MQTT 5 mode, end to end ------------------------------------
+
+withMosquitto("SimNode with mqtt.version 5 against mosquitto: telemetry delivered, the will on kill, nothing lost over a SIGKILLed broker restart", async (t) => {
+  const broker = await startMosquitto({ persistence: true });
+  let current = broker;
+  t.teardown(() => current.kill("SIGKILL"));
+  // An independent subscriber on a persistent session, recording (boot, seq) and the status topic.
+  const seen: { boot: number; seq: number }[] = [];
+  const status: string[] = [];
+  const sub = mqtt.connect(broker.url, { clientId: `v5-e2e-${process.pid}`, clean: false, reconnectPeriod: 100, connectTimeout: 3000 });
+  sub.on("error", () => {});
+  sub.on("message", (topic, payload) => {
+    if (topic.endsWith("/status")) status.push(JSON.parse(String(payload)).state);
+    else if (/\/(telemetry|alarm)$/.test(topic)) {
+      const body = JSON.parse(String(payload));
+      seen.push({ boot: body.boot, seq: body.seq });
+    }
+  });
+  t.teardown(() => sub.endAsync(true));
+  const subscribe = async () => {
+    await waitFor(() => sub.connected, "subscriber connected", 10_000);
+    await sub.subscribeAsync(["sensors/+/telemetry", "sensors/+/alarm", "sensors/+/status"], { qos: 1 });
+  };
+  await subscribe();
+
+  const storageDir = fs.mkdtempSync(path.join(broker.dir, "node-"));
+  const clock = new VirtualClock({ epochMs: Date.parse("2026-01-01T00:00:00Z") });
+  const spec = { ...nodeSpecs(undefined, 1, 42)[0], config: { mqtt: { version: 5, cleanSession: false, sessionExpiryS: 3600 } } };
+  const node = new SimNode({ clock, spec, broker: { host: broker.host, port: broker.port, secure: false }, storage: new FileStorage(storageDir) });
+  t.teardown(() => node.stop());
+  const busy = () => node.busy;
+  let peakClient = 0;
+  const run = async (to: number) => {
+    await drive({ clock, until: to, speed: "max", busy, onProgress: () => (peakClient = Math.max(peakClient, node.app.mqtt.pending)) });
+    await waitIdle(busy, 3000);
+  };
+  node.start();
+  await run(15_000);
+  t.is(node.app.mqtt.protocolVersion, 5);
+  t.true(node.app.mqtt.connected);
+  await waitFor(() => seen.length >= 5 && status.includes("online"), "telemetry and status online", 10_000);
+
+  // The connection dies without DISCONNECT: mosquitto publishes the will (Will Delay Interval 0).
+  node.host.killConnections();
+  await waitFor(() => status.includes("offline"), "the will", 10_000);
+  await run(40_000);
+  t.true(node.app.mqtt.connected, "reconnected");
+
+  // The broker is SIGKILLed for a minute of virtual time and restarted from its persistence.
+  await current.kill("SIGKILL");
+  await run(100_000);
+  t.false(node.app.mqtt.connected);
+  t.true(node.app.outbox.stats.queued >= 30, `queued ${node.app.outbox.stats.queued}`);
+  current = await startMosquitto({ persistence: true, dir: broker.dir, port: broker.port });
+  await subscribe();
+  await run(220_000);
+  t.is(node.app.outbox.stats.queued, 0, "outbox drained");
+  const last = node.app.seq;
+  await waitFor(() => new Set(seen.filter((s) => s.boot === node.app.boot).map((s) => s.seq)).size >= last, `${last} messages at the subscriber`, 20_000).catch(() => {});
+  const got = seen.filter((s) => s.boot === node.app.boot).map((s) => s.seq);
+  const missing: number[] = [];
+  for (let i = 1; i <= last; i++) if (!got.includes(i)) missing.push(i);
+  t.deepEqual(missing, [], "every (boot, seq) arrived");
+  const firsts = [...new Set(got)];
+  t.deepEqual(firsts, [...firsts].sort((a, b) => a - b), "in order");
+  t.true(node.app.mqtt.stats.reconnects >= 2);
+  t.is(node.app.mqtt.stats.rejected + node.app.mqtt.stats.tooLarge, 0);
+  t.true(peakClient <= 32 + 64, `client held at most ${peakClient}`);
+  t.log(`${last} messages, ${got.length - firsts.length} duplicates, ${node.app.mqtt.stats.reconnects} reconnects, ${node.app.mqtt.stats.resent} resent`);
 });
