@@ -178,3 +178,42 @@ function checkXml(t: any, xml: string): void {
   t.deepEqual(stack, []);
   t.is(roots, 1);
 }
+
+test("scenario --dashboard: the page is served during the run and keeps what it saw until Ctrl-C", async (t) => {
+  const { spawn } = await import("node:child_process");
+  const { BIN } = await import("./helpers/cli.js");
+  const file = new URL("../../sim/scenarios/imbalance-growing.json", import.meta.url).pathname;
+  const child = spawn(process.execPath, [BIN, "scenario", file, "--dashboard", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+  t.teardown(() => child.kill("SIGKILL"));
+  let stderr = "";
+  let stdout = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  child.stdout.on("data", (d) => (stdout += d));
+  const deadline = Date.now() + 60_000;
+  while (!/dashboard stays up at (http:\/\/\S+)/.test(stderr)) {
+    if (Date.now() > deadline || child.exitCode !== null) return t.fail(`no dashboard: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const url = /dashboard stays up at (http:\/\/\S+)/.exec(stderr)![1];
+  t.regex(url, /^http:\/\/127\.0\.0\.1:\d+/);
+  const page = await fetch(url);
+  t.is(page.status, 200);
+  t.regex(await page.text(), /uplot/i);
+  // The server kept the run's data: the hello event of a node carries its trend and alarms.
+  const events = await fetch(`${url.replace(/\/$/, "")}/events?node=node-1`);
+  const reader = events.body!.getReader();
+  let text = "";
+  while (!text.includes("\n\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  await reader.cancel();
+  const hello = JSON.parse(/data: (.*)/.exec(text)![1]);
+  t.true((hello.snapshot?.points?.length ?? 0) > 10, `points ${hello.snapshot?.points?.length}`);
+  t.true((hello.snapshot?.alarms?.length ?? 0) >= 1, "the imbalance alarm is on the timeline");
+  child.kill("SIGINT");
+  const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+  t.is(code, 0, stderr);
+  t.regex(stdout, /PASS/);
+});

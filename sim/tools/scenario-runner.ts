@@ -34,6 +34,8 @@ export interface ScenarioRunOptions {
   /** About once per virtual second (the CLI throttles it to once per real second). */
   onProgress?: (virtualMs: number, totalMs: number) => void;
   onLog?: (level: LogLevel, message: string) => void;
+  /** Called once the broker is known (embedded or --broker), before the node starts: a dashboard attaches here. */
+  onBroker?: (url: string, prefix: string) => Promise<void> | void;
 }
 
 export interface ScenarioRunResult {
@@ -65,6 +67,7 @@ export async function runScenario(scenario: Scenario, o: ScenarioRunOptions = {}
   const target = o.broker ? parseBrokerUrl(o.broker) : { host: embedded!.host, port: embedded!.port, secure: false };
   if (target.secure) throw new Error("--broker: the scenario runner speaks plain MQTT to the broker (mqtt://); TLS is not supported here");
   const url = o.broker ?? embedded!.url;
+  await o.onBroker?.(url, prefix);
   // The node reaches the broker through a fault proxy: partitions (and broker-down on an external broker) happen there.
   const proxy: FaultProxy = await startFaultProxy({ target: { host: target.host, port: target.port } });
   const observer = new ScenarioObserver(url, `${prefix}/#`, virtualWall);

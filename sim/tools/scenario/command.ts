@@ -9,6 +9,7 @@ import { parseScenario } from "../scenario.js";
 import { formatJsonLine } from "../output.js";
 import { formatReport, runScenario } from "../scenario-runner.js";
 import { junitXml } from "../junit.js";
+import { startDashboard, type RunningDashboard } from "../dashboard/server.js";
 
 const FLAGS: Record<string, FlagSpec> = {
   broker: { kind: "string", help: "MQTT broker URL (mqtt://host:port); default: an embedded aedes broker" },
@@ -18,6 +19,8 @@ const FLAGS: Record<string, FlagSpec> = {
   verbose: { kind: "boolean", help: "also print the node's log lines" },
   target: { kind: "string", help: "sim (default: a simulated node in virtual time) or device (a running node in real time, fed HIL frames: docs/hil.md)" },
   node: { kind: "string", help: "--target device: the node's id (topics <prefix>/<node>/...)" },
+  dashboard: { kind: "boolean", help: "serve the live dashboard (docs/dashboard.md) for the run; it stays up after the report until Ctrl-C" },
+  port: { kind: "number", help: "--dashboard: the page's port on 127.0.0.1 (default 8080, 0: a free one)", min: 0, max: 65535, integer: true },
   help: { kind: "boolean", help: "show this help" },
 };
 
@@ -39,7 +42,9 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
   if (flags.target !== undefined && flags.target !== "sim" && flags.target !== "device") throw new UsageError(`sensor-node scenario: --target expects sim or device, got ${JSON.stringify(flags.target)}`);
   if (flags.target === "device") return (await import("../hil/command.js")).deviceScenario(file, scenario, flags);
   if (flags.node !== undefined) throw new UsageError("sensor-node scenario: --node goes with --target device");
+  if (flags.port !== undefined && !flags.dashboard) throw new UsageError("sensor-node scenario: --port goes with --dashboard");
   const json = Boolean(flags.json);
+  let dashboard: RunningDashboard | undefined;
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once("SIGINT", onSignal);
@@ -60,6 +65,12 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
       onLog: (level, message) => {
         if (flags.verbose || level === "error") process.stderr.write(`${level}: ${message}\n`);
       },
+      onBroker: flags.dashboard
+        ? async (url, prefix) => {
+            dashboard = await startDashboard({ broker: url, prefix, port: (flags.port as number | undefined) ?? 8080 });
+            process.stderr.write(`dashboard: ${dashboard.url}\n`);
+          }
+        : undefined,
     });
     if (abort.signal.aborted) {
       process.stderr.write("interrupted\n");
@@ -67,8 +78,14 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
     }
     (json ? process.stderr : process.stdout).write(formatReport(result));
     if (flags.junit) fs.writeFileSync(String(flags.junit), junitXml([result]));
+    if (dashboard && !abort.signal.aborted) {
+      // The page keeps what it saw (trends, spectrum, alarms) for a look after the run.
+      process.stderr.write(`dashboard stays up at ${dashboard.url} until Ctrl-C\n`);
+      await new Promise<void>((resolve) => abort.signal.addEventListener("abort", () => resolve(), { once: true }));
+    }
     return result.passed ? 0 : 1;
   } finally {
     process.off("SIGINT", onSignal);
+    await dashboard?.close();
   }
 }
