@@ -7,6 +7,7 @@
  * XS-compatible.
  */
 import type { SMBus, SMBusOptions } from "../firmware/host.js";
+import { hex } from "../firmware/util/format.js";
 
 /** A device on the bus. Return false from start/write to NACK. */
 export interface I2CTarget {
@@ -307,6 +308,3 @@ class SimSMBus implements SMBus {
   }
 }
 
-function hex(n: number): string {
-  return (n < 16 ? "0" : "") + n.toString(16).toUpperCase();
-}

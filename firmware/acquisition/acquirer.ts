@@ -35,6 +35,7 @@
  */
 import type { Clock, TimerId, Timers } from "../host.js";
 import type { Accelerometer } from "../drivers/accelerometer.js";
+import { asError } from "../util/format.js";
 
 export interface WindowBlock {
   /** Monotonic ms of the first sample. */
@@ -241,8 +242,4 @@ export class Acquirer {
     this.windows++;
     this.#o.onWindow(block);
   }
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }

@@ -6,6 +6,7 @@
  */
 import type { SMBus, SMBusOptions } from "../host.js";
 import type { Accelerometer, AccelerometerOptions } from "./accelerometer.js";
+import { hex, asError } from "../util/format.js";
 
 const REG_DEVID = 0x00;
 const REG_BW_RATE = 0x2c;
@@ -117,7 +118,7 @@ export class ADXL345 implements Accelerometer {
       return n;
     } catch (error) {
       if (!this.#onError) throw error;
-      this.#onError(error instanceof Error ? error : new Error(String(error)));
+      this.#onError(asError(error));
       return 0;
     }
   }
@@ -143,6 +144,3 @@ function int16le(b: Uint8Array, i: number): number {
   return ((b[i] | (b[i + 1] << 8)) << 16) >> 16;
 }
 
-function hex(n: number): string {
-  return (n < 16 ? "0" : "") + n.toString(16).toUpperCase();
-}

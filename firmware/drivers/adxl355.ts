@@ -11,6 +11,7 @@
  */
 import type { SMBus, SMBusOptions } from "../host.js";
 import type { Accelerometer, AccelerometerOptions } from "./accelerometer.js";
+import { hex, asError } from "../util/format.js";
 
 const REG_DEVID_AD = 0x00;
 const REG_STATUS = 0x04;
@@ -179,7 +180,7 @@ export class ADXL355 implements Accelerometer {
       return got;
     } catch (error) {
       if (!this.#onError) throw error;
-      this.#onError(error instanceof Error ? error : new Error(String(error)));
+      this.#onError(asError(error));
       return 0;
     }
   }
@@ -194,6 +195,3 @@ export class ADXL355 implements Accelerometer {
   }
 }
 
-function hex(n: number): string {
-  return (n < 16 ? "0" : "") + n.toString(16).toUpperCase();
-}

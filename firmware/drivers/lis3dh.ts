@@ -15,6 +15,7 @@
  */
 import type { SMBus, SMBusOptions } from "../host.js";
 import type { Accelerometer, AccelerometerOptions } from "./accelerometer.js";
+import { hex, asError } from "../util/format.js";
 
 const REG_WHO_AM_I = 0x0f;
 const REG_CTRL_REG1 = 0x20;
@@ -201,7 +202,7 @@ export class LIS3DH implements Accelerometer {
       return n;
     } catch (error) {
       if (!this.#onError) throw error;
-      this.#onError(error instanceof Error ? error : new Error(String(error)));
+      this.#onError(asError(error));
       return 0;
     }
   }
@@ -216,6 +217,3 @@ export class LIS3DH implements Accelerometer {
   }
 }
 
-function hex(n: number): string {
-  return (n < 16 ? "0" : "") + n.toString(16).toUpperCase();
-}

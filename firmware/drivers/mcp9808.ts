@@ -7,6 +7,7 @@
  */
 import type { SMBus, SMBusOptions } from "../host.js";
 import type { Thermometer, ThermometerReading } from "./thermometer.js";
+import { hex } from "../util/format.js";
 
 const REG_CONFIG = 0x01;
 const REG_T_A = 0x05;
@@ -92,9 +93,6 @@ export class MCP9808 implements Thermometer {
   }
 }
 
-function hex(n: number): string {
-  return (n < 16 ? "0" : "") + n.toString(16).toUpperCase();
-}
 
 function hex4(n: number): string {
   let s = n.toString(16).toUpperCase();

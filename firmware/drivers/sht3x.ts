@@ -14,6 +14,7 @@
  */
 import type { SMBus, SMBusOptions } from "../host.js";
 import type { Thermometer, ThermometerReading } from "./thermometer.js";
+import { hex } from "../util/format.js";
 
 export const SHT3X_DEFAULT_ADDRESS = 0x44;
 
@@ -191,6 +192,3 @@ const PERIODIC: { [hz: string]: number[] | undefined } = {
   "10": CMD_PERIODIC_10,
 };
 
-function hex(n: number): string {
-  return (n < 16 ? "0" : "") + n.toString(16).toUpperCase();
-}

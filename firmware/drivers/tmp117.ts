@@ -5,6 +5,7 @@
  */
 import type { SMBus, SMBusOptions } from "../host.js";
 import type { Thermometer, ThermometerReading } from "./thermometer.js";
+import { hex } from "../util/format.js";
 
 const REG_TEMP_RESULT = 0x00;
 const REG_CONFIGURATION = 0x01;
@@ -119,6 +120,3 @@ export class TMP117 implements Thermometer {
   }
 }
 
-function hex(n: number): string {
-  return (n < 16 ? "0" : "") + n.toString(16).toUpperCase();
-}
