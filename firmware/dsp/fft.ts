@@ -15,7 +15,7 @@
  *    that handles bins k and n/2 - k together.
  */
 
-type Buffer = Float64Array | Float32Array;
+type Samples = Float64Array | Float32Array;
 
 export class FFT {
   readonly n: number;
@@ -46,7 +46,7 @@ export class FFT {
   }
 
   /** In-place forward transform of (re, im), each of length n. */
-  forward(re: Buffer, im: Buffer): void {
+  forward(re: Samples, im: Samples): void {
     const n = this.n;
     const rev = this.bitrev;
     for (let i = 0; i < n; i++) {
@@ -64,7 +64,7 @@ export class FFT {
   }
 
   /** In-place inverse transform, scaled by 1/n (so inverse(forward(x)) = x). */
-  inverse(re: Buffer, im: Buffer): void {
+  inverse(re: Samples, im: Samples): void {
     // inverse(x) = conj(forward(conj(x))) / n
     const n = this.n;
     for (let i = 0; i < n; i++) im[i] = -im[i];
@@ -77,7 +77,7 @@ export class FFT {
   }
 
   /** Forward transform of data already stored in bit-reversed order (x[i] at bitrev[i]); output in natural order. */
-  forwardPermuted(re: Buffer, im: Buffer): void {
+  forwardPermuted(re: Samples, im: Samples): void {
     this.forwardFrom(re, im, 1);
   }
 
@@ -88,7 +88,7 @@ export class FFT {
    * Radix-8 passes, with one radix-2 or radix-4 pass first when log2(n/h) is not a
    * multiple of 3.
    */
-  forwardFrom(re: Buffer, im: Buffer, h: number): void {
+  forwardFrom(re: Samples, im: Samples, h: number): void {
     const n = this.n;
     let log = 0;
     while (h << log < n) log++;
@@ -105,7 +105,7 @@ export class FFT {
   // Locals are declared once, outside the loops: a block-scoped declaration in a
   // loop body costs XS extra computrons per iteration.
 
-  #radix2(re: Buffer, im: Buffer, h: number): void {
+  #radix2(re: Samples, im: Samples, h: number): void {
     const n = this.n;
     const cos = this.#cos;
     const sin = this.#sin;
@@ -132,7 +132,7 @@ export class FFT {
   }
 
   /** Blocks of h combine four at a time into blocks of 4h. */
-  #radix4(re: Buffer, im: Buffer, h: number): void {
+  #radix4(re: Samples, im: Samples, h: number): void {
     const n = this.n;
     const cos = this.#cos;
     const sin = this.#sin;
@@ -195,7 +195,7 @@ export class FFT {
    * goes to offset q*h. An 8-point DFT = two 4-point DFTs (even and odd inputs)
    * and the twiddles 1, (1-i)/sqrt 2, -i, -(1+i)/sqrt 2.
    */
-  #radix8(re: Buffer, im: Buffer, h: number): void {
+  #radix8(re: Samples, im: Samples, h: number): void {
     const n = this.n;
     const cos = this.#cos;
     const sin = this.#sin;
@@ -360,7 +360,7 @@ export class RealFFT {
   }
 
   /** Spectrum of `input` (length n) into outRe/outIm (length >= n/2 + 1). `input` is not modified. */
-  forward(input: Buffer, outRe: Buffer, outIm: Buffer): void {
+  forward(input: Samples, outRe: Samples, outIm: Samples): void {
     const m = this.n >> 1;
     const zr = this.packedRe;
     const zi = this.packedIm;
@@ -381,7 +381,7 @@ export class RealFFT {
    * are left out (callers fold the exact factor 4 into their scale). Destroys the
    * packed input.
    */
-  packedPowerX4(power: Buffer, h: number): void {
+  packedPowerX4(power: Samples, h: number): void {
     this.#fft.forwardFrom(this.packedRe, this.packedIm, h);
     const m = this.n >> 1;
     const zr = this.packedRe;
@@ -421,7 +421,7 @@ export class RealFFT {
   }
 
   /** Split step: X[k] = E[k] + e^(-2 pi i k / n) O[k], bins k and m - k from the same two loads. */
-  #split(outRe: Buffer | undefined, outIm: Buffer | undefined, power: Buffer | undefined): void {
+  #split(outRe: Samples | undefined, outIm: Samples | undefined, power: Samples | undefined): void {
     const m = this.n >> 1;
     const zr = this.packedRe;
     const zi = this.packedIm;
