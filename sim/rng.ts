@@ -103,3 +103,18 @@ export function ln(x: number): number {
   }
   return 2 * sum + e * LN2;
 }
+
+/**
+ * mulberry32: a tiny seeded uniform [0, 1) source for tests and benchmarks that
+ * want one function, not an Rng object. The same bits in Node and XS.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

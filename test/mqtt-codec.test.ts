@@ -7,25 +7,12 @@ import * as mp from "mqtt-packet";
 import { encode, type Packet, type CodecError, type QoS } from "../firmware/mqtt/codec.js";
 import { MqttParser } from "../firmware/mqtt/parser.js";
 import { utf8ByteLength, utf8Decode, utf8Encode } from "../firmware/util/utf8.js";
+import { bytesOf } from "./helpers/codec.js";
+import { mulberry32 as rng } from "../sim/rng.js";
 
 // ---- helpers ---------------------------------------------------------------
 
-/** mulberry32: a small seeded generator so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-function bytesOf(x: Uint8Array | CodecError): Uint8Array {
-  if (!(x instanceof Uint8Array)) throw new Error(`encode failed: ${x.message}`);
-  return x;
-}
 
 /** Parses with mqtt-packet; returns its packets, or throws on its error. */
 function oracleParse(bytes: Uint8Array): any[] {

@@ -11,24 +11,12 @@ import { MqttParser } from "../firmware/mqtt/parser.js";
 import { utf8Encode } from "../firmware/util/utf8.js";
 import { fixedPackets5 } from "./xs/mqtt-case.js";
 import { benchCodec } from "../sim/tools/bench-codec.js";
+import { bytesOf } from "./helpers/codec.js";
+import { mulberry32 as rng } from "../sim/rng.js";
 
 // ---- helpers ---------------------------------------------------------------
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-function bytesOf(x: Uint8Array | CodecError): Uint8Array {
-  if (!(x instanceof Uint8Array)) throw new Error(`encode failed: ${x.message}`);
-  return x;
-}
 
 /** Deep copy with Uint8Arrays turned into Buffers (mqtt-packet's generate wants Buffers). */
 function toOracle(x: any): any {

@@ -22,6 +22,7 @@ import {
 import { EdgeNode, REBIRTH_METRIC, type EdgeNodeOptions, type MetricDef, type SparkplugMessage } from "../firmware/sparkplug/edge-node.js";
 import { sensorDeviceMetrics, sensorDeviceValues, sensorNodeMetrics } from "../firmware/sparkplug/sensor-metrics.js";
 import { join64, split64 } from "../firmware/sparkplug/protobuf.js";
+import { mulberry32 as rng } from "../sim/rng.js";
 
 const require = createRequire(import.meta.url);
 interface TahuMetric {
@@ -48,16 +49,6 @@ const Long = require("long") as { fromString(s: string, unsigned?: boolean): unk
 
 // ---- helpers ---------------------------------------------------------------
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Tahu's Long / number -> bigint (exact). */
 function big(x: unknown): bigint {

@@ -1,6 +1,6 @@
 /*
  * A small protocol-buffers (proto2 wire format) writer and reader, enough for
- * the Sparkplug B payload. XS-compatible: no Buffer, no TextEncoder.
+ * the Sparkplug B payload. XS-compatible: plain Uint8Array and our own UTF-8.
  *
  * Writing is two-pass: the caller computes the exact size first (the *Size
  * helpers below), allocates once, then writes; so there is no back-patching

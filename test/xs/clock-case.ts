@@ -4,18 +4,8 @@
  */
 import { VirtualClock } from "../../sim/clock.js";
 import { serveCases, type CaseTable } from "./runtime.js";
+import { mulberry32 as rng } from "../../sim/rng.js";
 
-/** A small deterministic PRNG (mulberry32) so the schedule is the same in both engines. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const cases: CaseTable = {
   /** Fixed schedule: ties, repeats, clears from inside callbacks, advance() overruns. */

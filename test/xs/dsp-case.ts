@@ -6,17 +6,8 @@
 import { FFT } from "../../firmware/dsp/fft.js";
 import { FeatureExtractor, type AxisFeatures } from "../../firmware/dsp/features.js";
 import { serveCases, type CaseTable } from "./runtime.js";
+import { mulberry32 as rng } from "../../sim/rng.js";
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** 29.7 Hz at 0.046 g peak, its 2x harmonic, a 157 Hz bearing-ish tone, uniform noise, +1 g offset. */
 function signal(n: number, odr: number, seed: number): Float32Array {

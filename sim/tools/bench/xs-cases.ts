@@ -9,18 +9,8 @@ import { FeatureExtractor, type AxisFeatures } from "../../../firmware/dsp/featu
 import { Monitor } from "../../../firmware/monitor/monitor.js";
 import { isKnownMetric } from "../../../firmware/monitor/metrics.js";
 import { serveCases, type CaseTable } from "../../../test/xs/runtime.js";
+import { mulberry32 as rng } from "../../rng.js";
 
-/** Deterministic uniform [0, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A motor-like window: 1x and 2x running speed, a bearing tone, noise, gravity on z. */
 function fill(s: Float32Array, odr: number, axis: number, seed: number): void {
