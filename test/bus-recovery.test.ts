@@ -2,11 +2,9 @@ import test from "ava";
 import { SimI2CBus } from "../sim/bus.js";
 import { SimTMP117 } from "../sim/devices/tmp117.js";
 import { recoverBus } from "../firmware/drivers/bus-recovery.js";
-import { startAedes } from "../sim/tools/broker.js";
-import { Observer, SimNode, nodeSpecs } from "../sim/tools/simulation.js";
-import { drive, waitIdle } from "../sim/tools/drive.js";
-import { VirtualClock } from "../sim/clock.js";
-import { until, json } from "./helpers/wait.js";
+import { nodeSpecs } from "../sim/tools/simulation.js";
+import { startRig } from "./helpers/rig.js";
+import { until } from "./helpers/wait.js";
 
 function busWithSensor() {
   let t = 0;
@@ -58,20 +56,8 @@ test("a shorted SDA is not recoverable: nine pulses, then a clear failure", (t) 
 });
 
 test("a node whose bus gets stuck recovers it by itself, logs it, and keeps publishing", async (t) => {
-  const broker = await startAedes();
-  t.teardown(() => broker.close());
-  const clock = new VirtualClock({ epochMs: Date.parse("2026-01-01T00:00:00Z") });
   const logs: string[] = [];
-  const node = new SimNode({ clock, spec: nodeSpecs(undefined, 1, 9)[0], broker: { host: broker.host, port: broker.port, secure: false }, log: (level, m) => logs.push(`${level} ${m}`) });
-  t.teardown(() => node.stop());
-  const observer = await Observer.connect(broker.url, "sensors/#", () => clock.wall()!);
-  t.teardown(() => observer.close());
-  const runTo = async (ms: number) => {
-    await drive({ clock, until: ms, speed: "max", busy: () => node.busy });
-    await waitIdle(() => node.busy, 2000);
-  };
-  const on = (suffix: string) => observer.messages.filter((m) => m.topic.endsWith(`/${suffix}`)).map((m) => json(m.payload));
-  node.start();
+  const { node, runTo, on } = await startRig(t, { spec: nodeSpecs(undefined, 1, 9)[0], log: (level, m) => logs.push(`${level} ${m}`) });
   await runTo(5000);
   const before = on("telemetry").length;
   node.bus.jam(6);

@@ -1,28 +1,13 @@
 /* cmd/capture: the next window's raw waveform and spectrum, chunked, reassembled by a client. */
 import test from "ava";
-import * as mqtt from "mqtt";
-import { startAedes } from "../sim/tools/broker.js";
-import { Observer, SimNode, type NodeSpec } from "../sim/tools/simulation.js";
-import { drive, waitIdle } from "../sim/tools/drive.js";
-import { VirtualClock } from "../sim/clock.js";
+import type { NodeSpec } from "../sim/tools/simulation.js";
+import { startRig } from "./helpers/rig.js";
 import { until, json } from "./helpers/wait.js";
 
 test("capture: the waveform and spectrum of the next window arrive whole and agree with the telemetry", async (t) => {
-  const broker = await startAedes();
-  t.teardown(() => broker.close());
-  const clock = new VirtualClock({ epochMs: Date.parse("2026-01-01T00:00:00Z") });
   const spec: NodeSpec = { nodeId: "cap", seed: 6, machine: { rpm: 3000, vibration: [{ axis: "x", kind: "sine", freq_hz: 50, vrms_mm_s: 5 }], temperature_c: 30 }, config: {} };
-  const node = new SimNode({ clock, spec, broker: { host: broker.host, port: broker.port, secure: false } });
-  t.teardown(() => node.stop());
-  const observer = await Observer.connect(broker.url, "sensors/#", () => clock.wall()!);
-  t.teardown(() => observer.close());
-  const client = await mqtt.connectAsync(broker.url);
-  t.teardown(() => client.endAsync(true));
-  node.start();
-  const runTo = async (ms: number) => {
-    await drive({ clock, until: ms, speed: "max", busy: () => node.busy });
-    await waitIdle(() => node.busy, 2000);
-  };
+  const { observer, runTo, client: connect } = await startRig(t, { spec });
+  const client = await connect();
   await runTo(3000);
   await client.publishAsync("sensors/cap/cmd/capture", "", { qos: 1 });
   await until(() => observer.messages.some((m) => m.topic === "sensors/cap/cmd/capture/ack"), "ack");

@@ -2,10 +2,8 @@ import test from "ava";
 import * as fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Ajv } from "ajv";
-import { startAedes } from "../sim/tools/broker.js";
-import { Observer, SimNode, nodeSpecs } from "../sim/tools/simulation.js";
-import { drive, waitIdle } from "../sim/tools/drive.js";
-import { VirtualClock } from "../sim/clock.js";
+import { nodeSpecs } from "../sim/tools/simulation.js";
+import { startRig } from "./helpers/rig.js";
 import { until } from "./helpers/wait.js";
 
 const schemaFile = fileURLToPath(new URL("../../test/fixtures/homeassistant-sensor.schema.json", import.meta.url));
@@ -20,20 +18,13 @@ function render(template: string, value: any): unknown {
 }
 
 test("discovery configs are accepted by a schema of Home Assistant's sensor fields, retained, and their templates read the telemetry", async (t) => {
-  const broker = await startAedes();
-  t.teardown(() => broker.close());
-  const clock = new VirtualClock({ epochMs: Date.parse("2026-01-01T00:00:00Z") });
   const spec = { ...nodeSpecs(undefined, 1, 5)[0], config: { homeassistant: { enabled: true } } };
-  const node = new SimNode({ clock, spec, broker: { host: broker.host, port: broker.port, secure: false } });
-  t.teardown(() => node.stop());
-  node.start();
-  await drive({ clock, until: 3000, speed: "max", busy: () => node.busy });
-  await waitIdle(() => node.busy, 2000);
+  const rig = await startRig(t, { spec, filter: null });
+  await rig.runTo(3000);
   // A subscriber arriving later (Home Assistant restarting) still gets every config: they are retained.
-  const observer = await Observer.connect(broker.url, "#", () => clock.wall()!);
-  t.teardown(() => observer.close());
+  const observer = await rig.observe("#");
   await until(() => observer.messages.filter((m) => m.topic.startsWith("homeassistant/")).length === 15, "15 discovery configs");
-  await drive({ clock, until: 6000, speed: "max", busy: () => node.busy });
+  await rig.runTo(6000);
   await until(() => observer.messages.some((m) => m.topic.endsWith("/telemetry")), "telemetry");
   const configs = observer.messages.filter((m) => m.topic.startsWith("homeassistant/"));
   const telemetry = JSON.parse(new TextDecoder().decode(observer.messages.filter((m) => m.topic.endsWith("/telemetry")).at(-1)?.payload ?? new Uint8Array()) || "null");

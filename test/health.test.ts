@@ -1,10 +1,7 @@
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { checkWindow } from "../firmware/monitor/health.js";
-import { startAedes } from "../sim/tools/broker.js";
-import { Observer, SimNode, type NodeSpec } from "../sim/tools/simulation.js";
-import { drive, waitIdle } from "../sim/tools/drive.js";
-import { VirtualClock } from "../sim/clock.js";
-import { json } from "./helpers/wait.js";
+import type { NodeSpec } from "../sim/tools/simulation.js";
+import { startRig } from "./helpers/rig.js";
 
 const N = 1024;
 
@@ -26,19 +23,10 @@ test("a healthy window passes; each kind of garbage is named", (t) => {
   t.is(checkWindow(axes((a, i) => (a === 0 && i === 9 ? 4 : sine(a, i))), N, 0, { rangeG: 4 }), undefined);
 });
 
-async function runNode(t: any, vibration: NodeSpec["machine"]["vibration"], config: Record<string, unknown>, ms: number) {
-  const broker = await startAedes();
-  t.teardown(() => broker.close());
-  const clock = new VirtualClock({ epochMs: Date.parse("2026-01-01T00:00:00Z") });
-  const node = new SimNode({ clock, spec: { nodeId: "h1", seed: 1, machine: { rpm: 1500, vibration, temperature_c: 30 }, config }, broker: { host: broker.host, port: broker.port, secure: false } });
-  t.teardown(() => node.stop());
-  const observer = await Observer.connect(broker.url, "sensors/#", () => clock.wall()!);
-  t.teardown(() => observer.close());
-  node.start();
-  await drive({ clock, until: ms, speed: "max", busy: () => node.busy });
-  await waitIdle(() => node.busy, 2000);
-  await new Promise((r) => setTimeout(r, 30));
-  return { node, on: (s: string) => observer.messages.filter((m) => m.topic === `sensors/h1/${s}`).map((m) => json(m.payload)) };
+async function runNode(t: ExecutionContext, vibration: NodeSpec["machine"]["vibration"], config: Record<string, unknown>, ms: number) {
+  const rig = await startRig(t, { spec: { nodeId: "h1", seed: 1, machine: { rpm: 1500, vibration, temperature_c: 30 }, config } });
+  await rig.runTo(ms);
+  return rig;
 }
 
 test("vibration beyond the range saturates the part: a fault, never an alarm value", async (t) => {

@@ -2,39 +2,22 @@
  * Monitoring end to end: rules configured on a simulated node, the machine
  * changed over virtual time, transitions seen by an independent subscriber.
  */
-import test from "ava";
-import * as mqtt from "mqtt";
-import { startAedes } from "../sim/tools/broker.js";
-import { Observer, SimNode, type NodeSpec } from "../sim/tools/simulation.js";
-import { drive, waitIdle } from "../sim/tools/drive.js";
-import { VirtualClock } from "../sim/clock.js";
+import test, { type ExecutionContext } from "ava";
+import type { NodeSpec } from "../sim/tools/simulation.js";
+import { startRig } from "./helpers/rig.js";
 import { until, json } from "./helpers/wait.js";
 import { kindOf, schemaErrors } from "./helpers/schemas.js";
 
 const WINDOW_MS = (4096 / 3200) * 1000;
 
-async function setup(t: any, config: Record<string, unknown>, vrms = 2) {
-  const broker = await startAedes();
-  t.teardown(() => broker.close());
-  const clock = new VirtualClock({ epochMs: Date.parse("2026-01-01T00:00:00Z") });
+async function setup(t: ExecutionContext, config: Record<string, unknown>, vrms = 2) {
   const spec: NodeSpec = {
     nodeId: "pump-1",
     seed: 11,
     machine: { rpm: 1780, vibration: [{ axis: "x", kind: "sine", freq_hz: 29.7, vrms_mm_s: vrms }], temperature_c: 40 },
     config,
   };
-  const node = new SimNode({ clock, spec, broker: { host: broker.host, port: broker.port, secure: false } });
-  t.teardown(() => node.stop());
-  const observer = await Observer.connect(broker.url, "sensors/#", () => clock.wall()!);
-  t.teardown(() => observer.close());
-  node.start();
-  const runTo = async (ms: number) => {
-    await drive({ clock, until: ms, speed: "max", busy: () => node.busy });
-    await waitIdle(() => node.busy, 2000);
-    await new Promise((r) => setTimeout(r, 30));
-  };
-  const on = (suffix: string) => observer.messages.filter((m) => m.topic === `sensors/pump-1/${suffix}`).map((m) => json(m.payload));
-  return { broker, clock, node, observer, runTo, on };
+  return startRig(t, { spec });
 }
 
 test("a ramp through warning and alarm: one transition each, published at once, in order", async (t) => {
@@ -63,7 +46,7 @@ test("a ramp through warning and alarm: one transition each, published at once, 
 });
 
 test("ISO zones are reported per axis, and a latched alarm is acknowledged by command", async (t) => {
-  const { broker, node, runTo, on } = await setup(t, {
+  const { client: connect, node, runTo, on } = await setup(t, {
     monitor: { iso: { group: 2, foundation: "rigid" }, isoOnDelay: 1, running: { thresholdMmS: 0.5, graceS: 0 }, rules: [{ metric: "temp.c", alarm: 80, latch: true }] },
   }, 3.2);
   await runTo(5000);
@@ -79,8 +62,7 @@ test("ISO zones are reported per axis, and a latched alarm is acknowledged by co
   await runTo(16_000);
   t.deepEqual(on("alarm").filter((a) => a.metric === "temp.c").map((a) => a.level), ["alarm"]);
 
-  const client = await mqtt.connectAsync(broker.url);
-  t.teardown(() => client.endAsync(true));
+  const client = await connect();
   await client.publishAsync("sensors/pump-1/cmd/ack-alarm", JSON.stringify({ metric: "temp.c" }), { qos: 1 });
   await until(() => on("cmd/ack-alarm/ack").length === 1, "ack");
   t.like(on("cmd/ack-alarm/ack")[0], { v: 1, ok: true, acknowledged: 1 });

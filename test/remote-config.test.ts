@@ -2,34 +2,17 @@
  * cmd/config: validated whole, applied atomically (live or by an in-place
  * restart), persisted, acknowledged with the new version; a bad one changes nothing.
  */
-import test from "ava";
-import * as mqtt from "mqtt";
-import { startAedes } from "../sim/tools/broker.js";
-import { Observer, SimNode, type NodeSpec } from "../sim/tools/simulation.js";
-import { drive, waitIdle } from "../sim/tools/drive.js";
-import { VirtualClock } from "../sim/clock.js";
+import test, { type ExecutionContext } from "ava";
+import type { NodeSpec } from "../sim/tools/simulation.js";
+import { startRig } from "./helpers/rig.js";
 import { MemoryStorage } from "../hosts/node/storage.js";
 import { until, json } from "./helpers/wait.js";
 import { kindOf, schemaErrors } from "./helpers/schemas.js";
 
-async function setup(t: any, storage = new MemoryStorage()) {
-  const broker = await startAedes();
-  t.teardown(() => broker.close());
-  const clock = new VirtualClock({ epochMs: Date.parse("2026-01-01T00:00:00Z") });
+async function setup(t: ExecutionContext, storage = new MemoryStorage()) {
   const spec: NodeSpec = { nodeId: "fan-3", seed: 4, machine: { rpm: 1500, vibration: [{ axis: "x", kind: "sine", freq_hz: 25, vrms_mm_s: 3 }], temperature_c: 35 }, config: {} };
-  const node = new SimNode({ clock, spec, broker: { host: broker.host, port: broker.port, secure: false }, storage });
-  t.teardown(() => node.stop());
-  const observer = await Observer.connect(broker.url, "sensors/#", () => clock.wall()!);
-  t.teardown(() => observer.close());
-  const client = await mqtt.connectAsync(broker.url);
-  t.teardown(() => client.endAsync(true));
-  node.start();
-  const runTo = async (ms: number) => {
-    await drive({ clock, until: ms, speed: "max", busy: () => node.busy });
-    await waitIdle(() => node.busy, 2000);
-    await new Promise((r) => setTimeout(r, 20));
-  };
-  const on = (suffix: string) => observer.messages.filter((m) => m.topic === `sensors/fan-3/${suffix}`).map((m) => json(m.payload));
+  const { clock, node, observer, runTo, on, client: connect } = await startRig(t, { spec, storage });
+  const client = await connect();
   const command = async (body: string) => {
     const count = on("cmd/config/ack").length;
     await client.publishAsync("sensors/fan-3/cmd/config", body, { qos: 1 });

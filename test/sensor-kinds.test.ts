@@ -3,10 +3,8 @@
  * through the real drivers: the node needs no configuration to use what is wired.
  */
 import test from "ava";
-import { startAedes } from "../sim/tools/broker.js";
-import { Observer, SimNode, type NodeSpec } from "../sim/tools/simulation.js";
-import { drive, waitIdle } from "../sim/tools/drive.js";
-import { VirtualClock } from "../sim/clock.js";
+import type { NodeSpec } from "../sim/tools/simulation.js";
+import { RIG_EPOCH_MS, startRig } from "./helpers/rig.js";
 import { until, json } from "./helpers/wait.js";
 import { kindOf, schemaErrors } from "./helpers/schemas.js";
 
@@ -20,9 +18,6 @@ const cases = [
 
 for (const c of cases) {
   test(`${c.accelerometer} + ${c.temperature}: found by the scan, 40 Hz at 3.0 mm/s within 2%, temperature within resolution`, async (t) => {
-    const broker = await startAedes();
-    t.teardown(() => broker.close());
-    const clock = new VirtualClock({ epochMs: Date.parse("2026-01-01T00:00:00Z") });
     const spec: NodeSpec = {
       nodeId: "n1",
       seed: 21,
@@ -31,16 +26,11 @@ for (const c of cases) {
       machine: { rpm: 2400, vibration: [{ axis: "x", kind: "sine", freq_hz: 40, vrms_mm_s: 3.0 }], temperature_c: 52.3 },
       config: {},
     };
-    const node = new SimNode({ clock, spec, broker: { host: broker.host, port: broker.port, secure: false } });
-    t.teardown(() => node.stop());
-    const observer = await Observer.connect(broker.url, "sensors/#", () => clock.wall()!);
-    t.teardown(() => observer.close());
-    node.start();
-    await drive({ clock, until: 15_000, speed: "max", busy: () => node.busy });
-    await waitIdle(() => node.busy, 2000);
-    const telemetry = () => observer.messages.filter((m) => m.topic === "sensors/n1/telemetry").map((m) => json(m.payload));
+    const { node, observer, runTo, on } = await startRig(t, { spec });
+    await runTo(15_000);
+    const telemetry = () => on("telemetry");
     await until(() => telemetry().length >= 3, "telemetry");
-    const status = json(observer.messages.filter((m) => m.topic === "sensors/n1/status").at(-1)!.payload);
+    const status = on("status").at(-1);
     t.deepEqual(status.sensors, { accelerometer: c.accelerometer, temperature: c.temperature });
     t.deepEqual(node.app.accelerometerFound, { kind: c.accelerometer, address: node.accelerometerAddress });
     const last = telemetry().at(-1);
@@ -56,30 +46,22 @@ for (const c of cases) {
 }
 
 test("duty cycle: 3 s captures every 10 s give whole windows only inside captures", async (t) => {
-  const broker = await startAedes();
-  t.teardown(() => broker.close());
-  const clock = new VirtualClock({ epochMs: Date.parse("2026-01-01T00:00:00Z") });
   const spec: NodeSpec = {
     nodeId: "d1",
     seed: 2,
     machine: { rpm: 1500, vibration: [{ axis: "x", kind: "sine", freq_hz: 25, vrms_mm_s: 2 }], temperature_c: 30 },
     config: { acquisition: { mode: "duty", captureS: 3, periodS: 10 } },
   };
-  const node = new SimNode({ clock, spec, broker: { host: broker.host, port: broker.port, secure: false } });
-  t.teardown(() => node.stop());
-  const observer = await Observer.connect(broker.url, "sensors/#", () => clock.wall()!);
-  t.teardown(() => observer.close());
-  node.start();
-  await drive({ clock, until: 60_000, speed: "max", busy: () => node.busy });
-  await waitIdle(() => node.busy, 2000);
-  const telemetry = observer.messages.filter((m) => m.topic === "sensors/d1/telemetry").map((m) => json(m.payload));
+  const { on, runTo } = await startRig(t, { spec });
+  await runTo(60_000);
+  const telemetry = on("telemetry");
   // 3 s holds two 1.28 s windows; six capture periods in 60 s.
   t.is(telemetry.length, 12);
   for (const m of telemetry) {
     t.is(m.vib.lost, 0);
     // 2 mm/s is close to the ADXL345's noise floor (~0.2 mm/s in the band at 3200 Hz): +-5% window to window.
     t.true(Math.abs(m.vib.x.vRms - 2) < 0.1, `vRms ${m.vib.x.vRms}`);
-    const inPeriod = (m.ts - Date.parse("2026-01-01T00:00:00Z")) % 10_000;
+    const inPeriod = (m.ts - RIG_EPOCH_MS) % 10_000;
     t.true(inPeriod <= 3_100, `window closed ${inPeriod} ms into its period`);
   }
 });

@@ -5,11 +5,8 @@
  */
 import test from "ava";
 import { createRequire } from "node:module";
-import * as mqtt from "mqtt";
-import { startAedes } from "../sim/tools/broker.js";
-import { Observer, SimNode, nodeSpecs } from "../sim/tools/simulation.js";
-import { drive, waitIdle } from "../sim/tools/drive.js";
-import { VirtualClock } from "../sim/clock.js";
+import { nodeSpecs } from "../sim/tools/simulation.js";
+import { startRig } from "./helpers/rig.js";
 import { until } from "./helpers/wait.js";
 import { DataType, decodePayload, valueAs } from "../firmware/sparkplug/payload.js";
 
@@ -17,19 +14,8 @@ const require = createRequire(import.meta.url);
 const sparkplug = require("sparkplug-payload").get("spBv1.0");
 
 test("NBIRTH/DBIRTH then DDATA by exception, seq in order, bdSeq matches the will, rebirth on NCMD", async (t) => {
-  const broker = await startAedes();
-  t.teardown(() => broker.close());
-  const clock = new VirtualClock({ epochMs: Date.parse("2026-01-01T00:00:00Z") });
   const spec = { ...nodeSpecs(undefined, 1, 8)[0], config: { payload: "sparkplug", sparkplug: { groupId: "plant-a" } } };
-  const node = new SimNode({ clock, spec, broker: { host: broker.host, port: broker.port, secure: false } });
-  t.teardown(() => node.stop());
-  const observer = await Observer.connect(broker.url, "spBv1.0/#", () => clock.wall()!);
-  t.teardown(() => observer.close());
-  const runTo = async (ms: number) => {
-    await drive({ clock, until: ms, speed: "max", busy: () => node.busy });
-    await waitIdle(() => node.busy, 2000);
-    await new Promise((r) => setTimeout(r, 30));
-  };
+  const { node, observer, runTo, client } = await startRig(t, { spec, filter: "spBv1.0/#", start: false });
   const messages = () => observer.messages.map((m) => ({ topic: m.topic, kind: m.topic.split("/")[2], p: sparkplug.decodePayload(m.payload) }));
   node.start();
   await runTo(8000);
@@ -73,8 +59,7 @@ test("NBIRTH/DBIRTH then DDATA by exception, seq in order, bdSeq matches the wil
   t.true(Number(second.metrics.find((m: any) => m.name === "bdSeq").value) > bdSeq, "bdSeq goes up per connection");
 
   // A host asks for a rebirth.
-  const host = await mqtt.connectAsync(broker.url);
-  t.teardown(() => host.endAsync(true));
+  const host = await client();
   const ncmd = sparkplug.encodePayload({ timestamp: Date.now(), metrics: [{ name: "Node Control/Rebirth", type: "Boolean", value: true }] });
   const before = messages().filter((m) => m.kind === "NBIRTH").length;
   await host.publishAsync("spBv1.0/plant-a/NCMD/node-1", Buffer.from(ncmd), { qos: 0 });
