@@ -2,6 +2,8 @@
  * The accelerometer contract the acquisition layer relies on: FIFO burst reads
  * into a caller-owned buffer, interleaved x, y, z in g.
  */
+import type { SMBus } from "../host.js";
+import { asError } from "../util/format.js";
 
 export interface AccelerometerOptions {
   /** Output data rate wanted, Hz; the driver picks the nearest the part supports. */
@@ -27,4 +29,23 @@ export interface Accelerometer {
   /** True if the FIFO overflowed (samples may have been lost) before the last readFifo. */
   readonly overrun: boolean;
   close(): void;
+}
+
+/**
+ * A FIFO read that failed on the bus: reported to `onError` (the acquirer keeps
+ * running and counts it) and read as no samples, or thrown when nobody listens.
+ */
+export function fifoReadFailed(onError: ((error: Error) => void) | undefined, error: unknown): 0 {
+  if (!onError) throw error;
+  onError(asError(error));
+  return 0;
+}
+
+/** Writes the part's low-power value, then releases the bus even if that write fails. */
+export function powerDownAndClose(io: SMBus, register: number, value: number): void {
+  try {
+    io.writeUint8(register, value);
+  } finally {
+    io.close();
+  }
 }

@@ -5,8 +5,8 @@
  * entries cannot be batched in one transfer (datasheet "Retrieving Data from FIFO").
  */
 import type { SMBus, SMBusOptions } from "../host.js";
-import type { Accelerometer, AccelerometerOptions } from "./accelerometer.js";
-import { hex, asError } from "../util/format.js";
+import { fifoReadFailed, powerDownAndClose, type Accelerometer, type AccelerometerOptions } from "./accelerometer.js";
+import { hex } from "../util/format.js";
 
 const REG_DEVID = 0x00;
 const REG_BW_RATE = 0x2c;
@@ -117,19 +117,13 @@ export class ADXL345 implements Accelerometer {
       }
       return n;
     } catch (error) {
-      if (!this.#onError) throw error;
-      this.#onError(asError(error));
-      return 0;
+      return fifoReadFailed(this.#onError, error);
     }
   }
 
   /** Standby (lowest power) and release the bus. */
   close(): void {
-    try {
-      this.#io.writeUint8(REG_POWER_CTL, POWER_CTL_STANDBY);
-    } finally {
-      this.#io.close();
-    }
+    powerDownAndClose(this.#io, REG_POWER_CTL, POWER_CTL_STANDBY);
   }
 }
 

@@ -10,8 +10,8 @@
  * missing tail entries of the last set, and the FIFO is aligned again.
  */
 import type { SMBus, SMBusOptions } from "../host.js";
-import type { Accelerometer, AccelerometerOptions } from "./accelerometer.js";
-import { hex, asError } from "../util/format.js";
+import { fifoReadFailed, powerDownAndClose, type Accelerometer, type AccelerometerOptions } from "./accelerometer.js";
+import { hex } from "../util/format.js";
 
 const REG_DEVID_AD = 0x00;
 const REG_STATUS = 0x04;
@@ -179,19 +179,13 @@ export class ADXL355 implements Accelerometer {
       }
       return got;
     } catch (error) {
-      if (!this.#onError) throw error;
-      this.#onError(asError(error));
-      return 0;
+      return fifoReadFailed(this.#onError, error);
     }
   }
 
   /** Standby and release the bus. */
   close(): void {
-    try {
-      this.#io.writeUint8(REG_POWER_CTL, POWER_CTL_STANDBY);
-    } finally {
-      this.#io.close();
-    }
+    powerDownAndClose(this.#io, REG_POWER_CTL, POWER_CTL_STANDBY);
   }
 }
 

@@ -14,8 +14,8 @@
  * when asked for by mode or by an odr of 5376 Hz or more.
  */
 import type { SMBus, SMBusOptions } from "../host.js";
-import type { Accelerometer, AccelerometerOptions } from "./accelerometer.js";
-import { hex, asError } from "../util/format.js";
+import { fifoReadFailed, powerDownAndClose, type Accelerometer, type AccelerometerOptions } from "./accelerometer.js";
+import { hex } from "../util/format.js";
 
 const REG_WHO_AM_I = 0x0f;
 const REG_CTRL_REG1 = 0x20;
@@ -201,19 +201,13 @@ export class LIS3DH implements Accelerometer {
       for (let i = 0, j = 0; j < 3 * n; i += 2, j++) dest[j] = (((b[i] | (b[i + 1] << 8)) << 16) >> 16) * scale;
       return n;
     } catch (error) {
-      if (!this.#onError) throw error;
-      this.#onError(asError(error));
-      return 0;
+      return fifoReadFailed(this.#onError, error);
     }
   }
 
   /** Power-down and release the bus. */
   close(): void {
-    try {
-      this.#io.writeUint8(REG_CTRL_REG1, CTRL_REG1_POWER_DOWN);
-    } finally {
-      this.#io.close();
-    }
+    powerDownAndClose(this.#io, REG_CTRL_REG1, CTRL_REG1_POWER_DOWN);
   }
 }
 
