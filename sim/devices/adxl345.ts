@@ -11,6 +11,9 @@
  */
 import type { I2CTarget } from "../bus.js";
 import { Rng } from "../rng.js";
+import type { AxisIndex, SimAccelerometerOptions } from "./accelerometer.js";
+
+export type { AxisIndex };
 
 export const ADXL345_ADDRESS = 0x53;
 export const ADXL345_ADDRESS_ALT = 0x1d;
@@ -60,17 +63,7 @@ const NOISE_LSB_AT_100HZ = [0.75, 0.75, 1.1];
 const RESERVED_READ_ONLY = (reg: number): boolean =>
   reg === REG_DEVID || reg === REG_INT_SOURCE || (reg >= REG_DATAX0 && reg <= REG_DATAZ1) || reg === REG_FIFO_STATUS;
 
-export type AxisIndex = 0 | 1 | 2;
-
-export interface SimADXL345Options {
-  /** Virtual time in ms. */
-  now: () => number;
-  /** Acceleration in g on an axis at a time in seconds (gravity included). */
-  signal: (axis: AxisIndex, tSeconds: number) => number;
-  seed?: number;
-  /** Multiplier on the datasheet noise (0: none). Default 1. */
-  noise?: number;
-}
+export type SimADXL345Options = SimAccelerometerOptions;
 
 export class SimADXL345 implements I2CTarget {
   /** false simulates an unplugged sensor: every address phase is NACKed. */

@@ -20,7 +20,7 @@
  */
 import type { I2CTarget } from "../bus.js";
 import { Rng } from "../rng.js";
-import type { AxisIndex } from "./adxl345.js";
+import type { AxisIndex, SimAccelerometerOptions } from "./accelerometer.js";
 
 export const ADXL355_ADDRESS = 0x1d; // ASEL low
 export const ADXL355_ADDRESS_ALT = 0x53; // ASEL high
@@ -85,16 +85,9 @@ export const SELF_TEST_G = [0.3, 0.3, 1.5];
 const RAW_MAX = (1 << 19) - 1;
 const RAW_MIN = -(1 << 19);
 
-export interface SimADXL355Options {
-  /** Virtual time in ms. */
-  now: () => number;
-  /** Acceleration in g on an axis at a time in seconds (gravity included). */
-  signal: (axis: AxisIndex, tSeconds: number) => number;
+export interface SimADXL355Options extends SimAccelerometerOptions {
   /** Die temperature in degC at a time in seconds (default 25). */
   temperature?: (tSeconds: number) => number;
-  seed?: number;
-  /** Multiplier on the datasheet noise (0: none). Default 1. */
-  noise?: number;
 }
 
 export class SimADXL355 implements I2CTarget {

@@ -20,7 +20,7 @@
  */
 import type { I2CTarget } from "../bus.js";
 import { Rng } from "../rng.js";
-import type { AxisIndex } from "./adxl345.js";
+import type { AxisIndex, SimAccelerometerOptions } from "./accelerometer.js";
 
 export const LIS3DH_ADDRESS = 0x18; // SA0 low
 export const LIS3DH_ADDRESS_ALT = 0x19; // SA0 high
@@ -87,15 +87,7 @@ export const NOISE_DENSITY_G = 220e-6;
 
 export type LIS3DHMode = "low-power" | "normal" | "high-resolution";
 
-export interface SimLIS3DHOptions {
-  /** Virtual time in ms. */
-  now: () => number;
-  /** Acceleration in g on an axis at a time in seconds (gravity included). */
-  signal: (axis: AxisIndex, tSeconds: number) => number;
-  seed?: number;
-  /** Multiplier on the datasheet noise (0: none). Default 1. */
-  noise?: number;
-}
+export type SimLIS3DHOptions = SimAccelerometerOptions;
 
 export class SimLIS3DH implements I2CTarget {
   /** false simulates an unplugged sensor: every address phase is NACKed. */
