@@ -31,6 +31,9 @@ export interface XsFigures {
   monitorPerEvaluation: number;
   monitorRules: number;
   monitorTransitions: number;
+  /** Computrons of one 1 KiB QoS 1 PUBLISH encode (mean of 100): encode() and encodeInto a preallocated buffer. */
+  mqttEncode1k: number;
+  mqttEncodeInto1k: number;
   /** XS speed on this machine: computrons of the features command over its wall time (IPC included, so a floor). */
   computronsPerSecond: number;
 }
@@ -85,6 +88,11 @@ export async function measureXs(options: XsMeasureOptions = {}): Promise<XsFigur
       }
       await step(s, "monitor", { count: 20, period: 5 });
       const mon = await step(s, "monitor", { count: evaluations, period: 5 });
+      const encodes = 100;
+      await step(s, "mqttEncode", { count: encodes });
+      const enc = await step(s, "mqttEncode", { count: encodes });
+      await step(s, "mqttEncode", { count: encodes, into: true });
+      const encInto = await step(s, "mqttEncode", { count: encodes, into: true });
       const samples = WINDOW.n * WINDOW.axes;
       void setup;
       return {
@@ -99,6 +107,8 @@ export async function measureXs(options: XsMeasureOptions = {}): Promise<XsFigur
         monitorPerEvaluation: mon.compute / evaluations,
         monitorRules: 9,
         monitorTransitions: (mon.value as { transitions: number }).transitions,
+        mqttEncode1k: enc.compute / encodes,
+        mqttEncodeInto1k: encInto.compute / encodes,
         computronsPerSecond,
       };
     },
