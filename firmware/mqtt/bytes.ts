@@ -94,16 +94,17 @@ let intoNeeded = 0;
 let intoWriter: Writer | undefined;
 
 /**
- * Runs `encodeOne` with every Writer.packet writing into `out` at `offset`
+ * Runs `encodeOne(packet, version)` with every Writer.packet writing into `out` at `offset`
  * instead of allocating. Returns the packet's size, or -needed when `out` has
  * no room (needed = bytes the packet takes), or the encoder's error.
  */
-export function writeInto<E>(out: Uint8Array, offset: number, encodeOne: () => Uint8Array | E): number | E {
+export function writeInto<P, V, E>(out: Uint8Array, offset: number, encodeOne: (packet: P, version: V) => Uint8Array | E, packet: P, version: V): number | E {
   into = out;
   intoOffset = offset;
   intoNeeded = 0;
   try {
-    const r = encodeOne();
+    // Arguments rather than a closure: no function object per call (it counts in XS).
+    const r = encodeOne(packet, version);
     if (r instanceof Uint8Array) return r === out && intoWriter !== undefined ? intoWriter.pos - offset : copyOut(r, out, offset);
     return intoNeeded > 0 ? -intoNeeded : r;
   } finally {

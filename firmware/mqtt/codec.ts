@@ -155,7 +155,7 @@ export function encodeInto(packet: AnyPacket, out: Uint8Array, offset = 0, optio
   if (typeof v !== "number") return v;
   let n: number | CodecError;
   try {
-    n = writeInto(out, offset, () => encodeAny(packet, v));
+    n = writeInto(out, offset, encodeAny, packet, v);
   } catch (e) {
     return codecError(`cannot encode ${String((packet as { cmd?: unknown }).cmd)}: ${String(e)}`);
   }

@@ -183,6 +183,12 @@ export const codecBench: BenchModule = {
   title: "MQTT codec vs mqtt-packet",
   quick: true,
   async run(ctx) {
-    return measureCodec(ctx.quick ? { rounds: 9, batchMs: 10 } : { rounds: 31, batchMs: 15 });
+    const figures = measureCodec(ctx.quick ? { rounds: 9, batchMs: 10 } : { rounds: 31, batchMs: 15 });
+    const { xs } = await ctx.xs();
+    figures.push(
+      { id: "codec.xs.encode1k", name: "codec encode() PUBLISH 1 KiB, XS", value: xs.mqttEncode1k, unit: "computrons", kind: "deterministic", note: "mean of 100; the payload copy (TypedArray set) is metered 2 per byte" },
+      { id: "codec.xs.encodeInto1k", name: "codec encodeInto PUBLISH 1 KiB (client path), XS", value: xs.mqttEncodeInto1k, unit: "computrons", kind: "deterministic" },
+    );
+    return figures;
   },
 };

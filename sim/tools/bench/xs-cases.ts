@@ -8,7 +8,6 @@ import { FFT, RealFFT } from "../../../firmware/dsp/fft.js";
 import { FeatureExtractor, type AxisFeatures } from "../../../firmware/dsp/features.js";
 import { Monitor } from "../../../firmware/monitor/monitor.js";
 import { isKnownMetric } from "../../../firmware/monitor/metrics.js";
-import { encode, encodeInto, type PublishPacket } from "../../../firmware/mqtt/codec.js";
 import { serveCases, type CaseTable } from "../../../test/xs/runtime.js";
 import { mulberry32 as rng } from "../../rng.js";
 
@@ -37,9 +36,6 @@ interface State {
   ffts: Map<number, { fft: FFT; re: Float64Array; im: Float64Array; src: Float64Array }>;
   realFfts: Map<number, { fft: RealFFT; input: Float64Array; re: Float64Array; im: Float64Array }>;
   sink: number;
-  /** A 1 KiB QoS 1 PUBLISH (the codec bench's) and a send buffer for encodeInto. */
-  publish: PublishPacket;
-  sendBuffer: Uint8Array;
 }
 
 let st: State | undefined;
@@ -87,8 +83,6 @@ export const cases: CaseTable = {
       ffts: new Map(),
       realFfts: new Map(),
       sink: 0,
-      publish: { cmd: "publish", topic: "sensors/pump-1/telemetry", payload: new Uint8Array(1024).fill(0x41), qos: 1, retain: false, dup: false, messageId: 4242 },
-      sendBuffer: new Uint8Array(2048),
     };
     // What the app's #read does: look a metric up by name in this window's features.
     s.read = (metric: string): number | undefined => {
@@ -178,16 +172,6 @@ export const cases: CaseTable = {
       transitions += s.monitor.evaluate(s.read, s.t).length;
     }
     return { transitions };
-  },
-  /** `count` encodes of a 1 KiB PUBLISH: encode() (a new array per packet) or encodeInto (the preallocated send buffer). */
-  mqttEncode(arg: { count: number; into?: boolean }): unknown {
-    const s = state();
-    let bytes = 0;
-    for (let i = 0; i < arg.count; i++) {
-      const r = arg.into ? encodeInto(s.publish, s.sendBuffer, 0) : encode(s.publish);
-      bytes += typeof r === "number" ? r : (r as Uint8Array).length;
-    }
-    return { bytes };
   },
   /** Forces a full collection so the heap count that follows is live data only. */
   gc(): unknown {
