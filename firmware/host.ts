@@ -35,7 +35,7 @@ export interface SMBusOptions {
 export interface TCPSocket {
   /** Returns up to `byteLength` bytes (all available if omitted); empty when nothing is buffered. */
   read(byteLength?: number): ArrayBuffer;
-  /** Queues bytes for sending. Throws if the socket is closed. */
+  /** Queues a copy of the bytes for sending: the caller may reuse its buffer on return (ECMA-419; the MQTT client does). Throws if the socket is closed. */
   write(data: BufferLike): void;
   close(): void;
 }

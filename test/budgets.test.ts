@@ -24,12 +24,14 @@ function check(t: any, key: string, value: number): void {
   t.true(value <= b.budget, `${key} = ${value} ${b.unit} exceeds its budget ${b.budget} (${b.what}); recorded ${b.measured}. Make it cheaper, or raise the budget with a reason (docs/performance.md).`);
 }
 
-test("XS computrons: features per window, monitor evaluation, FFT 4096", async (t) => {
+test("XS computrons: features per window, monitor evaluation, FFT 4096, 1 KiB PUBLISH encode", async (t) => {
   const xs = await measureXs();
   check(t, "xs.featuresPerWindow", xs.featuresPerWindow);
   check(t, "xs.monitorPerEvaluation", xs.monitorPerEvaluation);
   check(t, "xs.fft4096", xs.fft[4096]);
   check(t, "xs.realFft4096", xs.realFft[4096]);
+  check(t, "xs.mqttEncode1k", xs.mqttEncode1k);
+  check(t, "xs.mqttEncodeInto1k", xs.mqttEncodeInto1k);
   t.true(xs.monitorTransitions > 0, "the monitor run includes transitions");
 });
 

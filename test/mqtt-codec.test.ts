@@ -293,6 +293,28 @@ test(`${GENERATED} random packets: ours -> mqtt-packet and mqtt-packet -> ours`,
   t.is(seen.size, 14, "every packet type generated");
 });
 
+test("pooled encode: packets kept while thousands more are encoded stay byte-identical to mqtt-packet; large ones get their own buffer", (t) => {
+  const next = randomPacketFactory(rng(0x9001));
+  const kept: { p: Packet; bytes: Uint8Array }[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const p = i % 7 === 0 ? ({ cmd: "publish", topic: "t/big", payload: new Uint8Array(700 + ((i * 37) % 5000)).fill(i & 0xff), qos: 0, retain: false, dup: false } as Packet) : next();
+    kept.push({ p, bytes: bytesOf(encode(p)) });
+  }
+  const buffers = new Set<ArrayBufferLike>();
+  let own = 0;
+  for (const [i, k] of kept.entries()) {
+    if (!Buffer.from(k.bytes).equals(mp.generate(toOracle(k.p)))) return t.fail(`#${i} ${k.p.cmd}: bytes changed after later encodes`);
+    buffers.add(k.bytes.buffer);
+    // Small packets share pools; a packet larger than half a pool owns its buffer.
+    if (k.bytes.length > 4096) {
+      own++;
+      if (k.bytes.byteLength !== k.bytes.buffer.byteLength) return t.fail(`#${i}: ${k.bytes.length} B shares a buffer`);
+    }
+  }
+  t.true(own > 50, `${own} large packets`);
+  t.true(buffers.size < kept.length / 4, `${kept.length} packets in ${buffers.size} buffers`);
+});
+
 test("a remaining length of 2, 3 and 4 bytes round-trips (large payloads)", (t) => {
   for (const size of [200, 20_000, 2_200_000]) {
     const payload = new Uint8Array(size).map((_, i) => i & 0xff);

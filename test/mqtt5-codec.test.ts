@@ -427,7 +427,7 @@ test("encodeInto writes the same bytes as encode at any offset, and fails cleanl
     if (out[at + n] !== 0xee) return t.fail(`#${i}: wrote past the packet`);
     const small = new Uint8Array(want.length - 1);
     const e = encodeInto(p, small, 0, { protocolVersion: v }) as CodecError;
-    if (e.cmd !== "error" || !/too small/.test(e.message)) return t.fail(`#${i}: ${JSON.stringify(e)}`);
+    if (e.cmd !== "error" || !/too small/.test(e.message) || e.needed !== want.length) return t.fail(`#${i}: ${JSON.stringify(e)}`);
   }
   t.is((encodeInto({ cmd: "puback", messageId: 0 }, out) as CodecError).cmd, "error");
 });

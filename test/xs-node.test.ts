@@ -12,9 +12,9 @@ import test from "ava";
 import fs from "node:fs";
 import path from "node:path";
 import { repoRoot } from "./helpers/xs.js";
-import { diffPublishes, runNodeInNode, runNodeInXs, scriptedSpec, soakNodeInXs, soakSpec } from "./helpers/xs-bridge.js";
+import { diffPublishes, nodeMemoryInXs, runNodeInNode, runNodeInXs, scriptedSpec, soakNodeInXs, soakSpec } from "./helpers/xs-bridge.js";
 import { startAedes } from "../sim/tools/broker.js";
-import { nodeBudgetChecks, SOAK, XS_SLOT_BYTES_ESP32, XS_SLOT_BYTES_XSNAP } from "../sim/tools/bench/xs-node.js";
+import { nodeBudgetChecks, nodeRamBytes, SOAK, XS_SLOT_BYTES_ESP32, XS_SLOT_BYTES_XSNAP } from "../sim/tools/bench/xs-node.js";
 
 type Budgets = Record<string, { budget: number; measured: number; unit: string; what: string }>;
 const budgets = JSON.parse(fs.readFileSync(path.join(repoRoot, "bench/budgets.json"), "utf8")) as Budgets;
@@ -68,4 +68,14 @@ test.serial(`whole node soak (fast path: loopback broker in XS): ${SOAK.windows}
   const checks = nodeBudgetChecks({ soak });
   for (const [key, value] of checks.values) check(t, key, value);
   t.true(soak.published >= soak.windows, "every window published");
+});
+
+test.serial("whole node memory (n = 4096): slots above an empty machine and chunk bytes after load, steady state, within budget", async (t) => {
+  const m = await nodeMemoryInXs(soakSpec(4096), 8);
+  const ram = nodeRamBytes(m);
+  t.log(`slots: empty ${m.empty.slots}, loaded ${m.load.slots}, boot ${m.boot.slots}, steady ${m.steady.slots}; chunks: empty ${m.empty.chunkBytes}, loaded ${m.load.chunkBytes}, boot ${m.boot.chunkBytes}, steady ${m.steady.chunkBytes} B`);
+  t.log(`ESP32 estimate: ${ram.slots} slots x ${XS_SLOT_BYTES_ESP32} B = ${(ram.slotBytes / 1024).toFixed(1)} KiB + ${(ram.chunkBytes / 1024).toFixed(1)} KiB chunks = ${(ram.total / 1024).toFixed(1)} KiB (simulated sensors, machine and flash included)`);
+  t.true(m.load.slots > m.empty.slots && m.steady.slots >= m.boot.slots && m.steady.chunkBytes >= m.load.chunkBytes, "the figures are ordered");
+  check(t, "xs.node.ramSlots", ram.slots);
+  check(t, "xs.node.ramChunkBytes", ram.chunkBytes);
 });

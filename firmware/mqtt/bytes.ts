@@ -1,7 +1,8 @@
 /*
  * Byte cursors for the codec. The Writer is sized exactly up front (encoders
  * compute the body length first) so a packet costs one allocation and every
- * field is written straight into it. The Reader records the first problem and
+ * field is written straight into it. Packets up to POOL_MAX bytes are views
+ * carved from a shared ArrayBuffer (see `allocate`). The Reader records the first problem and
  * then returns neutral values, so decoders read straight through and check
  * `error` once instead of after every field.
  *
@@ -60,22 +61,50 @@ export function checkString(s: unknown, what: string): string | undefined {
   return undefined;
 }
 
+/*
+ * A fresh ArrayBuffer per packet is the main cost of encode() on V8 (a 1 KiB
+ * zero-filled backing store costs about 3x the whole encode), so small packets
+ * are views on a shared pool, as Node's Buffer.allocUnsafe does (mqtt-packet
+ * relies on that). Regions are never reused, so a packet is never overwritten
+ * while anyone holds it; a pool lives until its last packet is dropped, so it
+ * is kept small for the device (where the client encodes into its own buffer
+ * and never touches the pool: MqttClient). `bytes.buffer` of a pooled packet
+ * is the pool: use byteOffset/byteLength (every host does).
+ */
+const POOL_SIZE = 8192;
+const POOL_MAX = POOL_SIZE >> 1;
+let pool: ArrayBuffer | undefined;
+let poolOffset = 0;
+
+/** A zero-filled array of `size` bytes of its own (a region of the pool when small). */
+function allocate(size: number): Uint8Array {
+  if (size > POOL_MAX) return new Uint8Array(size);
+  if (pool === undefined || poolOffset + size > POOL_SIZE) {
+    pool = new ArrayBuffer(POOL_SIZE);
+    poolOffset = 0;
+  }
+  const bytes = new Uint8Array(pool, poolOffset, size);
+  poolOffset += size;
+  return bytes;
+}
+
 let into: Uint8Array | undefined;
 let intoOffset = 0;
 let intoNeeded = 0;
 let intoWriter: Writer | undefined;
 
 /**
- * Runs `encodeOne` with every Writer.packet writing into `out` at `offset`
+ * Runs `encodeOne(packet, version)` with every Writer.packet writing into `out` at `offset`
  * instead of allocating. Returns the packet's size, or -needed when `out` has
  * no room (needed = bytes the packet takes), or the encoder's error.
  */
-export function writeInto<E>(out: Uint8Array, offset: number, encodeOne: () => Uint8Array | E): number | E {
+export function writeInto<P, V, E>(out: Uint8Array, offset: number, encodeOne: (packet: P, version: V) => Uint8Array | E, packet: P, version: V): number | E {
   into = out;
   intoOffset = offset;
   intoNeeded = 0;
   try {
-    const r = encodeOne();
+    // Arguments rather than a closure: no function object per call (it counts in XS).
+    const r = encodeOne(packet, version);
     if (r instanceof Uint8Array) return r === out && intoWriter !== undefined ? intoWriter.pos - offset : copyOut(r, out, offset);
     return intoNeeded > 0 ? -intoNeeded : r;
   } finally {
@@ -96,7 +125,7 @@ export class Writer {
   pos = 0;
 
   private constructor(size: number | Uint8Array, offset = 0) {
-    this.bytes = typeof size === "number" ? new Uint8Array(size) : size;
+    this.bytes = typeof size === "number" ? allocate(size) : size;
     this.pos = offset;
   }
 

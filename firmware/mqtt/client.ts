@@ -29,7 +29,7 @@
  */
 import type { Host, TCPSocket, TimerId } from "../host.js";
 import { utf8Encode } from "../util/utf8.js";
-import { encode, type CodecOptions } from "./codec.js";
+import { encode, encodeInto, type CodecOptions } from "./codec.js";
 import { checkString } from "./bytes.js";
 import {
   connackReason,
@@ -40,6 +40,7 @@ import {
   reasonName,
   ReasonCode,
   type AnyPacket,
+  type CodecError,
   type ConnackProperties,
   type ConnectPacket,
   type PublishPacket,
@@ -191,6 +192,10 @@ const REFUSAL_EXTRA_DOUBLINGS = 3;
 /** Timers may fire a hair early against the monotonic clock; treat that as on time. */
 const TIMER_SLACK_MS = 5;
 const LOG_PREFIX = "mqtt: ";
+/** The send buffer starts here and grows (in SEND_BUFFER_STEP steps) to the largest packet sent, up to SEND_BUFFER_MAX; larger packets get an array of their own. */
+const SEND_BUFFER_INITIAL = 256;
+const SEND_BUFFER_STEP = 256;
+const SEND_BUFFER_MAX = 4096;
 
 export class MqttClient {
   readonly stats: MqttStats = {
@@ -228,6 +233,12 @@ export class MqttClient {
   /** MQTT 5: the identifier the server assigned to our empty one. */
   #assignedId: string | undefined;
   #out: Uint8Array[] = [];
+  /**
+   * Packets are encoded into this one buffer and written from it: the socket
+   * copies what it takes (ECMA-419), and bytes it cannot take yet are copied
+   * into #out, so the buffer is free again as soon as #write returns.
+   */
+  #sendBuffer = new Uint8Array(SEND_BUFFER_INITIAL);
   #writable = 0;
   #connectSent = false;
   #lastSentAt = 0;
@@ -761,7 +772,7 @@ export class MqttClient {
   #sendPublish(msg: Outgoing, dup: boolean): boolean | string {
     const packet: PublishPacket = { cmd: "publish", topic: msg.topic, payload: msg.payload, qos: msg.qos, retain: msg.retain, dup: dup && msg.qos > 0 };
     if (msg.qos > 0) packet.messageId = msg.messageId;
-    const bytes = encode(packet, this.#codec);
+    const bytes = this.#encode(packet);
     if (isCodecError(bytes)) return bytes.message;
     return this.#write(bytes);
   }
@@ -824,8 +835,21 @@ export class MqttClient {
     return undefined;
   }
 
+  /** The packet's bytes in the send buffer (no allocation once it has grown), or in an array of their own when larger than SEND_BUFFER_MAX. */
+  #encode(packet: AnyPacket): Uint8Array | CodecError {
+    let n = encodeInto(packet, this.#sendBuffer, 0, this.#codec);
+    if (isCodecError(n) && n.needed !== undefined) {
+      const max = this.#codec.maximumPacketSize;
+      // Beyond the cap, or beyond what the server takes (encode() then reports that): no growth.
+      if (n.needed > SEND_BUFFER_MAX || (max !== undefined && n.needed > max)) return encode(packet, this.#codec);
+      this.#sendBuffer = new Uint8Array(Math.ceil(n.needed / SEND_BUFFER_STEP) * SEND_BUFFER_STEP);
+      n = encodeInto(packet, this.#sendBuffer, 0, this.#codec);
+    }
+    return isCodecError(n) ? n : this.#sendBuffer.subarray(0, n);
+  }
+
   #send(packet: AnyPacket): boolean {
-    const bytes = encode(packet, this.#codec);
+    const bytes = this.#encode(packet);
     if (isCodecError(bytes)) {
       this.#log("error", `cannot encode ${packet.cmd.toUpperCase()}: ${bytes.message}`);
       return false;
@@ -835,9 +859,13 @@ export class MqttClient {
 
   #write(bytes: Uint8Array): boolean {
     if (this.#socket === undefined) return false;
-    this.#out.push(bytes);
+    const out = this.#out;
+    out.push(bytes);
     this.#lastSentAt = this.#host.clock.now();
     this.#flush();
+    // What the socket did not take yet must survive the send buffer's next use (only the newest entry can be in it).
+    const last = out.length - 1;
+    if (last >= 0 && out[last].buffer === this.#sendBuffer.buffer) out[last] = out[last].slice();
     return this.#socket !== undefined;
   }
 

@@ -145,7 +145,8 @@ export function encode(packet: AnyPacket, options?: CodecOptions): Uint8Array | 
 /**
  * Encodes a packet straight into `out` at `offset` (no allocation: for a
  * preallocated send buffer). Returns the number of bytes written, or a
- * CodecError when the packet cannot be encoded or does not fit in `out`.
+ * CodecError when the packet cannot be encoded or does not fit in `out`
+ * (then with `needed`, the packet's size, so a caller can grow its buffer).
  */
 export function encodeInto(packet: AnyPacket, out: Uint8Array, offset = 0, options?: CodecOptions): number | CodecError {
   if (typeof packet !== "object" || packet === null) return codecError("not a packet object");
@@ -154,12 +155,16 @@ export function encodeInto(packet: AnyPacket, out: Uint8Array, offset = 0, optio
   if (typeof v !== "number") return v;
   let n: number | CodecError;
   try {
-    n = writeInto(out, offset, () => encodeAny(packet, v));
+    n = writeInto(out, offset, encodeAny, packet, v);
   } catch (e) {
     return codecError(`cannot encode ${String((packet as { cmd?: unknown }).cmd)}: ${String(e)}`);
   }
   if (typeof n !== "number") return n;
-  if (n < 0) return codecError(`output buffer too small: ${packet.cmd.toUpperCase()} takes ${-n} bytes, ${out.length - offset} free`);
+  if (n < 0) {
+    const e = codecError(`output buffer too small: ${packet.cmd.toUpperCase()} takes ${-n} bytes, ${out.length - offset} free`);
+    e.needed = -n;
+    return e;
+  }
   const max = options === undefined ? undefined : options.maximumPacketSize;
   if (max === undefined || n <= max) return n;
   const trimmed = encode(packet, options); // drops optional properties, or explains the error

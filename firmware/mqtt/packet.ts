@@ -465,6 +465,8 @@ export type AnyPacket = Packet | Packet5;
 export interface CodecError {
   cmd: "error";
   message: string;
+  /** encodeInto only: the output had no room; the packet takes this many bytes. */
+  needed?: number;
 }
 export type ParseError = CodecError;
 

@@ -268,8 +268,17 @@ export interface SoakResult {
   checkpoints: { windows: number; heap: number; compute: number }[];
   afterWarmup: number;
   afterAll: number;
-  /** Peak heap of the second half of the checkpoints minus the peak of the first half (the spool is a sawtooth). */
+  /**
+   * Growth over the run, immune to the outbox's sawtooth (the spool index grows
+   * 9 slots a window until a compaction; a period of about 106 windows at n = 256):
+   * the max heap over the last CYCLE_WINDOWS windows (a collection after each)
+   * minus the max over the first CYCLE_WINDOWS after warm-up. Both maxima span
+   * whole periods, so the phase at which a checkpoint falls does not matter.
+   */
   growth: number;
+  /** The two maxima of `growth`. */
+  firstCyclePeak: number;
+  lastCyclePeak: number;
   /** Largest heap (after collection) at any checkpoint. */
   peak: number;
   computePerWindow: number;
@@ -277,6 +286,9 @@ export interface SoakResult {
   virtualS: number;
   bootHeap: number;
 }
+
+/** Windows per growth sample of the soak: two periods of the outbox's sawtooth at n = 256 (about 106 windows). */
+export const CYCLE_WINDOWS = 224;
 
 export async function soakNodeInXs(spec: NodeRunSpec, o: { windows: number; chunk: number; warmup?: number; verbose?: boolean }): Promise<SoakResult> {
   const session = await XsSession.open(NODE_CASE_ENTRY, { meteringLimit: 0, name: "xs-node-soak", verbose: o.verbose });
@@ -295,8 +307,24 @@ export async function soakNodeInXs(spec: NodeRunSpec, o: { windows: number; chun
     let done = 0;
     let compute = 0;
     let last: any;
-    while (done < o.windows) {
-      const count = Math.min(o.chunk, o.windows - done);
+    /** Max heap after a collection over the next CYCLE_WINDOWS windows, one at a time. */
+    const cyclePeak = async () => {
+      let peak = 0;
+      let spent = 0;
+      for (let i = 0; i < CYCLE_WINDOWS; i++) {
+        const r = await cmd({ op: "soak", windows: 1 });
+        last = r.value;
+        spent += r.compute;
+        done++;
+        peak = Math.max(peak, (await cmd({ op: "gc" })).heapCount);
+      }
+      compute += spent;
+      checkpoints.push({ windows: done, heap: peak, compute: spent / CYCLE_WINDOWS });
+      return peak;
+    };
+    const firstCyclePeak = await cyclePeak();
+    while (done < o.windows - CYCLE_WINDOWS) {
+      const count = Math.min(o.chunk, o.windows - CYCLE_WINDOWS - done);
       const r = await cmd({ op: "soak", windows: count });
       last = r.value;
       done += count;
@@ -304,10 +332,8 @@ export async function soakNodeInXs(spec: NodeRunSpec, o: { windows: number; chun
       const heap = (await cmd({ op: "gc" })).heapCount;
       checkpoints.push({ windows: done, heap, compute: r.compute / count });
     }
-    const afterAll = checkpoints[checkpoints.length - 1].heap;
-    // The outbox spool fills and compacts (a sawtooth): growth compares the peaks of the two halves of the run.
-    const half = Math.floor(checkpoints.length / 2);
-    const peakOf = (cs: SoakResult["checkpoints"]) => Math.max(...cs.map((c) => c.heap));
+    const lastCyclePeak = await cyclePeak();
+    const afterAll = (await cmd({ op: "gc" })).heapCount;
     const n = ((spec.config.window as { n?: number } | undefined)?.n ?? 4096) as number;
     return {
       n,
@@ -315,7 +341,9 @@ export async function soakNodeInXs(spec: NodeRunSpec, o: { windows: number; chun
       checkpoints,
       afterWarmup,
       afterAll,
-      growth: half > 0 ? peakOf(checkpoints.slice(half)) - peakOf(checkpoints.slice(0, half)) : afterAll - afterWarmup,
+      growth: lastCyclePeak - firstCyclePeak,
+      firstCyclePeak,
+      lastCyclePeak,
       peak: Math.max(afterWarmup, ...checkpoints.map((c) => c.heap)),
       computePerWindow: compute / o.windows,
       published: last.published,
@@ -324,6 +352,57 @@ export async function soakNodeInXs(spec: NodeRunSpec, o: { windows: number; chun
     };
   } finally {
     await session.close();
+  }
+}
+
+/** Slots and chunk bytes of an XS machine after a collection. */
+export interface XsMemory {
+  slots: number;
+  chunkBytes: number;
+}
+
+/**
+ * What the node needs in XS memory, as a device would count it: an empty
+ * machine (intrinsics + harness: in ROM on a Moddable device), the script
+ * loaded (+ firmware and simulator modules), after boot, and the steady state
+ * (max after a collection over `windows` windows). Chunks: see XsSession.chunkBytes.
+ */
+export interface NodeMemory {
+  n: number;
+  windows: number;
+  empty: XsMemory;
+  load: XsMemory;
+  boot: XsMemory;
+  steady: XsMemory;
+}
+
+export const EMPTY_CASE_ENTRY = "test/xs/empty-case.ts";
+
+export async function nodeMemoryInXs(spec: NodeRunSpec, windows: number): Promise<NodeMemory> {
+  const memory = async (s: XsSession): Promise<XsMemory> => ({ slots: (await s.command({ op: "gc" })).heapCount, chunkBytes: await s.chunkBytes() });
+  const e = await XsSession.open(EMPTY_CASE_ENTRY, { meteringLimit: 0, name: "xs-empty" });
+  let empty: XsMemory;
+  try {
+    empty = await memory(e);
+  } finally {
+    await e.close();
+  }
+  const s = await XsSession.open(NODE_CASE_ENTRY, { meteringLimit: 0, name: "xs-node-memory" });
+  try {
+    const load = await memory(s);
+    await s.command({ op: "soakBoot", spec });
+    const boot = await memory(s);
+    const steady = { ...boot };
+    for (let i = 0; i < windows; i++) {
+      await s.command({ op: "soak", windows: 1 });
+      const m = await memory(s);
+      steady.slots = Math.max(steady.slots, m.slots);
+      steady.chunkBytes = Math.max(steady.chunkBytes, m.chunkBytes);
+    }
+    const n = ((spec.config.window as { n?: number } | undefined)?.n ?? 4096) as number;
+    return { n, windows, empty, load, boot, steady };
+  } finally {
+    await s.close();
   }
 }
 

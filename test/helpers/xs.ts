@@ -40,6 +40,7 @@ interface RunResult {
 interface XsnapWorker {
   evaluate(code: string): Promise<RunResult>;
   issueCommand(message: Uint8Array): Promise<RunResult>;
+  makeSnapshotStream(description?: string): AsyncIterable<Uint8Array>;
   close(): Promise<void>;
   terminate(): Promise<void>;
 }
@@ -208,6 +209,30 @@ export class XsSession {
     const results = this.#sinkRef.sink;
     this.#sinkRef.sink = [];
     return metered(r, results);
+  }
+
+  /**
+   * Bytes of XS chunks in use (strings, typed-array and array storage, code
+   * copied into RAM): xsnap meters no such figure, so this writes a snapshot
+   * (which collects first) and reads the size of its chunk block ("BLOC").
+   */
+  async chunkBytes(): Promise<number> {
+    if (this.#closed) throw new Error("xs session closed");
+    const parts: Uint8Array[] = [];
+    let have = 0;
+    for await (const part of this.#worker.makeSnapshotStream("chunk-bytes")) {
+      parts.push(part);
+      have += part.length;
+    }
+    const all = Buffer.concat(parts, have);
+    // Atoms: 4-byte big-endian size (header included), 4-byte type; "XS_M" holds the others.
+    for (let at = 8; at + 8 <= all.length; ) {
+      const size = all.readUInt32BE(at);
+      if (all.toString("latin1", at + 4, at + 8) === "BLOC") return size - 8;
+      if (size < 8) break;
+      at += size;
+    }
+    throw new Error("xs snapshot: no BLOC atom");
   }
 
   async close(): Promise<void> {

@@ -30,10 +30,20 @@ export function validPacketId(id: unknown): id is number {
   return typeof id === "number" && Number.isInteger(id) && id >= 1 && id <= MAX_PACKET_ID;
 }
 
+/**
+ * The last topic name that passed the checks, and its UTF-8 length: a node
+ * publishes to the same few topics over and over, and measuring and checking
+ * the name is a fifth of a telemetry PUBLISH's encode in XS. Strings are
+ * immutable, so an equal string needs neither again.
+ */
+let checkedTopic = "";
+let checkedTopicLength = 0;
+
 export function encodePublish(p: PublishPacket, version: ProtocolVersion): Uint8Array | CodecError {
   const topic = p.topic;
-  if (typeof topic !== "string") return codecError("topic is not a string");
-  const topicLength = utf8Length(topic);
+  const known = topic === checkedTopic && topic !== "";
+  if (!known && typeof topic !== "string") return codecError("topic is not a string");
+  const topicLength = known ? checkedTopicLength : utf8Length(topic);
   if (topicLength < 0 || topicLength > MAX_STRING_BYTES) return codecError(checkString(topic, "topic")!);
   const v5 = version === MQTT_5;
   const props = p.properties;
@@ -46,9 +56,11 @@ export function encodePublish(p: PublishPacket, version: ProtocolVersion): Uint8
     return codecError("PUBLISH properties need MQTT 5");
   }
   // MQTT 5: an empty topic name is allowed when a Topic Alias stands for it (3.3.2.3.4).
-  if (topicLength > 0 || !(v5 && props !== undefined && props.topicAlias !== undefined)) {
+  if (!known && (topicLength > 0 || !(v5 && props !== undefined && props.topicAlias !== undefined))) {
     const bad = checkTopicName(topic);
     if (bad !== undefined) return codecError(bad);
+    checkedTopic = topic;
+    checkedTopicLength = topicLength;
   }
   const qos = p.qos;
   if (qos !== 0 && qos !== 1 && qos !== 2) return codecError(`invalid QoS ${qos}`);

@@ -127,7 +127,7 @@ export function formatTable(r: BenchReport): string {
       fmt(f.value),
       f.unit,
       f.baseline ? `${fmt(f.baseline.value)} (${f.baseline.name})` : "-",
-      f.ratio === undefined ? "-" : fmt(f.ratio) + "x",
+      f.ratio === undefined ? "-" : fmt(f.ratio) + "x" + (f.ratioSpread ? ` (${f.ratioSpread.map((x) => x.toFixed(2)).join("-")})` : ""),
       f.goal?.text ?? "-",
       f.pass === undefined ? "" : f.pass ? "pass" : "MISS",
     ]);

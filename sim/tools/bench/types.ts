@@ -28,6 +28,8 @@ export interface Figure {
   baseline?: { name: string; value: number };
   /** value / baseline.value (or the figure's own ratio, e.g. speed-up). */
   ratio?: number;
+  /** Wall figures: the ratio's spread over rounds (10th and 90th percentile). */
+  ratioSpread?: [number, number];
   goal?: Goal;
   /** Set by the runner from goal: true = pass, false = miss, undefined = no goal. */
   pass?: boolean;

@@ -9,6 +9,7 @@
 import { withXsSession, xsCase, type XsSession } from "../../../test/helpers/xs.js";
 
 export const XS_CASES_ENTRY = "sim/tools/bench/xs-cases.ts";
+export const XS_CODEC_CASES_ENTRY = "sim/tools/bench/xs-codec-cases.ts";
 
 import { WINDOW } from "./types.js";
 export { WINDOW };
@@ -31,6 +32,9 @@ export interface XsFigures {
   monitorPerEvaluation: number;
   monitorRules: number;
   monitorTransitions: number;
+  /** Computrons of one 1 KiB QoS 1 PUBLISH encode (mean of 100): encode() and encodeInto a preallocated buffer. */
+  mqttEncode1k: number;
+  mqttEncodeInto1k: number;
   /** XS speed on this machine: computrons of the features command over its wall time (IPC included, so a floor). */
   computronsPerSecond: number;
 }
@@ -100,9 +104,26 @@ export async function measureXs(options: XsMeasureOptions = {}): Promise<XsFigur
         monitorRules: 9,
         monitorTransitions: (mon.value as { transitions: number }).transitions,
         computronsPerSecond,
+        ...(await measureXsCodec()),
       };
     },
     { meteringLimit: 0, name: "sensor-node-bench" },
+  );
+}
+
+/** Computrons of one 1 KiB PUBLISH encode, both ways (mean of 100, after a first run of 100). */
+async function measureXsCodec(): Promise<Pick<XsFigures, "mqttEncode1k" | "mqttEncodeInto1k">> {
+  const encodes = 100;
+  return withXsSession(
+    XS_CODEC_CASES_ENTRY,
+    async (s) => {
+      const per = async (into: boolean) => {
+        await step(s, "mqttEncode", { count: encodes, into });
+        return (await step(s, "mqttEncode", { count: encodes, into })).compute / encodes;
+      };
+      return { mqttEncode1k: await per(false), mqttEncodeInto1k: await per(true) };
+    },
+    { meteringLimit: 0, name: "sensor-node-bench-codec" },
   );
 }
 

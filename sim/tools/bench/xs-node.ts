@@ -6,7 +6,10 @@
  *  - bridged: 60 s virtual, default window (n = 4096 @ 3200 Hz), socket bridged to
  *    an embedded aedes broker; heap after a collection following every window.
  *  - soak (fast path): n = 256, the broker is a loopback inside XS; heap after a
- *    collection every `chunk` windows; growth = last checkpoint - after warm-up.
+ *    collection every `chunk` windows; growth = max over the last whole outbox
+ *    cycles - max over the first (test/helpers/xs-bridge.ts, CYCLE_WINDOWS).
+ *  - memory: slots and chunk bytes of an empty machine, the node's script loaded,
+ *    after boot and the steady state (n = 4096), for the RAM estimate against 96 KiB.
  *
  * Figures are deterministic (computrons, slots); budgets in bench/budgets.json
  * (keys "xs.node.*"), guarded by test/xs-node.test.ts. docs/xs.md explains them.
@@ -40,6 +43,8 @@ interface SoakLike {
   afterWarmup: number;
   afterAll: number;
   growth: number;
+  firstCyclePeak: number;
+  lastCyclePeak: number;
   peak: number;
   computePerWindow: number;
 }
@@ -58,6 +63,35 @@ export interface NodeFigures {
     heapBeforeGcMax: number;
   };
   soak?: SoakLike;
+  memory?: NodeMemoryLike;
+}
+
+interface XsMemoryLike {
+  slots: number;
+  chunkBytes: number;
+}
+interface NodeMemoryLike {
+  n: number;
+  windows: number;
+  empty: XsMemoryLike;
+  load: XsMemoryLike;
+  boot: XsMemoryLike;
+  steady: XsMemoryLike;
+}
+
+/**
+ * The node's RAM on an ESP32, estimated from xsnap: slots above an empty machine
+ * (the intrinsics are in ROM on a Moddable device; our modules are not preloaded,
+ * so their instances count) at 16 B, plus the chunk bytes allocated after the
+ * script loaded (bytecode is in flash on a device). An upper bound for the
+ * firmware: the simulated sensors, machine and flash (outbox segments) of the
+ * XS node are in it.
+ */
+export function nodeRamBytes(m: NodeMemoryLike): { slots: number; slotBytes: number; chunkBytes: number; total: number } {
+  const slots = m.steady.slots - m.empty.slots;
+  const slotBytes = slots * XS_SLOT_BYTES_ESP32;
+  const chunkBytes = m.steady.chunkBytes - m.load.chunkBytes;
+  return { slots, slotBytes, chunkBytes, total: slotBytes + chunkBytes };
 }
 
 /** Steady-state figures and the budget keys they are checked against. */
@@ -87,7 +121,7 @@ export function nodeBudgetChecks(r: { bridged?: BridgedLike; soak?: SoakLike }):
   }
   if (r.soak) {
     figures.soak = r.soak;
-    lines.push(`soak n = ${r.soak.n}: ${r.soak.windows} windows, heap ${r.soak.afterWarmup} -> ${r.soak.afterAll} slots (peak ${r.soak.peak}), ${r.soak.computePerWindow.toFixed(0)} computrons per window`);
+    lines.push(`soak n = ${r.soak.n}: ${r.soak.windows} windows, heap ${r.soak.afterWarmup} -> ${r.soak.afterAll} slots (peak ${r.soak.peak}; max over the first / last whole outbox cycles ${r.soak.firstCyclePeak} / ${r.soak.lastCyclePeak}), ${r.soak.computePerWindow.toFixed(0)} computrons per window`);
     values.push(["xs.node.soakHeapSlots", r.soak.peak], ["xs.node.soakHeapGrowth", r.soak.growth]);
   }
   return { figures, values, lines };
@@ -107,7 +141,8 @@ async function child(request: { quick?: boolean }): Promise<void> {
     const bridged = await bridge.runNodeInXs(bridge.scriptedSpec(broker), { untilMs: 60_000, gcEachWindow: true });
     const windows = request.quick ? SOAK.windows : SOAK_FULL_WINDOWS;
     const soak = await bridge.soakNodeInXs(bridge.soakSpec(SOAK.n), { windows, chunk: windows > SOAK.windows ? 500 : SOAK.chunk });
-    process.stdout.write(JSON.stringify(nodeBudgetChecks({ bridged, soak }).figures) + "\n");
+    const memory = await bridge.nodeMemoryInXs(bridge.soakSpec(4096), 8);
+    process.stdout.write(JSON.stringify({ ...nodeBudgetChecks({ bridged, soak }).figures, memory }) + "\n");
   } finally {
     await broker.close();
   }
@@ -158,8 +193,39 @@ export const xsNodeBench: BenchModule = {
         },
         {
           id: "xs.node.heapKiB",
-          name: "whole node XS slot heap on ESP32 (16 B/slot)",
+          name: "whole node XS slots at 16 B, all of them (intrinsics and module code included; see xs.node.ramKiB)",
           value: Number(kib(f.bridged.heapMax, XS_SLOT_BYTES_ESP32)),
+          unit: "KiB",
+          kind: "deterministic",
+        },
+      );
+    }
+    if (f.memory) {
+      const m = f.memory;
+      const ram = nodeRamBytes(m);
+      out.push(
+        {
+          id: "xs.node.ramSlots",
+          name: `whole node XS slots above an empty machine, steady state (n = ${m.n}, max of ${m.windows} windows)`,
+          value: ram.slots,
+          unit: "slots",
+          baseline: { name: "empty machine (intrinsics, in ROM on a device)", value: m.empty.slots },
+          kind: "deterministic",
+          note: `script loaded ${m.load.slots}, boot ${m.boot.slots}, steady ${m.steady.slots} slots; x ${XS_SLOT_BYTES_ESP32} B = ${kib(ram.slots, XS_SLOT_BYTES_ESP32)} KiB`,
+        },
+        {
+          id: "xs.node.ramChunkKiB",
+          name: `whole node XS chunks allocated after load, steady state (n = ${m.n})`,
+          value: Number((ram.chunkBytes / 1024).toFixed(1)),
+          unit: "KiB",
+          baseline: { name: "script loaded (bytecode: flash on a device)", value: Number((m.load.chunkBytes / 1024).toFixed(1)) },
+          kind: "deterministic",
+          note: `boot ${m.boot.chunkBytes} B, steady ${m.steady.chunkBytes} B (xsnap snapshot BLOC); includes the simulated sensors, machine and flash`,
+        },
+        {
+          id: "xs.node.ramKiB",
+          name: `whole node RAM estimate on ESP32: slots x 16 B + chunks (n = ${m.n}; sim included: an upper bound)`,
+          value: Number((ram.total / 1024).toFixed(1)),
           unit: "KiB",
           kind: "deterministic",
           goal: goal("value", "<=", 96, "<= 96 KiB"),
@@ -172,10 +238,10 @@ export const xsNodeBench: BenchModule = {
         name: `whole node XS heap growth over ${f.soak.windows} windows (n = ${f.soak.n}, fast path)`,
         value: f.soak.growth,
         unit: "slots",
-        baseline: { name: "after warm-up", value: f.soak.afterWarmup },
+        baseline: { name: "max over the first whole outbox cycles", value: f.soak.firstCyclePeak },
         goal: goal("value", "<=", 0, "no growth"),
         kind: "deterministic",
-        note: `${f.soak.computePerWindow.toFixed(0)} computrons per window`,
+        note: `max over the last cycles ${f.soak.lastCyclePeak}, first ${f.soak.firstCyclePeak}; ${f.soak.computePerWindow.toFixed(0)} computrons per window`,
       });
     }
     return out;
