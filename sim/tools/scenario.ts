@@ -229,7 +229,9 @@ function parseFleet(v: Reader, root: Record<string, unknown>, scenario: Scenario
       return { path, min, max };
     });
     // The top-level events act on every node: their paths must exist on this group's machine too.
-    scenario.events.forEach((e, i) => checkSetPath(v, e.path, `events[${i}].path (on ${at}.machine)`, machine));
+    ((root.events ?? []) as { kind?: unknown; path?: string }[]).forEach((e, i) => {
+      if (e.kind === "set") checkSetPath(v, e.path!, `events[${i}].path (on ${at}.machine)`, machine);
+    });
     const { events, actions } = parseEvents(v, g.events ?? [], `${at}.events`, duration, machine, node);
     actions.forEach((e) => {
       if (e.kind === "fault" && FLEET_WIDE_FAULTS.includes(e.fault)) {
