@@ -5,21 +5,15 @@
  */
 import test from "ava";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { runCli } from "./helpers/cli.js";
+import { imbalancedMachine, scenarioWriter } from "./helpers/scenario-files.js";
 import { parseScenario } from "../sim/tools/scenario.js";
 import { planRun } from "../sim/tools/scenario/plan.js";
 import { StampedLog } from "../sim/tools/scenario-runner.js";
 import type { ObservedMessage } from "../sim/tools/output.js";
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scenario-fleet-"));
-let n = 0;
-function write(doc: unknown): string {
-  const file = path.join(dir, `f${++n}.json`);
-  fs.writeFileSync(file, typeof doc === "string" ? doc : JSON.stringify(doc, null, 2));
-  return file;
-}
+const { dir, write } = scenarioWriter("scenario-fleet-");
 
 const FLEET_100 = "sim/scenarios/fleet-100.json";
 
@@ -40,14 +34,7 @@ const small = (): Doc => ({
       monitor: { iso: { group: 2, foundation: "rigid" } },
     },
   },
-  machine: {
-    rpm: 1780,
-    vibration: [
-      { axis: "all", kind: "imbalance", vrms_mm_s: 1.0 },
-      { axis: "all", kind: "noise", g_rms: 0.004 },
-    ],
-    temperature_c: 40,
-  },
+  machine: imbalancedMachine(1.0, 0.004),
   fleet: [
     {
       name: "pumps",
@@ -166,8 +153,8 @@ test("a small fleet with faults on groups passes, the report counts nodes per gr
   t.false(messages.some((m) => m.topic.startsWith("sensors/pump-") && m.topic.endsWith("/telemetry") && m.payload.boot === 2));
   const xml = fs.readFileSync(junit, "utf8");
   t.regex(xml, /<testsuite name="small fleet" tests="6" failures="0"/);
-  t.regex(xml, /<testcase classname="scenario\.f\d+\.pumps" name="\[pumps 0\] status offline within 4\.\.5 s \(3\/3 nodes\)"/);
-  t.regex(xml, /<testcase classname="scenario\.f\d+\.all" name="\[\* 0\] no-loss \(7\/7 nodes\)"/);
+  t.regex(xml, /<testcase classname="scenario\.s\d+\.pumps" name="\[pumps 0\] status offline within 4\.\.5 s \(3\/3 nodes\)"/);
+  t.regex(xml, /<testcase classname="scenario\.s\d+\.all" name="\[\* 0\] no-loss \(7\/7 nodes\)"/);
   t.regex(xml, /<property name="nodes" value="7"\/>/);
   const b = await runCli(["scenario", file, "--json"]);
   t.is(b.code, 0, b.stderr);
@@ -247,10 +234,13 @@ test("bad fleet files exit 2 with a message naming the place", async (t) => {
   t.regex(r2.stderr, /fleet\[0\]\.count: 5000 is out of range 1\.\.1000/);
 });
 
-test("--target device refuses a fleet file (exit 2): a device run is one node", async (t) => {
+test("--target device and sim --scenario refuse a fleet file (exit 2): a device run is one node", async (t) => {
   const r = await runCli(["scenario", FLEET_100, "--target", "device", "--broker", "mqtt://127.0.0.1:9", "--node", "n1"]);
   t.is(r.code, 2);
   t.regex(r.stderr, /fleet-100\.json: fleet: the device target drives one real node; this file describes a fleet of 100 node\(s\) in 6 group\(s\): run it with --target sim/);
+  const sim = await runCli(["sim", "--scenario", FLEET_100]);
+  t.is(sim.code, 2);
+  t.regex(sim.stderr, /fleet-100\.json: a fleet file \(fleet\[\]\): run it with sensor-node scenario/);
 });
 
 test("fleet-100: 100 mixed machines, every group expectation holds, and two runs give byte-identical logs", async (t) => {
