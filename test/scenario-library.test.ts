@@ -17,7 +17,17 @@ test("the library has the scenarios the docs list", (t) => {
   }
 });
 
-for (const file of files) {
+// Fleet files (fleet[]) run in test/scenario-fleet.test.ts, twice through the CLI (they pass, and their logs are identical).
+const fleets = ["fleet-100.json"];
+
+test("the library has a fleet of 100 mixed machines", (t) => {
+  t.true(files.includes("fleet-100.json"));
+  const s = parseScenario(fs.readFileSync(path.join(DIR, "fleet-100.json"), "utf8"), "fleet-100.json");
+  t.is(s.fleet!.reduce((n, g) => n + g.count, 0), 100);
+  t.true(s.fleet!.every((g) => g.expect.length > 0), "every group states expectations");
+});
+
+for (const file of files.filter((f) => !fleets.includes(f))) {
   test.serial(`scenario ${file} passes`, async (t) => {
     const source = path.join("sim/scenarios", file);
     const scenario = parseScenario(fs.readFileSync(path.join(DIR, file), "utf8"), source);

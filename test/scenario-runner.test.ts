@@ -4,19 +4,13 @@
  */
 import test from "ava";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { runCli } from "./helpers/cli.js";
+import { imbalancedMachine, scenarioWriter } from "./helpers/scenario-files.js";
 import { parseScenario } from "../sim/tools/scenario.js";
 import { junitXml } from "../sim/tools/junit.js";
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scenario-runner-"));
-let n = 0;
-function write(doc: unknown): string {
-  const file = path.join(dir, `s${++n}.json`);
-  fs.writeFileSync(file, typeof doc === "string" ? doc : JSON.stringify(doc, null, 2));
-  return file;
-}
+const { dir, write } = scenarioWriter("scenario-runner-");
 
 const base = () => ({
   version: 1,
@@ -24,14 +18,7 @@ const base = () => ({
   seed: 5,
   duration_s: 20,
   node: { config: { monitor: { iso: { group: 2, foundation: "rigid" } } } },
-  machine: {
-    rpm: 1780,
-    vibration: [
-      { axis: "all", kind: "imbalance", vrms_mm_s: 1.5 },
-      { axis: "all", kind: "noise", g_rms: 0.005 },
-    ],
-    temperature_c: 40,
-  } as Record<string, unknown>,
+  machine: imbalancedMachine(1.5, 0.005),
   events: [{ at_s: 8, kind: "set", path: "machine.vibration[0].vrms_mm_s", value: 3.5 }] as Record<string, unknown>[],
   expect: [
     { kind: "alarm", metric: "x.vRms", level: "warning", within_s: [8, 14] },

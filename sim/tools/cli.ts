@@ -77,6 +77,7 @@ async function simCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const scenario = flags.scenario ? loadScenario(String(flags.scenario)) : undefined;
+  if (scenario?.fleet) throw new UsageError(`${String(flags.scenario)}: a fleet file (fleet[]): run it with sensor-node scenario ${String(flags.scenario)} (docs/scenarios.md)`);
   if (flags.payload !== undefined && flags.payload !== "json" && flags.payload !== "sparkplug") {
     throw new UsageError(`sensor-node sim: --payload expects json or sparkplug, got ${JSON.stringify(flags.payload)}`);
   }

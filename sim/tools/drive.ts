@@ -34,14 +34,16 @@ export async function drive(options: DriveOptions): Promise<void> {
   // goes on without waiting again until the node is idle once more; otherwise every step would wait.
   let givenUp = false;
   while (!options.signal?.aborted) {
-    const due = clock.nextDue();
-    const target = due === undefined || due > until ? until : due;
     if (options.busy?.()) {
       if (!givenUp) givenUp = !(await waitIdle(options.busy, maxWait, options.signal));
       else await yieldToIo();
     } else {
       givenUp = false;
     }
+    // After the wait: a reply may have set a timer (the next message to send), which must not be
+    // fired by the final runUntil below without the busy check in between.
+    const due = clock.nextDue();
+    const target = due === undefined || due > until ? until : due;
     if (speed !== "max") {
       const delay = realStart + (target - virtualStart) / speed - performance.now();
       if (delay > 1) await sleep(delay, options.signal);

@@ -1,9 +1,12 @@
 /*
  * JUnit XML for CI systems: one <testsuite> per scenario, one <testcase> per
- * expectation, a <failure> with what was expected and what was seen.
- * No timestamps or host names, so one run gives one file.
+ * expectation (a fleet: per group's expectation, over the group's nodes, with
+ * the group in the classname), a <failure> with what was expected and what was
+ * seen (a fleet: on each failing node). No timestamps or host names, so one
+ * run gives one file.
  */
 import type { ScenarioRunResult } from "./scenario-runner.js";
+import { resultLabel } from "./scenario/check.js";
 
 export function junitXml(runs: ScenarioRunResult[]): string {
   const tests = runs.reduce((n, r) => n + r.results.length, 0);
@@ -13,14 +16,16 @@ export function junitXml(runs: ScenarioRunResult[]): string {
     const failed = r.results.filter((x) => !x.pass).length;
     const classname = `scenario.${(r.source ?? r.name).replace(/^.*\//, "").replace(/\.json$/, "")}`;
     out.push(`  <testsuite name="${esc(r.name)}" tests="${r.results.length}" failures="${failed}" errors="0" skipped="0" time="${(r.virtualMs / 1000).toFixed(3)}">`);
-    out.push(`    <properties><property name="seed" value="${r.seed}"/><property name="source" value="${esc(r.source ?? "")}"/><property name="messages" value="${r.messages.length}"/></properties>`);
+    out.push(`    <properties><property name="seed" value="${r.seed}"/><property name="source" value="${esc(r.source ?? "")}"/><property name="messages" value="${r.messages.length}"/>${r.fleet ? `<property name="nodes" value="${r.fleet.nodes.length}"/>` : ""}</properties>`);
     for (const x of r.results) {
-      const name = `[${x.index}] ${x.title}`;
+      const name = `${resultLabel(x)} ${x.title}${x.fleet ? ` (${x.fleet.held}/${x.fleet.nodes} nodes)` : ""}`;
+      const cls = x.group === undefined ? classname : `${classname}.${x.group === "*" ? "all" : x.group}`;
       if (x.pass) {
-        out.push(`    <testcase classname="${esc(classname)}" name="${esc(name)}" time="0"><system-out>${esc(`seen: ${x.seen}`)}</system-out></testcase>`);
+        out.push(`    <testcase classname="${esc(cls)}" name="${esc(name)}" time="0"><system-out>${esc(`seen: ${x.seen}`)}</system-out></testcase>`);
       } else {
-        out.push(`    <testcase classname="${esc(classname)}" name="${esc(name)}" time="0">`);
-        out.push(`      <failure type="expectation" message="${esc(`expected ${x.expected}; seen ${x.seen}`)}">${esc(`expected: ${x.expected}\nseen:     ${x.seen}`)}</failure>`);
+        const seen = x.fleet ? x.fleet.failing.map((v) => `seen:     ${v.nodeId}: ${v.seen}`).join("\n") : `seen:     ${x.seen}`;
+        out.push(`    <testcase classname="${esc(cls)}" name="${esc(name)}" time="0">`);
+        out.push(`      <failure type="expectation" message="${esc(`expected ${x.expected}; seen ${x.seen}`)}">${esc(`expected: ${x.expected}\n${seen}`)}</failure>`);
         out.push("    </testcase>");
       }
     }

@@ -16,7 +16,7 @@ import {
   type ThermalModel,
   type VibrationComponent,
 } from "../machine/machine.js";
-import { actionEvent, expectation, type ActionEvent, type Expectation } from "./scenario/spec.js";
+import { actionEvent, expectation, merge, type ActionEvent, type Expectation } from "./scenario/spec.js";
 
 export type { TemperaturePoint, ThermalModel, VibrationComponent };
 export type Axis = MachineAxis;
@@ -50,9 +50,33 @@ export interface Scenario {
   events: SetEvent[];
   /** Faults and config changes, in file order (the scenario runner applies them). */
   actions: ActionEvent[];
-  /** Expectations, checked by the scenario runner. */
+  /** Expectations, checked by the scenario runner (on every node of a fleet). */
+  expect: Expectation[];
+  /** A fleet (docs/scenarios.md, "Fleets"): groups of nodes, each on its own machine. Absent: one node. */
+  fleet?: FleetGroup[];
+}
+
+/** One group of a fleet: `count` nodes named from `id`, on the group's machine (varied per node). */
+export interface FleetGroup {
+  name: string;
+  count: number;
+  /** Node id template; `{n}` is the node's number in the group (1..count). */
+  id: string;
+  /** The top-level node, merged with the group's. */
+  node: Scenario["node"];
+  /** The top-level machine, merged with the group's. */
+  machine: Scenario["machine"];
+  /** Machine values drawn per node, uniformly in [min, max], from the node's seed (in this order). */
+  vary: { path: string; min: number; max: number }[];
+  events: SetEvent[];
+  actions: ActionEvent[];
   expect: Expectation[];
 }
+
+/** At most this many nodes in a fleet (all on one clock, in one process). */
+export const MAX_FLEET_NODES = 1000;
+/** Faults that act on the whole run, not one node: top-level events only in a fleet. */
+export const FLEET_WIDE_FAULTS = ["broker-down", "clock-jump"];
 
 export const DEFAULT_START = "2026-01-01T00:00:00Z";
 
@@ -76,59 +100,169 @@ export function parseScenario(text: string, source = "scenario"): Scenario {
 
 export function validateScenario(doc: unknown, source = "scenario"): Scenario {
   const v = new Reader(source);
-  const root = v.object(doc, "", ["version", "name", "seed", "duration_s", "start", "node", "machine", "events", "expect"]);
+  const root = v.object(doc, "", ["version", "name", "seed", "duration_s", "start", "node", "machine", "events", "expect", "fleet"]);
   if (root.version !== 1) throw v.error("version", `expected 1, got ${show(root.version)}`);
   const duration = v.number(root.duration_s, "duration_s", { min: 0.001, max: 10 * 365 * 86400 });
   const start = root.start === undefined ? DEFAULT_START : v.string(root.start, "start");
   const startMs = Date.parse(start);
   if (!Number.isFinite(startMs) || !/^\d{4}-\d\d-\d\dT/.test(start)) throw v.error("start", `expected an ISO 8601 time like "${DEFAULT_START}", got ${show(start)}`);
 
-  const nodeDoc = v.object(root.node ?? {}, "node", ["accelerometer", "temperature", "config"]);
-  const node = {
-    accelerometer: v.oneOf(nodeDoc.accelerometer ?? "adxl345", "node.accelerometer", ["adxl345", "lis3dh", "adxl355"] as const),
-    temperature: v.oneOf(nodeDoc.temperature ?? "tmp117", "node.temperature", ["tmp117", "sht3x", "mcp9808"] as const),
-    config: v.object(nodeDoc.config ?? {}, "node.config", undefined),
-  };
-  try {
-    resolveConfig(node.config);
-  } catch (error) {
-    if (error instanceof ConfigError) throw v.error(`node.config.${error.field}`, error.message.replace(/^config\.[^:]*: /, ""));
-    throw error;
-  }
-
-  const odr = resolveConfig(node.config).accelerometer.odr;
-  const m = v.object(root.machine, "machine", ["rpm", "rpm_ramp_s", "vibration", "temperature_c", "thermal"]);
-  if (m.thermal !== undefined && m.temperature_c !== undefined) {
-    throw v.error("machine.thermal", "give machine.temperature_c (a profile) or machine.thermal (a model), not both");
-  }
-  const machine: Scenario["machine"] = {
-    rpm: v.number(m.rpm ?? 0, "machine.rpm", MACHINE_RANGES.rpm),
-    rpm_ramp_s: v.number(m.rpm_ramp_s ?? 1, "machine.rpm_ramp_s", MACHINE_RANGES.rpm_ramp_s),
-    vibration: v.array(m.vibration ?? [], "machine.vibration").map((c, i) => vibration(v, c, `machine.vibration[${i}]`, odr)),
-  };
-  if (m.thermal !== undefined) machine.thermal = thermal(v, m.thermal, "machine.thermal");
-  else machine.temperature_c = temperature(v, m.temperature_c ?? 25, "machine.temperature_c", duration);
-
-  const events: SetEvent[] = [];
-  const actions: ActionEvent[] = [];
-  v.array(root.events ?? [], "events").forEach((e, i) => {
-    const parsed = event(v, e, `events[${i}]`, duration, machine, odr, node.config);
-    if (parsed.kind === "set") events.push(parsed);
-    else actions.push(parsed);
-  });
+  const node = parseNode(v, root.node ?? {}, "node");
+  const machine = parseMachine(v, root.machine, "machine", duration, nodeOdr(node));
+  const { events, actions } = parseEvents(v, root.events ?? [], "events", duration, machine, node);
   const expect = v.array(root.expect ?? [], "expect").map((e, i) => expectation(v, e, `expect[${i}]`, duration));
-  return {
+  const scenario: Scenario = {
     version: 1,
     name: root.name === undefined ? undefined : v.string(root.name, "name"),
     seed: v.integer(root.seed ?? 1, "seed", { min: 0, max: 2 ** 32 - 1 }),
     duration_s: duration,
     startMs,
-    node: node as Scenario["node"],
+    node,
     machine,
     events,
     actions,
     expect,
   };
+  if (root.fleet !== undefined) scenario.fleet = parseFleet(v, root, scenario);
+  return scenario;
+}
+
+function nodeOdr(node: Scenario["node"]): number {
+  return resolveConfig(node.config).accelerometer.odr;
+}
+
+function parseNode(v: Reader, doc: unknown, at: string): Scenario["node"] {
+  const nodeDoc = v.object(doc, at, ["accelerometer", "temperature", "config"]);
+  const node = {
+    accelerometer: v.oneOf(nodeDoc.accelerometer ?? "adxl345", `${at}.accelerometer`, ["adxl345", "lis3dh", "adxl355"] as const),
+    temperature: v.oneOf(nodeDoc.temperature ?? "tmp117", `${at}.temperature`, ["tmp117", "sht3x", "mcp9808"] as const),
+    config: v.object(nodeDoc.config ?? {}, `${at}.config`, undefined),
+  };
+  try {
+    resolveConfig(node.config);
+  } catch (error) {
+    if (error instanceof ConfigError) throw v.error(`${at}.config.${error.field}`, error.message.replace(/^config\.[^:]*: /, ""));
+    throw error;
+  }
+  return node;
+}
+
+function parseMachine(v: Reader, doc: unknown, at: string, duration: number, odr: number): Scenario["machine"] {
+  const m = v.object(doc, at, ["rpm", "rpm_ramp_s", "vibration", "temperature_c", "thermal"]);
+  if (m.thermal !== undefined && m.temperature_c !== undefined) {
+    throw v.error(`${at}.thermal`, `give ${at}.temperature_c (a profile) or ${at}.thermal (a model), not both`);
+  }
+  const machine: Scenario["machine"] = {
+    rpm: v.number(m.rpm ?? 0, `${at}.rpm`, MACHINE_RANGES.rpm),
+    rpm_ramp_s: v.number(m.rpm_ramp_s ?? 1, `${at}.rpm_ramp_s`, MACHINE_RANGES.rpm_ramp_s),
+    vibration: v.array(m.vibration ?? [], `${at}.vibration`).map((c, i) => vibration(v, c, `${at}.vibration[${i}]`, odr)),
+  };
+  if (m.thermal !== undefined) machine.thermal = thermal(v, m.thermal, `${at}.thermal`);
+  else machine.temperature_c = temperature(v, m.temperature_c ?? 25, `${at}.temperature_c`, duration);
+  return machine;
+}
+
+function parseEvents(v: Reader, doc: unknown, at: string, duration: number, machine: Scenario["machine"], node: Scenario["node"]): { events: SetEvent[]; actions: ActionEvent[] } {
+  const events: SetEvent[] = [];
+  const actions: ActionEvent[] = [];
+  v.array(doc, at).forEach((e, i) => {
+    const parsed = event(v, e, `${at}[${i}]`, duration, machine, nodeOdr(node), node.config);
+    if (parsed.kind === "set") events.push(parsed);
+    else actions.push(parsed);
+  });
+  return { events, actions };
+}
+
+const ID_RE = /^[A-Za-z0-9_.:-]+$/;
+
+/**
+ * `fleet`: groups of nodes. A group's `node` and `machine` are merged over the
+ * top-level ones (objects merge, arrays and values replace; a group giving
+ * `thermal` drops an inherited `temperature_c` and the other way round). Every
+ * place in an error is the group's (`fleet[1].expect[0].metric`).
+ */
+function parseFleet(v: Reader, root: Record<string, unknown>, scenario: Scenario): FleetGroup[] {
+  const list = v.array(root.fleet, "fleet");
+  if (list.length === 0) throw v.error("fleet", "expected at least one group");
+  if (scenario.node.config.nodeId !== undefined) throw v.error("node.config.nodeId", "a fleet names its nodes by each group's id (fleet[i].id)");
+  const duration = scenario.duration_s;
+  const names = new Set<string>();
+  const ids = new Map<string, string>();
+  let total = 0;
+  const groups = list.map((doc, k) => {
+    const at = `fleet[${k}]`;
+    const g = v.object(doc, at, ["name", "count", "id", "node", "machine", "vary", "events", "expect"]);
+    const name = g.name === undefined ? `group-${k + 1}` : v.string(g.name, `${at}.name`);
+    if (!ID_RE.test(name)) throw v.error(`${at}.name`, `expected letters, digits, _ . : - only, got ${show(name)}`);
+    if (names.has(name)) throw v.error(`${at}.name`, `${show(name)} names an earlier group too`);
+    names.add(name);
+    const count = v.integer(g.count, `${at}.count`, { min: 1, max: MAX_FLEET_NODES });
+    total += count;
+    if (total > MAX_FLEET_NODES) throw v.error(`${at}.count`, `the fleet would have ${total} nodes, more than ${MAX_FLEET_NODES}`);
+    const id = g.id === undefined ? `${name}-{n}` : v.string(g.id, `${at}.id`);
+    if (!ID_RE.test(id.replace(/\{n\}/g, "1"))) throw v.error(`${at}.id`, `expected letters, digits, _ . : - and {n} only, got ${show(id)}`);
+    if (count > 1 && !id.includes("{n}")) throw v.error(`${at}.id`, `${count} nodes need {n} in their id (like "${name}-{n}")`);
+    for (let n = 1; n <= count; n++) {
+      const nodeId = id.replace(/\{n\}/g, String(n));
+      const other = ids.get(nodeId);
+      if (other !== undefined) throw v.error(`${at}.id`, `node id ${show(nodeId)} is taken by ${other}`);
+      ids.set(nodeId, at);
+    }
+    const nodeDoc = v.object(g.node ?? {}, `${at}.node`, ["accelerometer", "temperature", "config"]);
+    const node = parseNode(v, merge((root.node ?? {}) as Record<string, unknown>, nodeDoc), `${at}.node`);
+    if (isObject(nodeDoc.config) && nodeDoc.config.nodeId !== undefined) throw v.error(`${at}.node.config.nodeId`, `a group's nodes are named by ${at}.id`);
+    const machineDoc = v.object(g.machine ?? {}, `${at}.machine`, undefined);
+    const inherited: Record<string, unknown> = { ...(root.machine as Record<string, unknown>) };
+    if (machineDoc.thermal !== undefined) delete inherited.temperature_c;
+    if (machineDoc.temperature_c !== undefined) delete inherited.thermal;
+    const machine = parseMachine(v, merge(inherited, machineDoc), `${at}.machine`, duration, nodeOdr(node));
+    const varyDoc = v.object(g.vary ?? {}, `${at}.vary`, undefined);
+    const vary = Object.keys(varyDoc).map((path) => {
+      const where = `${at}.vary.${path}`;
+      const field = checkSetPath(v, path, where, machine);
+      const range = v.array(varyDoc[path], where);
+      if (range.length !== 2) throw v.error(where, `expected [min, max], got ${range.length} number(s)`);
+      const min = v.number(range[0], `${where}[0]`, MACHINE_RANGES[field]);
+      const max = v.number(range[1], `${where}[1]`, MACHINE_RANGES[field]);
+      if (max < min) throw v.error(`${where}[1]`, `${max} is below the minimum (${min})`);
+      if (field === "resonance_hz") checkResonance(v, max, `${where}[1]`, nodeOdr(node));
+      return { path, min, max };
+    });
+    // The top-level events act on every node: their paths must exist on this group's machine too.
+    ((root.events ?? []) as { kind?: unknown; path?: string }[]).forEach((e, i) => {
+      if (e.kind === "set") checkSetPath(v, e.path!, `events[${i}].path (on ${at}.machine)`, machine);
+    });
+    const { events, actions } = parseEvents(v, g.events ?? [], `${at}.events`, duration, machine, node);
+    actions.forEach((e) => {
+      if (e.kind === "fault" && FLEET_WIDE_FAULTS.includes(e.fault)) {
+        const i = (g.events as unknown[]).findIndex((x) => (x as { fault?: unknown }).fault === e.fault);
+        throw v.error(`${at}.events[${i}].fault`, `${e.fault} acts on the whole fleet: give it in the top-level events`);
+      }
+    });
+    const expect = v.array(g.expect ?? [], `${at}.expect`).map((e, i) => expectation(v, e, `${at}.expect[${i}]`, duration));
+    return { name, count, id, node, machine, vary, events, actions, expect };
+  });
+  return groups;
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+/**
+ * Sets one machine value given by a `set` path (checked by checkSetPath) in a
+ * machine description, before the run: a copy with that value.
+ */
+export function withMachineValue(machine: Scenario["machine"], path: string, value: number): Scenario["machine"] {
+  const out = JSON.parse(JSON.stringify(machine)) as Scenario["machine"];
+  const parts = path
+    .replace(/^machine\./, "")
+    .split(/\.|\[|\]\.?/)
+    .filter((p) => p !== "");
+  let at: Record<string, unknown> = out as unknown as Record<string, unknown>;
+  for (const p of parts.slice(0, -1)) at = at[p] as Record<string, unknown>;
+  at[parts[parts.length - 1]] = value;
+  return out;
 }
 
 /** Ranges of the numeric machine and component fields, for the file and for `set` values. */

@@ -148,6 +148,21 @@ export class SimNode {
   }
 }
 
+/**
+ * Nodes that share one clock are independent devices: a transfer on one
+ * node's I2C bus must not delay the others, so bus time (which SimNode charges
+ * with clock.advance) does not move the shared clock through this view.
+ */
+export function sharedView(clock: VirtualClock): VirtualClock {
+  return new Proxy(clock, {
+    get(target, prop) {
+      if (prop === "advance") return () => {};
+      const v = Reflect.get(target, prop, target);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+}
+
 /** Subscribes to everything the nodes publish, independently of the firmware's own client. */
 export class Observer {
   readonly messages: ObservedMessage[] = [];

@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { VirtualClock } from "../../clock.js";
-import { SimNode, type NodeSpec } from "../simulation.js";
+import { SimNode, sharedView, type NodeSpec } from "../simulation.js";
 import { drive, sleep, waitIdle } from "../drive.js";
 import { setImmediate as yieldToIo } from "node:timers/promises";
 
@@ -35,21 +35,6 @@ const abort = new AbortController();
 port.on("message", (m: { type: string }) => {
   if (m.type === "stop") abort.abort();
 });
-
-/**
- * The nodes share one clock but are independent devices: a transfer on one
- * node's I2C bus must not delay the others, so bus time (which SimNode charges
- * with clock.advance) does not move the shared clock here.
- */
-function sharedView(clock: VirtualClock): VirtualClock {
-  return new Proxy(clock, {
-    get(target, prop) {
-      if (prop === "advance") return () => {};
-      const v = Reflect.get(target, prop, target);
-      return typeof v === "function" ? v.bind(target) : v;
-    },
-  });
-}
 
 async function run(): Promise<void> {
   const clock = new VirtualClock({ epochMs: input.epochMs });

@@ -21,7 +21,7 @@ import { parseBrokerUrl } from "../broker.js";
 import { parsePayload, type ObservedMessage } from "../output.js";
 import type { Scenario } from "../scenario.js";
 import { ScenarioObserver } from "../scenario/harness.js";
-import { check } from "../scenario/check.js";
+import { check, formatResults } from "../scenario/check.js";
 import type { ScenarioRunResult } from "../scenario-runner.js";
 import type { LogLevel } from "../../../firmware/host.js";
 import { hilFramesTopic } from "../../../firmware/drivers/hil.js";
@@ -68,6 +68,10 @@ export interface DeviceRunResult extends ScenarioRunResult {
 
 /** Throws DeviceTargetError when the scenario asks for something a real node cannot be made to do. */
 export function checkDeviceScenario(scenario: Scenario, source = "scenario"): void {
+  if (scenario.fleet) {
+    const nodes = scenario.fleet.reduce((n, g) => n + g.count, 0);
+    throw new DeviceTargetError(`${source}: fleet: the device target drives one real node; this file describes a fleet of ${nodes} node(s) in ${scenario.fleet.length} group(s): run it with --target sim (docs/scenarios.md, docs/hil.md)`);
+  }
   const faults = scenario.actions.filter((a) => a.kind === "fault");
   if (!faults.length) return;
   const list = faults.map((f) => `"${(f as { fault: string }).fault}" at ${f.at_s} s`).join(", ");
@@ -178,13 +182,7 @@ export function formatDeviceReport(r: DeviceRunResult): string {
     `scenario ${JSON.stringify(r.name)}${r.source && r.source !== r.name ? ` (${r.source})` : ""}: device ${r.nodeId}, ${(r.virtualMs / 1000).toFixed(1)} s in real time, ${r.messages.length} messages`,
     `  stimulus: ${h.framesSent} frames (${h.samplesSent} samples at ${h.odr} Hz, ${h.frameMs} ms each), ${h.framesAcked} acknowledged by the broker, timer late by ${h.maxLateMs.toFixed(0)} ms at most; the node reported ${h.nodeLostSamples} lost sample(s) over ${h.windows} window(s)`,
   ];
-  for (const x of r.results) {
-    lines.push(`  ${x.pass ? "PASS" : "FAIL"}  [${x.index}] ${x.title}`);
-    if (!x.pass) lines.push(`        expected: ${x.expected}`, `        seen:     ${x.seen}`);
-    else lines.push(`        seen:     ${x.seen}`);
-  }
-  const failed = r.results.filter((x) => !x.pass).length;
-  lines.push(r.results.length === 0 ? "no expectations" : failed ? `${failed} of ${r.results.length} expectation(s) FAILED` : `all ${r.results.length} expectation(s) hold`);
+  lines.push(...formatResults(r.results));
   return lines.join("\n") + "\n";
 }
 

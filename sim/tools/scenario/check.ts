@@ -4,6 +4,7 @@
  */
 import { parsePayload, type ObservedMessage } from "../output.js";
 import { metricMatcher, type Expectation } from "./spec.js";
+import type { RunPlan } from "./plan.js";
 
 export interface ExpectationResult {
   index: number;
@@ -13,7 +14,20 @@ export interface ExpectationResult {
   pass: boolean;
   expected: string;
   seen: string;
+  /** A fleet: the group whose expectation this is ("*": a top-level one, on every node). */
+  group?: string;
+  /** A fleet: how many of the group's nodes it held on, and the verdicts of the failing ones (all of them). */
+  fleet?: { nodes: number; held: number; first: NodeVerdict; failing: NodeVerdict[] };
 }
+
+export interface NodeVerdict {
+  nodeId: string;
+  expected: string;
+  seen: string;
+}
+
+/** How many failing nodes a report and a JUnit failure name with what each saw. */
+export const FAILING_SHOWN = 3;
 
 export interface RunRecord {
   startMs: number;
@@ -68,6 +82,75 @@ export function check(expectations: Expectation[], run: RunRecord): ExpectationR
     const r = one(e, { alarms, telemetry, status, data, run });
     return { index, kind: e.kind, title: e.name ?? describe(e), ...r };
   });
+}
+
+/**
+ * Checks a run's expectation suites. One node: the expectations, as check().
+ * A fleet: each suite's expectations on each of its nodes, one result per
+ * (suite, expectation) that holds when it holds on every node of the suite.
+ */
+export function checkPlan(plan: RunPlan, run: Omit<RunRecord, "nodeId" | "produced">, produced: (node: number) => Map<number, number>): ExpectationResult[] {
+  if (!plan.fleet) return check(plan.suites[0].expect, { ...run, nodeId: plan.nodes[0].spec.nodeId, produced: produced(0) });
+  const byNode = new Map<string, ObservedMessage[]>();
+  const base = run.prefix + "/";
+  for (const m of run.messages) {
+    if (!m.topic.startsWith(base)) continue;
+    const id = m.topic.slice(base.length).split("/")[0];
+    const list = byNode.get(id);
+    if (list) list.push(m);
+    else byNode.set(id, [m]);
+  }
+  return plan.suites.flatMap((suite) => {
+    const perNode = suite.nodes.map((g) => {
+      const nodeId = plan.nodes[g].spec.nodeId;
+      return { nodeId, results: check(suite.expect, { ...run, nodeId, messages: byNode.get(nodeId) ?? [], produced: produced(g) }) };
+    });
+    return suite.expect.map((e, index): ExpectationResult => {
+      const verdicts = perNode.map((n) => ({ nodeId: n.nodeId, pass: n.results[index].pass, expected: n.results[index].expected, seen: n.results[index].seen }));
+      const failing = verdicts.filter((v) => !v.pass).map(({ nodeId, expected, seen }) => ({ nodeId, expected, seen }));
+      const held = verdicts.length - failing.length;
+      const counts = `holds on ${held}/${verdicts.length} nodes`;
+      const shown = failing.slice(0, FAILING_SHOWN).map((v) => `${v.nodeId}: ${v.seen}`);
+      return {
+        index,
+        kind: e.kind,
+        title: perNode[0].results[index].title,
+        pass: failing.length === 0,
+        expected: (failing[0] ?? verdicts[0]).expected,
+        seen: failing.length ? `${counts}; ${shown.join("; ")}${failing.length > shown.length ? `; and ${failing.length - shown.length} more` : ""}` : counts,
+        group: suite.group ?? "*",
+        fleet: { nodes: verdicts.length, held, first: verdicts[0], failing },
+      };
+    });
+  });
+}
+
+/** `[2]` for one node, `[pumps 2]` for a group's expectation, `[* 2]` for a fleet's top-level one. */
+export function resultLabel(x: ExpectationResult): string {
+  return x.group === undefined ? `[${x.index}]` : `[${x.group} ${x.index}]`;
+}
+
+/** The report's lines for the results: PASS/FAIL, what was expected and seen, and a summary line. */
+export function formatResults(results: ExpectationResult[]): string[] {
+  const lines: string[] = [];
+  for (const x of results) {
+    const f = x.fleet;
+    lines.push(`  ${x.pass ? "PASS" : "FAIL"}  ${resultLabel(x)} ${x.title}${f ? `: holds on ${f.held}/${f.nodes} nodes` : ""}`);
+    if (!f) {
+      if (!x.pass) lines.push(`        expected: ${x.expected}`);
+      lines.push(`        seen:     ${x.seen}`);
+    } else if (x.pass) {
+      lines.push(`        seen:     ${f.first.nodeId}: ${f.first.seen}`);
+    } else {
+      lines.push(`        expected: ${x.expected}`);
+      for (const v of f.failing.slice(0, FAILING_SHOWN)) lines.push(`        seen:     ${v.nodeId}: ${v.seen}`);
+      const rest = f.failing.slice(FAILING_SHOWN);
+      if (rest.length) lines.push(`        and ${rest.length} more failing node(s): ${rest.slice(0, 10).map((v) => v.nodeId).join(", ")}${rest.length > 10 ? ", ..." : ""}`);
+    }
+  }
+  const failed = results.filter((x) => !x.pass).length;
+  lines.push(results.length === 0 ? "no expectations" : failed ? `${failed} of ${results.length} expectation(s) FAILED` : `all ${results.length} expectation(s) hold`);
+  return lines;
 }
 
 function one(e: Expectation, d: { alarms: Msg[]; telemetry: Msg[]; status: Msg[]; data: Msg[]; run: RunRecord }): { pass: boolean; expected: string; seen: string } {

@@ -12,9 +12,9 @@ import type { ObservedMessage } from "../output.js";
  * aedes on 127.0.0.1. `down()` closes the listener and every client socket
  * (no will reaches anyone: the sockets die together); `up()` listens again on
  * the same port with a fresh broker (no sessions, no retained messages: a
- * broker restarted without persistence). `published` counts the PUBLISHes the
- * current broker handled under `prefix/`, so the runner can wait for the
- * observer to have them all before virtual time moves on.
+ * broker restarted without persistence). `published` counts the PUBLISHes (and
+ * wills) the current broker accepted under `prefix/`, so the runner can wait
+ * for the observer to have them all before virtual time moves on.
  */
 export class RestartableAedes {
   readonly host = "127.0.0.1";
@@ -37,9 +37,15 @@ export class RestartableAedes {
   async start(): Promise<void> {
     const aedes = await Aedes.createBroker();
     this.published = 0;
-    aedes.on("publish", (packet) => {
+    // Counted when a PUBLISH (or a will) is authorized, before aedes acknowledges it: aedes sends the
+    // PUBACK first and emits "publish" only after that write and its persistence, so a count taken at
+    // "publish" could lag behind a node that already has its PUBACK, and virtual time would move on
+    // while the message is still on its way to the subscriber (it would be stamped late).
+    const authorize = aedes.authorizePublish.bind(aedes);
+    aedes.authorizePublish = (client, packet, callback) => {
       if (packet.topic.startsWith(this.#prefix)) this.published++;
-    });
+      authorize(client, packet, callback);
+    };
     const server = net.createServer(aedes.handle);
     server.on("connection", (s) => {
       this.#sockets.add(s);
