@@ -9,7 +9,7 @@ import test from "ava";
 import fs from "node:fs";
 import path from "node:path";
 import { repoRoot } from "./helpers/xs.js";
-import { measureXs, measureXsHeap } from "../sim/tools/bench/xs-measure.js";
+import { measureXs, measureXsDevicePath, measureXsHeap } from "../sim/tools/bench/xs-measure.js";
 import { measureAcquisition, PARTS } from "../sim/tools/bench/acquisition.js";
 
 type Budgets = Record<string, { budget: number; measured: number; unit: string; what: string }>;
@@ -33,6 +33,12 @@ test("XS computrons: features per window, monitor evaluation, FFT 4096, 1 KiB PU
   check(t, "xs.mqttEncode1k", xs.mqttEncode1k);
   check(t, "xs.mqttEncodeInto1k", xs.mqttEncodeInto1k);
   t.true(xs.monitorTransitions > 0, "the monitor run includes transitions");
+});
+
+test("XS computrons: the device path's XS part (C spectrum kernel replayed), same features as computed", async (t) => {
+  const d = await measureXsDevicePath();
+  t.true(d.sameFeatures, "the replayed spectra give the computed features");
+  check(t, "xs.devicePathPerWindow", d.featuresPerWindow);
 });
 
 test("XS heap: DSP + monitor steady state over 1000 windows does not grow", async (t) => {

@@ -5,7 +5,7 @@
  * trace. mcconfig's "dir/*" entries do not recurse, so each folder needs its own entry.
  */
 import test from "ava";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -59,3 +59,36 @@ for (const manifest of ["manifests/sim.json", "manifests/esp32.json", "manifests
     t.deepEqual([...reached].filter((name) => !isMapped(name, mapped)), []);
   });
 }
+
+/** Every module entry [specifier, absolute source] of a manifest and the project manifests it includes (top level). */
+function moduleEntries(file: string): [string, string][] {
+  const m = JSON.parse(readFileSync(file, "utf8")) as Manifest;
+  const out: [string, string][] = [];
+  for (const [key, source] of Object.entries(m.modules ?? {})) for (const s of [source].flat()) out.push([key, resolve(dirname(file), s)]);
+  for (const inc of m.include ?? []) if (!inc.includes("$(")) out.push(...moduleEntries(resolve(dirname(file), inc)));
+  return out;
+}
+
+const NATIVE = "firmware/dsp/native/";
+
+for (const manifest of ["manifests/sim.json", "manifests/esp32.json", "manifests/hil.json", "test/moddable/spectrum-check/manifest.json"]) {
+  test(`${manifest} runs the C spectrum kernel: binding mapped, portable kernel excluded, C sources listed`, (t) => {
+    const entries = moduleEntries(join(ROOT, manifest));
+    const sources = (key: string) => entries.filter(([k]) => k === key).map(([, s]) => relative(ROOT, s).split("\\").join("/"));
+    t.deepEqual(sources("firmware/dsp/spectrum"), [NATIVE + "spectrum"], "one mapping of the kernel specifier, to the binding");
+    // without the exclusion the firmware/dsp/* entry would also bring spectrum.ts under the same name
+    t.true(sources("~").includes("firmware/dsp/spectrum"), "'~' drops the portable spectrum.ts");
+    t.true(sources("*").includes(NATIVE + "spectrum_kernel"), "the C kernel is listed");
+    // mcconfig takes every file of a mapped name: the binding's .js, its host functions' .c and its .d.ts
+    for (const ext of [".js", ".c", ".d.ts"]) t.true(existsSync(join(ROOT, NATIVE + "spectrum" + ext)), `spectrum${ext}`);
+    for (const ext of [".c", ".h"]) t.true(existsSync(join(ROOT, NATIVE + "spectrum_kernel" + ext)), `spectrum_kernel${ext}`);
+  });
+}
+
+test("every host function the binding declares is defined in its C file (xsl fails the link otherwise, without the SDK here)", (t) => {
+  const js = readFileSync(join(ROOT, NATIVE + "spectrum.js"), "utf8");
+  const c = readFileSync(join(ROOT, NATIVE + "spectrum.c"), "utf8");
+  const declared = [...js.matchAll(/@\s*"(xs_\w+)"/g)].map((m) => m[1]);
+  t.true(declared.length >= 3, `host functions in spectrum.js: ${declared}`);
+  for (const name of declared) t.regex(c, new RegExp(`\\bvoid\\s+${name}\\s*\\(\\s*xsMachine\\s*\\*\\s*the\\s*\\)`), name);
+});

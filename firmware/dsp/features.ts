@@ -47,7 +47,7 @@
  * integrated over the widened band (equivalent edges at the summed bins +- half
  * a bin). The measured table is in test/dsp.test.ts ("band edges").
  */
-import { RealFFT } from "./fft.js";
+import { PowerSpectrum, type SpectrumKernel } from "./spectrum.js";
 
 /** Standard gravity, mm/s^2 per g. */
 export const G_MM_S2 = 9806.65;
@@ -138,7 +138,8 @@ export class FeatureExtractor {
   readonly orderTolerance: number;
   #peakLo: number;
   #peakHi: number;
-  #fft: RealFFT;
+  /** The spectrum kernel (TS here; the C kernel in Moddable builds, see spectrum.ts). */
+  #fft: SpectrumKernel;
   #window: Float64Array;
   /** The window in the order the first pass reads it: #win[r][i] = window[i + r n/8] (i < n/8). */
   #win: Float64Array[];
@@ -146,7 +147,8 @@ export class FeatureExtractor {
   #base: Uint32Array;
   /** Moments and extremes from the small-window pass (n < 16). */
   #sums: Float64Array;
-  #power: Float64Array;
+  /** 4 |X[k]|^2 (the kernel's: float64 in TS, float32 from the C kernel). */
+  #power: Float64Array | Float32Array;
   /** (G / (2 pi f_k))^2 (1 - (df/f_k)^2) per bin (0 for bins 0 and 1). */
   #integrate: Float64Array;
   /** One-sided power scale: 2 / (n * sum w^2); bin power * scale = mean square. */
@@ -170,7 +172,7 @@ export class FeatureExtractor {
     const m = n >> 1;
     const df = odr / n;
     this.df = df;
-    this.#fft = new RealFFT(n);
+    this.#fft = new PowerSpectrum(n);
     this.#window = new Float64Array(n);
     let energy = 0;
     let sum = 0;
@@ -180,7 +182,7 @@ export class FeatureExtractor {
       energy += w * w;
       sum += w;
     }
-    // the power spectrum comes as 4 |X[k]|^2 (RealFFT.packedPowerX4): exact factors 1/4 and 1/2 here
+    // the power spectrum comes as 4 |X[k]|^2 (PowerSpectrum.powerX4): exact factors 1/4 and 1/2 here
     this.#scale = 2 / (n * energy) / 4;
     this.#ampScale = 2 / sum / 2;
     const e = n >> 3;
@@ -193,7 +195,7 @@ export class FeatureExtractor {
     this.#base = new Uint32Array(e);
     for (let i = 0; i < e; i += 2) this.#base[i] = this.#fft.bitrev[i >> 1];
     this.#sums = new Float64Array(6);
-    this.#power = new Float64Array(m + 1);
+    this.#power = this.#fft.power;
     this.#integrate = new Float64Array(m + 1);
     for (let k = 2; k < m; k++) {
       const v = G_MM_S2 / (2 * Math.PI * k * df);
@@ -278,7 +280,7 @@ export class FeatureExtractor {
       s4 = this.#sums[3];
       mx = this.#sums[4];
       mn = this.#sums[5];
-      fft.packedPowerX4(this.#power, 1);
+      fft.powerX4(1);
     } else {
       // The n/2 complex points z_k = x_2k + i x_2k+1 go through an n/2-point FFT
       // (RealFFT). Its first three decimation-in-time stages are radix-8
@@ -462,7 +464,7 @@ export class FeatureExtractor {
       zr[b + 7] = e3r - o3r;
       zi[b + 7] = e3i - o3i;
       }
-      fft.packedPowerX4(this.#power, 8);
+      fft.powerX4(8);
     }
     const mu = s1 / n;
     const e2 = s2 / n;

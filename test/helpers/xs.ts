@@ -64,7 +64,7 @@ export interface XsCommandResult extends XsResult {
 }
 
 /** A script to run: an entry file to bundle (repo-relative or absolute, .ts or compiled .js) or ready code. */
-export type XsSource = string | { entry: string; define?: Record<string, string> } | { code: string };
+export type XsSource = string | { entry: string; define?: Record<string, string>; substitute?: Substitutions } | { code: string };
 
 export interface XsOptions {
   /** Computron limit per evaluation/command (xsnap default 1e8; 0 = none). */
@@ -88,13 +88,35 @@ export const repoRoot: string = (() => {
 const bundles = new Map<string, Promise<string>>();
 
 /**
+ * Module substitution, as a Moddable manifest maps a specifier to another file:
+ * repo-relative imported file -> replacement, e.g. {"firmware/dsp/spectrum.ts":
+ * "sim/tools/bench/replay-spectrum.ts"}. Only imports from other files are
+ * redirected, so the replacement can still import the original.
+ */
+export type Substitutions = Record<string, string>;
+
+function substitution(map: Substitutions): esbuild.Plugin {
+  const abs = new Map(Object.entries(map).map(([from, to]) => [path.join(repoRoot, from), path.join(repoRoot, to)]));
+  return {
+    name: "substitute",
+    setup(build) {
+      build.onResolve({ filter: /^\./ }, (args) => {
+        const target = path.resolve(args.resolveDir, args.path.replace(/\.js$/, ".ts"));
+        const to = abs.get(target);
+        return to && to !== args.importer ? { path: to } : undefined;
+      });
+    },
+  };
+}
+
+/**
  * Bundles `entry` and everything it imports into one script for xsnap: format iife,
  * platform neutral, target es2022. TypeScript is compiled by esbuild (a `./x.js`
  * import finds `./x.ts`); a file under build/ bundles the tsc output instead.
  */
-export function bundleForXs(entry: string, define: Record<string, string> = {}): Promise<string> {
+export function bundleForXs(entry: string, define: Record<string, string> = {}, substitute: Substitutions = {}): Promise<string> {
   const file = path.isAbsolute(entry) ? entry : path.join(repoRoot, entry);
-  const key = file + "\0" + JSON.stringify(define);
+  const key = file + "\0" + JSON.stringify(define) + "\0" + JSON.stringify(substitute);
   let pending = bundles.get(key);
   if (!pending) {
     pending = esbuild
@@ -107,6 +129,7 @@ export function bundleForXs(entry: string, define: Record<string, string> = {}):
         target: "es2022",
         mainFields: ["module", "main"],
         define,
+        plugins: Object.keys(substitute).length ? [substitution(substitute)] : [],
         logLevel: "silent",
         sourcemap: false,
         legalComments: "none",
@@ -121,7 +144,7 @@ export function bundleForXs(entry: string, define: Record<string, string> = {}):
 async function codeOf(source: XsSource): Promise<string> {
   if (typeof source === "string") return bundleForXs(source);
   if ("code" in source) return source.code;
-  return bundleForXs(source.entry, source.define);
+  return bundleForXs(source.entry, source.define, source.substitute);
 }
 
 const decoder = new TextDecoder();

@@ -4,10 +4,64 @@
  *    same samples in Node (baseline);
  *  - XS: computrons per window and per sample per axis for the full feature set
  *    (FFT, vRms, fDom, hfRms, 5 peaks, 1x/2x/3x order bands, moments) vs a bare
- *    loop over the same samples in XS (baseline); FFT 1024/2048/4096.
+ *    loop over the same samples in XS (baseline); FFT 1024/2048/4096;
+ *  - the device path (Moddable builds run the C spectrum kernel): the XS part
+ *    with the kernel replayed (xs-measure.ts, measureXsDevicePath), the C kernel's
+ *    time here (compiled with cc, test/helpers/native-spectrum.ts) vs the TS
+ *    kernel in Node, and ESP32 estimates with their assumptions named below.
  */
 import { FeatureExtractor } from "../../../firmware/dsp/features.js";
+import { PowerSpectrum } from "../../../firmware/dsp/spectrum.js";
+import { timeNative } from "../../../test/helpers/native-spectrum.js";
+import { mulberry32 } from "../../rng.js";
 import { goal, median, WINDOW, type BenchModule, type Figure } from "./types.js";
+
+/** The feature extractor's first pass does the first three FFT stages; the kernel the rest (h = 8). */
+const KERNEL_BLOCK = 8;
+/**
+ * ESP32 estimate of the C kernel. ESP-DSP publishes dsps_fft2r_fc32 (radix-2,
+ * float32, like ours) on the ESP32: 64 complex points in 7093 cycles for the ANSI C
+ * build at -O2 (docs.espressif.com/projects/esp-dsp, "Benchmarks"), i.e. 7093 / (32 x 6)
+ * cycles per butterfly. Our kernel does (n/4) log2(n / 2h) butterflies plus n/4 split
+ * iterations, each counted as two butterflies (about twice the loads, stores and flops).
+ */
+const ESP_DSP_FFT64_ANSI_CYCLES = 7093;
+const ESP32_CYCLES_PER_BUTTERFLY = ESP_DSP_FFT64_ANSI_CYCLES / (32 * 6);
+const SPLIT_ITERATION_BUTTERFLIES = 2;
+const ESP32_HZ = 240e6;
+/** XS on the ESP32, central estimate (docs/performance.md, "What it means for a real ESP32"). */
+const ESP32_COMPUTRONS_PER_S = 3e6;
+
+function esp32KernelMs(n: number): number {
+  const m = n / 2;
+  const butterflies = (m / 2) * Math.log2(m / KERNEL_BLOCK) + (m / 2) * SPLIT_ITERATION_BUTTERFLIES;
+  return ((butterflies * ESP32_CYCLES_PER_BUTTERFLY) / ESP32_HZ) * 1000;
+}
+
+/** One axis's packed input after the first pass (any data: the kernel's cost does not depend on it). */
+function packedInput(n: number): { re: Float32Array; im: Float32Array } {
+  const r = mulberry32(7);
+  const m = n / 2;
+  return { re: Float32Array.from({ length: m }, () => r() - 0.5), im: Float32Array.from({ length: m }, () => r() - 0.5) };
+}
+
+/** The portable kernel in Node on the same input: ns per call, input copy included (as the harness's figure). */
+function tsKernelNs(n: number, input: { re: Float32Array; im: Float32Array }, reps: number, rounds: number): number {
+  const k = new PowerSpectrum(n);
+  const run = () => {
+    k.packedRe.set(input.re);
+    k.packedIm.set(input.im);
+    k.powerX4(KERNEL_BLOCK);
+  };
+  for (let i = 0; i < reps; i++) run(); // JIT warm-up
+  const t: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) run();
+    t.push(((performance.now() - t0) * 1e6) / reps);
+  }
+  return median(t);
+}
 
 function bareLoop(axes: Float32Array[]): number {
   let sum = 0;
@@ -50,8 +104,15 @@ export const dspBench: BenchModule = {
   quick: true,
   async run(ctx) {
     const node = nodeWindowMs(ctx.quick ? 5 : 20);
-    const { xs } = await ctx.xs();
+    const { xs, devicePath } = await ctx.xs();
     const samples = WINDOW.n * WINDOW.axes;
+    const input = packedInput(WINDOW.n);
+    const reps = ctx.quick ? 200 : 1000;
+    const native = timeNative(WINDOW.n, KERNEL_BLOCK, input.re, input.im, reps);
+    const tsNs = tsKernelNs(WINDOW.n, input, reps, ctx.quick ? 5 : 15);
+    const kernelEsp32Ms = esp32KernelMs(WINDOW.n) * WINDOW.axes;
+    const xsEsp32Ms = (devicePath.featuresPerWindow / ESP32_COMPUTRONS_PER_S) * 1000;
+    const windowMs = (WINDOW.n / WINDOW.odr) * 1000;
     const figures: Figure[] = [
       {
         id: "dsp.node.windowMs",
@@ -73,7 +134,7 @@ export const dspBench: BenchModule = {
       },
       {
         id: "dsp.xs.featuresPerSample",
-        name: "features per sample per axis, XS",
+        name: "features per sample per axis, XS, portable path (TS FFT)",
         value: xs.featuresPerSample,
         unit: "computrons",
         baseline: { name: "bare loop, XS", value: xs.bareLoopPerSample },
@@ -90,6 +151,44 @@ export const dspBench: BenchModule = {
         ratio: xs.featuresCorePerWindow / samples / xs.bareLoopPerSample,
         goal: goal("value", "<=", 150),
         kind: "deterministic",
+      },
+      {
+        id: "dsp.xs.devicePathPerSample",
+        name: "features per sample per axis, XS, device path (C FFT kernel; kernel call replayed at ~0 XS cost)",
+        value: devicePath.featuresPerSample,
+        unit: "computrons",
+        baseline: { name: "portable path, XS", value: xs.featuresPerSample },
+        ratio: devicePath.featuresPerSample / xs.featuresPerSample,
+        goal: goal("value", "<=", 150),
+        kind: "deterministic",
+        note: devicePath.sameFeatures ? undefined : "replayed spectra gave different features: the figure is not valid",
+      },
+      {
+        id: "dsp.native.kernelNs",
+        name: `C spectrum kernel per axis (n = ${WINDOW.n}, after the first pass), this machine, cc -O2`,
+        value: native.nsPerCall,
+        unit: "ns",
+        baseline: { name: "TS kernel, Node (JIT)", value: tsNs },
+        ratio: native.nsPerCall / tsNs,
+        kind: "wall",
+      },
+      {
+        id: "dsp.esp32.kernelMsPerWindow",
+        name: `C spectrum kernel per window (${WINDOW.axes} axes), ESP32 estimate (ESP-DSP ANSI radix-2 cycles, 240 MHz)`,
+        value: kernelEsp32Ms,
+        unit: "ms",
+        baseline: { name: "window length", value: windowMs },
+        ratio: kernelEsp32Ms / windowMs,
+        kind: "wall",
+      },
+      {
+        id: "dsp.esp32.devicePathMsPerWindow",
+        name: "features per window on the device path, ESP32 estimate (XS at 3 M computrons/s + C kernel)",
+        value: xsEsp32Ms + kernelEsp32Ms,
+        unit: "ms",
+        baseline: { name: "portable path, same estimate", value: (xs.featuresPerWindow / ESP32_COMPUTRONS_PER_S) * 1000 },
+        ratio: (xsEsp32Ms + kernelEsp32Ms) / ((xs.featuresPerWindow / ESP32_COMPUTRONS_PER_S) * 1000),
+        kind: "wall",
       },
     ];
     for (const n of [1024, 2048, 4096]) {

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { helpText, parseArgs, UsageError, type FlagSpec } from "../args.js";
 import { BENCHMARKS } from "./registry.js";
 import { judge, type BenchContext, type Figure } from "./types.js";
-import type { XsFigures, XsHeapFigures } from "./xs-measure.js";
+import type { XsDevicePathFigures, XsFigures, XsHeapFigures } from "./xs-measure.js";
 
 export const BENCH_FLAGS: Record<string, FlagSpec> = {
   json: { kind: "boolean", help: "print the figures as one JSON object" },
@@ -34,7 +34,7 @@ export interface BenchReport {
 /** Assumed ratio of this kind of desktop core's XS speed to an ESP32 (Xtensa LX6, 240 MHz): an estimate, see docs/performance.md. */
 export const ESP32_SLOWDOWN = 60;
 
-type XsChildResult = { xs: XsFigures; heap: XsHeapFigures };
+type XsChildResult = { xs: XsFigures; heap: XsHeapFigures; devicePath: XsDevicePathFigures };
 
 /** Runs the XS measurements in a child process (xsnap needs `@endo/init`, which would lock this process down). */
 export function runXsChild(request: { heap?: { n?: number; windows?: number } }, timeoutMs = 180_000): Promise<XsChildResult> {

@@ -3,7 +3,7 @@
  * A benchmark module measures one area and returns figures; each figure names the
  * baseline it was measured against in the same run, so ratios hold on a noisy machine.
  */
-import type { XsFigures, XsHeapFigures } from "./xs-measure.js";
+import type { XsDevicePathFigures, XsFigures, XsHeapFigures } from "./xs-measure.js";
 
 /** Window of the node's default configuration. */
 export const WINDOW = { n: 4096, odr: 3200, axes: 3 };
@@ -43,7 +43,7 @@ export interface BenchContext {
   /** Progress lines (stderr). */
   log(message: string): void;
   /** The XS figures, measured once per run in a child process (see xs-child.ts). */
-  xs(): Promise<{ xs: XsFigures; heap: XsHeapFigures }>;
+  xs(): Promise<{ xs: XsFigures; heap: XsHeapFigures; devicePath: XsDevicePathFigures }>;
 }
 
 export interface BenchModule {

@@ -9,6 +9,7 @@ import { FeatureExtractor, type AxisFeatures } from "../../../firmware/dsp/featu
 import { Monitor } from "../../../firmware/monitor/monitor.js";
 import { isKnownMetric } from "../../../firmware/monitor/metrics.js";
 import { serveCases, type CaseTable } from "../../../test/xs/runtime.js";
+import { spectrumReplay } from "./replay-spectrum.js";
 import { mulberry32 as rng } from "../../rng.js";
 
 
@@ -131,6 +132,15 @@ export const cases: CaseTable = {
     const s = state();
     for (let a = 0; a < 3; a++) s.fx.compute(s.axes[a], s.out[a]);
     return s.out.map((o) => ({ aRms: o.aRms, vRms: o.vRms, fDom: o.fDom, kurtosis: o.kurtosis }));
+  },
+  /**
+   * From now on the spectrum kernel replays the spectra it recorded (only in the
+   * bundle where replay-spectrum.ts stands in for firmware/dsp/spectrum.ts; see
+   * xs-measure.ts, measureXsDevicePath).
+   */
+  replaySpectrum(): unknown {
+    spectrumReplay.on = true;
+    return null;
   },
   /** Complex FFT of n points (input copied in first: the copy is counted, about 2n stores). */
   fft(arg: { n: number }): unknown {

@@ -10,6 +10,8 @@ import { withXsSession, xsCase, type XsSession } from "../../../test/helpers/xs.
 
 export const XS_CASES_ENTRY = "sim/tools/bench/xs-cases.ts";
 export const XS_CODEC_CASES_ENTRY = "sim/tools/bench/xs-codec-cases.ts";
+/** The device path's bundle: the kernel module replaced as the Moddable manifests replace it, here by a replay (see replay-spectrum.ts). */
+export const XS_DEVICE_PATH = { entry: XS_CASES_ENTRY, substitute: { "firmware/dsp/spectrum.ts": "sim/tools/bench/replay-spectrum.ts" } };
 
 import { WINDOW } from "./types.js";
 export { WINDOW };
@@ -124,6 +126,39 @@ async function measureXsCodec(): Promise<Pick<XsFigures, "mqttEncode1k" | "mqttE
       return { mqttEncode1k: await per(false), mqttEncodeInto1k: await per(true) };
     },
     { meteringLimit: 0, name: "sensor-node-bench-codec" },
+  );
+}
+
+export interface XsDevicePathFigures {
+  /** Computrons of the full feature set on 3 axes with the spectrum kernel's work taken out (replayed). */
+  featuresPerWindow: number;
+  featuresPerSample: number;
+  /** The replayed window gives the same features as the computed one (the replay is faithful). */
+  sameFeatures: boolean;
+}
+
+/**
+ * The feature set as the device runs it, minus the C kernel: everything the XS
+ * side does (first pass with the first FFT stages, band sums, peaks, orders,
+ * moments) with the kernel call replaced by a replay of recorded spectra.
+ */
+export async function measureXsDevicePath(): Promise<XsDevicePathFigures> {
+  return withXsSession(
+    XS_DEVICE_PATH,
+    async (s) => {
+      await step(s, "setup", { n: WINDOW.n, odr: WINDOW.odr, seed: 11 });
+      const computed = await step(s, "featuresValues"); // records the three axes' spectra
+      await step(s, "replaySpectrum");
+      const replayed = await step(s, "featuresValues");
+      await step(s, "features");
+      const features = await step(s, "features");
+      return {
+        featuresPerWindow: features.compute,
+        featuresPerSample: features.compute / (WINDOW.n * WINDOW.axes),
+        sameFeatures: JSON.stringify(computed.value) === JSON.stringify(replayed.value),
+      };
+    },
+    { meteringLimit: 0, name: "sensor-node-bench-device-path" },
   );
 }
 

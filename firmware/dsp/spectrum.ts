@@ -1,0 +1,52 @@
+/*
+ * The spectrum kernel: the power spectrum of one window, the step the feature
+ * extractor hands off. This module is the portable kernel (XS or any JS engine,
+ * float64, on RealFFT). Moddable builds map the module specifier
+ * "firmware/dsp/spectrum" to firmware/dsp/native/spectrum.js instead, a binding
+ * to the C kernel (float32) with the same shape (manifests/common.json,
+ * docs/moddable.md). Node and xsnap always run this one.
+ *
+ * Protocol: the caller writes the n/2 packed points z_j = x_2j + i x_2j+1 into
+ * packedRe/packedIm at bitrev[j], optionally already transformed in blocks of h
+ * (the first log2 h decimation-in-time stages), then calls powerX4(h); `power`
+ * then holds 4 |X[k]|^2 for k = 0..n/2 (the factor 4: the split's halvings are
+ * left out, callers fold it into their scale). The packed input is destroyed.
+ */
+import { RealFFT } from "./fft.js";
+
+type Samples = Float64Array | Float32Array;
+
+export interface SpectrumKernel {
+  /** Real samples per window (a power of two >= 2). */
+  readonly n: number;
+  /** Where z_j goes: packedRe[bitrev[j]], packedIm[bitrev[j]] (j < n/2). */
+  readonly bitrev: Uint32Array;
+  readonly packedRe: Samples;
+  readonly packedIm: Samples;
+  /** 4 |X[k]|^2, k = 0..n/2, after powerX4. */
+  readonly power: Samples;
+  /** The power spectrum of the packed input, transformed in blocks of h already (h = 1: not at all). */
+  powerX4(h: number): void;
+}
+
+export class PowerSpectrum implements SpectrumKernel {
+  readonly n: number;
+  readonly bitrev: Uint32Array;
+  readonly packedRe: Float64Array;
+  readonly packedIm: Float64Array;
+  readonly power: Float64Array;
+  #fft: RealFFT;
+
+  constructor(n: number) {
+    this.n = n;
+    this.#fft = new RealFFT(n);
+    this.bitrev = this.#fft.bitrev;
+    this.packedRe = this.#fft.packedRe;
+    this.packedIm = this.#fft.packedIm;
+    this.power = new Float64Array((n >> 1) + 1);
+  }
+
+  powerX4(h: number): void {
+    this.#fft.packedPowerX4(this.power, h);
+  }
+}
