@@ -48,7 +48,7 @@ test("frame format: int16 and float32 round trips, and bad frames say what is wr
 test("HIL driver: FIFO fills from frames, overruns when not read, counts seq gaps as lost, ignores duplicates", (t) => {
   const a = createAccelerometer("hil", { sensor: { io: () => t.fail("no bus") as never }, odr: 1600, rangeG: 4 }) as HilAccelerometer;
   t.true(a instanceof HilAccelerometer);
-  t.is(a.fifoDepth, 512, "a power of two holding 0.25 s at 1600 Hz");
+  t.is(a.fifoDepth, 1024, "a power of two holding 0.5 s at 1600 Hz");
   const dest = new Float32Array(3 * 1024);
   t.is(a.push(frame(0, 80)), undefined);
   t.is(a.push(frame(1, 80)), undefined);
@@ -56,18 +56,18 @@ test("HIL driver: FIFO fills from frames, overruns when not read, counts seq gap
   t.false(a.overrun);
   t.is(a.readFifo(dest, 512), 60);
   t.is(dest[0], 0.5);
-  // Not read in time: 7 x 80 = 560 samples into 512.
-  for (let s = 2; s < 9; s++) a.push(frame(s, 80));
-  t.is(a.level, 512);
-  t.is(a.readFifo(dest, 512), 512);
+  // Not read in time: 14 x 80 = 1120 samples into 1024.
+  for (let s = 2; s < 16; s++) a.push(frame(s, 80));
+  t.is(a.level, 1024);
+  t.is(a.readFifo(dest, 1024), 1024);
   t.true(a.overrun, "overrun reported by the read after the overflow");
-  t.like(a.stats, { overruns: 1, overrunSamples: 48 });
+  t.like(a.stats, { overruns: 2, overrunSamples: 96 }, "the 13th and 14th frames overflow: 16 + 80 samples");
   t.is(a.readFifo(dest, 512), 0);
   t.false(a.overrun);
-  // Frames 9 and 10 never arrive; 8 arrives again (QoS 1 redelivery).
-  a.push(frame(8, 80));
-  a.push(frame(11, 80, 9));
-  t.like(a.stats, { frames: 10, lostFrames: 2, lostSamples: 160, duplicates: 1 });
+  // Frames 16 and 17 never arrive; 15 arrives again (QoS 1 redelivery).
+  a.push(frame(15, 80));
+  a.push(frame(18, 80, 9));
+  t.like(a.stats, { frames: 17, lostFrames: 2, lostSamples: 160, duplicates: 1 });
   t.is(a.readFifo(dest, 512), 80);
   t.true(a.overrun, "a gap is a discontinuity");
   t.is(dest[0], 4, "clipped at rangeG");

@@ -29,6 +29,8 @@ export const HIL_FORMAT_INT16 = 1;
 export const HIL_FORMAT_FLOAT32 = 2;
 export const HIL_HEADER_BYTES = 16;
 export const FRAME_MAX_SAMPLES = 4096;
+/** Seconds of samples the default FIFO holds (frame jitter on Wi-Fi reaches hundreds of ms). */
+export const HIL_FIFO_S = 0.5;
 
 /** The topic the node takes frames from. */
 export function hilFramesTopic(prefix: string, nodeId: string): string {
@@ -92,7 +94,11 @@ export function decodeHilFrame(payload: Uint8Array): HilFrame {
 }
 
 export interface HilOptions extends AccelerometerOptions {
-  /** FIFO depth in samples; default: a power of two holding at least 0.25 s at the ODR (min 256). */
+  /**
+   * FIFO depth in samples; default: a power of two holding at least HIL_FIFO_S at the ODR (min 256).
+   * Frames come over a network, in bursts: the FIFO absorbs their jitter, and the
+   * acquisition polls at half its depth, so a poll may be that late before samples drop.
+   */
   fifoDepth?: number;
 }
 
@@ -133,7 +139,7 @@ export class HilAccelerometer implements Accelerometer {
     this.odr = options.odr ?? 3200;
     this.rangeG = options.rangeG ?? 16;
     let depth = options.fifoDepth ?? 256;
-    if (options.fifoDepth === undefined) while (depth < this.odr / 4) depth *= 2;
+    if (options.fifoDepth === undefined) while (depth < this.odr * HIL_FIFO_S) depth *= 2;
     if (!(depth >= 1 && depth <= 65536)) throw new RangeError(`HIL fifoDepth ${depth} (1..65536)`);
     this.fifoDepth = depth;
     this.#fifo = new Float32Array(depth * 3);
