@@ -12,7 +12,7 @@ const N = 4096;
 const WINDOW_MS = (N * 1000) / ODR; // 1280 ms
 
 /** The real chain: machine -> sim ADXL345 on a 400 kHz bus (bus time moves the clock) -> driver -> acquirer. */
-function chain(vibration: VibrationComponent[], o: { pollMs?: number; seed?: number; noise?: number; n?: number; duty?: { captureMs: number; periodMs: number }; overrun?: "restart" | "flag" } = {}) {
+function chain(vibration: VibrationComponent[], o: { pollMs?: number; seed?: number; noise?: number; n?: number; duty?: { captureMs: number; periodMs: number }; overrun?: "restart" | "flag"; buffers?: 1 | 2 } = {}) {
   const clock = new VirtualClock();
   const bus = new SimI2CBus({ hz: 400_000, now: () => clock.now(), onBusTime: (ms) => clock.advance(ms) });
   const machine = new Machine({ seed: o.seed ?? 1, vibration });
@@ -32,7 +32,7 @@ function chain(vibration: VibrationComponent[], o: { pollMs?: number; seed?: num
     features.compute(b.z, z);
     blocks.push({ t0: b.t0, lost: b.lost, at: clock.now(), x, y, z });
   };
-  const acq = new Acquirer({ timers: clock, clock, accel, n, pollMs: o.pollMs, duty: o.duty, overrun: o.overrun, onWindow: compute, onError: (e) => errors.push(e) });
+  const acq = new Acquirer({ timers: clock, clock, accel, n, pollMs: o.pollMs, duty: o.duty, overrun: o.overrun, buffers: o.buffers, onWindow: compute, onError: (e) => errors.push(e) });
   return { clock, bus, dev, machine, accel, acq, blocks, errors };
 }
 
@@ -211,4 +211,27 @@ test("stop() ends polling; the block arrays are reused (double buffer)", (t) => 
   clock.runUntil(1000);
   t.is(seen.length, count);
   t.is(clock.pending, 0);
+});
+
+test("buffers: 1 hands the same block to every window, with the same samples inside onWindow as the double buffer", (t) => {
+  const seen = new Set<WindowBlock>();
+  const run = (buffers: 1 | 2) => {
+    const c = chain([{ axis: "x", kind: "sine", freq_hz: 100, vrms_mm_s: 4 }], { n: 256, noise: 0, buffers });
+    c.acq.start();
+    c.clock.runUntil(1000);
+    c.acq.stop();
+    return c.blocks.map((b) => [b.t0, b.x.vRms, b.x.aRms, b.x.kurtosis]);
+  };
+  const single = run(1);
+  t.true(single.length >= 10, `${single.length} windows`);
+  t.deepEqual(single, run(2));
+  const clock = new VirtualClock();
+  const bus = new SimI2CBus({ now: () => clock.now(), onBusTime: (ms) => clock.advance(ms) });
+  bus.attach(0x53, new SimADXL345({ now: () => clock.now(), signal: () => 0 }));
+  const accel = new ADXL345({ sensor: { io: (o) => bus.smbus(o) }, odr: 3200 });
+  const acq = new Acquirer({ timers: clock, clock, accel, n: 256, buffers: 1, onWindow: (b) => seen.add(b), onError: () => {} });
+  acq.start();
+  clock.runUntil(300);
+  acq.stop();
+  t.is(seen.size, 1, "one block for every window");
 });

@@ -12,9 +12,9 @@ import test from "ava";
 import fs from "node:fs";
 import path from "node:path";
 import { repoRoot } from "./helpers/xs.js";
-import { diffPublishes, nodeMemoryInXs, runNodeInNode, runNodeInXs, scriptedSpec, soakNodeInXs, soakSpec } from "./helpers/xs-bridge.js";
+import { diffPublishes, firmwareMemoryInXs, firmwareSpec, nodeMemoryInXs, runNodeInNode, runNodeInXs, scriptedSpec, soakNodeInXs, soakSpec } from "./helpers/xs-bridge.js";
 import { startAedes } from "../sim/tools/broker.js";
-import { nodeBudgetChecks, nodeRamBytes, SOAK, XS_SLOT_BYTES_ESP32, XS_SLOT_BYTES_XSNAP } from "../sim/tools/bench/xs-node.js";
+import { FIRMWARE_WINDOWS, firmwareBreakdown, nodeBudgetChecks, nodeRamBytes, SOAK, XS_SLOT_BYTES_ESP32, XS_SLOT_BYTES_XSNAP } from "../sim/tools/bench/xs-node.js";
 
 type Budgets = Record<string, { budget: number; measured: number; unit: string; what: string }>;
 const budgets = JSON.parse(fs.readFileSync(path.join(repoRoot, "bench/budgets.json"), "utf8")) as Budgets;
@@ -71,11 +71,34 @@ test.serial(`whole node soak (fast path: loopback broker in XS): ${SOAK.windows}
 });
 
 test.serial("whole node memory (n = 4096): slots above an empty machine and chunk bytes after load, steady state, within budget", async (t) => {
-  const m = await nodeMemoryInXs(soakSpec(4096), 8);
+  const m = await nodeMemoryInXs(soakSpec(4096), FIRMWARE_WINDOWS);
   const ram = nodeRamBytes(m);
   t.log(`slots: empty ${m.empty.slots}, loaded ${m.load.slots}, boot ${m.boot.slots}, steady ${m.steady.slots}; chunks: empty ${m.empty.chunkBytes}, loaded ${m.load.chunkBytes}, boot ${m.boot.chunkBytes}, steady ${m.steady.chunkBytes} B`);
   t.log(`ESP32 estimate: ${ram.slots} slots x ${XS_SLOT_BYTES_ESP32} B = ${(ram.slotBytes / 1024).toFixed(1)} KiB + ${(ram.chunkBytes / 1024).toFixed(1)} KiB chunks = ${(ram.total / 1024).toFixed(1)} KiB (simulated sensors, machine and flash included)`);
   t.true(m.load.slots > m.empty.slots && m.steady.slots >= m.boot.slots && m.steady.chunkBytes >= m.load.chunkBytes, "the figures are ordered");
   check(t, "xs.node.ramSlots", ram.slots);
   check(t, "xs.node.ramChunkBytes", ram.chunkBytes);
+});
+
+/** Float32 samples of one axis window, at least: the acquisition's buffer set must be one (3 x n x 4 B), not two. */
+const FLOAT32_BYTES = 4;
+
+test.serial("firmware memory (n = 4096, stub host, no simulator): breakdown by part sums to the total, flash counted apart, within budget", async (t) => {
+  const m = await firmwareMemoryInXs(firmwareSpec(4096), FIRMWARE_WINDOWS);
+  const b = firmwareBreakdown(m);
+  for (const r of b.rows) t.log(`${r.part}: ${r.slots} slots + ${r.chunkBytes} chunk B = ${(r.bytes / 1024).toFixed(1)} KiB`);
+  t.log(`total: ${b.total.slots} slots + ${b.total.chunkBytes} chunk B = ${(b.total.bytes / 1024).toFixed(1)} KiB on ESP32; flash (outbox logs) ${m.steady.flash} B apart; before a collection up to ${b.peakSlots} slots`);
+  t.true(m.published >= FIRMWARE_WINDOWS, `every window published (${m.published})`);
+  t.is(b.total.slots, m.steady.slots - m.hostOnly.slots, "the rows sum to the slots above the stub host");
+  t.is(b.total.chunkBytes, m.steady.chunkBytes - m.loaded.chunkBytes, "the rows sum to the chunks allocated after load");
+  t.true(m.steady.flash > 0, "the outbox logs are counted as flash, apart from the chunks");
+  // NodeApp's start() holds what one Acquirer with one buffer set and one FeatureExtractor hold, and little else.
+  const oneSet = 3 * m.n * FLOAT32_BYTES;
+  const acquisition = m.components.acquisition.chunkBytes;
+  const startRest = b.rows.find((r) => r.part.startsWith("start"))!;
+  t.true(acquisition >= oneSet && acquisition < 2 * oneSet, `acquisition ${acquisition} B holds one buffer set of ${oneSet} B`);
+  t.true(startRest.chunkBytes < oneSet, `start() holds ${startRest.chunkBytes} B beyond acquisition and DSP: less than a second buffer set`);
+  check(t, "xs.node.firmware.ramSlots", b.total.slots);
+  check(t, "xs.node.firmware.ramChunkBytes", b.total.chunkBytes);
+  check(t, "xs.node.firmware.windowGarbageSlots", b.peakSlots - b.total.slots);
 });

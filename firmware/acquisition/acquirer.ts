@@ -32,6 +32,9 @@
  * Buffers: two sets of per-axis Float32Array(n), swapped at each window. The
  * block passed to onWindow (and its arrays) stays valid until the next window
  * is complete, then it is reused. Copy anything that must live longer.
+ * `buffers: 1` keeps one set (3 x n x 4 bytes less: 48 KiB at n = 4096) for a
+ * consumer done with the block when onWindow returns: the samples that follow
+ * in the same FIFO read overwrite it at once.
  */
 import type { Clock, TimerId, Timers } from "../host.js";
 import type { Accelerometer } from "../drivers/accelerometer.js";
@@ -70,6 +73,8 @@ export interface AcquirerOptions {
   duty?: { captureMs: number; periodMs: number };
   /** On FIFO overrun with lost samples inside a window: restart it (default) or join and flag `lost`. */
   overrun?: "restart" | "flag";
+  /** Sets of window buffers: 2 (default) keep the block valid until the next window; 1 only during onWindow. */
+  buffers?: 1 | 2;
 }
 
 /** Reads per poll when the FIFO keeps coming back full (bounds the time spent in one tick). */
@@ -117,7 +122,8 @@ export class Acquirer {
       y: new Float32Array(options.n),
       z: new Float32Array(options.n),
     });
-    this.#blocks = [block(), block()];
+    const first = block();
+    this.#blocks = [first, options.buffers === 1 ? first : block()];
     this.#scratch = new Float32Array(3 * this.#depth);
     this.#restart = options.overrun !== "flag";
     const duty = options.duty;

@@ -255,6 +255,8 @@ export class NodeApp {
         n: this.config.window.n,
         duty: a.mode === "duty" ? { captureMs: a.captureS * 1000, periodMs: a.periodS * 1000 } : undefined,
         overrun: a.overrun,
+        // #onWindow is done with the block when it returns (a capture is encoded at once): one buffer set.
+        buffers: 1,
         onWindow: (block) => this.#onWindow(block),
         onError: (error) => this.#onAccelerometerError(error),
       });

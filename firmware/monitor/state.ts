@@ -30,8 +30,9 @@ export class RuleState {
   #hitPos = 0;
   #below = 0; // consecutive windows that ask for a lower level
   #acknowledged = true;
-  #times = new Float64Array(RATE_RING);
-  #values = new Float64Array(RATE_RING);
+  /** The rate ring: 4 KiB per rule, so only rate rules have one. */
+  #times: Float64Array;
+  #values: Float64Array;
   #rateHead = 0;
   #rateCount = 0;
 
@@ -39,6 +40,9 @@ export class RuleState {
     this.rule = rule;
     const m = rule.m || 1;
     this.#hits = [new Uint8Array(m), new Uint8Array(m), new Uint8Array(m)];
+    const ring = rule.kind === "rate" ? RATE_RING : 0;
+    this.#times = new Float64Array(ring);
+    this.#values = new Float64Array(ring);
   }
 
   /** Feeds one window's value observed at `tMs`; returns the transition it caused, if any. */

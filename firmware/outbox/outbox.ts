@@ -119,6 +119,8 @@ const DEFAULT_RAM_RECORDS = 64;
 const DEFAULT_RAM_BYTES = 48 * 1024;
 const DEFAULT_COMPACT_MIN_BYTES = 64 * 1024;
 const DEFAULT_ACK_BATCH = 16;
+/** Done entries at the front of the index are trimmed once there are more than this many (and they are the larger half). */
+const TRIM_DONE_ENTRIES = 64;
 /** Compaction writes the new segment in appends of about this size. */
 const COPY_CHUNK = 4096;
 const LOG_PREFIX = "outbox: ";
@@ -296,7 +298,11 @@ export class Outbox {
       return;
     }
     while (this.#head < entries.length && entries[this.#head].state === DONE) this.#head++;
-    if (this.#head > 64 && this.#head * 2 > entries.length) {
+    // Nothing live (the usual state online): drop the index at once rather than keep up to 64 done entries.
+    if (this.#head === entries.length) {
+      entries.length = 0;
+      this.#head = 0;
+    } else if (this.#head > TRIM_DONE_ENTRIES && this.#head * 2 > entries.length) {
       entries.splice(0, this.#head);
       this.#head = 0;
     }

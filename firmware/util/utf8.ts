@@ -17,15 +17,19 @@ function isLowSurrogate(u: number): boolean {
   return u >= 0xdc00 && u <= 0xdfff;
 }
 
-/** Reads the code point at `i` of `s`; returns it with the number of UTF-16 units used (1 or 2). */
-function codePointAt(s: string, i: number): [number, number] {
+/**
+ * The code point at `i` of `s` (a lone surrogate reads as U+FFFD). It took 2
+ * UTF-16 units exactly when it is above U+FFFF. A number, not a [cp, units]
+ * pair: a pair per character was an array allocated per byte of every payload.
+ */
+function codePointAt(s: string, i: number): number {
   const u = s.charCodeAt(i);
   if (isHighSurrogate(u) && i + 1 < s.length) {
     const v = s.charCodeAt(i + 1);
-    if (isLowSurrogate(v)) return [0x10000 + ((u - 0xd800) << 10) + (v - 0xdc00), 2];
+    if (isLowSurrogate(v)) return 0x10000 + ((u - 0xd800) << 10) + (v - 0xdc00);
   }
-  if (u >= 0xd800 && u <= 0xdfff) return [REPLACEMENT, 1];
-  return [u, 1];
+  if (u >= 0xd800 && u <= 0xdfff) return REPLACEMENT;
+  return u;
 }
 
 function encodedLength(cp: number): number {
@@ -36,9 +40,9 @@ function encodedLength(cp: number): number {
 export function utf8ByteLength(s: string): number {
   let n = 0;
   for (let i = 0; i < s.length; ) {
-    const [cp, units] = codePointAt(s, i);
+    const cp = codePointAt(s, i);
     n += encodedLength(cp);
-    i += units;
+    i += cp > 0xffff ? 2 : 1;
   }
   return n;
 }
@@ -47,8 +51,8 @@ export function utf8ByteLength(s: string): number {
 export function utf8Write(s: string, out: Uint8Array, offset: number): number {
   let o = offset;
   for (let i = 0; i < s.length; ) {
-    const [cp, units] = codePointAt(s, i);
-    i += units;
+    const cp = codePointAt(s, i);
+    i += cp > 0xffff ? 2 : 1;
     if (cp < 0x80) {
       out[o++] = cp;
     } else if (cp < 0x800) {

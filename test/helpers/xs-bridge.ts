@@ -20,6 +20,7 @@ import * as net from "node:net";
 import mqttPacket from "mqtt-packet";
 import { XsSession, type XsCommandResult } from "./xs.js";
 import type { NodeRunSpec, RunReply, SocketIn, SocketOut } from "../xs/node-case.js";
+import { COMPONENTS, type Component, type FirmwareSpec } from "../xs/stub-host.js";
 import { VirtualClock } from "../../sim/clock.js";
 import { SimNode } from "../../sim/tools/simulation.js";
 import { drive, waitIdle } from "../../sim/tools/drive.js";
@@ -378,8 +379,12 @@ export interface NodeMemory {
 
 export const EMPTY_CASE_ENTRY = "test/xs/empty-case.ts";
 
+/** Slots and chunk bytes after a collection (the script's command handler must answer `{op: "gc"}`). */
+async function memory(s: XsSession): Promise<XsMemory> {
+  return { slots: (await s.command({ op: "gc" })).heapCount, chunkBytes: await s.chunkBytes() };
+}
+
 export async function nodeMemoryInXs(spec: NodeRunSpec, windows: number): Promise<NodeMemory> {
-  const memory = async (s: XsSession): Promise<XsMemory> => ({ slots: (await s.command({ op: "gc" })).heapCount, chunkBytes: await s.chunkBytes() });
   const e = await XsSession.open(EMPTY_CASE_ENTRY, { meteringLimit: 0, name: "xs-empty" });
   let empty: XsMemory;
   try {
@@ -444,4 +449,92 @@ export function scriptedSpec(broker: { host: string; port: number }, over: Parti
 export function soakSpec(n: number): NodeRunSpec {
   const base = scriptedSpec({ host: "127.0.0.1", port: 1883 });
   return { ...base, deviceNoise: 0, machine: { ...base.machine, vibration: base.machine.vibration!.filter((c) => c.kind !== "noise") }, config: { ...base.config, window: { n } }, events: [] };
+}
+
+// --- the firmware's own memory (stub host, no simulator) ----------------------------
+
+export const FIRMWARE_CASE_ENTRY = "test/xs/firmware-case.ts";
+export const STUB_HOST_CASE_ENTRY = "test/xs/stub-host-case.ts";
+
+/** Slots and chunk bytes of one stage, the flash-standing log bytes taken out of the chunks. */
+export interface FirmwareStage extends XsMemory {
+  /** Chunk bytes of the storage's append logs (flash on a device), already subtracted from chunkBytes. */
+  flash: number;
+}
+
+/**
+ * The firmware's memory in XS, as a device would hold it: NodeApp on the stub
+ * host (test/xs/stub-host.ts), slots and chunks (flash taken out) after each
+ * stage, above the stub host alone; then one marginal instance per subsystem.
+ */
+export interface FirmwareMemory {
+  n: number;
+  windows: number;
+  /** The stub host alone (no firmware), host built: the baseline of the slots. */
+  hostOnly: FirmwareStage;
+  /** Firmware + stub host script loaded, host built (module instances; bytecode is flash on a device). */
+  loaded: FirmwareStage;
+  constructed: FirmwareStage;
+  started: FirmwareStage;
+  /** Max over the windows, after a collection. */
+  steady: FirmwareStage;
+  /** Max over the windows of the slots right after a window, before a collection (live + that window's garbage). */
+  peakSlots: number;
+  /** One more instance of each subsystem: its slots and chunk bytes (flash taken out). */
+  components: Record<Component, XsMemory>;
+  published: number;
+}
+
+export async function firmwareMemoryInXs(spec: FirmwareSpec, windows: number): Promise<FirmwareMemory> {
+  const stage = async (s: XsSession, op?: Record<string, unknown>): Promise<FirmwareStage & { reply: any; heapBefore: number }> => {
+    const r = op ? await s.command(op) : undefined;
+    const reply = r?.reply as { ok?: { flash: number }; error?: string } | undefined;
+    if (reply && reply.error !== undefined) throw new Error(`XS firmware memory: ${reply.error}`);
+    const gc = await s.command({ op: "gc" });
+    const flash = (gc.reply as { ok: { flash: number } }).ok.flash;
+    const chunkBytes = (await s.chunkBytes()) - flash;
+    return { slots: gc.heapCount, chunkBytes, flash, reply: reply?.ok, heapBefore: r?.heapCount ?? gc.heapCount };
+  };
+  const strip = ({ slots, chunkBytes, flash }: FirmwareStage): FirmwareStage => ({ slots, chunkBytes, flash });
+  const h = await XsSession.open(STUB_HOST_CASE_ENTRY, { meteringLimit: 0, name: "xs-stub-host" });
+  let hostOnly: FirmwareStage;
+  try {
+    hostOnly = strip(await stage(h, { op: "host", spec }));
+  } finally {
+    await h.close();
+  }
+  const s = await XsSession.open(FIRMWARE_CASE_ENTRY, { meteringLimit: 0, name: "xs-firmware-memory" });
+  try {
+    const loaded = strip(await stage(s, { op: "host", spec }));
+    const constructed = strip(await stage(s, { op: "construct", spec }));
+    const started = strip(await stage(s, { op: "start" }));
+    const steady = { ...started };
+    let peakSlots = started.slots;
+    let published = 0;
+    for (let i = 0; i < windows; i++) {
+      const w = await stage(s, { op: "windows", count: 1 });
+      steady.slots = Math.max(steady.slots, w.slots);
+      steady.chunkBytes = Math.max(steady.chunkBytes, w.chunkBytes);
+      steady.flash = Math.max(steady.flash, w.flash);
+      peakSlots = Math.max(peakSlots, w.heapBefore);
+      published = w.reply.published;
+    }
+    const components = {} as Record<Component, XsMemory>;
+    let before = await stage(s);
+    for (const component of COMPONENTS) {
+      const after = await stage(s, { op: "add", component });
+      components[component] = { slots: after.slots - before.slots, chunkBytes: after.chunkBytes - before.chunkBytes };
+      before = after;
+    }
+    const n = ((spec.config.window as { n?: number } | undefined)?.n ?? 4096) as number;
+    return { n, windows, hostOnly, loaded, constructed, started, steady, peakSlots, components, published };
+  } finally {
+    await s.close();
+  }
+}
+
+/** The firmware-only spec: the soak's node id, epoch and configuration at window size `n`. */
+export function firmwareSpec(n: number): FirmwareSpec {
+  const base = soakSpec(n);
+  return { nodeId: base.nodeId, epochMs: base.epochMs, config: base.config };
 }
