@@ -47,6 +47,7 @@
  * integrated over the widened band (equivalent edges at the summed bins +- half
  * a bin). The measured table is in test/dsp.test.ts ("band edges").
  */
+import { indexTable, log2, reverseBits, type IndexTable } from "./bitrev.js";
 import { PowerSpectrum, type SpectrumKernel } from "./spectrum.js";
 
 /** Standard gravity, mm/s^2 per g. */
@@ -140,17 +141,23 @@ export class FeatureExtractor {
   #peakHi: number;
   /** The spectrum kernel (TS here; the C kernel in Moddable builds, see spectrum.ts). */
   #fft: SpectrumKernel;
-  #window: Float64Array;
-  /** The window in the order the first pass reads it: #win[r][i] = window[i + r n/8] (i < n/8). */
-  #win: Float64Array[];
-  /** #base[i] (i even, < n/8): where the first radix-8 butterfly of complex point i/2 writes (bitrev(i/2) of the n/2-point FFT). */
-  #base: Uint32Array;
+  /**
+   * The first half of the window, w[i] for i < n/2, in float32 (a window needs no
+   * more; energy and sum are those of the rounded values). The second half is
+   * 1 - w[i - n/2] (periodic Hann), which the first pass folds into its first
+   * butterflies.
+   */
+  #halfWindow: Float32Array;
+  /** Quarters of #halfWindow in the order the first pass reads them: #win[r][i] = w[i + r n/8] (i < n/8, r < 4); views, no copy. */
+  #win: Float32Array[];
+  /** #base[j] (j < n/16): where the first radix-8 butterfly of complex point j writes (the bit reversal of j in the n/2-point FFT). */
+  #base: IndexTable;
   /** Moments and extremes from the small-window pass (n < 16). */
   #sums: Float64Array;
   /** 4 |X[k]|^2 (the kernel's: float64 in TS, float32 from the C kernel). */
   #power: Float64Array | Float32Array;
-  /** (G / (2 pi f_k))^2 (1 - (df/f_k)^2) per bin (0 for bins 0 and 1). */
-  #integrate: Float64Array;
+  /** (G / (2 pi f_k))^2 (1 - (df/f_k)^2) per bin (0 for bins 0 and 1); float32: a weight needs no more than 6e-8. */
+  #integrate: Float32Array;
   /** One-sided power scale: 2 / (n * sum w^2); bin power * scale = mean square. */
   #scale: number;
   /** Amplitude scale: 2 / sum w. */
@@ -173,30 +180,28 @@ export class FeatureExtractor {
     const df = odr / n;
     this.df = df;
     this.#fft = new PowerSpectrum(n);
-    this.#window = new Float64Array(n);
+    // periodic Hann: w[i] = 0.5 - 0.5 cos(2 pi i / n), w[i + n/2] = 1 - w[i]
+    const hw = new Float32Array(m);
     let energy = 0;
-    let sum = 0;
-    for (let i = 0; i < n; i++) {
-      const w = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / n); // periodic Hann
-      this.#window[i] = w;
-      energy += w * w;
-      sum += w;
+    for (let i = 0; i < m; i++) {
+      hw[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / n);
+      const w = hw[i];
+      energy += w * w + (1 - w) * (1 - w);
     }
+    const sum = m; // w[i] + w[i + n/2] = 1
+    this.#halfWindow = hw;
     // the power spectrum comes as 4 |X[k]|^2 (PowerSpectrum.powerX4): exact factors 1/4 and 1/2 here
     this.#scale = 2 / (n * energy) / 4;
     this.#ampScale = 2 / sum / 2;
     const e = n >> 3;
     this.#win = [];
-    for (let r = 0; r < 8; r++) {
-      const t = new Float64Array(e);
-      for (let i = 0; i < e; i++) t[i] = this.#window[i + r * e];
-      this.#win.push(t);
-    }
-    this.#base = new Uint32Array(e);
-    for (let i = 0; i < e; i += 2) this.#base[i] = this.#fft.bitrev[i >> 1];
+    for (let r = 0; r < 4; r++) this.#win.push(hw.subarray(r * e, (r + 1) * e));
+    const bits = log2(m);
+    this.#base = indexTable(n >> 4, m);
+    for (let j = 0; j < this.#base.length; j++) this.#base[j] = reverseBits(j, bits);
     this.#sums = new Float64Array(6);
     this.#power = this.#fft.power;
-    this.#integrate = new Float64Array(m + 1);
+    this.#integrate = new Float32Array(m + 1);
     for (let k = 2; k < m; k++) {
       const v = G_MM_S2 / (2 * Math.PI * k * df);
       this.#integrate[k] = v * v * (1 - 1 / (k * k));
@@ -291,14 +296,14 @@ export class FeatureExtractor {
       const e1 = e, e2 = 2 * e, e3 = 3 * e, e4 = 4 * e, e5 = 5 * e, e6 = 6 * e, e7 = 7 * e;
       const base = this.#base;
       const win = this.#win;
-      const w0 = win[0], w1 = win[1], w2 = win[2], w3 = win[3], w4 = win[4], w5 = win[5], w6 = win[6], w7 = win[7];
+      const w0 = win[0], w1 = win[1], w2 = win[2], w3 = win[3];
       const h = Math.SQRT1_2;
     let x0 = 0, x1 = 0, x2 = 0, x3 = 0, x4 = 0, x5 = 0, x6 = 0, x7 = 0, y0 = 0, y1 = 0, y2 = 0, y3 = 0, y4 = 0, y5 = 0, y6 = 0, y7 = 0;
     let qx0 = 0, qx1 = 0, qx2 = 0, qx3 = 0, qx4 = 0, qx5 = 0, qx6 = 0, qx7 = 0, qy0 = 0, qy1 = 0, qy2 = 0, qy3 = 0, qy4 = 0, qy5 = 0, qy6 = 0, qy7 = 0;
     let u0r = 0, u0i = 0, v0r = 0, v0i = 0, u1r = 0, u1i = 0, v1r = 0, v1i = 0, u2r = 0, u2i = 0, v2r = 0, v2i = 0, u3r = 0, u3i = 0, v3r = 0, v3i = 0;
-    let e0r = 0, e0i = 0, e1r = 0, e1i = 0, e2r = 0, e2i = 0, e3r = 0, e3i = 0, o0r = 0, o0i = 0, o1r = 0, o1i = 0, o2r = 0, o2i = 0, o3r = 0, o3i = 0, tr = 0, ti = 0;
+    let e0r = 0, e0i = 0, e1r = 0, e1i = 0, e2r = 0, e2i = 0, e3r = 0, e3i = 0, o0r = 0, o0i = 0, o1r = 0, o1i = 0, o2r = 0, o2i = 0, o3r = 0, o3i = 0, tr = 0, ti = 0, wt = 0;
       for (i = 0; i < e; i += 2) {
-      b = base[i];
+      b = base[i >> 1];
       i1 = i + 1;
       x0 = samples[i] - c;
       y0 = samples[i1] - c;
@@ -393,32 +398,21 @@ export class FeatureExtractor {
         if (y7 > mx) mx = y7;
         if (x7 < mn) mn = x7;
       }
-      // windowed: a_r = (x_r + i y_r) w
-      x0 *= w0[i];
-      y0 *= w0[i1];
-      x1 *= w1[i];
-      y1 *= w1[i1];
-      x2 *= w2[i];
-      y2 *= w2[i1];
-      x3 *= w3[i];
-      y3 *= w3[i1];
-      x4 *= w4[i];
-      y4 *= w4[i1];
-      x5 *= w5[i];
-      y5 *= w5[i1];
-      x6 *= w6[i];
-      y6 *= w6[i1];
-      x7 *= w7[i];
-      y7 *= w7[i1];
-      // 8-point DFT of a_0..a_7 (no twiddles: the first three stages)
-      u0r = x0 + x4;
-      u0i = y0 + y4;
-      v0r = x0 - x4;
-      v0i = y0 - y4;
-      u1r = x2 + x6;
-      u1i = y2 + y6;
-      v1r = x2 - x6;
-      v1i = y2 - y6;
+      // 8-point DFT of the windowed a_r = (x_r + i y_r) w_r (no twiddles: the first three
+      // stages). w_(r+4) = 1 - w_r, so the first butterflies a_r +- a_(r+4) are
+      // x_(r+4) + w_r (x_r - x_(r+4)) and w_r (x_r + x_(r+4)) - x_(r+4) (per part)
+      wt = w0[i];
+      u0r = x4 + wt * (x0 - x4);
+      v0r = wt * (x0 + x4) - x4;
+      wt = w0[i1];
+      u0i = y4 + wt * (y0 - y4);
+      v0i = wt * (y0 + y4) - y4;
+      wt = w2[i];
+      u1r = x6 + wt * (x2 - x6);
+      v1r = wt * (x2 + x6) - x6;
+      wt = w2[i1];
+      u1i = y6 + wt * (y2 - y6);
+      v1i = wt * (y2 + y6) - y6;
       e0r = u0r + u1r;
       e0i = u0i + u1i;
       e2r = u0r - u1r;
@@ -427,14 +421,18 @@ export class FeatureExtractor {
       e1i = v0i - v1r;
       e3r = v0r - v1i;
       e3i = v0i + v1r;
-      u2r = x1 + x5;
-      u2i = y1 + y5;
-      v2r = x1 - x5;
-      v2i = y1 - y5;
-      u3r = x3 + x7;
-      u3i = y3 + y7;
-      v3r = x3 - x7;
-      v3i = y3 - y7;
+      wt = w1[i];
+      u2r = x5 + wt * (x1 - x5);
+      v2r = wt * (x1 + x5) - x5;
+      wt = w1[i1];
+      u2i = y5 + wt * (y1 - y5);
+      v2i = wt * (y1 + y5) - y5;
+      wt = w3[i];
+      u3r = x7 + wt * (x3 - x7);
+      v3r = wt * (x3 + x7) - x7;
+      wt = w3[i1];
+      u3i = y7 + wt * (y3 - y7);
+      v3i = wt * (y3 + y7) - y7;
       o0r = u2r + u3r;
       o0i = u2i + u3i;
       o2r = u2i - u3i;
@@ -534,12 +532,13 @@ export class FeatureExtractor {
   /** Windows shorter than 16: moments and extremes into #sums, windowed samples into the FFT's bit-reversed input. */
   #fallbackPass(samples: Float32Array, c: number): void {
     const n = this.n;
+    const m = n >> 1;
     const fft = this.#fft;
     const zr = fft.packedRe;
     const zi = fft.packedIm;
-    const rev = fft.bitrev;
-    const w = this.#window;
-    let s1 = 0, s2 = 0, s3 = 0, s4 = 0, mx = 0, mn = 0, x = 0, q = 0;
+    const bits = log2(m);
+    const hw = this.#halfWindow;
+    let s1 = 0, s2 = 0, s3 = 0, s4 = 0, mx = 0, mn = 0, x = 0, q = 0, wx = 0, r = 0;
     for (let i = 0; i < n; i++) {
       x = samples[i] - c;
       q = x * x;
@@ -549,8 +548,10 @@ export class FeatureExtractor {
       s4 += q * q;
       if (x > mx) mx = x;
       else if (x < mn) mn = x;
-      if (i & 1) zi[rev[i >> 1]] = x * w[i];
-      else zr[rev[i >> 1]] = x * w[i];
+      wx = x * (i < m ? hw[i] : 1 - hw[i - m]);
+      r = reverseBits(i >> 1, bits);
+      if (i & 1) zi[r] = wx;
+      else zr[r] = wx;
     }
     const t = this.#sums;
     t[0] = s1;

@@ -5,44 +5,76 @@
  *
  * Cost model (XS): the interpreter charges roughly one computron per bytecode,
  * so what counts is loads, stores and loop iterations, not flops. Hence:
- *  - decimation in time on bit-reversed input, in radix-4 passes (each pass does
- *    two radix-2 stages with 3 complex multiplies and one load/store per point);
- *    one trivial radix-2 pass first when log2(n) is odd;
+ *  - decimation in time on bit-reversed input, in radix-8 passes (a radix-2 or
+ *    radix-4 pass first when log2(n) is not a multiple of 3);
  *  - callers that produce the input themselves may write it straight into
- *    bit-reversed positions (`bitrev`) and call `forwardPermuted`, saving the
- *    permutation pass (RealFFT and the feature extractor do);
+ *    bit-reversed positions (`bitReversal` in bitrev.ts) and call
+ *    `forwardPermuted`, saving the permutation pass (RealFFT and the feature
+ *    extractor do);
  *  - RealFFT computes n real points with one n/2 complex FFT and a split step
  *    that handles bins k and n/2 - k together.
+ *
+ * RAM: one angle table serves the complex FFT and RealFFT's split (cos is a view
+ * of the sin table); the bit-reversal table is built only when `forward` (which
+ * permutes) is first used; RealFFT's power spectrum is written over its input.
  */
+import { bitReversal, type IndexTable } from "./bitrev.js";
 
 type Samples = Float64Array | Float32Array;
 
+/** Entry type of an angle table: Float64Array (exact to 1e-16) or Float32Array (half the RAM; 6e-8 relative per entry). */
+export type TableType = Float64ArrayConstructor | Float32ArrayConstructor;
+
+/** Smallest table resolution: the cos view starts a quarter turn in, at an integer index. */
+const MIN_RESOLUTION = 4;
+
+/**
+ * sin(2 pi t / N) for t <= N/4 + 7N/8 in one array, and cos(2 pi t / N) = sin(2 pi (t + N/4) / N)
+ * as a view of it from N/4 on. Radix-8 twiddles reach just under 7/8 of a turn; RealFFT's
+ * split needs a quarter turn at N = n, which the n/2-point FFT's twiddles (at 2 pi / (n/2))
+ * are every second entry of. One table instead of separate cos and sin tables per level:
+ * 9N/8 entries instead of 2N + 2.
+ */
+export class AngleTable {
+  /** Entries per turn (a power of two >= MIN_RESOLUTION). */
+  readonly resolution: number;
+  readonly sin: Samples;
+  readonly cos: Samples;
+
+  constructor(resolution: number, type: TableType = Float64Array) {
+    if (!(resolution >= MIN_RESOLUTION) || (resolution & (resolution - 1)) !== 0) throw new RangeError(`angle table resolution ${resolution} is not a power of two >= ${MIN_RESOLUTION}`);
+    this.resolution = resolution;
+    const quarter = resolution >> 2;
+    const sin = new type(quarter + ((7 * resolution) >> 3) + 1);
+    for (let t = 0; t < sin.length; t++) sin[t] = Math.sin((2 * Math.PI * t) / resolution);
+    this.sin = sin;
+    this.cos = sin.subarray(quarter);
+  }
+}
+
 export class FFT {
   readonly n: number;
-  /** rev[i]: the bit-reversed index of i (log2 n bits). Write input x[i] at rev[i] for `forwardPermuted`. */
-  readonly bitrev: Uint32Array;
-  /** cos/sin of 2 pi k / n for k < n (a full turn: radix-4 needs angles up to 3/4 turn). */
-  #cos: Float64Array;
-  #sin: Float64Array;
+  #bitrev: IndexTable | undefined;
+  /** cos/sin of 2 pi t / #res: the twiddle W_n^k is at t = k #res / n. */
+  #cos: Samples;
+  #sin: Samples;
+  #res: number;
 
-  constructor(n: number) {
+  /** `table` (shared with other users, e.g. RealFFT's split) must have a resolution that is a multiple of n. */
+  constructor(n: number, table?: AngleTable) {
     if (!(n >= 1) || (n & (n - 1)) !== 0) throw new RangeError(`FFT size ${n} is not a power of two`);
+    const angles = table ?? new AngleTable(n < MIN_RESOLUTION ? MIN_RESOLUTION : n);
+    if (angles.resolution % n !== 0) throw new RangeError(`angle table resolution ${angles.resolution} is not a multiple of ${n}`);
     this.n = n;
-    this.#cos = new Float64Array(n);
-    this.#sin = new Float64Array(n);
-    for (let k = 0; k < n; k++) {
-      const a = (2 * Math.PI * k) / n;
-      this.#cos[k] = Math.cos(a);
-      this.#sin[k] = Math.sin(a);
-    }
-    this.bitrev = new Uint32Array(n);
-    let bits = 0;
-    while (1 << bits < n) bits++;
-    for (let i = 0; i < n; i++) {
-      let r = 0;
-      for (let b = 0; b < bits; b++) r |= ((i >> b) & 1) << (bits - 1 - b);
-      this.bitrev[i] = r;
-    }
+    this.#cos = angles.cos;
+    this.#sin = angles.sin;
+    this.#res = angles.resolution;
+  }
+
+  /** rev[i]: the bit-reversed index of i (log2 n bits). Built on first use (forward permutes with it; forwardFrom does not). */
+  get bitrev(): IndexTable {
+    if (!this.#bitrev) this.#bitrev = bitReversal(this.n);
+    return this.#bitrev;
   }
 
   /** In-place forward transform of (re, im), each of length n. */
@@ -110,7 +142,7 @@ export class FFT {
     const cos = this.#cos;
     const sin = this.#sin;
     const span = h << 1;
-    const step = n / span;
+    const step = this.#res / span;
     let j = 0, a = 0, b = 0, wr = 0, wi = 0, xr = 0, xi = 0, tr = 0, ti = 0;
     for (j = 0; j < h; j++) {
       wr = cos[j * step];
@@ -137,7 +169,7 @@ export class FFT {
     const cos = this.#cos;
     const sin = this.#sin;
     const span = h << 2;
-    const step = n / span; // W_span^j = table[j * step]
+    const step = this.#res / span; // W_span^j = table[j * step]
     let j = 0, k1 = 0, p0 = 0, p1 = 0, p2 = 0, p3 = 0;
     let xr = 0, xi = 0, ar = 0, ai = 0, br = 0, bi = 0, cr = 0, ci = 0, dr = 0, di = 0;
     let t1r = 0, t1i = 0, t2r = 0, t2i = 0, t3r = 0, t3i = 0;
@@ -200,7 +232,7 @@ export class FFT {
     const cos = this.#cos;
     const sin = this.#sin;
     const span = h << 3;
-    const step = n / span;
+    const step = this.#res / span;
     const r = Math.SQRT1_2;
     let j = 0, k = 0, p0 = 0, p1 = 0, p2 = 0, p3 = 0, p4 = 0, p5 = 0, p6 = 0, p7 = 0;
     let w1r = 0, w1i = 0, w2r = 0, w2i = 0, w3r = 0, w3i = 0, w4r = 0, w4i = 0, w5r = 0, w5i = 0, w6r = 0, w6i = 0, w7r = 0, w7i = 0;
@@ -332,31 +364,37 @@ export class RealFFT {
   readonly n: number;
   /**
    * The packed complex input, in bit-reversed order: sample x[2j] goes to
-   * packedRe[bitrev[j]] and x[2j+1] to packedIm[bitrev[j]] (see `forwardPacked`).
+   * packedRe[bitrev[j]] and x[2j+1] to packedIm[bitrev[j]] (see `packedPowerX4`).
+   * Views of one buffer: packedRe, then packedIm.
    */
   readonly packedRe: Float64Array;
   readonly packedIm: Float64Array;
-  /** Bit reversal of the n/2-point complex FFT. */
-  readonly bitrev: Uint32Array;
+  /** packedPowerX4's output, bins 0..n/2: a view over packedRe and packedIm[0], which it overwrites. */
+  readonly power: Float64Array;
   #fft: FFT;
-  #cos: Float64Array;
-  #sin: Float64Array;
+  /** cos/sin of 2 pi k / n (k <= n/4), shared with the complex FFT's twiddles. */
+  #cos: Samples;
+  #sin: Samples;
 
-  constructor(n: number) {
+  /** `table`: the angle table's entry type (Float32Array halves its RAM; the FFT still computes in float64). */
+  constructor(n: number, table: TableType = Float64Array) {
     if (!(n >= 2) || (n & (n - 1)) !== 0) throw new RangeError(`real FFT size ${n} is not a power of two >= 2`);
     this.n = n;
     const m = n >> 1;
-    this.#fft = new FFT(m);
-    this.bitrev = this.#fft.bitrev;
-    this.packedRe = new Float64Array(m);
-    this.packedIm = new Float64Array(m);
-    this.#cos = new Float64Array(m + 1);
-    this.#sin = new Float64Array(m + 1);
-    for (let k = 0; k <= m; k++) {
-      const a = (2 * Math.PI * k) / n;
-      this.#cos[k] = Math.cos(a);
-      this.#sin[k] = Math.sin(a);
-    }
+    // n = 2 gets resolution 4: its split has no bin between 0 and n/2, so reads no twiddle
+    const angles = new AngleTable(n < MIN_RESOLUTION ? MIN_RESOLUTION : n, table);
+    this.#fft = new FFT(m, angles);
+    this.#cos = angles.cos;
+    this.#sin = angles.sin;
+    const packed = new Float64Array(n);
+    this.packedRe = packed.subarray(0, m);
+    this.packedIm = packed.subarray(m);
+    this.power = packed.subarray(0, m + 1);
+  }
+
+  /** Bit reversal of the n/2-point complex FFT (built on first use). */
+  get bitrev(): IndexTable {
+    return this.#fft.bitrev;
   }
 
   /** Spectrum of `input` (length n) into outRe/outIm (length >= n/2 + 1). `input` is not modified. */
@@ -371,21 +409,23 @@ export class RealFFT {
       zi[r] = input[2 * j + 1];
     }
     this.#fft.forwardPermuted(zr, zi);
-    this.#split(outRe, outIm, undefined);
+    this.#split(outRe, outIm);
   }
 
   /**
-   * Power spectrum times 4, 4 |X[k]|^2 for k = 0..n/2, of the samples the caller
-   * wrote into packedRe/packedIm in bit-reversed order and, when h > 1, already
-   * transformed in blocks of h (see FFT.forwardFrom). The split step's halvings
-   * are left out (callers fold the exact factor 4 into their scale). Destroys the
-   * packed input.
+   * Power spectrum times 4, 4 |X[k]|^2 for k = 0..n/2, into `power`, of the
+   * samples the caller wrote into packedRe/packedIm in bit-reversed order and,
+   * when h > 1, already transformed in blocks of h (see FFT.forwardFrom). The
+   * split step's halvings are left out (callers fold the exact factor 4 into
+   * their scale). Overwrites the packed input.
    */
-  packedPowerX4(power: Samples, h: number): void {
+  packedPowerX4(h: number): void {
     this.#fft.forwardFrom(this.packedRe, this.packedIm, h);
     const m = this.n >> 1;
     const zr = this.packedRe;
     const zi = this.packedIm;
+    // power[k] is zr[k] and power[m] is zi[0]: each is written after its last read
+    const power = this.power;
     const cos = this.#cos;
     const sin = this.#sin;
     let ar = zr[0], ai = zi[0], br = 0, bi = 0, er = 0, ei = 0, or = 0, oi = 0, c = 0, s = 0, tr = 0, ti = 0, xr = 0, xi = 0;
@@ -421,30 +461,19 @@ export class RealFFT {
   }
 
   /** Split step: X[k] = E[k] + e^(-2 pi i k / n) O[k], bins k and m - k from the same two loads. */
-  #split(outRe: Samples | undefined, outIm: Samples | undefined, power: Samples | undefined): void {
+  #split(outRe: Samples, outIm: Samples): void {
     const m = this.n >> 1;
     const zr = this.packedRe;
     const zi = this.packedIm;
     const cos = this.#cos;
     const sin = this.#sin;
     // k = 0 and k = m: Z[0] alone
-    {
-      const ar = zr[0];
-      const ai = zi[0];
-      const x0 = ar + ai;
-      const xm = ar - ai;
-      if (power) {
-        power[0] = x0 * x0;
-        power[m] = xm * xm;
-      } else {
-        outRe![0] = x0;
-        outIm![0] = 0;
-        outRe![m] = xm;
-        outIm![m] = 0;
-      }
-    }
+    outRe[0] = zr[0] + zi[0];
+    outIm[0] = 0;
+    outRe[m] = zr[0] - zi[0];
+    outIm[m] = 0;
     let k = 1, b = m - 1;
-    let ar = 0, ai = 0, br = 0, bi = 0, er = 0, ei = 0, or = 0, oi = 0, c = 0, s = 0, tr = 0, ti = 0, xr = 0, xi = 0;
+    let ar = 0, ai = 0, br = 0, bi = 0, er = 0, ei = 0, or = 0, oi = 0, c = 0, s = 0, tr = 0, ti = 0;
     for (; k <= b; k++, b--) {
       ar = zr[k];
       ai = zi[k];
@@ -460,19 +489,10 @@ export class RealFFT {
       tr = or * c + oi * s;
       ti = oi * c - or * s;
       // bin m - k: E[m-k] = conj E[k], O[m-k] = conj O[k], twiddle e^(-2 pi i (m-k)/n) = -conj(e^(-2 pi i k/n))
-      if (power) {
-        xr = er + tr;
-        xi = ei + ti;
-        power[k] = xr * xr + xi * xi;
-        xr = er - tr;
-        xi = ti - ei;
-        power[b] = xr * xr + xi * xi;
-      } else {
-        outRe![k] = er + tr;
-        outIm![k] = ei + ti;
-        outRe![b] = er - tr;
-        outIm![b] = ti - ei;
-      }
+      outRe[k] = er + tr;
+      outIm[k] = ei + ti;
+      outRe[b] = er - tr;
+      outIm[b] = ti - ei;
     }
   }
 }

@@ -7,10 +7,11 @@
  * docs/moddable.md). Node and xsnap always run this one.
  *
  * Protocol: the caller writes the n/2 packed points z_j = x_2j + i x_2j+1 into
- * packedRe/packedIm at bitrev[j], optionally already transformed in blocks of h
+ * packedRe/packedIm at the bit reversal of j (firmware/dsp/bitrev.ts), optionally already transformed in blocks of h
  * (the first log2 h decimation-in-time stages), then calls powerX4(h); `power`
  * then holds 4 |X[k]|^2 for k = 0..n/2 (the factor 4: the split's halvings are
- * left out, callers fold it into their scale). The packed input is destroyed.
+ * left out, callers fold it into their scale). `power` is a view over the packed
+ * input (packedRe, then packedIm[0]): the kernel holds one buffer of n values.
  */
 import { RealFFT } from "./fft.js";
 
@@ -19,11 +20,9 @@ type Samples = Float64Array | Float32Array;
 export interface SpectrumKernel {
   /** Real samples per window (a power of two >= 2). */
   readonly n: number;
-  /** Where z_j goes: packedRe[bitrev[j]], packedIm[bitrev[j]] (j < n/2). */
-  readonly bitrev: Uint32Array;
   readonly packedRe: Samples;
   readonly packedIm: Samples;
-  /** 4 |X[k]|^2, k = 0..n/2, after powerX4. */
+  /** 4 |X[k]|^2, k = 0..n/2, after powerX4 (over packedRe and packedIm[0]). */
   readonly power: Samples;
   /** The power spectrum of the packed input, transformed in blocks of h already (h = 1: not at all). */
   powerX4(h: number): void;
@@ -31,7 +30,6 @@ export interface SpectrumKernel {
 
 export class PowerSpectrum implements SpectrumKernel {
   readonly n: number;
-  readonly bitrev: Uint32Array;
   readonly packedRe: Float64Array;
   readonly packedIm: Float64Array;
   readonly power: Float64Array;
@@ -40,13 +38,12 @@ export class PowerSpectrum implements SpectrumKernel {
   constructor(n: number) {
     this.n = n;
     this.#fft = new RealFFT(n);
-    this.bitrev = this.#fft.bitrev;
     this.packedRe = this.#fft.packedRe;
     this.packedIm = this.#fft.packedIm;
-    this.power = new Float64Array((n >> 1) + 1);
+    this.power = this.#fft.power;
   }
 
   powerX4(h: number): void {
-    this.#fft.packedPowerX4(this.power, h);
+    this.#fft.packedPowerX4(h);
   }
 }

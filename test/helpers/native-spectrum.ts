@@ -78,7 +78,7 @@ export function timeNative(n: number, h: number, re: Float32Array, im: Float32Ar
 }
 
 /** n real samples packed for a spectrum kernel: z_j = x_2j + i x_2j+1 written at bitrev[j] (float32, as the C kernel takes them). */
-export function packBitReversed(x: ArrayLike<number>, bitrev: Uint32Array): { re: Float32Array; im: Float32Array } {
+export function packBitReversed(x: ArrayLike<number>, bitrev: ArrayLike<number>): { re: Float32Array; im: Float32Array } {
   const m = x.length >> 1;
   const re = new Float32Array(m);
   const im = new Float32Array(m);
