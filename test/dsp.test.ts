@@ -1,4 +1,5 @@
 import test from "ava";
+import { bitReversal } from "../firmware/dsp/bitrev.js";
 import { FFT, RealFFT } from "../firmware/dsp/fft.js";
 import { EDGE_BINS, FeatureExtractor, G_MM_S2, LOW_SPEED_BAND_HZ, type AxisFeatures } from "../firmware/dsp/features.js";
 import { RunningMean } from "../firmware/dsp/average.js";
@@ -72,6 +73,53 @@ test("real FFT matches a naive DFT on random input (bins 0..n/2, 1e-9 relative)"
   new RealFFT(64).forward(f, re, im);
   const [Xr, Xi] = naiveDft(Float64Array.from(f), new Float64Array(64));
   t.true(maxRelError(re, im, Xr, Xi, 33) < 1e-9);
+});
+
+test("power spectrum over the packed input (one buffer of n values): 4 |X[k]|^2 of a naive DFT (1e-9 relative), also after the caller's first stages", (t) => {
+  const rng = new Rng(13);
+  for (const n of [2, 4, 16, 256, 4096]) {
+    const m = n / 2;
+    const fft = new RealFFT(n);
+    t.is(fft.power.buffer, fft.packedRe.buffer, `n=${n}: power is a view of the input`);
+    t.is(fft.packedIm.buffer, fft.packedRe.buffer, `n=${n}: re and im share one buffer`);
+    t.is(fft.packedRe.buffer.byteLength, n * Float64Array.BYTES_PER_ELEMENT, `n=${n}: n values in all`);
+    const x = Float64Array.from({ length: n }, () => rng.gaussian());
+    const [Xr, Xi] = naiveDft(x, new Float64Array(n));
+    const rev = bitReversal(m);
+    for (const h of [1, 2].filter((b) => b <= m)) {
+      for (let j = 0; j < m; j++) {
+        fft.packedRe[rev[j]] = x[2 * j];
+        fft.packedIm[rev[j]] = x[2 * j + 1];
+      }
+      // the caller's first stage (h = 2): 2-point DFTs of neighbouring bit-reversed points
+      if (h === 2) {
+        for (let a = 0; a < m; a += 2) {
+          const [r0, i0, r1, i1] = [fft.packedRe[a], fft.packedIm[a], fft.packedRe[a + 1], fft.packedIm[a + 1]];
+          [fft.packedRe[a], fft.packedIm[a], fft.packedRe[a + 1], fft.packedIm[a + 1]] = [r0 + r1, i0 + i1, r0 - r1, i0 - i1];
+        }
+      }
+      fft.packedPowerX4(h);
+      let err = 0, peak = 0;
+      for (let k = 0; k <= m; k++) {
+        const truth = 4 * (Xr[k] * Xr[k] + Xi[k] * Xi[k]);
+        err = Math.max(err, Math.abs(fft.power[k] - truth));
+        peak = Math.max(peak, truth);
+      }
+      t.true(err / peak < 1e-9, `n=${n} h=${h}: ${err / peak}`);
+    }
+  }
+});
+
+test("the complex FFT builds its bit-reversal table only for forward(), 16-bit up to 65536 points", (t) => {
+  const fft = new FFT(64);
+  const re = new Float64Array(64).fill(1);
+  const im = new Float64Array(64);
+  fft.forwardPermuted(re, im);
+  t.is(re[0], 64);
+  t.true(fft.bitrev instanceof Uint16Array);
+  t.is(fft.bitrev, fft.bitrev, "built once");
+  t.deepEqual(Array.from(bitReversal(8)), [0, 4, 2, 6, 1, 5, 3, 7]);
+  t.true(bitReversal(2 * 65536) instanceof Uint32Array);
 });
 
 const ODR = 3200;

@@ -10,7 +10,11 @@ import { bitReversal } from "../firmware/dsp/bitrev.js";
 import { PowerSpectrum, type SpectrumKernel } from "../firmware/dsp/spectrum.js";
 import type { PowerSpectrum as NativePowerSpectrum } from "../firmware/dsp/native/spectrum.js";
 import { Rng } from "../sim/rng.js";
-import { nativeBitrev, nativePowerX4, packBitReversed } from "./helpers/native-spectrum.js";
+import { nativePlanBytes, nativePowerX4, packBitReversed } from "./helpers/native-spectrum.js";
+
+/** The plan's header: n and n/2 as uint32. */
+const PLAN_HEADER_BYTES = 8;
+const FLOAT32_BYTES = 4;
 
 /** float32 epsilon is 1.2e-7; an n log n transform of 4096 points stays well inside this (relative to the largest bin). */
 const FLOAT32_TOLERANCE = 1e-5;
@@ -59,8 +63,9 @@ function tonePowerX4(n: number, amp: number, f: number, phi: number, k: number):
   return 4 * (xr * xr + xi * xi);
 }
 
-test("bit reversal: the C kernel's equals the TS kernel's (where the feature extractor writes its input)", (t) => {
-  for (const n of [2, 4, 16, 256, 4096]) t.deepEqual(nativeBitrev(n), new PowerSpectrum(n).bitrev, `n=${n}`);
+test("the plan is one quarter-wave float table (n + 12 bytes: 4 KiB at n = 4096); unsupported sizes get none", (t) => {
+  for (const n of [2, 4, 256, 4096]) t.is(nativePlanBytes(n), PLAN_HEADER_BYTES + FLOAT32_BYTES * ((n >> 2) + 1), `n=${n}`);
+  for (const n of [1, 12, 2 * 65536]) t.is(nativePlanBytes(n), 0, `n=${n}`);
 });
 
 test("tones on a bin: all the energy in that bin, 4 |X|^2 = A^2 n^2 (float32 level)", (t) => {

@@ -58,10 +58,9 @@ export function nativePowerX4(n: number, h: number, re: Float32Array, im: Float3
   return new Float32Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength));
 }
 
-/** The C kernel's bit reversal for n real samples (n/2 entries). */
-export function nativeBitrev(n: number): Uint32Array {
-  const out = run(["bitrev", String(n)]);
-  return new Uint32Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength));
+/** Bytes of the C kernel's plan for n real samples (0: unsupported n). */
+export function nativePlanBytes(n: number): number {
+  return Number(run(["planbytes", String(n)]).toString());
 }
 
 export interface NativeTiming {

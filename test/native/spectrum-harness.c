@@ -5,7 +5,7 @@
  *
  *   spectrum-harness power         in: u32 n, u32 h, n/2 f32 re, n/2 f32 im
  *                                  out: n/2 + 1 f32, 4 |X[k]|^2
- *   spectrum-harness bitrev N      out: N/2 u32
+ *   spectrum-harness planbytes N   out: one line, sk_plan_bytes(N)
  *   spectrum-harness time REPS     in: as power; out: one JSON line, the best of
  *                                  ROUNDS rounds of REPS calls (ns per call), each
  *                                  call on a fresh copy of the input (the kernel
@@ -39,36 +39,26 @@ static double now_ns(void) {
 int main(int argc, char **argv) {
 	uint32_t n, h, m;
 	void *plan;
-	float *re, *im, *re0, *im0, *power;
-	if (argc >= 3 && !strcmp(argv[1], "bitrev")) {
-		uint32_t *rev;
-		n = (uint32_t)strtoul(argv[2], NULL, 10);
-		if (!sk_plan_bytes(n)) die("bad n");
-		rev = malloc(sizeof(uint32_t) * (n / 2));
-		sk_bitrev(n, rev);
-		fwrite(rev, sizeof(uint32_t), n / 2, stdout);
+	float *z, *z0;
+	if (argc >= 3 && !strcmp(argv[1], "planbytes")) {
+		printf("%lu\n", (unsigned long)sk_plan_bytes((uint32_t)strtoul(argv[2], NULL, 10)));
 		return 0;
 	}
-	if (argc < 2) die("usage: power | bitrev N | time REPS");
+	if (argc < 2) die("usage: power | planbytes N | time REPS");
 	read_all(&n, sizeof n);
 	read_all(&h, sizeof h);
 	if (!sk_plan_bytes(n)) die("bad n");
 	m = n / 2;
 	plan = malloc(sk_plan_bytes(n));
-	re = malloc(sizeof(float) * m);
-	im = malloc(sizeof(float) * m);
-	re0 = malloc(sizeof(float) * m);
-	im0 = malloc(sizeof(float) * m);
-	power = malloc(sizeof(float) * (m + 1));
-	if (!plan || !re || !im || !re0 || !im0 || !power) die("out of memory");
-	read_all(re0, sizeof(float) * m);
-	read_all(im0, sizeof(float) * m);
+	z = malloc(sizeof(float) * n);
+	z0 = malloc(sizeof(float) * n);
+	if (!plan || !z || !z0) die("out of memory");
+	read_all(z0, sizeof(float) * n); /* re then im: the kernel's layout */
 	if (sk_plan_init(plan, n)) die("plan");
 	if (!strcmp(argv[1], "power")) {
-		memcpy(re, re0, sizeof(float) * m);
-		memcpy(im, im0, sizeof(float) * m);
-		if (sk_power_x4(plan, re, im, h, power)) die("bad h");
-		fwrite(power, sizeof(float), m + 1, stdout);
+		memcpy(z, z0, sizeof(float) * n);
+		if (sk_power_x4(plan, z, h)) die("bad h");
+		fwrite(z, sizeof(float), m + 1, stdout);
 		return 0;
 	}
 	if (argc >= 3 && !strcmp(argv[1], "time")) {
@@ -78,18 +68,16 @@ int main(int argc, char **argv) {
 		for (round = 0; round < ROUNDS; round++) {
 			t0 = now_ns();
 			for (i = 0; i < reps; i++) {
-				memcpy(re, re0, sizeof(float) * m);
-				memcpy(im, im0, sizeof(float) * m);
-				sk_power_x4(plan, re, im, h, power);
-				sink += power[i % (m + 1)];
+				memcpy(z, z0, sizeof(float) * n);
+				sk_power_x4(plan, z, h);
+				sink += z[i % (m + 1)];
 			}
 			t0 = (now_ns() - t0) / (double)reps;
 			if (t0 < best) best = t0;
 			t0 = now_ns();
 			for (i = 0; i < reps; i++) {
-				memcpy(re, re0, sizeof(float) * m);
-				memcpy(im, im0, sizeof(float) * m);
-				sink += re[i % m];
+				memcpy(z, z0, sizeof(float) * n);
+				sink += z[i % n];
 			}
 			t0 = (now_ns() - t0) / (double)reps;
 			if (t0 < bestCopy) bestCopy = t0;
@@ -97,6 +85,6 @@ int main(int argc, char **argv) {
 		printf("{\"n\":%u,\"h\":%u,\"reps\":%ld,\"rounds\":%d,\"nsPerCall\":%.1f,\"nsCopy\":%.1f,\"sink\":%g}\n", n, h, reps, ROUNDS, best, bestCopy, sink);
 		return 0;
 	}
-	die("usage: power | bitrev N | time REPS");
+	die("usage: power | planbytes N | time REPS");
 	return 2;
 }

@@ -21,25 +21,20 @@ void xs_spectrum_plan_bytes(xsMachine *the) {
 	xsmcSetInteger(xsResult, n > 0 ? (xsIntegerValue)sk_plan_bytes((uint32_t)n) : 0);
 }
 
-/* planInit(plan, n, bitrev): tables into plan, the bit reversal into bitrev (n/2 u32). */
+/* planInit(plan, n): the table into plan. */
 void xs_spectrum_plan_init(xsMachine *the) {
 	xsIntegerValue n = xsmcToInteger(xsArg(1));
 	size_t bytes = n > 0 ? sk_plan_bytes((uint32_t)n) : 0;
-	void *plan;
 	if (!bytes) xsRangeError("spectrum: bad size");
-	plan = buffer(the, &xsArg(0), bytes, "plan");
-	if (sk_plan_init(plan, (uint32_t)n)) xsRangeError("spectrum: bad size");
-	sk_bitrev((uint32_t)n, (uint32_t *)buffer(the, &xsArg(2), sizeof(uint32_t) * (size_t)(n / 2), "bitrev"));
+	if (sk_plan_init(buffer(the, &xsArg(0), bytes, "plan"), (uint32_t)n)) xsRangeError("spectrum: bad size");
 }
 
-/* powerX4(plan, re, im, h, power): 4 |X[k]|^2 of the packed input (see spectrum_kernel.h). */
+/* powerX4(plan, z, h): 4 |X[k]|^2 of the packed input z (re then im) into z[0..n/2] (see spectrum_kernel.h). */
 void xs_spectrum_power_x4(xsMachine *the) {
 	const void *plan = xsmcToArrayBuffer(xsArg(0));
-	uint32_t m = sk_plan_n(plan) / 2;
-	float *re = (float *)buffer(the, &xsArg(1), sizeof(float) * m, "re");
-	float *im = (float *)buffer(the, &xsArg(2), sizeof(float) * m, "im");
-	xsIntegerValue h = xsmcToInteger(xsArg(3));
-	float *power = (float *)buffer(the, &xsArg(4), sizeof(float) * (m + 1), "power");
-	if (h <= 0 || sk_power_x4(plan, re, im, (uint32_t)h, power))
+	uint32_t n = sk_plan_n(plan);
+	float *z = (float *)buffer(the, &xsArg(1), sizeof(float) * n, "z");
+	xsIntegerValue h = xsmcToInteger(xsArg(2));
+	if (h <= 0 || sk_power_x4(plan, z, (uint32_t)h))
 		xsRangeError("spectrum: block size %d is not a power of two <= n/2", (int)h);
 }

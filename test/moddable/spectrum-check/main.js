@@ -41,7 +41,7 @@ for (let j = 0; j < m; j++) {
 	re[j] = Math.sin(j * 0.731) + 0.25 * Math.cos(j * j * 0.01);
 	im[j] = Math.cos(j * 1.37) - 0.5 * Math.sin(j * 0.05);
 }
-const power = new Float64Array(m + 1);
+const power = portable.power;
 function runNative() {
 	native.packedRe.set(re);
 	native.packedIm.set(im);
@@ -50,7 +50,7 @@ function runNative() {
 function runPortable() {
 	portable.packedRe.set(re);
 	portable.packedIm.set(im);
-	portable.packedPowerX4(power, H);
+	portable.packedPowerX4(H);
 }
 runNative();
 runPortable();
