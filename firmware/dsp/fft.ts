@@ -22,8 +22,8 @@ import { bitReversal, type IndexTable } from "./bitrev.js";
 
 type Samples = Float64Array | Float32Array;
 
-/** Entry type of an angle table: Float64Array (exact to 1e-16) or Float32Array (half the RAM; 6e-8 relative per entry). */
-export type TableType = Float64ArrayConstructor | Float32ArrayConstructor;
+/** Storage of tables and buffers: Float64Array (exact to 1e-16) or Float32Array (half the RAM; 6e-8 relative per stored value). */
+export type Storage = Float64ArrayConstructor | Float32ArrayConstructor;
 
 /** Smallest table resolution: the cos view starts a quarter turn in, at an integer index. */
 const MIN_RESOLUTION = 4;
@@ -41,7 +41,7 @@ export class AngleTable {
   readonly sin: Samples;
   readonly cos: Samples;
 
-  constructor(resolution: number, type: TableType = Float64Array) {
+  constructor(resolution: number, type: Storage = Float64Array) {
     if (!(resolution >= MIN_RESOLUTION) || (resolution & (resolution - 1)) !== 0) throw new RangeError(`angle table resolution ${resolution} is not a power of two >= ${MIN_RESOLUTION}`);
     this.resolution = resolution;
     const quarter = resolution >> 2;
@@ -367,26 +367,30 @@ export class RealFFT {
    * packedRe[bitrev[j]] and x[2j+1] to packedIm[bitrev[j]] (see `packedPowerX4`).
    * Views of one buffer: packedRe, then packedIm.
    */
-  readonly packedRe: Float64Array;
-  readonly packedIm: Float64Array;
+  readonly packedRe: Samples;
+  readonly packedIm: Samples;
   /** packedPowerX4's output, bins 0..n/2: a view over packedRe and packedIm[0], which it overwrites. */
-  readonly power: Float64Array;
+  readonly power: Samples;
   #fft: FFT;
   /** cos/sin of 2 pi k / n (k <= n/4), shared with the complex FFT's twiddles. */
   #cos: Samples;
   #sin: Samples;
 
-  /** `table`: the angle table's entry type (Float32Array halves its RAM; the FFT still computes in float64). */
-  constructor(n: number, table: TableType = Float64Array) {
+  /**
+   * `storage`: of the angle table and the packed buffer. Float32Array halves the
+   * RAM; the arithmetic stays float64, each stored value is rounded to float32
+   * (as the C kernel, which computes in float32 throughout).
+   */
+  constructor(n: number, storage: Storage = Float64Array) {
     if (!(n >= 2) || (n & (n - 1)) !== 0) throw new RangeError(`real FFT size ${n} is not a power of two >= 2`);
     this.n = n;
     const m = n >> 1;
     // n = 2 gets resolution 4: its split has no bin between 0 and n/2, so reads no twiddle
-    const angles = new AngleTable(n < MIN_RESOLUTION ? MIN_RESOLUTION : n, table);
+    const angles = new AngleTable(n < MIN_RESOLUTION ? MIN_RESOLUTION : n, storage);
     this.#fft = new FFT(m, angles);
     this.#cos = angles.cos;
     this.#sin = angles.sin;
-    const packed = new Float64Array(n);
+    const packed = new storage(n);
     this.packedRe = packed.subarray(0, m);
     this.packedIm = packed.subarray(m);
     this.power = packed.subarray(0, m + 1);

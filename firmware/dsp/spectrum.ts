@@ -17,6 +17,13 @@ import { RealFFT } from "./fft.js";
 
 type Samples = Float64Array | Float32Array;
 
+/**
+ * Tables and buffers in float32, as the C kernel: half the RAM (the kernel's
+ * share of the DSP), each stored value within 6e-8 (relative), spectra within
+ * about 1e-6 of the largest bin; the features need 3-4 digits.
+ */
+const STORAGE = Float32Array;
+
 export interface SpectrumKernel {
   /** Real samples per window (a power of two >= 2). */
   readonly n: number;
@@ -30,14 +37,14 @@ export interface SpectrumKernel {
 
 export class PowerSpectrum implements SpectrumKernel {
   readonly n: number;
-  readonly packedRe: Float64Array;
-  readonly packedIm: Float64Array;
-  readonly power: Float64Array;
+  readonly packedRe: Samples;
+  readonly packedIm: Samples;
+  readonly power: Samples;
   #fft: RealFFT;
 
   constructor(n: number) {
     this.n = n;
-    this.#fft = new RealFFT(n);
+    this.#fft = new RealFFT(n, STORAGE);
     this.packedRe = this.#fft.packedRe;
     this.packedIm = this.#fft.packedIm;
     this.power = this.#fft.power;

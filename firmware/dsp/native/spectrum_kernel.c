@@ -43,14 +43,19 @@ uint32_t sk_plan_n(const void *plan) {
 	return ((const sk_plan *)plan)->n;
 }
 
-/* cos and sin of 2 pi t / n for t < n / 2 from the quarter wave (q = n / 4). */
-static void angle(const float *sine, uint32_t q, uint32_t t, float *c, float *s) {
-	if (t <= q) {
-		*c = sine[q - t];
-		*s = sine[t];
-	} else {
-		*c = -sine[t - q];
-		*s = sine[2 * q - t];
+/* One radix-2 twiddle W = wr + i wi on the butterflies j, j + span, ... of a stage. */
+static void butterflies(float *re, float *im, uint32_t m, uint32_t j, uint32_t half, float wr, float wi) {
+	const uint32_t span = half << 1;
+	uint32_t a, b;
+	float tr, ti;
+	for (a = j; a < m; a += span) {
+		b = a + half;
+		tr = re[b] * wr - im[b] * wi;
+		ti = re[b] * wi + im[b] * wr;
+		re[b] = re[a] - tr;
+		im[b] = im[a] - ti;
+		re[a] += tr;
+		im[a] += ti;
 	}
 }
 
@@ -59,28 +64,20 @@ int sk_power_x4(const void *plan, float *z, uint32_t h) {
 	const uint32_t m = p->m, q = p->n / 4;
 	const float *sine = p->sine;
 	float *re = z, *im = z + m, *power = z;
-	uint32_t half, j, a, b, k;
+	uint32_t half, j, t, b, k;
 	float ar, ai, br, bi, er, ei, or_, oi, tr, ti, xr, xi, c, s;
 	if (!is_power_of_two(h) || h > m) return -1;
 
-	/* radix-2 stages: blocks of `half` combine pairwise into blocks of 2 half */
+	/*
+	 * radix-2 stages: blocks of `half` combine pairwise into blocks of 2 half, with
+	 * W = e^(-2 pi i t / n), t = j n / (2 half) < n / 2: from the quarter wave as
+	 * (sine[q - t], -sine[t]) up to a quarter turn (j <= half / 2), then as
+	 * (-sine[t - q], -sine[2q - t]); two loops, no branch per twiddle.
+	 */
 	for (half = h; half < m; half <<= 1) {
-		const uint32_t span = half << 1, stride = p->n / span;
-		for (j = 0; j < half; j++) {
-			float wr, wi;
-			angle(sine, q, j * stride, &c, &s);
-			wr = c;
-			wi = -s;
-			for (a = j; a < m; a += span) {
-				b = a + half;
-				tr = re[b] * wr - im[b] * wi;
-				ti = re[b] * wi + im[b] * wr;
-				re[b] = re[a] - tr;
-				im[b] = im[a] - ti;
-				re[a] += tr;
-				im[a] += ti;
-			}
-		}
+		const uint32_t stride = p->n / (half << 1);
+		for (j = 0, t = 0; j <= half / 2; j++, t += stride) butterflies(re, im, m, j, half, sine[q - t], -sine[t]);
+		for (; j < half; j++, t += stride) butterflies(re, im, m, j, half, -sine[t - q], -sine[2 * q - t]);
 	}
 
 	/*

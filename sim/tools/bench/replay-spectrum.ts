@@ -12,7 +12,7 @@ import { PowerSpectrum as Portable } from "../../../firmware/dsp/spectrum.js";
 export const spectrumReplay = { on: false };
 
 export class PowerSpectrum extends Portable {
-  #recorded: Float64Array[] = [];
+  #recorded: (Float64Array | Float32Array)[] = [];
   #next = 0;
 
   override powerX4(h: number): void {
