@@ -14,8 +14,8 @@
  *  - RealFFT computes n real points with one n/2 complex FFT and a split step
  *    that handles bins k and n/2 - k together.
  *
- * RAM: one angle table serves the complex FFT and RealFFT's split (cos is a view
- * of the sin table); the bit-reversal table is built only when `forward` (which
+ * RAM: one angle table of a quarter turn serves the complex FFT and RealFFT's
+ * split (cos is a view of the sin table); the bit-reversal table is built only when `forward` (which
  * permutes) is first used; RealFFT's power spectrum is written over its input.
  */
 import { bitReversal, type IndexTable } from "./bitrev.js";
@@ -29,11 +29,12 @@ export type Storage = Float64ArrayConstructor | Float32ArrayConstructor;
 const MIN_RESOLUTION = 4;
 
 /**
- * sin(2 pi t / N) for t <= N/4 + 7N/8 in one array, and cos(2 pi t / N) = sin(2 pi (t + N/4) / N)
- * as a view of it from N/4 on. Radix-8 twiddles reach just under 7/8 of a turn; RealFFT's
- * split needs a quarter turn at N = n, which the n/2-point FFT's twiddles (at 2 pi / (n/2))
- * are every second entry of. One table instead of separate cos and sin tables per level:
- * 9N/8 entries instead of 2N + 2.
+ * sin(2 pi t / N) for t <= N/2 in one array, and cos(2 pi t / N) = sin(2 pi (t + N/4) / N)
+ * as a view of it from N/4 on: cos and sin up to a quarter turn. RealFFT's split needs
+ * a quarter turn at N = n; the n/2-point FFT's twiddles (at 2 pi / (n/2)) are every
+ * second entry, its passes read angles up to a quarter turn and make the others by
+ * symmetry or as products. N/2 + 1 entries instead of 2N + 2 (separate cos and sin
+ * tables per level, a full turn for the FFT).
  */
 export class AngleTable {
   /** Entries per turn (a power of two >= MIN_RESOLUTION). */
@@ -45,7 +46,7 @@ export class AngleTable {
     if (!(resolution >= MIN_RESOLUTION) || (resolution & (resolution - 1)) !== 0) throw new RangeError(`angle table resolution ${resolution} is not a power of two >= ${MIN_RESOLUTION}`);
     this.resolution = resolution;
     const quarter = resolution >> 2;
-    const sin = new type(quarter + ((7 * resolution) >> 3) + 1);
+    const sin = new type((resolution >> 1) + 1);
     for (let t = 0; t < sin.length; t++) sin[t] = Math.sin((2 * Math.PI * t) / resolution);
     this.sin = sin;
     this.cos = sin.subarray(quarter);
@@ -143,10 +144,19 @@ export class FFT {
     const sin = this.#sin;
     const span = h << 1;
     const step = this.#res / span;
-    let j = 0, a = 0, b = 0, wr = 0, wi = 0, xr = 0, xi = 0, tr = 0, ti = 0;
+    const quarter = this.#res >> 2;
+    let j = 0, a = 0, b = 0, k = 0, wr = 0, wi = 0, xr = 0, xi = 0, tr = 0, ti = 0;
+    // a first pass only (forwardFrom): h is the caller's block size, few twiddles
     for (j = 0; j < h; j++) {
-      wr = cos[j * step];
-      wi = -sin[j * step];
+      k = j * step;
+      if (k <= quarter) {
+        wr = cos[k];
+        wi = -sin[k];
+      } else {
+        // past a quarter turn: cos t = -sin(t - 1/4 turn), sin t = cos(t - 1/4 turn)
+        wr = -sin[k - quarter];
+        wi = -cos[k - quarter];
+      }
       for (a = j; a < n; a += span) {
         b = a + h;
         xr = re[b];
@@ -178,10 +188,11 @@ export class FFT {
       k1 = j * step;
       w1r = cos[k1];
       w1i = -sin[k1];
-      w2r = cos[2 * k1];
-      w2i = -sin[2 * k1];
-      w3r = cos[3 * k1];
-      w3i = -sin[3 * k1];
+      // W^2 and W^3 as products: the table holds a quarter turn, 3 k1 can be beyond it
+      w2r = w1r * w1r - w1i * w1i;
+      w2i = 2 * w1r * w1i;
+      w3r = w2r * w1r - w2i * w1i;
+      w3i = w2r * w1i + w2i * w1r;
       for (p0 = j; p0 < n; p0 += span) {
         p1 = p0 + h;
         p2 = p1 + h;
@@ -248,16 +259,18 @@ export class FFT {
       w1i = -sin[k];
       w2r = cos[2 * k];
       w2i = -sin[2 * k];
-      w3r = cos[3 * k];
-      w3i = -sin[3 * k];
-      w4r = cos[4 * k];
-      w4i = -sin[4 * k];
-      w5r = cos[5 * k];
-      w5i = -sin[5 * k];
-      w6r = cos[6 * k];
-      w6i = -sin[6 * k];
-      w7r = cos[7 * k];
-      w7i = -sin[7 * k];
+      // W^3 .. W^7 as products: the table holds a quarter turn (2k < N/4), and a complex
+      // product costs XS about what two table reads with an index product do
+      w3r = w2r * w1r - w2i * w1i;
+      w3i = w2r * w1i + w2i * w1r;
+      w4r = w2r * w2r - w2i * w2i;
+      w4i = 2 * w2r * w2i;
+      w5r = w4r * w1r - w4i * w1i;
+      w5i = w4r * w1i + w4i * w1r;
+      w6r = w4r * w2r - w4i * w2i;
+      w6i = w4r * w2i + w4i * w2r;
+      w7r = w4r * w3r - w4i * w3i;
+      w7i = w4r * w3i + w4i * w3r;
       for (p0 = j; p0 < n; p0 += span) {
         p1 = p0 + h;
         p2 = p1 + h;
