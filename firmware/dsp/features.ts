@@ -154,7 +154,7 @@ export class FeatureExtractor {
   #base: IndexTable;
   /** Moments and extremes from the small-window pass (n < 16). */
   #sums: Float64Array;
-  /** 4 |X[k]|^2 (the kernel's: float64 in TS, float32 from the C kernel). */
+  /** 4 |X[k]|^2: the kernel's (float32 in both kernels; a view over its packed input). */
   #power: Float64Array | Float32Array;
   /** (G / (2 pi f_k))^2 (1 - (df/f_k)^2) per bin (0 for bins 0 and 1); float32: a weight needs no more than 6e-8. */
   #integrate: Float32Array;

@@ -1,14 +1,15 @@
 /*
  * The spectrum kernel: the power spectrum of one window, the step the feature
  * extractor hands off. This module is the portable kernel (XS or any JS engine,
- * float64, on RealFFT). Moddable builds map the module specifier
+ * on RealFFT; float32 storage, float64 arithmetic). Moddable builds map the module specifier
  * "firmware/dsp/spectrum" to firmware/dsp/native/spectrum.js instead, a binding
  * to the C kernel (float32) with the same shape (manifests/common.json,
  * docs/moddable.md). Node and xsnap always run this one.
  *
  * Protocol: the caller writes the n/2 packed points z_j = x_2j + i x_2j+1 into
- * packedRe/packedIm at the bit reversal of j (firmware/dsp/bitrev.ts), optionally already transformed in blocks of h
- * (the first log2 h decimation-in-time stages), then calls powerX4(h); `power`
+ * packedRe/packedIm at the bit reversal of j (firmware/dsp/bitrev.ts),
+ * optionally already transformed in blocks of h (the first log2 h
+ * decimation-in-time stages), then calls powerX4(h); `power`
  * then holds 4 |X[k]|^2 for k = 0..n/2 (the factor 4: the split's halvings are
  * left out, callers fold it into their scale). `power` is a view over the packed
  * input (packedRe, then packedIm[0]): the kernel holds one buffer of n values.
