@@ -5,7 +5,9 @@
  * trace. mcconfig's "dir/*" entries do not recurse, so each folder needs its own entry.
  */
 import test from "ava";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { runInNewContext } from "node:vm";
+import * as esbuild from "esbuild";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -91,4 +93,89 @@ test("every host function the binding declares is defined in its C file (xsl fai
   const declared = [...js.matchAll(/@\s*"(xs_\w+)"/g)].map((m) => m[1]);
   t.true(declared.length >= 3, `host functions in spectrum.js: ${declared}`);
   for (const name of declared) t.regex(c, new RegExp(`\\bvoid\\s+${name}\\s*\\(\\s*xsMachine\\s*\\*\\s*the\\s*\\)`), name);
+});
+
+/*
+ * Preload (docs/moddable.md, "Preload"): xsl runs the listed modules (and what they import) at
+ * build time, so their classes, functions and tables are in flash, not RAM. mcconfig's "dir/*"
+ * preload patterns match .js modules only, so the TypeScript modules are listed one by one and a
+ * new module is easily forgotten: it would then load into RAM on the device without any error.
+ */
+interface PreloadManifest extends Manifest {
+  preload?: string[];
+}
+
+/** The preload list of a manifest and the project manifests it includes. */
+function preloads(file: string): string[] {
+  const m = JSON.parse(readFileSync(file, "utf8")) as PreloadManifest;
+  const out = [...(m.preload ?? [])];
+  for (const inc of m.include ?? []) if (!inc.includes("$(")) out.push(...preloads(resolve(dirname(file), inc)));
+  return out;
+}
+
+/**
+ * Runs the bodies of `modules` (repo-relative names) as xsl would, in a fresh context with every
+ * Moddable module (non-relative import) replaced by a stub that throws on use: the error, if a
+ * module touches a native (Time, Timer, Preference, sockets, ...) or a global such as trace while
+ * it loads. Preloading such a module fails the build, or bakes the build machine's state into flash.
+ */
+async function loadWithoutNatives(modules: string[], source?: string): Promise<string | undefined> {
+  const contents = source ?? modules.map((name) => `import "./${name}.js";`).join("\n");
+  const out = await esbuild.build({
+    stdin: { contents, resolveDir: ROOT, loader: "ts" },
+    bundle: true,
+    format: "cjs",
+    write: false,
+    logLevel: "silent",
+    plugins: [{
+      name: "moddable-stubs",
+      setup(b) {
+        b.onResolve({ filter: /^[^.]/ }, (a) => ({ path: a.path, namespace: "sdk" }));
+        b.onLoad({ filter: /.*/, namespace: "sdk" }, (a) => ({ contents: `module.exports = sdk(${JSON.stringify(a.path)});`, loader: "js" }));
+      },
+    }],
+  });
+  const sdk = (name: string) => new Proxy({}, {
+    get: (_, key) => {
+      if (key === "__esModule") return undefined; // esbuild's interop looks, harmlessly
+      throw new Error(`"${name}".${String(key)} used while loading`);
+    },
+  });
+  try {
+    runInNewContext(out.outputFiles[0].text, { sdk, module: { exports: {} } });
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+test("the load check catches a module that uses a native while it loads, not one that uses it later", async (t) => {
+  t.is(await loadWithoutNatives([], `import Time from "time";\nexport function later() { return Time.ticks; }\nclass A { m() { return Time.ticks; } }`), undefined);
+  t.is(await loadWithoutNatives([], `import Time from "time";\nexport const t0 = Time.ticks;`), `"time".ticks used while loading`);
+  t.regex((await loadWithoutNatives([], `trace("hello");`))!, /trace is not defined/);
+});
+
+for (const manifest of ["manifests/sim.json", "manifests/esp32.json"]) {
+  test(`${manifest} preloads every module its entry loads except main, and none uses a native while it loads`, async (t) => {
+    const file = join(ROOT, manifest);
+    const main = (JSON.parse(readFileSync(file, "utf8")) as Manifest).creation?.main;
+    if (!main) return t.fail("no creation.main");
+    const listed = preloads(file);
+    t.false(listed.includes(main), "main is not preloaded (it starts the node: timers, sockets)");
+    t.deepEqual(listed.filter((name, i) => listed.indexOf(name) !== i), [], "no module listed twice");
+    // the C kernel's binding stands in for firmware/dsp/spectrum (spectrum-native.json): same name
+    const reached = [...reachedModules(main)].filter((name) => name !== main);
+    t.true(reached.includes("firmware/app/node") && reached.includes("hosts/moddable/host"));
+    t.deepEqual(reached.filter((name) => !listed.includes(name)), [], "every module the entry loads is preloaded");
+    t.deepEqual(listed.filter((name) => !existsSync(join(ROOT, name + ".ts")) && !existsSync(join(ROOT, name + ".js")) && name !== "firmware/dsp/spectrum"), [], "every listed module exists");
+    t.is(await loadWithoutNatives(listed), undefined);
+  });
+}
+
+test("every firmware module is preloaded by common.json", (t) => {
+  const listed = preloads(join(ROOT, "manifests/common.json"));
+  const walk = (dir: string): string[] => readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(`${dir}/${e.name}`) : e.name.endsWith(".ts") && !e.name.endsWith(".d.ts") ? [`${dir}/${e.name.slice(0, -3)}`] : []));
+  const firmware = walk("firmware");
+  t.true(firmware.length > 40, `${firmware.length} firmware modules`);
+  t.deepEqual(firmware.filter((name) => !listed.includes(name)), []);
 });

@@ -269,6 +269,40 @@ test("compaction keeps the log bounded, copies live records in order, and a powe
   t.deepEqual(open(s3.clone()).pendingSeqs(), [5, 6]);
 });
 
+test("a message the server refuses for good is retired as rejected: not offered again, counted apart from drops, the count survives reboots and compactions", (t) => {
+  const storage = new TestStorage();
+  const logs: string[] = [];
+  const box = open(storage, { compactMinBytes: 4096, log: (level, m) => logs.push(`${level} ${m}`) });
+  for (let i = 1; i <= 4; i++) box.push(i === 3 ? A : T, body(i), i === 3 ? MessageClass.Alarm : MessageClass.Telemetry);
+  const [m1, m2, m3, m4] = takeAll(box);
+  m1.onDone(true);
+  m2.onDone(true, true); // e.g. PUBACK 0x87 Not authorized
+  m3.onDone(true, true);
+  m4.onDone(false); // not sent after all: offered again
+  t.is(box.stats.rejected, 2);
+  t.is(box.stats.acked, 1);
+  t.deepEqual(box.stats.dropped, { telemetry: 0, alarm: 0 }, "a refusal is not a drop");
+  t.deepEqual(seqsOf(takeAll(box)), [4], "only the unsent one comes again");
+  t.true(logs.some((l) => /^warn outbox: alarm #3 to "sensors\/n1\/alarm" refused by the server; not sent again$/.test(l)), logs.join("\n"));
+  m2.onDone(true, true); // a late second callback changes nothing
+  t.is(box.stats.rejected, 2);
+
+  // After a reboot: the refused ones are not recovered (their DROP records are written at once), the count is still there.
+  box.flush(); // the batched ACK of #1 (unflushed, #1 would come again: at least once)
+  const rebooted = storage.clone();
+  const again = open(rebooted, { compactMinBytes: 4096 });
+  t.deepEqual(again.pendingSeqs(), [4]);
+  t.is(again.stats.rejected, 2);
+  // Carried across compactions in the segment header (the DROP records are not copied).
+  for (let i = 5; i <= 400; i++) {
+    again.push(T, body(i), MessageClass.Telemetry);
+    for (const m of takeAll(again)) m.onDone(true);
+  }
+  t.true(again.stats.compactions >= 2, `compactions ${again.stats.compactions}`);
+  t.is(again.stats.rejected, 2);
+  t.is(open(rebooted.clone()).stats.rejected, 2, "recovered from the compacted segment's header");
+});
+
 test("the RAM ring stays bounded while thousands wait; payloads come back from the log, in order, intact", (t) => {
   const storage = new TestStorage();
   const box = open(storage, { ramRecords: 8, maxBytes: 1 << 20 });

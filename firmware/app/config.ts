@@ -272,8 +272,17 @@ function oneOf<T>(v: unknown, field: string, allowed: readonly T[]): void {
 function isObject(v: unknown): v is { [key: string]: Json } {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
+/**
+ * A deep copy as JSON would make it (undefined members dropped), without JSON: on
+ * Moddable, DEFAULT_CONFIG is preloaded into flash, and XS's JSON.stringify throws
+ * "read only value" on any object in flash (it marks the objects it visits).
+ */
 function clone(v: Json): Json {
-  return v === undefined ? v : JSON.parse(JSON.stringify(v));
+  if (typeof v !== "object" || v === null) return v;
+  if (Array.isArray(v)) return v.map((e) => (e === undefined ? null : clone(e)));
+  const out: { [key: string]: Json } = {};
+  for (const key of Object.keys(v)) if (v[key] !== undefined) out[key] = clone(v[key]);
+  return out;
 }
 function join(path: string, key: string): string {
   return path ? `${path}.${key}` : key;

@@ -445,7 +445,7 @@ export class NodeApp {
     }
     if (!this.#dueForTelemetry(vib)) return;
     const o = this.outbox.stats;
-    const outbox = { queued: o.queued + 1, dropped: o.dropped.telemetry + o.dropped.alarm };
+    const outbox = { queued: o.queued + 1, dropped: o.dropped.telemetry + o.dropped.alarm, rejected: o.rejected };
     const payload = telemetryPayload(this.#envelope(), state, vib, this.#lastTemperature, this.faults, running, this.#lastHumidity, outbox);
     this.outbox.push(this.topics.telemetry, payload, MessageClass.Telemetry);
   }

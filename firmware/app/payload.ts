@@ -37,10 +37,11 @@ export interface VibrationSummary {
   zones?: Record<string, string>;
 }
 
-/** Store-and-forward state (docs/outbox.md): messages waiting for a PUBACK, and drops by the bound policy (cumulative). */
+/** Store-and-forward state (docs/outbox.md): messages waiting for a PUBACK, drops by the bound policy and refusals by the server (cumulative). */
 export interface OutboxInfo {
   queued: number;
   dropped: number;
+  rejected: number;
 }
 
 export interface RunningInfo {
@@ -78,7 +79,11 @@ export function telemetryPayload(
   if (temperatureC !== undefined) body.temp = { c: round(temperatureC, 3) };
   if (humidity !== undefined) body.humidity = { rh: round(humidity, 2) };
   body.faults = faults.map(faultJson);
-  if (outbox) body.outbox = { queued: outbox.queued, dropped: outbox.dropped };
+  if (outbox) {
+    const o: Record<string, number> = { queued: outbox.queued, dropped: outbox.dropped };
+    if (outbox.rejected > 0) o.rejected = outbox.rejected; // rare: only when a broker refused messages
+    body.outbox = o;
+  }
   return JSON.stringify(body);
 }
 

@@ -135,16 +135,17 @@ export interface MqttStats {
 
 /**
  * A QoS 1 message pulled from a PublishSource. `onDone(true)`: the client is
- * finished with it: its PUBACK came, or it can never be delivered (an MQTT 5
- * PUBACK reason code >= 0x80, or larger than the server's Maximum Packet
- * Size; counted in stats.rejected / stats.tooLarge), so the source must not
- * offer it again. `onDone(false)`: not sent for now (stop()); offer it again later.
+ * finished with it: its PUBACK came, or (`onDone(true, true)`) it can never be
+ * delivered (an MQTT 5 PUBACK reason code >= 0x80, or larger than the server's
+ * Maximum Packet Size; counted in stats.rejected / stats.tooLarge), so the
+ * source must not offer it again. `onDone(false)`: not sent for now (stop());
+ * offer it again later.
  */
 export interface SourcedMessage {
   topic: string;
   payload: Uint8Array;
   retain: boolean;
-  onDone: (delivered: boolean) => void;
+  onDone: (delivered: boolean, rejected?: boolean) => void;
 }
 
 /** Where the client pulls QoS 1 messages from when its window has room (the outbox). */
@@ -166,8 +167,9 @@ interface Outgoing {
   qos: 0 | 1;
   retain: boolean;
   messageId: number;
-  onDone?: (delivered: boolean) => void;
-  /** From the PublishSource: settled with onDone(true) even when it can never be delivered. */
+  /** `rejected`: refused for good by the server (see SourcedMessage). */
+  onDone?: (delivered: boolean, rejected?: boolean) => void;
+  /** From the PublishSource: settled with onDone(true, true) when it can never be delivered. */
   sourced: boolean;
 }
 
@@ -785,9 +787,10 @@ export class MqttClient {
     this.#settleUndeliverable(msg);
   }
 
-  /** The message will never be delivered: an application callback hears false; a source is told it is finished (so it does not offer it again). */
+  /** The message will never be delivered: an application callback hears (false, true); a source hears (true, true): finished, refused (so it does not offer it again). */
   #settleUndeliverable(msg: Outgoing): void {
-    this.#done(msg, msg.sourced);
+    const cb = msg.onDone;
+    if (cb !== undefined) this.#callback(() => cb(msg.sourced, true));
   }
 
   #sendSubscribe(filter: string): void {

@@ -10,6 +10,9 @@
  * - Bounded in bytes (`maxBytes` of live records): the oldest queued telemetry
  *   is dropped first; alarms are dropped only when no telemetry is left. Every
  *   drop is logged (DROP record) and counted by class; counts persist.
+ * - A message the server refuses for good (MQTT 5 PUBACK >= 0x80, larger than
+ *   it accepts) is retired as rejected: a DROP record flagged REJECTED, counted
+ *   apart (it would only be refused again); the count persists.
  * - Recovery at boot: records are framed with magic, length, seq and CRC-32;
  *   a torn last record is dropped, a corrupt record in the middle is skipped
  *   (counted), every other record is recovered, in order.
@@ -28,6 +31,7 @@ import {
   encodeMessage,
   encodeRecord,
   FLAG_CLASS_MASK,
+  FLAG_REJECTED,
   FLAG_RETAIN,
   getU32,
   HEADER_SIZE,
@@ -59,13 +63,17 @@ export interface OutboxOptions {
   log?: (level: LogLevel, message: string) => void;
 }
 
-/** A message handed to the MQTT client; `onDone(true)` after its PUBACK. */
+/**
+ * A message handed to the MQTT client: `onDone(true)` after its PUBACK;
+ * `onDone(true, true)` when the server refused it for good; `onDone(false)`
+ * when it was not sent after all (offered again).
+ */
 export interface OutboxMessage {
   seq: number;
   topic: string;
   payload: Uint8Array;
   retain: boolean;
-  onDone: (delivered: boolean) => void;
+  onDone: (delivered: boolean, rejected?: boolean) => void;
 }
 
 export interface OutboxStats {
@@ -86,6 +94,8 @@ export interface OutboxStats {
   dropped: { telemetry: number; alarm: number };
   /** Corrupt log regions skipped at recovery (each may have held records); cumulative. */
   corrupt: number;
+  /** Refused by the server for good (MQTT 5 PUBACK >= 0x80, too large); cumulative over reboots. */
+  rejected: number;
   /** Torn last records dropped at this boot's recovery (0 or 1). */
   torn: number;
   /** Unacknowledged messages recovered from the log at this boot. */
@@ -156,6 +166,7 @@ export class Outbox {
     droppedTelemetry: 0,
     droppedAlarm: 0,
     corrupt: 0,
+    rejected: 0,
     torn: 0,
     recovered: 0,
     compactions: 0,
@@ -186,6 +197,7 @@ export class Outbox {
       acked: s.acked,
       dropped: { telemetry: s.droppedTelemetry, alarm: s.droppedAlarm },
       corrupt: s.corrupt,
+      rejected: s.rejected,
       torn: s.torn,
       recovered: s.recovered,
       compactions: s.compactions,
@@ -259,7 +271,7 @@ export class Outbox {
       }
       e.state = INFLIGHT;
       this.#inflight++;
-      return { seq: e.seq, topic: e.topic, payload: e.payload, retain: e.retain, onDone: (delivered) => this.#onDone(e, delivered) };
+      return { seq: e.seq, topic: e.topic, payload: e.payload, retain: e.retain, onDone: (delivered, rejected) => this.#onDone(e, delivered, rejected === true) };
     }
     return undefined;
   }
@@ -271,11 +283,19 @@ export class Outbox {
 
   // --- delivery ---------------------------------------------------------------
 
-  #onDone(e: Entry, delivered: boolean): void {
+  #onDone(e: Entry, delivered: boolean, rejected: boolean): void {
     if (e.state !== INFLIGHT) return; // dropped meanwhile, or a late callback
     if (!delivered) {
       this.#inflight--;
       e.state = QUEUED; // stays in the log; sent again when the client can
+      return;
+    }
+    if (rejected) {
+      this.#stats.rejected++;
+      this.#log("warn", `${e.cls === MessageClass.Alarm ? "alarm" : "telemetry"} #${e.seq} to "${e.topic}" refused by the server; not sent again`);
+      this.#append(encodeRecord(RecordType.Drop, (e.cls & FLAG_CLASS_MASK) | FLAG_REJECTED, e.seq, u32Body(1)));
+      this.#retire(e, -1);
+      this.#maybeCompact();
       return;
     }
     this.#stats.acked++;
@@ -512,7 +532,7 @@ export class Outbox {
 
   #segmentRecord(epoch: number): Uint8Array {
     const s = this.#stats;
-    return encodeRecord(RecordType.Segment, 0, epoch, u32Body(this.#nextSeq, s.droppedTelemetry, s.droppedAlarm, s.corrupt));
+    return encodeRecord(RecordType.Segment, 0, epoch, u32Body(this.#nextSeq, s.droppedTelemetry, s.droppedAlarm, s.corrupt, s.rejected));
   }
 
   // --- recovery ---------------------------------------------------------------
@@ -564,6 +584,7 @@ export class Outbox {
             s.droppedTelemetry = getU32(r.body, 4);
             s.droppedAlarm = getU32(r.body, 8);
             s.corrupt = getU32(r.body, 12);
+            s.rejected = r.body.length >= 20 ? getU32(r.body, 16) : 0;
           }
           return;
         case RecordType.Message: {
@@ -591,7 +612,8 @@ export class Outbox {
           return;
         }
         case RecordType.Drop:
-          if ((r.flags & FLAG_CLASS_MASK) === MessageClass.Alarm) s.droppedAlarm++;
+          if ((r.flags & FLAG_REJECTED) !== 0) s.rejected++;
+          else if ((r.flags & FLAG_CLASS_MASK) === MessageClass.Alarm) s.droppedAlarm++;
           else s.droppedTelemetry++;
           if (r.seq > maxSeq) maxSeq = r.seq;
           bySeq.delete(r.seq);

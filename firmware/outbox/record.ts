@@ -5,7 +5,7 @@
  *   off size field
  *     0    2 magic 0xD5 0x0B
  *     2    1 type   (SEGMENT, SEAL, MESSAGE, ACK, DROP)
- *     3    1 flags  (MESSAGE/DROP: bits 0-1 class, bit 2 retain)
+ *     3    1 flags  (MESSAGE/DROP: bits 0-1 class, bit 2 retain; DROP: bit 3 rejected)
  *     4    2 body length in bytes (0..MAX_BODY)
  *     6    4 seq    (MESSAGE/DROP: the message's sequence number; ACK: first
  *                    acknowledged seq; SEGMENT/SEAL: the segment's epoch)
@@ -24,7 +24,7 @@ export const MAX_BODY = 0xffff;
 
 /** Record types (byte 2). */
 export const RecordType = {
-  /** First record of a segment: epoch in seq; body: nextSeq, dropped telemetry, dropped alarms, corrupt (u32 each). */
+  /** First record of a segment: epoch in seq; body: nextSeq, dropped telemetry, dropped alarms, corrupt, rejected (u32 each; rejected absent in segments written before it existed). */
   Segment: 1,
   /** Ends the copied part of a segment: the segment is complete and authoritative from here on. */
   Seal: 2,
@@ -32,7 +32,7 @@ export const RecordType = {
   Message: 3,
   /** Messages seq .. seq+count-1 were acknowledged (PUBACK); body: u32 count. */
   Ack: 4,
-  /** Message seq was dropped by the bound policy; class in flags; body: u32 count (1). */
+  /** Message seq was dropped by the bound policy, or refused by the server (FLAG_REJECTED); class in flags; body: u32 count (1). */
   Drop: 5,
 } as const;
 
@@ -45,6 +45,8 @@ export type MessageClass = (typeof MessageClass)[keyof typeof MessageClass];
 
 export const FLAG_CLASS_MASK = 0x03;
 export const FLAG_RETAIN = 0x04;
+/** DROP: the server refused the message for good (MQTT 5 PUBACK >= 0x80, too large), not the bound policy. */
+export const FLAG_REJECTED = 0x08;
 
 export interface RecordView {
   type: number;

@@ -32,6 +32,8 @@ export const XS_SLOT_BYTES_ESP32 = 16;
 export const FIRMWARE_WINDOWS = 8;
 /** Issue #9's goal for the node's RAM on an ESP32. */
 export const RAM_GOAL_KIB = 96;
+/** When the Moddable runtime (SDK 8.2.3, lin debug build) showed the module instances leave RAM with preload (docs/moddable.md, "Preload"). */
+export const PRELOAD_VERIFIED = "2026-11-23";
 /** Windows skipped before the steady state of the bridged run (connect, first windows, alarm on-delay). */
 const STEADY_FROM = 5;
 
@@ -138,7 +140,7 @@ function minus(a: XsMemoryLike, ...b: XsMemoryLike[]): XsMemoryLike {
  * subsystems, the rest of each stage by difference. The rows sum to `total`
  * (steady state, after a collection).
  */
-export function firmwareBreakdown(m: FirmwareMemoryLike): { rows: BreakdownRow[]; total: BreakdownRow; peakSlots: number } {
+export function firmwareBreakdown(m: FirmwareMemoryLike): { rows: BreakdownRow[]; total: BreakdownRow; preloaded: BreakdownRow; peakSlots: number } {
   const c = m.components;
   const modules = { slots: m.loaded.slots - m.hostOnly.slots, chunkBytes: 0 };
   const constructed = minus(m.constructed, m.loaded);
@@ -156,7 +158,10 @@ export function firmwareBreakdown(m: FirmwareMemoryLike): { rows: BreakdownRow[]
     row(`running, ${m.windows} windows (outbox index, grown buffers, last payload state)`, ...xy(running)),
   ];
   const total = rows.reduce((t, r) => row("firmware total (steady state)", t.slots + r.slots, t.chunkBytes + r.chunkBytes), row("", 0, 0));
-  return { rows, total, peakSlots: m.peakSlots - m.hostOnly.slots };
+  // The manifests preload every firmware module: the module instances are in flash (checked on the
+  // Moddable runtime, lin: test/moddable/memory-check, docs/moddable.md "Preload"); xsnap cannot preload.
+  const preloaded = row("firmware total, modules preloaded (steady state)", total.slots - rows[0].slots, total.chunkBytes - rows[0].chunkBytes);
+  return { rows, total, preloaded, peakSlots: m.peakSlots - m.hostOnly.slots };
 }
 
 function xy(m: XsMemoryLike): [number, number] {
@@ -212,11 +217,19 @@ function firmwareFigures(m: FirmwareMemoryLike): Figure[] {
     ...parts,
     {
       id: "xs.node.firmware.ramKiB",
-      name: `firmware RAM on ESP32, steady state: slots x ${XS_SLOT_BYTES_ESP32} B + chunks (n = ${m.n}; stub host, flash and bytecode out)`,
+      name: `firmware RAM on ESP32, steady state, modules not preloaded: slots x ${XS_SLOT_BYTES_ESP32} B + chunks (n = ${m.n}; stub host, flash and bytecode out)`,
       value: k(b.total.bytes),
       unit: "KiB",
       kind: "deterministic",
       note: `${b.total.slots} slots + ${b.total.chunkBytes} chunk B`,
+    },
+    {
+      id: "xs.node.firmware.ramKiBPreloaded",
+      name: `ESP32 estimate, firmware preloaded (as the manifests build it): the figure above minus module instances, verified on Moddable lin ${PRELOAD_VERIFIED}`,
+      value: k(b.preloaded.bytes),
+      unit: "KiB",
+      kind: "deterministic",
+      note: `${b.preloaded.slots} slots + ${b.preloaded.chunkBytes} chunk B; plus 4 B of RAM per aliasable preloaded object or \`let\` (docs/moddable.md)`,
       goal: goal("value", "<=", RAM_GOAL_KIB, `<= ${RAM_GOAL_KIB} KiB`),
     },
     {
