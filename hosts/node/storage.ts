@@ -8,44 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { AppendLog, Storage } from "../../firmware/host.js";
 
-export class MemoryStorage implements Storage {
-  #values = new Map<string, string>();
-  #logs = new Map<string, MemoryLog>();
-
-  get(key: string): string | undefined {
-    return this.#values.get(key);
-  }
-  set(key: string, value: string): void {
-    this.#values.set(key, value);
-  }
-  delete(key: string): void {
-    this.#values.delete(key);
-  }
-  openLog(name: string): AppendLog {
-    let log = this.#logs.get(name);
-    if (!log) this.#logs.set(name, (log = new MemoryLog()));
-    return log;
-  }
-}
-
-class MemoryLog implements AppendLog {
-  #chunks: Uint8Array[] = [];
-  #size = 0;
-  append(record: Uint8Array): void {
-    this.#chunks.push(record.slice());
-    this.#size += record.length;
-  }
-  readAll(visit: (chunk: Uint8Array) => void): void {
-    for (const chunk of this.#chunks) visit(chunk);
-  }
-  size(): number {
-    return this.#size;
-  }
-  clear(): void {
-    this.#chunks = [];
-    this.#size = 0;
-  }
-}
+export { MemoryStorage } from "../../sim/storage.js";
 
 export class FileStorage implements Storage {
   readonly dir: string;

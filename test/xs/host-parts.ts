@@ -3,10 +3,11 @@
  * flash-like storage (counted apart: flash on a device) and the loopback broker.
  * Plain ECMAScript; bundled by test/helpers/xs.ts.
  */
-import type { AppendLog, Storage, TCPOptions, TCPSocket } from "../../firmware/host.js";
+import type { AppendLog, TCPOptions, TCPSocket } from "../../firmware/host.js";
+import { MemoryStorage } from "../../sim/storage.js";
 import type { VirtualClock } from "../../sim/clock.js";
 
-// --- storage: hosts/node/storage.ts MemoryStorage's semantics (that file imports node:fs) ---
+// --- storage: sim/storage.ts MemoryStorage with flash-like logs ---
 
 const FLASH_LOG_INITIAL = 65536;
 /** Bytes of log buffers held by every XsMemoryStorage: flash on a device, so the memory figures take them out. */
@@ -54,22 +55,10 @@ class FlashLikeLog implements AppendLog {
   }
 }
 
-export class XsMemoryStorage implements Storage {
-  #values = new Map<string, string>();
-  #logs = new Map<string, FlashLikeLog>();
-  get(key: string): string | undefined {
-    return this.#values.get(key);
-  }
-  set(key: string, value: string): void {
-    this.#values.set(key, value);
-  }
-  delete(key: string): void {
-    this.#values.delete(key);
-  }
-  openLog(name: string): AppendLog {
-    let log = this.#logs.get(name);
-    if (!log) this.#logs.set(name, (log = new FlashLikeLog()));
-    return log;
+/** MemoryStorage whose logs are FlashLikeLogs (their buffers counted as flash). */
+export class XsMemoryStorage extends MemoryStorage {
+  constructor() {
+    super(() => new FlashLikeLog());
   }
 }
 
