@@ -14,7 +14,7 @@ import path from "node:path";
 import { repoRoot } from "./helpers/xs.js";
 import { diffPublishes, firmwareMemoryInXs, firmwareSpec, nodeMemoryInXs, runNodeInNode, runNodeInXs, scriptedSpec, soakNodeInXs, soakSpec } from "./helpers/xs-bridge.js";
 import { startAedes } from "../sim/tools/broker.js";
-import { FIRMWARE_WINDOWS, firmwareBreakdown, nodeBudgetChecks, nodeRamBytes, SOAK, XS_SLOT_BYTES_ESP32, XS_SLOT_BYTES_XSNAP } from "../sim/tools/bench/xs-node.js";
+import { FIRMWARE_WINDOWS, firmwareBreakdown, nodeBudgetChecks, nodeRamBytes, RAM_GOAL_KIB, SMALL_WINDOW_N, SOAK, XS_SLOT_BYTES_ESP32, XS_SLOT_BYTES_XSNAP } from "../sim/tools/bench/xs-node.js";
 
 type Budgets = Record<string, { budget: number; measured: number; unit: string; what: string }>;
 const budgets = JSON.parse(fs.readFileSync(path.join(repoRoot, "bench/budgets.json"), "utf8")) as Budgets;
@@ -101,4 +101,16 @@ test.serial("firmware memory (n = 4096, stub host, no simulator): breakdown by p
   check(t, "xs.node.firmware.ramSlots", b.total.slots);
   check(t, "xs.node.firmware.ramChunkBytes", b.total.chunkBytes);
   check(t, "xs.node.firmware.windowGarbageSlots", b.peakSlots - b.total.slots);
+});
+
+test.serial(`firmware memory at n = ${SMALL_WINDOW_N}: the same objects as at 4096, smaller window buffers; preloaded ESP32 estimate within budget and the goal`, async (t) => {
+  const small = firmwareBreakdown(await firmwareMemoryInXs(firmwareSpec(SMALL_WINDOW_N), FIRMWARE_WINDOWS));
+  const large = firmwareBreakdown(await firmwareMemoryInXs(firmwareSpec(4096), FIRMWARE_WINDOWS));
+  const p = small.preloaded;
+  t.log(`n = ${SMALL_WINDOW_N}, preloaded: ${p.slots} slots + ${p.chunkBytes} chunk B = ${(p.bytes / 1024).toFixed(1)} KiB; n = 4096: ${(large.preloaded.bytes / 1024).toFixed(1)} KiB`);
+  // The window size sets buffer lengths only: an object per sample or per bin would show here.
+  t.is(small.total.slots, large.total.slots, "the window size changes no slot count");
+  t.true(small.total.chunkBytes < large.total.chunkBytes, "the window buffers are smaller");
+  t.true(p.bytes <= RAM_GOAL_KIB * 1024, `${(p.bytes / 1024).toFixed(1)} KiB within the ${RAM_GOAL_KIB} KiB goal`);
+  check(t, `xs.node.firmware.preloadedBytes${SMALL_WINDOW_N}`, p.bytes);
 });

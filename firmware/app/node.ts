@@ -20,7 +20,7 @@ import { checkWindow } from "../monitor/health.js";
 import { isKnownMetric } from "../monitor/metrics.js";
 import type { Transition } from "../monitor/state.js";
 import type { Zone } from "../monitor/iso.js";
-import { ackPayload, Commands, type CommandResult } from "./commands.js";
+import { ackPayload, Commands, type CommandResult, type CommandTarget } from "./commands.js";
 import { recoverBus } from "../drivers/bus-recovery.js";
 import { FIRMWARE_VERSION_TEXT } from "./version.js";
 import { discoveryEntities, discoveryPayload, discoveryTopic } from "./discovery.js";
@@ -51,6 +51,8 @@ const BASELINE_KEY = "baseline";
 const RUN_HOURS_KEY = "runHours";
 /** Running hours are written to storage this often (flash wear vs. what a power cut may lose). */
 const RUN_HOURS_SAVE_MS = 10 * 60 * 1000;
+/** The commands NodeApp.runCommand knows (`cmd/<name>`). */
+const COMMAND_NAMES = Object.freeze(["capture", "config", "rebirth", "restart", "ack-alarm", "reset-baseline"]);
 
 export interface Topics {
   status: string;
@@ -69,7 +71,7 @@ export function nodeIdFor(config: NodeConfig, host: Host): string {
   return "node-" + host.hardwareId.replace(/[^A-Za-z0-9]/g, "").toLowerCase();
 }
 
-export class NodeApp {
+export class NodeApp implements CommandTarget {
   readonly host: Host;
   config: NodeConfig;
   /** The configuration the node was built or started with (before `cmd/config` overrides). */
@@ -138,8 +140,7 @@ export class NodeApp {
       this.#baseline = new Baseline(b, parseJson(host.storage.get(BASELINE_KEY)));
       if (this.#baseline.ready) this.monitor.addRules(this.#baseline.rules(), "baseline");
     }
-    this.commands = new Commands(this.topics.command);
-    this.#registerCommands();
+    this.commands = new Commands(this.topics.command, COMMAND_NAMES, this);
     const m = config.mqtt;
     this.outbox = new Outbox({ storage: host.storage, log: (level, message) => host.log(level, message) });
     this.sparkplug =
@@ -483,35 +484,37 @@ export class NodeApp {
     this.host.log("info", `capture ${id}: ${messages.length} messages`);
   }
 
-  #registerCommands(): void {
-    this.commands.register("capture", () => {
-      if (!this.#accel) return { ok: false, error: "no accelerometer (sensor fault)" };
-      const id = (this.#capturePending ??= ++this.#captures);
-      return { ok: true, id, topic: `${this.topics.status.slice(0, -"/status".length)}/capture/${id}` };
-    });
-    this.commands.register("config", (body) => this.#configure(body));
-    this.commands.register("rebirth", () => {
-      if (!this.sparkplug) return { ok: false, error: "not in Sparkplug mode (config payload)" };
-      this.sparkplug.edge.rebirth();
-      return { ok: true };
-    });
-    this.commands.register("restart", () => {
-      this.host.timers.set(() => this.host.restart("restart command"), RESTART_DELAY_MS);
-      return { ok: true, restartInMs: RESTART_DELAY_MS };
-    });
-    this.commands.register("ack-alarm", (body) => {
-      const metric = (body as { metric?: unknown } | undefined)?.metric;
-      if (metric !== undefined && typeof metric !== "string") return { ok: false, error: "metric: expected a string" };
-      if (typeof metric === "string" && !this.monitor.states.some((s) => s.rule.name === metric)) return { ok: false, error: `no rule watches ${metric}` };
-      return { ok: true, acknowledged: this.monitor.acknowledge(metric) };
-    });
-    this.commands.register("reset-baseline", () => {
-      if (!this.#baseline) return { ok: false, error: "baseline learning is not enabled (monitor.baseline.enabled)" };
-      this.#baseline.reset();
-      this.monitor.addRules([], "baseline");
-      this.host.storage.delete(BASELINE_KEY);
-      return { ok: true, learnS: this.#baseline.config.learnS };
-    });
+  /** Runs command `name` (one of COMMAND_NAMES) for `this.commands`; acks say what happened. */
+  runCommand(name: string, body: unknown): CommandResult {
+    switch (name) {
+      case "capture": {
+        if (!this.#accel) return { ok: false, error: "no accelerometer (sensor fault)" };
+        const id = (this.#capturePending ??= ++this.#captures);
+        return { ok: true, id, topic: `${this.topics.status.slice(0, -"/status".length)}/capture/${id}` };
+      }
+      case "config":
+        return this.#configure(body);
+      case "rebirth":
+        if (!this.sparkplug) return { ok: false, error: "not in Sparkplug mode (config payload)" };
+        this.sparkplug.edge.rebirth();
+        return { ok: true };
+      case "restart":
+        this.host.timers.set(() => this.host.restart("restart command"), RESTART_DELAY_MS);
+        return { ok: true, restartInMs: RESTART_DELAY_MS };
+      case "ack-alarm": {
+        const metric = (body as { metric?: unknown } | undefined)?.metric;
+        if (metric !== undefined && typeof metric !== "string") return { ok: false, error: "metric: expected a string" };
+        if (typeof metric === "string" && !this.monitor.states.some((s) => s.rule.name === metric)) return { ok: false, error: `no rule watches ${metric}` };
+        return { ok: true, acknowledged: this.monitor.acknowledge(metric) };
+      }
+      case "reset-baseline":
+        if (!this.#baseline) return { ok: false, error: "baseline learning is not enabled (monitor.baseline.enabled)" };
+        this.#baseline.reset();
+        this.monitor.addRules([], "baseline");
+        this.host.storage.delete(BASELINE_KEY);
+        return { ok: true, learnS: this.#baseline.config.learnS };
+    }
+    return { ok: false, error: `unknown command "${name}"` };
   }
 
   /**

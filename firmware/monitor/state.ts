@@ -26,23 +26,25 @@ export class RuleState {
   /** Last value evaluated (the rate, for rate rules). */
   value = Number.NaN;
   #streak = [0, 0, 0]; // consecutive windows at/above warning [1] and alarm [2]
-  #hits: Uint8Array[]; // n-of-m history per level, as a ring
+  /** n-of-m history per level, as a ring: only n-of-m rules have one (3 typed arrays each). */
+  #hits: Uint8Array[] | undefined;
   #hitPos = 0;
   #below = 0; // consecutive windows that ask for a lower level
   #acknowledged = true;
   /** The rate ring: 4 KiB per rule, so only rate rules have one. */
-  #times: Float64Array;
-  #values: Float64Array;
+  #times: Float64Array | undefined;
+  #values: Float64Array | undefined;
   #rateHead = 0;
   #rateCount = 0;
 
   constructor(rule: Rule) {
     this.rule = rule;
-    const m = rule.m || 1;
-    this.#hits = [new Uint8Array(m), new Uint8Array(m), new Uint8Array(m)];
-    const ring = rule.kind === "rate" ? RATE_RING : 0;
-    this.#times = new Float64Array(ring);
-    this.#values = new Float64Array(ring);
+    const m = rule.m;
+    if (rule.n) this.#hits = [new Uint8Array(m), new Uint8Array(m), new Uint8Array(m)];
+    if (rule.kind === "rate") {
+      this.#times = new Float64Array(RATE_RING);
+      this.#values = new Float64Array(RATE_RING);
+    }
   }
 
   /** Feeds one window's value observed at `tMs`; returns the transition it caused, if any. */
@@ -86,14 +88,14 @@ export class RuleState {
   /** Forgets history (delays, rate samples) without changing the level. */
   resetHistory(): void {
     this.#streak.fill(0);
-    for (const h of this.#hits) h.fill(0);
+    if (this.#hits) for (const h of this.#hits) h.fill(0);
     this.#below = 0;
     this.#rateCount = 0;
   }
 
   #record(rank: number, hit: boolean): void {
     this.#streak[rank] = hit ? this.#streak[rank] + 1 : 0;
-    if (this.rule.n) {
+    if (this.#hits) {
       this.#hits[rank][this.#hitPos] = hit ? 1 : 0;
       if (rank === 2) this.#hitPos = (this.#hitPos + 1) % this.rule.m;
     }
@@ -103,7 +105,7 @@ export class RuleState {
     const r = this.rule;
     if (rank === 1 && r.warning === undefined) return false;
     if (rank === 2 && r.alarm === undefined) return false;
-    if (!r.n) return this.#streak[rank] >= r.onDelay;
+    if (!this.#hits) return this.#streak[rank] >= r.onDelay;
     let count = 0;
     for (const hit of this.#hits[rank]) count += hit;
     return count >= r.n;
@@ -119,9 +121,11 @@ export class RuleState {
 
   /** Rise per minute over the rule's span, from a ring of recent samples; NaN until half a span is known. */
   #rate(value: number, tMs: number): number {
+    const times = this.#times!;
+    const values = this.#values!;
     if (!Number.isFinite(value)) return Number.NaN;
-    this.#times[this.#rateHead] = tMs;
-    this.#values[this.#rateHead] = value;
+    times[this.#rateHead] = tMs;
+    values[this.#rateHead] = value;
     this.#rateHead = (this.#rateHead + 1) % RATE_RING;
     if (this.#rateCount < RATE_RING) this.#rateCount++;
     const spanMs = this.rule.spanS * 1000;
@@ -129,14 +133,14 @@ export class RuleState {
     let oldest = -1;
     for (let k = this.#rateCount - 1; k >= 1; k--) {
       const i = (this.#rateHead - 1 - k + RATE_RING) % RATE_RING;
-      if (tMs - this.#times[i] <= spanMs) {
+      if (tMs - times[i] <= spanMs) {
         oldest = i;
         break;
       }
     }
     if (oldest < 0) return Number.NaN;
-    const dt = tMs - this.#times[oldest];
+    const dt = tMs - times[oldest];
     if (dt < spanMs / 2) return Number.NaN;
-    return ((value - this.#values[oldest]) * 60000) / dt;
+    return ((value - values[oldest]) * 60000) / dt;
   }
 }

@@ -15,7 +15,6 @@
  * chunks here but flash on a device.
  */
 import { NodeApp } from "../../firmware/app/node.js";
-import { resolveConfig, type NodeConfig } from "../../firmware/app/config.js";
 import { FeatureExtractor } from "../../firmware/dsp/features.js";
 import { Acquirer } from "../../firmware/acquisition/acquirer.js";
 import { ADXL345 } from "../../firmware/drivers/adxl345.js";
@@ -29,13 +28,13 @@ import { onCommand } from "./runtime.js";
 
 let stub: StubHost | undefined;
 let app: NodeApp | undefined;
-let config: NodeConfig | undefined;
 /** Marginal instances, kept alive so their share stays in the heap. */
 const kept: unknown[] = [];
 
 function add(component: Component): void {
   const { host } = stub!;
-  const c = config!;
+  // The app's own resolved config: a second copy held here would count as the firmware's.
+  const c = app!.config;
   const n = c.window.n;
   switch (component) {
     case "acquisition": {
@@ -68,7 +67,6 @@ export function install(): void {
         break;
       case "construct": {
         const document = { ...msg.spec!.config, ...STUB_SENSOR_CONFIG, nodeId: msg.spec!.nodeId };
-        config = resolveConfig(document);
         app = new NodeApp(stub!.host, document);
         break;
       }

@@ -97,29 +97,53 @@ function nack(address: number): never {
   throw new Error(`I2C NACK at 0x${address.toString(16)}`);
 }
 
-/** SMBus on the two stubs; every other address NACKs. */
+/**
+ * SMBus on the two stubs; every other address NACKs. A class, not an object of
+ * closures: on a device an SMBus is a host object of a few slots, and 11
+ * closures per open (about 100 slots) were counted as the firmware's.
+ */
+class StubSMBus implements SMBus {
+  readonly address: number;
+  #accel: StubADXL345 | undefined;
+
+  constructor(address: number, accel: StubADXL345 | undefined) {
+    this.address = address;
+    this.#accel = accel;
+  }
+  readUint8(register: number): number {
+    return this.#accel ? this.#accel.readUint8(register) : nack(this.address);
+  }
+  writeUint8(register: number, value: number): void {
+    if (this.#accel) this.#accel.writeUint8(register, value);
+    else nack(this.address);
+  }
+  readUint16(register: number): number {
+    if (this.#accel) return nack(this.address);
+    if (register === TMP117_REG_DEVICE_ID) return TMP117_DEVICE_ID;
+    if (register === TMP117_REG_CONFIG) return TMP117_DATA_READY;
+    return register === TMP117_REG_TEMP ? TMP117_TEMP_RAW : 0;
+  }
+  writeUint16(): void {}
+  readBuffer(_register: number, buffer: Uint8Array): void {
+    if (this.#accel) this.#accel.readBuffer(buffer);
+    else nack(this.address);
+  }
+  writeBuffer(): void {}
+  write(): void {
+    nack(this.address);
+  }
+  read(): void {
+    nack(this.address);
+  }
+  close(): void {}
+}
+
 function stubSmbus(accel: StubADXL345): (options: SMBusOptions) => SMBus {
   return (options) => {
     const address = options.address;
     const isAccel = address === STUB_ADXL345_ADDRESS;
     if (!isAccel && address !== STUB_TMP117_ADDRESS) nack(address);
-    return {
-      address,
-      readUint8: (register) => (isAccel ? accel.readUint8(register) : nack(address)),
-      writeUint8: (register, value) => (isAccel ? accel.writeUint8(register, value) : nack(address)),
-      readUint16(register) {
-        if (isAccel) return nack(address);
-        if (register === TMP117_REG_DEVICE_ID) return TMP117_DEVICE_ID;
-        if (register === TMP117_REG_CONFIG) return TMP117_DATA_READY;
-        return register === TMP117_REG_TEMP ? TMP117_TEMP_RAW : 0;
-      },
-      writeUint16: () => undefined,
-      readBuffer: (_register, buffer) => (isAccel ? accel.readBuffer(buffer) : nack(address)),
-      writeBuffer: () => undefined,
-      write: () => nack(address),
-      read: () => nack(address),
-      close: () => undefined,
-    };
+    return new StubSMBus(address, isAccel ? accel : undefined);
   };
 }
 

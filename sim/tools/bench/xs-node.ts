@@ -9,7 +9,8 @@
  *    collection every `chunk` windows; growth = max over the last whole outbox
  *    cycles - max over the first (test/helpers/xs-bridge.ts, CYCLE_WINDOWS).
  *  - memory: slots and chunk bytes of an empty machine, the node's script loaded,
- *    after boot and the steady state (n = 4096), for the RAM estimate against 96 KiB.
+ *    after boot and the steady state (n = 4096), for the RAM estimate against 96 KiB;
+ *    the firmware alone (stub host) at n = 4096 by part, and at n = 2048 (total only).
  *
  * Figures are deterministic (computrons, slots); budgets in bench/budgets.json
  * (keys "xs.node.*"), guarded by test/xs-node.test.ts. docs/xs.md explains them.
@@ -32,6 +33,10 @@ export const XS_SLOT_BYTES_ESP32 = 16;
 export const FIRMWARE_WINDOWS = 8;
 /** Issue #9's goal for the node's RAM on an ESP32. */
 export const RAM_GOAL_KIB = 96;
+/** A smaller window (configuration `window.n`): the firmware is measured there too, to show where the goal is met. */
+export const SMALL_WINDOW_N = 2048;
+/** The firmware spec's accelerometer rate (the default ODR), for the window's length in the labels. */
+const SPEC_ODR_HZ = 3200;
 /** When the Moddable runtime (SDK 8.2.3, lin debug build) showed the module instances leave RAM with preload (docs/moddable.md, "Preload"). */
 export const PRELOAD_VERIFIED = "2026-11-23";
 /** Windows skipped before the steady state of the bridged run (connect, first windows, alarm on-delay). */
@@ -71,6 +76,8 @@ export interface NodeFigures {
   soak?: SoakLike;
   memory?: NodeMemoryLike;
   firmware?: FirmwareMemoryLike;
+  /** The same firmware measurement at n = SMALL_WINDOW_N. */
+  firmwareSmall?: FirmwareMemoryLike;
 }
 
 interface XsMemoryLike {
@@ -223,15 +230,7 @@ function firmwareFigures(m: FirmwareMemoryLike): Figure[] {
       kind: "deterministic",
       note: `${b.total.slots} slots + ${b.total.chunkBytes} chunk B`,
     },
-    {
-      id: "xs.node.firmware.ramKiBPreloaded",
-      name: `ESP32 estimate, firmware preloaded (as the manifests build it): the figure above minus module instances, verified on Moddable lin ${PRELOAD_VERIFIED}`,
-      value: k(b.preloaded.bytes),
-      unit: "KiB",
-      kind: "deterministic",
-      note: `${b.preloaded.slots} slots + ${b.preloaded.chunkBytes} chunk B; plus 4 B of RAM per aliasable preloaded object or \`let\` (docs/moddable.md)`,
-      goal: goal("value", "<=", RAM_GOAL_KIB, `<= ${RAM_GOAL_KIB} KiB`),
-    },
+    preloadedFigure(b.preloaded, "xs.node.firmware.ramKiBPreloaded", `ESP32 estimate, firmware preloaded (as the manifests build it), n = ${m.n}: the figure above minus module instances, verified on Moddable lin ${PRELOAD_VERIFIED}`),
     {
       id: "xs.node.firmware.windowGarbageSlots",
       name: "firmware slots allocated per window and freed by the next collection (GC pressure, not RAM held)",
@@ -241,6 +240,30 @@ function firmwareFigures(m: FirmwareMemoryLike): Figure[] {
       note: `before a collection up to ${b.peakSlots} slots above the stub host`,
     },
   ];
+}
+
+/** The preloaded ESP32 estimate against the goal. */
+function preloadedFigure(p: BreakdownRow, id: string, name: string): Figure {
+  return {
+    id,
+    name,
+    value: Number((p.bytes / 1024).toFixed(1)),
+    unit: "KiB",
+    kind: "deterministic",
+    note: `${p.slots} slots + ${p.chunkBytes} chunk B; plus 4 B of RAM per aliasable preloaded object or \`let\` (docs/moddable.md)`,
+    goal: goal("value", "<=", RAM_GOAL_KIB, `<= ${RAM_GOAL_KIB} KiB`),
+  };
+}
+
+/** The preloaded estimate at the smaller window: only the window-sized buffers (acquisition, DSP) differ from n = 4096. */
+function smallWindowFigure(m: FirmwareMemoryLike): Figure {
+  const seconds = (m.n / SPEC_ODR_HZ).toFixed(2);
+  const bin = (SPEC_ODR_HZ / m.n).toFixed(2);
+  return preloadedFigure(
+    firmwareBreakdown(m).preloaded,
+    `xs.node.firmware.ramKiBPreloaded${m.n}`,
+    `ESP32 estimate, firmware preloaded, window n = ${m.n} (config window.n: ${seconds} s windows, ${bin} Hz bins at ${SPEC_ODR_HZ} Hz), same method as at n = 4096`,
+  );
 }
 
 function kib(slots: number, slotBytes: number): string {
@@ -259,7 +282,8 @@ async function child(request: { quick?: boolean }): Promise<void> {
     const soak = await bridge.soakNodeInXs(bridge.soakSpec(SOAK.n), { windows, chunk: windows > SOAK.windows ? 500 : SOAK.chunk });
     const memory = await bridge.nodeMemoryInXs(bridge.soakSpec(4096), FIRMWARE_WINDOWS);
     const firmware = await bridge.firmwareMemoryInXs(bridge.firmwareSpec(4096), FIRMWARE_WINDOWS);
-    process.stdout.write(JSON.stringify({ ...nodeBudgetChecks({ bridged, soak }).figures, memory, firmware }) + "\n");
+    const firmwareSmall = await bridge.firmwareMemoryInXs(bridge.firmwareSpec(SMALL_WINDOW_N), FIRMWARE_WINDOWS);
+    process.stdout.write(JSON.stringify({ ...nodeBudgetChecks({ bridged, soak }).figures, memory, firmware, firmwareSmall }) + "\n");
   } finally {
     await broker.close();
   }
@@ -349,6 +373,7 @@ export const xsNodeBench: BenchModule = {
       );
     }
     if (f.firmware) out.push(...firmwareFigures(f.firmware));
+    if (f.firmwareSmall) out.push(smallWindowFigure(f.firmwareSmall));
     if (f.soak) {
       out.push({
         id: "xs.node.soakHeapGrowth",
