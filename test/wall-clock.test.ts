@@ -57,7 +57,10 @@ test("the firmware on WallClock publishes telemetry in real time", async (t) => 
   const [first, second] = observer.messages.filter((m) => m.topic.endsWith("/telemetry")).map((m) => ({ t: m.t, p: json(m.payload) }));
   t.true(Math.abs(first.p.vib.x.vRms - 3) < 0.15, `vRms ${first.p.vib.x.vRms}`);
   t.is(first.p.vib.odr, 1600);
-  // Windows close every 0.64 s of real time.
-  t.true(second.t - first.t > 400 && second.t - first.t < 1200, `${second.t - first.t} ms apart`);
+  // Windows close every 0.64 s of real time. The node stamps a window when it processes it, at a
+  // poll; on a loaded machine (CI runs test files in parallel) polls come late, so the bounds are loose:
+  // what they rule out is virtual time (all at once) or a stalled node.
+  t.true(second.p.ts - first.p.ts > 400 && second.p.ts - first.p.ts < 2000, `windows stamped ${second.p.ts - first.p.ts} ms apart`);
+  t.true(second.t - first.t > 300 && second.t - first.t < 3000, `${second.t - first.t} ms apart`);
   t.true(Math.abs(first.p.ts - first.t) < 1000, "ts is the real wall time");
 });
