@@ -1,6 +1,6 @@
 import test from "ava";
 import { VirtualClock } from "../sim/clock.js";
-import { SimI2CBus } from "../sim/bus.js";
+import { SimI2CBus, type I2CTarget } from "../sim/bus.js";
 import { SimADXL345 } from "../sim/devices/adxl345.js";
 import { Machine, sinePeakG, type VibrationComponent } from "../sim/machine/machine.js";
 import { ADXL345 } from "../firmware/drivers/adxl345.js";
@@ -242,6 +242,13 @@ test("buffers: 1 hands the same block to every window, with the same samples ins
   t.is(seen.size, 1, "one block for every window");
 });
 
+/** An SMBus factory for a driver: one simulated part on a bus of its own. */
+function alone(clock: VirtualClock, address: number, part: I2CTarget) {
+  const bus = new SimI2CBus({ now: () => clock.now() });
+  bus.attach(address, part);
+  return { io: (o: { address: number }) => bus.smbus(o), address };
+}
+
 /** The driver's own output, sample by sample, in the acquirer's hands. */
 function recorded(a: Accelerometer): { accel: Accelerometer; g: number[] } {
   const g: number[] = [];
@@ -268,33 +275,9 @@ test("window storage: 2-byte counts for 16-bit parts (ADXL345, LIS3DH), float32 
   const signal = (axis: number, s: number): number => (axis === 0 ? 0.3 + 0.7 * Math.sin(2 * Math.PI * 37.3 * s) : axis === 2 ? 1 : -0.2);
   /** feed: delivers the samples once acquisition runs (start() drains the FIFO); default: the part's ODR in virtual time. */
   const parts: { name: string; storage: typeof Uint16Array | typeof Float32Array; make: (clock: VirtualClock) => Accelerometer; feed?: (a: Accelerometer) => void }[] = [
-    {
-      name: "ADXL345",
-      storage: Uint16Array,
-      make: (clock) => {
-        const bus = new SimI2CBus({ now: () => clock.now() });
-        bus.attach(0x53, new SimADXL345({ now: () => clock.now(), signal, noise: 0 }));
-        return new ADXL345({ sensor: { io: (o) => bus.smbus(o) }, odr: 3200, rangeG: 4 });
-      },
-    },
-    {
-      name: "LIS3DH",
-      storage: Uint16Array,
-      make: (clock) => {
-        const bus = new SimI2CBus({ now: () => clock.now() });
-        bus.attach(0x18, new SimLIS3DH({ now: () => clock.now(), signal, noise: 0, seed: 1 }));
-        return new LIS3DH({ sensor: { io: (o) => bus.smbus(o) }, odr: 1344, rangeG: 4 });
-      },
-    },
-    {
-      name: "ADXL355",
-      storage: Float32Array,
-      make: (clock) => {
-        const bus = new SimI2CBus({ now: () => clock.now() });
-        bus.attach(0x1d, new SimADXL355({ now: () => clock.now(), signal, noise: 0, seed: 1 }));
-        return new ADXL355({ sensor: { io: (o) => bus.smbus(o) }, odr: 4000, rangeG: 2 });
-      },
-    },
+    { name: "ADXL345", storage: Uint16Array, make: (clock) => new ADXL345({ sensor: alone(clock, 0x53, new SimADXL345({ now: () => clock.now(), signal, noise: 0 })), odr: 3200, rangeG: 4 }) },
+    { name: "LIS3DH", storage: Uint16Array, make: (clock) => new LIS3DH({ sensor: alone(clock, 0x18, new SimLIS3DH({ now: () => clock.now(), signal, noise: 0, seed: 1 })), odr: 1344, rangeG: 4 }) },
+    { name: "ADXL355", storage: Float32Array, make: (clock) => new ADXL355({ sensor: alone(clock, 0x1d, new SimADXL355({ now: () => clock.now(), signal, noise: 0, seed: 1 })), odr: 4000, rangeG: 2 }) },
     {
       name: "HIL",
       storage: Float32Array,
