@@ -147,6 +147,7 @@ export class Acquirer {
     this.pollMs = options.pollMs ?? ((this.#depth / 2) * 1000) / options.accel.odr;
     const counts = options.accel.lsbG !== undefined;
     this.#counts = counts;
+    if (counts) this.#bias = COUNT_OFFSET + HALF_COUNT;
     const Samples = counts ? Uint16Array : Float32Array;
     const block = (): WindowBlock => ({
       t0: 0,
@@ -205,7 +206,6 @@ export class Acquirer {
       // read per capture like the ODR: a reconfigured range changes the count's weight
       this.#gPerUnit = this.#o.accel.lsbG!;
       this.#perG = 1 / this.#gPerUnit;
-      this.#bias = COUNT_OFFSET + HALF_COUNT;
     }
     this.#fill = 0;
     this.#windowLost = 0;
