@@ -1,9 +1,15 @@
 import test from "ava";
 import { VirtualClock } from "../sim/clock.js";
-import { SimI2CBus } from "../sim/bus.js";
+import { SimI2CBus, type I2CTarget } from "../sim/bus.js";
 import { SimADXL345 } from "../sim/devices/adxl345.js";
 import { Machine, sinePeakG, type VibrationComponent } from "../sim/machine/machine.js";
 import { ADXL345 } from "../firmware/drivers/adxl345.js";
+import { ADXL355 } from "../firmware/drivers/adxl355.js";
+import { LIS3DH } from "../firmware/drivers/lis3dh.js";
+import { HilAccelerometer, encodeHilFrame } from "../firmware/drivers/hil.js";
+import type { Accelerometer } from "../firmware/drivers/accelerometer.js";
+import { SimADXL355 } from "../sim/devices/adxl355.js";
+import { SimLIS3DH } from "../sim/devices/lis3dh.js";
 import { Acquirer, type WindowBlock } from "../firmware/acquisition/acquirer.js";
 import { FeatureExtractor, type AxisFeatures } from "../firmware/dsp/features.js";
 
@@ -27,9 +33,9 @@ function chain(vibration: VibrationComponent[], o: { pollMs?: number; seed?: num
     const x = features.createAxisFeatures();
     const y = features.createAxisFeatures();
     const z = features.createAxisFeatures();
-    features.compute(b.x, x);
-    features.compute(b.y, y);
-    features.compute(b.z, z);
+    features.compute(b.x, x, b.scale);
+    features.compute(b.y, y, b.scale);
+    features.compute(b.z, z, b.scale);
     blocks.push({ t0: b.t0, lost: b.lost, at: clock.now(), x, y, z });
   };
   const acq = new Acquirer({ timers: clock, clock, accel, n, pollMs: o.pollMs, duty: o.duty, overrun: o.overrun, buffers: o.buffers, onWindow: compute, onError: (e) => errors.push(e) });
@@ -234,4 +240,83 @@ test("buffers: 1 hands the same block to every window, with the same samples ins
   clock.runUntil(300);
   acq.stop();
   t.is(seen.size, 1, "one block for every window");
+});
+
+/** An SMBus factory for a driver: one simulated part on a bus of its own. */
+function alone(clock: VirtualClock, address: number, part: I2CTarget) {
+  const bus = new SimI2CBus({ now: () => clock.now() });
+  bus.attach(address, part);
+  return { io: (o: { address: number }) => bus.smbus(o), address };
+}
+
+/** The driver's own output, sample by sample, in the acquirer's hands. */
+function recorded(a: Accelerometer): { accel: Accelerometer; g: number[] } {
+  const g: number[] = [];
+  const accel: Accelerometer = {
+    get odr() { return a.odr; },
+    get rangeG() { return a.rangeG; },
+    get fifoDepth() { return a.fifoDepth; },
+    get lsbG() { return a.lsbG; },
+    get overrun() { return a.overrun; },
+    configure: (o) => a.configure(o),
+    readFifo(dest, max) {
+      const got = a.readFifo(dest, max);
+      for (let i = 0; i < 3 * got; i++) g.push(dest[i]);
+      return got;
+    },
+    close: () => a.close(),
+  };
+  return { accel, g };
+}
+
+test("window storage: 2-byte counts for 16-bit parts (ADXL345, LIS3DH), float32 for ADXL355 and HIL; every sample reads back as the driver's g", (t) => {
+  const n = 256;
+  // +-0.7 g around a 0.3 g offset on x: negative and positive counts, rounding both ways
+  const signal = (axis: number, s: number): number => (axis === 0 ? 0.3 + 0.7 * Math.sin(2 * Math.PI * 37.3 * s) : axis === 2 ? 1 : -0.2);
+  /** feed: delivers the samples once acquisition runs (start() drains the FIFO); default: the part's ODR in virtual time. */
+  const parts: { name: string; storage: typeof Uint16Array | typeof Float32Array; make: (clock: VirtualClock) => Accelerometer; feed?: (a: Accelerometer) => void }[] = [
+    { name: "ADXL345", storage: Uint16Array, make: (clock) => new ADXL345({ sensor: alone(clock, 0x53, new SimADXL345({ now: () => clock.now(), signal, noise: 0 })), odr: 3200, rangeG: 4 }) },
+    { name: "LIS3DH", storage: Uint16Array, make: (clock) => new LIS3DH({ sensor: alone(clock, 0x18, new SimLIS3DH({ now: () => clock.now(), signal, noise: 0, seed: 1 })), odr: 1344, rangeG: 4 }) },
+    { name: "ADXL355", storage: Float32Array, make: (clock) => new ADXL355({ sensor: alone(clock, 0x1d, new SimADXL355({ now: () => clock.now(), signal, noise: 0, seed: 1 })), odr: 4000, rangeG: 2 }) },
+    {
+      name: "HIL",
+      storage: Float32Array,
+      make: () => new HilAccelerometer({ odr: 3200 }),
+      feed: (hil) => {
+        const xyz = new Float32Array(3 * n);
+        for (let i = 0; i < n; i++) for (let a = 0; a < 3; a++) xyz[3 * i + a] = signal(a, i / 3200);
+        (hil as HilAccelerometer).push(encodeHilFrame(0, 3200, xyz, "float32"));
+      },
+    },
+  ];
+  for (const part of parts) {
+    const clock = new VirtualClock();
+    const made = part.make(clock);
+    const { accel, g } = recorded(made);
+    const blocks: WindowBlock[] = [];
+    const acq = new Acquirer({ timers: clock, clock, accel, n, onWindow: (b) => blocks.push(b), onError: (e) => t.fail(e.message) });
+    acq.start();
+    const drained = g.length; // start() drops what the FIFO held
+    if (part.feed) {
+      part.feed(made);
+      acq.poll();
+    } else clock.runUntil((2 * n * 1000) / accel.odr);
+    acq.stop();
+    t.true(blocks.length >= 1, `${part.name}: a window`);
+    const b = blocks[0];
+    t.true(b.x instanceof part.storage && b.y instanceof part.storage && b.z instanceof part.storage, `${part.name}: ${b.x.constructor.name}`);
+    t.is(b.scale, accel.lsbG ?? 1, `${part.name}: scale`);
+    let worst = 0;
+    let negative = 0;
+    for (let i = 0; i < n; i++) {
+      for (const [a, axis] of [b.x, b.y, b.z].entries()) {
+        const want = g[drained + 3 * i + a];
+        worst = Math.max(worst, Math.abs((axis[i] - b.offset) * b.scale - want));
+        if (want < 0) negative++;
+      }
+    }
+    t.true(negative > n, `${part.name}: negative samples too`);
+    // counts: exact up to the driver's float32 rounding of count x lsbG; floats: copied as they are
+    t.true(worst <= (part.storage === Float32Array ? 0 : 1e-6), `${part.name}: worst |g - driver's g| ${worst}`);
+  }
 });

@@ -3,6 +3,7 @@ import test from "ava";
 import type { NodeSpec } from "../sim/tools/simulation.js";
 import { startRig } from "./helpers/rig.js";
 import { until, json } from "./helpers/wait.js";
+import { captureMessages } from "../firmware/app/capture.js";
 
 test("capture: the waveform and spectrum of the next window arrive whole and agree with the telemetry", async (t) => {
   const spec: NodeSpec = { nodeId: "cap", seed: 6, machine: { rpm: 3000, vibration: [{ axis: "x", kind: "sine", freq_hz: 50, vrms_mm_s: 5 }], temperature_c: 30 }, config: {} };
@@ -38,4 +39,13 @@ test("capture: the waveform and spectrum of the next window arrive whole and agr
   for (let k = 1; k < spectrum.length; k++) if (spectrum[k] > spectrum[peak]) peak = k;
   t.true(Math.abs(peak * meta.df - 50) <= meta.df, `spectrum peak at ${peak * meta.df} Hz`);
   t.true(Math.abs(spectrum[peak] - analytic * Math.SQRT2) / (analytic * Math.SQRT2) < 0.2, "0-peak amplitude");
+});
+
+test("capture of a 2-byte count window: the waveform in micro-g of (value - offset) x scale; spectra as given", (t) => {
+  // ADXL345 counts (1/256 g, stored count + 32768): 0, +1, -1, +1 g, -4 g
+  const x = Uint16Array.from([0, 1, -1, 256, -1024], (c) => c + 32768);
+  const spectrum = Float32Array.from([0.5, 0.25, 0.125]);
+  const messages = captureMessages({ id: 3, base: "b", ts: undefined, odr: 3200, n: 5, waves: { x, y: x, z: x }, waveUnit: { scale: 1 / 256, offset: 32768 }, spectra: { x: spectrum, y: spectrum, z: spectrum } });
+  t.deepEqual(JSON.parse(messages.find((m) => m.topic === "b/capture/3/wave/x/0")!.payload).data, [0, 3906, -3906, 1_000_000, -4_000_000]);
+  t.deepEqual(JSON.parse(messages.find((m) => m.topic === "b/capture/3/spectrum/x/0")!.payload).data, [500_000, 250_000, 125_000]);
 });

@@ -23,6 +23,22 @@ test("a healthy window passes; each kind of garbage is named", (t) => {
   t.is(checkWindow(axes((a, i) => (a === 0 && i === 9 ? 4 : sine(a, i))), N, 0, { rangeG: 4 }), undefined);
 });
 
+/** The acquirer's 2-byte windows of an ADXL345 (1/256 g per count, stored count + 32768). */
+const ADXL345_COUNTS = { scale: 1 / 256, offset: 32768 };
+const asCounts = (g: Float32Array[]): Uint16Array[] => g.map((x) => Uint16Array.from(x, (v) => Math.round(v / ADXL345_COUNTS.scale) + ADXL345_COUNTS.offset));
+
+test("2-byte count windows get the verdicts of the same samples in g, details in g", (t) => {
+  const check = (g: Float32Array[]) => checkWindow(asCounts(g), N, 0, { rangeG: 4 }, ADXL345_COUNTS);
+  t.is(check(axes(sine)), undefined);
+  t.like(check(axes((a, i) => (a === 1 ? 0.25 : sine(a, i)))), { reason: "stuck", detail: "y reads 0.25 g for all 1024 samples" });
+  const clipped = axes((a, i) => (a === 0 ? Math.max(-4, Math.min(4, 5 * Math.sin(i / 5))) : sine(a, i)));
+  t.like(check(clipped), { reason: "saturated" });
+  t.like(check(axes((a, i) => (a === 0 && i === 3 ? 9 : sine(a, i)))), { reason: "implausible", detail: "x sample 3 is 9 (range +-4 g)" });
+  t.like(check(axes((a, i) => (a === 0 && i === 3 ? -4.1 : sine(a, i)))), { reason: "implausible" });
+  // just inside the limits: 4.04 g is within 1 % of full scale, one sample at full scale is a knock
+  t.is(check(axes((a, i) => (a === 0 && i === 3 ? 4.04 : a === 1 && i === 5 ? -4 : sine(a, i)))), undefined);
+});
+
 async function runNode(t: ExecutionContext, vibration: NodeSpec["machine"]["vibration"], config: Record<string, unknown>, ms: number) {
   const rig = await startRig(t, { spec: { nodeId: "h1", seed: 1, machine: { rpm: 1500, vibration, temperature_c: 30 }, config } });
   await rig.runTo(ms);

@@ -284,7 +284,7 @@ function chain(o: { odr: number; mode: LIS3DHMode; rangeG: number; freq: number;
   const errors: Error[] = [];
   const onWindow = (b: WindowBlock) => {
     const x = { aRms: 0, aPeak: 0, vRms: 0, fDom: 0 };
-    features.compute(b.x, x);
+    features.compute(b.x, x, b.scale);
     blocks.push({ lost: b.lost, x });
   };
   const acq = new Acquirer({ timers: clock, clock, accel, n: N, pollMs: o.pollMs, overrun: o.overrun, onWindow, onError: (e) => errors.push(e) });

@@ -80,8 +80,8 @@ test.serial("whole node memory (n = 4096): slots above an empty machine and chun
   check(t, "xs.node.ramChunkBytes", ram.chunkBytes);
 });
 
-/** Float32 samples of one axis window, at least: the acquisition's buffer set must be one (3 x n x 4 B), not two. */
-const FLOAT32_BYTES = 4;
+/** An ADXL345 window sample as the acquirer stores it (a 16-bit count): one buffer set is 3 x n x 2 B. */
+const COUNT_BYTES = 2;
 
 test.serial("firmware memory (n = 4096, stub host, no simulator): breakdown by part sums to the total, flash counted apart, within budget", async (t) => {
   const m = await firmwareMemoryInXs(firmwareSpec(4096), FIRMWARE_WINDOWS);
@@ -92,8 +92,9 @@ test.serial("firmware memory (n = 4096, stub host, no simulator): breakdown by p
   t.is(b.total.slots, m.steady.slots - m.hostOnly.slots, "the rows sum to the slots above the stub host");
   t.is(b.total.chunkBytes, m.steady.chunkBytes - m.loaded.chunkBytes, "the rows sum to the chunks allocated after load");
   t.true(m.steady.flash > 0, "the outbox logs are counted as flash, apart from the chunks");
-  // NodeApp's start() holds what one Acquirer with one buffer set and one FeatureExtractor hold, and little else.
-  const oneSet = 3 * m.n * FLOAT32_BYTES;
+  // NodeApp's start() holds what one Acquirer with one buffer set of 2-byte counts and one FeatureExtractor
+  // hold, and little else: float32 windows (twice the bytes) would fail both checks.
+  const oneSet = 3 * m.n * COUNT_BYTES;
   const acquisition = m.components.acquisition.chunkBytes;
   const startRest = b.rows.find((r) => r.part.startsWith("start"))!;
   t.true(acquisition >= oneSet && acquisition < 2 * oneSet, `acquisition ${acquisition} B holds one buffer set of ${oneSet} B`);
@@ -101,6 +102,9 @@ test.serial("firmware memory (n = 4096, stub host, no simulator): breakdown by p
   check(t, "xs.node.firmware.ramSlots", b.total.slots);
   check(t, "xs.node.firmware.ramChunkBytes", b.total.chunkBytes);
   check(t, "xs.node.firmware.windowGarbageSlots", b.peakSlots - b.total.slots);
+  // The device figure at the default window, firmware preloaded (module instances in flash, as on Moddable lin).
+  t.true(b.preloaded.bytes <= RAM_GOAL_KIB * 1024, `${(b.preloaded.bytes / 1024).toFixed(1)} KiB preloaded within the ${RAM_GOAL_KIB} KiB goal`);
+  check(t, "xs.node.firmware.preloadedBytes4096", b.preloaded.bytes);
 });
 
 test.serial(`firmware memory at n = ${SMALL_WINDOW_N}: the same objects as at 4096, smaller window buffers; preloaded ESP32 estimate within budget and the goal`, async (t) => {

@@ -29,18 +29,41 @@
  * poll period of margin). Samples skipped between captures are not "lost".
  * Without `duty`, acquisition is continuous.
  *
- * Buffers: two sets of per-axis Float32Array(n), swapped at each window. The
+ * Buffers: two sets of per-axis arrays of n samples, swapped at each window. The
  * block passed to onWindow (and its arrays) stays valid until the next window
  * is complete, then it is reused. Copy anything that must live longer.
- * `buffers: 1` keeps one set (3 x n x 4 bytes less: 48 KiB at n = 4096) for a
- * consumer done with the block when onWindow returns: the samples that follow
- * in the same FIFO read overwrite it at once.
+ * `buffers: 1` keeps one set (half the bytes: 24 KiB of counts or 48 KiB of
+ * floats at n = 4096) for a consumer done with the block when onWindow returns:
+ * the samples that follow in the same FIFO read overwrite it at once.
+ *
+ * Sample storage: when the driver says its samples are whole 16-bit counts
+ * (`lsbG`: ADXL345, LIS3DH), the arrays are Uint16Array holding count + 32768
+ * (2 bytes a sample instead of 4: 24 KiB less per set at n = 4096); otherwise
+ * (ADXL355's 20 bits, HIL float frames) Float32Array of g. Read a sample as
+ * g = (value - block.offset) * block.scale (scale 1, offset 0 for floats). Why
+ * the offset: a typed-array store truncates toward zero, so adding half a count
+ * rounds only values that are all positive; and the features need no offset
+ * removed (FeatureExtractor.compute takes the scale only).
  */
 import type { Clock, TimerId, Timers } from "../host.js";
 import type { Accelerometer } from "../drivers/accelerometer.js";
 import { asError } from "../util/format.js";
 
-export interface WindowBlock {
+/** A window's per-axis samples: float32 g, or counts offset to be positive (see SampleScale). */
+export type WindowSamples = Float32Array | Uint16Array;
+
+/** How to read window samples as g: g = (value - offset) * scale. */
+export interface SampleScale {
+  /** g per unit of the stored value (1 for float g). */
+  scale: number;
+  /** Stored value of 0 g (0 for float g). */
+  offset: number;
+}
+
+/** Samples already in g (float windows, spectra). */
+export const IN_G: Readonly<SampleScale> = { scale: 1, offset: 0 };
+
+export interface WindowBlock extends SampleScale {
   /** Monotonic ms of the first sample. */
   t0: number;
   /** Sample rate, Hz. */
@@ -53,9 +76,9 @@ export interface WindowBlock {
    * (dropped by the FIFO plus discarded partial windows).
    */
   lost: number;
-  x: Float32Array;
-  y: Float32Array;
-  z: Float32Array;
+  x: WindowSamples;
+  y: WindowSamples;
+  z: WindowSamples;
 }
 
 export interface AcquirerOptions {
@@ -79,6 +102,10 @@ export interface AcquirerOptions {
 
 /** Reads per poll when the FIFO keeps coming back full (bounds the time spent in one tick). */
 const MAX_READS_PER_POLL = 4;
+/** Stored value of a zero count in 2-byte windows: counts -32768..32767 become 0..65535. */
+const COUNT_OFFSET = 32768;
+/** Added before the store truncates: rounds to the nearest count (the stored value is never negative). */
+const HALF_COUNT = 0.5;
 
 export class Acquirer {
   readonly n: number;
@@ -107,20 +134,31 @@ export class Acquirer {
   #next = NaN; // expected time of the next sample, ms
   #scratch: Float32Array;
   #depth: number;
+  /** Stored value = g * #perG + #bias (counts: 1 / lsbG and COUNT_OFFSET + HALF_COUNT; floats: 1 and 0). */
+  #counts: boolean;
+  #gPerUnit = 1;
+  #perG = 1;
+  #bias = 0;
 
   constructor(options: AcquirerOptions) {
     this.#o = options;
     this.n = options.n;
     this.#depth = options.accel.fifoDepth > 0 ? options.accel.fifoDepth : 32;
     this.pollMs = options.pollMs ?? ((this.#depth / 2) * 1000) / options.accel.odr;
+    const counts = options.accel.lsbG !== undefined;
+    this.#counts = counts;
+    if (counts) this.#bias = COUNT_OFFSET + HALF_COUNT;
+    const Samples = counts ? Uint16Array : Float32Array;
     const block = (): WindowBlock => ({
       t0: 0,
       odr: 0,
       n: options.n,
       lost: 0,
-      x: new Float32Array(options.n),
-      y: new Float32Array(options.n),
-      z: new Float32Array(options.n),
+      scale: 1,
+      offset: counts ? COUNT_OFFSET : 0,
+      x: new Samples(options.n),
+      y: new Samples(options.n),
+      z: new Samples(options.n),
     });
     const first = block();
     this.#blocks = [first, options.buffers === 1 ? first : block()];
@@ -164,6 +202,11 @@ export class Acquirer {
     this.captures++;
     this.#odr = this.#o.accel.odr;
     this.#period = 1000 / this.#odr;
+    if (this.#counts) {
+      // read per capture like the ODR: a reconfigured range changes the count's weight
+      this.#gPerUnit = this.#o.accel.lsbG!;
+      this.#perG = 1 / this.#gPerUnit;
+    }
     this.#fill = 0;
     this.#windowLost = 0;
     this.#next = NaN;
@@ -233,14 +276,17 @@ export class Acquirer {
     const block = this.#blocks[this.#current];
     const i = this.#fill;
     if (i === 0) block.t0 = this.#next;
-    block.x[i] = src[j];
-    block.y[i] = src[j + 1];
-    block.z[i] = src[j + 2];
+    const perG = this.#perG;
+    const bias = this.#bias;
+    block.x[i] = src[j] * perG + bias;
+    block.y[i] = src[j + 1] * perG + bias;
+    block.z[i] = src[j + 2] * perG + bias;
     this.#next += this.#period;
     this.samples++;
     this.#fill = i + 1;
     if (this.#fill < this.n) return;
     block.odr = this.#odr;
+    block.scale = this.#gPerUnit;
     block.lost = this.#windowLost;
     this.#fill = 0;
     this.#windowLost = 0;

@@ -7,6 +7,7 @@
  *   spectrum/<axis>/<k>       {v, id, axis, offset, data: [ug, ...]}   bins 0..n/2, 0-peak amplitude
  * Values are whole micro-g, enough for the finest part (ADXL355: 3.9 ug/LSB).
  */
+import { IN_G, type SampleScale, type WindowSamples } from "../acquisition/acquirer.js";
 
 export const CAPTURE_CHUNK = 1024;
 const UG_PER_G = 1e6;
@@ -22,7 +23,9 @@ export interface CaptureInput {
   ts: number | undefined;
   odr: number;
   n: number;
-  waves: { x: Float32Array; y: Float32Array; z: Float32Array };
+  /** The window's samples as stored: g = (value - waveUnit.offset) * waveUnit.scale. */
+  waves: { x: WindowSamples; y: WindowSamples; z: WindowSamples };
+  waveUnit: SampleScale;
   spectra: { x: Float32Array; y: Float32Array; z: Float32Array };
 }
 
@@ -44,17 +47,19 @@ export function captureMessages(c: CaptureInput): CaptureMessage[] {
   });
   out.push({ topic: `${root}/meta`, payload: JSON.stringify(meta) });
   for (const axis of ["x", "y", "z"] as const) {
-    chunks(out, `${root}/wave/${axis}`, c.id, axis, c.waves[axis], c.n);
-    chunks(out, `${root}/spectrum/${axis}`, c.id, axis, c.spectra[axis], bins);
+    chunks(out, `${root}/wave/${axis}`, c.id, axis, c.waves[axis], c.n, c.waveUnit);
+    chunks(out, `${root}/spectrum/${axis}`, c.id, axis, c.spectra[axis], bins, IN_G);
   }
   return out;
 }
 
-function chunks(out: CaptureMessage[], topic: string, id: number, axis: string, values: Float32Array, count: number): void {
+function chunks(out: CaptureMessage[], topic: string, id: number, axis: string, values: WindowSamples, count: number, unit: SampleScale): void {
+  const ug = unit.scale * UG_PER_G;
+  const zero = unit.offset;
   for (let offset = 0, k = 0; offset < count; offset += CAPTURE_CHUNK, k++) {
     const end = Math.min(count, offset + CAPTURE_CHUNK);
     const data: number[] = [];
-    for (let i = offset; i < end; i++) data.push(Math.round(values[i] * UG_PER_G));
+    for (let i = offset; i < end; i++) data.push(Math.round((values[i] - zero) * ug));
     out.push({ topic: `${topic}/${k}`, payload: JSON.stringify({ v: 1, id, axis, offset, data }) });
   }
 }

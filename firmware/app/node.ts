@@ -351,14 +351,14 @@ export class NodeApp implements CommandTarget {
     this.windows++;
     const f = this.#features!;
     const capture = this.#capturePending !== undefined ? { x: new Float32Array(f.n / 2 + 1), y: new Float32Array(f.n / 2 + 1), z: new Float32Array(f.n / 2 + 1) } : undefined;
-    f.compute(block.x, this.#axes.x);
+    f.compute(block.x, this.#axes.x, block.scale);
     if (capture) f.amplitudeSpectrum(capture.x);
-    f.compute(block.y, this.#axes.y);
+    f.compute(block.y, this.#axes.y, block.scale);
     if (capture) f.amplitudeSpectrum(capture.y);
-    f.compute(block.z, this.#axes.z);
+    f.compute(block.z, this.#axes.z, block.scale);
     if (capture) f.amplitudeSpectrum(capture.z);
     if (capture) this.#sendCapture(block, capture);
-    const verdict = checkWindow([block.x, block.y, block.z], block.n, block.lost, { rangeG: this.#accel?.rangeG ?? this.config.accelerometer.rangeG });
+    const verdict = checkWindow([block.x, block.y, block.z], block.n, block.lost, { rangeG: this.#accel?.rangeG ?? this.config.accelerometer.rangeG }, block);
     const finite = finiteAxis(this.#axes.x) && finiteAxis(this.#axes.y) && finiteAxis(this.#axes.z);
     if (verdict) this.#setFault("accelerometer", new Error(verdict.detail), verdict.reason);
     else if (!finite) this.#setFault("accelerometer", new Error("non-finite feature values"), "implausible");
@@ -479,7 +479,7 @@ export class NodeApp implements CommandTarget {
     const id = this.#capturePending!;
     this.#capturePending = undefined;
     const base = this.topics.status.slice(0, -"/status".length);
-    const messages = captureMessages({ id, base, ts: this.host.clock.wall(), odr: block.odr, n: block.n, waves: { x: block.x, y: block.y, z: block.z }, spectra });
+    const messages = captureMessages({ id, base, ts: this.host.clock.wall(), odr: block.odr, n: block.n, waves: { x: block.x, y: block.y, z: block.z }, waveUnit: block, spectra });
     for (const m of messages) this.mqtt.publish(m.topic, m.payload, { qos: 1 });
     this.host.log("info", `capture ${id}: ${messages.length} messages`);
   }

@@ -19,6 +19,13 @@ export interface Accelerometer {
   readonly rangeG: number;
   /** FIFO depth in samples (what may pile up between two reads). */
   readonly fifoDepth: number;
+  /**
+   * g per count when every value readFifo delivers is a whole number of counts
+   * within a signed 16-bit range (-32768..32767) at the current range and mode:
+   * the acquirer then keeps its windows as 2-byte counts instead of 4-byte
+   * floats. Undefined (finer parts, float frames): windows stay float32 g.
+   */
+  readonly lsbG?: number;
   configure(options: AccelerometerOptions): void;
   /**
    * Burst-drains up to `maxSamples` samples from the FIFO into `dest` as

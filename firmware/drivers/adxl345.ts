@@ -46,6 +46,8 @@ export interface ADXL345Options extends AccelerometerOptions {
 
 export class ADXL345 implements Accelerometer {
   readonly fifoDepth = FIFO_DEPTH;
+  /** Full resolution: 13-bit counts at most, 1/256 g at every range. */
+  readonly lsbG = G_PER_LSB;
   #io: SMBus;
   #name: string;
   #rateCode = 0x0a;

@@ -147,6 +147,11 @@ export class LIS3DH implements Accelerometer {
     return HR_G_PER_DIGIT[this.#rangeCode] * MODE_DIGIT_FACTOR[this.#mode];
   }
 
+  /** g per unit of the left-justified 16-bit word readFifo scales: the samples are whole words. */
+  get lsbG(): number {
+    return this.#gPerLsb;
+  }
+
   get overrun(): boolean {
     return this.#overrun;
   }

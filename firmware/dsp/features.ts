@@ -3,6 +3,12 @@
  * axis per window; all buffers are allocated at construction; compute() writes
  * into the caller's AxisFeatures (and its typed arrays) and allocates nothing.
  *
+ * Samples may be any linear unit, g = (value - offset) * scale (the acquirer's
+ * 2-byte counts): compute() takes the scale only. The offset cancels, since the
+ * first pass subtracts the first sample from every sample and bins 0 and 1 are
+ * never used; the scale is folded into the results (aRms and aPeak times scale,
+ * powers times scale^2), so the per-sample work is the same for any unit.
+ *
  * Time domain (whole window, mean = gravity + offset removed):
  *  aRms     acceleration RMS, g (full bandwidth of the sensor)
  *  aPeak    max |a - mean|, g
@@ -158,10 +164,13 @@ export class FeatureExtractor {
   #power: Float64Array | Float32Array;
   /** (G / (2 pi f_k))^2 (1 - (df/f_k)^2) per bin (0 for bins 0 and 1); float32: a weight needs no more than 6e-8. */
   #integrate: Float32Array;
-  /** One-sided power scale: 2 / (n * sum w^2); bin power * scale = mean square. */
+  /** One-sided power scale: 2 / (n * sum w^2); bin power * scale = mean square (in sample units^2). */
   #scale: number;
   /** Amplitude scale: 2 / sum w. */
   #ampScale: number;
+  /** #scale and #ampScale in g for the window computed last (its g per unit, squared and not). */
+  #powerG = 0;
+  #ampG = 0;
   #rpm = NaN;
   #orderLo: Int32Array;
   #orderHi: Int32Array;
@@ -265,8 +274,11 @@ export class FeatureExtractor {
     return f;
   }
 
-  compute(samples: Float32Array, out: AxisFeatures): void {
+  /** Features of one window; `scale`: g per unit of the samples (the offset of the unit needs no removing, see the header). */
+  compute(samples: Float32Array | Uint16Array, out: AxisFeatures, scale = 1): void {
     const n = this.n;
+    this.#powerG = this.#scale * scale * scale;
+    this.#ampG = this.#ampScale * scale;
     const fft = this.#fft;
     const zr = fft.packedRe;
     const zi = fft.packedIm;
@@ -471,17 +483,18 @@ export class FeatureExtractor {
     let m4 = s4 / n - 4 * mu * (s3 / n) + 6 * mu2 * e2 - 3 * mu2 * mu2;
     if (!(m2 > 0)) m2 = 0;
     if (!(m4 > 0)) m4 = 0;
-    const rms = Math.sqrt(m2);
+    // in g: moments of order k scale by scale^k; crest and kurtosis are ratios and need none
+    const rms = Math.sqrt(m2) * scale;
     const up = mx - mu;
     const down = mu - mn;
-    const peak = up > down ? up : down;
+    const peak = (up > down ? up : down) * scale;
     out.aRms = rms;
     out.aPeak = peak;
     out.crest = rms > 0 ? peak / rms : 0;
     out.kurtosis = m2 > 0 ? m4 / (m2 * m2) : 0;
 
     const p = this.#power;
-    const scale = this.#scale;
+    const powerG = this.#powerG;
 
     // vRms and fDom over the band
     const integrate = this.#integrate;
@@ -509,7 +522,7 @@ export class FeatureExtractor {
         best = k;
       }
     }
-    out.vRms = Math.sqrt(vel * scale);
+    out.vRms = Math.sqrt(vel * powerG);
     out.fDom = best < 0 ? 0 : this.#interpolate(best) * this.df;
 
     // hfRms
@@ -519,7 +532,7 @@ export class FeatureExtractor {
       const last4 = hfHi - 3;
       for (k = this.hfLo; k <= last4; k += 4) hf += p[k] + p[k + 1] + p[k + 2] + p[k + 3];
       for (; k <= hfHi; k++) hf += p[k];
-      out.hfRms = Math.sqrt(hf * scale);
+      out.hfRms = Math.sqrt(hf * powerG);
     } else {
       out.hfRms = NaN;
     }
@@ -530,7 +543,7 @@ export class FeatureExtractor {
   }
 
   /** Windows shorter than 16: moments and extremes into #sums, windowed samples into the FFT's bit-reversed input. */
-  #fallbackPass(samples: Float32Array, c: number): void {
+  #fallbackPass(samples: Float32Array | Uint16Array, c: number): void {
     const n = this.n;
     const m = n >> 1;
     const fft = this.#fft;
@@ -569,7 +582,7 @@ export class FeatureExtractor {
   amplitudeSpectrum(dest: Float32Array): void {
     const p = this.#power;
     const m = this.n >> 1;
-    const a = this.#ampScale;
+    const a = this.#ampG;
     dest[0] = 0.5 * a * Math.sqrt(p[0]);
     for (let k = 1; k < m; k++) dest[k] = a * Math.sqrt(p[k]);
     dest[m] = 0.5 * a * Math.sqrt(p[m]);
@@ -628,7 +641,7 @@ export class FeatureExtractor {
         if (count === cap) floor = pows[cap - 1];
       }
     }
-    const scale = this.#scale;
+    const scale = this.#powerG;
     for (let i = 0; i < count; i++) {
       k = bins[i];
       out.freq[i] = this.#interpolate(k) * this.df;
@@ -640,7 +653,7 @@ export class FeatureExtractor {
   #orders(out: OrderBands): void {
     const p = this.#power;
     const integrate = this.#integrate;
-    const scale = this.#scale;
+    const scale = this.#powerG;
     out.rpm = this.#rpm;
     const count = out.freq.length < this.orderCount ? out.freq.length : this.orderCount;
     for (let i = 0; i < count; i++) {

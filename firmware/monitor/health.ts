@@ -8,7 +8,10 @@
  *                the range, so every feature would under-read
  *   implausible- NaN, infinity, or beyond full scale (garbage on the bus)
  *   overrun    - more than the allowed share of samples lost to FIFO overflow
+ * Samples are read in their stored unit (g, or the acquirer's 2-byte counts):
+ * the limits are converted once per window, not each sample to g.
  */
+import { IN_G, type SampleScale, type WindowSamples } from "../acquisition/acquirer.js";
 
 export interface HealthOptions {
   /** Full scale of the accelerometer, +/- g. */
@@ -27,14 +30,24 @@ export interface HealthVerdict {
 /** Fraction of full scale counted as "at full scale" (quantization leaves the last LSB short). */
 const FULL_SCALE_FRACTION = 0.995;
 const MIN_SATURATED_SAMPLES = 3;
+/** Beyond full scale by this factor: not a reading the part can make. */
+const IMPLAUSIBLE_FRACTION = 1.01;
 
 export function checkWindow(
-  axes: readonly Float32Array[],
+  axes: readonly WindowSamples[],
   n: number,
   lost: number,
   options: HealthOptions,
+  unit: SampleScale = IN_G,
 ): HealthVerdict | undefined {
-  const limit = options.rangeG * FULL_SCALE_FRACTION;
+  const { scale, offset } = unit;
+  // limits in the stored unit: g = (v - offset) * scale
+  const limit = (options.rangeG * FULL_SCALE_FRACTION) / scale;
+  const hi = offset + limit;
+  const lo = offset - limit;
+  const beyond = (options.rangeG * IMPLAUSIBLE_FRACTION) / scale;
+  const above = offset + beyond;
+  const below = offset - beyond;
   // At least a few samples: one sample at full scale is a knock, not a clipped signal.
   const saturatedMax = Math.max(MIN_SATURATED_SAMPLES, Math.floor(n * (options.saturatedShare ?? 0.001)));
   for (let a = 0; a < axes.length; a++) {
@@ -45,13 +58,13 @@ export function checkWindow(
     let atScale = 0;
     for (let i = 0; i < n; i++) {
       const v = s[i];
-      if (v !== v || v === Infinity || v === -Infinity || v > options.rangeG * 1.01 || v < -options.rangeG * 1.01) {
-        return { reason: "implausible", detail: `${name} sample ${i} is ${v} (range +-${options.rangeG} g)` };
+      if (v !== v || v === Infinity || v === -Infinity || v > above || v < below) {
+        return { reason: "implausible", detail: `${name} sample ${i} is ${(v - offset) * scale} (range +-${options.rangeG} g)` };
       }
       if (v !== first) same = false;
-      if (v >= limit || v <= -limit) atScale++;
+      if (v >= hi || v <= lo) atScale++;
     }
-    if (same) return { reason: "stuck", detail: `${name} reads ${first} g for all ${n} samples` };
+    if (same) return { reason: "stuck", detail: `${name} reads ${(first - offset) * scale} g for all ${n} samples` };
     if (atScale >= saturatedMax) return { reason: "saturated", detail: `${name}: ${atScale} of ${n} samples at full scale (+-${options.rangeG} g)` };
   }
   const lostMax = n * (options.lostShare ?? 0.01);
