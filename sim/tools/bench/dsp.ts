@@ -144,7 +144,7 @@ export const dspBench: BenchModule = {
       },
       {
         id: "dsp.xs.featuresCorePerSample",
-        name: "published set per sample per axis, XS (no peaks/orders)",
+        name: "published set per sample per axis, XS, portable path (no peaks/orders)",
         value: xs.featuresCorePerWindow / samples,
         unit: "computrons",
         baseline: { name: "bare loop, XS", value: xs.bareLoopPerSample },
