@@ -64,7 +64,7 @@ export function checkString(s: unknown, what: string): string | undefined {
 /*
  * A fresh ArrayBuffer per packet is the main cost of encode() on V8 (a 1 KiB
  * zero-filled backing store costs about 3x the whole encode), so small packets
- * are views on a shared pool, as Node's Buffer.allocUnsafe does (mqtt-packet
+ * are views on a shared pool, as Node's allocUnsafe pool does (mqtt-packet
  * relies on that). Regions are never reused, so a packet is never overwritten
  * while anyone holds it; a pool lives until its last packet is dropped, so it
  * is kept small for the device (where the client encodes into its own buffer
