@@ -37,13 +37,18 @@ export function hilFramesTopic(prefix: string, nodeId: string): string {
   return `${prefix}/${nodeId}/hil/frames`;
 }
 
-export interface HilFrame {
+export interface HilFrameHeader {
   seq: number;
   odr: number;
   format: "int16" | "float32";
   /** g per LSB (int16). */
   scale: number;
   count: number;
+  /** The frame's bytes, for reading its samples (hilSample). */
+  view: DataView;
+}
+
+export interface HilFrame extends HilFrameHeader {
   /** Interleaved x, y, z in g (count * 3 values). */
   samples: Float32Array;
 }
@@ -69,8 +74,8 @@ export function encodeHilFrame(seq: number, odr: number, xyz: Float32Array | num
   return out;
 }
 
-/** Decodes a frame; throws an Error saying what is wrong with it. */
-export function decodeHilFrame(payload: Uint8Array): HilFrame {
+/** Checks a frame's header and length; throws an Error saying what is wrong with it. */
+export function decodeHilHeader(payload: Uint8Array): HilFrameHeader {
   if (payload.length < HIL_HEADER_BYTES) throw new Error(`HIL frame: ${payload.length} bytes, shorter than the ${HIL_HEADER_BYTES}-byte header`);
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const version = view.getUint8(0);
@@ -85,12 +90,20 @@ export function decodeHilFrame(payload: Uint8Array): HilFrame {
   const odr = view.getFloat32(8, true);
   const scale = view.getFloat32(12, true);
   if (!(odr > 0) || !(scale > 0)) throw new Error(`HIL frame: odr ${odr}, scale ${scale} (both must be > 0)`);
-  const samples = new Float32Array(count * 3);
-  for (let i = 0; i < count * 3; i++) {
-    const at = HIL_HEADER_BYTES + i * bytes;
-    samples[i] = f === HIL_FORMAT_INT16 ? view.getInt16(at, true) * scale : view.getFloat32(at, true);
-  }
-  return { seq, odr, format: f === HIL_FORMAT_INT16 ? "int16" : "float32", scale, count, samples };
+  return { seq, odr, format: f === HIL_FORMAT_INT16 ? "int16" : "float32", scale, count, view };
+}
+
+/** Value `index` (0 .. 3 count - 1: x, y, z, x, ...) of a checked frame, g. */
+export function hilSample(h: HilFrameHeader, index: number): number {
+  return h.format === "int16" ? h.view.getInt16(HIL_HEADER_BYTES + 2 * index, true) * h.scale : h.view.getFloat32(HIL_HEADER_BYTES + 4 * index, true);
+}
+
+/** Decodes a whole frame (header and samples); throws an Error saying what is wrong with it. */
+export function decodeHilFrame(payload: Uint8Array): HilFrame {
+  const h = decodeHilHeader(payload);
+  const samples = new Float32Array(h.count * 3);
+  for (let i = 0; i < samples.length; i++) samples[i] = hilSample(h, i);
+  return { ...h, samples };
 }
 
 export interface HilOptions extends AccelerometerOptions {
@@ -166,9 +179,10 @@ export class HilAccelerometer implements Accelerometer {
    */
   push(payload: Uint8Array): string | undefined {
     if (this.#closed) return undefined;
-    let frame: HilFrame;
+    let frame: HilFrameHeader;
     try {
-      frame = decodeHilFrame(payload);
+      // The samples go straight from the payload into the FIFO: no copy of a frame (up to 48 KiB) in between.
+      frame = decodeHilHeader(payload);
       if (Math.abs(frame.odr - this.odr) > this.odr * 0.001) throw new Error(`HIL frame: odr ${frame.odr} Hz, but the node samples at ${this.odr} Hz (accelerometer.odr)`);
     } catch (error) {
       this.stats.rejected++;
@@ -193,11 +207,12 @@ export class HilAccelerometer implements Accelerometer {
     this.#nextSeq = frame.seq + 1;
     this.stats.frames++;
     this.stats.samples += frame.count;
-    this.#write(frame.samples, frame.count);
+    this.#write(frame);
     return undefined;
   }
 
-  #write(src: Float32Array, count: number): void {
+  #write(frame: HilFrameHeader): void {
+    const count = frame.count;
     const depth = this.fifoDepth;
     const range = this.rangeG;
     let from = 0;
@@ -219,7 +234,7 @@ export class HilAccelerometer implements Accelerometer {
     let w = (this.#head + this.#count) % depth;
     for (let i = from; i < count; i++) {
       for (let k = 0; k < 3; k++) {
-        const v = src[3 * i + k];
+        const v = hilSample(frame, 3 * i + k);
         fifo[3 * w + k] = v > range ? range : v < -range ? -range : v;
       }
       w = w + 1 === depth ? 0 : w + 1;
