@@ -12,6 +12,10 @@
  */
 import type { I2CTarget } from "../bus.js";
 import { Rng } from "../rng.js";
+import { WordRegisterPort } from "./word-registers.js";
+
+/** Register pointer: bits 3..0 select the register (datasheet "Register Pointer (Write Only)"). */
+const POINTER_MASK = 0x0f;
 
 export const MCP9808_ADDRESS = 0x18; // 0x18..0x1F by A2..A0
 
@@ -67,11 +71,14 @@ export class SimMCP9808 implements I2CTarget {
   #rng: Rng;
   #noise: number;
   #reg = new Uint16Array(16);
-  #pointer = 0;
-  #pointerPending = false;
-  #byte = 0;
-  #latched = 0;
-  #writeMsb = 0;
+  #port = new WordRegisterPort(
+    {
+      readWord: (reg) => (reg > REG_RESOLUTION ? 0 : this.#reg[reg]), // reserved pointers read 0
+      writeWord: (reg, value) => this.#writeRegister(reg, value),
+      byteWide: (reg) => reg === REG_RESOLUTION,
+    },
+    POINTER_MASK,
+  );
   #t0 = 0;
   #done = 0;
 
@@ -98,46 +105,22 @@ export class SimMCP9808 implements I2CTarget {
   start(read: boolean): boolean {
     if (!this.present) return false;
     this.#catchUp();
-    this.#pointerPending = !read;
-    this.#byte = 0;
+    this.#port.start(read);
     return true;
   }
 
   write(byte: number): boolean {
     if (!this.present) return false;
-    if (this.#pointerPending) {
-      this.#pointer = byte & 0x0f;
-      this.#pointerPending = false;
-      return true;
-    }
-    if (this.#pointer === REG_RESOLUTION) {
-      this.#writeRegister(REG_RESOLUTION, byte);
-      return true;
-    }
-    if (this.#byte === 0) {
-      this.#writeMsb = byte;
-      this.#byte = 1;
-    } else {
-      this.#writeRegister(this.#pointer, (this.#writeMsb << 8) | byte);
-      this.#byte = 0;
-    }
+    this.#port.write(byte);
     return true;
   }
 
   read(): number {
-    const reg = this.#pointer;
-    if (reg === REG_RESOLUTION) return this.#reg[reg] & 0xff;
-    if (this.#byte === 0) {
-      this.#latched = reg > REG_RESOLUTION ? 0 : this.#reg[reg];
-      this.#byte = 1;
-      return this.#latched >> 8;
-    }
-    this.#byte = 0;
-    return this.#latched & 0xff;
+    return this.#port.read();
   }
 
   stop(): void {
-    this.#byte = 0;
+    this.#port.stop();
   }
 
   #writeRegister(reg: number, value: number): void {

@@ -8,6 +8,10 @@
  */
 import type { I2CTarget } from "../bus.js";
 import { Rng } from "../rng.js";
+import { WordRegisterPort } from "./word-registers.js";
+
+/** Pointer register: the low 4 bits select the register (datasheet "Pointer Register"). */
+const POINTER_MASK = 0x0f;
 
 export const TMP117_ADDRESS = 0x48;
 
@@ -84,11 +88,18 @@ export class SimTMP117 implements I2CTarget {
   #rng: Rng;
   #noise: number;
   #reg = new Uint16Array(16);
-  #pointer = 0;
-  #pointerPending = false;
-  #byte = 0; // 0: MSB next, 1: LSB next
-  #latched = 0;
-  #writeMsb = 0;
+  #port = new WordRegisterPort(
+    {
+      readWord: (reg) => {
+        const value = this.#reg[reg];
+        // Reading CONFIGURATION or TEMP_RESULT clears Data_Ready (after the value is latched).
+        if (reg === REG_CONFIGURATION || reg === REG_TEMP_RESULT) this.#reg[REG_CONFIGURATION] &= ~CONFIG_DATA_READY;
+        return value;
+      },
+      writeWord: (reg, value) => this.#writeRegister(reg, value),
+    },
+    POINTER_MASK,
+  );
   #t0 = 0; // start of conversion 0 of the current run
   #done = 0; // conversions completed in the current run
 
@@ -114,44 +125,22 @@ export class SimTMP117 implements I2CTarget {
   start(read: boolean): boolean {
     if (!this.present) return false;
     this.#catchUp();
-    this.#pointerPending = !read;
-    this.#byte = 0;
+    this.#port.start(read);
     return true;
   }
 
   write(byte: number): boolean {
     if (!this.present) return false;
-    if (this.#pointerPending) {
-      this.#pointer = byte & 0x0f;
-      this.#pointerPending = false;
-      return true;
-    }
-    if (this.#byte === 0) {
-      this.#writeMsb = byte;
-      this.#byte = 1;
-    } else {
-      this.#writeRegister(this.#pointer, (this.#writeMsb << 8) | byte);
-      this.#byte = 0;
-    }
+    this.#port.write(byte);
     return true;
   }
 
   read(): number {
-    if (this.#byte === 0) {
-      const reg = this.#pointer;
-      this.#latched = this.#reg[reg];
-      if (reg === REG_CONFIGURATION || reg === REG_TEMP_RESULT) {
-        this.#reg[REG_CONFIGURATION] &= ~CONFIG_DATA_READY;
-      }
-      this.#byte = 1;
-      return this.#latched >> 8;
-    }
-    this.#byte = 0;
-    return this.#latched & 0xff;
+    return this.#port.read();
   }
 
   stop(): void {
-    this.#byte = 0;
+    this.#port.stop();
   }
 
   #reset(): void {
