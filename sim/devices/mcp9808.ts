@@ -10,9 +10,8 @@
  * Not modelled: the ALERT pin and its hysteresis, interrupt clear.
  * XS-compatible.
  */
-import type { I2CTarget } from "../bus.js";
 import { Rng } from "../rng.js";
-import { WordRegisterPort } from "./word-registers.js";
+import { WordRegisterTarget } from "./word-registers.js";
 
 /** Register pointer: bits 3..0 select the register (datasheet "Register Pointer (Write Only)"). */
 const POINTER_MASK = 0x0f;
@@ -62,8 +61,7 @@ export interface SimMCP9808Options {
   noiseC?: number;
 }
 
-export class SimMCP9808 implements I2CTarget {
-  present = true;
+export class SimMCP9808 extends WordRegisterTarget {
   conversions = 0;
 
   #now: () => number;
@@ -71,18 +69,11 @@ export class SimMCP9808 implements I2CTarget {
   #rng: Rng;
   #noise: number;
   #reg = new Uint16Array(16);
-  #port = new WordRegisterPort(
-    {
-      readWord: (reg) => (reg > REG_RESOLUTION ? 0 : this.#reg[reg]), // reserved pointers read 0
-      writeWord: (reg, value) => this.#writeRegister(reg, value),
-      byteWide: (reg) => reg === REG_RESOLUTION,
-    },
-    POINTER_MASK,
-  );
   #t0 = 0;
   #done = 0;
 
   constructor(options: SimMCP9808Options) {
+    super(POINTER_MASK);
     this.#now = options.now;
     this.#source = options.temperature;
     this.#rng = new Rng(options.seed ?? 0x9808);
@@ -102,25 +93,20 @@ export class SimMCP9808 implements I2CTarget {
     return RESOLUTION_C[this.#reg[REG_RESOLUTION] & 3];
   }
 
-  start(read: boolean): boolean {
-    if (!this.present) return false;
+  protected readWord(reg: number): number {
+    return reg > REG_RESOLUTION ? 0 : this.#reg[reg]; // reserved pointers read 0
+  }
+
+  protected writeWord(reg: number, value: number): void {
+    this.#writeRegister(reg, value);
+  }
+
+  protected override byteWide(reg: number): boolean {
+    return reg === REG_RESOLUTION;
+  }
+
+  protected beforeTransfer(): void {
     this.#catchUp();
-    this.#port.start(read);
-    return true;
-  }
-
-  write(byte: number): boolean {
-    if (!this.present) return false;
-    this.#port.write(byte);
-    return true;
-  }
-
-  read(): number {
-    return this.#port.read();
-  }
-
-  stop(): void {
-    this.#port.stop();
   }
 
   #writeRegister(reg: number, value: number): void {

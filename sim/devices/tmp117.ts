@@ -6,9 +6,8 @@
  * Not modelled: alert thresholds/pins, EEPROM programming delays, SMBus alert.
  * XS-compatible.
  */
-import type { I2CTarget } from "../bus.js";
 import { Rng } from "../rng.js";
-import { WordRegisterPort } from "./word-registers.js";
+import { WordRegisterTarget } from "./word-registers.js";
 
 /** Pointer register: the low 4 bits select the register (datasheet "Pointer Register"). */
 const POINTER_MASK = 0x0f;
@@ -78,8 +77,7 @@ export interface SimTMP117Options {
   noiseC?: number;
 }
 
-export class SimTMP117 implements I2CTarget {
-  present = true;
+export class SimTMP117 extends WordRegisterTarget {
   /** Conversions completed since power-on. */
   conversions = 0;
 
@@ -88,22 +86,11 @@ export class SimTMP117 implements I2CTarget {
   #rng: Rng;
   #noise: number;
   #reg = new Uint16Array(16);
-  #port = new WordRegisterPort(
-    {
-      readWord: (reg) => {
-        const value = this.#reg[reg];
-        // Reading CONFIGURATION or TEMP_RESULT clears Data_Ready (after the value is latched).
-        if (reg === REG_CONFIGURATION || reg === REG_TEMP_RESULT) this.#reg[REG_CONFIGURATION] &= ~CONFIG_DATA_READY;
-        return value;
-      },
-      writeWord: (reg, value) => this.#writeRegister(reg, value),
-    },
-    POINTER_MASK,
-  );
   #t0 = 0; // start of conversion 0 of the current run
   #done = 0; // conversions completed in the current run
 
   constructor(options: SimTMP117Options) {
+    super(POINTER_MASK);
     this.#now = options.now;
     this.#source = options.temperature;
     this.#rng = new Rng(options.seed ?? 0x117);
@@ -122,25 +109,19 @@ export class SimTMP117 implements I2CTarget {
     return CYCLE_MS[(c & CONFIG_CONV_MASK) >> CONFIG_CONV_SHIFT][(c & CONFIG_AVG_MASK) >> CONFIG_AVG_SHIFT];
   }
 
-  start(read: boolean): boolean {
-    if (!this.present) return false;
+  protected readWord(reg: number): number {
+    const value = this.#reg[reg];
+    // Reading CONFIGURATION or TEMP_RESULT clears Data_Ready (after the value is latched).
+    if (reg === REG_CONFIGURATION || reg === REG_TEMP_RESULT) this.#reg[REG_CONFIGURATION] &= ~CONFIG_DATA_READY;
+    return value;
+  }
+
+  protected writeWord(reg: number, value: number): void {
+    this.#writeRegister(reg, value);
+  }
+
+  protected beforeTransfer(): void {
     this.#catchUp();
-    this.#port.start(read);
-    return true;
-  }
-
-  write(byte: number): boolean {
-    if (!this.present) return false;
-    this.#port.write(byte);
-    return true;
-  }
-
-  read(): number {
-    return this.#port.read();
-  }
-
-  stop(): void {
-    this.#port.stop();
   }
 
   #reset(): void {

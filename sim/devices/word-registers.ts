@@ -3,19 +3,13 @@
  * MSB first (TMP117, MCP9808): the first byte of a write sets the pointer, then
  * each pair of bytes writes the pointed register; a read returns it MSB then
  * LSB, latched at the MSB so a conversion between the two bytes cannot tear it.
- * The device keeps its registers and their rules; this keeps the byte framing.
+ * A device extends this and keeps its registers and their rules.
  */
+import type { I2CTarget } from "../bus.js";
 
-export interface WordRegisterMap {
-  /** The register's value as a read of it starts (read side effects go here). */
-  readWord(reg: number): number;
-  writeWord(reg: number, value: number): void;
-  /** Registers one byte wide (MCP9808 RESOLUTION): one byte read or written. */
-  byteWide?(reg: number): boolean;
-}
-
-export class WordRegisterPort {
-  #map: WordRegisterMap;
+export abstract class WordRegisterTarget implements I2CTarget {
+  /** false simulates an unplugged sensor: every address phase is NACKed. */
+  present = true;
   #pointerMask: number;
   #pointer = 0;
   #pointerPending = false;
@@ -23,40 +17,49 @@ export class WordRegisterPort {
   #latched = 0;
   #writeMsb = 0;
 
-  constructor(map: WordRegisterMap, pointerMask: number) {
-    this.#map = map;
+  constructor(pointerMask: number) {
     this.#pointerMask = pointerMask;
   }
 
-  /** An address phase: a write's first byte will be the pointer. */
-  start(read: boolean): void {
+  /** The register's value as a read of it starts (read side effects go here). */
+  protected abstract readWord(reg: number): number;
+  protected abstract writeWord(reg: number, value: number): void;
+  /** Registers one byte wide (MCP9808 RESOLUTION): one byte read or written. */
+  protected byteWide(_reg: number): boolean {
+    return false;
+  }
+  /** Called at each address phase, before the transfer (a device brings its conversions up to date). */
+  protected abstract beforeTransfer(): void;
+
+  start(read: boolean): boolean {
+    if (!this.present) return false;
+    this.beforeTransfer();
     this.#pointerPending = !read;
     this.#lsbNext = false;
+    return true;
   }
 
-  write(byte: number): void {
+  write(byte: number): boolean {
+    if (!this.present) return false;
     if (this.#pointerPending) {
       this.#pointer = byte & this.#pointerMask;
       this.#pointerPending = false;
-      return;
-    }
-    if (this.#map.byteWide?.(this.#pointer)) {
-      this.#map.writeWord(this.#pointer, byte);
-      return;
-    }
-    if (!this.#lsbNext) {
+    } else if (this.byteWide(this.#pointer)) {
+      this.writeWord(this.#pointer, byte);
+    } else if (!this.#lsbNext) {
       this.#writeMsb = byte;
       this.#lsbNext = true;
-      return;
+    } else {
+      this.writeWord(this.#pointer, (this.#writeMsb << 8) | byte);
+      this.#lsbNext = false;
     }
-    this.#map.writeWord(this.#pointer, (this.#writeMsb << 8) | byte);
-    this.#lsbNext = false;
+    return true;
   }
 
   read(): number {
-    if (this.#map.byteWide?.(this.#pointer)) return this.#map.readWord(this.#pointer) & 0xff;
+    if (this.byteWide(this.#pointer)) return this.readWord(this.#pointer) & 0xff;
     if (!this.#lsbNext) {
-      this.#latched = this.#map.readWord(this.#pointer);
+      this.#latched = this.readWord(this.#pointer);
       this.#lsbNext = true;
       return this.#latched >> 8;
     }
