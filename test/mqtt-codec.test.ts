@@ -7,7 +7,7 @@ import * as mp from "mqtt-packet";
 import { encode, type Packet, type CodecError, type QoS } from "../firmware/mqtt/codec.js";
 import { MqttParser } from "../firmware/mqtt/parser.js";
 import { utf8ByteLength, utf8Decode, utf8Encode } from "../firmware/util/utf8.js";
-import { bytesOf } from "./helpers/codec.js";
+import { bytesOf, concat } from "./helpers/codec.js";
 import { mulberry32 as rng } from "../sim/rng.js";
 
 // ---- helpers ---------------------------------------------------------------
@@ -90,16 +90,6 @@ function parseOne(bytes: Uint8Array): Packet | CodecError | undefined {
   const p = new MqttParser();
   p.push(bytes);
   return p.next();
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 // ---- random packets ----------------------------------------------------------

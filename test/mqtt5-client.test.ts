@@ -8,7 +8,6 @@
  */
 import test from "ava";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import * as mqtt from "mqtt";
@@ -20,7 +19,7 @@ import { SimNode, nodeSpecs } from "../sim/tools/simulation.js";
 import { drive, waitIdle } from "../sim/tools/drive.js";
 import { VirtualClock } from "../sim/clock.js";
 import { FileStorage } from "../hosts/node/storage.js";
-import { createTestHost, sleep, waitFor, type TestHost } from "./helpers/mqtt.js";
+import { createTestHost, sleep, startFakeBroker, waitFor, type FakeBroker, type FakeBrokerCodec, type FakeConnection, type TestHost } from "./helpers/mqtt.js";
 
 const haveMosquitto = mosquittoPath() !== undefined;
 const withMosquitto = haveMosquitto ? test.serial : test.serial.skip;
@@ -70,56 +69,19 @@ async function subscriber(port: number, filter: string) {
 
 // --- a scripted MQTT 5 broker on mqtt-packet ----------------------------------
 
-interface FakeConn {
-  index: number;
-  send(p: Record<string, unknown>): void;
-  close(): void;
-}
-
-interface Fake5 {
-  port: number;
-  received: { conn: number; at: number; packet: mqttPacket.Packet }[];
-  connections: FakeConn[];
-  close(): Promise<void>;
-}
-
-async function startFake5(onPacket: (conn: FakeConn, p: any) => void): Promise<Fake5> {
-  const received: Fake5["received"] = [];
-  const connections: FakeConn[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    socket.on("error", () => {});
+/** mqtt-packet speaking MQTT 5: an independent implementation on the broker's side. */
+const MQTT_PACKET_V5: FakeBrokerCodec<any> = {
+  encode: (p) => mqttPacket.generate(p, { protocolVersion: 5 }),
+  reader(emit, fail) {
     const parser = mqttPacket.parser({ protocolVersion: 5 });
-    const conn: FakeConn = {
-      index: connections.length,
-      send(p) {
-        if (!socket.destroyed) socket.write(mqttPacket.generate(p as any, { protocolVersion: 5 }));
-      },
-      close() {
-        socket.destroy();
-      },
-    };
-    connections.push(conn);
-    parser.on("packet", (p) => {
-      received.push({ conn: conn.index, at: performance.now(), packet: p });
-      onPacket(conn, p);
-    });
-    parser.on("error", () => socket.destroy());
-    socket.on("data", (d) => parser.parse(d));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    received,
-    connections,
-    async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+    parser.on("packet", emit);
+    parser.on("error", fail);
+    return (data) => parser.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  },
+};
+
+type Fake5 = FakeBroker<any>;
+const startFake5 = (onPacket: (conn: FakeConnection<any>, p: any) => void): Promise<Fake5> => startFakeBroker(onPacket, MQTT_PACKET_V5);
 
 const publishes = (f: Fake5, conn?: number) =>
   f.received.filter((r) => r.packet.cmd === "publish" && (conn === undefined || r.conn === conn)).map((r) => r.packet as mqttPacket.IPublishPacket);

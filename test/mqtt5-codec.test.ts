@@ -11,7 +11,7 @@ import { MqttParser } from "../firmware/mqtt/parser.js";
 import { utf8Encode } from "../firmware/util/utf8.js";
 import { fixedPackets5 } from "./xs/mqtt-case.js";
 import { benchCodec } from "../sim/tools/bench-codec.js";
-import { bytesOf } from "./helpers/codec.js";
+import { bytesOf, concat } from "./helpers/codec.js";
 import { mulberry32 as rng } from "../sim/rng.js";
 
 // ---- helpers ---------------------------------------------------------------
@@ -73,16 +73,6 @@ function parseAll(bytes: Uint8Array, protocolVersion: 4 | 5, maxPacketSize?: num
     out.push(p);
   }
   throw new Error("parser did not stop");
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 function up(o: { [k: string]: string | string[] }): any {

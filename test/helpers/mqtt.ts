@@ -93,55 +93,74 @@ export async function startBroker(options: AedesOptions = {}): Promise<TestBroke
   };
 }
 
-export interface FakeConnection {
+export interface FakeConnection<P = Packet> {
   readonly index: number;
-  send(p: Packet): void;
+  send(p: P): void;
   close(): void;
   readonly socket: net.Socket;
 }
 
-export interface FakeBroker {
+export interface FakeBroker<P = Packet> {
   port: number;
   /** Every packet received, with the connection index and arrival time (performance.now()). */
-  received: { conn: number; at: number; packet: Packet }[];
-  connections: FakeConnection[];
+  received: { conn: number; at: number; packet: P }[];
+  connections: FakeConnection<P>[];
   close(): Promise<void>;
 }
 
-/** A broker whose every reply is scripted by `onPacket`. */
-export async function startFakeBroker(onPacket: (conn: FakeConnection, p: Packet) => void): Promise<FakeBroker> {
-  const received: FakeBroker["received"] = [];
-  const connections: FakeConnection[] = [];
+/** What a scripted broker speaks: packets to bytes, and a reader per connection (`fail`: garbage, drop it). */
+export interface FakeBrokerCodec<P> {
+  encode(p: P): Uint8Array;
+  reader(emit: (p: P) => void, fail: () => void): (data: Uint8Array) => void;
+}
+
+/** Our own codec (3.1.1 by default). */
+const OUR_CODEC: FakeBrokerCodec<Packet> = {
+  encode(p) {
+    const bytes = encode(p);
+    if (!(bytes instanceof Uint8Array)) throw new Error(bytes.message);
+    return bytes;
+  },
+  reader(emit, fail) {
+    const parser = new MqttParser();
+    return (data) => {
+      parser.push(data);
+      for (let p = parser.next(); p !== undefined; p = parser.next()) {
+        if (p.cmd === "error") return fail();
+        emit(p);
+      }
+    };
+  },
+};
+
+/** A broker on loopback whose every reply is scripted by `onPacket`, speaking `codec` (default: ours). */
+export async function startFakeBroker<P = Packet>(onPacket: (conn: FakeConnection<P>, p: P) => void, codec: FakeBrokerCodec<P> = OUR_CODEC as unknown as FakeBrokerCodec<P>): Promise<FakeBroker<P>> {
+  const received: FakeBroker<P>["received"] = [];
+  const connections: FakeConnection<P>[] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => {});
-    const parser = new MqttParser();
-    const conn: FakeConnection = {
+    const conn: FakeConnection<P> = {
       index: connections.length,
       socket,
       send(p) {
-        const bytes = encode(p);
-        if (!(bytes instanceof Uint8Array)) throw new Error(bytes.message);
-        if (!socket.destroyed) socket.write(bytes);
+        if (!socket.destroyed) socket.write(codec.encode(p));
       },
       close() {
         socket.destroy();
       },
     };
     connections.push(conn);
-    socket.on("data", (data) => {
-      parser.push(new Uint8Array(data));
-      for (let p = parser.next(); p !== undefined; p = parser.next()) {
-        if (p.cmd === "error") {
-          socket.destroy();
-          return;
-        }
+    const read = codec.reader(
+      (p) => {
         received.push({ conn: conn.index, at: performance.now(), packet: p });
         onPacket(conn, p);
-      }
-    });
+      },
+      () => socket.destroy(),
+    );
+    socket.on("data", (data) => read(new Uint8Array(data)));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
