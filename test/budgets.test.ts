@@ -6,23 +6,11 @@
  */
 import "@endo/init"; // xsnap needs a locked-down process: XS tests live in their own files
 import test from "ava";
-import fs from "node:fs";
-import path from "node:path";
-import { repoRoot } from "./helpers/xs.js";
+import { checkBudget } from "./helpers/budgets.js";
 import { measureXs, measureXsDevicePath, measureXsHeap } from "../sim/tools/bench/xs-measure.js";
 import { measureAcquisition, PARTS } from "../sim/tools/bench/acquisition.js";
 
-type Budgets = Record<string, { budget: number; measured: number; unit: string; what: string }>;
-const budgets = JSON.parse(fs.readFileSync(path.join(repoRoot, "bench/budgets.json"), "utf8")) as Budgets;
-
-function check(t: any, key: string, value: number): void {
-  const b = budgets[key];
-  t.truthy(b, `bench/budgets.json has no entry ${key}`);
-  if (!b) return;
-  const over = b.measured ? ((value / b.measured - 1) * 100).toFixed(1) + "%" : "=";
-  t.log(`${key}: ${value} ${b.unit} (budget ${b.budget}, recorded ${b.measured}, ${over} vs recorded)`);
-  t.true(value <= b.budget, `${key} = ${value} ${b.unit} exceeds its budget ${b.budget} (${b.what}); recorded ${b.measured}. Make it cheaper, or raise the budget with a reason (docs/performance.md).`);
-}
+const check = checkBudget;
 
 test("XS computrons: features per window, monitor evaluation, FFT 4096, 1 KiB PUBLISH encode", async (t) => {
   const xs = await measureXs();

@@ -9,24 +9,12 @@
  */
 import "@endo/init"; // xsnap needs a locked-down process: XS tests live in their own files
 import test from "ava";
-import fs from "node:fs";
-import path from "node:path";
-import { repoRoot } from "./helpers/xs.js";
+import { checkBudget } from "./helpers/budgets.js";
 import { diffPublishes, firmwareMemoryInXs, firmwareSpec, nodeMemoryInXs, runNodeInNode, runNodeInXs, scriptedSpec, soakNodeInXs, soakSpec } from "./helpers/xs-bridge.js";
 import { startAedes } from "../sim/tools/broker.js";
 import { FIRMWARE_WINDOWS, firmwareBreakdown, nodeBudgetChecks, nodeRamBytes, RAM_GOAL_KIB, SMALL_WINDOW_N, SOAK, XS_SLOT_BYTES_ESP32, XS_SLOT_BYTES_XSNAP } from "../sim/tools/bench/xs-node.js";
 
-type Budgets = Record<string, { budget: number; measured: number; unit: string; what: string }>;
-const budgets = JSON.parse(fs.readFileSync(path.join(repoRoot, "bench/budgets.json"), "utf8")) as Budgets;
-
-function check(t: any, key: string, value: number): void {
-  const b = budgets[key];
-  t.truthy(b, `bench/budgets.json has no entry ${key}`);
-  if (!b) return;
-  const over = b.measured ? ((value / b.measured - 1) * 100).toFixed(1) + "%" : "=";
-  t.log(`${key}: ${value} ${b.unit} (budget ${b.budget}, recorded ${b.measured}, ${over} vs recorded)`);
-  t.true(value <= b.budget, `${key} = ${value} ${b.unit} exceeds its budget ${b.budget} (${b.what}); recorded ${b.measured}. Make it cheaper, or raise the budget with a reason (docs/xs.md).`);
-}
+const check = checkBudget;
 
 const UNTIL_MS = 60_000;
 
