@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The CLI is written in TypeScript and compiled to build/ by `npm run build` (npm ci runs it).
 import { existsSync } from "node:fs";
-const entry = new URL("../build/sim/tools/cli.js", import.meta.url);
+const entry = new URL("../build/tools/cli/main.js", import.meta.url);
 if (!existsSync(entry)) {
   process.stderr.write("sensor-node: not built yet; run `npm run build` in the project directory\n");
   process.exit(2);

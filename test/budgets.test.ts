@@ -7,8 +7,8 @@
 import "@endo/init"; // xsnap needs a locked-down process: XS tests live in their own files
 import test from "ava";
 import { checkBudget } from "./helpers/budgets.js";
-import { measureXs, measureXsDevicePath, measureXsHeap } from "../sim/tools/bench/xs-measure.js";
-import { measureAcquisition, PARTS } from "../sim/tools/bench/acquisition.js";
+import { measureXs, measureXsDevicePath, measureXsHeap } from "../tools/bench/xs-measure.js";
+import { measureAcquisition, PARTS } from "../tools/bench/acquisition.js";
 
 const check = checkBudget;
 

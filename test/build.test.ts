@@ -7,7 +7,7 @@ import test from "ava";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { buildCommand, type BuildIO } from "../sim/tools/build.js";
+import { buildCommand, type BuildIO } from "../tools/build/mcconfig.js";
 import { runCli } from "./helpers/cli.js";
 
 interface Fake {

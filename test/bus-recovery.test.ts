@@ -2,7 +2,7 @@ import test from "ava";
 import { SimI2CBus } from "../sim/bus.js";
 import { SimTMP117 } from "../sim/devices/tmp117.js";
 import { recoverBus } from "../firmware/drivers/bus-recovery.js";
-import { nodeSpecs } from "../sim/tools/simulation.js";
+import { nodeSpecs } from "../tools/simulator/simulation.js";
 import { startRig } from "./helpers/rig.js";
 import { until } from "./helpers/wait.js";
 

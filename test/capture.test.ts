@@ -1,6 +1,6 @@
 /* cmd/capture: the next window's raw waveform and spectrum, chunked, reassembled by a client. */
 import test from "ava";
-import type { NodeSpec } from "../sim/tools/simulation.js";
+import type { NodeSpec } from "../tools/simulator/simulation.js";
 import { startRig } from "./helpers/rig.js";
 import { until, json } from "./helpers/wait.js";
 import { captureMessages } from "../firmware/app/capture.js";

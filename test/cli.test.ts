@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { runCli } from "./helpers/cli.js";
-import { freePort } from "../sim/tools/broker.js";
+import { freePort } from "../tools/brokers/broker.js";
 import { kindOf, schemaErrors } from "./helpers/schemas.js";
 
 function tempFile(name: string, text: string): string {

@@ -2,7 +2,7 @@ import test from "ava";
 import * as fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Ajv } from "ajv";
-import { nodeSpecs } from "../sim/tools/simulation.js";
+import { nodeSpecs } from "../tools/simulator/simulation.js";
 import { startRig } from "./helpers/rig.js";
 import { until } from "./helpers/wait.js";
 

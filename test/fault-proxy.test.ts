@@ -1,6 +1,6 @@
 /*
  * Network faults between a simulated node and mosquitto, injected by
- * sim/tools/fault-proxy.ts (lost PUBACKs, a connection cut mid-packet, refused
+ * tools/brokers/fault-proxy.ts (lost PUBACKs, a connection cut mid-packet, refused
  * connections, a stalled link), and brokers that send garbage. The node runs
  * in virtual time; an mqtt.js subscriber on mosquitto itself checks that every
  * (boot, seq) arrives, in order, and that duplicates only follow a resend.
@@ -8,10 +8,10 @@
 import test from "ava";
 import * as net from "node:net";
 import * as mqtt from "mqtt";
-import { startMosquitto } from "../sim/tools/broker.js";
-import { startFaultProxy, type FaultProxy } from "../sim/tools/fault-proxy.js";
-import { Observer, SimNode, type NodeSpec } from "../sim/tools/simulation.js";
-import { drive, waitIdle } from "../sim/tools/drive.js";
+import { startMosquitto } from "../tools/brokers/broker.js";
+import { startFaultProxy, type FaultProxy } from "../tools/brokers/fault-proxy.js";
+import { Observer, SimNode, type NodeSpec } from "../tools/simulator/simulation.js";
+import { drive, waitIdle } from "../tools/simulator/drive.js";
 import { VirtualClock } from "../sim/clock.js";
 import { Rng } from "../sim/rng.js";
 import { until, json } from "./helpers/wait.js";

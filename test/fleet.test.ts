@@ -4,9 +4,9 @@
  * checks (boot, seq) completeness per node.
  */
 import test from "ava";
-import { runFleet } from "../sim/tools/fleet/fleet.js";
-import { fleetSpecs, FLEET_CONFIG } from "../sim/tools/fleet/specs.js";
-import { mosquittoPath, startMosquitto } from "../sim/tools/broker.js";
+import { runFleet } from "../tools/fleet/fleet.js";
+import { fleetSpecs, FLEET_CONFIG } from "../tools/fleet/specs.js";
+import { mosquittoPath, startMosquitto } from "../tools/brokers/broker.js";
 import { resolveConfig } from "../firmware/app/config.js";
 import { runCli } from "./helpers/cli.js";
 
@@ -64,7 +64,7 @@ test("sim --nodes 8 --workers 2 runs the fleet and prints a summary; --workers w
   t.is(json.code, 0, json.stderr);
   const topics = new Set(json.stdout.trim().split("\n").map((l) => JSON.parse(l).topic));
   for (const id of ["node-1", "node-2", "node-3"]) t.true(topics.has(`sensors/${id}/telemetry`), [...topics].join(" "));
-  const bad = await runCli(["sim", "--workers", "2", "--scenario", "sim/scenarios/healthy-motor.json"]);
+  const bad = await runCli(["sim", "--workers", "2", "--scenario", "scenarios/healthy-motor.json"]);
   t.is(bad.code, 2);
   t.regex(bad.stderr, /--workers .* does not take --scenario/);
 });

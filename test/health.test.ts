@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from "ava";
 import { checkWindow } from "../firmware/monitor/health.js";
-import type { NodeSpec } from "../sim/tools/simulation.js";
+import type { NodeSpec } from "../tools/simulator/simulation.js";
 import { startRig } from "./helpers/rig.js";
 
 const N = 1024;

@@ -16,8 +16,8 @@ import { WallClock, createNodeHost } from "../hosts/node/host.js";
 import { MemoryStorage } from "../hosts/node/storage.js";
 import { SimI2CBus } from "../sim/bus.js";
 import { SimTMP117 } from "../sim/devices/tmp117.js";
-import { startAedes } from "../sim/tools/broker.js";
-import { Observer } from "../sim/tools/simulation.js";
+import { startAedes } from "../tools/brokers/broker.js";
+import { Observer } from "../tools/simulator/simulation.js";
 import { runCli } from "./helpers/cli.js";
 import { json, until } from "./helpers/wait.js";
 

@@ -3,9 +3,9 @@
  * time, over real TCP; an independent mqtt.js subscriber checks what arrives.
  */
 import test from "ava";
-import { startMosquitto } from "../sim/tools/broker.js";
-import { Observer, SimNode, nodeSpecs } from "../sim/tools/simulation.js";
-import { drive, waitIdle } from "../sim/tools/drive.js";
+import { startMosquitto } from "../tools/brokers/broker.js";
+import { Observer, SimNode, nodeSpecs } from "../tools/simulator/simulation.js";
+import { drive, waitIdle } from "../tools/simulator/drive.js";
 import { VirtualClock } from "../sim/clock.js";
 import { until, json } from "./helpers/wait.js";
 

@@ -1,6 +1,6 @@
 import test from "ava";
 import { FFT } from "../firmware/dsp/fft.js";
-import { parseScenario, ScenarioError } from "../sim/tools/scenario.js";
+import { parseScenario, ScenarioError } from "../tools/scenario/parse.js";
 import {
   BEARING_6205,
   defectFrequencies,

@@ -3,7 +3,7 @@
  * changed over virtual time, transitions seen by an independent subscriber.
  */
 import test, { type ExecutionContext } from "ava";
-import type { NodeSpec } from "../sim/tools/simulation.js";
+import type { NodeSpec } from "../tools/simulator/simulation.js";
 import { startRig } from "./helpers/rig.js";
 import { until, json } from "./helpers/wait.js";
 import { kindOf, schemaErrors } from "./helpers/schemas.js";

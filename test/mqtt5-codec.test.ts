@@ -10,7 +10,6 @@ import { encode, encodeInto, PROPERTIES, reasonName, type AnyPacket, type CodecE
 import { MqttParser } from "../firmware/mqtt/parser.js";
 import { utf8Encode } from "../firmware/util/utf8.js";
 import { fixedPackets5 } from "./xs/mqtt-case.js";
-import { benchCodec } from "../sim/tools/bench-codec.js";
 import { bytesOf, concat } from "./helpers/codec.js";
 import { mulberry32 as rng } from "../sim/rng.js";
 
@@ -655,15 +654,4 @@ test(`fuzz: ${FUZZ_ROUNDS} mutated 3.1.1 and 5 inputs never throw, never hang (t
   t.log(`fuzz: ${FUZZ_ROUNDS} inputs (${(bytesFed / 1e6).toFixed(1)} MB) in ${ms.toFixed(0)} ms = ${Math.round(FUZZ_ROUNDS / (ms / 1000))} inputs/s; ${packets} packets, ${errors} errors`);
   t.true(packets > 10_000 && errors > 10_000, `packets ${packets}, errors ${errors}`);
   t.true(ms < 30_000, `fuzz took ${ms} ms`);
-});
-
-// ---- bench ----------------------------------------------------------------------------------
-
-test("benchCodec returns ops/s for ours and mqtt-packet (100 B and 1 KiB PUBLISH, v4 and v5)", async (t) => {
-  const rows = await benchCodec({ iterations: 2000 });
-  t.is(rows.length, 12);
-  for (const row of rows) {
-    t.true(row.ours > 0 && (row.theirs ?? 1) > 0, JSON.stringify(row));
-    t.log(`${row.op} ${row.size} B v${row.protocolVersion}: ours ${Math.round(row.ours)}/s, mqtt-packet ${Math.round(row.theirs ?? 0)}/s, ratio ${row.ratio?.toFixed(2)}`);
-  }
 });

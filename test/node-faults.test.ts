@@ -3,7 +3,7 @@
  * an alarm, keeps running, and recovers by itself when the part answers again.
  */
 import test, { type ExecutionContext } from "ava";
-import { nodeSpecs } from "../sim/tools/simulation.js";
+import { nodeSpecs } from "../tools/simulator/simulation.js";
 import { RIG_EPOCH_MS, startRig } from "./helpers/rig.js";
 import { SimTMP117 } from "../sim/devices/tmp117.js";
 import { until } from "./helpers/wait.js";

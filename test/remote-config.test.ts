@@ -3,7 +3,7 @@
  * restart), persisted, acknowledged with the new version; a bad one changes nothing.
  */
 import test, { type ExecutionContext } from "ava";
-import type { NodeSpec } from "../sim/tools/simulation.js";
+import type { NodeSpec } from "../tools/simulator/simulation.js";
 import { startRig } from "./helpers/rig.js";
 import { MemoryStorage } from "../hosts/node/storage.js";
 import { until, json } from "./helpers/wait.js";

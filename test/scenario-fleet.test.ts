@@ -8,14 +8,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { runCli } from "./helpers/cli.js";
 import { imbalancedMachine, scenarioWriter } from "./helpers/scenario-files.js";
-import { parseScenario } from "../sim/tools/scenario.js";
-import { planRun } from "../sim/tools/scenario/plan.js";
-import { StampedLog } from "../sim/tools/scenario-runner.js";
-import type { ObservedMessage } from "../sim/tools/output.js";
+import { parseScenario } from "../tools/scenario/parse.js";
+import { planRun } from "../tools/scenario/plan.js";
+import { StampedLog } from "../tools/scenario/runner.js";
+import type { ObservedMessage } from "../tools/cli/output.js";
 
 const { dir, write } = scenarioWriter("scenario-fleet-");
 
-const FLEET_100 = "sim/scenarios/fleet-100.json";
+const FLEET_100 = "scenarios/fleet-100.json";
 
 type Doc = Record<string, any>;
 

@@ -1,14 +1,14 @@
 /*
- * Every shipped scenario (sim/scenarios/*.json) passes, in virtual time.
+ * Every shipped scenario (scenarios/*.json) passes, in virtual time.
  */
 import test from "ava";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseScenario } from "../sim/tools/scenario.js";
-import { formatReport, runScenario } from "../sim/tools/scenario-runner.js";
+import { parseScenario } from "../tools/scenario/parse.js";
+import { formatReport, runScenario } from "../tools/scenario/runner.js";
 
-const DIR = fileURLToPath(new URL("../../sim/scenarios/", import.meta.url));
+const DIR = fileURLToPath(new URL("../../scenarios/", import.meta.url));
 const files = fs.readdirSync(DIR).filter((f) => f.endsWith(".json")).sort();
 
 test("the library has the scenarios the docs list", (t) => {
@@ -29,7 +29,7 @@ test("the library has a fleet of 100 mixed machines", (t) => {
 
 for (const file of files.filter((f) => !fleets.includes(f))) {
   test.serial(`scenario ${file} passes`, async (t) => {
-    const source = path.join("sim/scenarios", file);
+    const source = path.join("scenarios", file);
     const scenario = parseScenario(fs.readFileSync(path.join(DIR, file), "utf8"), source);
     t.true(scenario.expect.length > 0, "every shipped scenario states expectations");
     const result = await runScenario(scenario, { source });

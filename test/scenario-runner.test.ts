@@ -7,8 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { runCli } from "./helpers/cli.js";
 import { imbalancedMachine, scenarioWriter } from "./helpers/scenario-files.js";
-import { parseScenario } from "../sim/tools/scenario.js";
-import { junitXml } from "../sim/tools/junit.js";
+import { parseScenario } from "../tools/scenario/parse.js";
+import { junitXml } from "../tools/scenario/junit.js";
 
 const { dir, write } = scenarioWriter("scenario-runner-");
 
@@ -169,7 +169,7 @@ function checkXml(t: any, xml: string): void {
 test("scenario --dashboard: the page is served during the run and keeps what it saw until Ctrl-C", async (t) => {
   const { spawn } = await import("node:child_process");
   const { BIN } = await import("./helpers/cli.js");
-  const file = new URL("../../sim/scenarios/imbalance-growing.json", import.meta.url).pathname;
+  const file = new URL("../../scenarios/imbalance-growing.json", import.meta.url).pathname;
   const child = spawn(process.execPath, [BIN, "scenario", file, "--dashboard", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
   t.teardown(() => child.kill("SIGKILL"));
   let stderr = "";

@@ -1,5 +1,5 @@
 import test from "ava";
-import { parseScenario, ScenarioError } from "../sim/tools/scenario.js";
+import { parseScenario, ScenarioError } from "../tools/scenario/parse.js";
 
 const base = {
   version: 1,

@@ -3,7 +3,7 @@
  * through the real drivers: the node needs no configuration to use what is wired.
  */
 import test from "ava";
-import type { NodeSpec } from "../sim/tools/simulation.js";
+import type { NodeSpec } from "../tools/simulator/simulation.js";
 import { RIG_EPOCH_MS, startRig } from "./helpers/rig.js";
 import { until, json } from "./helpers/wait.js";
 import { kindOf, schemaErrors } from "./helpers/schemas.js";

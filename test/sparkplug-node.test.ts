@@ -5,7 +5,7 @@
  */
 import test from "ava";
 import { createRequire } from "node:module";
-import { nodeSpecs } from "../sim/tools/simulation.js";
+import { nodeSpecs } from "../tools/simulator/simulation.js";
 import { startRig } from "./helpers/rig.js";
 import { until } from "./helpers/wait.js";
 import { DataType, decodePayload, valueAs } from "../firmware/sparkplug/payload.js";

@@ -10,7 +10,7 @@ import { bitReversal } from "../firmware/dsp/bitrev.js";
 import { PowerSpectrum, type SpectrumKernel } from "../firmware/dsp/spectrum.js";
 import type { PowerSpectrum as NativePowerSpectrum } from "../firmware/dsp/native/spectrum.js";
 import { Rng } from "../sim/rng.js";
-import { nativePlanBytes, nativePowerX4, packBitReversed } from "./helpers/native-spectrum.js";
+import { nativePlanBytes, nativePowerX4, packBitReversed } from "../tools/bench/native-spectrum.js";
 
 /** The plan's header: n and n/2 as uint32. */
 const PLAN_HEADER_BYTES = 8;

@@ -10,11 +10,11 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import * as mqtt from "mqtt";
-import { freePort, startMosquitto } from "../sim/tools/broker.js";
-import { Observer, SimNode, type NodeSpec } from "../sim/tools/simulation.js";
-import { drive, waitIdle } from "../sim/tools/drive.js";
+import { freePort, startMosquitto } from "../tools/brokers/broker.js";
+import { Observer, SimNode, type NodeSpec } from "../tools/simulator/simulation.js";
+import { drive, waitIdle } from "../tools/simulator/drive.js";
 import { VirtualClock } from "../sim/clock.js";
-import { makeTlsFixtures, recommendedAcl, writePasswordFile, type TlsFixtures } from "../sim/tools/tls-fixtures.js";
+import { makeTlsFixtures, recommendedAcl, writePasswordFile, type TlsFixtures } from "../tools/brokers/tls-fixtures.js";
 import { until, json } from "./helpers/wait.js";
 
 const PASSWORDS: Record<string, string> = {

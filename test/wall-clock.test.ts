@@ -11,8 +11,8 @@ import { SimTMP117 } from "../sim/devices/tmp117.js";
 import { Machine } from "../sim/machine/machine.js";
 import { NodeApp } from "../firmware/app/node.js";
 import { resolveConfig } from "../firmware/app/config.js";
-import { startAedes } from "../sim/tools/broker.js";
-import { Observer } from "../sim/tools/simulation.js";
+import { startAedes } from "../tools/brokers/broker.js";
+import { Observer } from "../tools/simulator/simulation.js";
 import { until, json } from "./helpers/wait.js";
 
 test("WallClock: one-shot, repeating and cleared timers on real time", async (t) => {

@@ -10,9 +10,9 @@
 import "@endo/init"; // xsnap needs a locked-down process: XS tests live in their own files
 import test from "ava";
 import { checkBudget } from "./helpers/budgets.js";
-import { diffPublishes, firmwareMemoryInXs, firmwareSpec, nodeMemoryInXs, runNodeInNode, runNodeInXs, scriptedSpec, soakNodeInXs, soakSpec } from "./helpers/xs-bridge.js";
-import { startAedes } from "../sim/tools/broker.js";
-import { FIRMWARE_WINDOWS, firmwareBreakdown, nodeBudgetChecks, nodeRamBytes, RAM_GOAL_KIB, SMALL_WINDOW_N, SOAK, XS_SLOT_BYTES_ESP32, XS_SLOT_BYTES_XSNAP } from "../sim/tools/bench/xs-node.js";
+import { diffPublishes, firmwareMemoryInXs, firmwareSpec, nodeMemoryInXs, runNodeInNode, runNodeInXs, scriptedSpec, soakNodeInXs, soakSpec } from "../tools/xs/bridge.js";
+import { startAedes } from "../tools/brokers/broker.js";
+import { FIRMWARE_WINDOWS, firmwareBreakdown, nodeBudgetChecks, nodeRamBytes, RAM_GOAL_KIB, SMALL_WINDOW_N, SOAK, XS_SLOT_BYTES_ESP32, XS_SLOT_BYTES_XSNAP } from "../tools/bench/xs-node.js";
 
 const check = checkBudget;
 

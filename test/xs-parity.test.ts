@@ -5,8 +5,8 @@
  */
 import "@endo/init"; // xsnap needs a locked-down process: XS tests live in their own files
 import test from "ava";
-import { diffNumbers, runXs, withXsSession, xsCase } from "./helpers/xs.js";
-import { runCaseHere } from "./xs/runtime.js";
+import { diffNumbers, runXs, withXsSession, xsCase } from "../tools/xs/harness.js";
+import { runCaseHere } from "../tools/xs/cases/runtime.js";
 import { cases as clockCases } from "./xs/clock-case.js";
 
 test("harness: a script's emitted results, computrons and heap count come back", async (t) => {

@@ -6,7 +6,7 @@
 import type { ExecutionContext } from "ava";
 import fs from "node:fs";
 import path from "node:path";
-import { repoRoot } from "./xs.js";
+import { repoRoot } from "../../tools/xs/harness.js";
 
 type Budgets = Record<string, { budget: number; measured: number; unit: string; what: string }>;
 const budgets = JSON.parse(fs.readFileSync(path.join(repoRoot, "bench/budgets.json"), "utf8")) as Budgets;

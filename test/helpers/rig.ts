@@ -9,9 +9,9 @@
  */
 import type { ExecutionContext } from "ava";
 import * as mqtt from "mqtt";
-import { startAedes } from "../../sim/tools/broker.js";
-import { Observer, SimNode, type NodeSpec } from "../../sim/tools/simulation.js";
-import { drive, waitIdle } from "../../sim/tools/drive.js";
+import { startAedes } from "../../tools/brokers/broker.js";
+import { Observer, SimNode, type NodeSpec } from "../../tools/simulator/simulation.js";
+import { drive, waitIdle } from "../../tools/simulator/drive.js";
 import { VirtualClock } from "../../sim/clock.js";
 import type { Storage, LogLevel } from "../../firmware/host.js";
 import { json } from "./wait.js";

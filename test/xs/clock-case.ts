@@ -3,7 +3,7 @@
  * through `serveCases`) and in Node (imported by test/xs-parity.test.ts).
  */
 import { VirtualClock } from "../../sim/clock.js";
-import { serveCases, type CaseTable } from "./runtime.js";
+import { serveCases, type CaseTable } from "../../tools/xs/cases/runtime.js";
 import { mulberry32 as rng } from "../../sim/rng.js";
 
 

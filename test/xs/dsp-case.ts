@@ -5,7 +5,7 @@
  */
 import { FFT } from "../../firmware/dsp/fft.js";
 import { FeatureExtractor, type AxisFeatures } from "../../firmware/dsp/features.js";
-import { serveCases, type CaseTable } from "./runtime.js";
+import { serveCases, type CaseTable } from "../../tools/xs/cases/runtime.js";
 import { mulberry32 as rng } from "../../sim/rng.js";
 
 

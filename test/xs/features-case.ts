@@ -6,7 +6,7 @@
  * samples (one read and add per sample) for scale.
  */
 import { FeatureExtractor, type AxisFeatures } from "../../firmware/dsp/features.js";
-import { serveCases, type CaseTable } from "./runtime.js";
+import { serveCases, type CaseTable } from "../../tools/xs/cases/runtime.js";
 import { mulberry32 as rng } from "../../sim/rng.js";
 
 

@@ -5,7 +5,7 @@
  */
 import { encode, isCodecError, type Packet, type Packet5 } from "../../firmware/mqtt/codec.js";
 import { MqttParser } from "../../firmware/mqtt/parser.js";
-import { serveCases, type CaseTable } from "./runtime.js";
+import { serveCases, type CaseTable } from "../../tools/xs/cases/runtime.js";
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 

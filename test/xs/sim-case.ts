@@ -7,7 +7,7 @@ import { SimI2CBus } from "../../sim/bus.js";
 import { SimADXL345, ADXL345_ADDRESS, REG_BW_RATE, REG_DATA_FORMAT, REG_DATAX0, REG_FIFO_CTL, REG_FIFO_STATUS, REG_POWER_CTL } from "../../sim/devices/adxl345.js";
 import { SimTMP117, TMP117_ADDRESS } from "../../sim/devices/tmp117.js";
 import { Machine } from "../../sim/machine/machine.js";
-import { serveCases, type CaseTable } from "./runtime.js";
+import { serveCases, type CaseTable } from "../../tools/xs/cases/runtime.js";
 
 export const cases: CaseTable = {
   /** ADXL345 at 3200 Hz in stream mode, FIFO drained in bursts every 5 ms for `ms`; TMP117 read at the end. */

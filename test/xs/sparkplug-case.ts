@@ -6,7 +6,7 @@
 import { DataType, decodePayload, encodePayload, isPayloadError, type Payload } from "../../firmware/sparkplug/payload.js";
 import { EdgeNode, REBIRTH_METRIC } from "../../firmware/sparkplug/edge-node.js";
 import { sensorDeviceMetrics, sensorDeviceValues, sensorNodeMetrics } from "../../firmware/sparkplug/sensor-metrics.js";
-import { serveCases, type CaseTable } from "./runtime.js";
+import { serveCases, type CaseTable } from "../../tools/xs/cases/runtime.js";
 
 export function fixedPayloads(): Payload[] {
   return [

@@ -1,0 +1,164 @@
+/*
+ * Alarm latency: from the close of the window whose value crosses a level to the
+ * alarm PUBLISH written to the socket, as wall-clock processing time, on one
+ * simulated node (the real app: acquisition, features, monitor, payload, MQTT
+ * client) connected to an embedded aedes broker on loopback, in virtual time.
+ *
+ * Window close = the app's first feature computation of that window (the
+ * FeatureExtractor prototype is wrapped for the run, then restored); end = the
+ * host socket's write() of a PUBLISH to `.../alarm`. Baseline: the same span to
+ * the telemetry PUBLISH of windows without a transition. XS computrons per
+ * monitor evaluation come from the XS run (xs-cases.ts `monitor`).
+ */
+import { FeatureExtractor } from "../../firmware/dsp/features.js";
+import type { TCPOptions, TCPSocket } from "../../firmware/host.js";
+import { VirtualClock } from "../../sim/clock.js";
+import { startAedes } from "../brokers/broker.js";
+import { drive, waitIdle } from "../simulator/drive.js";
+import { SimNode } from "../simulator/simulation.js";
+import { goal, quantile, type BenchModule, type Figure } from "./types.js";
+
+const WINDOW_MS = (4096 / 3200) * 1000;
+
+/** Topics of the PUBLISH packets in one written chunk (several packets may share a write). */
+function publishTopics(bytes: Uint8Array): string[] {
+  const topics: string[] = [];
+  let i = 0;
+  while (i + 2 <= bytes.length) {
+    const first = bytes[i];
+    let len = 0;
+    let mul = 1;
+    let j = i + 1;
+    for (; j < bytes.length; j++) {
+      len += (bytes[j] & 0x7f) * mul;
+      mul *= 128;
+      if ((bytes[j] & 0x80) === 0) break;
+    }
+    const body = j + 1;
+    if (first >> 4 === 3 && body + 2 <= bytes.length) {
+      const tl = (bytes[body] << 8) | bytes[body + 1];
+      topics.push(new TextDecoder().decode(bytes.subarray(body + 2, body + 2 + tl)));
+    }
+    i = body + len;
+  }
+  return topics;
+}
+
+export interface AlarmLatency {
+  alarms: number[];
+  telemetry: number[];
+  windows: number;
+}
+
+export async function measureAlarmLatency(transitions: number): Promise<AlarmLatency> {
+  const broker = await startAedes(0);
+  const clock = new VirtualClock({ epochMs: Date.parse("2026-01-01T00:00:00Z") });
+  const node = new SimNode({
+    clock,
+    spec: {
+      nodeId: "bench-1",
+      seed: 7,
+      machine: { rpm: 1782, vibration: [{ axis: "x", kind: "sine", freq_hz: 29.7, vrms_mm_s: 2 }], temperature_c: 40 },
+      config: { monitor: { rules: [{ metric: "x.vRms", warning: 4.5, alarm: 7.1 }], running: { thresholdMmS: 0.5, graceS: 0 } } },
+    },
+    broker: { host: broker.host, port: broker.port, secure: false },
+  });
+  const proto = FeatureExtractor.prototype;
+  const compute = proto.compute;
+  let calls = 0;
+  let windowStart = NaN;
+  proto.compute = function (this: FeatureExtractor, ...args: Parameters<typeof compute>) {
+    if (calls++ % 3 === 0) windowStart = performance.now();
+    return compute.apply(this, args);
+  };
+  const result: AlarmLatency = { alarms: [], telemetry: [], windows: 0 };
+  const io = node.host.io as { tcp(o: TCPOptions): TCPSocket };
+  const tcp = io.tcp.bind(io);
+  io.tcp = (o: TCPOptions) => {
+    const socket = tcp(o);
+    const write = socket.write.bind(socket);
+    socket.write = (data) => {
+      const bytes = data instanceof Uint8Array ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data as ArrayBuffer);
+      write(data);
+      const t = performance.now();
+      if (windowStart === windowStart) {
+        for (const topic of publishTopics(bytes)) {
+          if (topic.endsWith("/alarm")) result.alarms.push(t - windowStart);
+          else if (topic.endsWith("/telemetry")) {
+            result.telemetry.push(t - windowStart);
+            windowStart = NaN; // one window, one telemetry message
+          }
+        }
+      }
+    };
+    return socket;
+  };
+  try {
+    node.start();
+    // Toggle the 1x velocity across both levels every two windows: each toggle crosses a level.
+    let high = false;
+    const toggle = clock.set(() => {
+      high = !high;
+      node.machine.set("machine.vibration[0].vrms_mm_s", high ? 9 : 2);
+    }, 3 * WINDOW_MS, 2 * WINDOW_MS);
+    const maxWindows = transitions * 3 + 10; // bounded
+    let until = clock.now();
+    while (result.alarms.length < transitions && node.app.windows < maxWindows) {
+      until += 10 * WINDOW_MS;
+      await drive({ clock, until, speed: "max", busy: () => node.busy });
+    }
+    clock.clear(toggle);
+    await waitIdle(() => node.busy, 2000);
+    result.windows = node.app.windows;
+  } finally {
+    proto.compute = compute;
+    node.stop();
+    await new Promise((r) => setTimeout(r, 50));
+    await broker.close();
+  }
+  return result;
+}
+
+export const alarmBench: BenchModule = {
+  name: "alarm",
+  title: "Alarm latency (window close -> PUBLISH on the socket)",
+  quick: true,
+  async run(ctx) {
+    const r = await measureAlarmLatency(ctx.quick ? 30 : 200);
+    if (r.alarms.length === 0) throw new Error("alarm bench: no alarm PUBLISH seen");
+    const { xs } = await ctx.xs();
+    const tel50 = quantile(r.telemetry, 0.5);
+    const tel99 = quantile(r.telemetry, 0.99);
+    const figures: Figure[] = [
+      {
+        id: "alarm.latency.p50",
+        name: `alarm latency p50 (${r.alarms.length} transitions, ${r.windows} windows)`,
+        value: quantile(r.alarms, 0.5),
+        unit: "ms",
+        baseline: { name: "telemetry p50, no transition", value: tel50 },
+        ratio: quantile(r.alarms, 0.5) / tel50,
+        kind: "wall",
+      },
+      {
+        id: "alarm.latency.p99",
+        name: "alarm latency p99",
+        value: quantile(r.alarms, 0.99),
+        unit: "ms",
+        baseline: { name: "telemetry p99", value: tel99 },
+        ratio: quantile(r.alarms, 0.99) / tel99,
+        goal: goal("value", "<=", 50),
+        kind: "wall",
+      },
+      {
+        id: "alarm.xs.monitorPerEvaluation",
+        name: `monitor evaluation, XS (${xs.monitorRules} rules)`,
+        value: xs.monitorPerEvaluation,
+        unit: "computrons",
+        baseline: { name: "features per window, XS", value: xs.featuresPerWindow },
+        ratio: xs.monitorPerEvaluation / xs.featuresPerWindow,
+        kind: "deterministic",
+      },
+    ];
+    return figures;
+  },
+};

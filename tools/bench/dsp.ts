@@ -1,0 +1,200 @@
+/*
+ * DSP per window (4096 samples x 3 axes at 3200 Hz, the node's default):
+ *  - Node: wall time of the full feature set per window, vs a bare loop over the
+ *    same samples in Node (baseline);
+ *  - XS: computrons per window and per sample per axis for the full feature set
+ *    (FFT, vRms, fDom, hfRms, 5 peaks, 1x/2x/3x order bands, moments) vs a bare
+ *    loop over the same samples in XS (baseline); FFT 1024/2048/4096;
+ *  - the device path (Moddable builds run the C spectrum kernel): the XS part
+ *    with the kernel replayed (xs-measure.ts, measureXsDevicePath), the C kernel's
+ *    time here (compiled with cc, tools/bench/native-spectrum.ts) vs the TS
+ *    kernel in Node, and ESP32 estimates with their assumptions named below.
+ */
+import { FeatureExtractor } from "../../firmware/dsp/features.js";
+import { PowerSpectrum } from "../../firmware/dsp/spectrum.js";
+import { timeNative } from "./native-spectrum.js";
+import { mulberry32 } from "../../sim/rng.js";
+import { goal, median, WINDOW, type BenchModule, type Figure } from "./types.js";
+
+/** The feature extractor's first pass does the first three FFT stages; the kernel the rest (h = 8). */
+const KERNEL_BLOCK = 8;
+/**
+ * ESP32 estimate of the C kernel. ESP-DSP publishes dsps_fft2r_fc32 (radix-2,
+ * float32, like ours) on the ESP32: 64 complex points in 7093 cycles for the ANSI C
+ * build at -O2 (docs.espressif.com/projects/esp-dsp, "Benchmarks"), i.e. 7093 / (32 x 6)
+ * cycles per butterfly. Our kernel does (n/4) log2(n / 2h) butterflies plus n/4 split
+ * iterations, each counted as two butterflies (about twice the loads, stores and flops).
+ */
+const ESP_DSP_FFT64_ANSI_CYCLES = 7093;
+const ESP32_CYCLES_PER_BUTTERFLY = ESP_DSP_FFT64_ANSI_CYCLES / (32 * 6);
+const SPLIT_ITERATION_BUTTERFLIES = 2;
+const ESP32_HZ = 240e6;
+/** XS on the ESP32, central estimate (docs/performance.md, "What it means for a real ESP32"). */
+const ESP32_COMPUTRONS_PER_S = 3e6;
+
+/** Issue #9: the full feature set in at most 150 XS computrons per sample per axis. */
+const PER_SAMPLE_GOAL = goal("value", "<=", 150);
+
+/** A deterministic XS figure (computrons) against a baseline measured in the same run. */
+function xsFigure(id: string, name: string, value: number, baseline: { name: string; value: number }, target?: Figure["goal"]): Figure {
+  return { id, name, value, unit: "computrons", baseline, ratio: value / baseline.value, goal: target, kind: "deterministic" };
+}
+
+function esp32KernelMs(n: number): number {
+  const m = n / 2;
+  const butterflies = (m / 2) * Math.log2(m / KERNEL_BLOCK) + (m / 2) * SPLIT_ITERATION_BUTTERFLIES;
+  return ((butterflies * ESP32_CYCLES_PER_BUTTERFLY) / ESP32_HZ) * 1000;
+}
+
+/** One axis's packed input after the first pass (any data: the kernel's cost does not depend on it). */
+function packedInput(n: number): { re: Float32Array; im: Float32Array } {
+  const r = mulberry32(7);
+  const m = n / 2;
+  return { re: Float32Array.from({ length: m }, () => r() - 0.5), im: Float32Array.from({ length: m }, () => r() - 0.5) };
+}
+
+/** The portable kernel in Node on the same input: ns per call, input copy included (as the harness's figure). */
+function tsKernelNs(n: number, input: { re: Float32Array; im: Float32Array }, reps: number, rounds: number): number {
+  const k = new PowerSpectrum(n);
+  const run = () => {
+    k.packedRe.set(input.re);
+    k.packedIm.set(input.im);
+    k.powerX4(KERNEL_BLOCK);
+  };
+  for (let i = 0; i < reps; i++) run(); // JIT warm-up
+  const t: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) run();
+    t.push(((performance.now() - t0) * 1e6) / reps);
+  }
+  return median(t);
+}
+
+function bareLoop(axes: Float32Array[]): number {
+  let sum = 0;
+  for (let a = 0; a < 3; a++) {
+    const x = axes[a];
+    for (let i = 0; i < x.length; i++) sum += x[i];
+  }
+  return sum;
+}
+
+function nodeWindowMs(rounds: number): { features: number; bare: number } {
+  const { n, odr } = WINDOW;
+  const fx = new FeatureExtractor({ n, odr, rpm: 1782 });
+  const out = [0, 1, 2].map(() => fx.createAxisFeatures({ peaks: 5 }));
+  const axes = [0, 1, 2].map((a) => {
+    const s = new Float32Array(n);
+    for (let i = 0; i < n; i++) s[i] = (a === 2 ? 1 : 0) + 0.046 * Math.sin((2 * Math.PI * 29.7 * i) / odr + a) + 0.01 * Math.sin(i * 0.7);
+    return s;
+  });
+  for (let w = 0; w < 20; w++) for (let a = 0; a < 3; a++) fx.compute(axes[a], out[a]); // JIT warm-up
+  for (let w = 0; w < 200; w++) bareLoop(axes);
+  const f: number[] = [];
+  const b: number[] = [];
+  let sink = 0;
+  for (let r = 0; r < rounds; r++) {
+    let t0 = performance.now();
+    for (let w = 0; w < 10; w++) for (let a = 0; a < 3; a++) fx.compute(axes[a], out[a]);
+    f.push((performance.now() - t0) / 10);
+    t0 = performance.now();
+    for (let w = 0; w < 10; w++) sink += bareLoop(axes);
+    b.push((performance.now() - t0) / 10);
+  }
+  if (sink === 1e300) console.log(sink);
+  return { features: median(f), bare: median(b) };
+}
+
+export const dspBench: BenchModule = {
+  name: "dsp",
+  title: "DSP per window (4096 x 3 axes @ 3200 Hz)",
+  quick: true,
+  async run(ctx) {
+    const node = nodeWindowMs(ctx.quick ? 5 : 20);
+    const { xs, devicePath } = await ctx.xs();
+    const samples = WINDOW.n * WINDOW.axes;
+    const input = packedInput(WINDOW.n);
+    const reps = ctx.quick ? 200 : 1000;
+    const native = timeNative(WINDOW.n, KERNEL_BLOCK, input.re, input.im, reps);
+    const tsNs = tsKernelNs(WINDOW.n, input, reps, ctx.quick ? 5 : 15);
+    const kernelEsp32Ms = esp32KernelMs(WINDOW.n) * WINDOW.axes;
+    const xsEsp32Ms = (devicePath.featuresPerWindow / ESP32_COMPUTRONS_PER_S) * 1000;
+    const windowMs = (WINDOW.n / WINDOW.odr) * 1000;
+    const figures: Figure[] = [
+      {
+        id: "dsp.node.windowMs",
+        name: "features per window, Node (wall)",
+        value: node.features,
+        unit: "ms",
+        baseline: { name: "bare loop, Node", value: node.bare },
+        ratio: node.features / node.bare,
+        kind: "wall",
+      },
+      xsFigure("dsp.xs.featuresPerWindow", "features per window, XS", xs.featuresPerWindow, { name: "bare loop, XS", value: xs.bareLoopPerWindow }),
+      xsFigure("dsp.xs.featuresPerSample", "features per sample per axis, XS, portable path (TS FFT)", xs.featuresPerSample, { name: "bare loop, XS", value: xs.bareLoopPerSample }, PER_SAMPLE_GOAL),
+      xsFigure("dsp.xs.featuresCorePerSample", "published set per sample per axis, XS, portable path (no peaks/orders)", xs.featuresCorePerWindow / samples, { name: "bare loop, XS", value: xs.bareLoopPerSample }, PER_SAMPLE_GOAL),
+      {
+        ...xsFigure(
+          "dsp.xs.devicePathPerSample",
+          "features per sample per axis, XS, device path (C FFT kernel; kernel call replayed at ~0 XS cost)",
+          devicePath.featuresPerSample,
+          { name: "portable path, XS", value: xs.featuresPerSample },
+          PER_SAMPLE_GOAL,
+        ),
+        note: devicePath.sameFeatures ? undefined : "replayed spectra gave different features: the figure is not valid",
+      },
+      {
+        id: "dsp.native.kernelNs",
+        name: `C spectrum kernel per axis (n = ${WINDOW.n}, after the first pass), this machine, cc -O2`,
+        value: native.nsPerCall,
+        unit: "ns",
+        baseline: { name: "TS kernel, Node (JIT)", value: tsNs },
+        ratio: native.nsPerCall / tsNs,
+        kind: "wall",
+      },
+      {
+        id: "dsp.esp32.kernelMsPerWindow",
+        name: `C spectrum kernel per window (${WINDOW.axes} axes), ESP32 estimate (ESP-DSP ANSI radix-2 cycles, 240 MHz)`,
+        value: kernelEsp32Ms,
+        unit: "ms",
+        baseline: { name: "window length", value: windowMs },
+        ratio: kernelEsp32Ms / windowMs,
+        kind: "wall",
+      },
+      {
+        id: "dsp.esp32.devicePathMsPerWindow",
+        name: "features per window on the device path, ESP32 estimate (XS at 3 M computrons/s + C kernel)",
+        value: xsEsp32Ms + kernelEsp32Ms,
+        unit: "ms",
+        baseline: { name: "portable path, same estimate", value: (xs.featuresPerWindow / ESP32_COMPUTRONS_PER_S) * 1000 },
+        ratio: (xsEsp32Ms + kernelEsp32Ms) / ((xs.featuresPerWindow / ESP32_COMPUTRONS_PER_S) * 1000),
+        kind: "wall",
+      },
+    ];
+    for (const n of [1024, 2048, 4096]) {
+      figures.push({
+        id: `dsp.xs.realFft${n}`,
+        name: `real FFT ${n}, XS`,
+        value: xs.realFft[n],
+        unit: "computrons",
+        baseline: { name: `complex FFT ${n}`, value: xs.fft[n] },
+        ratio: xs.realFft[n] / xs.fft[n],
+        kind: "deterministic",
+      });
+    }
+    for (const n of [1024, 2048, 4096]) {
+      const log2 = Math.log2(n);
+      figures.push({
+        id: `dsp.xs.fft${n}`,
+        name: `complex FFT ${n}, XS`,
+        value: xs.fft[n],
+        unit: "computrons",
+        baseline: { name: "n log2 n", value: n * log2 },
+        ratio: xs.fft[n] / (n * log2),
+        kind: "deterministic",
+      });
+    }
+    return figures;
+  },
+};

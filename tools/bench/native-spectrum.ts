@@ -1,0 +1,89 @@
+/*
+ * The C spectrum kernel (firmware/dsp/native/spectrum_kernel.c) outside the
+ * Moddable SDK: compiled with the system `cc` into test/native/spectrum-harness.c
+ * and driven through its stdin/stdout. Used by test/spectrum-native.test.ts and
+ * the bench (the kernel's time per window). No compiler is an error, not a skip:
+ * .ci/run installs gcc.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** build/tools/bench/ -> the repository (not ./xs.js: that one loads xsnap, which wants a locked-down process). */
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+
+export const HARNESS_SOURCES = ["test/native/spectrum-harness.c", "firmware/dsp/native/spectrum_kernel.c"];
+/** Strict C99 as the device build sees it; -O2 as ESP-DSP's "O2" benchmark column. */
+export const CC_FLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic"];
+
+let built: string | undefined;
+
+/** Compiles the harness once per process into build/native/; returns its path. */
+export function harness(): string {
+  if (built) return built;
+  const out = path.join(repoRoot, "build", "native", "spectrum-harness");
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  const cc = process.env.CC ?? "cc";
+  try {
+    execFileSync(cc, [...CC_FLAGS, "-o", out, ...HARNESS_SOURCES, "-lm"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  } catch (e) {
+    const err = e as { code?: string; stderr?: Buffer };
+    if (err.code === "ENOENT") throw new Error(`no C compiler "${cc}" on PATH: the C spectrum kernel is tested with the system cc (.ci/run installs gcc)`);
+    throw new Error(`${cc} failed on the C spectrum kernel:\n${err.stderr?.toString() ?? e}`);
+  }
+  built = out;
+  return out;
+}
+
+function run(args: string[], input?: Uint8Array): Buffer {
+  const r = spawnSync(harness(), args, { input, maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`spectrum-harness ${args.join(" ")}: exit ${r.status}: ${r.stderr.toString().trim()}`);
+  return r.stdout;
+}
+
+function request(n: number, h: number, re: Float32Array, im: Float32Array): Uint8Array {
+  const m = n >> 1;
+  if (re.length !== m || im.length !== m) throw new RangeError(`packed input must hold n/2 = ${m} points`);
+  const buf = new Uint8Array(8 + 8 * m);
+  new Uint32Array(buf.buffer, 0, 2).set([n, h]);
+  new Float32Array(buf.buffer, 8, m).set(re);
+  new Float32Array(buf.buffer, 8 + 4 * m, m).set(im);
+  return buf;
+}
+
+/** 4 |X[k]|^2, k = 0..n/2, from the C kernel (packed input in bit-reversed order, transformed in blocks of h). */
+export function nativePowerX4(n: number, h: number, re: Float32Array, im: Float32Array): Float32Array {
+  const out = run(["power"], request(n, h, re, im));
+  return new Float32Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength));
+}
+
+/** Bytes of the C kernel's plan for n real samples (0: unsupported n). */
+export function nativePlanBytes(n: number): number {
+  return Number(run(["planbytes", String(n)]).toString());
+}
+
+export interface NativeTiming {
+  /** Best of the harness's rounds: ns per kernel call, including a copy of the input (the kernel works in place). */
+  nsPerCall: number;
+  /** The copy alone (ns), to subtract. */
+  nsCopy: number;
+  reps: number;
+  rounds: number;
+}
+
+export function timeNative(n: number, h: number, re: Float32Array, im: Float32Array, reps: number): NativeTiming {
+  return JSON.parse(run(["time", String(reps)], request(n, h, re, im)).toString()) as NativeTiming;
+}
+
+/** n real samples packed for a spectrum kernel: z_j = x_2j + i x_2j+1 written at bitrev[j] (float32, as the C kernel takes them). */
+export function packBitReversed(x: ArrayLike<number>, bitrev: ArrayLike<number>): { re: Float32Array; im: Float32Array } {
+  const m = x.length >> 1;
+  const re = new Float32Array(m);
+  const im = new Float32Array(m);
+  for (let j = 0; j < m; j++) {
+    re[bitrev[j]] = x[2 * j];
+    im[bitrev[j]] = x[2 * j + 1];
+  }
+  return { re, im };
+}

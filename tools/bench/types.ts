@@ -1,0 +1,80 @@
+/*
+ * Shapes shared by the benchmark modules (tools/bench/*.ts) and the runner.
+ * A benchmark module measures one area and returns figures; each figure names the
+ * baseline it was measured against in the same run, so ratios hold on a noisy machine.
+ */
+import type { XsDevicePathFigures, XsFigures, XsHeapFigures } from "./xs-measure.js";
+
+/** Window of the node's default configuration. */
+export const WINDOW = { n: 4096, odr: 3200, axes: 3 };
+
+export interface Goal {
+  /** What is compared: the value or the ratio to the baseline. */
+  of: "value" | "ratio";
+  op: "<=" | ">=" | "==";
+  target: number;
+  /** As printed, e.g. ">= 1.5x". */
+  text: string;
+}
+
+export interface Figure {
+  /** Stable key for --json and for budgets, e.g. "dsp.xs.featuresPerSample". */
+  id: string;
+  /** Printed name. */
+  name: string;
+  value: number;
+  unit: string;
+  /** The named baseline measured in the same run, if the figure has one. */
+  baseline?: { name: string; value: number };
+  /** value / baseline.value (or the figure's own ratio, e.g. speed-up). */
+  ratio?: number;
+  /** Wall figures: the ratio's spread over rounds (10th and 90th percentile). */
+  ratioSpread?: [number, number];
+  goal?: Goal;
+  /** Set by the runner from goal: true = pass, false = miss, undefined = no goal. */
+  pass?: boolean;
+  /** Deterministic (computrons, heap, wire bytes) or wall clock (reported, never asserted). */
+  kind: "deterministic" | "wall";
+  note?: string;
+}
+
+export interface BenchContext {
+  quick: boolean;
+  /** Progress lines (stderr). */
+  log(message: string): void;
+  /** The XS figures, measured once per run in a child process (see xs-child.ts). */
+  xs(): Promise<{ xs: XsFigures; heap: XsHeapFigures; devicePath: XsDevicePathFigures }>;
+}
+
+export interface BenchModule {
+  /** Short name, used by `--only`. */
+  name: string;
+  title: string;
+  /** Included in `--quick`. The module sees ctx.quick and may reduce itself. */
+  quick: boolean;
+  run(ctx: BenchContext): Promise<Figure[]>;
+}
+
+export function goal(of: Goal["of"], op: Goal["op"], target: number, text?: string): Goal {
+  return { of, op, target, text: text ?? `${op} ${target}${of === "ratio" ? "x" : ""}` };
+}
+
+export function judge(f: Figure): boolean | undefined {
+  if (!f.goal) return undefined;
+  const v = f.goal.of === "ratio" ? f.ratio : f.value;
+  if (v === undefined || !Number.isFinite(v)) return false;
+  return f.goal.op === "<=" ? v <= f.goal.target : f.goal.op === ">=" ? v >= f.goal.target : v === f.goal.target;
+}
+
+/** Median of a non-empty list. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** The q-quantile (0..1) by nearest rank. */
+export function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+}

@@ -1,0 +1,185 @@
+/*
+ * The deterministic XS figures: computrons and heap counts from the real XS engine
+ * (xsnap, through the test harness). Shared by the bench (in a child process:
+ * xs-child.ts) and by test/budgets.test.ts.
+ *
+ * The caller's process must have imported "@endo/init" first (xsnap needs a
+ * locked-down process); this module itself does not, so importing it is harmless.
+ */
+import { withXsSession, xsCase, type XsSession } from "../xs/harness.js";
+
+export const XS_CASES_ENTRY = "tools/bench/xs-cases.ts";
+export const XS_CODEC_CASES_ENTRY = "tools/bench/xs-codec-cases.ts";
+/** The device path's bundle: the kernel module replaced as the Moddable manifests replace it, here by a replay (see replay-spectrum.ts). */
+export const XS_DEVICE_PATH = { entry: XS_CASES_ENTRY, substitute: { "firmware/dsp/spectrum.ts": "tools/bench/replay-spectrum.ts" } };
+
+import { WINDOW } from "./types.js";
+export { WINDOW };
+
+export interface XsFigures {
+  window: { n: number; odr: number; axes: number };
+  /** Computrons of one window: the full feature set on three axes. */
+  featuresPerWindow: number;
+  /** The node's published set (no peaks, no order bands), for the breakdown. */
+  featuresCorePerWindow: number;
+  /** Baseline: a bare loop over the same 3 x n samples. */
+  bareLoopPerWindow: number;
+  /** Per sample per axis. */
+  featuresPerSample: number;
+  bareLoopPerSample: number;
+  /** Complex FFT (in place, input copy included) and real FFT, by size. */
+  fft: Record<string, number>;
+  realFft: Record<string, number>;
+  /** Mean computrons of one monitor evaluation (ISO zones + 6 rules; transitions included). */
+  monitorPerEvaluation: number;
+  monitorRules: number;
+  monitorTransitions: number;
+  /** Computrons of one 1 KiB QoS 1 PUBLISH encode (mean of 100): encode() and encodeInto a preallocated buffer. */
+  mqttEncode1k: number;
+  mqttEncodeInto1k: number;
+  /** XS speed on this machine: computrons of the features command over its wall time (IPC included, so a floor). */
+  computronsPerSecond: number;
+}
+
+export interface XsHeapFigures {
+  /** Window length used (the allocation pattern does not depend on it; CI uses 1024 to stay fast). */
+  n: number;
+  windows: number;
+  /** XS heap slots in use (xsnap currentHeapCount, after a collection): after setup, after 5 windows, after all. */
+  afterSetup: number;
+  afterWarmup: number;
+  afterAll: number;
+  /** afterAll - afterWarmup: 0 when the steady state allocates nothing that survives. */
+  growth: number;
+  /** Mean computrons per window of the steady state (features on 3 axes + monitor). */
+  computePerWindow: number;
+}
+
+export interface XsMeasureOptions {
+  /** Monitor evaluations averaged (default 200). */
+  monitorEvaluations?: number;
+}
+
+async function step(s: XsSession, name: string, arg?: unknown) {
+  return xsCase(s, name, arg);
+}
+
+export async function measureXs(options: XsMeasureOptions = {}): Promise<XsFigures> {
+  const evaluations = options.monitorEvaluations ?? 200;
+  return withXsSession(
+    XS_CASES_ENTRY,
+    async (s) => {
+      const setup = await step(s, "setup", { n: WINDOW.n, odr: WINDOW.odr, seed: 11 });
+      // First runs warm nothing up in an interpreter, but settle lazily created objects: measure the second.
+      await step(s, "features");
+      const features = await step(s, "features");
+      let spent = 0;
+      const t0 = performance.now();
+      for (let i = 0; i < 5; i++) spent += (await step(s, "features")).compute;
+      const computronsPerSecond = spent / ((performance.now() - t0) / 1000);
+      await step(s, "featuresCore");
+      const core = await step(s, "featuresCore");
+      await step(s, "bareLoop");
+      const bare = await step(s, "bareLoop");
+      const fft: Record<string, number> = {};
+      const realFft: Record<string, number> = {};
+      for (const n of [1024, 2048, 4096]) {
+        await step(s, "fft", { n });
+        fft[n] = (await step(s, "fft", { n })).compute;
+        await step(s, "realFft", { n });
+        realFft[n] = (await step(s, "realFft", { n })).compute;
+      }
+      await step(s, "monitor", { count: 20, period: 5 });
+      const mon = await step(s, "monitor", { count: evaluations, period: 5 });
+      const samples = WINDOW.n * WINDOW.axes;
+      void setup;
+      return {
+        window: { ...WINDOW },
+        featuresPerWindow: features.compute,
+        featuresCorePerWindow: core.compute,
+        bareLoopPerWindow: bare.compute,
+        featuresPerSample: features.compute / samples,
+        bareLoopPerSample: bare.compute / samples,
+        fft,
+        realFft,
+        monitorPerEvaluation: mon.compute / evaluations,
+        monitorRules: 9,
+        monitorTransitions: (mon.value as { transitions: number }).transitions,
+        computronsPerSecond,
+        ...(await measureXsCodec()),
+      };
+    },
+    { meteringLimit: 0, name: "sensor-node-bench" },
+  );
+}
+
+/** Computrons of one 1 KiB PUBLISH encode, both ways (mean of 100, after a first run of 100). */
+async function measureXsCodec(): Promise<Pick<XsFigures, "mqttEncode1k" | "mqttEncodeInto1k">> {
+  const encodes = 100;
+  return withXsSession(
+    XS_CODEC_CASES_ENTRY,
+    async (s) => {
+      const per = async (into: boolean) => {
+        await step(s, "mqttEncode", { count: encodes, into });
+        return (await step(s, "mqttEncode", { count: encodes, into })).compute / encodes;
+      };
+      return { mqttEncode1k: await per(false), mqttEncodeInto1k: await per(true) };
+    },
+    { meteringLimit: 0, name: "sensor-node-bench-codec" },
+  );
+}
+
+export interface XsDevicePathFigures {
+  /** Computrons of the full feature set on 3 axes with the spectrum kernel's work taken out (replayed). */
+  featuresPerWindow: number;
+  featuresPerSample: number;
+  /** The replayed window gives the same features as the computed one (the replay is faithful). */
+  sameFeatures: boolean;
+}
+
+/**
+ * The feature set as the device runs it, minus the C kernel: everything the XS
+ * side does (first pass with the first FFT stages, band sums, peaks, orders,
+ * moments) with the kernel call replaced by a replay of recorded spectra.
+ */
+export async function measureXsDevicePath(): Promise<XsDevicePathFigures> {
+  return withXsSession(
+    XS_DEVICE_PATH,
+    async (s) => {
+      await step(s, "setup", { n: WINDOW.n, odr: WINDOW.odr, seed: 11 });
+      const computed = await step(s, "featuresValues"); // records the three axes' spectra
+      await step(s, "replaySpectrum");
+      const replayed = await step(s, "featuresValues");
+      await step(s, "features");
+      const features = await step(s, "features");
+      return {
+        featuresPerWindow: features.compute,
+        featuresPerSample: features.compute / (WINDOW.n * WINDOW.axes),
+        sameFeatures: JSON.stringify(computed.value) === JSON.stringify(replayed.value),
+      };
+    },
+    { meteringLimit: 0, name: "sensor-node-bench-device-path" },
+  );
+}
+
+/** Heap of the DSP + monitor steady state over `windows` windows of `n` samples per axis. */
+export async function measureXsHeap(options: { n?: number; windows?: number } = {}): Promise<XsHeapFigures> {
+  const n = options.n ?? WINDOW.n;
+  const windows = options.windows ?? 1000;
+  return withXsSession(
+    XS_CASES_ENTRY,
+    async (s) => {
+      await step(s, "setup", { n, odr: WINDOW.odr, seed: 11 });
+      await step(s, "gc");
+      const afterSetup = (await step(s, "gc")).heapCount;
+      await step(s, "windows", { count: 5 });
+      await step(s, "gc");
+      const afterWarmup = (await step(s, "gc")).heapCount;
+      const run = await step(s, "windows", { count: windows });
+      await step(s, "gc");
+      const afterAll = (await step(s, "gc")).heapCount;
+      return { n, windows, afterSetup, afterWarmup, afterAll, growth: afterAll - afterWarmup, computePerWindow: run.compute / windows };
+    },
+    { meteringLimit: 0, name: "sensor-node-bench-heap" },
+  );
+}

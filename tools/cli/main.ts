@@ -1,0 +1,150 @@
+/*
+ * `sensor-node`: the command-line entry point (docs/cli.md).
+ */
+import * as fs from "node:fs";
+import { helpText, parseArgs, UsageError, type FlagSpec } from "./args.js";
+import { parseScenario, ScenarioError, type Scenario } from "../scenario/parse.js";
+import { ConfigError, resolveConfig } from "../../firmware/app/config.js";
+import { runSimulation } from "../simulator/simulation.js";
+import { formatReadable, formatJsonLine } from "./output.js";
+
+const SIM_FLAGS: Record<string, FlagSpec> = {
+  nodes: { kind: "number", help: "number of simulated nodes (default 1)", min: 1, max: 100000, integer: true },
+  broker: { kind: "string", help: "MQTT broker URL (mqtt://host:port); default: an embedded aedes broker" },
+  scenario: { kind: "string", help: "scenario file (JSON, docs/scenarios.md)" },
+  speed: { kind: "number", help: "virtual time per real time, or max (default 1)", min: 0.001, max: 1e6, words: ["max"] },
+  duration: { kind: "number", help: "stop after S simulated seconds (default: the scenario's, else run until Ctrl-C)", min: 0.001 },
+  seed: { kind: "number", help: "random seed (default: the scenario's, else 1)", min: 0, max: 2 ** 32 - 1, integer: true },
+  json: { kind: "boolean", help: "print every MQTT message as one JSON object per line" },
+  payload: { kind: "string", help: "json (schema v1, default) or sparkplug (Sparkplug B)" },
+  verbose: { kind: "boolean", help: "also print the nodes' informational log lines" },
+  workers: { kind: "number", help: "fleet: worker threads for the nodes (default: the number of cores; docs/fleet.md)", min: 1, max: 256, integer: true },
+  dashboard: { kind: "boolean", help: "serve a live web dashboard on 127.0.0.1 (docs/dashboard.md)" },
+  port: { kind: "number", help: "dashboard HTTP port (default 8080; 0 picks a free one)", min: 0, max: 65535, integer: true },
+  help: { kind: "boolean", help: "show this help" },
+};
+
+const USAGE = `Usage: sensor-node <command> [options]
+
+Commands:
+  sim                 run simulated node(s) on simulated machines, publishing over MQTT
+  scenario FILE       run a scenario in virtual time and check its expectations (docs/scenarios.md);
+                      --target device --broker URL --node ID: against a running node in real time (docs/hil.md)
+  config check FILE   validate a node config file and print the effective config
+  bench [--json] [--quick]  run the benchmarks and print figures against baselines (docs/performance.md)
+  build esp32|sim [--flash] [key=value ...]  build the firmware with the Moddable SDK's mcconfig (docs/device.md)
+  help                show this help
+
+Run 'sensor-node sim --help' for the simulator's options.`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        process.stdout.write(USAGE + "\n");
+        return command === undefined ? 2 : 0;
+      case "sim":
+        return await simCommand(rest);
+      case "scenario":
+        return await (await import("../scenario/command.js")).scenarioCommand(rest);
+      case "config":
+        return configCommand(rest);
+      case "bench":
+        // Loaded on demand: the bench needs dev dependencies (mqtt-packet, xsnap, esbuild).
+        return await (await import("../bench/run.js")).benchCommand(rest);
+      case "build":
+        return (await import("../build/mcconfig.js")).buildCommand(rest);
+      default:
+        throw new UsageError(`sensor-node: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ScenarioError || error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+async function simCommand(argv: string[]): Promise<number> {
+  const { flags } = parseArgs("sensor-node sim", argv, SIM_FLAGS, 0);
+  if (flags.help) {
+    process.stdout.write(helpText("Usage: sensor-node sim [options]", SIM_FLAGS));
+    return 0;
+  }
+  const scenario = flags.scenario ? loadScenario(String(flags.scenario)) : undefined;
+  if (scenario?.fleet) throw new UsageError(`${String(flags.scenario)}: a fleet file (fleet[]): run it with sensor-node scenario ${String(flags.scenario)} (docs/scenarios.md)`);
+  if (flags.payload !== undefined && flags.payload !== "json" && flags.payload !== "sparkplug") {
+    throw new UsageError(`sensor-node sim: --payload expects json or sparkplug, got ${JSON.stringify(flags.payload)}`);
+  }
+  const duration = (flags.duration as number | undefined) ?? scenario?.duration_s;
+  const json = Boolean(flags.json);
+  // A fleet (--nodes N > 1 without a scenario, or --workers) and the dashboard: docs/fleet.md, docs/dashboard.md.
+  if (flags.dashboard || flags.workers !== undefined || (((flags.nodes as number | undefined) ?? 1) > 1 && !scenario)) {
+    return await (await import("../fleet/command.js")).fleetOrDashboardSim(flags, scenario, duration);
+  }
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    const summary = await runSimulation({
+      scenario,
+      nodes: (flags.nodes as number | undefined) ?? 1,
+      broker: flags.broker as string | undefined,
+      speed: (flags.speed as number | "max" | undefined) ?? 1,
+      durationS: duration,
+      seed: flags.seed as number | undefined,
+      payload: flags.payload as "json" | "sparkplug" | undefined,
+      signal: abort.signal,
+      onMessage: (m) => process.stdout.write((json ? formatJsonLine(m) : formatReadable(m)) + "\n"),
+      onLog: (nodeId, level, message) => {
+        if (level === "debug" || (level === "info" && !flags.verbose)) return;
+        process.stderr.write(`${nodeId} ${level}: ${message}\n`);
+      },
+      onInfo: (message) => {
+        if (!json) process.stderr.write(message + "\n");
+      },
+    });
+    if (!json) process.stderr.write(`${summary.messages} messages from ${summary.nodes} node(s) in ${(summary.virtualMs / 1000).toFixed(1)} s simulated\n`);
+    return 0;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+function loadScenario(file: string): Scenario {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    throw new UsageError(`--scenario: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  return parseScenario(text, file);
+}
+
+function configCommand(argv: string[]): number {
+  const [sub, file, ...extra] = argv;
+  if (sub !== "check" || !file || extra.length) throw new UsageError("Usage: sensor-node config check FILE");
+  let doc: unknown;
+  try {
+    doc = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new UsageError(`${file}: ${(error as NodeJS.ErrnoException).code ?? "not valid JSON: " + (error as Error).message}`);
+  }
+  let config;
+  try {
+    config = resolveConfig(doc);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(`${file}: ${error.message}`);
+    throw error;
+  }
+  const shown = { ...config, mqtt: { ...config.mqtt, password: config.mqtt.password === undefined ? undefined : "(set)" } };
+  process.stdout.write(JSON.stringify(shown, null, 2) + "\n");
+  return 0;
+}

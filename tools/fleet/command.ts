@@ -1,0 +1,87 @@
+/*
+ * `sensor-node sim` with --nodes N (a fleet over worker threads) and/or
+ * --dashboard: the broker is started here when none is given, so that the
+ * simulation and the dashboard share it.
+ */
+import { runSimulation } from "../simulator/simulation.js";
+import { startAedes, type RunningBroker } from "../brokers/broker.js";
+import { formatJsonLine, formatReadable } from "../cli/output.js";
+import type { Scenario } from "../scenario/parse.js";
+import { UsageError } from "../cli/args.js";
+import { runFleet } from "./fleet.js";
+import { startDashboard, type RunningDashboard } from "../dashboard/server.js";
+
+export async function fleetOrDashboardSim(flags: Record<string, unknown>, scenario: Scenario | undefined, durationS: number | undefined): Promise<number> {
+  const nodes = (flags.nodes as number | undefined) ?? 1;
+  const json = Boolean(flags.json);
+  const fleet = flags.workers !== undefined || (nodes > 1 && !scenario);
+  if (fleet && scenario) throw new UsageError("sensor-node sim: --workers runs a fleet of generated machines; it does not take --scenario");
+  const info = (m: string) => {
+    if (!json) process.stderr.write(m + "\n");
+  };
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  let embedded: RunningBroker | undefined;
+  let dashboard: RunningDashboard | undefined;
+  try {
+    let broker = flags.broker as string | undefined;
+    if (!broker) {
+      embedded = await startAedes(0);
+      broker = embedded.url;
+      info(`embedded MQTT broker (aedes) on ${broker}`);
+    }
+    if (flags.dashboard) {
+      const prefix = String((scenario?.node.config.mqtt as { prefix?: string } | undefined)?.prefix ?? "sensors");
+      dashboard = await startDashboard({ broker, prefix, port: (flags.port as number | undefined) ?? 8080 });
+      process.stderr.write(`dashboard on ${dashboard.url}\n`);
+    }
+    const log = (nodeId: string, level: string, message: string) => {
+      if (level === "debug" || (level === "info" && !flags.verbose)) return;
+      process.stderr.write(`${nodeId} ${level}: ${message}\n`);
+    };
+    if (fleet) {
+      const r = await runFleet({
+        nodes,
+        workers: flags.workers as number | undefined,
+        broker,
+        speed: (flags.speed as number | "max" | undefined) ?? 1,
+        durationS,
+        seed: flags.seed as number | undefined,
+        config: flags.payload ? { payload: flags.payload } : undefined,
+        signal: abort.signal,
+        verbose: Boolean(flags.verbose),
+        onMessage: json ? (m) => process.stdout.write(formatJsonLine(m) + "\n") : undefined,
+        onInfo: info,
+        onLog: log,
+        onProgress: (p) => info(`${p.realS.toFixed(0)} s: ${p.delivered} messages delivered (${p.rate.toFixed(0)}/s), virtual time ${p.lagMs} ms behind real time`),
+      });
+      info(
+        `${r.nodes} nodes on ${r.workers} worker(s), ${r.virtualS.toFixed(1)} s: ${r.delivered}/${r.published} messages delivered, ${r.nodesComplete} nodes complete, ${r.duplicates} duplicates; ` +
+          `lag max ${r.lagMaxMs} ms; CPU ${r.cpuPct}% of a core; ${r.keptUp ? "kept up" : "did not keep up: " + r.reasons.join("; ")}`,
+      );
+      return 0;
+    }
+    const summary = await runSimulation({
+      scenario,
+      nodes,
+      broker,
+      speed: (flags.speed as number | "max" | undefined) ?? 1,
+      durationS,
+      seed: flags.seed as number | undefined,
+      payload: flags.payload as "json" | "sparkplug" | undefined,
+      signal: abort.signal,
+      onMessage: (m) => process.stdout.write((json ? formatJsonLine(m) : formatReadable(m)) + "\n"),
+      onLog: log,
+      onInfo: info,
+    });
+    info(`${summary.messages} messages from ${summary.nodes} node(s) in ${(summary.virtualMs / 1000).toFixed(1)} s simulated`);
+    return 0;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await dashboard?.close();
+    await embedded?.close();
+  }
+}

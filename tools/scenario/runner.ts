@@ -1,0 +1,339 @@
+/*
+ * The scenario runner (docs/scenarios.md, "Running a scenario"): one simulated
+ * node on the scenario's machine, in virtual time, publishing through a fault
+ * proxy to the embedded aedes broker (or --broker), watched by an independent
+ * subscriber; events change the machine, inject faults and push config; the
+ * expectations are checked against what the subscriber saw.
+ *
+ * Determinism: virtual time does not move while the node waits for a reply,
+ * while an injected fault is being applied, or while the subscriber has not yet
+ * received every message the broker handled. So each message is stamped with
+ * the virtual time at which it was published, and one seed gives one log.
+ */
+import { VirtualClock } from "../../sim/clock.js";
+import { SimNode, sharedView } from "../simulator/simulation.js";
+import { drive, sleep, waitIdle } from "../simulator/drive.js";
+import { parseBrokerUrl } from "../brokers/broker.js";
+import { startFaultProxy, type FaultProxy } from "../brokers/fault-proxy.js";
+import { parsePayload, type ObservedMessage } from "../cli/output.js";
+import type { Scenario } from "./parse.js";
+import type { ActionEvent, FaultEvent } from "./spec.js";
+import { RestartableAedes, ScenarioObserver } from "./harness.js";
+import { checkPlan, formatResults, type ExpectationResult } from "./check.js";
+import { planRun, type PlannedNode } from "./plan.js";
+import type { LogLevel } from "../../firmware/host.js";
+
+export type { ExpectationResult } from "./check.js";
+
+export interface ScenarioRunOptions {
+  /** The file it came from, for reports. */
+  source?: string;
+  broker?: string;
+  speed?: number | "max";
+  signal?: AbortSignal;
+  onMessage?: (m: ObservedMessage) => void;
+  /** About once per virtual second (the CLI throttles it to once per real second). */
+  onProgress?: (virtualMs: number, totalMs: number) => void;
+  onLog?: (level: LogLevel, message: string) => void;
+  /** Called once the broker is known (embedded or --broker), before the node starts: a dashboard attaches here. */
+  onBroker?: (url: string, prefix: string) => Promise<void> | void;
+}
+
+export interface ScenarioRunResult {
+  name: string;
+  source?: string;
+  seed: number;
+  /** The node (one-node scenario), or the fleet's first node. */
+  nodeId: string;
+  virtualMs: number;
+  realMs: number;
+  /** Every message, in arrival order within each node and stamp (a fleet's order across nodes: stamp, then node id). */
+  messages: ObservedMessage[];
+  /** One per expectation; in a fleet one per (group, expectation), over the group's nodes. */
+  results: ExpectationResult[];
+  passed: boolean;
+  /** Last seq per boot, from the node's own counter (a fleet: its first node's). */
+  produced: Map<number, number>;
+  /** A fleet: every node, its group and what it made. Absent for one node. */
+  fleet?: { groups: number; nodes: { nodeId: string; group: string; produced: Map<number, number> }[] };
+}
+
+/** Real ms virtual time waits for the node, a fault or the subscriber before it moves on regardless. */
+const MAX_WAIT_MS = 5000;
+
+/** One node of the run and what the runner keeps about it. */
+interface Member {
+  plan: PlannedNode;
+  node: SimNode;
+  /** Its own fault proxy (partitions act on one node). */
+  proxy: FaultProxy;
+  /** Last seq per boot, from the node's own counter. */
+  produced: Map<number, number>;
+  /** Boots whose will ("offline") the subscriber has seen. */
+  offline: Set<number>;
+  /** Config acks the subscriber has yet to see. */
+  acks: number;
+}
+
+export async function runScenario(scenario: Scenario, o: ScenarioRunOptions = {}): Promise<ScenarioRunResult> {
+  const realStart = performance.now();
+  const clock = new VirtualClock({ epochMs: scenario.startMs });
+  const plan = planRun(scenario);
+  // In a fleet the nodes share the clock as independent devices: one node's bus time does not delay the others.
+  const nodeClock = plan.nodes.length > 1 ? sharedView(clock) : clock;
+  const prefix = String((scenario.node.config.mqtt as { prefix?: string } | undefined)?.prefix ?? "sensors");
+  const virtualWall = () => scenario.startMs + Math.round(clock.now());
+
+  const embedded = o.broker ? undefined : new RestartableAedes(prefix);
+  await embedded?.start();
+  const target = o.broker ? parseBrokerUrl(o.broker) : { host: embedded!.host, port: embedded!.port, secure: false };
+  if (target.secure) throw new Error("--broker: the scenario runner speaks plain MQTT to the broker (mqtt://); TLS is not supported here");
+  const url = o.broker ?? embedded!.url;
+  await o.onBroker?.(url, prefix);
+  const observer = new ScenarioObserver(url, `${prefix}/#`, virtualWall);
+  // Each node reaches the broker through its own fault proxy: partitions (and broker-down on an external broker) happen there.
+  const members: Member[] = [];
+  const byId = new Map<string, Member>();
+  const log = new StampedLog(prefix, o.onMessage);
+  observer.onMessage((m) => log.add(m));
+
+  const jumps: { at: number; offsetMs: number }[] = [];
+  let pending = 0;
+  let brokerUp = true;
+  let acksAwaited = 0;
+  observer.onMessage((m) => {
+    const [nodeId, ...rest] = m.topic.slice(prefix.length + 1).split("/");
+    const member = byId.get(nodeId);
+    if (!member) return;
+    const sub = rest.join("/");
+    if (sub === "cmd/config/ack" && member.acks > 0) {
+      member.acks--;
+      acksAwaited--;
+    } else if (sub === "status") {
+      const p = parsePayload(m.payload) as { state?: string; boot?: number } | undefined;
+      if (p?.state === "offline" && typeof p.boot === "number") member.offline.add(p.boot);
+    }
+  });
+  const record = (m: Member) => m.produced.set(m.node.app.boot, Math.max(m.produced.get(m.node.app.boot) ?? 0, m.node.app.seq));
+
+  // The subscriber is behind while it is not subscribed or lacks messages the broker handled; if it
+  // stays behind for long (an external broker, a message lost with a dying broker), accept the gap.
+  let lagSince = 0;
+  let forgiven = 0;
+  const observerBehind = () => {
+    if (!brokerUp) return false;
+    const behind = !observer.subscribed || (embedded !== undefined && observer.receivedSinceSubscribe + forgiven < embedded.published);
+    if (!behind) {
+      lagSince = 0;
+      return false;
+    }
+    const now = performance.now();
+    if (!lagSince) lagSince = now;
+    if (now - lagSince > MAX_WAIT_MS && observer.subscribed && embedded) {
+      forgiven = embedded.published - observer.receivedSinceSubscribe;
+      lagSince = 0;
+      o.onLog?.("warn", `the subscriber missed ${forgiven} message(s); going on`);
+      return false;
+    }
+    return true;
+  };
+  const busy = () => pending > 0 || acksAwaited > 0 || members.some((m) => m.node.busy) || observerBehind();
+  /** Runs an asynchronous part of an event while virtual time waits. */
+  const hold = (work: () => Promise<void>) => {
+    pending++;
+    work()
+      .catch((error) => o.onLog?.("error", `scenario event failed: ${(error as Error).message}`))
+      .finally(() => pending--);
+  };
+  const waitFor = async (cond: () => boolean, ms = MAX_WAIT_MS) => {
+    const deadline = performance.now() + ms;
+    while (!cond() && performance.now() < deadline) await sleep(2);
+  };
+  // A node learns of a reset connection from its socket, some real time later: until it has, time waits,
+  // or its reconnect backoff would start at whatever virtual time the close happened to arrive.
+  const disconnected = (list: Member[]) => () => list.every((m) => !m.node.app.mqtt.connected);
+
+  const setBroker = (up: boolean) =>
+    hold(async () => {
+      if (embedded) {
+        if (up) {
+          await embedded.start();
+          forgiven = 0;
+          brokerUp = true;
+          await waitFor(() => observer.subscribed);
+        } else {
+          brokerUp = false;
+          await embedded.stop();
+          for (const m of members) m.proxy.dropConnections();
+          await waitFor(disconnected(members));
+        }
+      } else {
+        // An external broker cannot be stopped from here: the nodes lose it behind their proxies instead.
+        for (const m of members) {
+          m.proxy.refuseConnections(!up);
+          if (!up) m.proxy.dropConnections();
+        }
+        if (!up) await waitFor(disconnected(members));
+      }
+    });
+
+  const apply = (e: ActionEvent, phase: "start" | "end", targets: Member[]) => {
+    if (e.kind === "config") {
+      for (const m of targets) {
+        m.acks++;
+        acksAwaited++;
+        observer.publish(`${prefix}/${m.plan.spec.nodeId}/cmd/config`, JSON.stringify(e.config));
+      }
+      return;
+    }
+    const f: FaultEvent = e;
+    const start = phase === "start";
+    switch (f.fault) {
+      case "broker-down":
+        setBroker(!start);
+        return;
+      case "clock-jump":
+        clock.setWall(clock.wall()! + f.by_s! * 1000);
+        jumps.push({ at: clock.now(), offsetMs: clock.wall()! - virtualWall() });
+        return;
+      case "partition":
+        for (const m of targets) m.proxy.refuseConnections(start);
+        if (start) {
+          const boots = targets.map((m) => m.node.app.boot);
+          for (const m of targets) m.proxy.dropConnections();
+          // The broker publishes each node's will; let the subscriber have them before time moves on.
+          hold(() => waitFor(() => disconnected(targets)() && targets.every((m, i) => m.offline.has(boots[i]))));
+        }
+        return;
+      case "power-loss": {
+        // The power goes: no DISCONNECT, RAM is gone; the node boots again from its storage.
+        const boots = targets.map((m) => m.node.app.boot);
+        for (const m of targets) {
+          record(m);
+          m.node.host.killConnections();
+          m.node.host.haltTimers(); // the CPU stops with the power
+        }
+        hold(async () => {
+          await waitFor(() => !brokerUp || targets.every((m, i) => m.offline.has(boots[i])));
+          for (const m of targets) m.node.powerLoss();
+        });
+        return;
+      }
+    }
+    for (const { node } of targets) {
+      switch (f.fault) {
+        case "i2c-nack":
+          node.accelerometer.present = !start;
+          break;
+        case "sensor-unplugged":
+          if (start) node.bus.detach(node.accelerometerAddress);
+          else node.bus.attach(node.accelerometerAddress, node.accelerometer);
+          break;
+        case "bus-stuck":
+          if (f.for_s === undefined) node.bus.jam(f.clocks ?? 6);
+          else node.bus.setStuck(start);
+          break;
+      }
+    }
+  };
+
+  try {
+    for (const p of plan.nodes) {
+      const proxy = await startFaultProxy({ target: { host: target.host, port: target.port } });
+      const node = new SimNode({ clock: nodeClock, spec: p.spec, broker: { host: proxy.host, port: proxy.port, secure: false }, log: (level, message) => o.onLog?.(level, plan.fleet ? `${p.spec.nodeId}: ${message}` : message) });
+      const member: Member = { plan: p, node, proxy, produced: new Map(), offline: new Set(), acks: 0 };
+      members.push(member);
+      byId.set(p.spec.nodeId, member);
+    }
+    await waitFor(() => observer.subscribed);
+    if (!observer.subscribed) throw new Error(`cannot subscribe at ${url}`);
+    for (const m of members) for (const e of m.plan.events) clock.set(() => m.node.machine.set(e.path, e.value, e.at_s), e.at_s * 1000);
+    for (const { event: e, nodes } of plan.actions) {
+      const targets = (nodes ?? []).map((g) => members[g]);
+      clock.set(() => apply(e, "start", targets), e.at_s * 1000);
+      if (e.kind === "fault" && e.for_s !== undefined) clock.set(() => apply(e, "end", targets), (e.at_s + e.for_s) * 1000);
+    }
+    // Every node is powered on at 0, as one node is: a fleet's windows coincide, so the waits for replies batch.
+    for (const m of members) m.node.start();
+    const totalMs = scenario.duration_s * 1000;
+    await drive({
+      clock,
+      until: totalMs,
+      speed: o.speed ?? "max",
+      busy,
+      maxWaitMs: MAX_WAIT_MS,
+      signal: o.signal,
+      onProgress: (ms) => {
+        log.flush(virtualWall());
+        o.onProgress?.(ms, totalMs);
+      },
+    });
+    await waitIdle(busy, MAX_WAIT_MS, o.signal);
+    for (const m of members) record(m);
+    const messages = log.flush(Infinity);
+    const results = checkPlan(plan, { startMs: scenario.startMs, prefix, messages, jumps }, (g) => members[g].produced);
+    return {
+      name: scenario.name ?? o.source ?? "scenario",
+      source: o.source,
+      seed: scenario.seed,
+      nodeId: members[0].plan.spec.nodeId,
+      virtualMs: clock.now(),
+      realMs: performance.now() - realStart,
+      messages,
+      results,
+      passed: results.every((r) => r.pass),
+      produced: members[0].produced,
+      fleet: plan.fleet ? { groups: scenario.fleet!.length, nodes: members.map((m) => ({ nodeId: m.plan.spec.nodeId, group: m.plan.group!, produced: m.produced })) } : undefined,
+    };
+  } finally {
+    for (const m of members) m.node.stop();
+    await observer.close();
+    for (const m of members) await m.proxy.close();
+    await embedded?.stop();
+  }
+}
+
+/**
+ * The message log in a deterministic order. Messages are stamped with virtual
+ * time when they reach the subscriber; several nodes' messages with the same
+ * stamp may arrive in any order (separate connections), so the log orders them
+ * by stamp, then node id, keeping arrival order within a node (its messages
+ * share one connection, so that order is the node's). A stamp is final once
+ * virtual time has moved past it, so `flush(now)` hands out everything before.
+ */
+export class StampedLog {
+  readonly all: ObservedMessage[] = [];
+  #held: ObservedMessage[] = [];
+  #prefix: string;
+
+  constructor(prefix: string, private readonly onMessage?: (m: ObservedMessage) => void) {
+    this.#prefix = prefix + "/";
+  }
+
+  add(m: ObservedMessage): void {
+    this.#held.push(m);
+  }
+
+  /** Hands out (in order) every held message stamped before `wallMs`; returns the whole log so far. */
+  flush(wallMs: number): ObservedMessage[] {
+    const ready = this.#held.filter((m) => m.t < wallMs);
+    if (ready.length) {
+      this.#held = this.#held.filter((m) => m.t >= wallMs);
+      const key = (m: ObservedMessage) => (m.topic.startsWith(this.#prefix) ? m.topic.slice(this.#prefix.length).split("/")[0] : m.topic);
+      // Array.prototype.sort is stable: arrival order stays within (stamp, node).
+      ready.sort((a, b) => a.t - b.t || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+      for (const m of ready) {
+        this.all.push(m);
+        this.onMessage?.(m);
+      }
+    }
+    return this.all;
+  }
+}
+
+/** The readable report: one block per expectation (per group's expectation in a fleet), then a summary line. */
+export function formatReport(r: ScenarioRunResult): string {
+  const what = r.fleet ? `fleet of ${r.fleet.nodes.length} nodes in ${r.fleet.groups} group(s), ` : "";
+  const lines = [`scenario ${JSON.stringify(r.name)}${r.source && r.source !== r.name ? ` (${r.source})` : ""}: seed ${r.seed}, ${what}${(r.virtualMs / 1000).toFixed(1)} s simulated in ${(r.realMs / 1000).toFixed(1)} s, ${r.messages.length} messages`];
+  return [...lines, ...formatResults(r.results)].join("\n") + "\n";
+}

@@ -1,0 +1,89 @@
+/*
+ * Drives a VirtualClock from Node's event loop. Virtual time runs as fast as the
+ * CPU allows (`speed: "max"`) or paced at `speed` x real time. Real sockets still
+ * need real time: while `busy()` says a reply is due (CONNACK, PUBACK, PINGRESP),
+ * virtual time waits for it, up to `maxWaitMs` of real time, so a round trip on
+ * loopback takes no virtual time and runs repeat.
+ */
+import { setImmediate as yieldToIo } from "node:timers/promises";
+import type { VirtualClock } from "../../sim/clock.js";
+
+export interface DriveOptions {
+  clock: VirtualClock;
+  /** Virtual time (ms) at which to stop. */
+  until: number;
+  speed: number | "max";
+  busy?: () => boolean;
+  /** Real ms to wait for a due reply before virtual time moves on regardless. */
+  maxWaitMs?: number;
+  signal?: AbortSignal;
+  /** Called about once per virtual second. */
+  onProgress?: (virtualMs: number) => void;
+}
+
+const STEPS_PER_YIELD = 8;
+
+export async function drive(options: DriveOptions): Promise<void> {
+  const { clock, until, speed } = options;
+  const maxWait = options.maxWaitMs ?? 2000;
+  const realStart = performance.now();
+  const virtualStart = clock.now();
+  let steps = 0;
+  let lastProgress = Math.floor(virtualStart / 1000);
+  // After one wait ran out (a reply that will not come: a dropped PUBACK, a dead broker), virtual time
+  // goes on without waiting again until the node is idle once more; otherwise every step would wait.
+  let givenUp = false;
+  while (!options.signal?.aborted) {
+    if (options.busy?.()) {
+      if (!givenUp) givenUp = !(await waitIdle(options.busy, maxWait, options.signal));
+      else await yieldToIo();
+    } else {
+      givenUp = false;
+    }
+    // After the wait: a reply may have set a timer (the next message to send), which must not be
+    // fired by the final runUntil below without the busy check in between.
+    const due = clock.nextDue();
+    const target = due === undefined || due > until ? until : due;
+    if (speed !== "max") {
+      const delay = realStart + (target - virtualStart) / speed - performance.now();
+      if (delay > 1) await sleep(delay, options.signal);
+      if (options.signal?.aborted) break;
+    }
+    if (due === undefined || due > until) {
+      clock.runUntil(until);
+      break;
+    }
+    clock.step();
+    if (++steps % STEPS_PER_YIELD === 0) await yieldToIo();
+    const second = Math.floor(clock.now() / 1000);
+    if (second !== lastProgress) {
+      lastProgress = second;
+      options.onProgress?.(clock.now());
+    }
+  }
+}
+
+/** Lets real I/O run until `busy()` turns false or `maxWaitMs` of real time has passed. */
+export async function waitIdle(busy: () => boolean, maxWaitMs: number, signal?: AbortSignal): Promise<boolean> {
+  const deadline = performance.now() + maxWaitMs;
+  let spins = 0;
+  while (busy()) {
+    if (signal?.aborted || performance.now() > deadline) return false;
+    // Spin on the I/O queue first (loopback replies arrive within microseconds), then back off.
+    if (++spins < 50) await yieldToIo();
+    else await sleep(1, signal);
+  }
+  return true;
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}

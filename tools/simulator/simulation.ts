@@ -1,0 +1,313 @@
+/*
+ * The simulator: N firmware nodes, each on its own simulated machine and I2C bus,
+ * sharing one virtual clock, publishing to a real MQTT broker (embedded aedes
+ * unless a URL is given), watched by an independent mqtt.js subscriber.
+ */
+import * as mqtt from "mqtt";
+import { VirtualClock } from "../../sim/clock.js";
+import { SimI2CBus } from "../../sim/bus.js";
+import type { I2CTarget } from "../../sim/bus.js";
+import { SimADXL345 } from "../../sim/devices/adxl345.js";
+import { SimLIS3DH } from "../../sim/devices/lis3dh.js";
+import { SimADXL355 } from "../../sim/devices/adxl355.js";
+import { SimTMP117 } from "../../sim/devices/tmp117.js";
+import { SimSHT3x } from "../../sim/devices/sht3x.js";
+import { SimMCP9808 } from "../../sim/devices/mcp9808.js";
+import { ADDRESSES, type AccelerometerKind, type ThermometerKind } from "../../firmware/drivers/scan.js";
+import { Machine } from "../../sim/machine/machine.js";
+import { Rng } from "../../sim/rng.js";
+import { createNodeHost, tlsSettingsFromFiles, type NodeHost } from "../../hosts/node/host.js";
+import { MemoryStorage, FileStorage } from "../../hosts/node/storage.js";
+import { NodeApp } from "../../firmware/app/node.js";
+import { resolveConfig } from "../../firmware/app/config.js";
+import type { LogLevel, Storage } from "../../firmware/host.js";
+import { parseBrokerUrl, startAedes, type RunningBroker } from "../brokers/broker.js";
+import { drive, waitIdle } from "./drive.js";
+import { DEFAULT_START, type Scenario } from "../scenario/parse.js";
+import type { ObservedMessage } from "../cli/output.js";
+
+/** The machine `sensor-node sim` runs when no scenario is given: a 1780 rpm motor, 4.0 mm/s at 1x on x. */
+export const DEFAULT_MACHINE: Scenario["machine"] = {
+  rpm: 1782,
+  vibration: [
+    { axis: "x", kind: "sine", freq_hz: 29.7, vrms_mm_s: 4.0 },
+    { axis: "y", kind: "sine", freq_hz: 29.7, vrms_mm_s: 1.5 },
+    { axis: "z", kind: "sine", freq_hz: 59.4, vrms_mm_s: 0.8 },
+    { axis: "all", kind: "noise", g_rms: 0.005 },
+  ],
+  temperature_c: 41.5,
+};
+
+export interface NodeSpec {
+  nodeId: string;
+  seed: number;
+  /** Parts on the simulated bus (default ADXL345 + TMP117). */
+  accelerometer?: AccelerometerKind;
+  temperature?: ThermometerKind;
+  machine: Scenario["machine"];
+  config: Record<string, unknown>;
+}
+
+export interface SimNodeOptions {
+  clock: VirtualClock;
+  spec: NodeSpec;
+  broker: { host: string; port: number; secure: boolean };
+  storage?: Storage;
+  log?: (level: LogLevel, message: string) => void;
+}
+
+export type SimPart = I2CTarget & { present: boolean };
+
+/** One simulated node: machine -> sensors on a bus -> firmware on a Node host. */
+export class SimNode {
+  readonly spec: NodeSpec;
+  readonly machine: Machine;
+  readonly bus: SimI2CBus;
+  /** The simulated parts and where they sit on the bus. */
+  readonly accelerometer: SimPart;
+  readonly thermometer: SimPart;
+  readonly accelerometerAddress: number;
+  readonly thermometerAddress: number;
+  readonly storage: Storage;
+  host!: NodeHost;
+  app!: NodeApp;
+  restarts = 0;
+  #options: SimNodeOptions;
+
+  constructor(options: SimNodeOptions) {
+    this.#options = options;
+    const { clock, spec } = options;
+    this.spec = spec;
+    this.storage = options.storage ?? new MemoryStorage();
+    const odr = (spec.config.accelerometer as { odr?: number } | undefined)?.odr ?? 3200;
+    this.machine = new Machine({ seed: spec.seed, ...spec.machine, sample_rate_hz: odr });
+    this.bus = new SimI2CBus({ hz: 400_000, now: () => clock.now(), onBusTime: (ms) => clock.advance(ms) });
+    const now = () => clock.now();
+    const signal = (axis: 0 | 1 | 2, t: number) => this.machine.acceleration(axis, t);
+    const temperature = (t: number) => this.machine.temperature(t);
+    const accelKind = spec.accelerometer ?? "adxl345";
+    const tempKind = spec.temperature ?? "tmp117";
+    this.accelerometer = accelKind === "lis3dh" ? new SimLIS3DH({ now, seed: spec.seed, signal }) : accelKind === "adxl355" ? new SimADXL355({ now, seed: spec.seed, signal }) : new SimADXL345({ now, seed: spec.seed, signal });
+    this.thermometer =
+      tempKind === "sht3x" ? new SimSHT3x({ now, seed: spec.seed + 1, temperature }) : tempKind === "mcp9808" ? new SimMCP9808({ now, seed: spec.seed + 1, temperature }) : new SimTMP117({ now, seed: spec.seed + 1, temperature });
+    // Each part at its first address; the thermometer moves on if the accelerometer took it (LIS3DH and MCP9808 share 0x18).
+    this.accelerometerAddress = ADDRESSES[accelKind][0];
+    this.thermometerAddress = ADDRESSES[tempKind].find((a) => a !== this.accelerometerAddress)!;
+    this.bus.attach(this.accelerometerAddress, this.accelerometer);
+    this.bus.attach(this.thermometerAddress, this.thermometer);
+    this.#boot();
+  }
+
+  #boot(): void {
+    const { clock, spec, broker } = this.#options;
+    const config = resolveConfig({ ...spec.config, nodeId: spec.nodeId, mqtt: { ...(spec.config.mqtt as object), host: broker.host, port: broker.port, secure: broker.secure } });
+    this.host = createNodeHost({
+      tls: config.mqtt.tls ? tlsSettingsFromFiles(config.mqtt.tls) : undefined,
+      time: clock,
+      bus: this.bus,
+      storage: this.storage,
+      hardwareId: spec.nodeId,
+      random: ((rng) => () => rng.next())(new Rng(spec.seed ^ 0x5eed)),
+      log: this.#options.log,
+      onRestart: () => this.restart(),
+    });
+    this.app = new NodeApp(this.host, config);
+  }
+
+  start(): void {
+    this.app.start();
+  }
+
+  /** Stops the firmware cleanly (DISCONNECT) and boots it again with the same storage. */
+  restart(): void {
+    this.app.stop();
+    this.restarts++;
+    this.#boot();
+    this.app.start();
+  }
+
+  /**
+   * A power cut and the power back: no DISCONNECT (the broker publishes the will), no
+   * flush of anything held in RAM, every timer gone; then a cold boot from storage.
+   */
+  powerLoss(): void {
+    this.host.killConnections();
+    this.host.haltTimers();
+    this.restarts++;
+    this.#boot();
+    this.app.start();
+  }
+
+  /** True while the node waits for a reply from the broker (virtual time should wait too). */
+  get busy(): boolean {
+    return this.app.mqtt.awaitingReply;
+  }
+
+  stop(): void {
+    this.app.stop();
+  }
+}
+
+/**
+ * Nodes that share one clock are independent devices: a transfer on one
+ * node's I2C bus must not delay the others, so bus time (which SimNode charges
+ * with clock.advance) does not move the shared clock through this view.
+ */
+export function sharedView(clock: VirtualClock): VirtualClock {
+  return new Proxy(clock, {
+    get(target, prop) {
+      if (prop === "advance") return () => {};
+      const v = Reflect.get(target, prop, target);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+}
+
+/** Subscribes to everything the nodes publish, independently of the firmware's own client. */
+export class Observer {
+  readonly messages: ObservedMessage[] = [];
+  #client: mqtt.MqttClient;
+  #listeners = new Set<(m: ObservedMessage) => void>();
+
+  private constructor(client: mqtt.MqttClient, wall: () => number) {
+    this.#client = client;
+    client.on("message", (topic, payload, packet) => {
+      const m: ObservedMessage = { t: Math.round(wall()), topic, qos: packet.qos, retain: packet.retain, payload: new Uint8Array(payload) };
+      this.messages.push(m);
+      for (const l of this.#listeners) l(m);
+    });
+  }
+
+  /** Connects and subscribes; resolves once subscribed. */
+  static async connect(url: string, filter: string | string[], wall: () => number): Promise<Observer> {
+    const observer = Observer.start(url, filter, wall);
+    await observer.ready;
+    return observer;
+  }
+
+  /** Starts connecting in the background (it keeps retrying); `ready` resolves once subscribed. */
+  static start(url: string, filter: string | string[], wall: () => number): Observer {
+    const client = mqtt.connect(url, { clientId: `observer-${process.pid}-${Math.floor(Math.random() * 1e9)}`, reconnectPeriod: 500, connectTimeout: 5000 });
+    client.on("error", () => {}); // retried by mqtt.js; the nodes report their own connection state
+    const observer = new Observer(client, wall);
+    observer.ready = new Promise((resolve) => {
+      client.on("connect", () => {
+        client.subscribe(filter, { qos: 1 }, () => resolve());
+      });
+    });
+    return observer;
+  }
+
+  ready: Promise<void> = Promise.resolve();
+
+  onMessage(listener: (m: ObservedMessage) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    await this.#client.endAsync(true);
+  }
+}
+
+export interface SimulationOptions {
+  scenario?: Scenario;
+  nodes: number;
+  broker?: string;
+  speed: number | "max";
+  durationS?: number;
+  seed?: number;
+  /** Overrides the nodes' config `payload` (json | sparkplug). */
+  payload?: "json" | "sparkplug";
+  signal?: AbortSignal;
+  storageDir?: string;
+  onMessage?: (m: ObservedMessage) => void;
+  onLog?: (nodeId: string, level: LogLevel, message: string) => void;
+  onInfo?: (message: string) => void;
+}
+
+export interface SimulationSummary {
+  nodes: number;
+  messages: number;
+  virtualMs: number;
+}
+
+export function nodeSpecs(scenario: Scenario | undefined, count: number, seed: number): NodeSpec[] {
+  const base = scenario?.node.config ?? {};
+  const baseId = typeof base.nodeId === "string" && base.nodeId ? base.nodeId : "node";
+  const specs: NodeSpec[] = [];
+  for (let i = 0; i < count; i++) {
+    const nodeId = count === 1 && base.nodeId ? baseId : `${baseId}-${i + 1}`;
+    specs.push({
+      nodeId,
+      seed: (seed + i * 7919) >>> 0,
+      accelerometer: scenario?.node.accelerometer,
+      temperature: scenario?.node.temperature,
+      machine: scenario?.machine ?? DEFAULT_MACHINE,
+      config: base,
+    });
+  }
+  return specs;
+}
+
+export async function runSimulation(o: SimulationOptions): Promise<SimulationSummary> {
+  const seed = o.seed ?? o.scenario?.seed ?? 1;
+  // Simulated runs start at a fixed epoch so a seed gives the same log; a live demo shows real time.
+  const epochMs = o.scenario || o.speed === "max" ? o.scenario?.startMs ?? Date.parse(DEFAULT_START) : Date.now();
+  const clock = new VirtualClock({ epochMs });
+  let embedded: RunningBroker | undefined;
+  const server = o.broker ? parseBrokerUrl(o.broker) : undefined;
+  if (!server) {
+    embedded = await startAedes(0);
+    o.onInfo?.(`embedded MQTT broker (aedes) on ${embedded.url}`);
+  }
+  const broker = server ?? { host: embedded!.host, port: embedded!.port, secure: false };
+  const url = o.broker ?? embedded!.url;
+  const specs = nodeSpecs(o.scenario, o.nodes, seed).map((spec) => (o.payload ? { ...spec, config: { ...spec.config, payload: o.payload } } : spec));
+  const prefix = String((o.scenario?.node.config.mqtt as { prefix?: string } | undefined)?.prefix ?? "sensors");
+  const observer = Observer.start(url, [`${prefix}/#`, "spBv1.0/#"], () => clock.wall() ?? Date.now());
+  const subscribed = await Promise.race([observer.ready.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
+  if (!subscribed) o.onInfo?.(`cannot reach the broker at ${url} yet; the nodes keep retrying`);
+  if (o.onMessage) observer.onMessage(o.onMessage);
+  const nodes = specs.map(
+    (spec) =>
+      new SimNode({
+        clock,
+        spec,
+        broker,
+        storage: o.storageDir ? new FileStorage(`${o.storageDir}/${spec.nodeId}`) : undefined,
+        log: (level, message) => o.onLog?.(spec.nodeId, level, message),
+      }),
+  );
+  for (const node of nodes) node.start();
+  for (const e of o.scenario?.events ?? []) {
+    clock.set(() => {
+      for (const node of nodes) node.machine.set(e.path, e.value, e.at_s);
+    }, e.at_s * 1000);
+  }
+  const busy = () => nodes.some((n) => n.busy);
+  const until = o.durationS === undefined ? Infinity : o.durationS * 1000;
+  try {
+    await drive({ clock, until, speed: o.speed, busy, signal: o.signal });
+    // Let the last replies and deliveries arrive before the nodes say goodbye.
+    await waitIdle(busy, 2000);
+    await settle(observer, 200);
+  } finally {
+    for (const node of nodes) node.stop();
+    await settle(observer, 100);
+    await observer.close();
+    await embedded?.close();
+  }
+  return { nodes: nodes.length, messages: observer.messages.length, virtualMs: clock.now() };
+}
+
+/** Waits until no message has arrived for `quietMs` of real time (bounded to 20x that). */
+async function settle(observer: Observer, quietMs: number): Promise<void> {
+  const deadline = performance.now() + quietMs * 20;
+  let last = observer.messages.length;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, quietMs));
+    if (observer.messages.length === last || performance.now() > deadline) return;
+    last = observer.messages.length;
+  }
+}
