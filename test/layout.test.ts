@@ -41,7 +41,8 @@ interface Parsed {
 }
 
 function parse(file: string): Parsed {
-  const text = fs.readFileSync(path.join(ROOT, file), "utf8");
+  // xsc's host-function declarations (`function f(a) @ "xs_f";`) parse as empty functions.
+  const text = fs.readFileSync(path.join(ROOT, file), "utf8").replace(/\)\s*@\s*"[^"]*"\s*;/g, ") {}");
   // Types stripped by esbuild, then a real JavaScript parse: comments and strings never match.
   const js = esbuild.transformSync(text, { loader: file.endsWith(".ts") ? "ts" : "js", format: "esm", target: "es2022" }).code;
   const ast = acorn.parse(js, { ecmaVersion: "latest", sourceType: "module" });
@@ -59,7 +60,7 @@ function parse(file: string): Parsed {
 }
 
 const XS_TREES = ["firmware", "sim"];
-const xsFiles = XS_TREES.flatMap((d) => sources(d)).filter((f) => f.endsWith(".ts")).map(parse);
+const xsFiles = XS_TREES.flatMap((d) => sources(d)).map(parse);
 
 /** The repo-relative folder an import lands in ("" for a package or a host module). */
 function target(file: string, spec: string): string {
