@@ -104,6 +104,8 @@ export interface XsRunResult {
   bootCompute: number;
   load: { compute: number; heapCount: number };
   now: number;
+  /** Warnings and errors the node logged ("level: message"). */
+  logs: string[];
 }
 
 export interface RunOptions {
@@ -131,6 +133,7 @@ export async function runNodeInXs(spec: NodeRunSpec, options: RunOptions): Promi
   let total = 0;
   let sinceWindow = 0;
   let lastWindows = 0;
+  const logs: string[] = [];
 
   const command = async (msg: unknown): Promise<XsCommandResult & { value: RunReply }> => {
     const r = await session.command(msg);
@@ -143,6 +146,7 @@ export async function runNodeInXs(spec: NodeRunSpec, options: RunOptions): Promi
   const account = async (r: XsCommandResult & { value: RunReply }) => {
     total += r.compute;
     sinceWindow += r.compute;
+    logs.push(...r.value.logs);
     if (r.value.windows !== lastWindows) {
       lastWindows = r.value.windows;
       const w: WindowCost = { window: r.value.windows, at: r.value.now, compute: sinceWindow, heap: r.heapCount };
@@ -213,7 +217,7 @@ export async function runNodeInXs(spec: NodeRunSpec, options: RunOptions): Promi
     const stop = await command({ op: "stop" });
     forward(stop.value.out);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    return { log, windows, commands, totalCompute: total, bootCompute, load: { compute: session.load.compute, heapCount: session.load.heapCount }, now };
+    return { log, windows, commands, totalCompute: total, bootCompute, load: { compute: session.load.compute, heapCount: session.load.heapCount }, now, logs };
   } finally {
     for (const s of sockets.values()) s.destroy();
     await session.close();

@@ -64,6 +64,8 @@ export interface RunReply {
   windows: number;
   /** Virtual time reached `until` (all timers up to it fired). */
   idle: boolean;
+  /** Warnings and errors the node logged during this step, as "level: message". */
+  logs: string[];
 }
 
 // --- hex (the bridge carries bytes in JSON) ---------------------------------
@@ -191,7 +193,7 @@ export function startNode(node: XsNode, spec: NodeRunSpec): void {
 
 // --- XS command handler -------------------------------------------------------------
 
-let bridged: { node: XsNode; net: BridgeNet } | undefined;
+let bridged: { node: XsNode; net: BridgeNet; logs: string[] } | undefined;
 let soak: { node: XsNode; net: LoopbackNet } | undefined;
 
 function gc(): boolean {
@@ -218,7 +220,7 @@ function runBridged(msg: { events?: SocketIn[]; until?: number }): RunReply {
       clock.step();
     }
   }
-  return { out: net.take(), busy: app.mqtt.awaitingReply, now: clock.now(), windows: app.windows, idle };
+  return { out: net.take(), busy: app.mqtt.awaitingReply, now: clock.now(), windows: app.windows, idle, logs: bridged!.logs.splice(0) };
 }
 
 /** Runs the soak node for `windows` more windows (fast path, loopback broker). */
@@ -233,8 +235,9 @@ export function install(): void {
     switch (msg.op) {
       case "boot": {
         const net = new BridgeNet();
-        const node = buildNode(msg.spec!, (o) => net.open(o));
-        bridged = { node, net };
+        const logs: string[] = [];
+        const node = buildNode(msg.spec!, (o) => net.open(o), (level, message) => void (level !== "info" && level !== "debug" && logs.push(`${level}: ${message}`)));
+        bridged = { node, net, logs };
         startNode(node, msg.spec!);
         return runBridged({});
       }
@@ -243,7 +246,7 @@ export function install(): void {
       case "stop": {
         const { node, net } = bridged!;
         node.app.stop();
-        return { out: net.take(), busy: false, now: node.clock.now(), windows: node.app.windows, idle: true };
+        return { out: net.take(), busy: false, now: node.clock.now(), windows: node.app.windows, idle: true, logs: bridged!.logs.splice(0) };
       }
       case "soakBoot": {
         const net = new LoopbackNet();
