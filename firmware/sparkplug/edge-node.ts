@@ -32,7 +32,6 @@ import { checkId, edgeNodeTopics, type EdgeNodeTopics } from "./topics.js";
 
 export { BDSEQ_METRIC, REBIRTH_METRIC, type MetricDef } from "./catalogue.js";
 export type { MetricWrite } from "./commands.js";
-
 export { NAMESPACE, type EdgeNodeTopics } from "./topics.js";
 
 export interface SparkplugMessage {
