@@ -21,12 +21,12 @@ export interface ZoneLimits {
   cd: number;
 }
 
-const LIMITS: Record<`${MachineGroup}-${Foundation}`, ZoneLimits> = {
-  "1-rigid": { ab: 2.3, bc: 4.5, cd: 7.1 },
-  "1-flexible": { ab: 3.5, bc: 7.1, cd: 11.0 },
-  "2-rigid": { ab: 1.4, bc: 2.8, cd: 4.5 },
-  "2-flexible": { ab: 2.3, bc: 4.5, cd: 7.1 },
-};
+const LIMITS: Readonly<Record<`${MachineGroup}-${Foundation}`, ZoneLimits>> = Object.freeze({
+  "1-rigid": Object.freeze({ ab: 2.3, bc: 4.5, cd: 7.1 }),
+  "1-flexible": Object.freeze({ ab: 3.5, bc: 7.1, cd: 11.0 }),
+  "2-rigid": Object.freeze({ ab: 1.4, bc: 2.8, cd: 4.5 }),
+  "2-flexible": Object.freeze({ ab: 2.3, bc: 4.5, cd: 7.1 }),
+});
 
 export function isoLimits(group: MachineGroup, foundation: Foundation): ZoneLimits {
   return LIMITS[`${group}-${foundation}`];

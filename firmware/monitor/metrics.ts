@@ -1,17 +1,19 @@
 /*
  * The metric names rules may watch: per-axis vibration features and the
  * environmental readings. Names match the telemetry payload (`x.vRms` is
- * `vib.x.vRms`, `temp.c` is `temp.c`).
+ * `vib.x.vRms`, `temp.c` is `temp.c`). Frozen tables: on a preloaded build
+ * they stay in flash.
  */
 
-export const AXES = ["x", "y", "z"] as const;
-export const AXIS_FEATURES = ["vRms", "aRms", "aPeak", "crest", "kurtosis", "fDom", "hfRms", "order1x", "order2x", "order3x"] as const;
-export const ENVIRONMENT = ["temp.c", "humidity.rh"] as const;
+export const AXES = Object.freeze(["x", "y", "z"] as const);
+export const AXIS_FEATURES = Object.freeze(["vRms", "aRms", "aPeak", "crest", "kurtosis", "fDom", "hfRms", "order1x", "order2x", "order3x"] as const);
+export const ENVIRONMENT = Object.freeze(["temp.c", "humidity.rh"] as const);
 
-const KNOWN = new Set<string>([...AXES.flatMap((a) => AXIS_FEATURES.map((f) => `${a}.${f}`)), ...ENVIRONMENT]);
+/** Every name, axis features first (`x.vRms` .. `z.order3x`), then the environment. */
+const KNOWN: readonly string[] = Object.freeze([...AXES.flatMap((a) => AXIS_FEATURES.map((f) => `${a}.${f}`)), ...ENVIRONMENT]);
 
 export function isKnownMetric(metric: string): boolean {
-  return KNOWN.has(metric);
+  return KNOWN.includes(metric);
 }
 
 export function knownMetrics(): string[] {

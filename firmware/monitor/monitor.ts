@@ -4,12 +4,13 @@
  * stopped or starting. Transitions are returned for the app to publish at once.
  */
 import { isoLimits, isoZone, type Foundation, type MachineGroup, type Zone, type ZoneLimits } from "./iso.js";
-import { parseRule, RuleError, type Level, type RuleInput } from "./rules.js";
+import { LEVEL_RANK, parseRule, RuleError, type Level, type RuleInput } from "./rules.js";
 import { RuleState, type Transition } from "./state.js";
 import { RunningDetector } from "./running.js";
+import { AXES } from "./metrics.js";
 
 export interface MonitorConfig {
-  rules: RuleInput[];
+  rules: readonly RuleInput[];
   /** ISO 10816-3 zones: adds warning (B/C) and alarm (C/D) velocity rules on each axis. */
   iso: { group: MachineGroup; foundation: Foundation } | null;
   running: { thresholdMmS: number; graceS: number };
@@ -17,15 +18,14 @@ export interface MonitorConfig {
   isoOnDelay: number;
 }
 
-export const DEFAULT_MONITOR: MonitorConfig = {
-  rules: [],
+/** Frozen (deeply): configs are built from copies of it (firmware/app/config.ts). */
+export const DEFAULT_MONITOR: Readonly<MonitorConfig> = Object.freeze({
+  rules: Object.freeze([]),
   iso: null,
-  running: { thresholdMmS: 0.5, graceS: 10 },
+  running: Object.freeze({ thresholdMmS: 0.5, graceS: 10 }),
   isoOnDelay: 2,
-};
+});
 
-const AXES = ["x", "y", "z"] as const;
-const RANK: Record<Level, number> = { normal: 0, warning: 1, alarm: 2, fault: 3 };
 
 export class Monitor {
   readonly states: RuleState[];
@@ -100,7 +100,7 @@ export class Monitor {
   /** Highest level over all rules. */
   get level(): Level {
     let rank = 0;
-    for (const s of this.states) rank = Math.max(rank, RANK[s.level]);
+    for (const s of this.states) rank = Math.max(rank, LEVEL_RANK[s.level]);
     return rank === 2 ? "alarm" : rank === 1 ? "warning" : "normal";
   }
 

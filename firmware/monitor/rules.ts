@@ -7,6 +7,9 @@
 
 export type Level = "normal" | "warning" | "alarm" | "fault";
 
+/** Levels ordered by severity: the overall level is the highest rank. */
+export const LEVEL_RANK: Readonly<Record<Level, number>> = Object.freeze({ normal: 0, warning: 1, alarm: 2, fault: 3 });
+
 export interface RuleInput {
   metric?: unknown;
   /** "level" (default) compares the value; "rate" compares its rise per minute. */
@@ -105,7 +108,7 @@ export function parseRule(input: RuleInput, at: string, knownMetric: (metric: st
   };
 }
 
-const RULE_KEYS = ["metric", "kind", "warning", "alarm", "warningReset", "alarmReset", "onDelay", "offDelay", "n", "m", "spanS", "latch"];
+const RULE_KEYS: readonly string[] = Object.freeze(["metric", "kind", "warning", "alarm", "warningReset", "alarmReset", "onDelay", "offDelay", "n", "m", "spanS", "latch"]);
 
 function optionalNumber(v: unknown, field: string): number | undefined {
   if (v === undefined) return undefined;

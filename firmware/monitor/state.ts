@@ -4,7 +4,7 @@
  * latching until acknowledged. One call per window; no allocation per call
  * except the transition it returns.
  */
-import type { Level, Rule } from "./rules.js";
+import { LEVEL_RANK, type Level, type Rule } from "./rules.js";
 
 export interface Transition {
   metric: string;
@@ -15,8 +15,8 @@ export interface Transition {
   limit: number | undefined;
 }
 
-const RANK: Record<Level, number> = { normal: 0, warning: 1, alarm: 2, fault: 3 };
-const BY_RANK: Level[] = ["normal", "warning", "alarm"];
+/** The levels a rule moves between, by rank (a rule never raises `fault`). */
+const BY_RANK: readonly Level[] = Object.freeze(["normal", "warning", "alarm"] as const);
 /** Samples kept to measure a rate of rise. */
 const RATE_RING = 256;
 
@@ -53,7 +53,7 @@ export class RuleState {
     if (!Number.isFinite(value)) return undefined;
     this.value = value;
     const r = this.rule;
-    const current = RANK[this.level];
+    const current = LEVEL_RANK[this.level];
     const atWarning = r.warning !== undefined && value >= r.warning;
     const atAlarm = r.alarm !== undefined && value >= r.alarm;
     this.#record(1, atWarning || atAlarm);
@@ -115,7 +115,7 @@ export class RuleState {
     const prev = this.level;
     this.level = level;
     this.#below = 0;
-    if (RANK[level] > RANK[prev]) this.#acknowledged = false;
+    if (LEVEL_RANK[level] > LEVEL_RANK[prev]) this.#acknowledged = false;
     return { metric: this.rule.name, level, prev, value, limit };
   }
 

@@ -1,10 +1,14 @@
 /*
  * CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320, init and final XOR
  * 0xFFFFFFFF): the checksum of zlib, PNG and Ethernet. Check value: "123456789"
- * -> 0xCBF43926. Table-driven (1 KiB table built once); XS-compatible.
+ * -> 0xCBF43926. Table-driven; XS-compatible.
+ *
+ * The 1 KiB table is built once at module load and never written. A typed
+ * array cannot be Object.freeze'd, but on a Moddable build the module is
+ * preloaded, so the table lives in flash, not in the heap.
  */
 
-let table: Uint32Array | undefined;
+const TABLE = makeTable();
 
 function makeTable(): Uint32Array {
   const t = new Uint32Array(256);
@@ -18,7 +22,7 @@ function makeTable(): Uint32Array {
 
 /** Continues a running CRC (start with `crc32Start()`), over `bytes[from, to)`. */
 export function crc32Update(crc: number, bytes: Uint8Array, from = 0, to = bytes.length): number {
-  const t = (table ??= makeTable());
+  const t = TABLE;
   let c = crc;
   for (let i = from; i < to; i++) c = t[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return c;

@@ -23,7 +23,7 @@ export const HEADER_SIZE = 14;
 export const MAX_BODY = 0xffff;
 
 /** Record types (byte 2). */
-export const RecordType = {
+export const RecordType = Object.freeze({
   /** First record of a segment: epoch in seq; body: nextSeq, dropped telemetry, dropped alarms, corrupt, rejected (u32 each; rejected absent in segments written before it existed). */
   Segment: 1,
   /** Ends the copied part of a segment: the segment is complete and authoritative from here on. */
@@ -34,13 +34,13 @@ export const RecordType = {
   Ack: 4,
   /** Message seq was dropped by the bound policy, or refused by the server (FLAG_REJECTED); class in flags; body: u32 count (1). */
   Drop: 5,
-} as const;
+} as const);
 
 /** Message classes (flags bits 0-1): what the bound policy drops first. */
-export const MessageClass = {
+export const MessageClass = Object.freeze({
   Telemetry: 0,
   Alarm: 1,
-} as const;
+} as const);
 export type MessageClass = (typeof MessageClass)[keyof typeof MessageClass];
 
 export const FLAG_CLASS_MASK = 0x03;
@@ -87,6 +87,29 @@ export function splitMessage(body: Uint8Array): { topic: Uint8Array; payload: Ui
   const n = body[0] | (body[1] << 8);
   if (2 + n > body.length) return undefined;
   return { topic: body.subarray(2, 2 + n), payload: body.subarray(2 + n) };
+}
+
+/** The counters a SEGMENT record carries across compactions and reboots. */
+export interface Counters {
+  droppedTelemetry: number;
+  droppedAlarm: number;
+  corrupt: number;
+  rejected: number;
+}
+
+/** A SEGMENT body: nextSeq, then the counters. */
+export function segmentBody(nextSeq: number, c: Counters): Uint8Array {
+  return u32Body(nextSeq, c.droppedTelemetry, c.droppedAlarm, c.corrupt, c.rejected);
+}
+
+/** Reads a SEGMENT body into `c`; returns its nextSeq, or undefined when the body is too short. */
+export function readSegmentBody(body: Uint8Array, c: Counters): number | undefined {
+  if (body.length < 16) return undefined;
+  c.droppedTelemetry = getU32(body, 4);
+  c.droppedAlarm = getU32(body, 8);
+  c.corrupt = getU32(body, 12);
+  c.rejected = body.length >= 20 ? getU32(body, 16) : 0;
+  return getU32(body, 0);
 }
 
 export function u32Body(...values: number[]): Uint8Array {
@@ -240,4 +263,15 @@ export class Scanner {
       this.#inCorrupt = false;
     }
   }
+}
+
+/** Parses exactly one whole record (CRC checked); undefined if it is not one. */
+export function parseRecord(bytes: Uint8Array): RecordView | undefined {
+  let found: RecordView | undefined;
+  const scanner = new Scanner((r) => {
+    if (r.offset === 0 && r.size === bytes.length) found = { ...r, body: r.body };
+  });
+  scanner.push(bytes);
+  scanner.finish();
+  return found;
 }

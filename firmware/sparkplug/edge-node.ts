@@ -20,55 +20,25 @@
  *
  * seq: NBIRTH is 0; every later NDATA, DBIRTH, DDATA, DDEATH takes the next
  * value, 255 wraps to 0. NDEATH carries no seq.
+ *
+ * This file is the session; the metric catalogue (aliases, report by
+ * exception) is in catalogue.ts, reading NCMD / DCMD / STATE in commands.ts,
+ * the topic names in topics.ts.
  */
-import {
-  checkValue,
-  DATA_TYPE_NAMES,
-  DataType,
-  decodePayload,
-  encodePayload,
-  isPayloadError,
-  valueAs,
-  valueFieldOf,
-  type DataTypeCode,
-  type DecodedMetric,
-  type Metric,
-  type MetricValue,
-} from "./payload.js";
-import { utf8Decode } from "../util/utf8.js";
+import { DataType, encodePayload, isPayloadError, type Metric, type MetricValue, type Payload } from "./payload.js";
+import { BDSEQ_METRIC, birthMetric, Catalogue, checkMetricDefs, dataMetric, REBIRTH_METRIC, type Entry, type MetricDef } from "./catalogue.js";
+import { readCommand, readState, type MetricWrite } from "./commands.js";
+import { checkId, edgeNodeTopics, type EdgeNodeTopics } from "./topics.js";
 
-export const NAMESPACE = "spBv1.0";
-export const BDSEQ_METRIC = "bdSeq";
-export const REBIRTH_METRIC = "Node Control/Rebirth";
-
-export interface MetricDef {
-  /** Sparkplug metric name; "/" makes folders in the host's tag tree. */
-  name: string;
-  datatype: DataTypeCode;
-  /** Fixed alias; otherwise one is assigned in catalogue order (node metrics first). */
-  alias?: number;
-  /** Value before the first report (default: null, sent as is_null). */
-  initial?: MetricValue;
-  /** NCMD/DCMD may write it (delivered through onWrite). */
-  writable?: boolean;
-  /** Numbers: a change smaller than or equal to this is not reported (default 0: any change). */
-  deadband?: number;
-  /** Marks the metric transient (hosts do not historise it). */
-  transient?: boolean;
-}
+export { BDSEQ_METRIC, REBIRTH_METRIC, type MetricDef } from "./catalogue.js";
+export type { MetricWrite } from "./commands.js";
+export { NAMESPACE, type EdgeNodeTopics } from "./topics.js";
 
 export interface SparkplugMessage {
   topic: string;
   payload: Uint8Array;
   qos: 0 | 1;
   retain: boolean;
-}
-
-export interface MetricWrite {
-  name: string;
-  alias: number | undefined;
-  datatype: DataTypeCode;
-  value: MetricValue;
 }
 
 export interface EdgeNodeOptions {
@@ -113,37 +83,12 @@ export interface EdgeNodeStats {
 
 type SessionState = "offline" | "waiting" | "online";
 
-interface Entry {
-  def: MetricDef;
-  alias: number | undefined;
-  device: boolean;
-  value: MetricValue;
-  /** Value last published (birth or data). */
-  sent: MetricValue;
-  timestamp: number | undefined;
-}
-
-const INVALID_ID = /[/+#]/;
-
 export class EdgeNode {
   readonly stats: EdgeNodeStats = { nbirths: 0, dbirths: 0, ndata: 0, ddata: 0, ddeaths: 0, ndeaths: 0, rebirths: 0, commands: 0, rejected: 0 };
-  readonly topics: {
-    nbirth: string;
-    ndeath: string;
-    ndata: string;
-    ncmd: string;
-    dbirth: string;
-    ddata: string;
-    ddeath: string;
-    dcmd: string;
-    state: string | undefined;
-  };
+  readonly topics: EdgeNodeTopics;
 
   #o: EdgeNodeOptions;
-  #byName = new Map<string, Entry>();
-  #byAlias = new Map<number, Entry>();
-  #node: Entry[] = [];
-  #device: Entry[] = [];
+  #metrics: Catalogue;
   #state: SessionState = "offline";
   #deviceAlive: boolean;
   #deviceBorn = false;
@@ -158,50 +103,11 @@ export class EdgeNode {
     const bad = checkEdgeNodeOptions(options);
     if (bad !== undefined) throw new Error(`sparkplug: ${bad}`);
     this.#o = options;
-    const g = options.groupId;
-    const e = options.edgeNodeId;
-    const d = options.deviceId;
-    this.topics = {
-      nbirth: `${NAMESPACE}/${g}/NBIRTH/${e}`,
-      ndeath: `${NAMESPACE}/${g}/NDEATH/${e}`,
-      ndata: `${NAMESPACE}/${g}/NDATA/${e}`,
-      ncmd: `${NAMESPACE}/${g}/NCMD/${e}`,
-      dbirth: `${NAMESPACE}/${g}/DBIRTH/${e}/${d}`,
-      ddata: `${NAMESPACE}/${g}/DDATA/${e}/${d}`,
-      ddeath: `${NAMESPACE}/${g}/DDEATH/${e}/${d}`,
-      dcmd: `${NAMESPACE}/${g}/DCMD/${e}/${d}`,
-      state: options.primaryHostId !== undefined ? `${NAMESPACE}/STATE/${options.primaryHostId}` : undefined,
-    };
+    this.topics = edgeNodeTopics(options.groupId, options.edgeNodeId, options.deviceId, options.primaryHostId);
     this.#deviceAlive = options.deviceAlive !== false;
-
-    // Built-in node metrics: no alias (hosts send Rebirth by name) [tck-id-operational-behavior-data-commands-rebirth-name-aliases].
-    this.#add({ name: BDSEQ_METRIC, datatype: DataType.Int64 }, false, undefined);
-    this.#add({ name: REBIRTH_METRIC, datatype: DataType.Boolean, initial: false, writable: true }, false, undefined);
-    const all: [MetricDef, boolean][] = [];
-    for (const m of options.nodeMetrics ?? []) all.push([m, false]);
-    for (const m of options.deviceMetrics) all.push([m, true]);
-    const used = new Set<number>();
-    for (const [m] of all) if (m.alias !== undefined) used.add(m.alias);
-    let next = 1;
-    for (const [m, device] of all) {
-      let alias = m.alias;
-      if (alias === undefined) {
-        while (used.has(next)) next++;
-        alias = next++;
-      }
-      this.#add(m, device, alias);
-    }
-
+    this.#metrics = new Catalogue(options.nodeMetrics ?? [], options.deviceMetrics);
     const last = options.loadBdSeq?.();
     this.#nextBdSeq = typeof last === "number" && Number.isInteger(last) && last >= 0 && last <= 255 ? (last + 1) & 255 : 0;
-  }
-
-  #add(def: MetricDef, device: boolean, alias: number | undefined): void {
-    const initial = def.initial === undefined ? null : normalize(def.datatype, def.initial);
-    const entry: Entry = { def, alias, device, value: initial, sent: initial, timestamp: undefined };
-    this.#byName.set(def.name, entry);
-    if (alias !== undefined) this.#byAlias.set(alias, entry);
-    (device ? this.#device : this.#node).push(entry);
   }
 
   /** bdSeq of the current (last) will; undefined before the first will(). */
@@ -223,19 +129,23 @@ export class EdgeNode {
     return this.#deviceAlive;
   }
 
+  get hostOnline(): boolean {
+    return this.#hostOnline;
+  }
+
   /** Alias assigned to a metric (undefined for bdSeq, Rebirth and unknown names). */
   aliasOf(name: string): number | undefined {
-    return this.#byName.get(name)?.alias;
+    return this.#metrics.byName.get(name)?.alias;
   }
 
   /** The catalogue with assigned aliases, node metrics first (for docs and the app). */
   catalogue(): { name: string; alias: number | undefined; datatype: string; device: boolean; writable: boolean }[] {
-    return [...this.#node, ...this.#device].map((e) => ({ name: e.def.name, alias: e.alias, datatype: DATA_TYPE_NAMES[e.def.datatype], device: e.device, writable: e.def.writable === true }));
+    return this.#metrics.list();
   }
 
   /** Current value of a metric. */
   valueOf(name: string): MetricValue | undefined {
-    return this.#byName.get(name)?.value;
+    return this.#metrics.byName.get(name)?.value;
   }
 
   /** Topics to subscribe (QoS 1): NCMD, DCMD of the sensor, and STATE of the primary host when configured. */
@@ -247,6 +157,8 @@ export class EdgeNode {
     if (this.topics.state !== undefined) subs.push({ topic: this.topics.state, qos: 1 });
     return subs;
   }
+
+  // --- session -------------------------------------------------------------
 
   /**
    * The NDEATH will for the next MQTT CONNECT (QoS 1, not retained). Takes the
@@ -304,17 +216,31 @@ export class EdgeNode {
     this.#births();
   }
 
-  /**
-   * New edge-node metric values. Published at once as NDATA with the metrics
-   * that changed, when online. Returns how many metrics went out.
-   */
-  reportNode(values: Readonly<Record<string, MetricValue>>, timestamp?: number): number {
-    return this.#report(values, false, timestamp);
+  // --- births and deaths -----------------------------------------------------
+
+  #births(): void {
+    this.#state = "online";
+    this.#seq = 0;
+    const ts = this.#now();
+    const metrics: Metric[] = [];
+    for (const e of this.#metrics.node) {
+      if (e.def.name === BDSEQ_METRIC) e.value = this.#bdSeq ?? 0;
+      if (e.def.name === REBIRTH_METRIC) e.value = false;
+      metrics.push(birthMetric(e, ts));
+    }
+    this.stats.nbirths++;
+    this.#send(this.topics.nbirth, metrics, ts);
+    this.#deviceBorn = false;
+    if (this.#deviceAlive) this.#dbirth();
   }
 
-  /** New sensor values; DDATA with the changed metrics when online and the device is alive. */
-  reportDevice(values: Readonly<Record<string, MetricValue>>, timestamp?: number): number {
-    return this.#report(values, true, timestamp);
+  #dbirth(): void {
+    const ts = this.#now();
+    const metrics: Metric[] = [];
+    for (const e of this.#metrics.device) metrics.push(birthMetric(e, ts));
+    this.#deviceBorn = true;
+    this.stats.dbirths++;
+    this.#send(this.topics.dbirth, metrics, ts);
   }
 
   /** The sensor failed: DDEATH (once). Values are still recorded for the next DBIRTH. */
@@ -334,6 +260,41 @@ export class EdgeNode {
     this.#deviceAlive = true;
     if (this.#state === "online") this.#dbirth();
   }
+
+  // --- data ------------------------------------------------------------------
+
+  /**
+   * New edge-node metric values. Published at once as NDATA with the metrics
+   * that changed, when online. Returns how many metrics went out.
+   */
+  reportNode(values: Readonly<Record<string, MetricValue>>, timestamp?: number): number {
+    return this.#report(values, false, timestamp);
+  }
+
+  /** New sensor values; DDATA with the changed metrics when online and the device is alive. */
+  reportDevice(values: Readonly<Record<string, MetricValue>>, timestamp?: number): number {
+    return this.#report(values, true, timestamp);
+  }
+
+  #report(values: Readonly<Record<string, MetricValue>>, device: boolean, timestamp: number | undefined): number {
+    const ts = timestamp ?? this.#now();
+    const changed: Entry[] = [];
+    for (const name of Object.keys(values)) {
+      const result = this.#metrics.record(name, values[name], device, ts);
+      if (typeof result === "string") this.#error(`report: ${result}`);
+      else if (result !== undefined) changed.push(result);
+    }
+    if (this.#state !== "online" || changed.length === 0) return 0;
+    if (device && !this.#deviceBorn) return 0;
+    const metrics: Metric[] = [];
+    for (const e of changed) metrics.push(dataMetric(e, ts));
+    if (device) this.stats.ddata++;
+    else this.stats.ndata++;
+    this.#send(device ? this.topics.ddata : this.topics.ndata, metrics, ts);
+    return metrics.length;
+  }
+
+  // --- incoming --------------------------------------------------------------
 
   /**
    * An incoming PUBLISH. Returns true when the topic is one of this edge
@@ -361,132 +322,9 @@ export class EdgeNode {
     return false;
   }
 
-  // --- births and data -----------------------------------------------------
-
-  #births(): void {
-    this.#state = "online";
-    this.#seq = 0;
-    const ts = this.#now();
-    const metrics: Metric[] = [];
-    for (const e of this.#node) {
-      if (e.def.name === BDSEQ_METRIC) e.value = this.#bdSeq ?? 0;
-      if (e.def.name === REBIRTH_METRIC) e.value = false;
-      metrics.push(this.#birthMetric(e, ts));
-    }
-    this.stats.nbirths++;
-    this.#send(this.topics.nbirth, metrics, ts);
-    this.#deviceBorn = false;
-    if (this.#deviceAlive) this.#dbirth();
-  }
-
-  #dbirth(): void {
-    const ts = this.#now();
-    const metrics: Metric[] = [];
-    for (const e of this.#device) metrics.push(this.#birthMetric(e, ts));
-    this.#deviceBorn = true;
-    this.stats.dbirths++;
-    this.#send(this.topics.dbirth, metrics, ts);
-  }
-
-  #birthMetric(e: Entry, ts: number | undefined): Metric {
-    e.sent = e.value;
-    const m: Metric = { name: e.def.name, datatype: e.def.datatype, value: e.value };
-    if (e.alias !== undefined) m.alias = e.alias;
-    const t = e.timestamp ?? ts;
-    if (t !== undefined) m.timestamp = t;
-    if (e.def.transient) m.isTransient = true;
-    return m;
-  }
-
-  #report(values: Readonly<Record<string, MetricValue>>, device: boolean, timestamp: number | undefined): number {
-    const ts = timestamp ?? this.#now();
-    const changed: Entry[] = [];
-    for (const name of Object.keys(values)) {
-      const e = this.#byName.get(name);
-      if (e === undefined || e.device !== device || e.def.name === BDSEQ_METRIC || e.def.name === REBIRTH_METRIC) {
-        this.#error(`report: no ${device ? "device" : "node"} metric "${name}"`);
-        continue;
-      }
-      const raw = values[name];
-      const bad = checkValue(e.def.datatype, raw);
-      if (bad !== undefined) {
-        this.#error(`report: "${name}": ${bad}`);
-        continue;
-      }
-      e.value = normalize(e.def.datatype, raw);
-      e.timestamp = ts;
-      if (differs(e)) changed.push(e);
-    }
-    if (this.#state !== "online" || changed.length === 0) return 0;
-    if (device && !this.#deviceBorn) return 0;
-    const metrics: Metric[] = [];
-    for (const e of changed) {
-      e.sent = e.value;
-      const m: Metric = { alias: e.alias, datatype: e.def.datatype, omitDatatype: true, value: e.value };
-      if (ts !== undefined) m.timestamp = ts;
-      if (e.def.transient) m.isTransient = true;
-      metrics.push(m);
-    }
-    if (device) this.stats.ddata++;
-    else this.stats.ndata++;
-    this.#send(device ? this.topics.ddata : this.topics.ndata, metrics, ts);
-    return metrics.length;
-  }
-
-  #send(topic: string, metrics: Metric[], ts = this.#now()): void {
-    const seq = this.#seq;
-    this.#seq = (seq + 1) & 255;
-    const payload = this.#encode({ timestamp: ts, metrics, seq });
-    this.#publish({ topic, payload, qos: 0, retain: false });
-  }
-
-  #encode(p: Parameters<typeof encodePayload>[0]): Uint8Array {
-    const bytes = encodePayload(p);
-    if (isPayloadError(bytes)) {
-      this.#error(`encode failed: ${bytes.error}`);
-      return new Uint8Array(0);
-    }
-    return bytes;
-  }
-
-  #publish(m: SparkplugMessage): void {
-    try {
-      this.#o.publish(m);
-    } catch (e) {
-      this.#error(`publish failed: ${errorText(e)}`);
-    }
-  }
-
-  // --- incoming --------------------------------------------------------------
-
   #command(device: boolean, payload: Uint8Array): void {
     this.stats.commands++;
-    const decoded = decodePayload(payload);
-    if (isPayloadError(decoded)) return this.#reject(`${device ? "DCMD" : "NCMD"} refused: ${decoded.error}`);
-    let rebirth = false;
-    const writes: MetricWrite[] = [];
-    for (const m of decoded.metrics) {
-      const e = this.#resolve(m);
-      const label = m.name !== undefined ? `"${m.name}"` : `alias ${String(m.alias)}`;
-      if (e === undefined || e.device !== device) {
-        this.#reject(`${device ? "DCMD" : "NCMD"}: unknown metric ${label}`);
-        continue;
-      }
-      if (!e.def.writable) {
-        this.#reject(`${device ? "DCMD" : "NCMD"}: metric ${label} is not writable`);
-        continue;
-      }
-      const value = valueAs(m, e.def.datatype);
-      if (isPayloadError(value)) {
-        this.#reject(`${device ? "DCMD" : "NCMD"}: metric ${label}: ${value.error}`);
-        continue;
-      }
-      if (e.def.name === REBIRTH_METRIC) {
-        if (value === true) rebirth = true;
-        continue;
-      }
-      writes.push({ name: e.def.name, alias: e.alias, datatype: e.def.datatype, value });
-    }
+    const { writes, rebirth } = readCommand(this.#metrics, device, payload, (m) => this.#reject(m));
     if (writes.length > 0 && this.#o.onWrite !== undefined) {
       try {
         this.#o.onWrite(device ? "device" : "node", writes);
@@ -497,33 +335,13 @@ export class EdgeNode {
     if (rebirth) this.rebirth();
   }
 
-  #resolve(m: DecodedMetric): Entry | undefined {
-    if (m.name !== undefined) return this.#byName.get(m.name);
-    if (typeof m.alias === "number") return this.#byAlias.get(m.alias);
-    return undefined;
-  }
-
   #stateMessage(payload: Uint8Array): void {
-    const text = utf8Decode(payload);
-    let online: boolean | undefined;
-    let timestamp: number | undefined;
-    if (text !== undefined) {
-      try {
-        const v = JSON.parse(text) as unknown;
-        if (typeof v === "object" && v !== null) {
-          const o = v as Record<string, unknown>;
-          if (typeof o.online === "boolean") online = o.online;
-          if (typeof o.timestamp === "number" && Number.isFinite(o.timestamp)) timestamp = o.timestamp;
-        }
-      } catch {
-        // not JSON
-      }
-    }
-    if (online === undefined || timestamp === undefined) return this.#reject(`STATE ignored: not {"online":bool,"timestamp":ms}`);
+    const state = readState(payload);
+    if (state === undefined) return this.#reject(`STATE ignored: not {"online":bool,"timestamp":ms}`);
     // A STATE older than the last one seen belongs to an earlier host session [tck-id-message-flow-edge-node-birth-publish-phid-wait-timestamp].
-    if (this.#hostTimestamp !== undefined && timestamp < this.#hostTimestamp) return;
-    this.#hostTimestamp = timestamp;
-    if (online) {
+    if (this.#hostTimestamp !== undefined && state.timestamp < this.#hostTimestamp) return;
+    this.#hostTimestamp = state.timestamp;
+    if (state.online) {
       this.#hostOnline = true;
       if (this.#state === "waiting") this.#births();
       return;
@@ -540,8 +358,30 @@ export class EdgeNode {
     }
   }
 
-  get hostOnline(): boolean {
-    return this.#hostOnline;
+  // --- output ----------------------------------------------------------------
+
+  #send(topic: string, metrics: Metric[], ts = this.#now()): void {
+    const seq = this.#seq;
+    this.#seq = (seq + 1) & 255;
+    const payload = this.#encode({ timestamp: ts, metrics, seq });
+    this.#publish({ topic, payload, qos: 0, retain: false });
+  }
+
+  #encode(p: Payload): Uint8Array {
+    const bytes = encodePayload(p);
+    if (isPayloadError(bytes)) {
+      this.#error(`encode failed: ${bytes.error}`);
+      return new Uint8Array(0);
+    }
+    return bytes;
+  }
+
+  #publish(m: SparkplugMessage): void {
+    try {
+      this.#o.publish(m);
+    } catch (e) {
+      this.#error(`publish failed: ${errorText(e)}`);
+    }
   }
 
   #reject(message: string): void {
@@ -563,37 +403,6 @@ export class EdgeNode {
   }
 }
 
-/** Float metrics compare in float32 (what goes on the wire); non-finite numbers become null (is_null). */
-function normalize(datatype: DataTypeCode, v: MetricValue): MetricValue {
-  if (typeof v === "number" && (datatype === DataType.Float || datatype === DataType.Double)) {
-    if (!Number.isFinite(v)) return null;
-    return datatype === DataType.Float ? Math.fround(v) : v;
-  }
-  return v;
-}
-
-function differs(e: Entry): boolean {
-  const a = e.value;
-  const b = e.sent;
-  if (a === b) return false;
-  if (typeof a === "number" && typeof b === "number") {
-    const db = e.def.deadband ?? 0;
-    return Math.abs(a - b) > db;
-  }
-  if (a instanceof Uint8Array && b instanceof Uint8Array) {
-    if (a.length !== b.length) return true;
-    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return true;
-    return false;
-  }
-  return true;
-}
-
-function checkId(id: unknown, what: string): string | undefined {
-  if (typeof id !== "string" || id.length === 0) return `${what} must be a non-empty string`;
-  if (INVALID_ID.test(id)) return `${what} "${id}" must not contain '/', '+' or '#'`;
-  return undefined;
-}
-
 /** Validates the options; returns the first problem or undefined. */
 export function checkEdgeNodeOptions(o: EdgeNodeOptions): string | undefined {
   const bad = checkId(o.groupId, "groupId") ?? checkId(o.edgeNodeId, "edgeNodeId") ?? checkId(o.deviceId, "deviceId");
@@ -602,24 +411,7 @@ export function checkEdgeNodeOptions(o: EdgeNodeOptions): string | undefined {
     const b = checkId(o.primaryHostId, "primaryHostId");
     if (b !== undefined) return b;
   }
-  const names = new Set<string>([BDSEQ_METRIC, REBIRTH_METRIC]);
-  const aliases = new Set<number>();
-  for (const m of [...(o.nodeMetrics ?? []), ...o.deviceMetrics]) {
-    if (typeof m.name !== "string" || m.name.length === 0) return "a metric needs a name";
-    if (names.has(m.name)) return `metric "${m.name}" is defined twice (or is built in)`;
-    names.add(m.name);
-    if (valueFieldOf(m.datatype) === undefined) return `metric "${m.name}": data type ${m.datatype} not supported`;
-    if (m.alias !== undefined) {
-      if (!Number.isSafeInteger(m.alias) || m.alias < 0) return `metric "${m.name}": alias must be a non-negative integer`;
-      if (aliases.has(m.alias)) return `metric "${m.name}": alias ${m.alias} used twice`;
-      aliases.add(m.alias);
-    }
-    if (m.initial !== undefined) {
-      const e = checkValue(m.datatype, m.initial);
-      if (e !== undefined) return `metric "${m.name}": initial value: ${e}`;
-    }
-  }
-  return undefined;
+  return checkMetricDefs([...(o.nodeMetrics ?? []), ...o.deviceMetrics]);
 }
 
 function errorText(e: unknown): string {

@@ -109,18 +109,24 @@ export function stringSize(s: string): number {
   return lenSize(utf8ByteLength(s));
 }
 
-const scratch: Halves = { lo: 0, hi: 0 };
-
 /** Size of a varint holding a 64-bit value. */
 export function int64Size(v: Int64): number {
-  split64(v, scratch);
-  return varint64Size(scratch.lo, scratch.hi);
+  if (typeof v === "number") {
+    if (v < 0) return 10; // two's complement: the top bit is set
+    return v < TWO_32 ? varint32Size(v) : varint64Size(0, Math.floor(v / TWO_32) >>> 0); // the high half decides
+  }
+  const h: Halves = { lo: 0, hi: 0 }; // bigints only (beyond 2^53): rare
+  split64(v, h);
+  return varint64Size(h.lo, h.hi);
 }
 
 /** Writes into a buffer of exactly the size computed beforehand. */
-export class ProtoWriter {
+export class ProtoWriter implements Halves {
   readonly bytes: Uint8Array;
   pos = 0;
+  /** Halves of the last 64-bit integer written (the writer's own scratch: no module-level state). */
+  lo = 0;
+  hi = 0;
   #view: DataView;
 
   constructor(size: number) {
@@ -155,8 +161,8 @@ export class ProtoWriter {
   }
 
   int64(v: Int64): void {
-    split64(v, scratch);
-    this.varint64(scratch.lo, scratch.hi);
+    split64(v, this);
+    this.varint64(this.lo, this.hi);
   }
 
   bool(v: boolean): void {

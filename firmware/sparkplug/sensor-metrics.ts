@@ -11,17 +11,17 @@ import type { AxisFeatures } from "../dsp/features.js";
 import { DataType, type MetricValue } from "./payload.js";
 import type { MetricDef } from "./edge-node.js";
 
-export const AXES = ["x", "y", "z"] as const;
+export const AXES = Object.freeze(["x", "y", "z"] as const);
 
 /** Per-axis features, in the order they are born: name suffix, deadband. */
-const AXIS_METRICS: readonly [keyof AxisFeatures & string, number][] = [
-  ["vRms", 0.001], // mm/s
-  ["aRms", 0.00001], // g
-  ["aPeak", 0.00001], // g
-  ["crest", 0.001],
-  ["kurtosis", 0.001],
-  ["fDom", 0.01], // Hz
-];
+const AXIS_METRICS: readonly (readonly [keyof AxisFeatures & string, number])[] = Object.freeze([
+  Object.freeze(["vRms", 0.001] as const), // mm/s
+  Object.freeze(["aRms", 0.00001] as const), // g
+  Object.freeze(["aPeak", 0.00001] as const), // g
+  Object.freeze(["crest", 0.001] as const),
+  Object.freeze(["kurtosis", 0.001] as const),
+  Object.freeze(["fDom", 0.01] as const), // Hz
+]);
 
 /** Edge-node metrics besides bdSeq and Node Control/Rebirth. */
 export function sensorNodeMetrics(): MetricDef[] {

@@ -84,7 +84,7 @@ export interface Utf8DecodeOptions {
 }
 
 /** Smallest code point for each sequence length; anything below is an overlong form. */
-const MIN_FOR_LENGTH = [0, 0, 0x80, 0x800, 0x10000];
+const MIN_FOR_LENGTH: readonly number[] = Object.freeze([0, 0, 0x80, 0x800, 0x10000]);
 
 /**
  * Decodes bytes[start, end) strictly. Returns the string, or undefined when the
