@@ -105,6 +105,7 @@ export interface TelemetryConfig {
   maxSilenceS: number;
 }
 
+/** Never modified (resolveConfig copies it); preloaded on Moddable, so read-only in flash there. */
 export const DEFAULT_CONFIG: NodeConfig = {
   nodeId: "",
   mqtt: { host: "127.0.0.1", port: 1883, secure: false, keepalive: 30, cleanSession: true, version: 4, sessionExpiryS: 0, prefix: "sensors" },
@@ -147,7 +148,7 @@ function merge(base: Json, over: Json, path: string): Json {
     const out: { [key: string]: Json } = {};
     for (const key of Object.keys(base)) out[key] = merge(base[key], over[key], join(path, key));
     for (const key of Object.keys(over)) {
-      if (!(key in base) && !OPTIONAL_KEYS.has(join(path, key))) throw new ConfigError(join(path, key), "unknown key");
+      if (!(key in base) && !OPTIONAL_KEYS.includes(join(path, key))) throw new ConfigError(join(path, key), "unknown key");
       if (!(key in base)) out[key] = clone(over[key]);
     }
     return out;
@@ -155,8 +156,9 @@ function merge(base: Json, over: Json, path: string): Json {
   return clone(over);
 }
 
-const OPTIONAL_KEYS = new Set(["mqtt.username", "mqtt.password", "mqtt.tls"]);
-const TLS_KEYS = ["caFile", "certFile", "keyFile", "servername"];
+/** Keys a document may add that the defaults do not have. */
+const OPTIONAL_KEYS = Object.freeze(["mqtt.username", "mqtt.password", "mqtt.tls"]);
+const TLS_KEYS = Object.freeze(["caFile", "certFile", "keyFile", "servername"]);
 
 function validate(c: NodeConfig): void {
   str(c.nodeId, "nodeId");
@@ -309,7 +311,7 @@ export function mergePartial(base: unknown, over: unknown): unknown {
 }
 
 /** Top-level sections whose change can be applied to a running node without a restart. */
-export const LIVE_SECTIONS = ["monitor", "telemetry", "machine", "homeassistant"] as const;
+export const LIVE_SECTIONS = Object.freeze(["monitor", "telemetry", "machine", "homeassistant"] as const);
 
 /** Names of the top-level sections that differ between two configs. */
 export function changedSections(a: NodeConfig, b: NodeConfig): string[] {

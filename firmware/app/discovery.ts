@@ -20,7 +20,7 @@ export interface DiscoveryEntity {
   category?: "diagnostic";
 }
 
-const AXES = ["x", "y", "z"] as const;
+const AXES = Object.freeze(["x", "y", "z"] as const);
 
 /** The entities a node exposes: velocity and acceleration per axis, dominant frequency, temperature, state. */
 export function discoveryEntities(options: { humidity: boolean }): DiscoveryEntity[] {

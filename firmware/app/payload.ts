@@ -122,16 +122,9 @@ export function clearedAlarmPayload(env: Envelope, sensor: string): string {
 /** Why the node last started (docs/device.md): the hardware reset cause, refined by the reason stored before a deliberate restart. */
 export type ResetReason = "power-on" | "watchdog" | "restart-command" | "config-change" | "panic" | "unknown";
 
-let bootReset: ResetReason | undefined;
-
-/** Set once at boot by a host entry that knows the reset cause (hosts/moddable/main.ts); status messages then carry `reset`. */
-export function setResetReason(reason: ResetReason | undefined): void {
-  bootReset = reason;
-}
-
 export interface StatusInfo {
   online: boolean;
-  /** Overrides the reason given to setResetReason. */
+  /** Why the node last started, when its host knows (hosts/moddable/main.ts gives it to startNode). */
   reset?: ResetReason;
   boot: number;
   ts: number | undefined;
@@ -146,8 +139,7 @@ export function statusPayload(info: StatusInfo): string {
   if (info.ts !== undefined) body.ts = Math.round(info.ts);
   if (info.online) {
     body.fw = info.firmware;
-    const reset = info.reset ?? bootReset;
-    if (reset) body.reset = reset;
+    if (info.reset) body.reset = info.reset;
     body.sensors = info.sensors;
     body.faults = info.faults.map(faultJson);
     if (info.config) body.config = info.config.error ? info.config : { version: info.config.version };

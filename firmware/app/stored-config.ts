@@ -5,6 +5,7 @@
  * validates is reported and ignored: the node boots with what it was built with.
  */
 import type { Storage } from "../host.js";
+import { ConfigError, mergePartial, resolveConfig, type NodeConfig } from "./config.js";
 
 const KEY = "config";
 
@@ -30,4 +31,21 @@ export function loadStoredConfig(storage: Storage): StoredConfig {
 
 export function saveStoredConfig(storage: Storage, config: StoredConfig): void {
   storage.set(KEY, JSON.stringify({ version: config.version, overrides: config.overrides }));
+}
+
+/**
+ * The configuration to run: `document` (a partial over the defaults) with the
+ * stored overrides on top. Overrides that no longer validate (a firmware update
+ * changed the rules) are dropped, and the returned `stored.error` says so.
+ * Throws ConfigError when `document` itself is invalid.
+ */
+export function resolveWithStored(storage: Storage, document: unknown): { config: NodeConfig; stored: StoredConfig } {
+  const stored = loadStoredConfig(storage);
+  try {
+    return { config: resolveConfig(mergePartial(document, stored.overrides)), stored };
+  } catch (error) {
+    if (!(error instanceof ConfigError) || !Object.keys(stored.overrides).length) throw error;
+    const reason = `stored configuration no longer valid (${error.message}); using the build-time configuration`;
+    return { config: resolveConfig(document), stored: { version: stored.version, overrides: {}, error: reason } };
+  }
 }

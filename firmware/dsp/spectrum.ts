@@ -14,7 +14,7 @@
  * left out, callers fold it into their scale). `power` is a view over the packed
  * input (packedRe, then packedIm[0]): the kernel holds one buffer of n values.
  */
-import { RealFFT } from "./fft.js";
+import { RealFFT } from "./real-fft.js";
 
 type Samples = Float64Array | Float32Array;
 

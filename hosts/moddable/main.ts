@@ -16,7 +16,6 @@
  */
 import config from "mc/config";
 import { startNode, type NodeApp } from "../../firmware/app/node.js";
-import { setResetReason } from "../../firmware/app/payload.js";
 import { createModdableHost, nodeConfigFromMc, type I2CPins } from "./host.js";
 import { WiFiSupervisor } from "./wifi.js";
 import { startWatchdog } from "./watchdog.js";
@@ -32,7 +31,6 @@ const host = createModdableHost({
 });
 
 const boot = bootReason();
-setResetReason(boot.reason);
 host.log("info", `boot reason ${boot.reason}${boot.chip ? ` (chip: ${boot.chip})` : ""}`);
 
 const missing: string[] = [];
@@ -60,7 +58,7 @@ if (setting("ssid")) {
 let app: NodeApp | undefined;
 if (setting("broker")) {
   try {
-    app = startNode(host, nodeConfigFromMc(mc));
+    app = startNode(host, nodeConfigFromMc(mc), { resetReason: boot.reason });
     host.log("info", `node ${app.nodeId} started`);
   } catch (e) {
     // A bad build-time config is fatal: say why, then retry after a pause (a reboot loop would hide the message).

@@ -7,13 +7,14 @@
  * memory check app (test/moddable/memory-check) starts the same node.
  *
  * mc/config: broker, nodeId, prefix (as on the device), plus `seed` and `rpm`
- * for the machine: a 1x running-speed tone on x, half of it on y, and noise.
+ * for the machine: the default machine of sim/machine/default-machine.ts at that rpm.
  */
 import { startNode, type NodeApp } from "../../firmware/app/node.js";
 import { SimI2CBus } from "../../sim/bus.js";
 import { SimADXL345, ADXL345_ADDRESS } from "../../sim/devices/adxl345.js";
 import { SimTMP117, TMP117_ADDRESS } from "../../sim/devices/tmp117.js";
 import { Machine } from "../../sim/machine/machine.js";
+import { DEFAULT_RPM, defaultMachine } from "../../sim/machine/default-machine.js";
 import { createModdableHost, nodeConfigFromMc } from "./host.js";
 
 export type SimConfig = Record<string, unknown> & { file: { root: string } };
@@ -21,19 +22,8 @@ export type SimConfig = Record<string, unknown> & { file: { root: string } };
 /** Builds the machine, bus and host from mc/config and starts the node; undefined (logged) when it cannot start. */
 export function startSimNode(mc: SimConfig): NodeApp | undefined {
   const seed = typeof mc.seed === "number" ? mc.seed : Number(mc.seed ?? 42) || 42;
-  const rpm = typeof mc.rpm === "number" ? mc.rpm : Number(mc.rpm ?? 1780) || 1780;
-  const f1 = rpm / 60;
-
-  const machine = new Machine({
-    seed,
-    rpm,
-    vibration: [
-      { axis: "x", kind: "sine", freq_hz: f1, vrms_mm_s: 2.8 },
-      { axis: "y", kind: "sine", freq_hz: f1, vrms_mm_s: 1.4, phase: Math.PI / 2 },
-      { axis: "all", kind: "noise", g_rms: 0.01 },
-    ],
-    temperature_c: 40,
-  });
+  const rpm = typeof mc.rpm === "number" ? mc.rpm : Number(mc.rpm ?? DEFAULT_RPM) || DEFAULT_RPM;
+  const machine = new Machine({ seed, ...defaultMachine(rpm) });
 
   // Simulated time is real time here: the bus, sensors and machine read Time.ticks, from 0 at boot.
   const bus: SimI2CBus = new SimI2CBus({ now: () => now() });

@@ -15,6 +15,7 @@ import { SimSHT3x } from "../../sim/devices/sht3x.js";
 import { SimMCP9808 } from "../../sim/devices/mcp9808.js";
 import { ADDRESSES, type AccelerometerKind, type ThermometerKind } from "../../firmware/drivers/scan.js";
 import { Machine } from "../../sim/machine/machine.js";
+import { defaultMachine } from "../../sim/machine/default-machine.js";
 import { Rng } from "../../sim/rng.js";
 import { createNodeHost, tlsSettingsFromFiles, type NodeHost } from "../../hosts/node/host.js";
 import { MemoryStorage, FileStorage } from "../../hosts/node/storage.js";
@@ -26,17 +27,8 @@ import { drive, waitIdle } from "./drive.js";
 import { DEFAULT_START, type Scenario } from "../scenario/parse.js";
 import type { ObservedMessage } from "../cli/output.js";
 
-/** The machine `sensor-node sim` runs when no scenario is given: a 1780 rpm motor, 4.0 mm/s at 1x on x. */
-export const DEFAULT_MACHINE: Scenario["machine"] = {
-  rpm: 1782,
-  vibration: [
-    { axis: "x", kind: "sine", freq_hz: 29.7, vrms_mm_s: 4.0 },
-    { axis: "y", kind: "sine", freq_hz: 29.7, vrms_mm_s: 1.5 },
-    { axis: "z", kind: "sine", freq_hz: 59.4, vrms_mm_s: 0.8 },
-    { axis: "all", kind: "noise", g_rms: 0.005 },
-  ],
-  temperature_c: 41.5,
-};
+/** The machine `sensor-node sim` runs when no scenario is given (sim/machine/default-machine.ts). */
+export const DEFAULT_MACHINE: Scenario["machine"] = defaultMachine();
 
 export interface NodeSpec {
   nodeId: string;

@@ -22,6 +22,7 @@ import { XsSession, type XsCommandResult } from "./harness.js";
 import type { NodeRunSpec, RunReply, SocketIn, SocketOut } from "./cases/node-case.js";
 import { COMPONENTS, type Component, type FirmwareSpec } from "./cases/stub-host.js";
 import { VirtualClock } from "../../sim/clock.js";
+import { defaultMachine } from "../../sim/machine/default-machine.js";
 import { SimNode } from "../simulator/simulation.js";
 import { drive, waitIdle } from "../simulator/drive.js";
 import type { Scenario } from "../scenario/parse.js";
@@ -420,16 +421,7 @@ export function scriptedSpec(broker: { host: string; port: number }, over: Parti
   return {
     nodeId: "xs-node-1",
     seed: 7,
-    machine: {
-      rpm: 1782,
-      vibration: [
-        { axis: "x", kind: "sine", freq_hz: 29.7, vrms_mm_s: 4.0 },
-        { axis: "y", kind: "sine", freq_hz: 29.7, vrms_mm_s: 1.5 },
-        { axis: "z", kind: "sine", freq_hz: 59.4, vrms_mm_s: 0.8 },
-        { axis: "all", kind: "noise", g_rms: 0.005 },
-      ],
-      temperature_c: 41.5,
-    },
+    machine: defaultMachine(),
     config: {
       monitor: {
         iso: { group: 2, foundation: "rigid" },
