@@ -3,7 +3,7 @@
  * Everything it touches comes through the Host, so the same code runs on the
  * ESP32, in Moddable's simulator, inside xsnap and on the Node simulator host.
  */
-import type { Host, SMBus, SMBusOptions, TimerId } from "../host.js";
+import type { Host, TimerId } from "../host.js";
 import { ConfigError, changedSections, LIVE_SECTIONS, mergePartial, resolveConfig, type NodeConfig } from "./config.js";
 import { loadStoredConfig, saveStoredConfig, type StoredConfig } from "./stored-config.js";
 import type { Accelerometer } from "../drivers/accelerometer.js";
@@ -239,7 +239,7 @@ export class NodeApp implements CommandTarget {
     const c = this.config.accelerometer;
     try {
       const found = c.kind === "hil" ? { kind: "hil", address: 0 } : this.#locate("accelerometer", c.kind, c.address);
-      const accel = createAccelerometer(found.kind as AccelerometerKind | "hil", { sensor: { io: this.#smbus, address: found.address }, odr: c.odr, rangeG: c.rangeG });
+      const accel = createAccelerometer(found.kind as AccelerometerKind | "hil", { sensor: { io: this.host.io.SMBus, address: found.address }, odr: c.odr, rangeG: c.rangeG });
       this.accelerometerFound = found as { kind: AccelerometerKind; address: number };
       this.#accel = accel;
       if (!this.#features || this.#features.odr !== accel.odr) {
@@ -273,7 +273,7 @@ export class NodeApp implements CommandTarget {
     const c = this.config.temperature;
     try {
       const found = this.#locate("temperature", c.kind, c.address);
-      const temp = createThermometer(found.kind as ThermometerKind, { sensor: { io: this.#smbus, address: found.address } });
+      const temp = createThermometer(found.kind as ThermometerKind, { sensor: { io: this.host.io.SMBus, address: found.address } });
       this.#temp = temp;
       this.thermometerFound = found as { kind: ThermometerKind; address: number };
       // Parts without a data-ready flag (MCP9808) read 0 until their first conversion is done.
@@ -295,14 +295,12 @@ export class NodeApp implements CommandTarget {
     // Once found, a part is looked for where it was: a replugged sensor comes back, and a failure says why (NACK, wrong ID).
     const known = role === "accelerometer" ? this.accelerometerFound : this.thermometerFound;
     if (known) return known;
-    const scan = scanBus(this.#smbus);
+    const scan = scanBus({ io: this.host.io.SMBus });
     const found = (role === "accelerometer" ? scan.accelerometers : scan.thermometers).filter((d) => kind === "auto" || d.kind === kind);
     if (found.length) return found[0];
     const where = kind === "auto" ? "" : ` at ${ADDRESSES[kind as AccelerometerKind | ThermometerKind].map((a) => "0x" + a.toString(16)).join("/")}`;
     throw new AbsentError(`no ${kind === "auto" ? role : kind} found on the bus${where}`);
   }
-
-  #smbus = (options: SMBusOptions): SMBus => this.host.io.smbus(options);
 
   #onAccelerometerError(error: unknown): void {
     this.#closeAccelerometer();

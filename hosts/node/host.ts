@@ -3,7 +3,7 @@
  * bus, sockets are real (node:net / node:tls), storage is files or memory, and
  * time is either the wall clock or a VirtualClock driven by the simulator.
  */
-import type { Clock, Host, I2CLines, LogLevel, SMBus, SMBusOptions, Storage, TCPOptions, TCPSocket, TimerId, Timers } from "../../firmware/host.js";
+import type { Clock, Host, I2CLines, LogLevel, SMBusConstructor, Storage, TCPOptions, TCPSocket, TimerId, Timers } from "../../firmware/host.js";
 import * as fs from "node:fs";
 import { createTcpSocket, type TlsSettings } from "./tcp.js";
 
@@ -29,7 +29,8 @@ export function tlsSettingsFromFiles(files: TlsFiles): TlsSettings {
 }
 
 export interface SimBusLike {
-  smbus(options: SMBusOptions): SMBus;
+  /** The bus's SMBus class (SimI2CBus.SMBus). */
+  readonly SMBus: SMBusConstructor;
   /** The raw lines, for bus recovery (the simulated bus models a target holding SDA). */
   lines?(): I2CLines;
 }
@@ -63,7 +64,7 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
   const killers = new Map<TCPSocket, () => void>();
   const host: NodeHost = {
     io: {
-      smbus: (o) => options.bus.smbus(o),
+      SMBus: options.bus.SMBus,
       i2cLines: options.bus.lines ? () => options.bus.lines!() : undefined,
       tcp: (o: TCPOptions) => {
         let kill: (() => void) | undefined;
