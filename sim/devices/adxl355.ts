@@ -110,6 +110,7 @@ export class SimADXL355 extends SimFifoAccelerometer {
     // FIFO entries are one axis each, as the 24-bit words that go on the wire (data << 4 | markers).
     super(options, { registers: 0x40, pointerMask: 0xff, autoIncrement: 0, fifoDepth: FIFO_DEPTH_ENTRIES, entryWidth: 1, seed: 0x355 });
     this.#temperature = options.temperature ?? (() => 25);
+    this.wrapPointer(REG_FIFO_DATA, REG_FIFO_DATA); // FIFO_DATA holds the pointer
     this.#reset();
   }
 
@@ -134,11 +135,6 @@ export class SimADXL355 extends SimFifoAccelerometer {
 
   protected override endTransfer(): void {
     this.#byte = 0;
-  }
-
-  /** FIFO_DATA holds the pointer. */
-  protected override nextPointer(reg: number): number {
-    return reg === REG_FIFO_DATA ? reg : reg + 1;
   }
 
   protected readRegister(reg: number): number {
@@ -251,14 +247,11 @@ export class SimADXL355 extends SimFifoAccelerometer {
       else if (raw < RAW_MIN) raw = RAW_MIN;
       out[axis] = raw;
     }
+    this.#dataRdy = true;
   }
 
   protected override entry(axis: number, raw: number): number {
     return ((raw * 16) & 0xffffff) | (axis === 0 ? FIFO_MARKER_X : 0);
-  }
-
-  protected override sampled(): void {
-    this.#dataRdy = true;
   }
 
   protected override dropped(): void {

@@ -3,8 +3,8 @@
  * registers and their rules:
  *   - I2C framing: the first byte of a write sets the register pointer (with an
  *     auto-increment bit where the part has one), then data bytes write from it;
- *     reads return from it; the pointer advances after each byte as the part's
- *     nextPointer() rule says (a FIFO data register may hold it or roll it over).
+ *     reads return from it; the pointer advances after each byte, except where
+ *     the part wraps it (wrapPointer: a FIFO data register holds it or rolls it over).
  *   - The sample clock: samples are made lazily, at each bus access, sample k at
  *     t0 + k/ODR (t0 one period after measuring starts), so timing is exact and
  *     independent of how often the driver polls. Only the newest samples can
@@ -68,6 +68,8 @@ export abstract class SimFifoAccelerometer implements I2CTarget {
   #pointer = 0;
   #pointerPending = false;
   #increment = true;
+  #wrapFrom = -1;
+  #wrapTo = -1;
   #fifo: Int32Array;
   #depth: number;
   #width: number;
@@ -115,19 +117,13 @@ export abstract class SimFifoAccelerometer implements I2CTarget {
   protected abstract fifoMode(): number;
   /** Raw x, y, z of one sample at `tSeconds` (noise, range and resolution applied) into `out`. */
   protected abstract measure(tSeconds: number, out: Int32Array): void;
-  /** Where the pointer goes after a read of `reg` (auto-increment on). */
-  protected nextPointer(reg: number): number {
-    return reg + 1;
-  }
   /** At each address phase, before the part catches up. */
   protected beginTransfer(): void {}
   protected endTransfer(): void {}
-  /** The FIFO entry value stored for an axis (ADXL355: left-justified word with markers). */
+  /** The FIFO entry stored for an axis when entries are one axis each (ADXL355: the wire word with its markers). */
   protected entry(_axis: number, raw: number): number {
     return raw;
   }
-  /** A sample was made (every mode). */
-  protected sampled(): void {}
   /** Samples were lost to a full FIFO (refused, overwritten or skipped). */
   protected dropped(): void {}
   /** Bypass: an unread newest sample was replaced. */
@@ -170,8 +166,14 @@ export abstract class SimFifoAccelerometer implements I2CTarget {
   read(): number {
     const reg = this.#pointer;
     const value = this.readRegister(reg);
-    if (this.#increment) this.#pointer = this.nextPointer(reg) & this.#pointerMask;
+    if (this.#increment) this.#pointer = (reg === this.#wrapFrom ? this.#wrapTo : reg + 1) & this.#pointerMask;
     return value;
+  }
+
+  /** After a read of `from` (auto-increment on), the pointer goes to `to` rather than on (from = -1: nowhere). */
+  protected wrapPointer(from: number, to: number): void {
+    this.#wrapFrom = from;
+    this.#wrapTo = to;
   }
 
   stop(): void {
@@ -275,7 +277,6 @@ export abstract class SimFifoAccelerometer implements I2CTarget {
     this.samplesGenerated++;
     const latest = this.latest;
     this.measure(tSeconds, latest);
-    this.sampled();
     if (mode === FifoMode.BYPASS) {
       if (this.#fresh) this.overwritten();
       this.#fresh = true;
@@ -289,11 +290,17 @@ export abstract class SimFifoAccelerometer implements I2CTarget {
       this.#head = (this.#head + per) % this.#depth; // stream: the oldest is overwritten
       this.#count -= per;
     }
-    const width = this.#width;
+    const fifo = this.#fifo;
     let slot = (this.#head + this.#count) % this.#depth;
-    for (let axis = 0; axis < 3; axis++) {
-      this.#fifo[slot * width + (axis % width)] = this.entry(axis, latest[axis]);
-      if ((axis + 1) % width === 0) slot = slot + 1 === this.#depth ? 0 : slot + 1;
+    if (per === 1) {
+      fifo[slot * 3] = latest[0];
+      fifo[slot * 3 + 1] = latest[1];
+      fifo[slot * 3 + 2] = latest[2];
+    } else {
+      for (let axis = 0; axis < 3; axis++) {
+        fifo[slot] = this.entry(axis, latest[axis]);
+        slot = slot + 1 === this.#depth ? 0 : slot + 1;
+      }
     }
     this.#count += per;
   }

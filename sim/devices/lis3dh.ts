@@ -149,11 +149,6 @@ export class SimLIS3DH extends SimFifoAccelerometer {
     return this.reg[reg];
   }
 
-  /** In FIFO mode, auto-increment past OUT_Z_H rolls back to OUT_X_L. */
-  protected override nextPointer(reg: number): number {
-    return reg === REG_OUT_Z_H && this.#fifoActive() ? REG_OUT_X_L : reg + 1;
-  }
-
   /** A read stopping before OUT_Z_H leaves the level in place; the next read latches it again. */
   protected override endTransfer(): void {
     this.#latched = false;
@@ -179,6 +174,13 @@ export class SimLIS3DH extends SimFifoAccelerometer {
     } else if (reg === REG_CTRL_REG5 && (before & CTRL_REG5_FIFO_EN) !== (value & CTRL_REG5_FIFO_EN)) {
       this.#clearFifo();
     }
+    this.#rollOver();
+  }
+
+  /** In FIFO mode, auto-increment past OUT_Z_H rolls back to OUT_X_L. */
+  #rollOver(): void {
+    if (this.#fifoActive()) this.wrapPointer(REG_OUT_Z_H, REG_OUT_X_L);
+    else this.wrapPointer(-1, -1);
   }
 
   #reset(): void {
@@ -188,6 +190,7 @@ export class SimLIS3DH extends SimFifoAccelerometer {
     this.reg[REG_CTRL_REG1] = CTRL_REG1_RESET;
     this.#clearFifo();
     this.stopClock();
+    this.#rollOver();
   }
 
   #fifoActive(): boolean {
