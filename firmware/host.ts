@@ -25,10 +25,51 @@ export interface SMBus {
   close(): void;
 }
 
+/**
+ * ECMA-419 SMBus options. Drivers spread their `sensor` options into them (the
+ * SDK's Sensor Class Pattern: `new sensor.io({address, ...sensor})`), so any I2C
+ * option a host knows (`port`, `data`, `clock` pins) passes through untouched.
+ */
 export interface SMBusOptions {
   address: number;
   /** Bus clock; the default is the host's configured bus speed. */
   hz?: number;
+  /** I2C port and pins, where the host has more than one bus (ignored by the simulator). */
+  port?: number;
+  data?: number | string;
+  clock?: number | string;
+}
+
+/** ECMA-419 IO class: `new host.io.SMBus({address, ...})`, as `device.io.SMBus` on Moddable. */
+export interface SMBusConstructor {
+  new (options: SMBusOptions): SMBus;
+}
+
+/** ECMA-419 Digital, as an input: read() the level; onReadable fires on the configured edge. */
+export interface Digital {
+  read(): 0 | 1;
+  close(): void;
+}
+
+export interface DigitalOptions {
+  /** GPIO number (or a host's pin name). */
+  pin: number | string;
+  /** One of the class's modes (Digital.Input, InputPullUp, InputPullDown). */
+  mode: number;
+  /** Digital.Rising, Digital.Falling, or both ORed; with onReadable. */
+  edge?: number;
+  /** Called (from the event loop, not an ISR) after the edge. */
+  onReadable?: () => void;
+}
+
+/** ECMA-419 Digital IO class, with its mode and edge constants (the values are the host's). */
+export interface DigitalConstructor {
+  new (options: DigitalOptions): Digital;
+  readonly Input: number;
+  readonly InputPullUp: number;
+  readonly InputPullDown: number;
+  readonly Rising: number;
+  readonly Falling: number;
 }
 
 /** ECMA-419 TCP socket. `onWritable` first fires when the connection is established. */
@@ -99,8 +140,14 @@ export interface Storage {
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
 export interface Host {
+  /**
+   * I2C and GPIO are ECMA-419 IO classes (drivers construct them from their options, as the
+   * Moddable SDK's drivers do); a socket is opened by a function that picks TCP or TLS.
+   */
   readonly io: {
-    smbus(options: SMBusOptions): SMBus;
+    SMBus: SMBusConstructor;
+    /** GPIO inputs (sensor interrupt lines); absent where the host has none. */
+    Digital?: DigitalConstructor;
     tcp(options: TCPOptions): TCPSocket;
     /** Raw access to the I2C lines for bus recovery (ECMA-419 Digital, open drain); absent where the host cannot. */
     i2cLines?(): I2CLines;

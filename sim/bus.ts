@@ -6,7 +6,7 @@
  * host uses to move virtual time: bus bandwidth is a real constraint here.
  * XS-compatible.
  */
-import type { SMBus, SMBusOptions } from "../firmware/host.js";
+import type { SMBus, SMBusConstructor, SMBusOptions } from "../firmware/host.js";
 import { hex } from "../firmware/util/format.js";
 
 /** A device on the bus. Return false from start/write to NACK. */
@@ -202,7 +202,22 @@ export class SimI2CBus {
     this.#activeAddress = -1;
   }
 
-  /** An ECMA-419 SMBus for one address on this bus. */
+  #SMBus: SMBusConstructor | undefined;
+
+  /** This bus's ECMA-419 SMBus class (the Host's `io.SMBus`): `new bus.SMBus({address, hz})`. Pins and ports are ignored. */
+  get SMBus(): SMBusConstructor {
+    if (!this.#SMBus) {
+      const bus = this;
+      this.#SMBus = class extends SimSMBus {
+        constructor(options: SMBusOptions) {
+          super(bus, options.address, options.hz ?? bus.hz);
+        }
+      };
+    }
+    return this.#SMBus;
+  }
+
+  /** An ECMA-419 SMBus for one address on this bus (`new this.SMBus(options)`). */
   smbus(options: SMBusOptions): SMBus {
     return new SimSMBus(this, options.address, options.hz ?? this.hz);
   }

@@ -24,7 +24,7 @@ function chain(vibration: VibrationComponent[], o: { pollMs?: number; seed?: num
   const machine = new Machine({ seed: o.seed ?? 1, vibration });
   const dev = new SimADXL345({ now: () => clock.now(), seed: o.seed ?? 1, noise: o.noise, signal: (axis, t) => machine.acceleration(axis, t) });
   bus.attach(0x53, dev);
-  const accel = new ADXL345({ sensor: { io: (opts) => bus.smbus(opts), address: 0x53 }, odr: ODR, rangeG: 4 });
+  const accel = new ADXL345({ sensor: { io: bus.SMBus, address: 0x53 }, odr: ODR, rangeG: 4 });
   const n = o.n ?? N;
   const blocks: { t0: number; lost: number; at: number; x: AxisFeatures; y: AxisFeatures; z: AxisFeatures }[] = [];
   const errors: Error[] = [];
@@ -202,7 +202,7 @@ test("stop() ends polling; the block arrays are reused (double buffer)", (t) => 
   const clock = new VirtualClock();
   const bus = new SimI2CBus({ now: () => clock.now(), onBusTime: (ms) => clock.advance(ms) });
   bus.attach(0x53, new SimADXL345({ now: () => clock.now(), signal: () => 0 }));
-  const accel = new ADXL345({ sensor: { io: (o) => bus.smbus(o) }, odr: 3200 });
+  const accel = new ADXL345({ sensor: { io: bus.SMBus }, odr: 3200 });
   const acq = new Acquirer({ timers: clock, clock, accel, n: 256, onWindow: (b) => seen.push(b), onError: () => {} });
   acq.start();
   clock.runUntil(300);
@@ -234,7 +234,7 @@ test("buffers: 1 hands the same block to every window, with the same samples ins
   const clock = new VirtualClock();
   const bus = new SimI2CBus({ now: () => clock.now(), onBusTime: (ms) => clock.advance(ms) });
   bus.attach(0x53, new SimADXL345({ now: () => clock.now(), signal: () => 0 }));
-  const accel = new ADXL345({ sensor: { io: (o) => bus.smbus(o) }, odr: 3200 });
+  const accel = new ADXL345({ sensor: { io: bus.SMBus }, odr: 3200 });
   const acq = new Acquirer({ timers: clock, clock, accel, n: 256, buffers: 1, onWindow: (b) => seen.add(b), onError: () => {} });
   acq.start();
   clock.runUntil(300);
@@ -242,11 +242,11 @@ test("buffers: 1 hands the same block to every window, with the same samples ins
   t.is(seen.size, 1, "one block for every window");
 });
 
-/** An SMBus factory for a driver: one simulated part on a bus of its own. */
+/** The sensor options of a driver: one simulated part on a bus of its own. */
 function alone(clock: VirtualClock, address: number, part: I2CTarget) {
   const bus = new SimI2CBus({ now: () => clock.now() });
   bus.attach(address, part);
-  return { io: (o: { address: number }) => bus.smbus(o), address };
+  return { io: bus.SMBus, address };
 }
 
 /** The driver's own output, sample by sample, in the acquirer's hands. */

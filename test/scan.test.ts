@@ -34,7 +34,7 @@ function busWith(parts: [Part, number][]) {
     bus.attach(address, dev);
     devices[`${kind}@${address}`] = dev;
   }
-  const io = (o: { address: number; hz?: number }) => bus.smbus(o);
+  const io = bus.SMBus;
   return { clock, bus, io, devices };
 }
 
@@ -85,7 +85,7 @@ test("finds all six parts and tells apart the ones sharing addresses (LIS3DH/MCP
   ];
   for (const parts of layouts) {
     const { io } = busWith(parts);
-    const found = scanBus(io);
+    const found = scanBus({ io });
     const accel = new Set(["adxl345", "lis3dh", "adxl355"]);
     t.deepEqual(
       found.accelerometers,
@@ -100,23 +100,23 @@ test("finds all six parts and tells apart the ones sharing addresses (LIS3DH/MCP
 
 test("never throws: empty bus, unplugged parts, stuck bus, impostors that ACK everything", (t) => {
   const empty = busWith([]);
-  t.deepEqual(scanBus(empty.io), { accelerometers: [], thermometers: [] });
+  t.deepEqual(scanBus({ io: empty.io }), { accelerometers: [], thermometers: [] });
 
   const r = busWith([
     ["lis3dh", 0x18],
     ["tmp117", 0x48],
   ]);
   r.devices["lis3dh@24"].present = false;
-  t.deepEqual(scanBus(r.io), { accelerometers: [], thermometers: [{ kind: "tmp117", address: 0x48 }] });
+  t.deepEqual(scanBus({ io: r.io }), { accelerometers: [], thermometers: [{ kind: "tmp117", address: 0x48 }] });
   r.bus.setStuck(true);
-  t.deepEqual(scanBus(r.io), { accelerometers: [], thermometers: [] });
+  t.deepEqual(scanBus({ io: r.io }), { accelerometers: [], thermometers: [] });
   r.bus.setStuck(false);
 
   // unsupported parts at our addresses: IDs and the SHT3x CRC reject them
   for (const value of [0x00, 0xff, 0x33, 0xe5, 0xad, 0x54]) {
     const c = busWith([]);
     for (const address of [0x18, 0x19, 0x1a, 0x1d, 0x44, 0x45, 0x48, 0x53]) c.bus.attach(address, new Impostor(value));
-    const found = scanBus(c.io);
+    const found = scanBus({ io: c.io });
     if (value === 0x33) t.deepEqual(found.accelerometers.map((d) => d.kind), ["lis3dh", "lis3dh"], "0x33 everywhere is a WHO_AM_I match at 0x18/0x19 only");
     else if (value === 0xe5) t.deepEqual(found.accelerometers.map((d) => d.kind), ["adxl345", "adxl345"]);
     else t.deepEqual(found.accelerometers, [], `0x${value.toString(16)}`);
@@ -128,7 +128,7 @@ test("never throws: empty bus, unplugged parts, stuck bus, impostors that ACK ev
     ["tmp117", 0x1d],
     ["tmp117", 0x44],
   ]);
-  t.deepEqual(scanBus(wrong.io), { accelerometers: [], thermometers: [] });
+  t.deepEqual(scanBus({ io: wrong.io }), { accelerometers: [], thermometers: [] });
 });
 
 test("factories open a working driver for every kind found", (t) => {
@@ -141,7 +141,7 @@ test("factories open a working driver for every kind found", (t) => {
     ["tmp117", 0x49],
   ]);
   const t0 = bus.transfers;
-  const found = scanBus(io);
+  const found = scanBus({ io });
   t.log(`scan: ${bus.transfers - t0} transfers, ${found.accelerometers.length + found.thermometers.length} parts`);
   const dest = new Float32Array(3 * 32);
   for (const { kind, address } of found.accelerometers) {

@@ -213,11 +213,11 @@ test("driver: checks WHO_AM_I; defaults to normal mode at 1344 Hz; 5376 Hz only 
   const clock = new VirtualClock();
   const bus = new SimI2CBus({ now: () => clock.now() });
   bus.attach(0x18, new SimTMP117({ now: () => clock.now(), temperature: () => 25 }));
-  t.throws(() => new LIS3DH({ sensor: { io: (o) => bus.smbus(o) } }), { message: /LIS3DH at 0x18: WHO_AM_I 0x[0-9A-F]{2} \(expected 0x33\)/ });
-  t.throws(() => new LIS3DH({ sensor: { io: (o) => bus.smbus(o), address: 0x19 } }), { message: /NACK at 0x19/ });
+  t.throws(() => new LIS3DH({ sensor: { io: bus.SMBus } }), { message: /LIS3DH at 0x18: WHO_AM_I 0x[0-9A-F]{2} \(expected 0x33\)/ });
+  t.throws(() => new LIS3DH({ sensor: { io: bus.SMBus, address: 0x19 } }), { message: /NACK at 0x19/ });
 
   const r = rig((axis) => [0.5, -0.25, 1][axis]);
-  const accel = new LIS3DH({ sensor: { io: (o) => r.bus.smbus(o), address: 0x18 } });
+  const accel = new LIS3DH({ sensor: { io: r.bus.SMBus, address: 0x18 } });
   t.is(accel.odr, 1344);
   t.is(accel.mode, "normal");
   t.is(accel.rangeG, 4);
@@ -261,7 +261,7 @@ test("driver: checks WHO_AM_I; defaults to normal mode at 1344 Hz; 5376 Hz only 
   accel.close();
   t.false(r.dev.measuring, "close() powers down");
   const errors: Error[] = [];
-  const quiet = new LIS3DH({ sensor: { io: (o) => r.bus.smbus(o) }, onError: (e) => errors.push(e) });
+  const quiet = new LIS3DH({ sensor: { io: r.bus.SMBus }, onError: (e) => errors.push(e) });
   r.dev.present = false;
   t.is(quiet.readFifo(dest, 32), 0);
   t.regex(errors[0].message, /NACK at 0x18/);
@@ -278,7 +278,7 @@ function chain(o: { odr: number; mode: LIS3DHMode; rangeG: number; freq: number;
   const machine = new Machine({ seed: 1, vibration: [{ axis: "x", kind: "sine", freq_hz: o.freq, vrms_mm_s: vrms }] });
   const dev = new SimLIS3DH({ now: () => clock.now(), seed: 7, signal: (axis, t) => machine.acceleration(axis, t) });
   bus.attach(0x18, dev);
-  const accel = new LIS3DH({ sensor: { io: (opts) => bus.smbus(opts) }, odr: o.odr, mode: o.mode, rangeG: o.rangeG });
+  const accel = new LIS3DH({ sensor: { io: bus.SMBus }, odr: o.odr, mode: o.mode, rangeG: o.rangeG });
   const features = new FeatureExtractor({ n: N, odr: accel.odr, bandHz: [10, 1000] });
   const blocks: { lost: number; x: AxisFeatures }[] = [];
   const errors: Error[] = [];

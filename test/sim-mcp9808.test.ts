@@ -14,7 +14,7 @@ function rig(temperature: (s: number) => number = () => 25, revision = 0) {
   const dev = new SimMCP9808({ now: () => clock.now(), temperature, revision });
   bus.attach(0x18, dev);
   const io = bus.smbus({ address: 0x18 });
-  return { clock, bus, dev, io, driver: (o: { resolution?: 0.5 | 0.25 | 0.125 | 0.0625 } = {}) => new MCP9808({ sensor: { io: (x) => bus.smbus(x) }, ...o }) };
+  return { clock, bus, dev, io, driver: (o: { resolution?: 0.5 | 0.25 | 0.125 | 0.0625 } = {}) => new MCP9808({ sensor: { io: bus.SMBus }, ...o }) };
 }
 
 test("identity and reset state: MANID 0x0054, DEVID 0x04 + revision, RESOLUTION 0x03, T_A 0 until the first conversion", (t) => {
@@ -119,7 +119,7 @@ test("shutdown holds T_A; the driver clears SHDN", (t) => {
 test("wrong identity rejected with a clear message; absent part NACKs", (t) => {
   const clock = new VirtualClock();
   const bus = new SimI2CBus({ now: () => clock.now() });
-  const io = (x: { address: number }) => bus.smbus(x);
+  const io = bus.SMBus;
   // a register device answering 0x33 everywhere (a LIS3DH shares 0x18)
   bus.attach(0x18, { start: () => true, write: () => true, read: () => 0x33, stop: () => {} });
   t.throws(() => new MCP9808({ sensor: { io } }), { message: "MCP9808 at 0x18: manufacturer ID 0x3333 (expected 0x0054)" });

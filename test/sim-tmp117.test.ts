@@ -93,7 +93,7 @@ test("one-shot: one conversion after the active time, then shutdown", (t) => {
 test("driver: ID check with revision bits masked; readings within one LSB (7.8125 m degC) of the truth", (t) => {
   let truth = 25;
   const { clock, bus } = rig(() => truth);
-  const temp = new TMP117({ sensor: { io: (o) => bus.smbus(o), address: 0x48 }, averaging: 1, conversionMs: 15.5 });
+  const temp = new TMP117({ sensor: { io: bus.SMBus, address: 0x48 }, averaging: 1, conversionMs: 15.5 });
   t.is(temp.cycleMs, 15.5);
   t.is(temp.sample(), undefined, "no conversion yet");
   const values = [-40, -0.004, 0, 0.0039, 21.37, 25, 43.21, 85.123456, 149.99];
@@ -114,19 +114,19 @@ test("driver: ID check with revision bits masked; readings within one LSB (7.812
   const bus2 = new SimI2CBus({ now: () => clock2.now() });
   const rev = new SimTMP117({ now: () => clock2.now(), temperature: () => 25 });
   bus2.attach(0x48, rev);
-  t.notThrows(() => new TMP117({ sensor: { io: (o) => bus2.smbus(o) } }));
+  t.notThrows(() => new TMP117({ sensor: { io: bus2.SMBus } }));
   bus2.detach(0x48);
   bus2.attach(0x48, { start: () => true, write: () => true, read: () => 0x21, stop: () => {} });
-  t.throws(() => new TMP117({ sensor: { io: (o) => bus2.smbus(o) } }), { message: "TMP117 at 0x48: device ID 0x2121 (expected 0x0117)" });
+  t.throws(() => new TMP117({ sensor: { io: bus2.SMBus } }), { message: "TMP117 at 0x48: device ID 0x2121 (expected 0x0117)" });
   bus2.detach(0x48);
   let n = 0;
   bus2.attach(0x48, { start: () => ((n = 0), true), write: () => true, read: () => (n++ === 0 ? 0x31 : 0x17), stop: () => {} });
-  t.notThrows(() => new TMP117({ sensor: { io: (o) => bus2.smbus(o) } }), "0x3117: revision 3 is accepted");
+  t.notThrows(() => new TMP117({ sensor: { io: bus2.SMBus } }), "0x3117: revision 3 is accepted");
 });
 
 test("driver: configure picks the nearest cycle and writes AVG into bits 6:5", (t) => {
   const { bus, io } = rig(() => 25);
-  const temp = new TMP117({ sensor: { io: (o) => bus.smbus(o) } });
+  const temp = new TMP117({ sensor: { io: bus.SMBus } });
   temp.configure({ averaging: 64, conversionMs: 900 });
   const c = io.readUint16(CONFIG, true);
   t.is((c >> 5) & 3, 3, "AVG = 64");
@@ -163,7 +163,7 @@ test("averaging: the result noise drops as sqrt(N) for N = 1, 8, 32, 64 (CONFIG 
 
 test("driver: every (averaging, conversionMs) of the datasheet table lands on its AVG and CONV codes and the model's cycle", (t) => {
   const { bus, io, dev } = rig(() => 25);
-  const temp: Thermometer = new TMP117({ sensor: { io: (o) => bus.smbus(o) } });
+  const temp: Thermometer = new TMP117({ sensor: { io: bus.SMBus } });
   const driver = temp as TMP117;
   const averages = [1, 8, 32, 64];
   for (let conv = 0; conv < 8; conv++) {

@@ -29,6 +29,11 @@
  * poll period of margin). Samples skipped between captures are not "lost".
  * Without `duty`, acquisition is continuous.
  *
+ * Trigger: a driver with a watermark interrupt (`accel.interrupt`) calls the
+ * acquirer's onSample() from its onSample callback when the part's FIFO reaches
+ * its watermark (half the FIFO); no poll timer runs then. Without one, the FIFO
+ * is polled every pollMs (half the FIFO's fill time, the same cadence).
+ *
  * Buffers: two sets of per-axis arrays of n samples, swapped at each window. The
  * block passed to onWindow (and its arrays) stays valid until the next window
  * is complete, then it is reused. Copy anything that must live longer.
@@ -124,6 +129,7 @@ export class Acquirer {
   #dutyTimer: TimerId | undefined;
   #endTimer: TimerId | undefined;
   #started = false;
+  #capturing = false;
   #restart: boolean;
   #blocks: [WindowBlock, WindowBlock];
   #current = 0;
@@ -175,9 +181,14 @@ export class Acquirer {
     return this.#started;
   }
 
-  /** True while samples are being polled (always when running continuously). */
+  /** True while samples are being read (always when running continuously). */
   get capturing(): boolean {
-    return this.#timer !== undefined;
+    return this.#capturing;
+  }
+
+  /** The driver's watermark interrupt (its onSample): drains the FIFO, while capturing. */
+  onSample(): void {
+    if (this.#capturing) this.poll();
   }
 
   /** Starts acquisition (with a duty cycle: the first capture now, then one every periodMs). */
@@ -198,7 +209,7 @@ export class Acquirer {
 
   /** Discards what the FIFO holds (stale samples) and starts polling. */
   #beginCapture(): void {
-    if (this.#timer !== undefined) this.#endCapture();
+    if (this.#capturing) this.#endCapture();
     this.captures++;
     this.#odr = this.#o.accel.odr;
     this.#period = 1000 / this.#odr;
@@ -217,13 +228,15 @@ export class Acquirer {
     } catch (error) {
       this.#o.onError(asError(error));
     }
-    this.#timer = this.#o.timers.set(() => this.poll(), this.pollMs, this.pollMs);
+    this.#capturing = true;
+    if (!this.#o.accel.interrupt) this.#timer = this.#o.timers.set(() => this.poll(), this.pollMs, this.pollMs);
     const duty = this.#o.duty;
     if (duty && duty.captureMs < duty.periodMs) this.#endTimer = this.#o.timers.set(() => this.#endCapture(), duty.captureMs);
   }
 
-  /** Stops polling and drops the partial window (it never joins the next capture). */
+  /** Stops reading and drops the partial window (it never joins the next capture). */
   #endCapture(): void {
+    this.#capturing = false;
     this.#o.timers.clear(this.#timer);
     this.#timer = undefined;
     this.#o.timers.clear(this.#endTimer);

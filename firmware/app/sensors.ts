@@ -6,7 +6,7 @@
  * goes out about them (fault alarms, status, telemetry) is the telemetry
  * scheduler's (telemetry.ts); this part tells it when.
  */
-import type { SMBus, SMBusOptions, TimerId } from "../host.js";
+import type { SMBusConstructor, TimerId } from "../host.js";
 import type { Accelerometer } from "../drivers/accelerometer.js";
 import type { Thermometer } from "../drivers/thermometer.js";
 import { createAccelerometer, createThermometer, scanBus, ADDRESSES, type AccelerometerKind, type ThermometerKind } from "../drivers/scan.js";
@@ -143,7 +143,7 @@ export class SensorManager {
     const c = config.accelerometer;
     try {
       const found = c.kind === "hil" ? { kind: "hil", address: 0 } : this.#locate("accelerometer", c.kind, c.address);
-      const accel = makeAccelerometer(found, config, this.#smbus);
+      const accel = makeAccelerometer(found, config, this.#app.host.io.SMBus);
       this.accelerometerFound = found as Located<AccelerometerKind>;
       this.#accel = accel;
       if (!this.#features || this.#features.odr !== accel.odr) {
@@ -177,7 +177,7 @@ export class SensorManager {
     const c = this.#app.config.temperature;
     try {
       const found = this.#locate("temperature", c.kind, c.address);
-      const temp = makeThermometer(found, this.#smbus);
+      const temp = makeThermometer(found, this.#app.host.io.SMBus);
       this.#temp = temp;
       this.thermometerFound = found as Located<ThermometerKind>;
       // Parts without a data-ready flag (MCP9808) read 0 until their first conversion is done.
@@ -199,14 +199,12 @@ export class SensorManager {
     // Once found, a part is looked for where it was: a replugged sensor comes back, and a failure says why (NACK, wrong ID).
     const known = role === "accelerometer" ? this.accelerometerFound : this.thermometerFound;
     if (known) return known;
-    const scan = scanBus(this.#smbus);
+    const scan = scanBus({ io: this.#app.host.io.SMBus });
     const found = (role === "accelerometer" ? scan.accelerometers : scan.thermometers).filter((d) => kind === "auto" || d.kind === kind);
     if (found.length) return found[0];
     const where = kind === "auto" ? "" : ` at ${ADDRESSES[kind as AccelerometerKind | ThermometerKind].map((a) => "0x" + a.toString(16)).join("/")}`;
     throw new AbsentError(`no ${kind === "auto" ? role : kind} found on the bus${where}`);
   }
-
-  #smbus = (options: SMBusOptions): SMBus => this.#app.host.io.smbus(options);
 
   #onAccelerometerError(error: unknown): void {
     this.#closeAccelerometer();
@@ -314,12 +312,12 @@ export class SensorManager {
 
 // Driver construction, in one place: the drivers' options may change shape.
 
-function makeAccelerometer(found: Located<string>, config: NodeConfig, io: (options: SMBusOptions) => SMBus): Accelerometer {
+function makeAccelerometer(found: Located<string>, config: NodeConfig, io: SMBusConstructor): Accelerometer {
   const c = config.accelerometer;
   return createAccelerometer(found.kind as AccelerometerKind | "hil", { sensor: { io, address: found.address }, odr: c.odr, rangeG: c.rangeG });
 }
 
-function makeThermometer(found: Located<string>, io: (options: SMBusOptions) => SMBus): Thermometer {
+function makeThermometer(found: Located<string>, io: SMBusConstructor): Thermometer {
   return createThermometer(found.kind as ThermometerKind, { sensor: { io, address: found.address } });
 }
 

@@ -1,8 +1,10 @@
 /*
  * The accelerometer contract the acquisition layer relies on: FIFO burst reads
- * into a caller-owned buffer, interleaved x, y, z in g.
+ * into a caller-owned buffer, interleaved x, y, z in g; optionally a watermark
+ * interrupt that says when to read.
  */
-import type { SMBus } from "../host.js";
+import type { Digital, SMBus } from "../host.js";
+import type { InterruptOptions, SensorOptions } from "./sensor.js";
 import { asError } from "../util/format.js";
 
 export interface AccelerometerOptions {
@@ -10,6 +12,21 @@ export interface AccelerometerOptions {
   odr?: number;
   /** Full scale, +/- g. */
   rangeG?: number;
+}
+
+/** Constructor options of the accelerometer drivers (Sensor Class Pattern, docs/measurement.md). */
+export interface AccelerometerDriverOptions extends AccelerometerOptions {
+  sensor: SensorOptions;
+  /**
+   * The part's interrupt output (INT1), wired to a GPIO: with onSample, the part
+   * raises it when its FIFO reaches the watermark (half the FIFO) and the driver
+   * calls onSample; without it, the FIFO is polled.
+   */
+  interrupt?: InterruptOptions;
+  /** The FIFO holds at least its watermark: drain it now (readFifo). Needs `interrupt`. */
+  onSample?: () => void;
+  /** If given, readFifo reports bus errors here and returns 0 instead of throwing. */
+  onError?: (error: Error) => void;
 }
 
 export interface Accelerometer {
@@ -35,7 +52,34 @@ export interface Accelerometer {
   readFifo(dest: Float32Array, maxSamples: number): number;
   /** True if the FIFO overflowed (samples may have been lost) before the last readFifo. */
   readonly overrun: boolean;
+  /** True when the watermark interrupt calls onSample: the acquirer then reads on it instead of polling. */
+  readonly interrupt?: boolean;
   close(): void;
+}
+
+/** onSample calls per edge while the line stays active (bounded: a stuck line cannot hold the CPU). */
+const MAX_SAMPLE_CALLS_PER_EDGE = 4;
+
+/**
+ * Opens the part's watermark line, active high, as the SDK's drivers do (the
+ * options spread into the Digital constructor, the driver's edge and callback
+ * last). onSample is called on the rising edge, then again while the line stays
+ * high: a watermark not drained below its level gives no next edge.
+ * Undefined without both `interrupt` and `onSample`.
+ */
+export function openWatermarkLine(options: AccelerometerDriverOptions): Digital | undefined {
+  const { interrupt, onSample } = options;
+  if (!interrupt || !onSample) return undefined;
+  const Digital = interrupt.io;
+  const line: Digital = new Digital({
+    mode: Digital.Input,
+    ...interrupt,
+    edge: Digital.Rising,
+    onReadable: () => {
+      for (let i = 0; i < MAX_SAMPLE_CALLS_PER_EDGE && line.read() === 1; i++) onSample();
+    },
+  });
+  return line;
 }
 
 /**
@@ -48,9 +92,10 @@ export function fifoReadFailed(onError: ((error: Error) => void) | undefined, er
   return 0;
 }
 
-/** Writes the part's low-power value, then releases the bus even if that write fails. */
-export function powerDownAndClose(io: SMBus, register: number, value: number): void {
+/** Writes the part's low-power value, then releases the bus (and the interrupt line) even if that write fails. */
+export function powerDownAndClose(io: SMBus, register: number, value: number, line?: Digital): void {
   try {
+    line?.close();
     io.writeUint8(register, value);
   } finally {
     io.close();

@@ -3,30 +3,37 @@
  * Full resolution (256 LSB/g at every range), stream-mode FIFO, one 6-byte burst
  * from DATAX0 per FIFO entry: a read through DATAZ1 pops exactly one entry, so
  * entries cannot be batched in one transfer (datasheet "Retrieving Data from FIFO").
+ * With an interrupt line, WATERMARK is enabled on INT1 (active high): it rises
+ * when the FIFO holds FIFO_CTL's samples (16) and falls as it is read below them.
  */
-import type { SMBus, SMBusOptions } from "../host.js";
-import { fifoReadFailed, powerDownAndClose, type Accelerometer, type AccelerometerOptions } from "./accelerometer.js";
+import type { Digital, SMBus } from "../host.js";
+import { fifoReadFailed, openWatermarkLine, powerDownAndClose, type Accelerometer, type AccelerometerDriverOptions, type AccelerometerOptions } from "./accelerometer.js";
 import { hex } from "../util/format.js";
 
-const REG_DEVID = 0x00;
-const REG_BW_RATE = 0x2c;
-const REG_POWER_CTL = 0x2d;
-const REG_INT_SOURCE = 0x30;
-const REG_DATA_FORMAT = 0x31;
-const REG_DATAX0 = 0x32;
-const REG_FIFO_CTL = 0x38;
-const REG_FIFO_STATUS = 0x39;
+/** Register map (datasheet Rev. G, Table 19). */
+const Register = Object.freeze({
+  DEVID: 0x00,
+  BW_RATE: 0x2c,
+  POWER_CTL: 0x2d,
+  INT_ENABLE: 0x2e,
+  INT_MAP: 0x2f,
+  INT_SOURCE: 0x30,
+  DATA_FORMAT: 0x31,
+  DATAX0: 0x32,
+  FIFO_CTL: 0x38,
+  FIFO_STATUS: 0x39,
+});
 
 const DEVID = 0xe5;
-const POWER_CTL_STANDBY = 0x00;
-const POWER_CTL_MEASURE = 1 << 3;
-const DATA_FORMAT_FULL_RES = 1 << 3;
-const INT_OVERRUN = 1 << 0;
-const FIFO_MODE_BYPASS = 0 << 6;
-const FIFO_MODE_STREAM = 2 << 6;
-const FIFO_ENTRIES_MASK = 0x3f;
+const PowerCtl = Object.freeze({ STANDBY: 0x00, MEASURE: 1 << 3 });
+const DataFormat = Object.freeze({ FULL_RES: 1 << 3 });
+/** INT_ENABLE, INT_MAP (bit set: INT2, clear: INT1) and INT_SOURCE bits. */
+const Int = Object.freeze({ WATERMARK: 1 << 1, OVERRUN: 1 << 0, ALL_TO_INT1: 0x00 });
+/** FIFO_CTL: mode bits 7:6, samples (the watermark) bits 4:0. */
+const FifoCtl = Object.freeze({ MODE_BYPASS: 0 << 6, MODE_STREAM: 2 << 6 });
+const FifoStatus = Object.freeze({ ENTRIES_MASK: 0x3f });
 const FIFO_DEPTH = 32;
-/** Watermark at half the FIFO (only used by interrupt-driven hosts). */
+/** Watermark at half the FIFO: the INT1 line rises when it holds this many entries. */
 const FIFO_WATERMARK = 16;
 /** Hz = ODR_BASE_HZ * 2^code, code 0x00..0x0F (0.1 .. 3200 Hz). */
 const ODR_BASE_HZ = 0.09765625;
@@ -34,21 +41,18 @@ const RATE_CODE_MAX = 0x0f;
 /** Full resolution: 3.9 mg/LSB typical, i.e. 1/256 g. */
 const G_PER_LSB = 1 / 256;
 /** DATA_FORMAT range bits 1:0 -> +/- 2, 4, 8, 16 g. */
-const RANGES_G = [2, 4, 8, 16];
+const RANGES_G: readonly number[] = Object.freeze([2, 4, 8, 16]);
 
 export const ADXL345_DEFAULT_ADDRESS = 0x53;
 
-export interface ADXL345Options extends AccelerometerOptions {
-  sensor: { io: (options: SMBusOptions) => SMBus; address?: number; hz?: number };
-  /** If given, readFifo reports bus errors here and returns 0 instead of throwing. */
-  onError?: (error: Error) => void;
-}
+export type ADXL345Options = AccelerometerDriverOptions;
 
 export class ADXL345 implements Accelerometer {
   readonly fifoDepth = FIFO_DEPTH;
   /** Full resolution: 13-bit counts at most, 1/256 g at every range. */
   readonly lsbG = G_PER_LSB;
   #io: SMBus;
+  #line: Digital | undefined;
   #name: string;
   #rateCode = 0x0a;
   #rangeCode = 0;
@@ -59,16 +63,22 @@ export class ADXL345 implements Accelerometer {
   constructor(options: ADXL345Options) {
     const address = options.sensor.address ?? ADXL345_DEFAULT_ADDRESS;
     this.#name = `ADXL345 at 0x${hex(address)}`;
-    this.#io = options.sensor.io({ address, hz: options.sensor.hz });
+    const io = (this.#io = new options.sensor.io({ ...options.sensor, address }));
     this.#onError = options.onError;
     try {
-      const id = this.#io.readUint8(REG_DEVID);
+      const id = io.readUint8(Register.DEVID);
       if (id !== DEVID) throw new Error(`${this.#name}: device ID 0x${hex(id)} (expected 0x${hex(DEVID)})`);
+      this.#line = openWatermarkLine(options);
       this.configure({ odr: options.odr ?? 3200, rangeG: options.rangeG ?? 4 });
     } catch (error) {
-      this.#io.close();
+      this.#line?.close();
+      io.close();
       throw error;
     }
+  }
+
+  get interrupt(): boolean {
+    return this.#line !== undefined;
   }
 
   get odr(): number {
@@ -92,27 +102,32 @@ export class ADXL345 implements Accelerometer {
       this.#rangeCode = i;
     }
     const io = this.#io;
-    io.writeUint8(REG_POWER_CTL, POWER_CTL_STANDBY);
-    io.writeUint8(REG_DATA_FORMAT, DATA_FORMAT_FULL_RES | this.#rangeCode);
-    io.writeUint8(REG_BW_RATE, this.#rateCode);
-    io.writeUint8(REG_FIFO_CTL, FIFO_MODE_BYPASS); // bypass clears the FIFO
-    io.writeUint8(REG_FIFO_CTL, FIFO_MODE_STREAM | FIFO_WATERMARK);
-    io.writeUint8(REG_POWER_CTL, POWER_CTL_MEASURE);
+    io.writeUint8(Register.POWER_CTL, PowerCtl.STANDBY);
+    io.writeUint8(Register.DATA_FORMAT, DataFormat.FULL_RES | this.#rangeCode); // INT_INVERT clear: INT1 active high
+    io.writeUint8(Register.BW_RATE, this.#rateCode);
+    io.writeUint8(Register.FIFO_CTL, FifoCtl.MODE_BYPASS); // bypass clears the FIFO
+    io.writeUint8(Register.FIFO_CTL, FifoCtl.MODE_STREAM | FIFO_WATERMARK);
+    if (this.#line) {
+      io.writeUint8(Register.INT_MAP, Int.ALL_TO_INT1); // map before enabling (datasheet)
+      io.writeUint8(Register.INT_ENABLE, Int.WATERMARK);
+    }
+    io.writeUint8(Register.POWER_CTL, PowerCtl.MEASURE);
     this.#overrun = false;
   }
 
   readFifo(dest: Float32Array, maxSamples: number): number {
     try {
       const io = this.#io;
-      const entries = io.readUint8(REG_FIFO_STATUS) & FIFO_ENTRIES_MASK;
+      const entries = io.readUint8(Register.FIFO_STATUS) & FifoStatus.ENTRIES_MASK;
       // Only a full FIFO can have overrun: ask INT_SOURCE then (before the data, whose read clears OVERRUN),
       // and save its 4 wire bytes on every other poll.
-      this.#overrun = entries >= FIFO_DEPTH && (io.readUint8(REG_INT_SOURCE) & INT_OVERRUN) !== 0;
+      this.#overrun = entries >= FIFO_DEPTH && (io.readUint8(Register.INT_SOURCE) & Int.OVERRUN) !== 0;
       let n = entries < maxSamples ? entries : maxSamples;
       if (3 * n > dest.length) n = (dest.length / 3) | 0;
       const b = this.#entry;
+      const data = Register.DATAX0;
       for (let i = 0, j = 0; i < n; i++, j += 3) {
-        io.readBuffer(REG_DATAX0, b);
+        io.readBuffer(data, b);
         dest[j] = int16le(b, 0) * G_PER_LSB;
         dest[j + 1] = int16le(b, 2) * G_PER_LSB;
         dest[j + 2] = int16le(b, 4) * G_PER_LSB;
@@ -123,9 +138,9 @@ export class ADXL345 implements Accelerometer {
     }
   }
 
-  /** Standby (lowest power) and release the bus. */
+  /** Standby (lowest power), release the bus and the interrupt line. */
   close(): void {
-    powerDownAndClose(this.#io, REG_POWER_CTL, POWER_CTL_STANDBY);
+    powerDownAndClose(this.#io, Register.POWER_CTL, PowerCtl.STANDBY, this.#line);
   }
 }
 

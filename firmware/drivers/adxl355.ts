@@ -8,41 +8,49 @@
  * (bit 0 of the last byte): if the burst does not start on x (a previous transfer
  * was cut short), the driver drops the entries before the first x, reads the
  * missing tail entries of the last set, and the FIFO is aligned again.
+ * With an interrupt line, FIFO_FULL (entries >= FIFO_SAMPLES, 48) is mapped to
+ * INT1 and INT_POL set (active high).
  */
-import type { SMBus, SMBusOptions } from "../host.js";
-import { fifoReadFailed, powerDownAndClose, type Accelerometer, type AccelerometerOptions } from "./accelerometer.js";
+import type { Digital, SMBus } from "../host.js";
+import { fifoReadFailed, openWatermarkLine, powerDownAndClose, type Accelerometer, type AccelerometerDriverOptions, type AccelerometerOptions } from "./accelerometer.js";
 import { hex } from "../util/format.js";
 
-const REG_DEVID_AD = 0x00;
-const REG_STATUS = 0x04;
-const REG_TEMP2 = 0x06;
-const REG_FIFO_DATA = 0x11;
-const REG_FILTER = 0x28;
-const REG_FIFO_SAMPLES = 0x29;
-const REG_RANGE = 0x2c;
-const REG_POWER_CTL = 0x2d;
-const REG_RESET = 0x2f;
+/** Register map (datasheet Rev. D, Table 14). */
+const Register = Object.freeze({
+  DEVID_AD: 0x00,
+  STATUS: 0x04,
+  TEMP2: 0x06,
+  FIFO_DATA: 0x11,
+  FILTER: 0x28,
+  FIFO_SAMPLES: 0x29,
+  INT_MAP: 0x2a,
+  RANGE: 0x2c,
+  POWER_CTL: 0x2d,
+  RESET: 0x2f,
+});
 
-const DEVID_AD = 0xad;
-const DEVID_MST = 0x1d;
-const PARTID = 0xed;
-const STATUS_FIFO_OVR = 1 << 2;
+/** DEVID_AD, DEVID_MST, PARTID (0x00..0x02). */
+const Id = Object.freeze({ DEVID_AD: 0xad, DEVID_MST: 0x1d, PARTID: 0xed });
+const Status = Object.freeze({ FIFO_OVR: 1 << 2 });
 const FIFO_ENTRIES_MASK = 0x7f;
 const FILTER_ODR_MASK = 0x0f;
 /** ODR = ODR_MAX_HZ / 2^code, code 0..10 (4000 .. 3.906 Hz). */
 const ODR_MAX_HZ = 4000;
 const ODR_CODE_MAX = 10;
-const RANGE_MASK = 0x03;
+/** RANGE: range bits 1:0; INT_POL bit 6 (set: INT1/INT2 active high). */
+const Range = Object.freeze({ MASK: 0x03, INT_POL: 1 << 6 });
+/** INT_MAP: FIFO_FULL (the watermark of FIFO_SAMPLES) on INT1. */
+const IntMap = Object.freeze({ FULL_EN1: 1 << 1 });
 /** RANGE code 1, 2, 3 -> +/- 2, 4, 8 g. */
-const RANGES_G = [0, 2, 4, 8];
-const POWER_CTL_STANDBY = 1 << 0;
-const POWER_CTL_MEASURE = 0x00; // temperature and DRDY on
+const RANGES_G: readonly number[] = Object.freeze([0, 2, 4, 8]);
+/** POWER_CTL: STANDBY bit 0; 0 measures with temperature and DRDY on. */
+const PowerCtl = Object.freeze({ STANDBY: 1 << 0, MEASURE: 0x00 });
 const RESET_CODE = 0x52;
-const FIFO_MARKER_X = 1 << 0;
-const FIFO_MARKER_EMPTY = 1 << 1;
+/** Last byte of a FIFO entry: bit 0 marks the x axis, bit 1 an empty FIFO. */
+const FifoMarker = Object.freeze({ X: 1 << 0, EMPTY: 1 << 1 });
 const FIFO_DEPTH_ENTRIES = 96;
 const FIFO_DEPTH = FIFO_DEPTH_ENTRIES / 3;
-/** Watermark (entries) at half the FIFO (only used by interrupt-driven hosts). */
+/** Watermark (entries) at half the FIFO: FIFO_FULL, and INT1 when mapped, from this many. */
 const FIFO_WATERMARK_ENTRIES = 48;
 const ENTRY_BYTES = 3;
 const SET_BYTES = 9;
@@ -54,17 +62,14 @@ const TEMP_SLOPE_LSB_PER_C = -9.05;
 
 export const ADXL355_DEFAULT_ADDRESS = 0x1d;
 
-export interface ADXL355Options extends AccelerometerOptions {
-  sensor: { io: (options: SMBusOptions) => SMBus; address?: number; hz?: number };
-  /** If given, readFifo reports bus errors here and returns 0 instead of throwing. */
-  onError?: (error: Error) => void;
-}
+export type ADXL355Options = AccelerometerDriverOptions;
 
 export class ADXL355 implements Accelerometer {
   readonly fifoDepth = FIFO_DEPTH;
   /** Entries dropped to realign on the x marker since construction. */
   resyncs = 0;
   #io: SMBus;
+  #line: Digital | undefined;
   #name: string;
   #odrCode = 0;
   #rangeCode = 1;
@@ -80,19 +85,25 @@ export class ADXL355 implements Accelerometer {
     const address = options.sensor.address ?? ADXL355_DEFAULT_ADDRESS;
     this.#name = `ADXL355 at 0x${hex(address)}`;
     for (let n = 0; n <= FIFO_DEPTH; n++) this.#views.push(this.#burst.subarray(0, n * SET_BYTES));
-    this.#io = options.sensor.io({ address, hz: options.sensor.hz });
+    const io = (this.#io = new options.sensor.io({ ...options.sensor, address }));
     this.#onError = options.onError;
     try {
       const id = new Uint8Array(3);
-      this.#io.readBuffer(REG_DEVID_AD, id);
-      if (id[0] !== DEVID_AD || id[1] !== DEVID_MST || id[2] !== PARTID) {
+      io.readBuffer(Register.DEVID_AD, id);
+      if (id[0] !== Id.DEVID_AD || id[1] !== Id.DEVID_MST || id[2] !== Id.PARTID) {
         throw new Error(`${this.#name}: device ID 0x${hex(id[0])} 0x${hex(id[1])} 0x${hex(id[2])} (expected 0xAD 0x1D 0xED)`);
       }
+      this.#line = openWatermarkLine(options);
       this.configure({ odr: options.odr ?? ODR_MAX_HZ, rangeG: options.rangeG ?? 4 });
     } catch (error) {
-      this.#io.close();
+      this.#line?.close();
+      io.close();
       throw error;
     }
+  }
+
+  get interrupt(): boolean {
+    return this.#line !== undefined;
   }
 
   get odr(): number {
@@ -121,24 +132,25 @@ export class ADXL355 implements Accelerometer {
     }
     this.#gPerLsb = 1 / (LSB_PER_G_2G / (RANGES_G[this.#rangeCode] / 2));
     const io = this.#io;
-    io.writeUint8(REG_POWER_CTL, POWER_CTL_STANDBY); // filter and range may only change in standby
-    io.writeUint8(REG_FILTER, this.#odrCode & FILTER_ODR_MASK); // high-pass off
-    const range = io.readUint8(REG_RANGE); // keep I2C_HS and INT_POL
-    io.writeUint8(REG_RANGE, (range & ~RANGE_MASK) | this.#rangeCode);
-    io.writeUint8(REG_FIFO_SAMPLES, FIFO_WATERMARK_ENTRIES);
-    io.writeUint8(REG_POWER_CTL, POWER_CTL_MEASURE); // leaving standby starts an empty FIFO
+    io.writeUint8(Register.POWER_CTL, PowerCtl.STANDBY); // filter and range may only change in standby
+    io.writeUint8(Register.FILTER, this.#odrCode & FILTER_ODR_MASK); // high-pass off
+    const range = io.readUint8(Register.RANGE); // keep I2C_HS (and INT_POL unless the line is ours)
+    io.writeUint8(Register.RANGE, (range & ~Range.MASK) | this.#rangeCode | (this.#line ? Range.INT_POL : 0));
+    io.writeUint8(Register.FIFO_SAMPLES, FIFO_WATERMARK_ENTRIES);
+    if (this.#line) io.writeUint8(Register.INT_MAP, IntMap.FULL_EN1);
+    io.writeUint8(Register.POWER_CTL, PowerCtl.MEASURE); // leaving standby starts an empty FIFO
     this.#overrun = false;
   }
 
   /** Soft reset (all registers to their defaults, standby). Call configure() afterwards. */
   reset(): void {
-    this.#io.writeUint8(REG_RESET, RESET_CODE);
+    this.#io.writeUint8(Register.RESET, RESET_CODE);
   }
 
   /** Die temperature, degC (12-bit, about 0.11 degC per LSB; not calibrated). */
   temperature(): number {
     const b = this.#two;
-    this.#io.readBuffer(REG_TEMP2, b);
+    this.#io.readBuffer(Register.TEMP2, b);
     const raw = ((b[0] & 0x0f) << 8) | b[1];
     return (raw - TEMP_INTERCEPT_LSB) / TEMP_SLOPE_LSB_PER_C + 25;
   }
@@ -147,31 +159,34 @@ export class ADXL355 implements Accelerometer {
     try {
       const io = this.#io;
       const b2 = this.#two;
-      io.readBuffer(REG_STATUS, b2); // STATUS, FIFO_ENTRIES
-      this.#overrun = (b2[0] & STATUS_FIFO_OVR) !== 0;
+      io.readBuffer(Register.STATUS, b2); // STATUS, FIFO_ENTRIES
+      this.#overrun = (b2[0] & Status.FIFO_OVR) !== 0;
       const entries = b2[1] & FIFO_ENTRIES_MASK;
       let n = (entries / 3) | 0;
       if (n > maxSamples) n = maxSamples;
       if (3 * n > dest.length) n = (dest.length / 3) | 0;
       if (n <= 0) return 0;
       const b = this.#views[n];
-      io.readBuffer(REG_FIFO_DATA, b);
-      if ((b[2] & (FIFO_MARKER_X | FIFO_MARKER_EMPTY)) !== FIFO_MARKER_X) {
+      const fifoData = Register.FIFO_DATA;
+      const X = FifoMarker.X;
+      const MARKERS = X | FifoMarker.EMPTY;
+      io.readBuffer(fifoData, b);
+      if ((b[2] & MARKERS) !== X) {
         // Not on x: drop the k entries before the first x, then read the k entries that complete the last set.
         let k = 1;
-        while (k < 3 && (b[k * ENTRY_BYTES + 2] & (FIFO_MARKER_X | FIFO_MARKER_EMPTY)) !== FIFO_MARKER_X) k++;
+        while (k < 3 && (b[k * ENTRY_BYTES + 2] & MARKERS) !== X) k++;
         if (k === 3) return 0; // no x where one must be: let the next poll start afresh
         this.resyncs += k;
         const keep = n * SET_BYTES - k * ENTRY_BYTES;
         b.copyWithin(0, k * ENTRY_BYTES);
-        io.readBuffer(REG_FIFO_DATA, b.subarray(keep)); // rare: the view is made here only
+        io.readBuffer(fifoData, b.subarray(keep)); // rare: the view is made here only
       }
       const scale = this.#gPerLsb;
       let got = 0;
       for (let s = 0, i = 0; s < n; s++) {
         for (let axis = 0; axis < 3; axis++, i += ENTRY_BYTES) {
-          const marker = b[i + 2] & (FIFO_MARKER_X | FIFO_MARKER_EMPTY);
-          if (marker !== (axis === 0 ? FIFO_MARKER_X : 0)) return got; // empty or out of step: stop here
+          const marker = b[i + 2] & MARKERS;
+          if (marker !== (axis === 0 ? X : 0)) return got; // empty or out of step: stop here
           // 20-bit two's complement left-justified in 24 bits: sign-extend via << 8 then >> 12
           dest[3 * s + axis] = (((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8)) >> 12) * scale;
         }
@@ -183,9 +198,9 @@ export class ADXL355 implements Accelerometer {
     }
   }
 
-  /** Standby and release the bus. */
+  /** Standby, release the bus and the interrupt line. */
   close(): void {
-    powerDownAndClose(this.#io, REG_POWER_CTL, POWER_CTL_STANDBY);
+    powerDownAndClose(this.#io, Register.POWER_CTL, PowerCtl.STANDBY, this.#line);
   }
 }
 

@@ -12,42 +12,48 @@
  * (datasheet "Operating mode selection"), about 150 Hz at 1.344 kHz, too little
  * for vibration. Low-power mode is the only way to 5.376 kHz (8-bit); it is used
  * when asked for by mode or by an odr of 5376 Hz or more.
+ *
+ * With an interrupt line, I1_WTM routes the FIFO watermark (FTH = 16 levels) to
+ * INT1, active high.
  */
-import type { SMBus, SMBusOptions } from "../host.js";
-import { fifoReadFailed, powerDownAndClose, type Accelerometer, type AccelerometerOptions } from "./accelerometer.js";
+import type { Digital, SMBus } from "../host.js";
+import { fifoReadFailed, openWatermarkLine, powerDownAndClose, type Accelerometer, type AccelerometerDriverOptions, type AccelerometerOptions } from "./accelerometer.js";
 import { hex } from "../util/format.js";
 
-const REG_WHO_AM_I = 0x0f;
-const REG_CTRL_REG1 = 0x20;
-const REG_CTRL_REG4 = 0x23;
-const REG_CTRL_REG5 = 0x24;
-const REG_OUT_X_L = 0x28;
-const REG_FIFO_CTRL_REG = 0x2e;
-const REG_FIFO_SRC_REG = 0x2f;
+/** Register map (datasheet DocID17530, Table 17). */
+const Register = Object.freeze({
+  WHO_AM_I: 0x0f,
+  CTRL_REG1: 0x20,
+  CTRL_REG3: 0x22,
+  CTRL_REG4: 0x23,
+  CTRL_REG5: 0x24,
+  OUT_X_L: 0x28,
+  FIFO_CTRL_REG: 0x2e,
+  FIFO_SRC_REG: 0x2f,
+});
 /** I2C sub-address bit 7: auto-increment. */
 const SUB_AUTO_INCREMENT = 0x80;
 
 const WHO_AM_I = 0x33;
-const CTRL_REG1_ODR_SHIFT = 4;
-const CTRL_REG1_LPEN = 1 << 3;
-const CTRL_REG1_XYZ_EN = 0x07;
-const CTRL_REG1_POWER_DOWN = CTRL_REG1_XYZ_EN; // ODR code 0
-const CTRL_REG4_BDU = 0x80;
-const CTRL_REG4_FS_SHIFT = 4;
-const CTRL_REG4_HR = 0x08;
-const CTRL_REG5_FIFO_EN = 0x40;
-const FIFO_MODE_BYPASS = 0 << 6;
-const FIFO_MODE_STREAM = 2 << 6;
-const FIFO_SRC_OVRN = 0x40;
-const FIFO_SRC_FSS_MASK = 0x1f;
+/** CTRL_REG1: ODR bits 7:4, LPen bit 3, Z/Y/X enable bits 2:0; ODR code 0 is power-down. */
+const CtrlReg1 = Object.freeze({ ODR_SHIFT: 4, LPEN: 1 << 3, XYZ_EN: 0x07, POWER_DOWN: 0x07 });
+/** CTRL_REG3: I1_WTM, the FIFO watermark on INT1 (active high: CTRL_REG6 INT_POLARITY stays 0). */
+const CtrlReg3 = Object.freeze({ I1_WTM: 1 << 2 });
+/** CTRL_REG4: BDU, FS bits 5:4, HR. */
+const CtrlReg4 = Object.freeze({ BDU: 0x80, FS_SHIFT: 4, HR: 0x08 });
+const CtrlReg5 = Object.freeze({ FIFO_EN: 0x40 });
+/** FIFO_CTRL_REG: mode bits 7:6, threshold (FTH) bits 4:0. */
+const FifoCtrl = Object.freeze({ MODE_BYPASS: 0 << 6, MODE_STREAM: 2 << 6 });
+/** FIFO_SRC_REG: WTM, OVRN_FIFO, EMPTY, FSS bits 4:0. */
+const FifoSrc = Object.freeze({ OVRN: 0x40, FSS_MASK: 0x1f });
 const FIFO_DEPTH = 32;
-/** Watermark at half the FIFO (only used by interrupt-driven hosts). */
+/** Watermark (FTH) at half the FIFO: WTM, and INT1 when enabled, from this many levels. */
 const FIFO_WATERMARK = 16;
 /** Bytes per FIFO level: OUT_X_L..OUT_Z_H. */
 const LEVEL_BYTES = 6;
 
-/** [Hz, ODR code] for normal and high-resolution modes. */
-const ODR_NORMAL: number[][] = [
+/** [Hz, ODR code] for normal and high-resolution modes (CTRL_REG1 ODR, Table 31). */
+const ODR_NORMAL = frozenRows([
   [1, 1],
   [10, 2],
   [25, 3],
@@ -56,9 +62,9 @@ const ODR_NORMAL: number[][] = [
   [200, 6],
   [400, 7],
   [1344, 9],
-];
+]);
 /** [Hz, ODR code] in low-power mode (code 9 is 5.376 kHz with LPen). */
-const ODR_LOW_POWER: number[][] = [
+const ODR_LOW_POWER = frozenRows([
   [1, 1],
   [10, 2],
   [25, 3],
@@ -68,17 +74,21 @@ const ODR_LOW_POWER: number[][] = [
   [400, 7],
   [1600, 8],
   [5376, 9],
-];
+]);
 const ODR_5K376_HZ = 5376;
 const DEFAULT_ODR_HZ = 1344;
 
 /** Full scale +/- g by CTRL_REG4 FS code. */
-const RANGES_G = [2, 4, 8, 16];
-/** High-resolution sensitivity, g per 12-bit digit: 1, 2, 4, 12 mg at 2, 4, 8, 16 g. */
-const HR_G_PER_DIGIT = [0.001, 0.002, 0.004, 0.012];
+const RANGES_G: readonly number[] = Object.freeze([2, 4, 8, 16]);
+/** High-resolution sensitivity, g per 12-bit digit: 1, 2, 4, 12 mg at 2, 4, 8, 16 g (Table 4). */
+const HR_G_PER_DIGIT: readonly number[] = Object.freeze([0.001, 0.002, 0.004, 0.012]);
 /** Bits per mode, and a normal/low-power digit in high-resolution digits. */
-const MODE_BITS = { "low-power": 8, normal: 10, "high-resolution": 12 };
-const MODE_DIGIT_FACTOR = { "low-power": 16, normal: 4, "high-resolution": 1 };
+const MODE_BITS = Object.freeze({ "low-power": 8, normal: 10, "high-resolution": 12 });
+const MODE_DIGIT_FACTOR = Object.freeze({ "low-power": 16, normal: 4, "high-resolution": 1 });
+
+function frozenRows(rows: number[][]): readonly (readonly number[])[] {
+  return Object.freeze(rows.map((row) => Object.freeze(row)));
+}
 
 export type LIS3DHMode = "low-power" | "normal" | "high-resolution";
 
@@ -88,15 +98,14 @@ export interface LIS3DHConfiguration extends AccelerometerOptions {
   mode?: LIS3DHMode;
 }
 
-export interface LIS3DHOptions extends LIS3DHConfiguration {
-  sensor: { io: (options: SMBusOptions) => SMBus; address?: number; hz?: number };
-  /** If given, readFifo reports bus errors here and returns 0 instead of throwing. */
-  onError?: (error: Error) => void;
+export interface LIS3DHOptions extends AccelerometerDriverOptions {
+  mode?: LIS3DHMode;
 }
 
 export class LIS3DH implements Accelerometer {
   readonly fifoDepth = FIFO_DEPTH;
   #io: SMBus;
+  #line: Digital | undefined;
   #name: string;
   #mode: LIS3DHMode = "normal";
   #odr = DEFAULT_ODR_HZ;
@@ -113,16 +122,22 @@ export class LIS3DH implements Accelerometer {
     const address = options.sensor.address ?? LIS3DH_DEFAULT_ADDRESS;
     this.#name = `LIS3DH at 0x${hex(address)}`;
     for (let n = 0; n <= FIFO_DEPTH; n++) this.#views.push(this.#burst.subarray(0, n * LEVEL_BYTES));
-    this.#io = options.sensor.io({ address, hz: options.sensor.hz });
+    const io = (this.#io = new options.sensor.io({ ...options.sensor, address }));
     this.#onError = options.onError;
     try {
-      const id = this.#io.readUint8(REG_WHO_AM_I);
+      const id = io.readUint8(Register.WHO_AM_I);
       if (id !== WHO_AM_I) throw new Error(`${this.#name}: WHO_AM_I 0x${hex(id)} (expected 0x${hex(WHO_AM_I)})`);
+      this.#line = openWatermarkLine(options);
       this.configure({ odr: options.odr, rangeG: options.rangeG ?? 4, mode: options.mode });
     } catch (error) {
-      this.#io.close();
+      this.#line?.close();
+      io.close();
       throw error;
     }
+  }
+
+  get interrupt(): boolean {
+    return this.#line !== undefined;
   }
 
   get odr(): number {
@@ -181,27 +196,28 @@ export class LIS3DH implements Accelerometer {
     this.#odrCode = best[1];
     this.#gPerLsb = this.gPerDigit / (1 << (16 - MODE_BITS[mode]));
     const io = this.#io;
-    io.writeUint8(REG_CTRL_REG1, CTRL_REG1_POWER_DOWN);
-    io.writeUint8(REG_CTRL_REG4, CTRL_REG4_BDU | (this.#rangeCode << CTRL_REG4_FS_SHIFT) | (mode === "high-resolution" ? CTRL_REG4_HR : 0));
-    io.writeUint8(REG_CTRL_REG5, CTRL_REG5_FIFO_EN);
-    io.writeUint8(REG_FIFO_CTRL_REG, FIFO_MODE_BYPASS); // bypass empties the FIFO
-    io.writeUint8(REG_FIFO_CTRL_REG, FIFO_MODE_STREAM | FIFO_WATERMARK);
-    io.writeUint8(REG_CTRL_REG1, (this.#odrCode << CTRL_REG1_ODR_SHIFT) | (mode === "low-power" ? CTRL_REG1_LPEN : 0) | CTRL_REG1_XYZ_EN);
+    io.writeUint8(Register.CTRL_REG1, CtrlReg1.POWER_DOWN);
+    io.writeUint8(Register.CTRL_REG4, CtrlReg4.BDU | (this.#rangeCode << CtrlReg4.FS_SHIFT) | (mode === "high-resolution" ? CtrlReg4.HR : 0));
+    io.writeUint8(Register.CTRL_REG5, CtrlReg5.FIFO_EN);
+    io.writeUint8(Register.FIFO_CTRL_REG, FifoCtrl.MODE_BYPASS); // bypass empties the FIFO
+    io.writeUint8(Register.FIFO_CTRL_REG, FifoCtrl.MODE_STREAM | FIFO_WATERMARK);
+    if (this.#line) io.writeUint8(Register.CTRL_REG3, CtrlReg3.I1_WTM);
+    io.writeUint8(Register.CTRL_REG1, (this.#odrCode << CtrlReg1.ODR_SHIFT) | (mode === "low-power" ? CtrlReg1.LPEN : 0) | CtrlReg1.XYZ_EN);
     this.#overrun = false;
   }
 
   readFifo(dest: Float32Array, maxSamples: number): number {
     try {
       const io = this.#io;
-      const src = io.readUint8(REG_FIFO_SRC_REG);
+      const src = io.readUint8(Register.FIFO_SRC_REG);
       // FSS counts to 31: a full FIFO (32 levels) shows as OVRN with FSS = 31.
-      this.#overrun = (src & FIFO_SRC_OVRN) !== 0;
-      const level = this.#overrun ? FIFO_DEPTH : src & FIFO_SRC_FSS_MASK;
+      this.#overrun = (src & FifoSrc.OVRN) !== 0;
+      const level = this.#overrun ? FIFO_DEPTH : src & FifoSrc.FSS_MASK;
       let n = level < maxSamples ? level : maxSamples;
       if (3 * n > dest.length) n = (dest.length / 3) | 0;
       if (n <= 0) return 0;
       const b = this.#views[n];
-      io.readBuffer(REG_OUT_X_L | SUB_AUTO_INCREMENT, b);
+      io.readBuffer(Register.OUT_X_L | SUB_AUTO_INCREMENT, b);
       const scale = this.#gPerLsb;
       for (let i = 0, j = 0; j < 3 * n; i += 2, j++) dest[j] = (((b[i] | (b[i + 1] << 8)) << 16) >> 16) * scale;
       return n;
@@ -210,9 +226,9 @@ export class LIS3DH implements Accelerometer {
     }
   }
 
-  /** Power-down and release the bus. */
+  /** Power-down, release the bus and the interrupt line. */
   close(): void {
-    powerDownAndClose(this.#io, REG_CTRL_REG1, CTRL_REG1_POWER_DOWN);
+    powerDownAndClose(this.#io, Register.CTRL_REG1, CtrlReg1.POWER_DOWN, this.#line);
   }
 }
 

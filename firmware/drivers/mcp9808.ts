@@ -5,28 +5,32 @@
  * bits 15:13). The part has no data-ready flag: T_A reads 0 degC until its
  * first conversion (tCONV after power-up or a resolution change).
  */
-import type { SMBus, SMBusOptions } from "../host.js";
+import type { SMBus } from "../host.js";
+import type { SensorOptions } from "./sensor.js";
 import type { Thermometer, ThermometerReading } from "./thermometer.js";
 import { hex } from "../util/format.js";
 
-const REG_CONFIG = 0x01;
-const REG_T_A = 0x05;
-const REG_MANUFACTURER_ID = 0x06;
-const REG_DEVICE_ID = 0x07;
-const REG_RESOLUTION = 0x08;
+/** Register map (datasheet DS25095, Table 5-1). */
+const Register = Object.freeze({
+  CONFIG: 0x01,
+  T_A: 0x05,
+  MANUFACTURER_ID: 0x06,
+  DEVICE_ID: 0x07,
+  RESOLUTION: 0x08,
+});
 
 const MANUFACTURER_ID = 0x0054;
 /** DEVICE ID in bits 15:8 of register 0x07; bits 7:0 are the revision. */
 const DEVICE_ID = 0x04;
 
-const CONFIG_SHDN = 1 << 8;
+const Config = Object.freeze({ SHDN: 1 << 8 });
 /** T_A bits 12:0: sign bit 12, 2^7..2^-4 degC. */
 const T_A_MASK = 0x1fff;
 const DEGC_PER_LSB = 1 / 16;
 
 /** RESOLUTION code (bits 1:0) -> degC per step; tCONV per code, ms. */
-const RESOLUTION_C = [0.5, 0.25, 0.125, 0.0625];
-const CONVERSION_MS = [30, 65, 130, 250];
+const RESOLUTION_C: readonly number[] = Object.freeze([0.5, 0.25, 0.125, 0.0625]);
+const CONVERSION_MS: readonly number[] = Object.freeze([30, 65, 130, 250]);
 
 export const MCP9808_DEFAULT_ADDRESS = 0x18;
 
@@ -38,7 +42,7 @@ export interface MCP9808Configuration {
 }
 
 export interface MCP9808Options extends MCP9808Configuration {
-  sensor: { io: (options: SMBusOptions) => SMBus; address?: number; hz?: number };
+  sensor: SensorOptions;
 }
 
 export class MCP9808 implements Thermometer {
@@ -49,19 +53,19 @@ export class MCP9808 implements Thermometer {
   constructor(options: MCP9808Options) {
     const address = options.sensor.address ?? MCP9808_DEFAULT_ADDRESS;
     this.#name = `MCP9808 at 0x${hex(address)}`;
-    this.#io = options.sensor.io({ address, hz: options.sensor.hz });
+    const io = (this.#io = new options.sensor.io({ ...options.sensor, address }));
     try {
-      const manufacturer = this.#io.readUint16(REG_MANUFACTURER_ID, true);
+      const manufacturer = io.readUint16(Register.MANUFACTURER_ID, true);
       if (manufacturer !== MANUFACTURER_ID) {
         throw new Error(`${this.#name}: manufacturer ID 0x${hex4(manufacturer)} (expected 0x0054)`);
       }
-      const device = this.#io.readUint16(REG_DEVICE_ID, true);
+      const device = io.readUint16(Register.DEVICE_ID, true);
       if (device >> 8 !== DEVICE_ID) {
         throw new Error(`${this.#name}: device ID 0x${hex4(device)} (expected 0x04xx)`);
       }
       this.configure(options);
     } catch (error) {
-      this.#io.close();
+      io.close();
       throw error;
     }
   }
@@ -78,13 +82,13 @@ export class MCP9808 implements Thermometer {
       this.#code = code;
     }
     const io = this.#io;
-    const config = io.readUint16(REG_CONFIG, true);
-    if (config & CONFIG_SHDN) io.writeUint16(REG_CONFIG, config & ~CONFIG_SHDN, true);
-    io.writeUint8(REG_RESOLUTION, this.#code);
+    const config = io.readUint16(Register.CONFIG, true);
+    if (config & Config.SHDN) io.writeUint16(Register.CONFIG, config & ~Config.SHDN, true);
+    io.writeUint8(Register.RESOLUTION, this.#code);
   }
 
   sample(): ThermometerReading | undefined {
-    const raw = this.#io.readUint16(REG_T_A, true) & T_A_MASK;
+    const raw = this.#io.readUint16(Register.T_A, true) & T_A_MASK;
     return { temperature: (((raw << 19) >> 19) * DEGC_PER_LSB) };
   }
 

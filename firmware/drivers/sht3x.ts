@@ -12,40 +12,46 @@
  * read header means no new result since the last fetch.
  * Both CRCs are checked; a mismatch throws.
  */
-import type { SMBus, SMBusOptions } from "../host.js";
+import type { SMBus } from "../host.js";
+import type { SensorOptions } from "./sensor.js";
 import type { Thermometer, ThermometerReading } from "./thermometer.js";
 import { hex } from "../util/format.js";
 
 export const SHT3X_DEFAULT_ADDRESS = 0x44;
 
-// Single shot, clock stretching disabled (datasheet Table 9).
-const CMD_SINGLE_HIGH = 0x2400;
-const CMD_SINGLE_MEDIUM = 0x240b;
-const CMD_SINGLE_LOW = 0x2416;
-// Periodic data acquisition (datasheet Table 10), [high, medium, low] per mps.
-const CMD_PERIODIC_0_5 = [0x2032, 0x2024, 0x202f];
-const CMD_PERIODIC_1 = [0x2130, 0x2126, 0x212d];
-const CMD_PERIODIC_2 = [0x2236, 0x2220, 0x222b];
-const CMD_PERIODIC_4 = [0x2334, 0x2322, 0x2329];
-const CMD_PERIODIC_10 = [0x2737, 0x2721, 0x272a];
-const CMD_FETCH_DATA = 0xe000;
-const CMD_BREAK = 0x3093;
-const CMD_HEATER_ENABLE = 0x306d;
-const CMD_HEATER_DISABLE = 0x3066;
-const CMD_READ_STATUS = 0xf32d;
-const CMD_CLEAR_STATUS = 0x3041;
+/** Command words (datasheet SHT3x-DIS, Tables 9-10 and section 4), MSB first. */
+const Command = Object.freeze({
+  // single shot, clock stretching disabled: high, medium, low repeatability
+  SINGLE_HIGH: 0x2400,
+  SINGLE_MEDIUM: 0x240b,
+  SINGLE_LOW: 0x2416,
+  FETCH_DATA: 0xe000,
+  BREAK: 0x3093,
+  HEATER_ENABLE: 0x306d,
+  HEATER_DISABLE: 0x3066,
+  READ_STATUS: 0xf32d,
+  CLEAR_STATUS: 0x3041,
+});
+/** Periodic data acquisition, [high, medium, low] repeatability per measurements per second. */
+const Periodic: { readonly [mps: string]: readonly number[] | undefined } = Object.freeze({
+  "0.5": Object.freeze([0x2032, 0x2024, 0x202f]),
+  "1": Object.freeze([0x2130, 0x2126, 0x212d]),
+  "2": Object.freeze([0x2236, 0x2220, 0x222b]),
+  "4": Object.freeze([0x2334, 0x2322, 0x2329]),
+  "10": Object.freeze([0x2737, 0x2721, 0x272a]),
+});
 
 const CRC8_POLYNOMIAL = 0x31;
 const CRC8_INIT = 0xff;
 
 /** Max measurement duration per repeatability (high, medium, low), ms. */
-const MEASUREMENT_MS = [15.5, 6.5, 4.5];
+const MEASUREMENT_MS: readonly number[] = Object.freeze([15.5, 6.5, 4.5]);
 
 export type SHT3xRepeatability = "high" | "medium" | "low";
 export type SHT3xPeriodicHz = 0.5 | 1 | 2 | 4 | 10;
 
 export interface SHT3xOptions {
-  sensor: { io: (options: SMBusOptions) => SMBus; address?: number; hz?: number };
+  sensor: SensorOptions;
   /** Default "high". */
   repeatability?: SHT3xRepeatability;
   /** Measurements per second in periodic mode; single shot when undefined. */
@@ -80,14 +86,14 @@ export class SHT3x implements Thermometer {
     if (rep < 0) throw new Error(`${this.#name}: repeatability ${options.repeatability} (supported: high, medium, low)`);
     this.#rep = rep;
     if (options.periodicHz !== undefined) {
-      const table = PERIODIC[String(options.periodicHz)];
+      const table = Periodic[String(options.periodicHz)];
       if (!table) throw new Error(`${this.#name}: periodicHz ${options.periodicHz} (supported: 0.5, 1, 2, 4, 10)`);
       this.#periodicCommand = table[rep];
     }
-    this.#io = options.sensor.io({ address, hz: options.sensor.hz });
+    this.#io = new options.sensor.io({ ...options.sensor, address });
     try {
       this.status(); // presence, and a CRC-checked reply: the part has no ID register
-      this.#command(CMD_CLEAR_STATUS);
+      this.#command(Command.CLEAR_STATUS);
       if (this.#periodicCommand !== undefined) this.#command(this.#periodicCommand);
     } catch (error) {
       this.#io.close();
@@ -102,7 +108,7 @@ export class SHT3x implements Thermometer {
 
   /** The 16-bit status register (CRC checked). */
   status(): number {
-    this.#command(CMD_READ_STATUS);
+    this.#command(Command.READ_STATUS);
     const b = this.#buffer.subarray(0, 3);
     this.#io.read(b);
     this.#check(b, 0, "status");
@@ -111,12 +117,12 @@ export class SHT3x implements Thermometer {
 
   /** Heater on or off (the status register's bit 13 reports it). */
   heater(on: boolean): void {
-    this.#command(on ? CMD_HEATER_ENABLE : CMD_HEATER_DISABLE);
+    this.#command(on ? Command.HEATER_ENABLE : Command.HEATER_DISABLE);
   }
 
   sample(): ThermometerReading | undefined {
     if (this.#periodicCommand !== undefined) {
-      this.#command(CMD_FETCH_DATA);
+      this.#command(Command.FETCH_DATA);
       if (this.#tryRead()) this.#parse();
       return this.#last;
     }
@@ -135,7 +141,7 @@ export class SHT3x implements Thermometer {
 
   close(): void {
     try {
-      if (this.#periodicCommand !== undefined) this.#command(CMD_BREAK);
+      if (this.#periodicCommand !== undefined) this.#command(Command.BREAK);
     } finally {
       this.#io.close();
     }
@@ -182,13 +188,5 @@ export class SHT3x implements Thermometer {
   }
 }
 
-const REPEATABILITIES: string[] = ["high", "medium", "low"];
-const SINGLE = [CMD_SINGLE_HIGH, CMD_SINGLE_MEDIUM, CMD_SINGLE_LOW];
-const PERIODIC: { [hz: string]: number[] | undefined } = {
-  "0.5": CMD_PERIODIC_0_5,
-  "1": CMD_PERIODIC_1,
-  "2": CMD_PERIODIC_2,
-  "4": CMD_PERIODIC_4,
-  "10": CMD_PERIODIC_10,
-};
-
+const REPEATABILITIES: readonly string[] = Object.freeze(["high", "medium", "low"]);
+const SINGLE: readonly number[] = Object.freeze([Command.SINGLE_HIGH, Command.SINGLE_MEDIUM, Command.SINGLE_LOW]);

@@ -2,7 +2,9 @@
  * The Host on the Moddable SDK (ESP32 device and the desktop `lin` simulator).
  * A thin pass-through to ECMA-419 IO and a few Moddable modules:
  *
- *   io.smbus   embedded:io/smbus on device.I2C.default (pins from the target)
+ *   io.SMBus   device.io.SMBus (embedded:io/smbus) on device.I2C.default (pins from the target);
+ *              a driver's options (hz, port, data, clock) win over the defaults
+ *   io.Digital device.io.Digital itself (sensor interrupt lines)
  *   io.tcp     embedded:io/socket/tcp; TLS with embedded:io/socket/tcp/tls
  *              (the SDK's examples/io/tcp/tlssocket, included by the manifest)
  *   timers     timer (Timer.set / Timer.clear)
@@ -17,7 +19,7 @@
  *     on onWritable; `read(n)` throws past what is buffered: reads take what is there.
  *   - Preference keys are at most 15 characters on the ESP32 (NVS): longer keys are folded.
  */
-import type { AppendLog, Clock, DigitalLine, Host, I2CLines, LogLevel, SMBus, SMBusOptions, Storage, TCPOptions, TCPSocket, TimerId, Timers } from "../../firmware/host.js";
+import type { AppendLog, Clock, DigitalConstructor, DigitalLine, Host, I2CLines, LogLevel, SMBus, SMBusConstructor, SMBusOptions, Storage, TCPOptions, TCPSocket, TimerId, Timers } from "../../firmware/host.js";
 import type SMBusIO from "embedded:io/smbus";
 import TCP from "embedded:io/socket/tcp";
 // mcconfig maps this specifier to the SDK's tlssocket.js for tsc (via `paths`), which hides the
@@ -46,7 +48,9 @@ export interface ModdableHostOptions {
   /** I2C bus pins when the target has no `device.I2C.default` (the bare esp32 target has none). */
   i2c?: I2CPins;
   /** Replaces the hardware bus (the lin simulator uses the simulated bus of sim/bus.ts). */
-  smbus?: (options: SMBusOptions) => SMBus;
+  SMBus?: SMBusConstructor;
+  /** Replaces device.io.Digital (simulated interrupt lines). */
+  Digital?: DigitalConstructor;
   /** TLS options passed to the TLS socket as `secure` (e.g. `{ca}`; see the SDK's tlssocket). */
   tls?: Record<string, unknown>;
   /** Folder for append-only logs (the entries pass `config.file.root` from mc/config). */
@@ -63,7 +67,7 @@ export interface ModdableHostOptions {
 
 // @moddable/typings 5.6.0 omits SMBus.close and types the constructor's options as a tuple; the SDK has both right.
 type SMBusInstance = InstanceType<typeof SMBusIO> & { close(): void };
-type SMBusConstructor = new (options: I2CPins & { address: number; hz: number }) => SMBusInstance;
+type SMBusIOConstructor = new (options: I2CPins & { address: number; hz: number }) => SMBusInstance;
 
 class ModdableSMBus implements SMBus {
   readonly address: number;
@@ -118,18 +122,35 @@ interface DigitalInstance {
   write(value: 0 | 1): void;
   close(): void;
 }
-interface DigitalConstructor {
-  new (options: { pin: number; mode: unknown }): DigitalInstance;
-  readonly InputPullUp: unknown;
-  readonly OutputOpenDrain: unknown;
+// Its statics and onReadable are those of the Host's DigitalConstructor: io.Digital is this class itself.
+interface DigitalIOConstructor extends DigitalConstructor {
+  new (options: { pin: number; mode: number }): DigitalInstance;
+  readonly OutputOpenDrain: number;
 }
 
 interface Provider {
-  io?: { SMBus?: SMBusConstructor; Digital?: DigitalConstructor };
+  io?: { SMBus?: SMBusIOConstructor; Digital?: DigitalIOConstructor };
   I2C?: { default?: I2CPins };
 }
 function provider(): Provider | undefined {
   return (globalThis as unknown as { device?: Provider }).device;
+}
+
+/** The host's SMBus class: device.io.SMBus on the target's default I2C pins, the driver's options (hz, port, pins) over them. */
+function smbusClass(pins: I2CPins | undefined): SMBusConstructor {
+  return class extends ModdableSMBus {
+    constructor(o: SMBusOptions) {
+      super(openSMBus(o, pins), o.address);
+    }
+  };
+}
+
+function openSMBus(o: SMBusOptions, pins: I2CPins | undefined): SMBusInstance {
+  const SMBusIO = provider()?.io?.SMBus;
+  if (!SMBusIO) throw new Error("no SMBus on this platform (device.io.SMBus)");
+  const bus = provider()?.I2C?.default ?? pins;
+  if (!bus) throw new Error("no I2C pins: set config i2c {data, clock} or use a target with device.I2C.default");
+  return new SMBusIO({ ...bus, ...(o as Partial<I2CPins>), hz: o.hz ?? bus.hz ?? 400_000, address: o.address });
 }
 
 // ---------------------------------------------------------------- TCP / TLS
@@ -398,20 +419,13 @@ export function createModdableHost(options: ModdableHostOptions): Host {
   const storage = createStorage(options.preferenceDomain ?? PREFERENCE_DOMAIN, options.fileRoot);
   return {
     io: {
-      smbus(o: SMBusOptions): SMBus {
-        if (options.smbus) return options.smbus(o);
-        const SMBusClass = provider()?.io?.SMBus;
-        if (!SMBusClass) throw new Error("no SMBus on this platform (device.io.SMBus)");
-        const bus = provider()?.I2C?.default ?? pins;
-        if (!bus) throw new Error("no I2C pins: set config i2c {data, clock} or use a target with device.I2C.default");
-        const io = new SMBusClass({ ...bus, hz: o.hz ?? bus.hz ?? 400_000, address: o.address });
-        return new ModdableSMBus(io, o.address);
-      },
+      SMBus: options.SMBus ?? smbusClass(pins),
+      Digital: options.Digital ?? provider()?.io?.Digital,
       tcp(o: TCPOptions): TCPSocket {
         return new ModdableTCPSocket(o, options.tls);
       },
       // Bus recovery drives SDA and SCL as open-drain Digital pins; the app closes every SMBus first.
-      i2cLines: options.smbus
+      i2cLines: options.SMBus
         ? undefined
         : (): I2CLines => {
             const Digital = provider()?.io?.Digital;

@@ -29,7 +29,7 @@ export function startSimNode(mc: SimConfig): NodeApp | undefined {
   const bus: SimI2CBus = new SimI2CBus({ now: () => now() });
   const host = createModdableHost({
     fileRoot: mc.file.root,
-    smbus: (options) => bus.smbus(options),
+    SMBus: bus.SMBus,
   });
   const t0 = host.clock.now();
   function now(): number {

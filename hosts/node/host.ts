@@ -1,11 +1,12 @@
 /*
  * The Node.js host: the firmware's Host on a desktop. I2C goes to a simulated
- * bus, sockets are real (node:net / node:tls), storage is files or memory, and
+ * bus, GPIO inputs follow the simulated parts' interrupt outputs (sim/pins.ts), sockets are real (node:net / node:tls), storage is files or memory, and
  * time is either the wall clock or a VirtualClock driven by the simulator.
  */
-import type { Clock, Host, I2CLines, LogLevel, SMBus, SMBusOptions, Storage, TCPOptions, TCPSocket, TimerId, Timers } from "../../firmware/host.js";
+import type { Clock, Host, I2CLines, LogLevel, SMBusConstructor, Storage, TCPOptions, TCPSocket, TimerId, Timers } from "../../firmware/host.js";
 import * as fs from "node:fs";
 import { createTcpSocket, type TlsSettings } from "./tcp.js";
+import { simDigitalClass, type SimWiring } from "../../sim/pins.js";
 
 /** TLS material named by files (config `mqtt.tls`). */
 export interface TlsFiles {
@@ -29,7 +30,8 @@ export function tlsSettingsFromFiles(files: TlsFiles): TlsSettings {
 }
 
 export interface SimBusLike {
-  smbus(options: SMBusOptions): SMBus;
+  /** The bus's SMBus class (SimI2CBus.SMBus). */
+  readonly SMBus: SMBusConstructor;
   /** The raw lines, for bus recovery (the simulated bus models a target holding SDA). */
   lines?(): I2CLines;
 }
@@ -38,6 +40,8 @@ export interface NodeHostOptions {
   /** Timers and clock; WallClock for real time, a VirtualClock for simulated time. */
   time: Clock & Timers;
   bus: SimBusLike;
+  /** Part outputs wired to GPIOs (an accelerometer's INT1): the host's io.Digital. None: no io.Digital. */
+  wiring?: SimWiring;
   storage: Storage;
   hardwareId: string;
   /** Seeded random source (virtual-time runs must repeat); default Math.random. */
@@ -61,9 +65,22 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
   const sockets = new Set<TCPSocket>();
   const timerIds = new Set<TimerId>();
   const killers = new Map<TCPSocket, () => void>();
+  const timers: Timers = {
+    set: (callback, ms, repeat) => {
+      const id = options.time.set(callback, ms, repeat);
+      timerIds.add(id);
+      return id;
+    },
+    clear: (id) => {
+      if (id !== undefined) timerIds.delete(id);
+      options.time.clear(id);
+    },
+  };
   const host: NodeHost = {
     io: {
-      smbus: (o) => options.bus.smbus(o),
+      SMBus: options.bus.SMBus,
+      // on the host's timers: a power cut (haltTimers) silences the pins too
+      Digital: options.wiring ? simDigitalClass(options.wiring, timers, options.time) : undefined,
       i2cLines: options.bus.lines ? () => options.bus.lines!() : undefined,
       tcp: (o: TCPOptions) => {
         let kill: (() => void) | undefined;
@@ -99,17 +116,7 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
         return socket;
       },
     },
-    timers: {
-      set: (callback, ms, repeat) => {
-        const id = options.time.set(callback, ms, repeat);
-        timerIds.add(id);
-        return id;
-      },
-      clear: (id) => {
-        if (id !== undefined) timerIds.delete(id);
-        options.time.clear(id);
-      },
-    },
+    timers,
     clock: options.time,
     storage: options.storage,
     hardwareId: options.hardwareId,

@@ -6,12 +6,14 @@
  * mode loses the oldest samples, as the real part does.
  * Simplifications: trigger mode behaves as stream (no trigger event); the FIFO
  * is 32 entries (the real part has one more in the output registers); tap,
- * activity, free-fall and interrupt pins are not modelled.
+ * activity and free-fall are not modelled. Interrupts: DATA_READY, WATERMARK
+ * and OVERRUN, enabled by INT_ENABLE, routed by INT_MAP (bit set: INT2, clear:
+ * INT1), active high unless DATA_FORMAT INT_INVERT; the register framing, sample
+ * clock and FIFO are sim/devices/fifo-accelerometer.ts.
  * XS-compatible.
  */
-import type { I2CTarget } from "../bus.js";
-import { Rng } from "../rng.js";
 import type { AxisIndex, SimAccelerometerOptions } from "./accelerometer.js";
+import { FifoMode, SimFifoAccelerometer } from "./fifo-accelerometer.js";
 
 export type { AxisIndex };
 
@@ -36,6 +38,7 @@ export const BW_RATE_RATE_MASK = 0x0f;
 export const BW_RATE_DEFAULT = 0x0a; // 100 Hz
 export const POWER_CTL_MEASURE = 1 << 3;
 export const DATA_FORMAT_FULL_RES = 1 << 3;
+export const DATA_FORMAT_INT_INVERT = 1 << 5;
 export const DATA_FORMAT_JUSTIFY = 1 << 2;
 export const DATA_FORMAT_RANGE_MASK = 0x03;
 export const INT_DATA_READY = 1 << 7;
@@ -63,248 +66,142 @@ const NOISE_LSB_AT_100HZ = [0.75, 0.75, 1.1];
 const RESERVED_READ_ONLY = (reg: number): boolean =>
   reg === REG_DEVID || reg === REG_INT_SOURCE || (reg >= REG_DATAX0 && reg <= REG_DATAZ1) || reg === REG_FIFO_STATUS;
 
+/** FIFO_CTL mode -> how the FIFO keeps samples (trigger behaves as stream). */
+const FIFO_MODES = Object.freeze([FifoMode.BYPASS, FifoMode.FIFO, FifoMode.STREAM, FifoMode.STREAM]);
+
 export type SimADXL345Options = SimAccelerometerOptions;
 
-export class SimADXL345 implements I2CTarget {
-  /** false simulates an unplugged sensor: every address phase is NACKed. */
-  present = true;
-  /** Samples produced since power-on (dropped ones included). */
-  samplesGenerated = 0;
-  /** Samples lost: overwritten in stream mode or refused by a full FIFO. */
-  samplesLost = 0;
-
-  #now: () => number;
-  #signal: (axis: AxisIndex, tSeconds: number) => number;
-  #rng: Rng;
-  #noise: number;
-  #reg = new Uint8Array(64);
-  #pointer = 0;
-  #pointerPending = false; // next written byte is the register address
-  #fifo = new Int16Array(FIFO_DEPTH * 3);
-  #head = 0;
-  #count = 0;
-  #latest = new Int16Array(3);
+export class SimADXL345 extends SimFifoAccelerometer {
   #out = new Uint8Array(6);
   #latched = false; // a data-register read is in progress: pop when it ends
-  #fresh = false; // bypass mode: DATA_READY
-  #overrun = false;
-  #measuring = false;
-  #t0 = 0; // ms: time of sample 0 since measurement (re)started
-  #k = 0; // next sample index
+  #overrun = false; // set by losses (and a replaced unread sample in bypass); a full FIFO also reads as overrun
 
   constructor(options: SimADXL345Options) {
-    this.#now = options.now;
-    this.#signal = options.signal;
-    this.#rng = new Rng(options.seed ?? 0x345);
-    this.#noise = options.noise ?? 1;
-    this.#reg[REG_DEVID] = DEVID;
-    this.#reg[REG_BW_RATE] = BW_RATE_DEFAULT;
-    this.#reg[REG_INT_SOURCE] = INT_WATERMARK;
+    super(options, { registers: 64, pointerMask: 0x3f, autoIncrement: 0, fifoDepth: FIFO_DEPTH, entryWidth: 3, seed: 0x345 });
+    this.reg[REG_DEVID] = DEVID;
+    this.reg[REG_BW_RATE] = BW_RATE_DEFAULT;
+    this.reg[REG_INT_SOURCE] = INT_WATERMARK;
   }
 
   get odr(): number {
-    return ODR_BASE_HZ * 2 ** (this.#reg[REG_BW_RATE] & BW_RATE_RATE_MASK);
+    return ODR_BASE_HZ * 2 ** (this.reg[REG_BW_RATE] & BW_RATE_RATE_MASK);
   }
 
-  get measuring(): boolean {
-    return this.#measuring;
-  }
+  // ---- registers ----------------------------------------------------------------------------
 
-  /** Entries in the FIFO as of the last access. */
-  get fifoEntries(): number {
-    return this.#count;
-  }
-
-  // ---- I2CTarget ----------------------------------------------------------------------
-
-  start(read: boolean): boolean {
-    if (!this.present) return false;
+  protected override beginTransfer(): void {
     this.#endDataRead();
-    this.#catchUp();
-    this.#pointerPending = !read;
-    return true;
   }
 
-  write(byte: number): boolean {
-    if (!this.present) return false;
-    if (this.#pointerPending) {
-      this.#pointer = byte & 0x3f;
-      this.#pointerPending = false;
-      return true;
-    }
-    this.#writeRegister(this.#pointer, byte);
-    this.#pointer = (this.#pointer + 1) & 0x3f;
-    return true;
+  protected override endTransfer(): void {
+    this.#endDataRead();
   }
 
-  read(): number {
-    const reg = this.#pointer;
-    let value: number;
+  protected readRegister(reg: number): number {
     if (reg >= REG_DATAX0 && reg <= REG_DATAZ1) {
-      if (!this.#latched) this.#latch();
-      value = this.#out[reg - REG_DATAX0];
-    } else if (reg === REG_INT_SOURCE) {
-      value = this.#intSource();
-    } else if (reg === REG_FIFO_STATUS) {
-      value = this.#count & FIFO_ENTRIES_MASK;
-    } else {
-      value = this.#reg[reg];
+      if (!this.#latched) {
+        this.latch16(this.#out);
+        this.#latched = true;
+      }
+      const value = this.#out[reg - REG_DATAX0];
+      if (reg === REG_DATAZ1) this.#endDataRead(); // the 0x37 -> 0x38 transition pops
+      return value;
     }
-    this.#pointer = (reg + 1) & 0x3f;
-    if (reg === REG_DATAZ1) this.#endDataRead(); // the 0x37 -> 0x38 transition pops
-    return value;
+    if (reg === REG_INT_SOURCE) return this.#intSource();
+    if (reg === REG_FIFO_STATUS) return this.fifoEntries & FIFO_ENTRIES_MASK;
+    return this.reg[reg];
   }
 
-  stop(): void {
-    this.#endDataRead();
-  }
-
-  // ---- model ----------------------------------------------------------------------------
-
-  #mode(): number {
-    return this.#reg[REG_FIFO_CTL] >> FIFO_MODE_SHIFT;
-  }
-
-  #writeRegister(reg: number, value: number): void {
+  protected writeRegister(reg: number, value: number): void {
     if (RESERVED_READ_ONLY(reg)) return;
-    const before = this.#reg[reg];
-    this.#reg[reg] = value;
-    if (reg === REG_BW_RATE && (before & BW_RATE_RATE_MASK) !== (value & BW_RATE_RATE_MASK) && this.#measuring) {
-      this.#restartClock();
+    const before = this.reg[reg];
+    this.reg[reg] = value;
+    if (reg === REG_BW_RATE && (before & BW_RATE_RATE_MASK) !== (value & BW_RATE_RATE_MASK) && this.measuring) {
+      this.restartClock();
     } else if (reg === REG_POWER_CTL) {
       const measure = (value & POWER_CTL_MEASURE) !== 0;
-      if (measure && !this.#measuring) this.#restartClock();
-      this.#measuring = measure;
+      if (measure && !this.measuring) this.restartClock();
+      else if (!measure) this.stopClock();
     } else if (reg === REG_FIFO_CTL) {
       const mode = value >> FIFO_MODE_SHIFT;
-      if (mode !== before >> FIFO_MODE_SHIFT && mode === FIFO_MODE_BYPASS) this.#clearFifo();
+      if (mode !== before >> FIFO_MODE_SHIFT && mode === FIFO_MODE_BYPASS) {
+        this.emptyFifo();
+        this.#overrun = false;
+      }
     }
   }
 
-  /** The first sample is ready one period after measuring starts (or the rate changes). */
-  #restartClock(): void {
-    this.#t0 = this.#now() + 1000 / this.odr;
-    this.#k = 0;
-  }
-
-  #clearFifo(): void {
-    this.#head = 0;
-    this.#count = 0;
-    this.#overrun = false;
+  protected fifoMode(): number {
+    return FIFO_MODES[this.reg[REG_FIFO_CTL] >> FIFO_MODE_SHIFT];
   }
 
   #intSource(): number {
     let v = 0;
-    const mode = this.#mode();
-    if (mode === FIFO_MODE_BYPASS ? this.#fresh : this.#count > 0) v |= INT_DATA_READY;
-    if (mode !== FIFO_MODE_BYPASS && this.#count >= (this.#reg[REG_FIFO_CTL] & FIFO_SAMPLES_MASK)) v |= INT_WATERMARK;
-    if (this.#overrun) v |= INT_OVERRUN;
+    const bypass = this.fifoMode() === FifoMode.BYPASS;
+    if (bypass ? this.fresh : this.fifoEntries > 0) v |= INT_DATA_READY;
+    if (!bypass && this.fifoEntries >= (this.reg[REG_FIFO_CTL] & FIFO_SAMPLES_MASK)) v |= INT_WATERMARK;
+    if (this.#overrun || this.fifoEntries === FIFO_DEPTH) v |= INT_OVERRUN; // datasheet: set when the FIFO is filled
     return v;
-  }
-
-  /** Produces every sample due by now. */
-  #catchUp(): void {
-    if (!this.#measuring) return;
-    const odr = this.odr;
-    const elapsed = this.#now() - this.#t0;
-    if (elapsed < 0) return;
-    const last = Math.floor((elapsed * odr) / 1000 + 1e-9); // index of the newest due sample
-    const due = last + 1 - this.#k;
-    if (due <= 0) return;
-    const mode = this.#mode();
-    // Only the newest samples can survive; skip the rest without computing them.
-    let keep = due;
-    if (mode === FIFO_MODE_BYPASS) keep = 1;
-    else if (mode === FIFO_MODE_FIFO) keep = Math.min(due, FIFO_DEPTH - this.#count);
-    else keep = Math.min(due, FIFO_DEPTH);
-    const skipped = due - keep;
-    if (skipped > 0) {
-      this.samplesGenerated += skipped;
-      if (mode === FIFO_MODE_FIFO) {
-        // FIFO mode keeps the oldest: the late samples are refused
-        this.samplesLost += skipped;
-        this.#overrun = true;
-      } else if (mode === FIFO_MODE_BYPASS) {
-        if (this.#fresh) this.#overrun = true;
-        this.#fresh = true;
-      } else {
-        this.samplesLost += skipped;
-      }
-    }
-    const period = 1000 / odr;
-    const first = mode === FIFO_MODE_FIFO ? this.#k : this.#k + skipped;
-    for (let i = 0; i < keep; i++) this.#sample((this.#t0 + (first + i) * period) / 1000, mode);
-    this.#k += due;
-  }
-
-  #sample(tSeconds: number, mode: number): void {
-    this.samplesGenerated++;
-    const format = this.#reg[REG_DATA_FORMAT];
-    const range = format & DATA_FORMAT_RANGE_MASK;
-    const fullRes = (format & DATA_FORMAT_FULL_RES) !== 0;
-    const bits = fullRes ? 10 + range : 10;
-    const lsbPerG = fullRes ? FULL_RES_LSB_PER_G : FULL_RES_LSB_PER_G >> range;
-    const max = (1 << (bits - 1)) - 1;
-    const shift = format & DATA_FORMAT_JUSTIFY ? 16 - bits : 0;
-    const noiseScale = (this.#noise * Math.sqrt(this.odr / 100)) / FULL_RES_LSB_PER_G;
-    const latest = this.#latest;
-    for (let axis = 0; axis < 3; axis++) {
-      let g = this.#signal(axis as AxisIndex, tSeconds);
-      if (noiseScale > 0) g += this.#rng.gaussian() * NOISE_LSB_AT_100HZ[axis] * noiseScale;
-      let raw = Math.round(g * lsbPerG);
-      if (raw > max) raw = max;
-      else if (raw < -max - 1) raw = -max - 1;
-      latest[axis] = raw << shift;
-    }
-    if (mode === FIFO_MODE_BYPASS) {
-      if (this.#fresh) this.#overrun = true; // unread data replaced
-      this.#fresh = true;
-      return;
-    }
-    const fifo = this.#fifo;
-    if (this.#count === FIFO_DEPTH) {
-      if (mode === FIFO_MODE_FIFO) {
-        this.samplesLost++;
-        return;
-      }
-      this.#head = (this.#head + 1) % FIFO_DEPTH; // stream: the oldest is overwritten
-      this.#count--;
-      this.samplesLost++;
-    }
-    const slot = ((this.#head + this.#count) % FIFO_DEPTH) * 3;
-    fifo[slot] = latest[0];
-    fifo[slot + 1] = latest[1];
-    fifo[slot + 2] = latest[2];
-    this.#count++;
-    if (this.#count === FIFO_DEPTH) this.#overrun = true; // datasheet: set when the FIFO is filled
-  }
-
-  /** Copies the oldest entry (or the newest sample in bypass / when empty) into DATAX0..DATAZ1. */
-  #latch(): void {
-    const src = this.#mode() !== FIFO_MODE_BYPASS && this.#count > 0 ? this.#fifo : this.#latest;
-    const base = src === this.#fifo ? this.#head * 3 : 0;
-    const out = this.#out;
-    for (let axis = 0; axis < 3; axis++) {
-      const v = src[base + axis];
-      out[axis * 2] = v & 0xff;
-      out[axis * 2 + 1] = (v >> 8) & 0xff;
-    }
-    this.#latched = true;
   }
 
   /** End of a data-register read: the FIFO pops one entry (the rest of a partial read is lost). */
   #endDataRead(): void {
     if (!this.#latched) return;
     this.#latched = false;
-    if (this.#mode() === FIFO_MODE_BYPASS) {
-      this.#fresh = false;
-      this.#overrun = false;
-      return;
+    this.consumeOutput();
+    this.#overrun = false; // cleared when the data are read
+  }
+
+  // ---- samples ------------------------------------------------------------------------------
+
+  protected measure(tSeconds: number, out: Int32Array): void {
+    const format = this.reg[REG_DATA_FORMAT];
+    const range = format & DATA_FORMAT_RANGE_MASK;
+    const fullRes = (format & DATA_FORMAT_FULL_RES) !== 0;
+    const bits = fullRes ? 10 + range : 10;
+    const lsbPerG = fullRes ? FULL_RES_LSB_PER_G : FULL_RES_LSB_PER_G >> range;
+    const max = (1 << (bits - 1)) - 1;
+    const shift = format & DATA_FORMAT_JUSTIFY ? 16 - bits : 0;
+    const noiseScale = (this.noise * Math.sqrt(this.odr / 100)) / FULL_RES_LSB_PER_G;
+    for (let axis = 0; axis < 3; axis++) {
+      let g = this.signal(axis as AxisIndex, tSeconds);
+      if (noiseScale > 0) g += this.rng.gaussian() * NOISE_LSB_AT_100HZ[axis] * noiseScale;
+      let raw = Math.round(g * lsbPerG);
+      if (raw > max) raw = max;
+      else if (raw < -max - 1) raw = -max - 1;
+      out[axis] = raw << shift;
     }
-    if (this.#count > 0) {
-      this.#head = (this.#head + 1) % FIFO_DEPTH;
-      this.#count--;
-      this.#overrun = false; // cleared when FIFO contents are read
-    }
+  }
+
+  protected override dropped(): void {
+    this.#overrun = true;
+  }
+
+  protected override overwritten(): void {
+    this.#overrun = true; // unread data replaced
+  }
+
+  // ---- interrupts ---------------------------------------------------------------------------
+
+  /** Sources enabled in INT_ENABLE and routed to `line` by INT_MAP. */
+  #routed(line: number): number {
+    const map = this.reg[REG_INT_MAP];
+    return this.reg[REG_INT_ENABLE] & (line === 2 ? map : ~map);
+  }
+
+  protected override interruptAsserted(line: number): boolean {
+    return (this.#intSource() & this.#routed(line)) !== 0;
+  }
+
+  protected override interruptWatermark(line: number): number {
+    const routed = this.#routed(line);
+    if (this.fifoMode() === FifoMode.BYPASS) return 0;
+    if (routed & INT_DATA_READY) return 1;
+    if (routed & INT_WATERMARK) return this.reg[REG_FIFO_CTL] & FIFO_SAMPLES_MASK;
+    return routed & INT_OVERRUN ? FIFO_DEPTH : 0;
+  }
+
+  protected override interruptActiveHigh(): boolean {
+    return (this.reg[REG_DATA_FORMAT] & DATA_FORMAT_INT_INVERT) === 0;
   }
 }

@@ -12,15 +12,18 @@
  * oldest three entries are lost and STATUS.FIFO_OVR is set. DATA_RDY and
  * FIFO_OVR clear when STATUS is read.
  *
+ * Interrupts: INT_MAP routes DATA_RDY, FIFO_FULL (entries >= FIFO_SAMPLES) and
+ * FIFO_OVR to INT1 (bits 2:0) or INT2 (bits 6:4); active low unless RANGE
+ * INT_POL. Register framing, sample clock and FIFO: fifo-accelerometer.ts.
+ *
  * Not modelled: the decimation filter's response (datasheet corner ODR/4; here
  * the signal is sampled unfiltered), the high-pass filter, offsets, activity
- * detection, interrupts and DRDY pin, external sync, NVM busy. Self-test adds the
+ * detection, the DRDY pin, external sync, NVM busy. Self-test adds the
  * datasheet's typical response (x 0.3 g, y 0.3 g, z 1.5 g) while ST1 and ST2 are set.
  * XS-compatible.
  */
-import type { I2CTarget } from "../bus.js";
-import { Rng } from "../rng.js";
 import type { AxisIndex, SimAccelerometerOptions } from "./accelerometer.js";
+import { FifoMode, SimFifoAccelerometer } from "./fifo-accelerometer.js";
 
 export const ADXL355_ADDRESS = 0x1d; // ASEL low
 export const ADXL355_ADDRESS_ALT = 0x53; // ASEL high
@@ -62,6 +65,12 @@ export const ODR_MAX_HZ = 4000;
 export const FIFO_SAMPLES_RESET = 0x60;
 export const RANGE_RESET = 0x81; // I2C_HS, +/-2 g
 export const RANGE_MASK = 0x03;
+export const RANGE_INT_POL = 1 << 6;
+/** INT_MAP: INT1 sources in bits 2:0, INT2 the same in bits 6:4. */
+export const INT_MAP_RDY_EN1 = 1 << 0;
+export const INT_MAP_FULL_EN1 = 1 << 1;
+export const INT_MAP_OVR_EN1 = 1 << 2;
+export const INT_MAP_INT2_SHIFT = 4;
 export const POWER_CTL_STANDBY = 1 << 0;
 export const POWER_CTL_RESET = POWER_CTL_STANDBY;
 export const SELF_TEST_ST1 = 1 << 0;
@@ -90,251 +99,190 @@ export interface SimADXL355Options extends SimAccelerometerOptions {
   temperature?: (tSeconds: number) => number;
 }
 
-export class SimADXL355 implements I2CTarget {
-  /** false simulates an unplugged sensor: every address phase is NACKed. */
-  present = true;
-  /** Samples (x, y, z sets) produced since power-on, dropped ones included. */
-  samplesGenerated = 0;
-  /** Samples lost to FIFO overflow (three entries each). */
-  samplesLost = 0;
-
-  #now: () => number;
-  #signal: (axis: AxisIndex, tSeconds: number) => number;
+export class SimADXL355 extends SimFifoAccelerometer {
   #temperature: (tSeconds: number) => number;
-  #rng: Rng;
-  #noise: number;
-  #reg = new Uint8Array(0x40);
-  #pointer = 0;
-  #pointerPending = false;
-  /** Entries as the 24-bit words that go on the wire (data << 4 | markers). */
-  #fifo = new Int32Array(FIFO_DEPTH_ENTRIES);
-  #head = 0;
-  #count = 0;
   #entry = 0; // word being read from FIFO_DATA
   #byte = 0; // next byte of it (0..2)
-  #latest = new Int32Array(3);
   #dataRdy = false;
   #overflow = false;
-  #running = false;
-  #t0 = 0;
-  #k = 0;
 
   constructor(options: SimADXL355Options) {
-    this.#now = options.now;
-    this.#signal = options.signal;
+    // FIFO entries are one axis each, as the 24-bit words that go on the wire (data << 4 | markers).
+    super(options, { registers: 0x40, pointerMask: 0xff, autoIncrement: 0, fifoDepth: FIFO_DEPTH_ENTRIES, entryWidth: 1, seed: 0x355 });
     this.#temperature = options.temperature ?? (() => 25);
-    this.#rng = new Rng(options.seed ?? 0x355);
-    this.#noise = options.noise ?? 1;
+    this.wrapPointer(REG_FIFO_DATA, REG_FIFO_DATA); // FIFO_DATA holds the pointer
     this.#reset();
   }
 
   get odr(): number {
-    const code = this.#reg[REG_FILTER] & FILTER_ODR_MASK;
+    const code = this.reg[REG_FILTER] & FILTER_ODR_MASK;
     return ODR_MAX_HZ / 2 ** (code > ODR_CODE_MAX ? ODR_CODE_MAX : code);
   }
 
   get rangeG(): number {
-    return RANGE_G[this.#reg[REG_RANGE] & RANGE_MASK] || 2;
+    return RANGE_G[this.reg[REG_RANGE] & RANGE_MASK] || 2;
   }
 
   get lsbPerG(): number {
     return LSB_PER_G_2G / (this.rangeG / 2);
   }
 
-  get measuring(): boolean {
-    return this.#running;
-  }
+  // ---- registers ----------------------------------------------------------------------------
 
-  get fifoEntries(): number {
-    return this.#count;
-  }
-
-  // ---- I2CTarget ----------------------------------------------------------------------
-
-  start(read: boolean): boolean {
-    if (!this.present) return false;
-    this.#catchUp();
-    this.#pointerPending = !read;
+  protected override beginTransfer(): void {
     this.#byte = 0;
-    return true;
   }
 
-  write(byte: number): boolean {
-    if (!this.present) return false;
-    if (this.#pointerPending) {
-      this.#pointer = byte & 0xff;
-      this.#pointerPending = false;
-      return true;
-    }
-    this.#writeRegister(this.#pointer, byte);
-    this.#pointer = (this.#pointer + 1) & 0xff;
-    return true;
+  protected override endTransfer(): void {
+    this.#byte = 0;
   }
 
-  read(): number {
-    const reg = this.#pointer;
-    if (reg === REG_FIFO_DATA) return this.#readFifoByte(); // the pointer stays
-    let value: number;
+  protected readRegister(reg: number): number {
+    if (reg === REG_FIFO_DATA) return this.#readFifoByte();
     if (reg === REG_STATUS) {
-      value = this.#status();
+      const value = this.#status();
       this.#dataRdy = false;
       this.#overflow = false;
-    } else if (reg === REG_FIFO_ENTRIES) {
-      value = this.#count;
-    } else if (reg === REG_TEMP2 || reg === REG_TEMP1) {
-      const raw = this.#tempRaw();
-      value = reg === REG_TEMP2 ? (raw >> 8) & 0x0f : raw & 0xff;
-    } else if (reg >= REG_XDATA3 && reg <= REG_ZDATA1) {
-      const i = reg - REG_XDATA3;
-      const word = (this.#latest[(i / 3) | 0] * 16) & 0xffffff;
-      const b = i % 3;
-      value = b === 0 ? word >> 16 : b === 1 ? (word >> 8) & 0xff : word & 0xf0;
-      if (reg === REG_ZDATA1) this.#dataRdy = false;
-    } else if (reg <= REG_LAST) {
-      value = this.#reg[reg];
-    } else {
-      value = 0;
+      return value;
     }
-    this.#pointer = (reg + 1) & 0xff;
-    return value;
+    if (reg === REG_FIFO_ENTRIES) return this.fifoEntries;
+    if (reg === REG_TEMP2 || reg === REG_TEMP1) {
+      const raw = this.#tempRaw();
+      return reg === REG_TEMP2 ? (raw >> 8) & 0x0f : raw & 0xff;
+    }
+    if (reg >= REG_XDATA3 && reg <= REG_ZDATA1) {
+      const i = reg - REG_XDATA3;
+      const word = (this.latest[(i / 3) | 0] * 16) & 0xffffff;
+      const b = i % 3;
+      if (reg === REG_ZDATA1) this.#dataRdy = false;
+      return b === 0 ? word >> 16 : b === 1 ? (word >> 8) & 0xff : word & 0xf0;
+    }
+    return reg <= REG_LAST ? this.reg[reg] : 0;
   }
 
-  stop(): void {
-    this.#byte = 0;
-  }
-
-  // ---- model ----------------------------------------------------------------------------
-
-  #reset(): void {
-    this.#reg.fill(0);
-    this.#reg[REG_DEVID_AD] = DEVID_AD;
-    this.#reg[REG_DEVID_MST] = DEVID_MST;
-    this.#reg[REG_PARTID] = PARTID;
-    this.#reg[REG_REVID] = REVID;
-    this.#reg[REG_FIFO_SAMPLES] = FIFO_SAMPLES_RESET;
-    this.#reg[REG_RANGE] = RANGE_RESET;
-    this.#reg[REG_POWER_CTL] = POWER_CTL_RESET;
-    this.#running = false;
-    this.#clearFifo();
-    this.#latest.fill(0);
-    this.#dataRdy = false;
-  }
-
-  #clearFifo(): void {
-    this.#head = 0;
-    this.#count = 0;
-    this.#overflow = false;
-  }
-
-  #writeRegister(reg: number, value: number): void {
+  protected writeRegister(reg: number, value: number): void {
     if (reg < REG_OFFSET_X_H || reg > REG_LAST) return; // identification, status and data are read-only
     if (reg === REG_RESET) {
       if (value === RESET_CODE) this.#reset();
       return;
     }
-    const before = this.#reg[reg];
-    this.#reg[reg] = value;
+    const before = this.reg[reg];
+    this.reg[reg] = value;
     if (reg === REG_POWER_CTL) {
       const measure = (value & POWER_CTL_STANDBY) === 0;
-      if (measure && !this.#running) {
+      if (measure && !this.measuring) {
         this.#clearFifo();
-        this.#restartClock();
-      }
-      this.#running = measure;
-    } else if (reg === REG_FILTER && (before & FILTER_ODR_MASK) !== (value & FILTER_ODR_MASK) && this.#running) {
-      this.#restartClock();
+        this.restartClock();
+      } else if (!measure) this.stopClock();
+    } else if (reg === REG_FILTER && (before & FILTER_ODR_MASK) !== (value & FILTER_ODR_MASK) && this.measuring) {
+      this.restartClock();
     } else if (reg === REG_FIFO_SAMPLES && value > FIFO_DEPTH_ENTRIES) {
-      this.#reg[reg] = FIFO_DEPTH_ENTRIES;
+      this.reg[reg] = FIFO_DEPTH_ENTRIES;
     }
   }
 
-  #restartClock(): void {
-    this.#t0 = this.#now() + 1000 / this.odr;
-    this.#k = 0;
+  protected fifoMode(): number {
+    return FifoMode.STREAM;
+  }
+
+  #reset(): void {
+    this.reg.fill(0);
+    this.reg[REG_DEVID_AD] = DEVID_AD;
+    this.reg[REG_DEVID_MST] = DEVID_MST;
+    this.reg[REG_PARTID] = PARTID;
+    this.reg[REG_REVID] = REVID;
+    this.reg[REG_FIFO_SAMPLES] = FIFO_SAMPLES_RESET;
+    this.reg[REG_RANGE] = RANGE_RESET;
+    this.reg[REG_POWER_CTL] = POWER_CTL_RESET;
+    this.stopClock();
+    this.#clearFifo();
+    this.latest.fill(0);
+    this.#dataRdy = false;
+  }
+
+  #clearFifo(): void {
+    this.emptyFifo();
+    this.#overflow = false;
   }
 
   #status(): number {
     let v = 0;
     if (this.#dataRdy) v |= STATUS_DATA_RDY;
-    if (this.#count >= this.#reg[REG_FIFO_SAMPLES]) v |= STATUS_FIFO_FULL;
+    if (this.fifoEntries >= this.reg[REG_FIFO_SAMPLES]) v |= STATUS_FIFO_FULL;
     if (this.#overflow) v |= STATUS_FIFO_OVR;
     return v;
   }
 
   #tempRaw(): number {
-    const t = this.#temperature(this.#now() / 1000);
+    const t = this.#temperature(this.now() / 1000);
     let raw = Math.round((t - 25) * TEMP_SLOPE_LSB_PER_C + TEMP_INTERCEPT_LSB);
     if (raw < 0) raw = 0;
     else if (raw > 0xfff) raw = 0xfff;
     return raw;
   }
 
+  /** Each third byte pops one entry; an empty FIFO reads as a word with the empty marker. */
   #readFifoByte(): number {
-    if (this.#byte === 0) {
-      this.#entry = this.#count > 0 ? this.#fifo[this.#head] : FIFO_MARKER_EMPTY;
-    }
+    const available = this.fifoEntries > 0;
+    if (this.#byte === 0) this.#entry = available ? this.fifoHead(0) : FIFO_MARKER_EMPTY;
     const word = this.#entry;
     const b = this.#byte;
     this.#byte = b === 2 ? 0 : b + 1;
-    if (b === 2 && this.#count > 0) {
-      this.#head = (this.#head + 1) % FIFO_DEPTH_ENTRIES;
-      this.#count--;
-    }
+    if (b === 2 && available) this.popEntry();
     return b === 0 ? (word >> 16) & 0xff : b === 1 ? (word >> 8) & 0xff : word & 0xff;
   }
 
-  /** Produces every sample due by now. */
-  #catchUp(): void {
-    if (!this.#running) return;
-    const odr = this.odr;
-    const elapsed = this.#now() - this.#t0;
-    if (elapsed < 0) return;
-    const last = Math.floor((elapsed * odr) / 1000 + 1e-9);
-    const due = last + 1 - this.#k;
-    if (due <= 0) return;
-    const depth = FIFO_DEPTH_ENTRIES / 3;
-    const keep = due < depth ? due : depth;
-    const skipped = due - keep;
-    if (skipped > 0) {
-      // only the newest survive a long absence: skip the rest without computing them
-      this.samplesGenerated += skipped;
-      this.samplesLost += skipped;
-      this.#overflow = true;
-    }
-    const period = 1000 / odr;
-    const first = this.#k + skipped;
-    for (let i = 0; i < keep; i++) this.#sample((this.#t0 + (first + i) * period) / 1000);
-    this.#k += due;
-  }
+  // ---- samples ------------------------------------------------------------------------------
 
-  #sample(tSeconds: number): void {
-    this.samplesGenerated++;
+  protected measure(tSeconds: number, out: Int32Array): void {
     const lsbPerG = this.lsbPerG;
-    const sigma = this.#noise * NOISE_DENSITY_G * Math.sqrt(this.odr / 4);
-    const selfTest = (this.#reg[REG_SELF_TEST] & (SELF_TEST_ST1 | SELF_TEST_ST2)) === (SELF_TEST_ST1 | SELF_TEST_ST2);
-    const latest = this.#latest;
+    const sigma = this.noise * NOISE_DENSITY_G * Math.sqrt(this.odr / 4);
+    const selfTest = (this.reg[REG_SELF_TEST] & (SELF_TEST_ST1 | SELF_TEST_ST2)) === (SELF_TEST_ST1 | SELF_TEST_ST2);
     for (let axis = 0; axis < 3; axis++) {
-      let g = this.#signal(axis as AxisIndex, tSeconds);
+      let g = this.signal(axis as AxisIndex, tSeconds);
       if (selfTest) g += SELF_TEST_G[axis];
-      if (sigma > 0) g += this.#rng.gaussian() * sigma;
+      if (sigma > 0) g += this.rng.gaussian() * sigma;
       let raw = Math.round(g * lsbPerG);
       if (raw > RAW_MAX) raw = RAW_MAX;
       else if (raw < RAW_MIN) raw = RAW_MIN;
-      latest[axis] = raw;
+      out[axis] = raw;
     }
     this.#dataRdy = true;
-    if (this.#count > FIFO_DEPTH_ENTRIES - 3) {
-      // full: the oldest sample's three entries go (whatever axis the head is at)
-      this.#head = (this.#head + 3) % FIFO_DEPTH_ENTRIES;
-      this.#count -= 3;
-      this.samplesLost++;
-      this.#overflow = true;
-    }
-    let slot = (this.#head + this.#count) % FIFO_DEPTH_ENTRIES;
-    for (let axis = 0; axis < 3; axis++) {
-      this.#fifo[slot] = ((latest[axis] * 16) & 0xffffff) | (axis === 0 ? FIFO_MARKER_X : 0);
-      slot = slot === FIFO_DEPTH_ENTRIES - 1 ? 0 : slot + 1;
-    }
-    this.#count += 3;
+  }
+
+  protected override entry(axis: number, raw: number): number {
+    return ((raw * 16) & 0xffffff) | (axis === 0 ? FIFO_MARKER_X : 0);
+  }
+
+  protected override dropped(): void {
+    this.#overflow = true;
+  }
+
+  // ---- interrupts ---------------------------------------------------------------------------
+
+  /** INT_MAP's three sources for `line`, as INT1's bits. */
+  #routed(line: number): number {
+    const map = this.reg[REG_INT_MAP];
+    return (line === 2 ? map >> INT_MAP_INT2_SHIFT : map) & (INT_MAP_RDY_EN1 | INT_MAP_FULL_EN1 | INT_MAP_OVR_EN1);
+  }
+
+  protected override interruptAsserted(line: number): boolean {
+    const routed = this.#routed(line);
+    const status = this.#status();
+    return (
+      ((routed & INT_MAP_RDY_EN1) !== 0 && (status & STATUS_DATA_RDY) !== 0) ||
+      ((routed & INT_MAP_FULL_EN1) !== 0 && (status & STATUS_FIFO_FULL) !== 0) ||
+      ((routed & INT_MAP_OVR_EN1) !== 0 && (status & STATUS_FIFO_OVR) !== 0)
+    );
+  }
+
+  protected override interruptWatermark(line: number): number {
+    const routed = this.#routed(line);
+    if (routed & INT_MAP_RDY_EN1) return this.fifoEntries + 3; // the next sample
+    return routed & INT_MAP_FULL_EN1 ? this.reg[REG_FIFO_SAMPLES] : 0;
+  }
+
+  protected override interruptActiveHigh(): boolean {
+    return (this.reg[REG_RANGE] & RANGE_INT_POL) !== 0;
   }
 }

@@ -14,13 +14,15 @@
  *
  * Not modelled: the high-resolution mode's digital low-pass (datasheet BW =
  * ODR/9; the signal is sampled unfiltered in every mode), turn-on times,
- * BDU/BLE (data are always coherent, little-endian), interrupts, click, ADCs,
- * temperature sensor, self-test, high-pass filter, FIFO trigger mode (behaves as stream).
+ * BDU/BLE (data are always coherent, little-endian), click, inertial interrupts,
+ * ADCs, temperature sensor, self-test, high-pass filter, FIFO trigger mode
+ * (behaves as stream). INT1 carries what CTRL_REG3 routes to it: I1_ZYXDA, I1_WTM
+ * (FIFO_SRC WTM: levels >= FTH) and I1_OVERRUN; active high unless CTRL_REG6
+ * INT_POLARITY. Register framing, sample clock and FIFO: fifo-accelerometer.ts.
  * XS-compatible.
  */
-import type { I2CTarget } from "../bus.js";
-import { Rng } from "../rng.js";
 import type { AxisIndex, SimAccelerometerOptions } from "./accelerometer.js";
+import { FifoMode, SimFifoAccelerometer } from "./fifo-accelerometer.js";
 
 export const LIS3DH_ADDRESS = 0x18; // SA0 low
 export const LIS3DH_ADDRESS_ALT = 0x19; // SA0 high
@@ -50,6 +52,10 @@ export const CTRL_REG0_RESET = 0x10;
 export const CTRL_REG1_RESET = 0x07; // power-down, X/Y/Z enabled
 export const CTRL_REG1_ODR_SHIFT = 4;
 export const CTRL_REG1_LPEN = 1 << 3;
+export const CTRL_REG3_I1_ZYXDA = 1 << 4;
+export const CTRL_REG3_I1_WTM = 1 << 2;
+export const CTRL_REG3_I1_OVERRUN = 1 << 1;
+export const CTRL_REG6_INT_POLARITY = 1 << 1;
 export const CTRL_REG4_BDU = 0x80;
 export const CTRL_REG4_FS_SHIFT = 4;
 export const CTRL_REG4_FS_MASK = 0x30;
@@ -89,54 +95,28 @@ export type LIS3DHMode = "low-power" | "normal" | "high-resolution";
 
 export type SimLIS3DHOptions = SimAccelerometerOptions;
 
-export class SimLIS3DH implements I2CTarget {
-  /** false simulates an unplugged sensor: every address phase is NACKed. */
-  present = true;
-  /** Samples produced since power-on (dropped ones included). */
-  samplesGenerated = 0;
-  /** Samples lost: overwritten in stream mode or refused by a full FIFO. */
-  samplesLost = 0;
-
-  #now: () => number;
-  #signal: (axis: AxisIndex, tSeconds: number) => number;
-  #rng: Rng;
-  #noise: number;
-  #reg = new Uint8Array(0x40);
-  #pointer = 0;
-  #increment = false;
-  #pointerPending = false;
-  #fifo = new Int16Array(FIFO_DEPTH * 3);
-  #head = 0;
-  #count = 0;
-  #latest = new Int16Array(3);
+export class SimLIS3DH extends SimFifoAccelerometer {
   #out = new Uint8Array(6);
   #latched = false; // OUT registers hold the FIFO head (until OUT_Z_H is read)
-  #fresh = false; // ZYXDA outside FIFO mode
   #overwritten = false; // ZYXOR outside FIFO mode
-  #t0 = 0;
-  #k = 0;
-  #running = false;
 
   constructor(options: SimLIS3DHOptions) {
-    this.#now = options.now;
-    this.#signal = options.signal;
-    this.#rng = new Rng(options.seed ?? 0x3d);
-    this.#noise = options.noise ?? 1;
+    super(options, { registers: 0x40, pointerMask: SUB_ADDRESS_MASK, autoIncrement: SUB_AUTO_INCREMENT, fifoDepth: FIFO_DEPTH, entryWidth: 3, seed: 0x3d });
     this.#reset();
   }
 
   /** Current output data rate, Hz (0 in power-down). */
   get odr(): number {
-    const code = this.#reg[REG_CTRL_REG1] >> CTRL_REG1_ODR_SHIFT;
-    const lp = (this.#reg[REG_CTRL_REG1] & CTRL_REG1_LPEN) !== 0;
+    const code = this.reg[REG_CTRL_REG1] >> CTRL_REG1_ODR_SHIFT;
+    const lp = (this.reg[REG_CTRL_REG1] & CTRL_REG1_LPEN) !== 0;
     if (code === ODR_CODE_1K344_5K376) return lp ? ODR_5K376_LP_HZ : ODR_HZ[code];
     if (code === ODR_CODE_1K6_LP) return lp ? ODR_HZ[code] : 0; // not available in normal/HR mode
     return code < ODR_HZ.length ? ODR_HZ[code] : 0;
   }
 
   get mode(): LIS3DHMode {
-    if (this.#reg[REG_CTRL_REG1] & CTRL_REG1_LPEN) return "low-power";
-    return this.#reg[REG_CTRL_REG4] & CTRL_REG4_HR ? "high-resolution" : "normal";
+    if (this.reg[REG_CTRL_REG1] & CTRL_REG1_LPEN) return "low-power";
+    return this.reg[REG_CTRL_REG4] & CTRL_REG4_HR ? "high-resolution" : "normal";
   }
 
   /** Output resolution in bits for the current mode. */
@@ -147,88 +127,34 @@ export class SimLIS3DH implements I2CTarget {
 
   /** g per digit of the current mode and range. */
   get gPerDigit(): number {
-    const fs = (this.#reg[REG_CTRL_REG4] & CTRL_REG4_FS_MASK) >> CTRL_REG4_FS_SHIFT;
+    const fs = (this.reg[REG_CTRL_REG4] & CTRL_REG4_FS_MASK) >> CTRL_REG4_FS_SHIFT;
     const m = this.mode;
     return HR_G_PER_DIGIT[fs] * (m === "low-power" ? LOW_POWER_DIGIT_FACTOR : m === "normal" ? NORMAL_DIGIT_FACTOR : 1);
   }
 
-  get measuring(): boolean {
-    return this.#running;
-  }
+  // ---- registers ----------------------------------------------------------------------------
 
-  get fifoEntries(): number {
-    return this.#count;
-  }
-
-  // ---- I2CTarget ----------------------------------------------------------------------
-
-  start(read: boolean): boolean {
-    if (!this.present) return false;
-    this.#catchUp();
-    this.#pointerPending = !read;
-    return true;
-  }
-
-  write(byte: number): boolean {
-    if (!this.present) return false;
-    if (this.#pointerPending) {
-      this.#pointer = byte & SUB_ADDRESS_MASK;
-      this.#increment = (byte & SUB_AUTO_INCREMENT) !== 0;
-      this.#pointerPending = false;
-      return true;
-    }
-    this.#writeRegister(this.#pointer, byte);
-    if (this.#increment) this.#pointer = (this.#pointer + 1) & SUB_ADDRESS_MASK;
-    return true;
-  }
-
-  read(): number {
-    const reg = this.#pointer;
-    let value: number;
-    let next = reg + 1;
+  protected readRegister(reg: number): number {
     if (reg >= REG_OUT_X_L && reg <= REG_OUT_Z_H) {
-      if (!this.#latched) this.#latch();
-      value = this.#out[reg - REG_OUT_X_L];
-      if (reg === REG_OUT_Z_H) {
-        this.#pop();
-        if (this.#fifoActive()) next = REG_OUT_X_L; // FIFO roll-over
+      if (!this.#latched) {
+        this.latch16(this.#out);
+        this.#latched = true;
       }
-    } else if (reg === REG_STATUS_REG) {
-      value = this.#status();
-    } else if (reg === REG_FIFO_SRC_REG) {
-      value = this.#fifoSrc();
-    } else {
-      value = this.#reg[reg];
+      const value = this.#out[reg - REG_OUT_X_L];
+      if (reg === REG_OUT_Z_H) this.#pop();
+      return value;
     }
-    if (this.#increment) this.#pointer = next & SUB_ADDRESS_MASK;
-    return value;
+    if (reg === REG_STATUS_REG) return this.#status();
+    if (reg === REG_FIFO_SRC_REG) return this.#fifoSrc();
+    return this.reg[reg];
   }
 
   /** A read stopping before OUT_Z_H leaves the level in place; the next read latches it again. */
-  stop(): void {
+  protected override endTransfer(): void {
     this.#latched = false;
   }
 
-  // ---- model ----------------------------------------------------------------------------
-
-  #reset(): void {
-    this.#reg.fill(0);
-    this.#reg[REG_WHO_AM_I] = WHO_AM_I;
-    this.#reg[REG_CTRL_REG0] = CTRL_REG0_RESET;
-    this.#reg[REG_CTRL_REG1] = CTRL_REG1_RESET;
-    this.#clearFifo();
-    this.#running = false;
-  }
-
-  #fifoMode(): number {
-    return this.#reg[REG_FIFO_CTRL_REG] >> FIFO_MODE_SHIFT;
-  }
-
-  #fifoActive(): boolean {
-    return (this.#reg[REG_CTRL_REG5] & CTRL_REG5_FIFO_EN) !== 0 && this.#fifoMode() !== FIFO_MODE_BYPASS;
-  }
-
-  #writeRegister(reg: number, value: number): void {
+  protected writeRegister(reg: number, value: number): void {
     // read-only: WHO_AM_I, STATUS, OUT, FIFO_SRC and the other status/data registers
     if (reg <= REG_WHO_AM_I || reg === REG_STATUS_REG || (reg >= REG_OUT_X_L && reg <= REG_OUT_Z_H) || reg === REG_FIFO_SRC_REG) return;
     if (reg === REG_CTRL_REG5 && value & CTRL_REG5_BOOT) {
@@ -236,146 +162,129 @@ export class SimLIS3DH implements I2CTarget {
       value &= ~CTRL_REG5_BOOT;
     }
     const odrBefore = this.odr;
-    const before = this.#reg[reg];
-    this.#reg[reg] = value;
+    const before = this.reg[reg];
+    this.reg[reg] = value;
     if (reg === REG_CTRL_REG1 || reg === REG_CTRL_REG4) {
       const odr = this.odr;
-      if (odr === 0) this.#running = false;
-      else if (!this.#running || odr !== odrBefore) this.#restartClock();
+      if (odr === 0) this.stopClock();
+      else if (!this.measuring || odr !== odrBefore) this.restartClock();
     } else if (reg === REG_FIFO_CTRL_REG) {
       const mode = value >> FIFO_MODE_SHIFT;
       if (mode !== before >> FIFO_MODE_SHIFT && mode === FIFO_MODE_BYPASS) this.#clearFifo();
     } else if (reg === REG_CTRL_REG5 && (before & CTRL_REG5_FIFO_EN) !== (value & CTRL_REG5_FIFO_EN)) {
       this.#clearFifo();
     }
+    this.#rollOver();
   }
 
-  #restartClock(): void {
-    this.#running = true;
-    this.#t0 = this.#now() + 1000 / this.odr;
-    this.#k = 0;
+  /** In FIFO mode, auto-increment past OUT_Z_H rolls back to OUT_X_L. */
+  #rollOver(): void {
+    if (this.#fifoActive()) this.wrapPointer(REG_OUT_Z_H, REG_OUT_X_L);
+    else this.wrapPointer(-1, -1);
+  }
+
+  #reset(): void {
+    this.reg.fill(0);
+    this.reg[REG_WHO_AM_I] = WHO_AM_I;
+    this.reg[REG_CTRL_REG0] = CTRL_REG0_RESET;
+    this.reg[REG_CTRL_REG1] = CTRL_REG1_RESET;
+    this.#clearFifo();
+    this.stopClock();
+    this.#rollOver();
+  }
+
+  #fifoActive(): boolean {
+    return (this.reg[REG_CTRL_REG5] & CTRL_REG5_FIFO_EN) !== 0 && this.reg[REG_FIFO_CTRL_REG] >> FIFO_MODE_SHIFT !== FIFO_MODE_BYPASS;
+  }
+
+  protected fifoMode(): number {
+    if (!this.#fifoActive()) return FifoMode.BYPASS;
+    return this.reg[REG_FIFO_CTRL_REG] >> FIFO_MODE_SHIFT === FIFO_MODE_FIFO ? FifoMode.FIFO : FifoMode.STREAM;
   }
 
   #clearFifo(): void {
-    this.#head = 0;
-    this.#count = 0;
+    this.emptyFifo();
     this.#latched = false;
   }
 
   #status(): number {
     let v = 0;
-    if (this.#fifoActive() ? this.#count > 0 : this.#fresh) v |= STATUS_ZYXDA;
-    if (this.#fifoActive() ? this.#count === FIFO_DEPTH : this.#overwritten) v |= STATUS_ZYXOR;
+    const fifo = this.#fifoActive();
+    if (fifo ? this.fifoEntries > 0 : this.fresh) v |= STATUS_ZYXDA;
+    if (fifo ? this.fifoEntries === FIFO_DEPTH : this.#overwritten) v |= STATUS_ZYXOR;
     return v;
   }
 
   #fifoSrc(): number {
     if (!this.#fifoActive()) return FIFO_SRC_EMPTY;
-    const count = this.#count;
+    const count = this.fifoEntries;
     let v = count >= FIFO_DEPTH ? FIFO_SRC_FSS_MASK | FIFO_SRC_OVRN : count;
     if (count === 0) v |= FIFO_SRC_EMPTY;
-    const fth = this.#reg[REG_FIFO_CTRL_REG] & FIFO_FTH_MASK;
+    const fth = this.reg[REG_FIFO_CTRL_REG] & FIFO_FTH_MASK;
     if (fth > 0 && count >= fth) v |= FIFO_SRC_WTM;
     return v;
   }
 
-  /** Produces every sample due by now. */
-  #catchUp(): void {
-    if (!this.#running) return;
-    const odr = this.odr;
-    const elapsed = this.#now() - this.#t0;
-    if (elapsed < 0) return;
-    const last = Math.floor((elapsed * odr) / 1000 + 1e-9);
-    const due = last + 1 - this.#k;
-    if (due <= 0) return;
-    const fifo = this.#fifoActive();
-    const mode = this.#fifoMode();
-    let keep = due;
-    if (!fifo) keep = 1;
-    else if (mode === FIFO_MODE_FIFO) keep = Math.min(due, FIFO_DEPTH - this.#count);
-    else keep = Math.min(due, FIFO_DEPTH);
-    const skipped = due - keep;
-    if (skipped > 0) {
-      this.samplesGenerated += skipped;
-      if (fifo) this.samplesLost += skipped;
-      else {
-        if (this.#fresh) this.#overwritten = true;
-        this.#fresh = true;
-      }
-    }
-    const period = 1000 / odr;
-    const first = fifo && mode === FIFO_MODE_FIFO ? this.#k : this.#k + skipped;
-    for (let i = 0; i < keep; i++) this.#sample((this.#t0 + (first + i) * period) / 1000, fifo, mode);
-    this.#k += due;
+  /** OUT_Z_H was read: the level is consumed. */
+  #pop(): void {
+    this.#latched = false;
+    if (this.consumeOutput()) this.#overwritten = false;
   }
 
-  #sample(tSeconds: number, fifo: boolean, mode: number): void {
-    this.samplesGenerated++;
+  // ---- samples ------------------------------------------------------------------------------
+
+  protected measure(tSeconds: number, out: Int32Array): void {
     const bits = this.bits;
     const gPerDigit = this.gPerDigit;
-    const fs = FULL_SCALE_G[(this.#reg[REG_CTRL_REG4] & CTRL_REG4_FS_MASK) >> CTRL_REG4_FS_SHIFT];
+    const fs = FULL_SCALE_G[(this.reg[REG_CTRL_REG4] & CTRL_REG4_FS_MASK) >> CTRL_REG4_FS_SHIFT];
     const max = (1 << (bits - 1)) - 1;
     const shift = 16 - bits;
-    const sigma = this.#noise * NOISE_DENSITY_G * Math.sqrt(this.odr / 2);
-    const latest = this.#latest;
+    const sigma = this.noise * NOISE_DENSITY_G * Math.sqrt(this.odr / 2);
     for (let axis = 0; axis < 3; axis++) {
-      let g = this.#signal(axis as AxisIndex, tSeconds);
-      if (sigma > 0) g += this.#rng.gaussian() * sigma;
+      let g = this.signal(axis as AxisIndex, tSeconds);
+      if (sigma > 0) g += this.rng.gaussian() * sigma;
       // clamped at the selected full scale (then at the code range, which at 16 g reaches 24.6 g)
       if (g > fs) g = fs;
       else if (g < -fs) g = -fs;
       let raw = Math.round(g / gPerDigit);
       if (raw > max) raw = max;
       else if (raw < -max - 1) raw = -max - 1;
-      latest[axis] = raw * (1 << shift);
+      out[axis] = raw * (1 << shift);
     }
-    if (!fifo) {
-      if (this.#fresh) this.#overwritten = true;
-      this.#fresh = true;
-      return;
-    }
-    if (this.#count === FIFO_DEPTH) {
-      if (mode === FIFO_MODE_FIFO) {
-        this.samplesLost++;
-        return;
-      }
-      this.#head = (this.#head + 1) % FIFO_DEPTH;
-      this.#count--;
-      this.samplesLost++;
-      if (this.#latched) this.#latched = false; // the level being read was overwritten
-    }
-    const slot = ((this.#head + this.#count) % FIFO_DEPTH) * 3;
-    this.#fifo[slot] = latest[0];
-    this.#fifo[slot + 1] = latest[1];
-    this.#fifo[slot + 2] = latest[2];
-    this.#count++;
   }
 
-  /** OUT registers <- the FIFO head (FIFO mode) or the newest sample. */
-  #latch(): void {
-    const fromFifo = this.#fifoActive() && this.#count > 0;
-    const src = fromFifo ? this.#fifo : this.#latest;
-    const base = fromFifo ? this.#head * 3 : 0;
-    const out = this.#out;
-    for (let axis = 0; axis < 3; axis++) {
-      const v = src[base + axis];
-      out[axis * 2] = v & 0xff;
-      out[axis * 2 + 1] = (v >> 8) & 0xff;
-    }
-    this.#latched = true;
-  }
-
-  /** OUT_Z_H was read: the level is consumed. */
-  #pop(): void {
+  /** The level being read was overwritten (stream mode). */
+  protected override dropped(): void {
     this.#latched = false;
-    if (!this.#fifoActive()) {
-      this.#fresh = false;
-      this.#overwritten = false;
-      return;
-    }
-    if (this.#count > 0) {
-      this.#head = (this.#head + 1) % FIFO_DEPTH;
-      this.#count--;
-    }
+  }
+
+  protected override overwritten(): void {
+    this.#overwritten = true;
+  }
+
+  // ---- interrupts: INT1 only ----------------------------------------------------------------
+
+  protected override interruptAsserted(line: number): boolean {
+    if (line !== 1) return false;
+    const routed = this.reg[REG_CTRL_REG3];
+    const src = this.#fifoSrc();
+    return (
+      ((routed & CTRL_REG3_I1_ZYXDA) !== 0 && (this.#status() & STATUS_ZYXDA) !== 0) ||
+      ((routed & CTRL_REG3_I1_WTM) !== 0 && (src & FIFO_SRC_WTM) !== 0) ||
+      ((routed & CTRL_REG3_I1_OVERRUN) !== 0 && (src & FIFO_SRC_OVRN) !== 0)
+    );
+  }
+
+  protected override interruptWatermark(line: number): number {
+    if (line !== 1 || !this.#fifoActive()) return 0;
+    const routed = this.reg[REG_CTRL_REG3];
+    const fth = this.reg[REG_FIFO_CTRL_REG] & FIFO_FTH_MASK;
+    if (routed & CTRL_REG3_I1_ZYXDA) return 1;
+    if (routed & CTRL_REG3_I1_WTM && fth > 0) return fth;
+    return routed & CTRL_REG3_I1_OVERRUN ? FIFO_DEPTH : 0;
+  }
+
+  protected override interruptActiveHigh(): boolean {
+    return (this.reg[REG_CTRL_REG6] & CTRL_REG6_INT_POLARITY) === 0;
   }
 }

@@ -23,7 +23,7 @@ export function createTestHost(): TestHost {
   return {
     logs,
     io: {
-      smbus: () => {
+      get SMBus(): never {
         throw new Error("no I2C in this test host");
       },
       tcp: (options) => createTcpSocket(options),

@@ -27,7 +27,7 @@ import { LIS3DH } from "../../firmware/drivers/lis3dh.js";
 import { ADXL355 } from "../../firmware/drivers/adxl355.js";
 import { Acquirer } from "../../firmware/acquisition/acquirer.js";
 import type { Accelerometer } from "../../firmware/drivers/accelerometer.js";
-import type { SMBus, SMBusOptions } from "../../firmware/host.js";
+import type { SMBusConstructor } from "../../firmware/host.js";
 import { goal, type BenchModule, type Figure } from "./types.js";
 
 export interface PartSpec {
@@ -39,7 +39,7 @@ export interface PartSpec {
   /** Wire bytes per payload byte at the protocol limit (see the header). */
   limit: number;
   make(now: () => number, signal: (axis: 0 | 1 | 2, t: number) => number): I2CTarget & { samplesLost: number };
-  driver(io: (o: SMBusOptions) => SMBus): Accelerometer;
+  driver(io: SMBusConstructor): Accelerometer;
 }
 
 export const PARTS: PartSpec[] = [
@@ -112,7 +112,7 @@ export function measureAcquisition(part: PartSpec, seconds = 10): AcquisitionFig
   });
   const dev = part.make(() => clock.now(), (axis, t) => machine.acceleration(axis, t));
   bus.attach(part.address, dev);
-  const accel = part.driver((o) => bus.smbus(o));
+  const accel = part.driver(bus.SMBus);
   const errors: Error[] = [];
   const acq = new Acquirer({ timers: clock, clock, accel, n: 4096, onWindow: () => {}, onError: (e) => errors.push(e) });
   acq.start();

@@ -50,7 +50,13 @@ export async function benchDrain(options: BenchDrainOptions = {}): Promise<Bench
     const storage = new FileStorage(dir);
     const host = createNodeHost({
       time: clock,
-      bus: { smbus: () => { throw new Error("no bus in this bench"); } },
+      bus: {
+        SMBus: class {
+          constructor() {
+            throw new Error("no bus in this bench");
+          }
+        } as never,
+      },
       storage,
       hardwareId: "bench",
     });

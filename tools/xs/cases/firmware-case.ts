@@ -38,7 +38,7 @@ function add(component: Component): void {
   const n = c.window.n;
   switch (component) {
     case "acquisition": {
-      const accel = new ADXL345({ sensor: { io: host.io.smbus, address: STUB_ADXL345_ADDRESS }, odr: c.accelerometer.odr, rangeG: c.accelerometer.rangeG });
+      const accel = new ADXL345({ sensor: { io: host.io.SMBus, address: STUB_ADXL345_ADDRESS }, odr: c.accelerometer.odr, rangeG: c.accelerometer.rangeG });
       kept.push(accel, new Acquirer({ timers: host.timers, clock: host.clock, accel, n, buffers: 1, onWindow: () => undefined, onError: () => undefined }));
       return;
     }

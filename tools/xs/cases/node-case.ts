@@ -163,7 +163,7 @@ export function buildNode(spec: NodeRunSpec, tcp: (o: TCPOptions) => TCPSocket, 
     const config = resolveConfig({ ...spec.config, nodeId: spec.nodeId, mqtt: { ...(spec.config.mqtt as object), host: spec.broker.host, port: spec.broker.port, secure: false } });
     const rng = new Rng(spec.seed ^ 0x5eed);
     const host: Host = {
-      io: { smbus: (o) => bus.smbus(o), i2cLines: () => bus.lines(), tcp },
+      io: { SMBus: bus.SMBus, i2cLines: () => bus.lines(), tcp },
       timers: clock,
       clock,
       storage,

@@ -6,7 +6,7 @@
  * virtual clock's timers, flash-like storage (counted apart) and the loopback
  * broker. Plain ECMAScript; bundled by tools/xs/harness.ts.
  */
-import type { Host, SMBus, SMBusOptions } from "../../../firmware/host.js";
+import type { Host, SMBus, SMBusConstructor, SMBusOptions } from "../../../firmware/host.js";
 import { VirtualClock } from "../../../sim/clock.js";
 import { LoopbackNet, XsMemoryStorage } from "./host-parts.js";
 
@@ -138,12 +138,15 @@ class StubSMBus implements SMBus {
   close(): void {}
 }
 
-function stubSmbus(accel: StubADXL345): (options: SMBusOptions) => SMBus {
-  return (options) => {
-    const address = options.address;
-    const isAccel = address === STUB_ADXL345_ADDRESS;
-    if (!isAccel && address !== STUB_TMP117_ADDRESS) nack(address);
-    return new StubSMBus(address, isAccel ? accel : undefined);
+/** The host's SMBus class on the stubs (`new host.io.SMBus({address})`, as the drivers open it). */
+function stubSMBusClass(accel: StubADXL345): SMBusConstructor {
+  return class extends StubSMBus {
+    constructor(options: SMBusOptions) {
+      const address = options.address;
+      const isAccel = address === STUB_ADXL345_ADDRESS;
+      if (!isAccel && address !== STUB_TMP117_ADDRESS) nack(address);
+      super(address, isAccel ? accel : undefined);
+    }
   };
 }
 
@@ -171,7 +174,7 @@ export function buildStubHost(nodeId: string, epochMs: number): StubHost {
   const net = new LoopbackNet();
   const accel = new StubADXL345(() => clock.now());
   const host: Host = {
-    io: { smbus: stubSmbus(accel), tcp: (o) => net.open(o) },
+    io: { SMBus: stubSMBusClass(accel), tcp: (o) => net.open(o) },
     timers: clock,
     clock,
     storage: new XsMemoryStorage(),
