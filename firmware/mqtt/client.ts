@@ -28,6 +28,7 @@
  * All time goes through host.timers / host.clock. Passwords are never logged.
  */
 import type { Host, TCPSocket, TimerId } from "../host.js";
+import { Backoff } from "../util/backoff.js";
 import { utf8Encode } from "../util/utf8.js";
 import { encode, encodeInto, type CodecOptions } from "./codec.js";
 import { checkString } from "./bytes.js";
@@ -179,8 +180,6 @@ interface Sub {
   confirmed: boolean;
 }
 
-const DEFAULT_MIN_BACKOFF_MS = 1000;
-const DEFAULT_MAX_BACKOFF_MS = 60_000;
 const DEFAULT_MAX_QUEUED = 256;
 const DEFAULT_MAX_INFLIGHT = 32;
 const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
@@ -189,8 +188,6 @@ const DEFAULT_RECEIVE_MAXIMUM = 32;
 const MAX_SESSION_EXPIRY_S = 0xffffffff;
 const MIN_PING_TIMEOUT_MS = 1000;
 const MAX_PING_TIMEOUT_MS = 30_000;
-/** A refusal will not fix itself soon: skip this many doublings and never wait less than half the cap. */
-const REFUSAL_EXTRA_DOUBLINGS = 3;
 /** Timers may fire a hair early against the monotonic clock; treat that as on time. */
 const TIMER_SLACK_MS = 5;
 const LOG_PREFIX = "mqtt: ";
@@ -247,7 +244,7 @@ export class MqttClient {
   /** When the broker last sent anything: a broker that takes messages but never answers is found by keepalive too. */
   #lastReceivedAt = 0;
   #everConnected = false;
-  #failures = 0;
+  #backoff: Backoff;
   #pingOutstanding = false;
 
   #connectTimer: TimerId | undefined;
@@ -272,6 +269,7 @@ export class MqttClient {
     this.#codec = { protocolVersion: this.#version };
     this.#window = options.maxInflight ?? DEFAULT_MAX_INFLIGHT;
     this.#keepaliveS = options.keepalive;
+    this.#backoff = new Backoff({ minMs: options.backoff?.minMs, maxMs: options.backoff?.maxMs, random: options.random });
   }
 
   get protocolVersion(): 4 | 5 {
@@ -492,7 +490,8 @@ export class MqttClient {
     const wasConnected = this.#state === "connected";
     this.#teardown();
     this.#state = "backoff";
-    const delay = this.#nextDelay(refused);
+    // A refusal will not fix itself soon: wait long.
+    const delay = this.#backoff.next(refused);
     this.#log("warn", `${wasConnected ? "connection lost" : "connect failed"}: ${reason}; retry in ${Math.round(delay)} ms`);
     this.#retryTimer = this.#host.timers.set(() => this.#open(), delay);
     if (wasConnected) this.#callback(() => this.#o.onDisconnect?.(reason));
@@ -518,24 +517,6 @@ export class MqttClient {
         // already closed
       }
     }
-  }
-
-  /**
-   * Exponential backoff with jitter: attempt n waits a random time in
-   * [minMs, min(maxMs, minMs * 2^n)]. The minMs floor keeps a broker that
-   * accepts and drops at once from being hammered. Refusals skip ahead and
-   * wait at least half the cap.
-   */
-  #nextDelay(refused: boolean): number {
-    const minMs = Math.max(1, this.#o.backoff?.minMs ?? DEFAULT_MIN_BACKOFF_MS);
-    const maxMs = Math.max(minMs, this.#o.backoff?.maxMs ?? DEFAULT_MAX_BACKOFF_MS);
-    if (refused) this.#failures += REFUSAL_EXTRA_DOUBLINGS;
-    const cap = Math.min(maxMs, minMs * Math.pow(2, Math.min(this.#failures, 30)));
-    this.#failures++;
-    const floor = refused ? Math.max(minMs, cap / 2) : minMs;
-    let r = (this.#o.random ?? Math.random)();
-    if (!(r >= 0 && r < 1)) r = 0.5;
-    return floor + r * (cap - floor);
   }
 
   // --- incoming packets -----------------------------------------------------
@@ -659,7 +640,7 @@ export class MqttClient {
     this.#host.timers.clear(this.#connectTimer);
     this.#connectTimer = undefined;
     this.#state = "connected";
-    this.#failures = 0;
+    this.#backoff.reset();
     this.stats.connects++;
     if (this.#everConnected) this.stats.reconnects++;
     this.#everConnected = true;
