@@ -51,7 +51,7 @@ export interface CodecOptions {
   maximumPacketSize?: number;
 }
 
-const CMD_BY_TYPE: (PacketCmd | undefined)[] = [
+const CMD_BY_TYPE: readonly (PacketCmd | undefined)[] = Object.freeze([
   undefined, // 0 reserved
   "connect",
   "connack",
@@ -68,7 +68,7 @@ const CMD_BY_TYPE: (PacketCmd | undefined)[] = [
   "pingresp",
   "disconnect",
   "auth", // 15: reserved in 3.1.1
-];
+]);
 
 /** The protocol version an options object selects, or a CodecError for an unknown one. */
 function versionOf(options: CodecOptions | undefined): ProtocolVersion | CodecError {
@@ -127,7 +127,7 @@ function encodeFresh(packet: AnyPacket, v: ProtocolVersion): Uint8Array | CodecE
 }
 
 /** Packets whose Reason String and User Properties may be dropped to respect the receiver's maximum packet size. */
-const TRIMMABLE: { [cmd: string]: boolean } = { connack: true, puback: true, pubrec: true, pubrel: true, pubcomp: true, suback: true, unsuback: true, disconnect: true, auth: true };
+const TRIMMABLE: { readonly [cmd: string]: boolean } = Object.freeze({ connack: true, puback: true, pubrec: true, pubrel: true, pubcomp: true, suback: true, unsuback: true, disconnect: true, auth: true });
 
 /** Encodes a packet; returns a CodecError (never throws) when the object cannot be encoded. */
 export function encode(packet: AnyPacket, options?: CodecOptions): Uint8Array | CodecError {
