@@ -201,6 +201,11 @@ export function checkFirstByte(first: number, protocolVersion?: ProtocolVersion)
   return undefined;
 }
 
+/** The packet type a first byte names (one that checkFirstByte accepted). */
+export function cmdOf(first: number): PacketCmd {
+  return CMD_BY_TYPE[first >> 4]!;
+}
+
 /**
  * Decodes one complete packet whose first byte is `first` and whose body is
  * bytes[start, end). The result never aliases `bytes`.

@@ -302,6 +302,20 @@ export type Packet = CommonPacket | ConnackPacket;
 export type Packet5 = CommonPacket | Connack5Packet | AuthPacket;
 export type AnyPacket = Packet | Packet5;
 
+/**
+ * A packet larger than the receiver's maximum, skipped as it streamed
+ * (MqttParser with onSkipped). A QoS 1/2 PUBLISH carries its packet id, so it
+ * can still be acknowledged, and its topic when that fit within the maximum.
+ */
+export interface SkippedPacket {
+  cmd: PacketCmd;
+  /** The whole packet, header included, in bytes. */
+  size: number;
+  qos?: QoS;
+  messageId?: number;
+  topic?: string;
+}
+
 /** A malformed packet or an unencodable object: a value, never a thrown exception. */
 export interface CodecError {
   cmd: "error";
