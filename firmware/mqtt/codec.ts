@@ -20,7 +20,6 @@ import {
   MQTT_3_1,
   MQTT_3_1_1,
   MQTT_5,
-  PacketType,
   type AnyPacket,
   type CodecError,
   type PacketCmd,
