@@ -91,6 +91,8 @@ test("parser: without onSkipped an oversize packet is still an error (codec user
 /** A broker on a raw socket: mqtt-packet parses what the client sends and generates what it gets. */
 async function rawBroker(version: 4 | 5, onPacket: (socket: net.Socket, p: mp.Packet) => void) {
   const received: mp.Packet[] = [];
+  /** Every byte the client sent, as it came. */
+  const raw: Buffer[] = [];
   const sockets: net.Socket[] = [];
   const server = net.createServer((socket) => {
     sockets.push(socket);
@@ -100,12 +102,16 @@ async function rawBroker(version: 4 | 5, onPacket: (socket: net.Socket, p: mp.Pa
       received.push(p);
       onPacket(socket, p);
     });
-    socket.on("data", (d) => parser.parse(d));
+    socket.on("data", (d) => {
+      raw.push(d);
+      parser.parse(d);
+    });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return {
     port: (server.address() as net.AddressInfo).port,
     received,
+    raw,
     sockets,
     close: () => {
       for (const s of sockets) s.destroy();
@@ -187,7 +193,6 @@ for (const version of [4, 5] as const) {
 
 test.serial("client: the PUBACK for a skipped message is byte-identical to mqtt-packet's", async (t) => {
   const host = createTestHost();
-  const chunks: Buffer[] = [];
   const broker = await rawBroker(4, (socket, p) => {
     if (p.cmd === "connect") {
       socket.write(mp.generate({ cmd: "connack", sessionPresent: false, returnCode: 0 } as mp.IConnackPacket));
@@ -197,10 +202,8 @@ test.serial("client: the PUBACK for a skipped message is byte-identical to mqtt-
   const client = new MqttClient({ host, server: { host: "127.0.0.1", port: broker.port }, clientId: "n", keepalive: 0, cleanSession: true });
   try {
     client.start();
-    await waitFor(() => broker.sockets.length === 1, "connection");
-    broker.sockets[0].on("data", (d) => chunks.push(d));
     await waitFor(() => broker.received.some((p) => p.cmd === "puback"), "PUBACK");
-    const all = Buffer.concat(chunks);
+    const all = Buffer.concat(broker.raw);
     const expected = mp.generate({ cmd: "puback", messageId: 0x1234 } as mp.IPubackPacket);
     t.true(all.includes(expected), `${all.toString("hex")} contains ${expected.toString("hex")}`);
   } finally {
