@@ -270,18 +270,25 @@ test.serial("a CONNACK with an unknown return code: reported as a refusal by num
   t.true(retryDelays(logs)[0] >= 4000, "a refusal backs off long");
 });
 
-test.serial("an oversized packet from the broker: refused by the parser, dropped, reconnect, nothing lost", async (t) => {
-  await garbageCase(
+test.serial("an oversized packet from the broker: skipped as it streams, acknowledged, the connection goes on; a broker that then falls silent is found by keepalive; nothing lost", async (t) => {
+  const { stats, logs } = await garbageCase(
     t,
     "oversize-1",
     (socket, data, state) => {
       if (state.publishes++ > 0) return;
       socket.write(CONNACK_OK);
-      // A PUBLISH announcing 10 MB (the node accepts 256 KiB).
-      socket.write(Buffer.from([0x30, 0x80, 0xad, 0xe2, 0x04, 0x00, 0x01, 0x61]));
+      // A whole 300 KiB QoS 1 PUBLISH to "x" with packet id 7 (the node takes 8 KiB), then silence: no PUBACK, no PINGRESP.
+      const body = 2 + 1 + 2 + 300 * 1024;
+      socket.write(Buffer.from([0x32, (body & 0x7f) | 0x80, ((body >> 7) & 0x7f) | 0x80, body >> 14, 0x00, 0x01, 0x78, 0x00, 0x07]));
+      socket.write(Buffer.alloc(300 * 1024, 0x5a));
     },
-    /connection lost: malformed packet from broker: .*exceeds/,
+    /skipped a PUBLISH to "x" \(packet id 7, QoS 1: acknowledged\) of 307209 bytes from the broker: larger than the maximum packet size 8192/,
+    // A stalled link is found by keepalive once the in-flight window is full (docs/security.md): about 85 s.
+    120_000,
   );
+  t.is(stats.skipped, 1);
+  t.is(stats.protocolErrors, 0, "not a protocol error");
+  t.true(logs.some((l) => /connection lost: no PINGRESP in time/.test(l.line)), "the silent broker is left by keepalive");
 });
 
 test.serial("a PUBACK with a wrong packet id: a protocol error that drops the connection; the messages are resent after the reconnect, nothing lost", async (t) => {

@@ -283,7 +283,7 @@ test(`${GENERATED} random packets: ours -> mqtt-packet and mqtt-packet -> ours`,
   t.is(seen.size, 14, "every packet type generated");
 });
 
-test("pooled encode: packets kept while thousands more are encoded stay byte-identical to mqtt-packet; large ones get their own buffer", (t) => {
+test("encode: every packet is one array of exactly its size (no shared pool), kept packets stay byte-identical to mqtt-packet while thousands more are encoded", (t) => {
   const next = randomPacketFactory(rng(0x9001));
   const kept: { p: Packet; bytes: Uint8Array }[] = [];
   for (let i = 0; i < 3000; i++) {
@@ -291,18 +291,16 @@ test("pooled encode: packets kept while thousands more are encoded stay byte-ide
     kept.push({ p, bytes: bytesOf(encode(p)) });
   }
   const buffers = new Set<ArrayBufferLike>();
-  let own = 0;
+  let large = 0;
   for (const [i, k] of kept.entries()) {
     if (!Buffer.from(k.bytes).equals(mp.generate(toOracle(k.p)))) return t.fail(`#${i} ${k.p.cmd}: bytes changed after later encodes`);
     buffers.add(k.bytes.buffer);
-    // Small packets share pools; a packet larger than half a pool owns its buffer.
-    if (k.bytes.length > 4096) {
-      own++;
-      if (k.bytes.byteLength !== k.bytes.buffer.byteLength) return t.fail(`#${i}: ${k.bytes.length} B shares a buffer`);
-    }
+    if (k.bytes.length > 4096) large++;
+    // Device first: no module-level pool pins memory; a packet's array is its own, exactly sized.
+    if (k.bytes.byteOffset !== 0 || k.bytes.byteLength !== k.bytes.buffer.byteLength) return t.fail(`#${i}: ${k.bytes.length} B shares a buffer`);
   }
-  t.true(own > 50, `${own} large packets`);
-  t.true(buffers.size < kept.length / 4, `${kept.length} packets in ${buffers.size} buffers`);
+  t.true(large > 50, `${large} large packets`);
+  t.is(buffers.size, kept.length, `${kept.length} packets in ${buffers.size} buffers`);
 });
 
 test("a remaining length of 2, 3 and 4 bytes round-trips (large payloads)", (t) => {

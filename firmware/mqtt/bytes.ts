@@ -1,10 +1,9 @@
 /*
- * Byte cursors for the codec. The Writer is sized exactly up front (encoders
- * compute the body length first) so a packet costs one allocation and every
- * field is written straight into it. Packets up to POOL_MAX bytes are views
- * carved from a shared ArrayBuffer (see `allocate`). The Reader records the first problem and
- * then returns neutral values, so decoders read straight through and check
- * `error` once instead of after every field.
+ * Byte cursors for the codec. Encoders compute the body length first, so a
+ * Writer either allocates one array of exactly the packet's size or writes
+ * into the caller's buffer, and every field goes straight into it. The
+ * Reader records the first problem and then returns neutral values, so
+ * decoders read straight through and check `error` once, not after every field.
  *
  * Strings are encoded and measured here (not through util/utf8's generic
  * helpers) so the hot path has no per-character allocation; decoding falls
@@ -18,6 +17,8 @@ export function varintLength(n: number): number {
   return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : 4;
 }
 
+/** Plain ASCII without NUL: one byte per character (a native test, far cheaper in XS than the loop below). */
+const ASCII = Object.freeze(/^[\x01-\x7f]*$/);
 /** utf8Length result for a string with U+0000. */
 export const STRING_HAS_NULL = -1;
 /** utf8Length result for a string with an unpaired surrogate (not encodable as UTF-8). */
@@ -25,6 +26,7 @@ export const STRING_LONE_SURROGATE = -2;
 
 /** UTF-8 byte length of `s`, or STRING_HAS_NULL / STRING_LONE_SURROGATE when MQTT cannot carry it [MQTT-1.5.4]. */
 export function utf8Length(s: string): number {
+  if (ASCII.test(s)) return s.length;
   const len = s.length;
   let n = len;
   for (let i = 0; i < len; i++) {
@@ -61,95 +63,46 @@ export function checkString(s: unknown, what: string): string | undefined {
   return undefined;
 }
 
-/*
- * A fresh ArrayBuffer per packet is the main cost of encode() on V8 (a 1 KiB
- * zero-filled backing store costs about 3x the whole encode), so small packets
- * are views on a shared pool, as Node's allocUnsafe pool does (mqtt-packet
- * relies on that). Regions are never reused, so a packet is never overwritten
- * while anyone holds it; a pool lives until its last packet is dropped, so it
- * is kept small for the device (where the client encodes into its own buffer
- * and never touches the pool: MqttClient). `bytes.buffer` of a pooled packet
- * is the pool: use byteOffset/byteLength (every host does).
- */
-const POOL_SIZE = 8192;
-const POOL_MAX = POOL_SIZE >> 1;
-let pool: ArrayBuffer | undefined;
-let poolOffset = 0;
-
-/** A zero-filled array of `size` bytes of its own (a region of the pool when small). */
-function allocate(size: number): Uint8Array {
-  if (size > POOL_MAX) return new Uint8Array(size);
-  if (pool === undefined || poolOffset + size > POOL_SIZE) {
-    pool = new ArrayBuffer(POOL_SIZE);
-    poolOffset = 0;
-  }
-  const bytes = new Uint8Array(pool, poolOffset, size);
-  poolOffset += size;
-  return bytes;
-}
-
-let into: Uint8Array | undefined;
-let intoOffset = 0;
-let intoNeeded = 0;
-let intoWriter: Writer | undefined;
+/** Until begin() allocates (encode mode): no bytes. Zero length, so nothing in it can change. */
+const NO_BYTES = new Uint8Array(0);
 
 /**
- * Runs `encodeOne(packet, version)` with every Writer.packet writing into `out` at `offset`
- * instead of allocating. Returns the packet's size, or -needed when `out` has
- * no room (needed = bytes the packet takes), or the encoder's error.
+ * Where one packet is written; the caller owns it, so no encode leaves state
+ * in the module. `new Writer()`: begin() allocates one array of exactly the
+ * packet's size (encode()). `new Writer(out, offset)`: begin() writes into the
+ * caller's array (the client's one send buffer) or, when it has no room,
+ * records the packet's size in `needed` and fails (the caller may grow it).
  */
-export function writeInto<P, V, E>(out: Uint8Array, offset: number, encodeOne: (packet: P, version: V) => Uint8Array | E, packet: P, version: V): number | E {
-  into = out;
-  intoOffset = offset;
-  intoNeeded = 0;
-  try {
-    // Arguments rather than a closure: no function object per call (it counts in XS).
-    const r = encodeOne(packet, version);
-    if (r instanceof Uint8Array) return r === out && intoWriter !== undefined ? intoWriter.pos - offset : copyOut(r, out, offset);
-    return intoNeeded > 0 ? -intoNeeded : r;
-  } finally {
-    into = undefined;
-    intoWriter = undefined;
-  }
-}
-
-/** An encoder that returned a fresh array (PINGREQ, a 3.1.1 DISCONNECT) inside writeInto: copy it over. */
-function copyOut(r: Uint8Array, out: Uint8Array, offset: number): number {
-  if (offset + r.length > out.length) return -r.length;
-  out.set(r, offset);
-  return r.length;
-}
-
 export class Writer {
-  readonly bytes: Uint8Array;
-  pos = 0;
+  bytes: Uint8Array;
+  pos: number;
+  /** Set when the caller's array had no room: the bytes the packet takes. */
+  needed = 0;
+  readonly #into: boolean;
 
-  private constructor(size: number | Uint8Array, offset = 0) {
-    this.bytes = typeof size === "number" ? allocate(size) : size;
+  constructor(out?: Uint8Array, offset = 0) {
+    this.#into = out !== undefined;
+    this.bytes = out ?? NO_BYTES;
     this.pos = offset;
   }
 
   /**
-   * Allocates a whole packet (or, inside `writeInto`, takes its place in the
-   * caller's array) and writes its fixed header; undefined when the body is
-   * too long for MQTT or the caller's array has no room.
+   * Places a packet of `bodyLength` body bytes and writes its fixed header;
+   * false when the body is too long for MQTT or the caller's array has no room.
    */
-  static packet(firstByte: number, bodyLength: number): Writer | undefined {
-    if (bodyLength > MAX_REMAINING_LENGTH) return undefined;
+  begin(firstByte: number, bodyLength: number): boolean {
+    if (bodyLength > MAX_REMAINING_LENGTH) return false;
     const size = 1 + varintLength(bodyLength) + bodyLength;
-    let w: Writer;
-    if (into !== undefined) {
-      if (intoOffset + size > into.length) {
-        intoNeeded = size;
-        return undefined;
-      }
-      w = intoWriter = new Writer(into, intoOffset);
-    } else {
-      w = new Writer(size);
+    if (!this.#into) {
+      this.bytes = new Uint8Array(size);
+      this.pos = 0;
+    } else if (this.pos + size > this.bytes.length) {
+      this.needed = size;
+      return false;
     }
-    w.bytes[w.pos++] = firstByte;
-    w.varint(bodyLength);
-    return w;
+    this.bytes[this.pos++] = firstByte;
+    this.varint(bodyLength);
+    return true;
   }
 
   u8(v: number): void {

@@ -12,7 +12,7 @@
  * except that (as MQTT 5 requires of acknowledgements) Reason String and then
  * User Properties are dropped from acks, DISCONNECT and AUTH to make them fit.
  */
-import { Reader, writeInto } from "./bytes.js";
+import { Reader, Writer } from "./bytes.js";
 import {
   codecError,
   isCodecError,
@@ -20,13 +20,12 @@ import {
   MQTT_3_1,
   MQTT_3_1_1,
   MQTT_5,
-  PacketType,
   type AnyPacket,
   type CodecError,
   type PacketCmd,
   type ProtocolVersion,
 } from "./packet.js";
-import { decodeAuth, decodeDisconnect, encodeAuth, encodeDisconnect, encodePing } from "./packets/control.js";
+import { decodeAuth, decodeDisconnect, encodeAuth, encodeDisconnect, encodeEmpty } from "./packets/control.js";
 import { decodeConnack, decodeConnect, encodeConnack, encodeConnect } from "./packets/connect.js";
 import { checkPublishFlags, decodeAck, decodePublish, encodeAck, encodePublish, FLAGS_0010 } from "./packets/publish.js";
 import {
@@ -51,7 +50,7 @@ export interface CodecOptions {
   maximumPacketSize?: number;
 }
 
-const CMD_BY_TYPE: (PacketCmd | undefined)[] = [
+const CMD_BY_TYPE: readonly (PacketCmd | undefined)[] = Object.freeze([
   undefined, // 0 reserved
   "connect",
   "connack",
@@ -68,7 +67,7 @@ const CMD_BY_TYPE: (PacketCmd | undefined)[] = [
   "pingresp",
   "disconnect",
   "auth", // 15: reserved in 3.1.1
-];
+]);
 
 /** The protocol version an options object selects, or a CodecError for an unknown one. */
 function versionOf(options: CodecOptions | undefined): ProtocolVersion | CodecError {
@@ -79,54 +78,62 @@ function versionOf(options: CodecOptions | undefined): ProtocolVersion | CodecEr
   return codecError(`unknown protocol version ${String(v)}`);
 }
 
-function encodeAny(packet: AnyPacket, v: ProtocolVersion): Uint8Array | CodecError {
+/** Encodes `packet` into `w` (which allocates the packet's array, or places it in the caller's). */
+function encodeAny(packet: AnyPacket, v: ProtocolVersion, w: Writer): CodecError | undefined {
   switch (packet.cmd) {
     case "connect":
-      return encodeConnect(packet);
+      return encodeConnect(packet, w);
     case "connack":
-      return encodeConnack(packet, v);
+      return encodeConnack(packet, v, w);
     case "publish":
-      return encodePublish(packet, v);
+      return encodePublish(packet, v, w);
     case "puback":
     case "pubrec":
     case "pubrel":
     case "pubcomp":
-      return encodeAck(packet, v);
+      return encodeAck(packet, v, w);
     case "subscribe":
-      return encodeSubscribe(packet, v);
+      return encodeSubscribe(packet, v, w);
     case "suback":
-      return encodeSuback(packet, v);
+      return encodeSuback(packet, v, w);
     case "unsubscribe":
-      return encodeUnsubscribe(packet, v);
+      return encodeUnsubscribe(packet, v, w);
     case "unsuback":
-      return encodeUnsuback(packet, v);
+      return encodeUnsuback(packet, v, w);
     case "pingreq":
     case "pingresp":
-      return encodePing(packet.cmd);
+      return encodeEmpty(packet.cmd, w);
     case "disconnect":
-      return encodeDisconnect(packet, v);
+      return encodeDisconnect(packet, v, w);
     case "auth":
-      return encodeAuth(packet, v);
+      return encodeAuth(packet, v, w);
     default:
       return codecError(`unknown packet cmd ${String((packet as { cmd?: unknown }).cmd)}`);
   }
 }
 
+/** One packet into a fresh array of exactly its size; never throws. */
+function encodeFresh(packet: AnyPacket, v: ProtocolVersion): Uint8Array | CodecError {
+  const w = new Writer();
+  let e: CodecError | undefined;
+  try {
+    e = encodeAny(packet, v, w);
+  } catch (x) {
+    // Defensive: a hostile object (getters, proxies) must still not make encode throw.
+    e = codecError(`cannot encode ${String((packet as { cmd?: unknown }).cmd)}: ${String(x)}`);
+  }
+  return e ?? w.bytes;
+}
+
 /** Packets whose Reason String and User Properties may be dropped to respect the receiver's maximum packet size. */
-const TRIMMABLE: { [cmd: string]: boolean } = { connack: true, puback: true, pubrec: true, pubrel: true, pubcomp: true, suback: true, unsuback: true, disconnect: true, auth: true };
+const TRIMMABLE: { readonly [cmd: string]: boolean } = Object.freeze({ connack: true, puback: true, pubrec: true, pubrel: true, pubcomp: true, suback: true, unsuback: true, disconnect: true, auth: true });
 
 /** Encodes a packet; returns a CodecError (never throws) when the object cannot be encoded. */
 export function encode(packet: AnyPacket, options?: CodecOptions): Uint8Array | CodecError {
   if (typeof packet !== "object" || packet === null) return codecError("not a packet object");
   const v = versionOf(options);
   if (typeof v !== "number") return v;
-  let bytes: Uint8Array | CodecError;
-  try {
-    bytes = encodeAny(packet, v);
-  } catch (e) {
-    // Defensive: a hostile object (getters, proxies) must still not make encode throw.
-    return codecError(`cannot encode ${String((packet as { cmd?: unknown }).cmd)}: ${String(e)}`);
-  }
+  const bytes = encodeFresh(packet, v);
   const max = options === undefined ? undefined : options.maximumPacketSize;
   if (max === undefined || isCodecError(bytes) || bytes.length <= max) return bytes;
   const props = (packet as { properties?: { [k: string]: unknown } }).properties;
@@ -134,7 +141,7 @@ export function encode(packet: AnyPacket, options?: CodecOptions): Uint8Array | 
     // MQTT 5 3.4.2.2.2/3: drop Reason String, then User Properties, rather than exceed the limit.
     const fewer: { [k: string]: unknown } = { ...props, reasonString: undefined };
     for (let step = 0; step < 2; step++) {
-      const smaller = encodeAny({ ...packet, properties: fewer } as AnyPacket, v);
+      const smaller = encodeFresh({ ...packet, properties: fewer } as AnyPacket, v);
       if (!isCodecError(smaller) && smaller.length <= max) return smaller;
       fewer.userProperties = undefined;
     }
@@ -153,18 +160,20 @@ export function encodeInto(packet: AnyPacket, out: Uint8Array, offset = 0, optio
   if (!(out instanceof Uint8Array) || !Number.isInteger(offset) || offset < 0 || offset > out.length) return codecError("invalid output buffer or offset");
   const v = versionOf(options);
   if (typeof v !== "number") return v;
-  let n: number | CodecError;
+  const w = new Writer(out, offset);
+  let e: CodecError | undefined;
   try {
-    n = writeInto(out, offset, encodeAny, packet, v);
-  } catch (e) {
-    return codecError(`cannot encode ${String((packet as { cmd?: unknown }).cmd)}: ${String(e)}`);
+    e = encodeAny(packet, v, w);
+  } catch (x) {
+    return codecError(`cannot encode ${String((packet as { cmd?: unknown }).cmd)}: ${String(x)}`);
   }
-  if (typeof n !== "number") return n;
-  if (n < 0) {
-    const e = codecError(`output buffer too small: ${packet.cmd.toUpperCase()} takes ${-n} bytes, ${out.length - offset} free`);
-    e.needed = -n;
-    return e;
+  if (w.needed > 0) {
+    const small = codecError(`output buffer too small: ${packet.cmd.toUpperCase()} takes ${w.needed} bytes, ${out.length - offset} free`);
+    small.needed = w.needed;
+    return small;
   }
+  if (e !== undefined) return e;
+  const n = w.pos - offset;
   const max = options === undefined ? undefined : options.maximumPacketSize;
   if (max === undefined || n <= max) return n;
   const trimmed = encode(packet, options); // drops optional properties, or explains the error
@@ -189,6 +198,11 @@ export function checkFirstByte(first: number, protocolVersion?: ProtocolVersion)
   const expected = cmd === "pubrel" || cmd === "subscribe" || cmd === "unsubscribe" ? FLAGS_0010 : 0;
   if (flags !== expected) return codecError(`invalid fixed-header flags 0x${flags.toString(16)} on ${cmd.toUpperCase()}`);
   return undefined;
+}
+
+/** The packet type a first byte names (one that checkFirstByte accepted). */
+export function cmdOf(first: number): PacketCmd {
+  return CMD_BY_TYPE[first >> 4]!;
 }
 
 /**

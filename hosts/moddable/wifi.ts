@@ -10,9 +10,10 @@
  *   - connects with the SDK's `wifi` module (the station keeps running; the
  *     firmware's MQTT client reconnects by itself once TCP works again);
  *   - after a disconnect, or when an attempt gets no address within
- *     `connectTimeoutMs`, tries again after an exponential backoff with jitter
- *     (1 s, 2 s, 4 s, ... up to 5 min, each delay drawn from [d/2, d]) so that a
- *     plant full of nodes does not hammer an AP that just came back;
+ *     `connectTimeoutMs`, tries again after the firmware's backoff
+ *     (firmware/util/backoff.ts: attempt n waits a random time in
+ *     [1 s, min(5 min, 1 s * 2^n)]) so that a plant full of nodes does not
+ *     hammer an AP that just came back;
  *   - sets the clock by SNTP after the first address (and again every 24 h);
  *     until then the Host's clock.wall() stays undefined (Date.now() < 2024).
  *
@@ -23,6 +24,7 @@ import SNTP from "sntp";
 import Time from "time";
 import Net from "net";
 import type { LogLevel, TimerId, Timers } from "../../firmware/host.js";
+import { Backoff } from "../../firmware/util/backoff.js";
 
 export interface WiFiSupervisorOptions {
   ssid: string;
@@ -42,18 +44,15 @@ export interface WiFiSupervisorOptions {
 
 export type WiFiState = "connecting" | "connected" | "waiting" | "stopped";
 
-/** Delay before retry number `attempt` (0-based): min * 2^attempt capped at max, drawn from [d/2, d] ("equal jitter"). */
-export function backoffDelay(attempt: number, random: number, minMs: number, maxMs: number): number {
-  const d = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
-  return Math.round(d / 2 + (d / 2) * random);
-}
-
 const SNTP_RESYNC_MS = 24 * 3600_000;
+const DEFAULT_MIN_DELAY_MS = 1000;
+const DEFAULT_MAX_DELAY_MS = 300_000;
+/** A time server that did not answer is asked again after 30 s, growing to an hour. */
+const SNTP_MIN_DELAY_MS = 30_000;
+const SNTP_MAX_DELAY_MS = 3600_000;
 
 export class WiFiSupervisor {
   state: WiFiState = "stopped";
-  /** Failed attempts since the last address (drives the backoff). */
-  attempts = 0;
   /** Connections made since boot (1 after the first address). */
   connections = 0;
   #o: WiFiSupervisorOptions;
@@ -61,11 +60,20 @@ export class WiFiSupervisor {
   #retry: TimerId | undefined;
   #timeout: TimerId | undefined;
   #sntpTimer: TimerId | undefined;
-  #sntpAttempts = 0;
+  /** Failed attempts since the last address. */
+  #retries: Backoff;
+  #sntpRetries: Backoff;
   #sntpBusy = false;
 
   constructor(options: WiFiSupervisorOptions) {
     this.#o = options;
+    this.#retries = new Backoff({ minMs: options.minDelayMs ?? DEFAULT_MIN_DELAY_MS, maxMs: options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS, random: options.random });
+    this.#sntpRetries = new Backoff({ minMs: SNTP_MIN_DELAY_MS, maxMs: SNTP_MAX_DELAY_MS, random: options.random });
+  }
+
+  /** Failed attempts since the last address (drives the backoff). */
+  get attempts(): number {
+    return this.#retries.attempts;
   }
 
   get connected(): boolean {
@@ -100,7 +108,7 @@ export class WiFiSupervisor {
       this.#o.timers.clear(this.#timeout);
       this.#o.timers.clear(this.#retry);
       this.state = "connected";
-      this.attempts = 0;
+      this.#retries.reset();
       this.connections++;
       let address = "";
       try {
@@ -135,8 +143,7 @@ export class WiFiSupervisor {
   #scheduleRetry(): void {
     this.#o.timers.clear(this.#timeout);
     this.#o.timers.clear(this.#retry);
-    const delay = backoffDelay(this.attempts, (this.#o.random ?? Math.random)(), this.#o.minDelayMs ?? 1000, this.#o.maxDelayMs ?? 300_000);
-    this.attempts++;
+    const delay = this.#retries.next();
     this.state = "waiting";
     this.#o.log("info", `wifi: reconnecting in ${(delay / 1000).toFixed(1)} s`);
     this.#retry = this.#o.timers.set(() => {
@@ -163,11 +170,11 @@ export class WiFiSupervisor {
       this.#sntpBusy = false;
       if (message === SNTP.time && value !== undefined) {
         Time.set(value);
-        this.#sntpAttempts = 0;
+        this.#sntpRetries.reset();
         this.#o.log("info", `sntp: clock set from ${host} (${new Date(value * 1000).toISOString()})`);
         this.#sntpTimer = this.#o.timers.set(() => this.#syncClock(), SNTP_RESYNC_MS);
       } else {
-        const delay = backoffDelay(this.#sntpAttempts++, (this.#o.random ?? Math.random)(), 30_000, 3600_000);
+        const delay = this.#sntpRetries.next();
         this.#o.log("warn", `sntp: no time from ${host}; retry in ${Math.round(delay / 1000)} s (wall time stays unset)`);
         this.#sntpTimer = this.#o.timers.set(() => {
           if (this.connected) this.#syncClock();

@@ -39,7 +39,7 @@ function protocolIdFor(version: number): "MQTT" | "MQIsdp" | undefined {
   return version === MQTT_3_1_1 || version === MQTT_5 ? "MQTT" : version === MQTT_3_1 ? "MQIsdp" : undefined;
 }
 
-export function encodeConnect(p: ConnectPacket): Uint8Array | CodecError {
+export function encodeConnect(p: ConnectPacket, w: Writer): CodecError | undefined {
   const protocolId = protocolIdFor(p.protocolVersion);
   if (protocolId === undefined) return codecError(`unsupported protocol version ${p.protocolVersion}`);
   if (p.protocolId !== undefined && p.protocolId !== protocolId) return codecError(`protocol id ${p.protocolId} does not match version ${p.protocolVersion}`);
@@ -88,8 +88,7 @@ export function encodeConnect(p: ConnectPacket): Uint8Array | CodecError {
   if (p.username !== undefined) length += stringFieldLength(p.username);
   if (p.password !== undefined) length += 2 + p.password.length;
 
-  const w = Writer.packet(PacketType.connect << 4, length);
-  if (w === undefined) return codecError("packet too large");
+  if (!w.begin(PacketType.connect << 4, length)) return codecError("packet too large");
   w.str(protocolId);
   w.u8(p.protocolVersion);
   w.u8(flags);
@@ -103,7 +102,7 @@ export function encodeConnect(p: ConnectPacket): Uint8Array | CodecError {
   }
   if (p.username !== undefined) w.str(p.username);
   if (p.password !== undefined) w.bin(p.password);
-  return w.bytes;
+  return undefined;
 }
 
 export function decodeConnect(r: Reader): ConnectPacket | CodecError {
@@ -157,7 +156,7 @@ export function decodeConnect(r: Reader): ConnectPacket | CodecError {
   return packet;
 }
 
-export function encodeConnack(p: ConnackPacket | Connack5Packet, version: ProtocolVersion): Uint8Array | CodecError {
+export function encodeConnack(p: ConnackPacket | Connack5Packet, version: ProtocolVersion, w: Writer): CodecError | undefined {
   if (version === MQTT_5) {
     const q = p as Connack5Packet;
     const code = q.reasonCode;
@@ -165,21 +164,19 @@ export function encodeConnack(p: ConnackPacket | Connack5Packet, version: Protoc
     if (q.sessionPresent && code !== 0) return codecError("session present with a refusal");
     const pl = measureProperties(q.properties, CONNACK_CONTEXT);
     if (typeof pl === "string") return codecError(pl);
-    const w = Writer.packet(PacketType.connack << 4, CONNACK_BODY_LENGTH + blockLength(pl));
-    if (w === undefined) return codecError("packet too large");
+    if (!w.begin(PacketType.connack << 4, CONNACK_BODY_LENGTH + blockLength(pl))) return codecError("packet too large");
     w.u8(q.sessionPresent ? CONNACK_SESSION_PRESENT : 0);
     w.u8(code);
     writeProperties(w, q.properties, pl);
-    return w.bytes;
+    return undefined;
   }
   const q = p as ConnackPacket;
   if (!Number.isInteger(q.returnCode) || q.returnCode < 0 || q.returnCode > MAX_CONNACK_CODE) return codecError(`invalid return code ${q.returnCode}`);
   if (q.sessionPresent && q.returnCode !== 0) return codecError("session present with a refusal");
-  const w = Writer.packet(PacketType.connack << 4, CONNACK_BODY_LENGTH);
-  if (w === undefined) return codecError("packet too large");
+  if (!w.begin(PacketType.connack << 4, CONNACK_BODY_LENGTH)) return codecError("packet too large");
   w.u8(q.sessionPresent ? CONNACK_SESSION_PRESENT : 0);
   w.u8(q.returnCode);
-  return w.bytes;
+  return undefined;
 }
 
 export function decodeConnack(r: Reader, version: ProtocolVersion): ConnackPacket | Connack5Packet | CodecError {

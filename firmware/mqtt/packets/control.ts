@@ -13,27 +13,23 @@ import {
 } from "../packet.js";
 import { blockLength, contextOf, hasProperties, measureProperties, readProperties, writeProperties } from "./properties.js";
 
-const PINGREQ = new Uint8Array([PacketType.pingreq << 4, 0]);
-const PINGRESP = new Uint8Array([PacketType.pingresp << 4, 0]);
-
-/** PINGREQ/PINGRESP: the two bytes [type << 4, 0] (a fresh copy each time). */
-export function encodePing(cmd: "pingreq" | "pingresp"): Uint8Array {
-  return (cmd === "pingreq" ? PINGREQ : PINGRESP).slice();
+/** PINGREQ/PINGRESP, and DISCONNECT in 3.1.1: the fixed header alone. */
+export function encodeEmpty(cmd: "pingreq" | "pingresp" | "disconnect", w: Writer): CodecError | undefined {
+  return w.begin(PacketType[cmd] << 4, 0) ? undefined : codecError("packet too large");
 }
 
 /**
  * DISCONNECT and AUTH in MQTT 5: reason code and property block, always both
  * (as mqtt-packet writes them; the receiver also accepts the short forms).
  */
-function encodeReasoned(cmd: "disconnect" | "auth", code: number, props: object | undefined): Uint8Array | CodecError {
+function encodeReasoned(cmd: "disconnect" | "auth", code: number, props: object | undefined, w: Writer): CodecError | undefined {
   if (!validReasonCode(cmd, code)) return codecError(`invalid ${cmd.toUpperCase()} reason code ${code}`);
   const pl = measureProperties(props, contextOf(PacketType[cmd]));
   if (typeof pl === "string") return codecError(pl);
-  const w = Writer.packet(PacketType[cmd] << 4, 1 + blockLength(pl));
-  if (w === undefined) return codecError("packet too large");
+  if (!w.begin(PacketType[cmd] << 4, 1 + blockLength(pl))) return codecError("packet too large");
   w.u8(code);
   writeProperties(w, props, pl);
-  return w.bytes;
+  return undefined;
 }
 
 /** Reads [reason code [properties]]: remaining length 0 means Success, 1 means no properties. */
@@ -46,11 +42,11 @@ function decodeReasoned(cmd: "disconnect" | "auth", r: Reader): { reasonCode: nu
   return properties === undefined ? { reasonCode } : { reasonCode, properties };
 }
 
-export function encodeDisconnect(p: DisconnectPacket, version: ProtocolVersion): Uint8Array | CodecError {
+export function encodeDisconnect(p: DisconnectPacket, version: ProtocolVersion, w: Writer): CodecError | undefined {
   const code = p.reasonCode === undefined ? 0 : p.reasonCode;
-  if (version === MQTT_5) return encodeReasoned("disconnect", code, p.properties);
+  if (version === MQTT_5) return encodeReasoned("disconnect", code, p.properties, w);
   if (code !== 0 || hasProperties(p.properties)) return codecError("DISCONNECT reason code and properties need MQTT 5");
-  return new Uint8Array([PacketType.disconnect << 4, 0]);
+  return encodeEmpty("disconnect", w);
 }
 
 export function decodeDisconnect(r: Reader, version: ProtocolVersion): DisconnectPacket | CodecError {
@@ -65,9 +61,9 @@ export function decodeDisconnect(r: Reader, version: ProtocolVersion): Disconnec
   return packet;
 }
 
-export function encodeAuth(p: AuthPacket, version: ProtocolVersion): Uint8Array | CodecError {
+export function encodeAuth(p: AuthPacket, version: ProtocolVersion, w: Writer): CodecError | undefined {
   if (version !== MQTT_5) return codecError("AUTH needs MQTT 5");
-  return encodeReasoned("auth", p.reasonCode === undefined ? 0 : p.reasonCode, p.properties);
+  return encodeReasoned("auth", p.reasonCode === undefined ? 0 : p.reasonCode, p.properties, w);
 }
 
 export function decodeAuth(r: Reader): AuthPacket | CodecError {

@@ -62,11 +62,11 @@ interface PropertyDef {
 
 function def(id: number, name: string, type: number, where: number, extra?: Partial<PropertyDef>): PropertyDef {
   const max = type === BOOL ? 1 : type === U8 ? 0xff : type === U16 ? 0xffff : type === U32 ? 0xffffffff : MAX_VARINT;
-  return { id, name, type, where, repeat: 0, min: 0, max, topic: false, ...extra };
+  return Object.freeze({ id, name, type, where, repeat: 0, min: 0, max, topic: false, ...extra });
 }
 
 /** Every MQTT 5 property (section 2.2.2.2, table 2-4). */
-export const PROPERTIES: readonly PropertyDef[] = [
+export const PROPERTIES: readonly PropertyDef[] = Object.freeze([
   def(0x01, "payloadFormatIndicator", BOOL, PUBLISH | IN_WILL),
   def(0x02, "messageExpiryInterval", U32, PUBLISH | IN_WILL),
   def(0x03, "contentType", STR, PUBLISH | IN_WILL),
@@ -94,7 +94,7 @@ export const PROPERTIES: readonly PropertyDef[] = [
   def(0x28, "wildcardSubscriptionAvailable", BOOL, CONNACK),
   def(0x29, "subscriptionIdentifiersAvailable", BOOL, CONNACK),
   def(0x2a, "sharedSubscriptionAvailable", BOOL, CONNACK),
-];
+]);
 
 const BY_ID: (PropertyDef | undefined)[] = [];
 const BY_NAME: { [name: string]: PropertyDef } = Object.create(null);
@@ -102,6 +102,8 @@ for (const p of PROPERTIES) {
   BY_ID[p.id] = p;
   BY_NAME[p.name] = p;
 }
+Object.freeze(BY_ID);
+Object.freeze(BY_NAME);
 
 /** Identifier of a property by its object name (e.g. "topicAlias" -> 0x23), or undefined. */
 export function propertyId(name: string): number | undefined {
@@ -110,6 +112,7 @@ export function propertyId(name: string): number | undefined {
 
 const CONTEXT_NAMES: { [bit: number]: string } = { [IN_WILL]: "will properties" };
 for (const k in PacketType) CONTEXT_NAMES[1 << PacketType[k as keyof typeof PacketType]] = k.toUpperCase();
+Object.freeze(CONTEXT_NAMES);
 
 function hasOwn(o: object, k: string): boolean {
   return Object.prototype.hasOwnProperty.call(o, k);

@@ -25,25 +25,19 @@ const FLAG_RETAIN = 0x01;
 export const FLAGS_0010 = 0x02;
 const ID_BODY_LENGTH = 2;
 const PUBLISH_CONTEXT = contextOf(PacketType.publish);
+/** A topic name of ASCII characters other than NUL, '#' and '+' [MQTT-3.3.2-2]; no flags, so matching keeps no state. */
+const PLAIN_TOPIC = Object.freeze(/^[\x01-\x22\x24-\x2a\x2c-\x7f]+$/);
 
 export function validPacketId(id: unknown): id is number {
   return typeof id === "number" && Number.isInteger(id) && id >= 1 && id <= MAX_PACKET_ID;
 }
 
-/**
- * The last topic name that passed the checks, and its UTF-8 length: a node
- * publishes to the same few topics over and over, and measuring and checking
- * the name is a fifth of a telemetry PUBLISH's encode in XS. Strings are
- * immutable, so an equal string needs neither again.
- */
-let checkedTopic = "";
-let checkedTopicLength = 0;
-
-export function encodePublish(p: PublishPacket, version: ProtocolVersion): Uint8Array | CodecError {
+export function encodePublish(p: PublishPacket, version: ProtocolVersion, w: Writer): CodecError | undefined {
   const topic = p.topic;
-  const known = topic === checkedTopic && topic !== "";
-  if (!known && typeof topic !== "string") return codecError("topic is not a string");
-  const topicLength = known ? checkedTopicLength : utf8Length(topic);
+  if (typeof topic !== "string") return codecError("topic is not a string");
+  // The common case in one native test: plain ASCII, no wildcard, not empty (so valid, one byte per character).
+  const plain = topic.length <= MAX_STRING_BYTES && PLAIN_TOPIC.test(topic);
+  const topicLength = plain ? topic.length : utf8Length(topic);
   if (topicLength < 0 || topicLength > MAX_STRING_BYTES) return codecError(checkString(topic, "topic")!);
   const v5 = version === MQTT_5;
   const props = p.properties;
@@ -56,11 +50,9 @@ export function encodePublish(p: PublishPacket, version: ProtocolVersion): Uint8
     return codecError("PUBLISH properties need MQTT 5");
   }
   // MQTT 5: an empty topic name is allowed when a Topic Alias stands for it (3.3.2.3.4).
-  if (!known && (topicLength > 0 || !(v5 && props !== undefined && props.topicAlias !== undefined))) {
+  if (!plain && (topicLength > 0 || !(v5 && props !== undefined && props.topicAlias !== undefined))) {
     const bad = checkTopicName(topic);
     if (bad !== undefined) return codecError(bad);
-    checkedTopic = topic;
-    checkedTopicLength = topicLength;
   }
   const qos = p.qos;
   if (qos !== 0 && qos !== 1 && qos !== 2) return codecError(`invalid QoS ${qos}`);
@@ -70,13 +62,12 @@ export function encodePublish(p: PublishPacket, version: ProtocolVersion): Uint8
   if (!(payload instanceof Uint8Array)) return codecError("payload is not a Uint8Array");
   const length = 2 + topicLength + (qos > 0 ? 2 : 0) + (v5 ? blockLength(propsLength) : 0) + payload.length;
   const first = (PacketType.publish << 4) | (p.dup ? FLAG_DUP : 0) | (qos << QOS_SHIFT) | (p.retain ? FLAG_RETAIN : 0);
-  const w = Writer.packet(first, length);
-  if (w === undefined) return codecError("packet too large");
+  if (!w.begin(first, length)) return codecError("packet too large");
   w.str(topic);
   if (qos > 0) w.u16(p.messageId!);
   if (v5) writeProperties(w, props, propsLength);
   w.raw(payload);
-  return w.bytes;
+  return undefined;
 }
 
 /** Checks PUBLISH fixed-header flags before the body arrives; returns a reason or undefined. */
@@ -116,32 +107,29 @@ export function decodePublish(flags: number, r: Reader, version: ProtocolVersion
  * the short 2-byte form; otherwise reason code and property block follow
  * (a property length of 0 is written, as mqtt-packet does).
  */
-export function encodeAck(p: AckPacket<AckCmd>, version: ProtocolVersion): Uint8Array | CodecError {
+export function encodeAck(p: AckPacket<AckCmd>, version: ProtocolVersion, w: Writer): CodecError | undefined {
   if (!validPacketId(p.messageId)) return codecError(`invalid packet id ${p.messageId}`);
   const first = (PacketType[p.cmd] << 4) | (p.cmd === "pubrel" ? FLAGS_0010 : 0);
   const code = p.reasonCode === undefined ? 0 : p.reasonCode;
   if (version !== MQTT_5) {
     if (code !== 0 || hasProperties(p.properties)) return codecError(`${p.cmd.toUpperCase()} reason code and properties need MQTT 5`);
-    const w = Writer.packet(first, ID_BODY_LENGTH);
-    if (w === undefined) return codecError("packet too large");
+    if (!w.begin(first, ID_BODY_LENGTH)) return codecError("packet too large");
     w.u16(p.messageId);
-    return w.bytes;
+    return undefined;
   }
   if (!validReasonCode(p.cmd, code)) return codecError(`invalid ${p.cmd.toUpperCase()} reason code ${code}`);
   const pl = measureProperties(p.properties, contextOf(PacketType[p.cmd]));
   if (typeof pl === "string") return codecError(pl);
   if (code === 0 && pl === 0) {
-    const w = Writer.packet(first, ID_BODY_LENGTH);
-    if (w === undefined) return codecError("packet too large");
+    if (!w.begin(first, ID_BODY_LENGTH)) return codecError("packet too large");
     w.u16(p.messageId);
-    return w.bytes;
+    return undefined;
   }
-  const w = Writer.packet(first, ID_BODY_LENGTH + 1 + blockLength(pl));
-  if (w === undefined) return codecError("packet too large");
+  if (!w.begin(first, ID_BODY_LENGTH + 1 + blockLength(pl))) return codecError("packet too large");
   w.u16(p.messageId);
   w.u8(code);
   writeProperties(w, p.properties, pl);
-  return w.bytes;
+  return undefined;
 }
 
 export function decodeAck<C extends AckCmd>(cmd: C, r: Reader, version: ProtocolVersion): AckPacket<C> | CodecError {

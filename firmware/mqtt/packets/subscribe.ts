@@ -54,7 +54,7 @@ function propsFor(props: object | undefined, context: number, v5: boolean, what:
   return hasProperties(props) ? `${what} properties need MQTT 5` : 0;
 }
 
-export function encodeSubscribe(p: SubscribePacket, version: ProtocolVersion): Uint8Array | CodecError {
+export function encodeSubscribe(p: SubscribePacket, version: ProtocolVersion, w: Writer): CodecError | undefined {
   const v5 = version === MQTT_5;
   if (!validPacketId(p.messageId)) return codecError(`invalid packet id ${p.messageId}`);
   if (!Array.isArray(p.subscriptions) || p.subscriptions.length === 0) return codecError("SUBSCRIBE without subscriptions"); // [MQTT-3.8.3-3]
@@ -70,15 +70,14 @@ export function encodeSubscribe(p: SubscribePacket, version: ProtocolVersion): U
     options.push(o);
     length += stringFieldLength(s.topic) + 1;
   }
-  const w = Writer.packet((PacketType.subscribe << 4) | FLAGS_0010, length);
-  if (w === undefined) return codecError("packet too large");
+  if (!w.begin((PacketType.subscribe << 4) | FLAGS_0010, length)) return codecError("packet too large");
   w.u16(p.messageId);
   if (v5) writeProperties(w, p.properties, pl);
   for (let i = 0; i < p.subscriptions.length; i++) {
     w.str(p.subscriptions[i].topic);
     w.u8(options[i]);
   }
-  return w.bytes;
+  return undefined;
 }
 
 export function decodeSubscribe(r: Reader, version: ProtocolVersion): SubscribePacket | CodecError {
@@ -115,7 +114,7 @@ export function decodeSubscribe(r: Reader, version: ProtocolVersion): SubscribeP
 }
 
 /** SUBACK and (MQTT 5) UNSUBACK: packet id, properties, one code per filter. */
-function encodeCodes(type: number, cmd: "suback" | "unsuback", messageId: number, codes: number[], props: object | undefined, v5: boolean): Uint8Array | CodecError {
+function encodeCodes(type: number, cmd: "suback" | "unsuback", messageId: number, codes: number[], props: object | undefined, v5: boolean, w: Writer): CodecError | undefined {
   if (!validPacketId(messageId)) return codecError(`invalid packet id ${messageId}`);
   if (!Array.isArray(codes) || codes.length === 0) return codecError(`${cmd.toUpperCase()} without reason codes`);
   for (const g of codes) {
@@ -123,16 +122,15 @@ function encodeCodes(type: number, cmd: "suback" | "unsuback", messageId: number
   }
   const pl = propsFor(props, contextOf(type), v5, cmd.toUpperCase());
   if (typeof pl === "string") return codecError(pl);
-  const w = Writer.packet(type << 4, 2 + (v5 ? blockLength(pl) : 0) + codes.length);
-  if (w === undefined) return codecError("packet too large");
+  if (!w.begin(type << 4, 2 + (v5 ? blockLength(pl) : 0) + codes.length)) return codecError("packet too large");
   w.u16(messageId);
   if (v5) writeProperties(w, props, pl);
   for (const g of codes) w.u8(g);
-  return w.bytes;
+  return undefined;
 }
 
-export function encodeSuback(p: SubackPacket, version: ProtocolVersion): Uint8Array | CodecError {
-  return encodeCodes(PacketType.suback, "suback", p.messageId, p.granted, p.properties, version === MQTT_5);
+export function encodeSuback(p: SubackPacket, version: ProtocolVersion, w: Writer): CodecError | undefined {
+  return encodeCodes(PacketType.suback, "suback", p.messageId, p.granted, p.properties, version === MQTT_5, w);
 }
 
 export function decodeSuback(r: Reader, version: ProtocolVersion): SubackPacket | CodecError {
@@ -153,7 +151,7 @@ export function decodeSuback(r: Reader, version: ProtocolVersion): SubackPacket 
   return packet;
 }
 
-export function encodeUnsubscribe(p: UnsubscribePacket, version: ProtocolVersion): Uint8Array | CodecError {
+export function encodeUnsubscribe(p: UnsubscribePacket, version: ProtocolVersion, w: Writer): CodecError | undefined {
   const v5 = version === MQTT_5;
   if (!validPacketId(p.messageId)) return codecError(`invalid packet id ${p.messageId}`);
   if (!Array.isArray(p.unsubscriptions) || p.unsubscriptions.length === 0) return codecError("UNSUBSCRIBE without topic filters"); // [MQTT-3.10.3-2]
@@ -165,12 +163,11 @@ export function encodeUnsubscribe(p: UnsubscribePacket, version: ProtocolVersion
     if (bad !== undefined) return codecError(bad);
     length += stringFieldLength(t);
   }
-  const w = Writer.packet((PacketType.unsubscribe << 4) | FLAGS_0010, length);
-  if (w === undefined) return codecError("packet too large");
+  if (!w.begin((PacketType.unsubscribe << 4) | FLAGS_0010, length)) return codecError("packet too large");
   w.u16(p.messageId);
   if (v5) writeProperties(w, p.properties, pl);
   for (const t of p.unsubscriptions) w.str(t);
-  return w.bytes;
+  return undefined;
 }
 
 export function decodeUnsubscribe(r: Reader, version: ProtocolVersion): UnsubscribePacket | CodecError {
@@ -192,14 +189,13 @@ export function decodeUnsubscribe(r: Reader, version: ProtocolVersion): Unsubscr
   return packet;
 }
 
-export function encodeUnsuback(p: UnsubackPacket, version: ProtocolVersion): Uint8Array | CodecError {
-  if (version === MQTT_5) return encodeCodes(PacketType.unsuback, "unsuback", p.messageId, p.granted!, p.properties, true);
+export function encodeUnsuback(p: UnsubackPacket, version: ProtocolVersion, w: Writer): CodecError | undefined {
+  if (version === MQTT_5) return encodeCodes(PacketType.unsuback, "unsuback", p.messageId, p.granted!, p.properties, true, w);
   if (!validPacketId(p.messageId)) return codecError(`invalid packet id ${p.messageId}`);
   if ((p.granted !== undefined && p.granted.length > 0) || hasProperties(p.properties)) return codecError("UNSUBACK reason codes and properties need MQTT 5");
-  const w = Writer.packet(PacketType.unsuback << 4, 2);
-  if (w === undefined) return codecError("packet too large");
+  if (!w.begin(PacketType.unsuback << 4, 2)) return codecError("packet too large");
   w.u16(p.messageId);
-  return w.bytes;
+  return undefined;
 }
 
 export function decodeUnsuback(r: Reader, version: ProtocolVersion): UnsubackPacket | CodecError {
