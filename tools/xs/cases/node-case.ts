@@ -78,9 +78,20 @@ export function toHex(bytes: Uint8Array): string {
   return s;
 }
 
+/** One pass over the characters: XS strings are UTF-8, so indexing (substr, charCodeAt) at i costs O(i). */
 export function fromHex(hex: string): Uint8Array {
   const out = new Uint8Array(hex.length >> 1);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
+  let i = 0;
+  let high = -1;
+  for (const ch of hex) {
+    const c = ch.charCodeAt(0);
+    const nibble = c <= 57 ? c - 48 : c - 87; // "0"-"9", "a"-"f"
+    if (high < 0) high = nibble;
+    else {
+      out[i++] = (high << 4) | nibble;
+      high = -1;
+    }
+  }
   return out;
 }
 
