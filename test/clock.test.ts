@@ -32,8 +32,35 @@ test("time spent inside a callback (advance) delays the next due timer, never pi
     c.advance(25); // a callback that overruns its 10 ms period
   }, 10, 10);
   c.runUntil(100);
-  // Each run starts when the previous one ended; the one due at 95 (before the limit) runs late, at 110.
-  t.deepEqual(at, [10, 35, 60, 85, 110]);
+  // Each run starts when the previous one ended; the one due at 95 waits for its busy task until 110, past the limit.
+  t.deepEqual(at, [10, 35, 60, 85]);
+  t.is(c.nextDue(), 110);
+  c.runUntil(140);
+  t.deepEqual(at, [10, 35, 60, 85, 110, 135]);
+  t.is(c.busyMs, 25 * 6);
+  t.is(c.maxLateMs, 25, "a run waits for the 25 ms of work of the one before, never more");
+});
+
+test("tasks: work charged to one task delays only its own timers; the others keep their times", (t) => {
+  const c = new VirtualClock();
+  const core0 = c.task("core0");
+  const core1 = c.task("core1");
+  const seen: string[] = [];
+  core1.set(() => {
+    seen.push(`features@${c.now()}`);
+    core1.advance(400); // 0.4 s of computation
+    seen.push(`done@${c.now()}`);
+  }, 0);
+  core1.set(() => seen.push(`keepalive@${c.now()}`), 100);
+  core0.set(() => seen.push(`drain@${c.now()}`), 10, 10);
+  c.runUntil(45);
+  t.deepEqual(seen, ["features@0", "done@400", "drain@10", "drain@20", "drain@30", "drain@40"], "the other core keeps draining while one computes");
+  c.runUntil(400);
+  t.is(seen.filter((s) => s.startsWith("keepalive")).length, 1);
+  t.is(seen.find((s) => s.startsWith("keepalive")), "keepalive@400", "a timer of the busy task waits for the end of the work");
+  t.is(core1.busyMs, 400);
+  t.is(core1.maxLateMs, 300);
+  t.is(core0.busyMs, 0);
 });
 
 test("wall time is undefined until set, then follows virtual time", (t) => {
