@@ -139,6 +139,20 @@ export interface Storage {
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
+/**
+ * Work the firmware has just done, in the units its cost is counted in (docs/host.md,
+ * "CPU time"): FIFO samples read ("fifo", per x/y/z sample), one axis of one window's
+ * features ("features", samples in the window), a monitor evaluation ("monitor", 1),
+ * payload bytes serialised ("payload"), packet bytes encoded and handed to the socket
+ * ("publish"), record bytes written to the flash spool ("store").
+ */
+export type CpuWork = "fifo" | "features" | "monitor" | "payload" | "publish" | "store";
+
+/** A simulated host's CPU: charges reported work to the node's time. Device hosts have none (the work takes its own time). */
+export interface CpuMeter {
+  charge(work: CpuWork, units: number): void;
+}
+
 export interface Host {
   /**
    * I2C and GPIO are ECMA-419 IO classes (drivers construct them from their options, as the
@@ -160,6 +174,8 @@ export interface Host {
   /** Uniform random numbers in [0, 1) for backoff jitter; the simulator seeds it so runs repeat (default Math.random). */
   random?(): number;
   log(level: LogLevel, message: string): void;
+  /** The simulator's CPU model (absent on the device and with `--cpu free`). */
+  readonly cpu?: CpuMeter;
   /** Reboots the node (the simulator restarts the firmware in place). */
   restart(reason: string): void;
 }

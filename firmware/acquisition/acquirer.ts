@@ -50,7 +50,7 @@
  * rounds only values that are all positive; and the features need no offset
  * removed (FeatureExtractor.compute takes the scale only).
  */
-import type { Clock, TimerId, Timers } from "../host.js";
+import type { Clock, CpuMeter, TimerId, Timers } from "../host.js";
 import type { Accelerometer } from "../drivers/accelerometer.js";
 import { asError } from "../util/format.js";
 
@@ -103,6 +103,8 @@ export interface AcquirerOptions {
   overrun?: "restart" | "flag";
   /** Sets of window buffers: 2 (default) keep the block valid until the next window; 1 only during onWindow. */
   buffers?: 1 | 2;
+  /** The simulator's CPU model (host.cpu): samples read are charged as "fifo" work. */
+  cpu?: CpuMeter;
 }
 
 /** Reads per poll when the FIFO keeps coming back full (bounds the time spent in one tick). */
@@ -261,6 +263,7 @@ export class Acquirer {
         return;
       }
       if (got === 0) return;
+      this.#o.cpu?.charge("fifo", got);
       const first = anchor - (got - 1) * period;
       if (this.#next !== this.#next) {
         this.#next = first;

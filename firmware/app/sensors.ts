@@ -164,6 +164,7 @@ export class SensorManager {
         buffers: 1,
         onWindow: (block) => this.#onWindow(block),
         onError: (error) => this.#onAccelerometerError(error),
+        cpu: host.cpu,
       });
       this.#acquirer.start();
       this.#clearFault("accelerometer");
@@ -249,11 +250,15 @@ export class SensorManager {
     const f = this.#features!;
     const axes = this.axes;
     const capture = this.#capturePending !== undefined ? { x: new Float32Array(f.n / 2 + 1), y: new Float32Array(f.n / 2 + 1), z: new Float32Array(f.n / 2 + 1) } : undefined;
+    const cpu = this.#app.host.cpu;
     f.compute(block.x, axes.x, block.scale);
+    cpu?.charge("features", f.n);
     if (capture) f.amplitudeSpectrum(capture.x);
     f.compute(block.y, axes.y, block.scale);
+    cpu?.charge("features", f.n);
     if (capture) f.amplitudeSpectrum(capture.y);
     f.compute(block.z, axes.z, block.scale);
+    cpu?.charge("features", f.n);
     if (capture) f.amplitudeSpectrum(capture.z);
     if (capture) {
       const id = this.#capturePending!;

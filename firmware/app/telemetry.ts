@@ -115,6 +115,7 @@ export class TelemetryScheduler {
     const { host, monitor, baseline, sensors } = this.#app;
     const now = host.clock.now();
     const transitions = monitor.evaluate(sensors.read, now);
+    host.cpu?.charge("monitor", 1);
     for (const t of transitions) this.#publishTransition(t);
     if (baseline && baseline.learn(sensors.read, now, monitor.running.running)) {
       host.log("info", `baseline learned over ${Math.round(baseline.learnedS)} s of running`);
@@ -138,7 +139,9 @@ export class TelemetryScheduler {
     const app = this.#app;
     app.host.log(t.level === "normal" ? "info" : "warn", `${t.metric}: ${t.prev} -> ${t.level} (value ${t.value}, limit ${t.limit})`);
     if (app.sparkplug) return; // the State metric carries it, by exception
-    app.outbox.push(app.topics.alarm, alarmPayload(this.#envelope(), t), MessageClass.Alarm);
+    const payload = alarmPayload(this.#envelope(), t);
+    app.host.cpu?.charge("payload", payload.length);
+    app.outbox.push(app.topics.alarm, payload, MessageClass.Alarm);
   }
 
   #publishTelemetry(vib: VibrationSummary | undefined): void {
@@ -156,6 +159,7 @@ export class TelemetryScheduler {
     const o = app.outbox.stats;
     const outbox = { queued: o.queued + 1, dropped: o.dropped.telemetry + o.dropped.alarm, rejected: o.rejected };
     const payload = telemetryPayload(this.#envelope(), state, vib, sensors.lastTemperature, app.faults, running, sensors.lastHumidity, outbox);
+    app.host.cpu?.charge("payload", payload.length);
     app.outbox.push(app.topics.telemetry, payload, MessageClass.Telemetry);
   }
 

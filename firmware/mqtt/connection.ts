@@ -120,6 +120,8 @@ export class MqttConnection {
     if (send.socket === undefined) return false;
     const r = send.send(packet, this.codec);
     if (typeof r === "object") return r.message;
+    const cpu = this.#c.host.cpu;
+    if (cpu !== undefined) cpu.charge("publish", packet.cmd === "publish" ? packet.topic.length + packet.payload.length : 4);
     this.#lastSentAt = this.#c.host.clock.now();
     if (r === undefined) return true;
     this.#lost(`write failed: ${r}`);

@@ -3,7 +3,7 @@
  * bus, GPIO inputs follow the simulated parts' interrupt outputs (sim/pins.ts), sockets are real (node:net / node:tls), storage is files or memory, and
  * time is either the wall clock or a VirtualClock driven by the simulator.
  */
-import type { Clock, Host, I2CLines, LogLevel, SMBusConstructor, Storage, TCPOptions, TCPSocket, TimerId, Timers } from "../../firmware/host.js";
+import type { AppendLog, Clock, CpuMeter, Host, I2CLines, LogLevel, SMBusConstructor, Storage, TCPOptions, TCPSocket, TimerId, Timers } from "../../firmware/host.js";
 import * as fs from "node:fs";
 import { createTcpSocket, type TlsSettings } from "./tcp.js";
 import { simDigitalClass, type SimWiring } from "../../sim/pins.js";
@@ -43,6 +43,8 @@ export interface NodeHostOptions {
   /** Part outputs wired to GPIOs (an accelerometer's INT1): the host's io.Digital. None: no io.Digital. */
   wiring?: SimWiring;
   storage: Storage;
+  /** The simulator's CPU model (sim/cpu.ts): the firmware's work and flash writes take time. None: free. */
+  cpu?: CpuMeter;
   hardwareId: string;
   /** Seeded random source (virtual-time runs must repeat); default Math.random. */
   random?: () => number;
@@ -118,7 +120,8 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
     },
     timers,
     clock: options.time,
-    storage: options.storage,
+    storage: options.cpu ? meteredStorage(options.storage, options.cpu) : options.storage,
+    cpu: options.cpu,
     hardwareId: options.hardwareId,
     random: options.random ?? Math.random,
     log: options.log ?? (() => {}),
@@ -135,6 +138,27 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
     },
   };
   return host;
+}
+
+/** Flash writes take time on the device: each append to a log is charged as "store" work. */
+function meteredStorage(storage: Storage, cpu: CpuMeter): Storage {
+  return {
+    get: (key) => storage.get(key),
+    set: (key, value) => storage.set(key, value),
+    delete: (key) => storage.delete(key),
+    openLog(name): AppendLog {
+      const log = storage.openLog(name);
+      return {
+        append(record) {
+          log.append(record);
+          cpu.charge("store", record.length);
+        },
+        readAll: (visit) => log.readAll(visit),
+        size: () => log.size(),
+        clear: () => log.clear(),
+      };
+    },
+  };
 }
 
 /** Real time: Node timers, a monotonic clock from performance.now(), wall time from Date. */

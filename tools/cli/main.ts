@@ -7,6 +7,7 @@ import { parseScenario, ScenarioError, type Scenario } from "../scenario/parse.j
 import { ConfigError, resolveConfig } from "../../firmware/app/config.js";
 import { runSimulation } from "../simulator/simulation.js";
 import { formatReadable, formatJsonLine } from "./output.js";
+import { CPU_FLAGS, cpuOption } from "./cpu-flags.js";
 
 const SIM_FLAGS: Record<string, FlagSpec> = {
   nodes: { kind: "number", help: "number of simulated nodes (default 1)", min: 1, max: 100000, integer: true },
@@ -21,6 +22,7 @@ const SIM_FLAGS: Record<string, FlagSpec> = {
   workers: { kind: "number", help: "fleet: worker threads for the nodes (default: the number of cores; docs/fleet.md)", min: 1, max: 256, integer: true },
   dashboard: { kind: "boolean", help: "serve a live web dashboard on 127.0.0.1 (docs/dashboard.md)" },
   port: { kind: "number", help: "dashboard HTTP port (default 8080; 0 picks a free one)", min: 0, max: 65535, integer: true },
+  ...CPU_FLAGS,
   help: { kind: "boolean", help: "show this help" },
 };
 
@@ -100,6 +102,7 @@ async function simCommand(argv: string[]): Promise<number> {
       durationS: duration,
       seed: flags.seed as number | undefined,
       payload: flags.payload as "json" | "sparkplug" | undefined,
+      cpu: cpuOption("sim", flags),
       signal: abort.signal,
       onMessage: (m) => process.stdout.write((json ? formatJsonLine(m) : formatReadable(m)) + "\n"),
       onLog: (nodeId, level, message) => {

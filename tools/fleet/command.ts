@@ -9,6 +9,7 @@ import { formatJsonLine, formatReadable } from "../cli/output.js";
 import type { Scenario } from "../scenario/parse.js";
 import { UsageError } from "../cli/args.js";
 import { runFleet } from "./fleet.js";
+import { cpuOption } from "../cli/cpu-flags.js";
 import { startDashboard, type RunningDashboard } from "../dashboard/server.js";
 
 export async function fleetOrDashboardSim(flags: Record<string, unknown>, scenario: Scenario | undefined, durationS: number | undefined): Promise<number> {
@@ -47,6 +48,7 @@ export async function fleetOrDashboardSim(flags: Record<string, unknown>, scenar
         workers: flags.workers as number | undefined,
         broker,
         speed: (flags.speed as number | "max" | undefined) ?? 1,
+        cpu: cpuOption("sensor-node sim", flags),
         durationS,
         seed: flags.seed as number | undefined,
         config: flags.payload ? { payload: flags.payload } : undefined,
@@ -68,6 +70,7 @@ export async function fleetOrDashboardSim(flags: Record<string, unknown>, scenar
       nodes,
       broker,
       speed: (flags.speed as number | "max" | undefined) ?? 1,
+      cpu: cpuOption("sensor-node sim", flags),
       durationS,
       seed: flags.seed as number | undefined,
       payload: flags.payload as "json" | "sparkplug" | undefined,

@@ -22,6 +22,8 @@ export interface FleetOptions {
   /** Broker URL; default: an embedded aedes broker. */
   broker?: string;
   speed?: number | "max";
+  /** The CPU model (--cpu esp32 / --cpu-rate); undefined: free computation. */
+  cpu?: { rate: number };
   durationS?: number;
   seed?: number;
   /** Merged over the fleet's node config (specs.ts FLEET_CONFIG). */
@@ -141,7 +143,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
   const virtual = new Array<number>(workerCount).fill(0);
   const done: Extract<WorkerReport, { type: "done" }>[] = [];
   const workers = shares.map((share, index) => {
-    const input: WorkerInput = { index, specs: share, broker, speed, durationS: o.durationS, epochMs, spreadMs: o.spreadMs ?? 1000, logLevel: o.verbose ? "info" : "warn" };
+    const input: WorkerInput = { index, specs: share, broker, speed, cpu: o.cpu, durationS: o.durationS, epochMs, spreadMs: o.spreadMs ?? 1000, logLevel: o.verbose ? "info" : "warn" };
     const w = new Worker(new URL("./worker.js", import.meta.url), { workerData: input });
     const finished = new Promise<void>((resolve, reject) => {
       w.on("message", (m: WorkerReport) => {

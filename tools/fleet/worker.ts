@@ -15,6 +15,7 @@ export interface WorkerInput {
   specs: NodeSpec[];
   broker: { host: string; port: number; secure: boolean };
   speed: number | "max";
+  cpu?: { rate: number };
   durationS?: number;
   epochMs: number;
   /** Node starts are spread over this many virtual ms so their duty cycles do not all coincide. */
@@ -43,6 +44,7 @@ async function run(): Promise<void> {
     (spec) =>
       new SimNode({
         clock: view,
+        cpu: input.cpu,
         spec,
         broker: input.broker,
         log: (level, message) => {

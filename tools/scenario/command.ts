@@ -10,6 +10,7 @@ import { formatJsonLine } from "../cli/output.js";
 import { formatReport, runScenario } from "./runner.js";
 import { junitXml } from "./junit.js";
 import { startDashboard, type RunningDashboard } from "../dashboard/server.js";
+import { CPU_FLAGS, cpuOption } from "../cli/cpu-flags.js";
 
 const FLAGS: Record<string, FlagSpec> = {
   broker: { kind: "string", help: "MQTT broker URL (mqtt://host:port); default: an embedded aedes broker" },
@@ -21,6 +22,7 @@ const FLAGS: Record<string, FlagSpec> = {
   node: { kind: "string", help: "--target device: the node's id (topics <prefix>/<node>/...)" },
   dashboard: { kind: "boolean", help: "serve the live dashboard (docs/dashboard.md) for the run; it stays up after the report until Ctrl-C" },
   port: { kind: "number", help: "--dashboard: the page's port on 127.0.0.1 (default 8080, 0: a free one)", min: 0, max: 65535, integer: true },
+  ...CPU_FLAGS,
   help: { kind: "boolean", help: "show this help" },
 };
 
@@ -54,6 +56,7 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
       source: file,
       broker: flags.broker as string | undefined,
       speed: (flags.speed as number | "max" | undefined) ?? "max",
+      cpu: cpuOption("sensor-node scenario", flags),
       signal: abort.signal,
       onMessage: json ? (m) => process.stdout.write(formatJsonLine(m) + "\n") : undefined,
       onProgress: (ms, total) => {

@@ -30,6 +30,8 @@ export interface ScenarioRunOptions {
   source?: string;
   broker?: string;
   speed?: number | "max";
+  /** The CPU model (--cpu esp32 / --cpu-rate); undefined: free computation. */
+  cpu?: { rate: number };
   signal?: AbortSignal;
   onMessage?: (m: ObservedMessage) => void;
   /** About once per virtual second (the CLI throttles it to once per real second). */
@@ -240,7 +242,7 @@ export async function runScenario(scenario: Scenario, o: ScenarioRunOptions = {}
   try {
     for (const p of plan.nodes) {
       const proxy = await startFaultProxy({ target: { host: target.host, port: target.port } });
-      const node = new SimNode({ clock: nodeClock, spec: p.spec, broker: { host: proxy.host, port: proxy.port, secure: false }, log: (level, message) => o.onLog?.(level, plan.fleet ? `${p.spec.nodeId}: ${message}` : message) });
+      const node = new SimNode({ clock: nodeClock, cpu: o.cpu, spec: p.spec, broker: { host: proxy.host, port: proxy.port, secure: false }, log: (level, message) => o.onLog?.(level, plan.fleet ? `${p.spec.nodeId}: ${message}` : message) });
       const member: Member = { plan: p, node, proxy, produced: new Map(), offline: new Set(), acks: 0 };
       members.push(member);
       byId.set(p.spec.nodeId, member);

@@ -4,7 +4,8 @@
  * unless a URL is given), watched by an independent mqtt.js subscriber.
  */
 import * as mqtt from "mqtt";
-import { VirtualClock } from "../../sim/clock.js";
+import { VirtualClock, type Task } from "../../sim/clock.js";
+import { SimulatedCpu } from "../../sim/cpu.js";
 import { SimI2CBus } from "../../sim/bus.js";
 import type { I2CTarget } from "../../sim/bus.js";
 import { SimADXL345 } from "../../sim/devices/adxl345.js";
@@ -42,6 +43,12 @@ export interface NodeSpec {
 
 export interface SimNodeOptions {
   clock: VirtualClock;
+  /**
+   * The CPU model (docs/host.md, "CPU time"): the node's work is charged to its own
+   * task on the clock at `rate` computrons per second (sim/cpu.ts), bus time too.
+   * Absent (`--cpu free`): computation takes no time, bus time moves the clock it was given.
+   */
+  cpu?: { rate: number };
   spec: NodeSpec;
   broker: { host: string; port: number; secure: boolean };
   storage?: Storage;
@@ -61,6 +68,9 @@ export class SimNode {
   readonly accelerometerAddress: number;
   readonly thermometerAddress: number;
   readonly storage: Storage;
+  /** The node's timers and time: its own task under the CPU model, else the clock. */
+  readonly time: Task | VirtualClock;
+  readonly cpu: SimulatedCpu | undefined;
   host!: NodeHost;
   app!: NodeApp;
   restarts = 0;
@@ -73,7 +83,10 @@ export class SimNode {
     this.storage = options.storage ?? new MemoryStorage();
     const odr = (spec.config.accelerometer as { odr?: number } | undefined)?.odr ?? 3200;
     this.machine = new Machine({ seed: spec.seed, ...spec.machine, sample_rate_hz: odr });
-    this.bus = new SimI2CBus({ hz: 400_000, now: () => clock.now(), onBusTime: (ms) => clock.advance(ms) });
+    // With the CPU model the node is a task of its own: its work delays its timers only, never another node's.
+    this.time = options.cpu ? clock.task(spec.nodeId) : clock;
+    this.cpu = options.cpu ? new SimulatedCpu({ rate: options.cpu.rate, advance: (ms) => this.time.advance(ms) }) : undefined;
+    this.bus = new SimI2CBus({ hz: 400_000, now: () => clock.now(), onBusTime: (ms) => this.time.advance(ms) });
     const now = () => clock.now();
     const signal = (axis: 0 | 1 | 2, t: number) => this.machine.acceleration(axis, t);
     const temperature = (t: number) => this.machine.temperature(t);
@@ -95,7 +108,8 @@ export class SimNode {
     const config = resolveConfig({ ...spec.config, nodeId: spec.nodeId, mqtt: { ...(spec.config.mqtt as object), host: broker.host, port: broker.port, secure: broker.secure } });
     this.host = createNodeHost({
       tls: config.mqtt.tls ? tlsSettingsFromFiles(config.mqtt.tls) : undefined,
-      time: clock,
+      time: this.time,
+      cpu: this.cpu,
       bus: this.bus,
       storage: this.storage,
       hardwareId: spec.nodeId,
@@ -211,6 +225,8 @@ export interface SimulationOptions {
   seed?: number;
   /** Overrides the nodes' config `payload` (json | sparkplug). */
   payload?: "json" | "sparkplug";
+  /** The CPU model (--cpu esp32 / --cpu-rate); undefined: free computation. */
+  cpu?: { rate: number };
   signal?: AbortSignal;
   storageDir?: string;
   onMessage?: (m: ObservedMessage) => void;
@@ -265,6 +281,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
     (spec) =>
       new SimNode({
         clock,
+        cpu: o.cpu,
         spec,
         broker,
         storage: o.storageDir ? new FileStorage(`${o.storageDir}/${spec.nodeId}`) : undefined,
