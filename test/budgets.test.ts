@@ -12,7 +12,7 @@ import { measureAcquisition, PARTS } from "../tools/bench/acquisition.js";
 
 const check = checkBudget;
 
-test("XS computrons: features per window, monitor evaluation, FFT 4096, 1 KiB PUBLISH encode", async (t) => {
+test("XS computrons: features per window, monitor evaluation, FFT 4096, 1 KiB PUBLISH encode; XS slots per client send", async (t) => {
   const xs = await measureXs();
   check(t, "xs.featuresPerWindow", xs.featuresPerWindow);
   check(t, "xs.monitorPerEvaluation", xs.monitorPerEvaluation);
@@ -20,6 +20,7 @@ test("XS computrons: features per window, monitor evaluation, FFT 4096, 1 KiB PU
   check(t, "xs.realFft4096", xs.realFft[4096]);
   check(t, "xs.mqttEncode1k", xs.mqttEncode1k);
   check(t, "xs.mqttEncodeInto1k", xs.mqttEncodeInto1k);
+  check(t, "xs.mqttSendSlotsPerSend", xs.mqttSendSlotsPerSend);
   t.true(xs.monitorTransitions > 0, "the monitor run includes transitions");
 });
 

@@ -150,17 +150,24 @@ export function encode(packet: AnyPacket, options?: CodecOptions): Uint8Array | 
 }
 
 /**
- * Encodes a packet straight into `out` at `offset` (no allocation: for a
- * preallocated send buffer). Returns the number of bytes written, or a
- * CodecError when the packet cannot be encoded or does not fit in `out`
- * (then with `needed`, the packet's size, so a caller can grow its buffer).
+ * Encodes a packet straight into `out` at `offset` (for a preallocated send
+ * buffer). Returns the number of bytes written, or a CodecError when the
+ * packet cannot be encoded or does not fit in `out` (then with `needed`, the
+ * packet's size, so a caller can grow its buffer). `writer`, when given, is
+ * the caller's own, reset here for this packet: a sender that keeps one
+ * allocates nothing per packet (a PUBLISH with a plain topic; SendPath).
  */
-export function encodeInto(packet: AnyPacket, out: Uint8Array, offset = 0, options?: CodecOptions): number | CodecError {
+export function encodeInto(packet: AnyPacket, out: Uint8Array, offset = 0, options?: CodecOptions, writer?: Writer): number | CodecError {
   if (typeof packet !== "object" || packet === null) return codecError("not a packet object");
   if (!(out instanceof Uint8Array) || !Number.isInteger(offset) || offset < 0 || offset > out.length) return codecError("invalid output buffer or offset");
   const v = versionOf(options);
   if (typeof v !== "number") return v;
-  const w = new Writer(out, offset);
+  let w: Writer;
+  if (writer === undefined) w = new Writer(out, offset);
+  else {
+    w = writer;
+    w.reset(out, offset);
+  }
   let e: CodecError | undefined;
   try {
     e = encodeAny(packet, v, w);

@@ -4,10 +4,16 @@
  * packets get an array of their own) and written from it. The Host's socket
  * copies what `write` takes (ECMA-419), and bytes it has no room for yet are
  * copied into a queue that goes out on onWritable, so the buffer is free
- * again as soon as `send` returns and no packet array is allocated while the
- * socket keeps up.
+ * again as soon as `send` returns.
+ *
+ * Once the buffer has grown, a PUBLISH with a plain topic written while
+ * nothing is queued allocates nothing on XS: one Writer reset per packet, and
+ * one view of the buffer (write() takes a whole buffer, no length), made
+ * again only when a packet's length differs from the previous one's
+ * (docs/mqtt.md, "Send path").
  */
 import type { TCPSocket } from "../host.js";
+import { Writer } from "./bytes.js";
 import { encode, encodeInto, type CodecOptions } from "./codec.js";
 import { errorText } from "./context.js";
 import { isCodecError, type AnyPacket, type CodecError } from "./packet.js";
@@ -20,6 +26,10 @@ export class SendPath {
   socket: TCPSocket | undefined;
   #out: Uint8Array[] = [];
   #buffer = new Uint8Array(SEND_BUFFER_INITIAL);
+  /** Reset for every packet encoded into #buffer. */
+  #writer = new Writer(this.#buffer, 0);
+  /** The last packet's bytes: #buffer's first #view.length bytes, reused while packets keep that length. */
+  #view = this.#buffer.subarray(0, 0);
   /** Room the socket last reported (Infinity for a host that does not meter). */
   #writable = 0;
 
@@ -47,6 +57,17 @@ export class SendPath {
     const bytes = this.#encode(packet, codec);
     if (isCodecError(bytes)) return bytes;
     const out = this.#out;
+    const socket = this.socket;
+    if (socket !== undefined && out.length === 0 && bytes.length <= this.#writable) {
+      // Nothing waits and there is room: straight to the socket, no queue entry.
+      try {
+        socket.write(bytes);
+      } catch (e) {
+        return errorText(e);
+      }
+      this.#writable -= bytes.length;
+      return undefined;
+    }
     out.push(bytes);
     const failed = this.flush();
     // What the socket did not take must survive the buffer's next use (only the newest entry can be in it).
@@ -95,14 +116,18 @@ export class SendPath {
 
   /** In the send buffer (no allocation once it has grown), or an array of its own beyond SEND_BUFFER_MAX. */
   #encode(packet: AnyPacket, codec: CodecOptions): Uint8Array | CodecError {
-    let n = encodeInto(packet, this.#buffer, 0, codec);
+    let n = encodeInto(packet, this.#buffer, 0, codec, this.#writer);
     if (isCodecError(n) && n.needed !== undefined) {
       const max = codec.maximumPacketSize;
       // Beyond the cap, or beyond what the server takes (encode() then reports that): no growth.
       if (n.needed > SEND_BUFFER_MAX || (max !== undefined && n.needed > max)) return encode(packet, codec);
       this.#buffer = new Uint8Array(Math.ceil(n.needed / SEND_BUFFER_STEP) * SEND_BUFFER_STEP);
-      n = encodeInto(packet, this.#buffer, 0, codec);
+      this.#view = this.#buffer.subarray(0, 0);
+      n = encodeInto(packet, this.#buffer, 0, codec, this.#writer);
     }
-    return isCodecError(n) ? n : this.#buffer.subarray(0, n);
+    if (isCodecError(n)) return n;
+    // write() takes a whole buffer: a view of exactly this packet, kept for the next packet of the same length.
+    if (this.#view.length !== n) this.#view = this.#buffer.subarray(0, n);
+    return this.#view;
   }
 }

@@ -37,6 +37,9 @@ export interface XsFigures {
   /** Computrons of one 1 KiB QoS 1 PUBLISH encode (mean of 100): encode() and encodeInto a preallocated buffer. */
   mqttEncode1k: number;
   mqttEncodeInto1k: number;
+  /** The client's send path (SendPath.send of the same PUBLISH, next packet id, to a socket that takes everything), after warm-up: computrons and XS heap slots allocated per send. */
+  mqttSend1k: number;
+  mqttSendSlotsPerSend: number;
   /** XS speed on this machine: computrons of the features command over its wall time (IPC included, so a floor). */
   computronsPerSecond: number;
 }
@@ -113,9 +116,13 @@ export async function measureXs(options: XsMeasureOptions = {}): Promise<XsFigur
   );
 }
 
-/** Computrons of one 1 KiB PUBLISH encode, both ways (mean of 100, after a first run of 100). */
-async function measureXsCodec(): Promise<Pick<XsFigures, "mqttEncode1k" | "mqttEncodeInto1k">> {
+/**
+ * Computrons of one 1 KiB PUBLISH encode, both ways (mean of 100, after a first
+ * run of 100), and the client's send path: computrons and heap slots per send.
+ */
+async function measureXsCodec(): Promise<Pick<XsFigures, "mqttEncode1k" | "mqttEncodeInto1k" | "mqttSend1k" | "mqttSendSlotsPerSend">> {
   const encodes = 100;
+  const sends = 100;
   return withXsSession(
     XS_CODEC_CASES_ENTRY,
     async (s) => {
@@ -123,7 +130,21 @@ async function measureXsCodec(): Promise<Pick<XsFigures, "mqttEncode1k" | "mqttE
         await step(s, "mqttEncode", { count: encodes, into });
         return (await step(s, "mqttEncode", { count: encodes, into })).compute / encodes;
       };
-      return { mqttEncode1k: await per(false), mqttEncodeInto1k: await per(true) };
+      const mqttEncode1k = await per(false);
+      const mqttEncodeInto1k = await per(true);
+      // heapCount counts slots in use, cumulative until a collection: collect, then count what `count` sends add.
+      const sendRun = async (count: number) => {
+        await step(s, "gc");
+        const before = (await step(s, "gc")).heapCount;
+        const r = await step(s, "mqttSend", { count });
+        const v = r.value as { failed: number; whole: boolean };
+        if (v.failed !== 0 || !v.whole) throw new Error(`XS send case: not every packet reached the socket whole: ${JSON.stringify(v)}`);
+        return { slots: r.heapCount - before, compute: r.compute };
+      };
+      await sendRun(sends); // warm-up: the send buffer grows to the packet's size
+      const idle = await sendRun(0); // the command's own cost (its JSON in and out), taken off
+      const run = await sendRun(sends);
+      return { mqttEncode1k, mqttEncodeInto1k, mqttSend1k: (run.compute - idle.compute) / sends, mqttSendSlotsPerSend: (run.slots - idle.slots) / sends };
     },
     { meteringLimit: 0, name: "sensor-node-bench-codec" },
   );

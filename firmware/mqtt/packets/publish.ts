@@ -1,5 +1,5 @@
 /* PUBLISH and its acknowledgements PUBACK, PUBREC, PUBREL, PUBCOMP (3.1.1 and 5). */
-import { checkString, Reader, utf8Length, Writer } from "../bytes.js";
+import { checkString, lengthOf, Reader, utf8Length, Writer } from "../bytes.js";
 import { checkTopicName } from "../topic.js";
 import {
   codecError,
@@ -25,19 +25,60 @@ const FLAG_RETAIN = 0x01;
 export const FLAGS_0010 = 0x02;
 const ID_BODY_LENGTH = 2;
 const PUBLISH_CONTEXT = contextOf(PacketType.publish);
-/** A topic name of ASCII characters other than NUL, '#' and '+' [MQTT-3.3.2-2]; no flags, so matching keeps no state. */
-const PLAIN_TOPIC = Object.freeze(/^[\x01-\x22\x24-\x2a\x2c-\x7f]+$/);
 
 export function validPacketId(id: unknown): id is number {
   return typeof id === "number" && Number.isInteger(id) && id >= 1 && id <= MAX_PACKET_ID;
 }
 
 export function encodePublish(p: PublishPacket, version: ProtocolVersion, w: Writer): CodecError | undefined {
+  return encodePlain(p, version, w) ? undefined : encodeAnyTopic(p, version, w);
+}
+
+/**
+ * The common PUBLISH, valid with a plain topic (see Writer.plainTopic),
+ * written with no allocation (no regular expression, no string wrapper): true.
+ * False when anything is unusual (w as it was): encodeAnyTopic then encodes
+ * it or reports the first problem. In encode() mode a topic found not plain
+ * only after begin() costs that array again.
+ */
+function encodePlain(p: PublishPacket, version: ProtocolVersion, w: Writer): boolean {
+  const topic = p.topic;
+  if (typeof topic !== "string") return false;
+  const topicLength = lengthOf(topic); // the byte count if it proves plain
+  if (topicLength === 0 || topicLength > MAX_STRING_BYTES) return false;
+  const v5 = version === MQTT_5;
+  const props = p.properties;
+  let propsLength = 0;
+  if (props !== undefined) {
+    if (!v5) return false;
+    const pl = measureProperties(props, PUBLISH_CONTEXT);
+    if (typeof pl === "string") return false;
+    propsLength = pl;
+  }
+  const qos = p.qos;
+  if (qos !== 0 && qos !== 1 && qos !== 2) return false;
+  if (qos > 0 ? !validPacketId(p.messageId) : p.dup) return false;
+  const payload = p.payload;
+  if (!(payload instanceof Uint8Array)) return false;
+  const length = 2 + topicLength + (qos > 0 ? 2 : 0) + (v5 ? blockLength(propsLength) : 0) + payload.length;
+  const first = (PacketType.publish << 4) | (p.dup ? FLAG_DUP : 0) | (qos << QOS_SHIFT) | (p.retain ? FLAG_RETAIN : 0);
+  const start = w.pos;
+  if (!w.begin(first, length) || !w.plainTopic(topic, topicLength)) {
+    w.pos = start;
+    w.needed = 0;
+    return false;
+  }
+  if (qos > 0) w.u16(p.messageId!);
+  if (v5) writeProperties(w, props, propsLength);
+  w.raw(payload);
+  return true;
+}
+
+/** Any PUBLISH, checked in full (the topic's UTF-8 length and rules), or why it cannot be encoded. */
+function encodeAnyTopic(p: PublishPacket, version: ProtocolVersion, w: Writer): CodecError | undefined {
   const topic = p.topic;
   if (typeof topic !== "string") return codecError("topic is not a string");
-  // The common case in one native test: plain ASCII, no wildcard, not empty (so valid, one byte per character).
-  const plain = topic.length <= MAX_STRING_BYTES && PLAIN_TOPIC.test(topic);
-  const topicLength = plain ? topic.length : utf8Length(topic);
+  const topicLength = utf8Length(topic);
   if (topicLength < 0 || topicLength > MAX_STRING_BYTES) return codecError(checkString(topic, "topic")!);
   const v5 = version === MQTT_5;
   const props = p.properties;
@@ -50,7 +91,7 @@ export function encodePublish(p: PublishPacket, version: ProtocolVersion, w: Wri
     return codecError("PUBLISH properties need MQTT 5");
   }
   // MQTT 5: an empty topic name is allowed when a Topic Alias stands for it (3.3.2.3.4).
-  if (!plain && (topicLength > 0 || !(v5 && props !== undefined && props.topicAlias !== undefined))) {
+  if (topicLength > 0 || !(v5 && props !== undefined && props.topicAlias !== undefined)) {
     const bad = checkTopicName(topic);
     if (bad !== undefined) return codecError(bad);
   }
