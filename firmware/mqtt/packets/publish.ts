@@ -30,48 +30,43 @@ export function validPacketId(id: unknown): id is number {
   return typeof id === "number" && Number.isInteger(id) && id >= 1 && id <= MAX_PACKET_ID;
 }
 
-export function encodePublish(p: PublishPacket, version: ProtocolVersion, w: Writer): CodecError | undefined {
-  return encodePlain(p, version, w) ? undefined : encodeAnyTopic(p, version, w);
-}
-
 /**
- * The common PUBLISH, valid with a plain topic (see Writer.plainTopic),
- * written with no allocation (no regular expression, no string wrapper): true.
- * False when anything is unusual (w as it was): encodeAnyTopic then encodes
+ * The common PUBLISH first: valid, with a plain topic (see Writer.plainTopic),
+ * written with no allocation (no regular expression, no string wrapper).
+ * Anything unusual goes, with w as it was, to encodeAnyTopic, which encodes
  * it or reports the first problem. In encode() mode a topic found not plain
  * only after begin() costs that array again.
  */
-function encodePlain(p: PublishPacket, version: ProtocolVersion, w: Writer): boolean {
+export function encodePublish(p: PublishPacket, version: ProtocolVersion, w: Writer): CodecError | undefined {
   const topic = p.topic;
-  if (typeof topic !== "string") return false;
+  if (typeof topic !== "string") return encodeAnyTopic(p, version, w);
   const topicLength = lengthOf(topic); // the byte count if it proves plain
-  if (topicLength === 0 || topicLength > MAX_STRING_BYTES) return false;
+  if (topicLength === 0 || topicLength > MAX_STRING_BYTES) return encodeAnyTopic(p, version, w);
   const v5 = version === MQTT_5;
   const props = p.properties;
   let propsLength = 0;
   if (props !== undefined) {
-    if (!v5) return false;
-    const pl = measureProperties(props, PUBLISH_CONTEXT);
-    if (typeof pl === "string") return false;
+    const pl = v5 ? measureProperties(props, PUBLISH_CONTEXT) : "";
+    if (typeof pl === "string") return encodeAnyTopic(p, version, w);
     propsLength = pl;
   }
   const qos = p.qos;
-  if (qos !== 0 && qos !== 1 && qos !== 2) return false;
-  if (qos > 0 ? !validPacketId(p.messageId) : p.dup) return false;
   const payload = p.payload;
-  if (!(payload instanceof Uint8Array)) return false;
+  if ((qos !== 0 && qos !== 1 && qos !== 2) || (qos > 0 ? !validPacketId(p.messageId) : p.dup) || !(payload instanceof Uint8Array)) {
+    return encodeAnyTopic(p, version, w);
+  }
   const length = 2 + topicLength + (qos > 0 ? 2 : 0) + (v5 ? blockLength(propsLength) : 0) + payload.length;
   const first = (PacketType.publish << 4) | (p.dup ? FLAG_DUP : 0) | (qos << QOS_SHIFT) | (p.retain ? FLAG_RETAIN : 0);
   const start = w.pos;
   if (!w.begin(first, length) || !w.plainTopic(topic, topicLength)) {
     w.pos = start;
     w.needed = 0;
-    return false;
+    return encodeAnyTopic(p, version, w);
   }
   if (qos > 0) w.u16(p.messageId!);
   if (v5) writeProperties(w, props, propsLength);
   w.raw(payload);
-  return true;
+  return undefined;
 }
 
 /** Any PUBLISH, checked in full (the topic's UTF-8 length and rules), or why it cannot be encoded. */
