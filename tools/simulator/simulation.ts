@@ -48,7 +48,7 @@ export interface SimNodeOptions {
    * task on the clock at `rate` computrons per second (sim/cpu.ts), bus time too.
    * Absent (`--cpu free`): computation takes no time, bus time moves the clock it was given.
    */
-  cpu?: { rate: number };
+  cpu?: { rate: number; /** The FIFO sampler on a second core (default true); false: the firmware polls the FIFO on its own task, as before the sampler. */ sampler?: boolean };
   spec: NodeSpec;
   broker: { host: string; port: number; secure: boolean };
   storage?: Storage;
@@ -89,7 +89,7 @@ export class SimNode {
     this.time = options.cpu ? clock.task(spec.nodeId) : clock;
     this.cpu = options.cpu ? new SimulatedCpu({ rate: options.cpu.rate, advance: (ms) => this.time.advance(ms) }) : undefined;
     // The sampler drains the FIFO on a second core: its bus time is its own (docs/host.md, "FIFO sampler").
-    this.core0 = options.cpu ? clock.task(spec.nodeId + "/core0") : undefined;
+    this.core0 = options.cpu && options.cpu.sampler !== false ? clock.task(spec.nodeId + "/core0") : undefined;
     // Bus time is charged to the task that made the transfer (the main task or core 0); outside callbacks (boot), to the node.
     const onBusTime = options.cpu ? (ms: number) => void (clock.chargeRunning(ms) || this.time.advance(ms)) : (ms: number) => this.time.advance(ms);
     this.bus = new SimI2CBus({ hz: 400_000, now: () => clock.now(), onBusTime });
