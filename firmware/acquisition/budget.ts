@@ -28,14 +28,11 @@ export const FEATURES_COMPUTRONS_PER_AXIS_SAMPLE = 1_168_434 / (3 * 4096);
 export const FEATURES_NATIVE_MS_PER_AXIS_SAMPLE = 4.7 / (3 * 4096);
 
 /** Largest share of the main core for features and sample copies. */
-export const MAX_MAIN_LOAD = 0.85;
+const MAX_MAIN_LOAD = 0.85;
 /** Largest share of the sampler's core on the bus. */
-export const MAX_BUS_SHARE = 0.95;
+const MAX_BUS_SHARE = 0.95;
 /** The ring holds at least this many times one window's features time. */
-export const RING_MARGIN = 1.25;
-
-/** I2C clocks: 9 per byte (8 bits and ACK), one each for START, repeated START and STOP. */
-const CLOCKS_PER_BYTE = 9;
+const RING_MARGIN = 1.25;
 
 export interface AcquisitionPlan {
   odr: number;
@@ -49,68 +46,40 @@ export interface AcquisitionPlan {
   cpu?: CpuMeter;
 }
 
-export interface AcquisitionLoad {
-  windowMs: number;
-  featuresMs: number;
-  copyMs: number;
-  /** (features + copies) / window. */
-  mainLoad: number;
-  /** Wire time / poll period on the sampler's core. */
-  busShare: number;
-  /** Ring needed (RING_MARGIN x features), ms. */
-  ringNeedMs: number;
-}
-
-/** The work's time on the device: the host's CPU model, else the ESP32 estimate. */
+/** The work's time on the device, ms: the host's CPU model, else the ESP32 estimate. */
 function cost(cpu: CpuMeter | undefined, work: CpuWork, units: number): number {
   if (cpu?.cost) return cpu.cost(work, units);
   if (work === "features") return units * ((FEATURES_COMPUTRONS_PER_AXIS_SAMPLE * 1000) / ESP32_COMPUTRONS_PER_S + FEATURES_NATIVE_MS_PER_AXIS_SAMPLE);
-  if (work === "fifo") return (units * FIFO_COMPUTRONS_PER_SAMPLE * 1000) / ESP32_COMPUTRONS_PER_S;
-  return 0;
+  return (units * FIFO_COMPUTRONS_PER_SAMPLE * 1000) / ESP32_COMPUTRONS_PER_S;
 }
 
-/** Wire time of one poll that finds `level` samples, ms. */
-export function pollWireMs(program: FifoProgram, level: number, busHz: number): number {
-  const transfer = (bytes: number) => (bytes + 3) * CLOCKS_PER_BYTE + 3; // address, register, address again, data; START, repeated START, STOP
-  let clocks = transfer(program.levelBytes);
-  if (program.overrun?.register !== undefined && !program.overrun.whenFull) clocks += transfer(1);
-  const bursts = Math.ceil(level / program.samplesPerRead);
-  clocks += bursts * transfer(0) + level * program.sampleBytes * CLOCKS_PER_BYTE;
-  return (clocks * 1000) / busHz;
-}
-
-export function acquisitionLoad(p: AcquisitionPlan): AcquisitionLoad {
+/**
+ * The limit a plan breaks (the configuration field and why), or undefined when the
+ * sampler and the main core keep up. Wire time of a poll: each transfer is address,
+ * register, address again and its data bytes at 9 clocks, plus START, repeated START
+ * and STOP.
+ */
+export function acquisitionLimit(p: AcquisitionPlan): { field: string; problem: string } | undefined {
+  const g = p.program;
+  const level = Math.ceil((p.odr * p.pollMs) / 1000);
+  const transfers = 1 + Math.ceil(level / g.samplesPerRead) + (g.overrun?.register !== undefined && !g.overrun.whenFull ? 1 : 0);
+  const clocks = transfers * 30 + (g.levelBytes + level * g.sampleBytes) * 9;
+  const busShare = (clocks * 1000) / p.busHz / p.pollMs;
+  if (busShare > MAX_BUS_SHARE) {
+    return { field: "accelerometer.odr", problem: `${p.odr} Hz is too fast for the ${p.busHz / 1000} kHz bus: draining the FIFO takes ${Math.round(busShare * 100)} % of the sampler's core (limit ${MAX_BUS_SHARE * 100} %)` };
+  }
   const windowMs = (p.n * 1000) / p.odr;
   const featuresMs = cost(p.cpu, "features", 3 * p.n);
   const copyMs = cost(p.cpu, "fifo", p.n);
-  const level = Math.ceil((p.odr * p.pollMs) / 1000);
-  return {
-    windowMs,
-    featuresMs,
-    copyMs,
-    mainLoad: (featuresMs + copyMs) / windowMs,
-    busShare: pollWireMs(p.program, level, p.busHz) / p.pollMs,
-    ringNeedMs: RING_MARGIN * featuresMs,
-  };
-}
-
-const pct = (x: number) => `${Math.round(x * 100)} %`;
-const ms = (x: number) => `${Math.round(x)} ms`;
-
-/** The limit a plan breaks (the configuration field and why), or undefined when the sampler and the main core keep up. */
-export function acquisitionLimit(p: AcquisitionPlan): { field: string; problem: string } | undefined {
-  const l = acquisitionLoad(p);
-  if (l.busShare > MAX_BUS_SHARE) {
-    return { field: "accelerometer.odr", problem: `${p.odr} Hz is too fast for the ${p.busHz / 1000} kHz bus: draining the FIFO takes ${pct(l.busShare)} of the sampler's core (limit ${pct(MAX_BUS_SHARE)})` };
-  }
-  if (l.mainLoad > MAX_MAIN_LOAD) {
+  const load = (featuresMs + copyMs) / windowMs;
+  if (load > MAX_MAIN_LOAD) {
     return {
       field: "accelerometer.odr",
-      problem: `${p.odr} Hz with window.n ${p.n}: features (${ms(l.featuresMs)}) and sample copies (${ms(l.copyMs)}) take ${pct(l.mainLoad)} of each ${ms(l.windowMs)} window on this CPU (limit ${pct(MAX_MAIN_LOAD)})`,
+      problem: `${p.odr} Hz with window.n ${p.n}: features (${Math.round(featuresMs)} ms) and sample copies (${Math.round(copyMs)} ms) take ${Math.round(load * 100)} % of each ${Math.round(windowMs)} ms window on this CPU (limit ${MAX_MAIN_LOAD * 100} %)`,
     };
   }
-  if (p.ringMs < l.ringNeedMs) {
-    return { field: "acquisition.ringMs", problem: `${p.ringMs} ms holds less than ${RING_MARGIN} x one window's features (${ms(l.featuresMs)} on this CPU): use at least ${Math.ceil(l.ringNeedMs)}` };
+  if (p.ringMs < RING_MARGIN * featuresMs) {
+    return { field: "acquisition.ringMs", problem: `${p.ringMs} ms holds less than ${RING_MARGIN} x one window's features (${Math.round(featuresMs)} ms on this CPU): use at least ${Math.ceil(RING_MARGIN * featuresMs)}` };
   }
   return undefined;
 }

@@ -74,15 +74,14 @@ export class ADXL345 implements Accelerometer {
   #rateCode = 0x0a;
   #rangeCode = 0;
   #overrun = false;
+  #entry = new Uint8Array(ENTRY_BYTES);
+  /** The entries of one readFifo, as the sampler's ring holds them (decode reads them from here). */
   #burst = new Uint8Array(FIFO_DEPTH * ENTRY_BYTES);
-  /** #entries[i]: entry i of #burst (made once: readFifo allocates nothing). */
-  #entries: Uint8Array[] = [];
   #onError: ((error: Error) => void) | undefined;
 
   constructor(options: ADXL345Options) {
     const address = options.sensor.address ?? ADXL345_DEFAULT_ADDRESS;
     this.#name = `ADXL345 at 0x${hex(address)}`;
-    for (let i = 0; i < FIFO_DEPTH; i++) this.#entries.push(this.#burst.subarray(i * ENTRY_BYTES, (i + 1) * ENTRY_BYTES));
     const io = (this.#io = new options.sensor.io({ ...options.sensor, address }));
     this.#onError = options.onError;
     try {
@@ -146,8 +145,13 @@ export class ADXL345 implements Accelerometer {
       if (3 * n > dest.length) n = (dest.length / 3) | 0;
       if (n > FIFO_DEPTH) n = FIFO_DEPTH;
       const data = Register.DATAX0;
-      for (let i = 0; i < n; i++) io.readBuffer(data, this.#entries[i]);
-      return this.decode(this.#burst, n, dest);
+      const e = this.#entry;
+      const burst = this.#burst;
+      for (let i = 0, j = 0; i < n; i++) {
+        io.readBuffer(data, e);
+        for (let k = 0; k < ENTRY_BYTES; k++, j++) burst[j] = e[k];
+      }
+      return this.decode(burst, n, dest);
     } catch (error) {
       return fifoReadFailed(this.#onError, error);
     }
