@@ -151,6 +151,94 @@ export type CpuWork = "fifo" | "features" | "monitor" | "payload" | "publish" | 
 /** A simulated host's CPU: charges reported work to the node's time. Device hosts have none (the work takes its own time). */
 export interface CpuMeter {
   charge(work: CpuWork, units: number): void;
+  /** What `units` of `work` take on this CPU, ms (the acquisition's configuration check asks; firmware/acquisition/budget.ts). */
+  cost?(work: CpuWork, units: number): number;
+}
+
+/**
+ * How to drain one accelerometer's FIFO over SMBus: data only (frozen), provided by
+ * each FIFO driver as `program` and executed by a FifoSampler on the sampler's own
+ * core (docs/host.md, "FIFO sampler"). One poll:
+ *
+ * 1. Level: read `levelBytes` bytes from `levelRegister` (one transfer);
+ *    level = floor((byte[levelOffset] & levelMask) / levelDivisor) samples.
+ * 2. Overrun: if `overrun` is given and (not `whenFull` or level >= depth), the bit
+ *    `mask` of byte `offset` of the level transfer, or of `register` read with
+ *    readUint8 when `register` is given. An overrun means the FIFO is full: level = depth.
+ * 3. Data: level samples of `sampleBytes` raw bytes from `dataRegister`, in bursts
+ *    of at most `samplesPerRead` samples (one readBuffer per burst).
+ *
+ * ADXL345: FIFO_STATUS 0x39 & 0x3F, INT_SOURCE 0x30 bit 0 only when full, 1 burst of
+ * 6 bytes per entry from 0x32. LIS3DH: FIFO_SRC 0x2F & 0x1F, OVRN 0x40 in the same
+ * byte, the whole level in one burst from 0xA8 (auto-increment). ADXL355: STATUS 0x04
+ * and FIFO_ENTRIES in one 2-byte transfer, entries (byte 1 & 0x7F) / 3 axes, FIFO_OVR
+ * 0x04 in byte 0, the whole level in one burst of 9-byte sets from FIFO_DATA 0x11.
+ */
+export interface FifoProgram {
+  readonly levelRegister: number;
+  /** Bytes read from levelRegister in one transfer (1, or 2 for STATUS + FIFO_ENTRIES). */
+  readonly levelBytes: number;
+  /** Which of those bytes holds the level (0 unless levelBytes > 1). */
+  readonly levelOffset: number;
+  readonly levelMask: number;
+  /** FIFO entries per sample (3 when the part counts axis entries: ADXL355; else 1). */
+  readonly levelDivisor: number;
+  readonly overrun?: {
+    /** A register of its own (read with readUint8); absent: byte `offset` of the level transfer. */
+    readonly register?: number;
+    readonly offset?: number;
+    readonly mask: number;
+    /** Read only when level >= depth (only a full FIFO can have overrun; reading it may clear it). */
+    readonly whenFull?: boolean;
+  };
+  readonly dataRegister: number;
+  /** Raw bytes per x, y, z sample (the ring's unit). */
+  readonly sampleBytes: number;
+  /** Samples per data burst: 1 when each entry needs its own transfer (ADXL345), else up to depth. */
+  readonly samplesPerRead: number;
+  /** FIFO depth, samples. */
+  readonly depth: number;
+}
+
+export interface FifoSamplerOptions {
+  /** The part's SMBus options and class: the sampler opens its own instance (`new sensor.io(sensor)`). */
+  sensor: SMBusOptions & { io: SMBusConstructor };
+  program: FifoProgram;
+  /** Samples the ring holds (RAM: capacity x program.sampleBytes bytes). */
+  capacity: number;
+  /** Poll period, ms, without an interrupt (half the FIFO's fill time). */
+  pollMs: number;
+  /** The part's output data rate, Hz: how many samples an overrun lost, from the time since the last drain. */
+  odr: number;
+  /** The watermark line: drain on its rising edge instead of polling (hosts may ignore it and poll). */
+  interrupt?: { io: DigitalConstructor; pin: number | string; mode?: number };
+  /** Samples are waiting in the ring: called on the firmware's own thread (never from the sampler's core), coalesced. */
+  onReadable: (samples: number) => void;
+}
+
+/**
+ * A FIFO sampler: native code on the ESP32's second core (a simulated core in the
+ * simulator) that executes a FifoProgram into a ring of raw samples; the firmware
+ * reads the ring. When the ring is full the oldest samples are overwritten (lost).
+ */
+export interface FifoSampler {
+  /**
+   * Moves up to maxSamples whole samples (sampleBytes raw bytes each, oldest first)
+   * into `into`; returns how many. Takes a snapshot: `available`, `newestAt` and
+   * `lost` describe the ring as this read left it.
+   */
+  read(into: Uint8Array, maxSamples: number): number;
+  /** Samples still in the ring after the last read(). */
+  readonly available: number;
+  /** Monotonic ms when the newest sample in the ring was taken (at the last read()). */
+  readonly newestAt: number;
+  /** Samples lost since open (FIFO overrun or ring full), at the last read(). */
+  readonly lost: number;
+  close(): void;
+}
+
+export interface FifoSamplerConstructor {
+  new (options: FifoSamplerOptions): FifoSampler;
 }
 
 export interface Host {
@@ -165,6 +253,8 @@ export interface Host {
     tcp(options: TCPOptions): TCPSocket;
     /** Raw access to the I2C lines for bus recovery (ECMA-419 Digital, open drain); absent where the host cannot. */
     i2cLines?(): I2CLines;
+    /** A FIFO sampler on a core of its own (docs/host.md, "FIFO sampler"); absent: the acquisition polls the FIFO itself. */
+    FifoSampler?: FifoSamplerConstructor;
   };
   readonly timers: Timers;
   readonly clock: Clock;

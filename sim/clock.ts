@@ -132,6 +132,16 @@ export class VirtualClock implements Clock, Timers {
     else this.#now += ms;
   }
 
+  /**
+   * Charges `ms` to the task whose callback is running (bus time: the core that made
+   * the transfer pays for it); false when no callback runs (nothing charged).
+   */
+  chargeRunning(ms: number): boolean {
+    if (this.#running === undefined) return false;
+    this.#charge(this.#running, ms);
+    return true;
+  }
+
   /** Fires the next timer if it fires at or before `limit`; returns false if none. */
   step(limit = Infinity): boolean {
     const head = this.#settle();

@@ -11,13 +11,16 @@
  * XS-compatible: the Node host and the XS whole-node harness charge the same.
  */
 import type { CpuMeter, CpuWork } from "../firmware/host.js";
+import { ESP32_COMPUTRONS_PER_S, FEATURES_COMPUTRONS_PER_AXIS_SAMPLE, FEATURES_NATIVE_MS_PER_AXIS_SAMPLE, FIFO_COMPUTRONS_PER_SAMPLE } from "../firmware/acquisition/budget.js";
 
 /**
  * The assumed ESP32 speed for XS code (240 MHz, Moddable release build): 3 M
  * computrons per second, the central value of docs/performance.md's range. An
- * assumption, not a measurement: no board has been measured here.
+ * assumption, not a measurement: no board has been measured here. Defined with the
+ * acquisition's feasibility check (firmware/acquisition/budget.ts), which uses the
+ * same figures on a device.
  */
-export const ESP32_COMPUTRONS_PER_S = 3_000_000;
+export { ESP32_COMPUTRONS_PER_S };
 /** The pessimistic end of that range (docs/performance.md): run key scenarios here too. */
 export const ESP32_PESSIMISTIC_COMPUTRONS_PER_S = 1_600_000;
 
@@ -30,19 +33,19 @@ export interface WorkCost {
   source: string;
 }
 
-/** Samples per axis of the window the feature costs were measured on. */
-const FEATURE_WINDOW_N = 4096;
-
 /**
  * Per unit of CpuWork (firmware/host.ts). test/cpu-costs.test.ts re-measures the
  * measured rows in XS and fails when one drifts by more than 10 %.
  */
 export const WORK_COSTS: Readonly<Record<CpuWork, Readonly<WorkCost>>> = Object.freeze({
-  fifo: Object.freeze({ computrons: 160, source: "estimate: a FIFO sample decoded by the driver and stored in the window (3 int16 from 6 bytes); the SMBus transfer itself is bus time" }),
+  fifo: Object.freeze({
+    computrons: FIFO_COMPUTRONS_PER_SAMPLE,
+    source: "estimate: a FIFO sample decoded by the driver (from the sampler's ring or a burst) and stored in the window (3 int16 from 6 bytes); the SMBus transfer itself is bus time",
+  }),
   features: Object.freeze({
     // xs.devicePathPerWindow (1 168 434 computrons, 3 axes of 4096) per axis-sample; the C kernel: 4.7 ms per window of 3 axes (docs/performance.md, an estimate).
-    computrons: 1_168_434 / (3 * FEATURE_WINDOW_N),
-    nativeMs: 4.7 / (3 * FEATURE_WINDOW_N),
+    computrons: FEATURES_COMPUTRONS_PER_AXIS_SAMPLE,
+    nativeMs: FEATURES_NATIVE_MS_PER_AXIS_SAMPLE,
     source: "measured: xs.devicePathPerWindow / (3 x 4096); native: the C spectrum kernel's ESP32 estimate",
   }),
   monitor: Object.freeze({ computrons: 8_904, source: "measured: xs.monitorPerEvaluation" }),

@@ -34,6 +34,15 @@
  * its watermark (half the FIFO); no poll timer runs then. Without one, the FIFO
  * is polled every pollMs (half the FIFO's fill time, the same cadence).
  *
+ * FIFO sampler (option `sampler`, when the host has io.FifoSampler and the driver a
+ * `program`): the FIFO is drained on a core of its own into a ring of raw samples
+ * (firmware/host.ts, docs/measurement.md); no poll timer runs here. On the sampler's
+ * onReadable (this thread) the ring is read in chunks of a FIFO's depth, decoded by
+ * the driver into the same path as a FIFO read. Time is anchored on the sampler's
+ * snapshot (the last sample read was taken at newestAt - available periods); the
+ * samples the sampler lost (FIFO overrun, ring full) count as lost, with the same
+ * restart policy as an overrun.
+ *
  * Buffers: two sets of per-axis arrays of n samples, swapped at each window. The
  * block passed to onWindow (and its arrays) stays valid until the next window
  * is complete, then it is reused. Copy anything that must live longer.
@@ -50,7 +59,7 @@
  * rounds only values that are all positive; and the features need no offset
  * removed (FeatureExtractor.compute takes the scale only).
  */
-import type { Clock, CpuMeter, TimerId, Timers } from "../host.js";
+import type { Clock, CpuMeter, FifoSampler, FifoSamplerConstructor, SMBusConstructor, SMBusOptions, TimerId, Timers } from "../host.js";
 import type { Accelerometer } from "../drivers/accelerometer.js";
 import { asError } from "../util/format.js";
 
@@ -105,6 +114,8 @@ export interface AcquirerOptions {
   buffers?: 1 | 2;
   /** The simulator's CPU model (host.cpu): samples read are charged as "fifo" work. */
   cpu?: CpuMeter;
+  /** The host's FIFO sampler (used when the driver has a program and decode), the part's SMBus options, and the ring's length in ms. */
+  sampler?: { io: FifoSamplerConstructor; sensor: SMBusOptions & { io: SMBusConstructor }; ringMs: number };
 }
 
 /** Reads per poll when the FIFO keeps coming back full (bounds the time spent in one tick). */
@@ -147,6 +158,11 @@ export class Acquirer {
   #gPerUnit = 1;
   #perG = 1;
   #bias = 0;
+  #sampler: FifoSampler | undefined;
+  /** Raw samples read from the sampler's ring (one FIFO's depth); made when first needed. */
+  #raw: Uint8Array | undefined;
+  /** The sampler's lost count already accounted for. */
+  #samplerLost = 0;
 
   constructor(options: AcquirerOptions) {
     this.#o = options;
@@ -181,6 +197,17 @@ export class Acquirer {
   /** True between start() and stop() (also between two captures of a duty cycle). */
   get running(): boolean {
     return this.#started;
+  }
+
+  /** True when the FIFO is drained by the host's sampler (a core of its own) rather than polled here. */
+  get sampled(): boolean {
+    const a = this.#o.accel;
+    return this.#o.sampler !== undefined && a.program !== undefined && a.decode !== undefined;
+  }
+
+  /** Samples in the sampler's ring (ring capacity), or 0 without a sampler. */
+  get ringSamples(): number {
+    return this.sampled ? Math.ceil((this.#o.sampler!.ringMs * this.#o.accel.odr) / 1000) : 0;
   }
 
   /** True while samples are being read (always when running continuously). */
@@ -231,7 +258,8 @@ export class Acquirer {
       this.#o.onError(asError(error));
     }
     this.#capturing = true;
-    if (!this.#o.accel.interrupt) this.#timer = this.#o.timers.set(() => this.poll(), this.pollMs, this.pollMs);
+    if (this.sampled) this.#openSampler();
+    else if (!this.#o.accel.interrupt) this.#timer = this.#o.timers.set(() => this.poll(), this.pollMs, this.pollMs);
     const duty = this.#o.duty;
     if (duty && duty.captureMs < duty.periodMs) this.#endTimer = this.#o.timers.set(() => this.#endCapture(), duty.captureMs);
   }
@@ -239,6 +267,9 @@ export class Acquirer {
   /** Stops reading and drops the partial window (it never joins the next capture). */
   #endCapture(): void {
     this.#capturing = false;
+    const sampler = this.#sampler;
+    this.#sampler = undefined;
+    sampler?.close();
     this.#o.timers.clear(this.#timer);
     this.#timer = undefined;
     this.#o.timers.clear(this.#endTimer);
@@ -268,23 +299,77 @@ export class Acquirer {
       if (this.#next !== this.#next) {
         this.#next = first;
       } else if (accel.overrun) {
-        const gap = Math.round((first - this.#next) / period);
-        if (gap > 0) {
-          this.lost += gap;
-          this.#windowLost += gap;
-          if (this.#restart && this.#fill > 0) {
-            this.restarts++;
-            this.discarded += this.#fill;
-            this.#windowLost += this.#fill;
-            this.#fill = 0;
-          }
-        }
+        this.#lose(Math.round((first - this.#next) / period));
         this.#next = first;
       } else if (Math.abs(first - this.#next) > 2 * period) {
         this.#next = first;
       }
       for (let i = 0; i < got; i++) this.#push(scratch, 3 * i);
       if (got < this.#depth) return;
+    }
+  }
+
+  /** Samples the stream lost: counted, and the partial window restarted (policy "restart"). */
+  #lose(gap: number): void {
+    if (!(gap > 0)) return;
+    this.lost += gap;
+    this.#windowLost += gap;
+    if (this.#restart && this.#fill > 0) {
+      this.restarts++;
+      this.discarded += this.#fill;
+      this.#windowLost += this.#fill;
+      this.#fill = 0;
+    }
+  }
+
+  #openSampler(): void {
+    const { accel, sampler } = this.#o;
+    const program = accel.program!;
+    if (!this.#raw || this.#raw.length !== this.#depth * program.sampleBytes) this.#raw = new Uint8Array(this.#depth * program.sampleBytes);
+    this.#samplerLost = 0;
+    this.#sampler = new sampler!.io({
+      sensor: sampler!.sensor,
+      program,
+      capacity: this.ringSamples,
+      pollMs: this.pollMs,
+      odr: this.#odr,
+      onReadable: () => this.#drain(),
+    });
+  }
+
+  /** Reads the sampler's ring in chunks into the windows (its onReadable, on this thread). */
+  #drain(): void {
+    const sampler = this.#sampler;
+    if (!sampler) return;
+    const { accel, cpu } = this.#o;
+    const raw = this.#raw!;
+    const scratch = this.#scratch;
+    const period = this.#period;
+    // Bounded: at most a ring's worth per call (the sampler posts again while samples wait).
+    for (let total = 0, bound = this.ringSamples; total < bound; ) {
+      let got: number;
+      let decoded: number;
+      try {
+        got = sampler.read(raw, this.#depth);
+        if (got === 0) return;
+        decoded = accel.decode!(raw, got, scratch);
+      } catch (error) {
+        this.#o.onError(asError(error));
+        return;
+      }
+      total += got;
+      cpu?.charge("fifo", got);
+      const last = sampler.newestAt - sampler.available * period;
+      const first = last - (decoded - 1) * period;
+      const lost = sampler.lost - this.#samplerLost + (got - decoded);
+      this.#samplerLost = sampler.lost;
+      if (this.#next !== this.#next) this.#next = first;
+      else if (lost > 0) {
+        this.#lose(lost);
+        this.#next = first;
+      } else if (Math.abs(first - this.#next) > 2 * period) this.#next = first;
+      for (let i = 0; i < decoded && this.#sampler === sampler; i++) this.#push(scratch, 3 * i);
+      if (this.#sampler !== sampler) return; // stopped by the window's consumer
     }
   }
 

@@ -69,7 +69,8 @@ export interface NodeConfig {
    * (less bus and CPU; windows never span a gap). On FIFO overrun a window is
    * restarted (default) or kept with the loss flagged.
    */
-  acquisition: { mode: "continuous" | "duty"; captureS: number; periodS: number; overrun: "restart" | "flag" };
+  /** ringMs: the FIFO sampler's ring, ms of samples (docs/configuration.md; unused without a sampler). */
+  acquisition: { mode: "continuous" | "duty"; captureS: number; periodS: number; overrun: "restart" | "flag"; ringMs: number };
   /** Feature band for vRms in Hz (ISO 10816/20816: 10-1000). */
   band: { lowHz: number; highHz: number };
   /** Running speed in rpm when known (0: unknown); enables order bands. */
@@ -112,7 +113,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   accelerometer: { kind: "auto", address: 0, odr: 3200, rangeG: 4 },
   temperature: { kind: "auto", address: 0 },
   window: { n: 4096 },
-  acquisition: { mode: "continuous", captureS: 5, periodS: 60, overrun: "restart" },
+  acquisition: { mode: "continuous", captureS: 5, periodS: 60, overrun: "restart", ringMs: 500 },
   band: { lowHz: 10, highHz: 1000 },
   machine: { rpm: 0 },
   monitor: {
@@ -200,6 +201,7 @@ function validate(c: NodeConfig): void {
   num(c.acquisition.periodS, "acquisition.periodS", 0.01, 86400);
   if (c.acquisition.captureS > c.acquisition.periodS) throw new ConfigError("acquisition.captureS", `must not exceed acquisition.periodS (${c.acquisition.periodS})`);
   oneOf(c.acquisition.overrun, "acquisition.overrun", ["restart", "flag"]);
+  num(c.acquisition.ringMs, "acquisition.ringMs", 20, 5000);
   num(c.band.lowHz, "band.lowHz", 0.5, 10000);
   num(c.band.highHz, "band.highHz", 1, 10000);
   if (c.band.highHz <= c.band.lowHz) throw new ConfigError("band.highHz", "must be above band.lowHz");

@@ -15,10 +15,13 @@ import { recoverBus } from "../drivers/bus-recovery.js";
 import { Acquirer, type WindowBlock } from "../acquisition/acquirer.js";
 import { FeatureExtractor, type AxisFeatures } from "../dsp/features.js";
 import { checkWindow } from "../monitor/health.js";
-import type { NodeConfig } from "./config.js";
+import { acquisitionLimit } from "../acquisition/budget.js";
+import { ConfigError, type NodeConfig } from "./config.js";
 import type { Fault } from "./payload.js";
 import type { NodeApp } from "./node.js";
 
+/** The I2C clock the acquisition's bus check assumes (fast mode, the hosts' default). */
+const BUS_HZ = 400_000;
 /** A failed sensor is retried this often (ms) until it answers again. */
 const SENSOR_RETRY_MS = 5000;
 /** Metric names of the order bands 1x, 2x, 3x (`x.order1x`); preloaded, frozen. */
@@ -153,6 +156,13 @@ export class SensorManager {
       }
       this.#features.setRpm(config.machine.rpm > 0 ? config.machine.rpm : undefined);
       const a = config.acquisition;
+      const sensor = { io: host.io.SMBus, address: found.address };
+      const sampler = host.io.FifoSampler && accel.program ? { io: host.io.FifoSampler, sensor, ringMs: a.ringMs } : undefined;
+      if (sampler) {
+        // Refused here, where the part's actual rate and the CPU are known: once, not as a fault every window.
+        const limit = acquisitionLimit({ odr: accel.odr, n: config.window.n, ringMs: a.ringMs, pollMs: ((accel.fifoDepth / 2) * 1000) / accel.odr, program: accel.program!, busHz: BUS_HZ, cpu: host.cpu });
+        if (limit) throw new ConfigError(limit.field, limit.problem);
+      }
       this.#acquirer = new Acquirer({
         timers: host.timers,
         clock: host.clock,
@@ -165,6 +175,7 @@ export class SensorManager {
         onWindow: (block) => this.#onWindow(block),
         onError: (error) => this.#onAccelerometerError(error),
         cpu: host.cpu,
+        sampler,
       });
       this.#acquirer.start();
       this.#clearFault("accelerometer");
@@ -331,6 +342,7 @@ class AbsentError extends Error {}
 /** The fault reason for a driver error (payload `reason`). */
 function classify(error: unknown): string {
   if (error instanceof AbsentError) return "absent";
+  if (error instanceof ConfigError) return "config";
   const message = error instanceof Error ? error.message : String(error);
   if (/stuck/i.test(message)) return "bus-stuck";
   if (/crc/i.test(message)) return "crc";

@@ -3,7 +3,7 @@
  * into a caller-owned buffer, interleaved x, y, z in g; optionally a watermark
  * interrupt that says when to read.
  */
-import type { Digital, SMBus } from "../host.js";
+import type { Digital, FifoProgram, SMBus } from "../host.js";
 import type { InterruptOptions, SensorOptions } from "./sensor.js";
 import { asError } from "../util/format.js";
 
@@ -50,6 +50,14 @@ export interface Accelerometer {
    * number of samples read. Throws on bus errors (unless onError was given).
    */
   readFifo(dest: Float32Array, maxSamples: number): number;
+  /** How a FifoSampler drains this part's FIFO (frozen data); FIFO drivers have one. */
+  readonly program?: FifoProgram;
+  /**
+   * Raw FIFO bytes (`samples` x program.sampleBytes, as the sampler's ring holds them)
+   * to interleaved x, y, z in g in `dest`; returns the samples decoded (fewer when the
+   * bytes are out of step, e.g. an ADXL355 set not starting on x). readFifo uses it too.
+   */
+  decode?(raw: Uint8Array, samples: number, dest: Float32Array): number;
   /** True if the FIFO overflowed (samples may have been lost) before the last readFifo. */
   readonly overrun: boolean;
   /** True when the watermark interrupt calls onSample: the acquirer then reads on it instead of polling. */

@@ -6,7 +6,7 @@
  * With an interrupt line, WATERMARK is enabled on INT1 (active high): it rises
  * when the FIFO holds FIFO_CTL's samples (16) and falls as it is read below them.
  */
-import type { Digital, SMBus } from "../host.js";
+import type { Digital, FifoProgram, SMBus } from "../host.js";
 import { fifoReadFailed, openWatermarkLine, powerDownAndClose, type Accelerometer, type AccelerometerDriverOptions, type AccelerometerOptions } from "./accelerometer.js";
 import { hex } from "../util/format.js";
 
@@ -33,6 +33,8 @@ const Int = Object.freeze({ WATERMARK: 1 << 1, OVERRUN: 1 << 0, ALL_TO_INT1: 0x0
 const FifoCtl = Object.freeze({ MODE_BYPASS: 0 << 6, MODE_STREAM: 2 << 6 });
 const FifoStatus = Object.freeze({ ENTRIES_MASK: 0x3f });
 const FIFO_DEPTH = 32;
+/** Bytes per FIFO entry: DATAX0..DATAZ1. */
+const ENTRY_BYTES = 6;
 /** Watermark at half the FIFO: the INT1 line rises when it holds this many entries. */
 const FIFO_WATERMARK = 16;
 /** Hz = ODR_BASE_HZ * 2^code, code 0x00..0x0F (0.1 .. 3200 Hz). */
@@ -43,6 +45,20 @@ const G_PER_LSB = 1 / 256;
 /** DATA_FORMAT range bits 1:0 -> +/- 2, 4, 8, 16 g. */
 const RANGES_G: readonly number[] = Object.freeze([2, 4, 8, 16]);
 
+/** The FIFO sampler's program: one 6-byte burst per entry; INT_SOURCE only when full (its read clears OVERRUN). */
+const PROGRAM: FifoProgram = Object.freeze({
+  levelRegister: Register.FIFO_STATUS,
+  levelBytes: 1,
+  levelOffset: 0,
+  levelMask: FifoStatus.ENTRIES_MASK,
+  levelDivisor: 1,
+  overrun: Object.freeze({ register: Register.INT_SOURCE, mask: Int.OVERRUN, whenFull: true }),
+  dataRegister: Register.DATAX0,
+  sampleBytes: ENTRY_BYTES,
+  samplesPerRead: 1,
+  depth: FIFO_DEPTH,
+});
+
 export const ADXL345_DEFAULT_ADDRESS = 0x53;
 
 export type ADXL345Options = AccelerometerDriverOptions;
@@ -51,13 +67,16 @@ export class ADXL345 implements Accelerometer {
   readonly fifoDepth = FIFO_DEPTH;
   /** Full resolution: 13-bit counts at most, 1/256 g at every range. */
   readonly lsbG = G_PER_LSB;
+  readonly program = PROGRAM;
   #io: SMBus;
   #line: Digital | undefined;
   #name: string;
   #rateCode = 0x0a;
   #rangeCode = 0;
   #overrun = false;
-  #entry = new Uint8Array(6);
+  #entry = new Uint8Array(ENTRY_BYTES);
+  /** The entries of one readFifo, as the sampler's ring holds them (decode reads them from here). */
+  #burst = new Uint8Array(FIFO_DEPTH * ENTRY_BYTES);
   #onError: ((error: Error) => void) | undefined;
 
   constructor(options: ADXL345Options) {
@@ -124,18 +143,23 @@ export class ADXL345 implements Accelerometer {
       this.#overrun = entries >= FIFO_DEPTH && (io.readUint8(Register.INT_SOURCE) & Int.OVERRUN) !== 0;
       let n = entries < maxSamples ? entries : maxSamples;
       if (3 * n > dest.length) n = (dest.length / 3) | 0;
-      const b = this.#entry;
+      if (n > FIFO_DEPTH) n = FIFO_DEPTH;
       const data = Register.DATAX0;
-      for (let i = 0, j = 0; i < n; i++, j += 3) {
-        io.readBuffer(data, b);
-        dest[j] = int16le(b, 0) * G_PER_LSB;
-        dest[j + 1] = int16le(b, 2) * G_PER_LSB;
-        dest[j + 2] = int16le(b, 4) * G_PER_LSB;
+      const e = this.#entry;
+      const burst = this.#burst;
+      for (let i = 0, j = 0; i < n; i++) {
+        io.readBuffer(data, e);
+        for (let k = 0; k < ENTRY_BYTES; k++, j++) burst[j] = e[k];
       }
-      return n;
+      return this.decode(burst, n, dest);
     } catch (error) {
       return fifoReadFailed(this.#onError, error);
     }
+  }
+
+  decode(raw: Uint8Array, samples: number, dest: Float32Array): number {
+    for (let i = 0, j = 0; j < 3 * samples; i += 2, j++) dest[j] = int16le(raw, i) * G_PER_LSB;
+    return samples;
   }
 
   /** Standby (lowest power), release the bus and the interrupt line. */

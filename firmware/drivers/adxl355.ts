@@ -11,7 +11,7 @@
  * With an interrupt line, FIFO_FULL (entries >= FIFO_SAMPLES, 48) is mapped to
  * INT1 and INT_POL set (active high).
  */
-import type { Digital, SMBus } from "../host.js";
+import type { Digital, FifoProgram, SMBus } from "../host.js";
 import { fifoReadFailed, openWatermarkLine, powerDownAndClose, type Accelerometer, type AccelerometerDriverOptions, type AccelerometerOptions } from "./accelerometer.js";
 import { hex } from "../util/format.js";
 
@@ -60,12 +60,27 @@ const LSB_PER_G_2G = 256000;
 const TEMP_INTERCEPT_LSB = 1885;
 const TEMP_SLOPE_LSB_PER_C = -9.05;
 
+/** The FIFO sampler's program: STATUS and FIFO_ENTRIES in one transfer (entries count axes), whole sets in one burst. */
+const PROGRAM: FifoProgram = Object.freeze({
+  levelRegister: Register.STATUS,
+  levelBytes: 2,
+  levelOffset: 1,
+  levelMask: FIFO_ENTRIES_MASK,
+  levelDivisor: 3,
+  overrun: Object.freeze({ offset: 0, mask: Status.FIFO_OVR }),
+  dataRegister: Register.FIFO_DATA,
+  sampleBytes: SET_BYTES,
+  samplesPerRead: FIFO_DEPTH,
+  depth: FIFO_DEPTH,
+});
+
 export const ADXL355_DEFAULT_ADDRESS = 0x1d;
 
 export type ADXL355Options = AccelerometerDriverOptions;
 
 export class ADXL355 implements Accelerometer {
   readonly fifoDepth = FIFO_DEPTH;
+  readonly program = PROGRAM;
   /** Entries dropped to realign on the x marker since construction. */
   resyncs = 0;
   #io: SMBus;
@@ -181,21 +196,41 @@ export class ADXL355 implements Accelerometer {
         b.copyWithin(0, k * ENTRY_BYTES);
         io.readBuffer(fifoData, b.subarray(keep)); // rare: the view is made here only
       }
-      const scale = this.#gPerLsb;
-      let got = 0;
-      for (let s = 0, i = 0; s < n; s++) {
-        for (let axis = 0; axis < 3; axis++, i += ENTRY_BYTES) {
-          const marker = b[i + 2] & MARKERS;
-          if (marker !== (axis === 0 ? X : 0)) return got; // empty or out of step: stop here
-          // 20-bit two's complement left-justified in 24 bits: sign-extend via << 8 then >> 12
-          dest[3 * s + axis] = (((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8)) >> 12) * scale;
-        }
-        got++;
-      }
-      return got;
+      return this.decode(b, n, dest);
     } catch (error) {
       return fifoReadFailed(this.#onError, error);
     }
+  }
+
+  /**
+   * Sets of 3 entries to g. Bytes that do not start on an x entry (a transfer cut
+   * short) lose the entries before the first x (counted in resyncs) and the set they
+   * leave incomplete; decoding stops at an empty or out-of-step entry.
+   */
+  decode(raw: Uint8Array, samples: number, dest: Float32Array): number {
+    const X = FifoMarker.X;
+    const MARKERS = X | FifoMarker.EMPTY;
+    let i = 0;
+    if (samples > 0 && (raw[2] & MARKERS) !== X) {
+      let k = 1;
+      while (k < 3 && (raw[k * ENTRY_BYTES + 2] & MARKERS) !== X) k++;
+      if (k === 3) return 0;
+      this.resyncs += k;
+      i = k * ENTRY_BYTES;
+      samples--;
+    }
+    const scale = this.#gPerLsb;
+    let got = 0;
+    for (let s = 0; s < samples; s++) {
+      for (let axis = 0; axis < 3; axis++, i += ENTRY_BYTES) {
+        const marker = raw[i + 2] & MARKERS;
+        if (marker !== (axis === 0 ? X : 0)) return got; // empty or out of step: stop here
+        // 20-bit two's complement left-justified in 24 bits: sign-extend via << 8 then >> 12
+        dest[3 * s + axis] = (((raw[i] << 24) | (raw[i + 1] << 16) | (raw[i + 2] << 8)) >> 12) * scale;
+      }
+      got++;
+    }
+    return got;
   }
 
   /** Standby, release the bus and the interrupt line. */

@@ -16,7 +16,7 @@
  * With an interrupt line, I1_WTM routes the FIFO watermark (FTH = 16 levels) to
  * INT1, active high.
  */
-import type { Digital, SMBus } from "../host.js";
+import type { Digital, FifoProgram, SMBus } from "../host.js";
 import { fifoReadFailed, openWatermarkLine, powerDownAndClose, type Accelerometer, type AccelerometerDriverOptions, type AccelerometerOptions } from "./accelerometer.js";
 import { hex } from "../util/format.js";
 
@@ -51,6 +51,20 @@ const FIFO_DEPTH = 32;
 const FIFO_WATERMARK = 16;
 /** Bytes per FIFO level: OUT_X_L..OUT_Z_H. */
 const LEVEL_BYTES = 6;
+
+/** The FIFO sampler's program: FIFO_SRC (FSS, OVRN in the same byte), the whole level in one auto-increment burst. */
+const PROGRAM: FifoProgram = Object.freeze({
+  levelRegister: Register.FIFO_SRC_REG,
+  levelBytes: 1,
+  levelOffset: 0,
+  levelMask: FifoSrc.FSS_MASK,
+  levelDivisor: 1,
+  overrun: Object.freeze({ offset: 0, mask: FifoSrc.OVRN }),
+  dataRegister: Register.OUT_X_L | SUB_AUTO_INCREMENT,
+  sampleBytes: LEVEL_BYTES,
+  samplesPerRead: FIFO_DEPTH,
+  depth: FIFO_DEPTH,
+});
 
 /** [Hz, ODR code] for normal and high-resolution modes (CTRL_REG1 ODR, Table 31). */
 const ODR_NORMAL = frozenRows([
@@ -104,6 +118,7 @@ export interface LIS3DHOptions extends AccelerometerDriverOptions {
 
 export class LIS3DH implements Accelerometer {
   readonly fifoDepth = FIFO_DEPTH;
+  readonly program = PROGRAM;
   #io: SMBus;
   #line: Digital | undefined;
   #name: string;
@@ -216,14 +231,19 @@ export class LIS3DH implements Accelerometer {
       let n = level < maxSamples ? level : maxSamples;
       if (3 * n > dest.length) n = (dest.length / 3) | 0;
       if (n <= 0) return 0;
+      if (n > FIFO_DEPTH) n = FIFO_DEPTH;
       const b = this.#views[n];
       io.readBuffer(Register.OUT_X_L | SUB_AUTO_INCREMENT, b);
-      const scale = this.#gPerLsb;
-      for (let i = 0, j = 0; j < 3 * n; i += 2, j++) dest[j] = (((b[i] | (b[i + 1] << 8)) << 16) >> 16) * scale;
-      return n;
+      return this.decode(b, n, dest);
     } catch (error) {
       return fifoReadFailed(this.#onError, error);
     }
+  }
+
+  decode(raw: Uint8Array, samples: number, dest: Float32Array): number {
+    const scale = this.#gPerLsb;
+    for (let i = 0, j = 0; j < 3 * samples; i += 2, j++) dest[j] = (((raw[i] | (raw[i + 1] << 8)) << 16) >> 16) * scale;
+    return samples;
   }
 
   /** Power-down, release the bus and the interrupt line. */

@@ -7,6 +7,7 @@ import type { AppendLog, Clock, CpuMeter, Host, I2CLines, LogLevel, SMBusConstru
 import * as fs from "node:fs";
 import { createTcpSocket, type TlsSettings } from "./tcp.js";
 import { simDigitalClass, type SimWiring } from "../../sim/pins.js";
+import { simFifoSamplerClass } from "../../sim/fifo-sampler.js";
 
 /** TLS material named by files (config `mqtt.tls`). */
 export interface TlsFiles {
@@ -43,6 +44,12 @@ export interface NodeHostOptions {
   /** Part outputs wired to GPIOs (an accelerometer's INT1): the host's io.Digital. None: no io.Digital. */
   wiring?: SimWiring;
   storage: Storage;
+  /**
+   * The simulated board's second core (a task of the VirtualClock): with it the host
+   * offers io.FifoSampler (sim/fifo-sampler.ts), which drains the accelerometer's
+   * FIFO there. None: no sampler (the firmware polls the FIFO itself).
+   */
+  samplerCore?: Clock & Timers;
   /** The simulator's CPU model (sim/cpu.ts): the firmware's work and flash writes take time. None: free. */
   cpu?: CpuMeter;
   hardwareId: string;
@@ -78,8 +85,24 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
       options.time.clear(id);
     },
   };
+  const core = options.samplerCore;
+  // The sampler's timers are the host's too: a power cut (haltTimers) stops that core as well.
+  const coreTimers: (Clock & Timers) | undefined = core && {
+    now: () => core.now(),
+    wall: () => core.wall(),
+    set: (callback, ms, repeat) => {
+      const id = core.set(callback, ms, repeat);
+      timerIds.add(id);
+      return id;
+    },
+    clear: (id) => {
+      if (id !== undefined) timerIds.delete(id);
+      core.clear(id);
+    },
+  };
   const host: NodeHost = {
     io: {
+      FifoSampler: coreTimers ? simFifoSamplerClass(coreTimers, timers) : undefined,
       SMBus: options.bus.SMBus,
       // on the host's timers: a power cut (haltTimers) silences the pins too
       Digital: options.wiring ? simDigitalClass(options.wiring, timers, options.time) : undefined,

@@ -11,7 +11,7 @@
  * the virtual time at which it was published, and one seed gives one log.
  */
 import { VirtualClock } from "../../sim/clock.js";
-import { SimNode, sharedView } from "../simulator/simulation.js";
+import { SimNode, sharedView, type SimNodeOptions } from "../simulator/simulation.js";
 import { drive, sleep, waitIdle } from "../simulator/drive.js";
 import { parseBrokerUrl } from "../brokers/broker.js";
 import { startFaultProxy, type FaultProxy } from "../brokers/fault-proxy.js";
@@ -31,7 +31,7 @@ export interface ScenarioRunOptions {
   broker?: string;
   speed?: number | "max";
   /** The CPU model (--cpu esp32 / --cpu-rate); undefined: free computation. */
-  cpu?: { rate: number };
+  cpu?: SimNodeOptions["cpu"];
   signal?: AbortSignal;
   onMessage?: (m: ObservedMessage) => void;
   /** About once per virtual second (the CLI throttles it to once per real second). */
@@ -56,6 +56,8 @@ export interface ScenarioRunResult {
   passed: boolean;
   /** Last seq per boot, from the node's own counter (a fleet: its first node's). */
   produced: Map<number, number>;
+  /** Under the CPU model: the first node's tasks (main, and core 0 with the FIFO sampler): CPU time and the longest a timer waited for its busy task, ms. */
+  tasks?: { name: string; busyMs: number; maxLateMs: number }[];
   /** A fleet: every node, its group and what it made. Absent for one node. */
   fleet?: { groups: number; nodes: { nodeId: string; group: string; produced: Map<number, number> }[] };
 }
@@ -285,6 +287,7 @@ export async function runScenario(scenario: Scenario, o: ScenarioRunOptions = {}
       results,
       passed: results.every((r) => r.pass),
       produced: members[0].produced,
+      tasks: o.cpu ? [members[0].node.time, members[0].node.core0].filter((t) => t !== undefined).map((t) => ({ name: (t as { name?: string }).name ?? "main", busyMs: t!.busyMs, maxLateMs: t!.maxLateMs })) : undefined,
       fleet: plan.fleet ? { groups: scenario.fleet!.length, nodes: members.map((m) => ({ nodeId: m.plan.spec.nodeId, group: m.plan.group!, produced: m.produced })) } : undefined,
     };
   } finally {

@@ -48,7 +48,7 @@ export interface SimNodeOptions {
    * task on the clock at `rate` computrons per second (sim/cpu.ts), bus time too.
    * Absent (`--cpu free`): computation takes no time, bus time moves the clock it was given.
    */
-  cpu?: { rate: number };
+  cpu?: { rate: number; /** The FIFO sampler on a second core (default true); false: the firmware polls the FIFO on its own task, as before the sampler. */ sampler?: boolean };
   spec: NodeSpec;
   broker: { host: string; port: number; secure: boolean };
   storage?: Storage;
@@ -70,6 +70,8 @@ export class SimNode {
   readonly storage: Storage;
   /** The node's timers and time: its own task under the CPU model, else the clock. */
   readonly time: Task | VirtualClock;
+  /** The board's second core, where the FIFO sampler runs (under the CPU model only). */
+  readonly core0: Task | undefined;
   readonly cpu: SimulatedCpu | undefined;
   host!: NodeHost;
   app!: NodeApp;
@@ -86,7 +88,11 @@ export class SimNode {
     // With the CPU model the node is a task of its own: its work delays its timers only, never another node's.
     this.time = options.cpu ? clock.task(spec.nodeId) : clock;
     this.cpu = options.cpu ? new SimulatedCpu({ rate: options.cpu.rate, advance: (ms) => this.time.advance(ms) }) : undefined;
-    this.bus = new SimI2CBus({ hz: 400_000, now: () => clock.now(), onBusTime: (ms) => this.time.advance(ms) });
+    // The sampler drains the FIFO on a second core: its bus time is its own (docs/host.md, "FIFO sampler").
+    this.core0 = options.cpu && options.cpu.sampler !== false ? clock.task(spec.nodeId + "/core0") : undefined;
+    // Bus time is charged to the task that made the transfer (the main task or core 0); outside callbacks (boot), to the node.
+    const onBusTime = options.cpu ? (ms: number) => void (clock.chargeRunning(ms) || this.time.advance(ms)) : (ms: number) => this.time.advance(ms);
+    this.bus = new SimI2CBus({ hz: 400_000, now: () => clock.now(), onBusTime });
     const now = () => clock.now();
     const signal = (axis: 0 | 1 | 2, t: number) => this.machine.acceleration(axis, t);
     const temperature = (t: number) => this.machine.temperature(t);
@@ -110,6 +116,7 @@ export class SimNode {
       tls: config.mqtt.tls ? tlsSettingsFromFiles(config.mqtt.tls) : undefined,
       time: this.time,
       cpu: this.cpu,
+      samplerCore: this.core0,
       bus: this.bus,
       storage: this.storage,
       hardwareId: spec.nodeId,

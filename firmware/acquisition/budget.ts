@@ -1,0 +1,85 @@
+/*
+ * Can the acquisition keep up? (docs/measurement.md, "Acquisition on two cores")
+ *
+ * With a FIFO sampler the bus runs on the sampler's core and the main core copies
+ * ring entries into the windows and computes each window's features. The
+ * configuration is refused (the app throws a ConfigError naming the limit) when:
+ *
+ *   accelerometer.odr   the sampler's core would spend more than MAX_BUS_SHARE of
+ *                       its time on the bus (wire time of one poll / pollMs), or the
+ *                       main core more than MAX_MAIN_LOAD of a window on features
+ *                       plus sample copies (what is left runs MQTT, the monitor, payloads);
+ *   acquisition.ringMs  the ring holds less than RING_MARGIN x one window's features
+ *                       time: the main core computes them in one stretch, while the
+ *                       ring alone takes the samples.
+ *
+ * Costs come from the host's CPU model when it has one (the simulator, at its rate),
+ * else from the ESP32 estimate below (the same figures the simulator's model uses).
+ */
+import type { CpuMeter, CpuWork, FifoProgram } from "../host.js";
+
+/** The assumed ESP32 speed for XS code: 3 M computrons per second (docs/performance.md; an assumption). */
+export const ESP32_COMPUTRONS_PER_S = 3_000_000;
+/** XS computrons to decode one raw x, y, z sample and store it in the window (an estimate). */
+export const FIFO_COMPUTRONS_PER_SAMPLE = 160;
+/** One axis-sample of a window's features on the device path: xs.devicePathPerWindow (1 168 434) / (3 x 4096). */
+export const FEATURES_COMPUTRONS_PER_AXIS_SAMPLE = 1_168_434 / (3 * 4096);
+/** The C spectrum kernel's share, native ms per axis-sample on the ESP32 (4.7 ms per window of 3 x 4096, an estimate). */
+export const FEATURES_NATIVE_MS_PER_AXIS_SAMPLE = 4.7 / (3 * 4096);
+
+/** Largest share of the main core for features and sample copies. */
+const MAX_MAIN_LOAD = 0.85;
+/** Largest share of the sampler's core on the bus. */
+const MAX_BUS_SHARE = 0.95;
+/** The ring holds at least this many times one window's features time. */
+const RING_MARGIN = 1.25;
+
+export interface AcquisitionPlan {
+  odr: number;
+  /** Window length, samples per axis. */
+  n: number;
+  ringMs: number;
+  pollMs: number;
+  program: FifoProgram;
+  /** I2C clock, Hz. */
+  busHz: number;
+  cpu?: CpuMeter;
+}
+
+/** The work's time on the device, ms: the host's CPU model, else the ESP32 estimate. */
+function cost(cpu: CpuMeter | undefined, work: CpuWork, units: number): number {
+  if (cpu?.cost) return cpu.cost(work, units);
+  if (work === "features") return units * ((FEATURES_COMPUTRONS_PER_AXIS_SAMPLE * 1000) / ESP32_COMPUTRONS_PER_S + FEATURES_NATIVE_MS_PER_AXIS_SAMPLE);
+  return (units * FIFO_COMPUTRONS_PER_SAMPLE * 1000) / ESP32_COMPUTRONS_PER_S;
+}
+
+/**
+ * The limit a plan breaks (the configuration field and why), or undefined when the
+ * sampler and the main core keep up. Wire time of a poll: each transfer is address,
+ * register, address again and its data bytes at 9 clocks, plus START, repeated START
+ * and STOP.
+ */
+export function acquisitionLimit(p: AcquisitionPlan): { field: string; problem: string } | undefined {
+  const g = p.program;
+  const level = Math.ceil((p.odr * p.pollMs) / 1000);
+  const transfers = 1 + Math.ceil(level / g.samplesPerRead) + (g.overrun?.register !== undefined && !g.overrun.whenFull ? 1 : 0);
+  const clocks = transfers * 30 + (g.levelBytes + level * g.sampleBytes) * 9;
+  const busShare = (clocks * 1000) / p.busHz / p.pollMs;
+  if (busShare > MAX_BUS_SHARE) {
+    return { field: "accelerometer.odr", problem: `${p.odr} Hz is too fast for the ${p.busHz / 1000} kHz bus: draining the FIFO takes ${Math.round(busShare * 100)} % of the sampler's core (limit ${MAX_BUS_SHARE * 100} %)` };
+  }
+  const windowMs = (p.n * 1000) / p.odr;
+  const featuresMs = cost(p.cpu, "features", 3 * p.n);
+  const copyMs = cost(p.cpu, "fifo", p.n);
+  const load = (featuresMs + copyMs) / windowMs;
+  if (load > MAX_MAIN_LOAD) {
+    return {
+      field: "accelerometer.odr",
+      problem: `${p.odr} Hz with window.n ${p.n}: features (${Math.round(featuresMs)} ms) and sample copies (${Math.round(copyMs)} ms) take ${Math.round(load * 100)} % of each ${Math.round(windowMs)} ms window on this CPU (limit ${MAX_MAIN_LOAD * 100} %)`,
+    };
+  }
+  if (p.ringMs < RING_MARGIN * featuresMs) {
+    return { field: "acquisition.ringMs", problem: `${p.ringMs} ms holds less than ${RING_MARGIN} x one window's features (${Math.round(featuresMs)} ms on this CPU): use at least ${Math.ceil(RING_MARGIN * featuresMs)}` };
+  }
+  return undefined;
+}
