@@ -5,6 +5,9 @@
  *   io.SMBus   device.io.SMBus (embedded:io/smbus) on device.I2C.default (pins from the target);
  *              a driver's options (hz, port, data, clock) win over the defaults
  *   io.Digital device.io.Digital itself (sensor interrupt lines)
+ *   io.FifoSampler  esp32 builds only: the native FIFO sampler (hosts/moddable/fifo-sampler.js and
+ *              native/fifo_sampler.c), found at run time with Modules.has, so the lin builds (whose
+ *              I2C is the simulated bus in XS, which a native task cannot reach) keep the XS polling path
  *   io.tcp     embedded:io/socket/tcp; TLS with embedded:io/socket/tcp/tls
  *              (the SDK's examples/io/tcp/tlssocket, included by the manifest)
  *   timers     timer (Timer.set / Timer.clear)
@@ -31,6 +34,9 @@ import Time from "time";
 import Preference from "preference";
 import Net from "net";
 import { File } from "file";
+import Modules from "modules";
+// Types only: the module itself is in esp32 builds alone and is looked up at run time (fifoSamplerClass).
+import type { FifoSamplerConstructor, FifoSamplerOptions } from "./fifo-sampler.js";
 
 /** The wall clock counts as unset before this (2024-01-01T00:00:00Z): no SNTP yet. */
 const WALL_VALID_FROM = 1_704_067_200_000;
@@ -51,6 +57,8 @@ export interface ModdableHostOptions {
   SMBus?: SMBusConstructor;
   /** Replaces device.io.Digital (simulated interrupt lines). */
   Digital?: DigitalConstructor;
+  /** The native FIFO sampler; default: the esp32 build's module when the bus is the hardware one; null: none. */
+  FifoSampler?: FifoSamplerConstructor | null;
   /** TLS options passed to the TLS socket as `secure` (e.g. `{ca}`; see the SDK's tlssocket). */
   tls?: Record<string, unknown>;
   /** Folder for append-only logs (the entries pass `config.file.root` from mc/config). */
@@ -152,6 +160,28 @@ function openSMBus(o: SMBusOptions, pins: I2CPins | undefined): SMBusInstance {
   if (!bus) throw new Error("no I2C pins: set config i2c {data, clock} or use a target with device.I2C.default");
   return new SMBusIO({ ...bus, ...(o as Partial<I2CPins>), hz: o.hz ?? bus.hz ?? 400_000, address: o.address });
 }
+
+// ---------------------------------------------------------------- native FIFO sampler
+
+/** Mapped by manifests/esp32.json on esp32 only (not by sim.json, nor on lin). */
+const FIFO_SAMPLER_MODULE = "hosts/moddable/fifo-sampler";
+
+/** The esp32 build's FifoSampler with the bus defaults of the host's SMBus (target pins, then config.i2c), or undefined. */
+function fifoSamplerClass(pins: I2CPins | undefined): FifoSamplerConstructor | undefined {
+  if (!Modules.has(FIFO_SAMPLER_MODULE)) return undefined;
+  const Native = Modules.importNow(FIFO_SAMPLER_MODULE) as FifoSamplerConstructor;
+  return class extends Native {
+    constructor(o: FifoSamplerOptions) {
+      const bus = provider()?.I2C?.default ?? pins;
+      if (!bus) throw new Error("no I2C pins: set config i2c {data, clock} or use a target with device.I2C.default");
+      const s = o.sensor;
+      super({ ...o, sensor: { ...s, data: s.data ?? bus.data, clock: s.clock ?? bus.clock, port: s.port ?? bus.port, hz: s.hz ?? bus.hz ?? 400_000 } });
+    }
+  };
+}
+
+/** The Moddable host: the firmware's Host, with io.FifoSampler on esp32 builds. */
+export type ModdableHost = Host & { readonly io: Host["io"] & { FifoSampler?: FifoSamplerConstructor } };
 
 // ---------------------------------------------------------------- TCP / TLS
 
@@ -412,7 +442,7 @@ function traceLog(level: LogLevel, message: string): void {
   trace(`[${level}] ${message}\n`);
 }
 
-export function createModdableHost(options: ModdableHostOptions): Host {
+export function createModdableHost(options: ModdableHostOptions): ModdableHost {
   const log = options.log ?? traceLog;
   const pins = options.i2c;
   const timers = new ModdableTimers();
@@ -421,6 +451,8 @@ export function createModdableHost(options: ModdableHostOptions): Host {
     io: {
       SMBus: options.SMBus ?? smbusClass(pins),
       Digital: options.Digital ?? provider()?.io?.Digital,
+      // Never beside an injected SMBus: a native task cannot reach a bus that lives in XS.
+      FifoSampler: options.FifoSampler === null || options.SMBus ? undefined : (options.FifoSampler ?? fifoSamplerClass(pins)),
       tcp(o: TCPOptions): TCPSocket {
         return new ModdableTCPSocket(o, options.tls);
       },
