@@ -40,6 +40,10 @@ function programFields(options) {
 	const s = options.sensor;
 	const o = p.overrun;
 	const i = options.interrupt;
+	// The native reader takes the level from the last byte of the level transfer, and an overrun
+	// flag without a register of its own from the first (as all three parts have them).
+	if ((p.levelOffset ?? 0) !== (p.levelBytes ?? 1) - 1) throw new RangeError("FifoSampler: the level must be the last byte of the level transfer");
+	if (o && o.register === undefined && (o.offset ?? 0) !== 0) throw new RangeError("FifoSampler: an overrun flag without a register must be in the first byte");
 	const v = {
 		levelRegister: p.levelRegister,
 		levelMask: p.levelMask,

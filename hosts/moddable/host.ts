@@ -180,8 +180,8 @@ function fifoSamplerClass(pins: I2CPins | undefined): FifoSamplerConstructor | u
   };
 }
 
-/** The Moddable host: the firmware's Host, with io.FifoSampler on esp32 builds. */
-export type ModdableHost = Host & { readonly io: Host["io"] & { FifoSampler?: FifoSamplerConstructor } };
+/** The Moddable host: the firmware's Host (io.FifoSampler on esp32 builds only). */
+export type ModdableHost = Host;
 
 // ---------------------------------------------------------------- TCP / TLS
 
