@@ -214,6 +214,11 @@ export interface FifoSamplerOptions {
   interrupt?: { io: DigitalConstructor; pin: number | string; mode?: number };
   /** Samples are waiting in the ring: called on the firmware's own thread (never from the sampler's core), coalesced. */
   onReadable: (samples: number) => void;
+  /**
+   * A transfer failed (NACK, stuck bus): called on the firmware's own thread, once per run of
+   * failures (again only after a drain succeeded), with the SMBus's error. The sampler keeps polling.
+   */
+  onError?: (error: Error) => void;
 }
 
 /**

@@ -31,6 +31,10 @@ export function simFifoSamplerClass(core: SamplerCore, main: Timers): FifoSample
     readonly #bursts: Uint8Array[] = [];
     readonly #periodMs: number;
     readonly #onReadable: (samples: number) => void;
+    readonly #onError: ((error: Error) => void) | undefined;
+    /** A failure was reported and no drain has succeeded since. */
+    #failing = false;
+    #errorPosted: TimerId | undefined;
     #timer: TimerId | undefined;
     #posted: TimerId | undefined;
     /** Ring state on the sampler's side: oldest sample index and count. */
@@ -49,6 +53,7 @@ export function simFifoSamplerClass(core: SamplerCore, main: Timers): FifoSample
       for (let k = 0; k <= p.samplesPerRead; k++) this.#bursts.push(burst.subarray(0, k * p.sampleBytes));
       this.#periodMs = 1000 / o.odr;
       this.#onReadable = o.onReadable;
+      this.#onError = o.onError;
       this.#io = new o.sensor.io(o.sensor);
       this.#timer = core.set(() => this.#poll(), o.pollMs, o.pollMs);
     }
@@ -75,7 +80,8 @@ export function simFifoSamplerClass(core: SamplerCore, main: Timers): FifoSample
     close(): void {
       core.clear(this.#timer);
       main.clear(this.#posted);
-      this.#timer = this.#posted = undefined;
+      main.clear(this.#errorPosted);
+      this.#timer = this.#posted = this.#errorPosted = undefined;
       this.#io.close();
     }
 
@@ -107,9 +113,20 @@ export function simFifoSamplerClass(core: SamplerCore, main: Timers): FifoSample
           this.#store(burst, k);
           left -= k;
         }
-      } catch {
-        return; // a bus error: the next poll tries again (the firmware sees samples stop)
+      } catch (error) {
+        // The next poll tries again; the firmware hears of it once per run of failures, on its own thread.
+        if (!this.#failing && this.#onError) {
+          const e = error instanceof Error ? error : new Error(String(error));
+          const report = this.#onError;
+          this.#errorPosted = main.set(() => {
+            this.#errorPosted = undefined;
+            report(e);
+          }, 0);
+        }
+        this.#failing = true;
+        return;
       }
+      this.#failing = false;
       this.#lastDrain = t;
       if (level === 0) return;
       this.#newestAt = t;

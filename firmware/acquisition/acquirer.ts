@@ -334,6 +334,8 @@ export class Acquirer {
       pollMs: this.pollMs,
       odr: this.#odr,
       onReadable: () => this.#drain(),
+      // A bus failure on the sampler's core is the driver's error, as a polled read would throw it.
+      onError: (error) => this.#o.onError(error),
     });
   }
 

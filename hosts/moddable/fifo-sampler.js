@@ -78,9 +78,17 @@ export default class FifoSampler {
 
 	constructor(options) {
 		const onReadable = options.onReadable;
+		const onError = options.onError;
 		const self = this;
+		let errors = 0;
 		this.#native = open(programFields(options), function (samples) {
-			onReadable?.call(self, samples);
+			const now = self.errors;
+			// Once per run of failures (the count grew since the last message), as the Host interface asks.
+			if (now !== errors) {
+				errors = now;
+				onError?.call(self, new Error(`FifoSampler: I2C transfer failed (ESP-IDF error ${self.lastError})`));
+			}
+			if (samples > 0) onReadable?.call(self, samples);
 		});
 	}
 

@@ -112,12 +112,14 @@ static void samplerTask(void *refcon) {
 		ulTaskNotifyTake(pdTRUE, portMAX_DELAY);
 		if (fs->stop)
 			break;
-		if (fc_drain(&fs->program, &fs->ring, fs->scratch, busRead, fs->device, nowMs) <= 0)
+		int drained = fc_drain(&fs->program, &fs->ring, fs->scratch, busRead, fs->device, nowMs);
+		if (drained == 0)
 			continue;
 
+		/* samples to read, or a failed transfer to report (deliver() compares the error count) */
 		uint8_t post = 0;
 		fc_lock(&fs->mux);
-		if (fs->ring.count && !fs->ring.posted) {
+		if ((fs->ring.count || drained < 0) && !fs->ring.posted) {
 			fs->ring.posted = 1;
 			post = 1;
 		}
@@ -201,12 +203,10 @@ static void deliver(void *the, void *refcon, uint8_t *message, uint16_t messageL
 		samplerFree(fs);
 		return;
 	}
-	if (!count)
-		return;
 	xsBeginHost(the);
 	xsmcVars(1);
 	xsmcSetInteger(xsVar(0), (xsIntegerValue)count);
-	xsCallFunction1(fs->callback, fs->obj, xsVar(0));
+	xsCallFunction1(fs->callback, fs->obj, xsVar(0));	/* the wrapper reports new errors, then samples */
 	xsEndHost(the);
 }
 
