@@ -127,7 +127,7 @@ test("device target: a Node-hosted HIL node sees the streamed vibration step, al
   t.teardown(() => observer.close());
   app.start();
   t.teardown(() => app.stop());
-  await until(() => app.mqtt.connected && app.hil !== undefined, "the node online with its HIL accelerometer", 5000);
+  await until(() => app.mqtt.connected && app.hil !== undefined, "the node online with its HIL accelerometer");
 
   const scenario = {
     version: 1,
@@ -149,7 +149,7 @@ test("device target: a Node-hosted HIL node sees the streamed vibration step, al
   };
   const file = tempFile("hil-step.json", JSON.stringify(scenario));
   const junit = file.replace(/\.json$/, ".xml");
-  const r = await runCli(["scenario", file, "--target", "device", "--broker", broker.url, "--node", "hil-1", "--junit", junit], 60_000);
+  const r = await runCli(["scenario", file, "--target", "device", "--broker", broker.url, "--node", "hil-1", "--junit", junit]);
   t.log(r.stdout.trim());
   t.is(r.code, 1, `exit 1: one expectation is wrong\n${r.stdout}\n${r.stderr}`);
   const report = r.stdout;

@@ -233,7 +233,7 @@ test.serial("unacknowledged QoS 1 is resent after reconnect with its id: DUP=1 w
     client.start();
     await waitFor(() => client.connected, "connected");
     client.publish("d/t", "payload", { qos: 1 }, (ok) => done.push(ok));
-    await waitFor(() => done.length === 1, "finally acked", 5000);
+    await waitFor(() => done.length === 1, "finally acked");
     t.deepEqual(done, [true]);
     const pubs = fake.received.filter((r) => r.packet.cmd === "publish").map((r) => ({ conn: r.conn, p: r.packet as PublishPacket }));
     t.deepEqual(pubs.map((x) => x.conn), [0, 1, 2]);

@@ -153,7 +153,7 @@ test.serial("Receive Maximum from the CONNACK caps the in-flight window (counted
     t.is(client.limits.inflight, 3);
     for (let i = 0; i < 40; i++) client.publish("d/x", `m${i}`, { qos: 1 }, (ok) => done.push(ok));
     t.true(client.inflight <= 3);
-    await waitFor(() => done.length === 40, "all acked", 8000);
+    await waitFor(() => done.length === 40, "all acked");
     t.true(done.every((ok) => ok));
     t.is(peak, 3, `never more than 3 in flight at the broker (peak ${peak})`);
     t.deepEqual(publishes(fake).map((p) => String(p.payload)), Array.from({ length: 40 }, (_, i) => `m${i}`), "in order");
@@ -364,7 +364,7 @@ test.serial("session present: unacked messages resent with DUP and their ids, wi
     for (let i = 0; i < 5; i++) client.publish("d/s", `m${i}`, { qos: 1 }, (ok) => done.push(ok));
     await waitFor(() => publishes(fake, 0).length === 5, "five sent, unacked");
     fake.connections[0].close();
-    await waitFor(() => done.length === 5, "acked after the resume", 5000);
+    await waitFor(() => done.length === 5, "acked after the resume");
     const first = publishes(fake, 0);
     const second = publishes(fake, 1);
     t.deepEqual(second.map((p) => String(p.payload)), ["m0", "m1", "m2", "m3", "m4"], "in order");
@@ -466,7 +466,7 @@ withMosquitto("mosquitto, MQTT 5: session expiry: the connection is killed, the 
   await waitFor(() => proxy.stats.dropped.puback === 3, "PUBACKs swallowed");
   t.is(client.inflight, 3);
   proxy.dropConnections();
-  await waitFor(() => done.length === 3, "acked after the resume", 5000);
+  await waitFor(() => done.length === 3, "acked after the resume");
   t.deepEqual(connects, [false, true], "session present within the expiry");
   t.is(client.stats.resent, 3);
   const resent = wire.filter((w) => w.conn === 1 && w.packet.cmd === "publish").map((w) => w.packet as mqttPacket.IPublishPacket);
@@ -562,8 +562,8 @@ withMosquitto("SimNode with mqtt.version 5 against mosquitto: telemetry delivere
   const busy = () => node.busy;
   let peakClient = 0;
   const run = async (to: number) => {
-    await drive({ clock, until: to, speed: "max", busy, onProgress: () => (peakClient = Math.max(peakClient, node.app.mqtt.pending)) });
-    await waitIdle(busy, 3000);
+    await drive({ clock, until: to, speed: "max", busy, maxWaitMs: EVENT_CEILING_MS, onProgress: () => (peakClient = Math.max(peakClient, node.app.mqtt.pending)) });
+    await waitIdle(busy, EVENT_CEILING_MS);
   };
   node.start();
   await run(15_000);

@@ -11,6 +11,7 @@ import { MqttParser } from "../../firmware/mqtt/parser.js";
 import { createTcpSocket } from "../../hosts/node/tcp.js";
 import type { VirtualClock } from "../../sim/clock.js";
 import { drive, waitIdle } from "../../tools/simulator/drive.js";
+import { EVENT_CEILING_MS } from "./wait.js";
 
 export interface TestHost extends Host {
   logs: { level: LogLevel; message: string }[];
@@ -46,8 +47,6 @@ export async function runVirtual(clock: VirtualClock, until: number, busy: () =>
   if (!(await waitIdle(busy, EVENT_CEILING_MS))) throw new Error(`a reply did not come within ${EVENT_CEILING_MS} ms of real time`);
 }
 
-/** Real ms a test waits for an event that is sure to come (a ceiling against hangs, never a pace). */
-export const EVENT_CEILING_MS = 30_000;
 
 function createWallTestHost(): TestHost {
   const timers = new Map<number, NodeJS.Timeout>();
@@ -214,4 +213,4 @@ export async function startFakeBroker<P = Packet>(
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export { until as waitFor } from "./wait.js";
+export { until as waitFor, EVENT_CEILING_MS } from "./wait.js";
