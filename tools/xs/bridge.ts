@@ -122,7 +122,11 @@ export interface RunOptions {
   verbose?: boolean;
 }
 
-/** Real ms a run waits for a reply from the broker before virtual time moves on regardless. */
+/**
+ * Real ms a run waits for a reply from the broker: in XS the wait ends at the first socket event
+ * and is polled again after this (virtual time stays while the node is busy); on the Node host
+ * drive() moves virtual time on after it. Generous, so a busy machine never reaches it.
+ */
 const REPLY_CEILING_MS = 30_000;
 
 /** Runs `spec` as the whole node inside XS, bridged to the broker at spec.broker. */
