@@ -87,7 +87,7 @@ test("a scenario file drives the machine: a set event changes the measured veloc
 
 test("an unreachable broker: the node retries with growing delays, says so, and never spins", async (t) => {
   const port = await freePort(); // nothing listens here
-  const r = await runCli(["sim", "--broker", `mqtt://127.0.0.1:${port}`, "--duration", "300", "--speed", "max"], 60_000);
+  const r = await runCli(["sim", "--broker", `mqtt://127.0.0.1:${port}`, "--duration", "300", "--speed", "max"]);
   t.is(r.code, 0, r.stderr);
   t.regex(r.stderr, new RegExp(`cannot reach the broker at mqtt://127\\.0\\.0\\.1:${port}`));
   const delays = [...r.stderr.matchAll(/connect failed: .*ECONNREFUSED.*; retry in (\d+) ms/g)].map((m) => Number(m[1]));

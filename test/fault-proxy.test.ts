@@ -14,7 +14,7 @@ import { Observer, SimNode, type NodeSpec } from "../tools/simulator/simulation.
 import { drive, waitIdle } from "../tools/simulator/drive.js";
 import { VirtualClock } from "../sim/clock.js";
 import { Rng } from "../sim/rng.js";
-import { until, json } from "./helpers/wait.js";
+import { EVENT_CEILING_MS, until, json } from "./helpers/wait.js";
 
 const MACHINE: NodeSpec["machine"] = { rpm: 1500, vibration: [{ axis: "x", kind: "sine", freq_hz: 25, vrms_mm_s: 3 }], temperature_c: 35 };
 
@@ -33,7 +33,9 @@ test.after.always(async () => {
 /**
  * A node aimed at `port`. `fault.active` tells virtual time not to wait for
  * replies the test knows will not come (a swallowed PUBACK, a stalled link):
- * the drive loop would otherwise wait out its real-time budget at every step.
+ * the drive loop would otherwise wait out its real-time ceiling at every step.
+ * Every other reply is waited for as an event (EVENT_CEILING_MS only catches a
+ * hang), so a busy machine does not change the virtual timeline.
  */
 function startNode(t: any, nodeId: string, port: number) {
   const clock = new VirtualClock({ epochMs: Date.parse("2026-01-01T00:00:00Z") });
@@ -47,10 +49,10 @@ function startNode(t: any, nodeId: string, port: number) {
   const runTo = async (ms: number, step?: () => boolean | void) => {
     // Small slices so a test can react to the node (e.g. end a fault once it is detected).
     while (clock.now() < ms) {
-      await drive({ clock, until: Math.min(ms, clock.now() + 500), speed: "max", busy, maxWaitMs: 1000 });
+      await drive({ clock, until: Math.min(ms, clock.now() + 500), speed: "max", busy, maxWaitMs: EVENT_CEILING_MS });
       if (step?.() === true) break;
     }
-    await waitIdle(busy, 1000);
+    await waitIdle(busy, EVENT_CEILING_MS);
   };
   /** Telemetry and alarm (boot, seq) as the subscriber saw them, in arrival order. */
   const seen = () =>
@@ -59,7 +61,7 @@ function startNode(t: any, nodeId: string, port: number) {
       .map((m) => ({ boot: json(m.payload).boot as number, seq: json(m.payload).seq as number }));
   /** Waits until the subscriber has everything the node produced so far. */
   const delivered = async () => {
-    await waitIdle(() => node.busy, 3000);
+    await waitIdle(() => node.busy, EVENT_CEILING_MS);
     await until(() => seen().some((s) => s.boot === node.app.boot && s.seq === node.app.seq), `seq ${node.app.seq} delivered`);
   };
   return { node, clock, logs, runTo, seen, fault, delivered };

@@ -7,7 +7,7 @@ import { startMosquitto } from "../tools/brokers/broker.js";
 import { Observer, SimNode, nodeSpecs } from "../tools/simulator/simulation.js";
 import { drive, waitIdle } from "../tools/simulator/drive.js";
 import { VirtualClock } from "../sim/clock.js";
-import { until, json } from "./helpers/wait.js";
+import { EVENT_CEILING_MS, until, json } from "./helpers/wait.js";
 
 test("status is retained, telemetry seq increases, and the will says offline when the connection dies", async (t) => {
   const broker = await startMosquitto();
@@ -17,8 +17,8 @@ test("status is retained, telemetry seq increases, and the will says offline whe
   t.teardown(() => node.stop());
   const busy = () => node.busy;
   node.start();
-  await drive({ clock, until: 3000, speed: "max", busy });
-  await waitIdle(busy, 2000);
+  await drive({ clock, until: 3000, speed: "max", busy, maxWaitMs: EVENT_CEILING_MS });
+  await waitIdle(busy, EVENT_CEILING_MS);
 
   // A subscriber that arrives after the node came online still learns its status: it is retained.
   const observer = await Observer.connect(broker.url, "sensors/#", () => clock.wall()!);
@@ -30,8 +30,8 @@ test("status is retained, telemetry seq increases, and the will says offline whe
   t.is(json(status.payload).state, "online");
   t.is(json(status.payload).boot, node.app.boot);
 
-  await drive({ clock, until: 12_000, speed: "max", busy });
-  await waitIdle(busy, 2000);
+  await drive({ clock, until: 12_000, speed: "max", busy, maxWaitMs: EVENT_CEILING_MS });
+  await waitIdle(busy, EVENT_CEILING_MS);
   const telemetryTopic = `sensors/${node.app.nodeId}/telemetry`;
   await until(() => observer.messages.filter((m) => m.topic === telemetryTopic).length >= 5, "five telemetry messages");
   const seqs = observer.messages.filter((m) => m.topic === telemetryTopic).map((m) => json(m.payload).seq as number);
@@ -54,6 +54,6 @@ test("status is retained, telemetry seq increases, and the will says offline whe
 
   // The node notices, backs off, reconnects and announces itself again.
   const mark = observer.messages.length;
-  await drive({ clock, until: 40_000, speed: "max", busy });
+  await drive({ clock, until: 40_000, speed: "max", busy, maxWaitMs: EVENT_CEILING_MS });
   await until(() => observer.messages.slice(mark).some((m) => m.topic === statusTopic && json(m.payload).state === "online"), "online again");
 });

@@ -2,6 +2,8 @@
  * The firmware MQTT client over the real Node TCP socket and wall-clock timers,
  * against an embedded aedes broker (checked by an independent mqtt.js
  * subscriber) and a scripted fake broker for resend, DUP and keepalive timing.
+ * Timing (backoff, keepalive) is asserted on a VirtualClock (createTestHost(clock),
+ * runVirtual): the socket stays real, the timeline cannot be bent by a busy machine.
  */
 import test from "ava";
 import * as mqtt from "mqtt";
@@ -11,7 +13,8 @@ import { encode, type Packet, type PublishPacket } from "../firmware/mqtt/codec.
 import type { TCPOptions } from "../firmware/host.js";
 import { bytesOf } from "./helpers/codec.js";
 import { destroyAllSockets } from "../hosts/node/tcp.js";
-import { createTestHost, sleep, startBroker, startFakeBroker, waitFor, type TestHost } from "./helpers/mqtt.js";
+import { VirtualClock } from "../sim/clock.js";
+import { createTestHost, runVirtual, sleep, startBroker, startFakeBroker, waitFor, type TestHost } from "./helpers/mqtt.js";
 
 const text = (b: Uint8Array) => Buffer.from(b).toString("utf8");
 
@@ -156,18 +159,19 @@ test.serial("CONNACK refusals: every 3.1.1 code is reported by name and backed o
       host.dispose();
     }
 
-    // Timing: minMs 50 would allow ~30 attempts in 1.5 s; refusals wait far longer.
+    // Timing, in virtual time (the socket is real; virtual time waits for each CONNACK): minMs 50
+    // would allow ~30 attempts in 1.5 s; refusals wait far longer. With random 0 the first refusal
+    // waits half of minMs * 2^3 = 400 ms, the next half of the 2000 ms cap.
     code = 5;
-    const host = createTestHost();
+    const clock = new VirtualClock();
+    const host = createTestHost(clock);
     const times: number[] = [];
-    const client = makeClient(host, broker.port, { backoff: { minMs: 100, maxMs: 2000 }, random: () => 0, onRefused: () => times.push(performance.now()) });
+    const client = makeClient(host, broker.port, { backoff: { minMs: 100, maxMs: 2000 }, random: () => 0, onRefused: () => times.push(clock.now()) });
     client.start();
-    await sleep(1500);
+    await runVirtual(clock, 1500, () => client.awaitingReply);
     client.stop();
     host.dispose();
-    t.true(times.length >= 2 && times.length <= 3, `${times.length} attempts in 1.5 s`);
-    // First refusal waits at least half of minMs * 2^3 = 400 ms.
-    t.true(times[1] - times[0] >= 380, `gap ${times[1] - times[0]} ms`);
+    t.deepEqual(times, [0, 400, 1400], "three attempts in 1.5 s of virtual time, 400 then 1000 ms apart");
     t.is(client.stats.connects, 0);
     t.is(client.stats.refused, times.length);
     t.true(host.logs.some((l) => l.level === "error" && l.message.includes("not authorized")));
@@ -229,7 +233,7 @@ test.serial("unacknowledged QoS 1 is resent after reconnect with its id: DUP=1 w
     client.start();
     await waitFor(() => client.connected, "connected");
     client.publish("d/t", "payload", { qos: 1 }, (ok) => done.push(ok));
-    await waitFor(() => done.length === 1, "finally acked", 5000);
+    await waitFor(() => done.length === 1, "finally acked");
     t.deepEqual(done, [true]);
     const pubs = fake.received.filter((r) => r.packet.cmd === "publish").map((r) => ({ conn: r.conn, p: r.packet as PublishPacket }));
     t.deepEqual(pubs.map((x) => x.conn), [0, 1, 2]);
@@ -249,40 +253,50 @@ test.serial("unacknowledged QoS 1 is resent after reconnect with its id: DUP=1 w
 
 test.serial("keepalive: PINGREQ only after keepalive seconds with nothing sent; missing PINGRESP drops the connection", async (t) => {
   let answerPings = true;
-  const fake = await startFakeBroker((conn, p) => {
-    if (p.cmd === "connect") conn.send({ cmd: "connack", sessionPresent: false, returnCode: 0 });
-    if (p.cmd === "pingreq" && answerPings) conn.send({ cmd: "pingresp" });
-  });
-  const host = createTestHost();
-  const disconnects: string[] = [];
-  const client = makeClient(host, fake.port, { keepalive: 1, pingTimeoutMs: 300, onDisconnect: (r) => disconnects.push(r) });
+  // Virtual time: the client's timers run on it, the socket is real. Virtual time waits for every
+  // reply the fake broker gives (so a packet is stamped at the virtual time it was sent), but not for
+  // a PINGRESP the test withholds: while connected and unanswered, it moves on.
+  const clock = new VirtualClock();
+  const fake = await startFakeBroker(
+    (conn, p) => {
+      if (p.cmd === "connect") conn.send({ cmd: "connack", sessionPresent: false, returnCode: 0 });
+      if (p.cmd === "pingreq" && answerPings) conn.send({ cmd: "pingresp" });
+    },
+    undefined,
+    () => clock.now(),
+  );
+  const host = createTestHost(clock);
+  const disconnects: [number, string][] = [];
+  const client = makeClient(host, fake.port, { keepalive: 1, pingTimeoutMs: 300, onDisconnect: (r) => disconnects.push([clock.now(), r]) });
+  const busy = () => client.awaitingReply && (answerPings || !client.connected);
+  const pingsAt = () => fake.received.filter((r) => r.packet.cmd === "pingreq").map((r) => r.at);
   try {
     client.start();
-    await waitFor(() => client.connected, "connected");
-    await sleep(2600);
-    const sent = () => fake.received.filter((r) => r.conn === 0);
-    let pings = sent().filter((r) => r.packet.cmd === "pingreq");
-    t.is(pings.length, 2, "idle: one PINGREQ per second");
-    const connectAt = sent()[0].at;
-    t.true(pings[0].at - connectAt >= 950 && pings[0].at - connectAt < 1300, `first ping after ${pings[0].at - connectAt} ms`);
-    t.true(pings[1].at - pings[0].at >= 950 && pings[1].at - pings[0].at < 1300, `interval ${pings[1].at - pings[0].at} ms`);
+    await runVirtual(clock, 0, busy);
+    t.true(client.connected);
+    await runVirtual(clock, 2600, busy);
+    t.deepEqual(pingsAt(), [1000, 2000], "idle: one PINGREQ a second after the CONNECT, then every second");
 
     // Traffic every 300 ms keeps the link alive without PINGREQ (the timer counts from the last packet sent).
-    const before = pings.length;
     for (let i = 0; i < 8; i++) {
       client.publish("k/a", "x", { qos: 0 });
-      await sleep(300);
+      await runVirtual(clock, clock.now() + 300, busy);
     }
-    pings = sent().filter((r) => r.packet.cmd === "pingreq");
-    t.is(pings.length, before, "no PINGREQ while publishing");
+    t.deepEqual(pingsAt(), [1000, 2000], "no PINGREQ while publishing");
     t.true(client.connected);
+    const lastSent = clock.now() - 300;
 
-    // The broker stops answering: the connection is declared dead and re-established.
+    // The broker stops answering: the connection is declared dead 300 ms after the PINGREQ and re-established.
     answerPings = false;
-    await waitFor(() => disconnects.length === 1, "ping timeout", 3000);
-    t.regex(disconnects[0], /PINGRESP/);
+    while (disconnects.length === 0 && clock.now() < lastSent + 10_000) await runVirtual(clock, clock.now() + 100, busy);
+    answerPings = true;
+    t.is(disconnects.length, 1);
+    t.regex(disconnects[0][1], /PINGRESP/);
+    // (The withheld PINGREQ's arrival is not stamped: virtual time did not wait for it.)
+    t.is(disconnects[0][0], lastSent + 1000 + 300, "a PINGREQ a second after the last publish; dropped when its PINGRESP was 300 ms late");
     t.is(client.stats.pingTimeouts, 1);
-    await waitFor(() => fake.connections.length === 2 && client.connected, "reconnected");
+    await runVirtual(clock, clock.now() + 1000, busy);
+    t.true(fake.connections.length === 2 && client.connected, "reconnected");
   } finally {
     client.stop();
     host.dispose();

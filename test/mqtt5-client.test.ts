@@ -19,7 +19,7 @@ import { SimNode, nodeSpecs } from "../tools/simulator/simulation.js";
 import { drive, waitIdle } from "../tools/simulator/drive.js";
 import { VirtualClock } from "../sim/clock.js";
 import { FileStorage } from "../hosts/node/storage.js";
-import { createTestHost, sleep, startFakeBroker, waitFor, type FakeBroker, type FakeBrokerCodec, type FakeConnection, type TestHost } from "./helpers/mqtt.js";
+import { createTestHost, EVENT_CEILING_MS, runVirtual, sleep, startFakeBroker, waitFor, type FakeBroker, type FakeBrokerCodec, type FakeConnection, type TestHost } from "./helpers/mqtt.js";
 
 const haveMosquitto = mosquittoPath() !== undefined;
 const withMosquitto = haveMosquitto ? test.serial : test.serial.skip;
@@ -81,7 +81,7 @@ const MQTT_PACKET_V5: FakeBrokerCodec<any> = {
 };
 
 type Fake5 = FakeBroker<any>;
-const startFake5 = (onPacket: (conn: FakeConnection<any>, p: any) => void): Promise<Fake5> => startFakeBroker(onPacket, MQTT_PACKET_V5);
+const startFake5 = (onPacket: (conn: FakeConnection<any>, p: any) => void, now?: () => number): Promise<Fake5> => startFakeBroker(onPacket, MQTT_PACKET_V5, now);
 
 const publishes = (f: Fake5, conn?: number) =>
   f.received.filter((r) => r.packet.cmd === "publish" && (conn === undefined || r.conn === conn)).map((r) => r.packet as mqttPacket.IPublishPacket);
@@ -153,7 +153,7 @@ test.serial("Receive Maximum from the CONNACK caps the in-flight window (counted
     t.is(client.limits.inflight, 3);
     for (let i = 0; i < 40; i++) client.publish("d/x", `m${i}`, { qos: 1 }, (ok) => done.push(ok));
     t.true(client.inflight <= 3);
-    await waitFor(() => done.length === 40, "all acked", 8000);
+    await waitFor(() => done.length === 40, "all acked");
     t.true(done.every((ok) => ok));
     t.is(peak, 3, `never more than 3 in flight at the broker (peak ${peak})`);
     t.deepEqual(publishes(fake).map((p) => String(p.payload)), Array.from({ length: 40 }, (_, i) => `m${i}`), "in order");
@@ -246,21 +246,24 @@ test.serial("CONNACK refusals are reported by name: 0x86/0x87/0x8A back off long
       host.dispose();
     }
 
-    // Timing with minMs 100, maxMs 2000, random 0: a long refusal waits >= half of 100 * 2^3; a busy server only minMs.
+    // Timing in virtual time (the socket is real; virtual time waits for each CONNACK), minMs 100,
+    // maxMs 2000, random 0: a long refusal waits half of 100 * 2^3 = 400 ms; a busy server only minMs.
     const gaps: Record<number, number> = {};
     for (const c of [0x86, 0x87, 0x8a, 0x89, 0x88]) {
       code = c;
-      const host = createTestHost();
+      const clock = new VirtualClock();
+      const host = createTestHost(clock);
       const times: number[] = [];
-      const client = makeClient(host, fake.port, { backoff: { minMs: 100, maxMs: 2000 }, random: () => 0, onRefused: () => times.push(performance.now()) });
+      const client = makeClient(host, fake.port, { backoff: { minMs: 100, maxMs: 2000 }, random: () => 0, onRefused: () => times.push(clock.now()) });
       client.start();
-      await waitFor(() => times.length === 2, `two attempts 0x${c.toString(16)}`, 3000);
+      await runVirtual(clock, 500, () => client.awaitingReply);
       client.stop();
       host.dispose();
+      t.true(times.length >= 2, `two attempts 0x${c.toString(16)}: ${times}`);
       gaps[c] = times[1] - times[0];
     }
-    for (const c of [0x86, 0x87, 0x8a]) t.true(gaps[c] >= 380, `0x${c.toString(16)}: long backoff, gap ${Math.round(gaps[c])} ms`);
-    for (const c of [0x88, 0x89]) t.true(gaps[c] < 300, `0x${c.toString(16)}: normal backoff, gap ${Math.round(gaps[c])} ms`);
+    for (const c of [0x86, 0x87, 0x8a]) t.is(gaps[c], 400, `0x${c.toString(16)}: long backoff`);
+    for (const c of [0x88, 0x89]) t.is(gaps[c], 100, `0x${c.toString(16)}: normal backoff`);
   } finally {
     await fake.close();
   }
@@ -275,21 +278,27 @@ test.serial("server DISCONNECT 0x8B / 0x9C: logged by name, counted, reconnected
     }
   });
   try {
-    for (const [c, name, minGap] of [[0x8b, "Server shutting down", 0], [0x9c, "Use another server", 380]] as const) {
+    // The gap is virtual time: the DISCONNECT comes in real time while virtual time stands still, then
+    // virtual time runs to the reconnect (minMs 100, random 0: 100 ms; long: half of 100 * 2^3 = 400 ms).
+    for (const [c, name, gapMs] of [[0x8b, "Server shutting down", 100], [0x9c, "Use another server", 400]] as const) {
       code = c;
-      const host = createTestHost();
+      const clock = new VirtualClock();
+      const host = createTestHost(clock);
       const disconnects: string[] = [];
+      const connectedAt: number[] = [];
       const base = fake.connections.length;
-      const client = makeClient(host, fake.port, { backoff: { minMs: 100, maxMs: 2000 }, random: () => 0, onDisconnect: (r) => disconnects.push(r) });
+      const client = makeClient(host, fake.port, { backoff: { minMs: 100, maxMs: 2000 }, random: () => 0, onDisconnect: (r) => disconnects.push(r), onConnect: () => connectedAt.push(clock.now()) });
       client.start();
+      await runVirtual(clock, 0, () => client.awaitingReply);
       await waitFor(() => disconnects.length === 1, `DISCONNECT 0x${c.toString(16)}`);
-      const at = performance.now();
+      const at = clock.now();
       t.regex(disconnects[0], new RegExp(name));
       t.is(client.stats.serverDisconnects, 1);
       t.true(host.logs.some((l) => l.level === "warn" && l.message.includes(`DISCONNECT: 0x${c.toString(16).toUpperCase()} ${name}`)));
-      await waitFor(() => client.connected && fake.connections.length === base + 2, "reconnected", 3000);
-      const gap = performance.now() - at;
-      t.true(gap >= minGap, `gap ${Math.round(gap)} ms`);
+      await runVirtual(clock, at + 1000, () => client.awaitingReply);
+      t.true(client.connected && fake.connections.length === base + 2, "reconnected");
+      t.is(connectedAt.length, 2);
+      t.is(connectedAt[1] - at, gapMs, `reconnected ${gapMs} ms after the DISCONNECT`);
       t.is(client.stats.reconnects, 1);
       t.is(client.stats.protocolErrors, 0);
       client.stop();
@@ -355,7 +364,7 @@ test.serial("session present: unacked messages resent with DUP and their ids, wi
     for (let i = 0; i < 5; i++) client.publish("d/s", `m${i}`, { qos: 1 }, (ok) => done.push(ok));
     await waitFor(() => publishes(fake, 0).length === 5, "five sent, unacked");
     fake.connections[0].close();
-    await waitFor(() => done.length === 5, "acked after the resume", 5000);
+    await waitFor(() => done.length === 5, "acked after the resume");
     const first = publishes(fake, 0);
     const second = publishes(fake, 1);
     t.deepEqual(second.map((p) => String(p.payload)), ["m0", "m1", "m2", "m3", "m4"], "in order");
@@ -372,25 +381,30 @@ test.serial("session present: unacked messages resent with DUP and their ids, wi
 });
 
 test.serial("Server Keep Alive replaces ours; Assigned Client Identifier is used on the next CONNECT; SUBACK 0x87 logged by name", async (t) => {
+  const clock = new VirtualClock();
   const fake = await startFake5((conn, p) => {
     if (p.cmd === "connect") conn.send({ cmd: "connack", sessionPresent: false, reasonCode: 0, properties: { serverKeepAlive: 1, assignedClientIdentifier: "auto-42" } });
     if (p.cmd === "pingreq") conn.send({ cmd: "pingresp" });
     if (p.cmd === "subscribe") conn.send({ cmd: "suback", messageId: p.messageId, granted: [0x87] });
-  });
-  const host = createTestHost();
+  }, () => clock.now());
+  // Virtual time (PINGREQs stamped by the fake broker on it; virtual time waits for each reply).
+  const host = createTestHost(clock);
   const client = makeClient(host, fake.port, { clientId: "", keepalive: 60 });
   try {
     client.subscribe("cmd/#", 1);
     client.start();
-    await waitFor(() => client.connected, "connected");
+    await runVirtual(clock, 0, () => client.awaitingReply);
+    t.true(client.connected);
     t.is(client.clientId, "auto-42");
     t.is(client.limits.keepalive, 1);
-    await sleep(1300);
-    const pings = fake.received.filter((r) => r.packet.cmd === "pingreq");
-    t.true(pings.length >= 1, "a PINGREQ within the server's 1 s keepalive");
+    await runVirtual(clock, 1300, () => client.awaitingReply);
+    const pings = fake.received.filter((r) => r.packet.cmd === "pingreq").map((r) => r.at);
+    t.deepEqual(pings, [1000], "a PINGREQ after the server's 1 s keepalive, not our 60 s");
     t.true(host.logs.some((l) => l.level === "warn" && l.message.includes('"cmd/#" refused by the broker: 0x87 Not authorized')));
     fake.connections[0].close();
-    await waitFor(() => fake.connections.length === 2 && client.connected, "reconnected");
+    await waitFor(() => !client.connected, "the close noticed");
+    await runVirtual(clock, clock.now() + 1000, () => client.awaitingReply);
+    t.true(fake.connections.length === 2 && client.connected, "reconnected");
     const connects = fake.received.filter((r) => r.packet.cmd === "connect").map((r) => (r.packet as mqttPacket.IConnectPacket).clientId);
     t.deepEqual(connects, ["", "auto-42"]);
   } finally {
@@ -452,7 +466,7 @@ withMosquitto("mosquitto, MQTT 5: session expiry: the connection is killed, the 
   await waitFor(() => proxy.stats.dropped.puback === 3, "PUBACKs swallowed");
   t.is(client.inflight, 3);
   proxy.dropConnections();
-  await waitFor(() => done.length === 3, "acked after the resume", 5000);
+  await waitFor(() => done.length === 3, "acked after the resume");
   t.deepEqual(connects, [false, true], "session present within the expiry");
   t.is(client.stats.resent, 3);
   const resent = wire.filter((w) => w.conn === 1 && w.packet.cmd === "publish").map((w) => w.packet as mqttPacket.IPublishPacket);
@@ -463,11 +477,13 @@ withMosquitto("mosquitto, MQTT 5: session expiry: the connection is killed, the 
   t.deepEqual([...new Set(messages.map((m) => m.payload))], ["m0", "m1", "m2"]);
 
   // Offline longer than the 2 s expiry: the broker forgot the session.
+  // mosquitto's expiry runs on its own (real) clock: the wait has to be real. A busy machine can only
+  // make it longer, which keeps it past the expiry; nothing here depends on it being short.
   proxy.refuseConnections(true);
   proxy.dropConnections();
   await sleep(3000);
   proxy.refuseConnections(false);
-  await waitFor(() => connects.length === 3, "reconnected after the expiry", 5000);
+  await waitFor(() => connects.length === 3, "reconnected after the expiry", EVENT_CEILING_MS);
   t.is(connects[2], false, "no session after the expiry");
 });
 
@@ -488,16 +504,19 @@ withMosquitto("mosquitto, MQTT 5: a password file: a wrong password and no crede
     [{ username: "node", password: "wrong-pass" }, 0x87, "Not authorized"],
     [{}, 0x87, "Not authorized"],
   ] as const) {
-    const host = createTestHost();
+    // Virtual time (it waits for each CONNACK from mosquitto): the gap is the backoff itself.
+    const clock = new VirtualClock();
+    const host = createTestHost(clock);
     const refused: [number, string][] = [];
     const times: number[] = [];
-    const client = makeClient(host, broker.port, { ...creds, backoff: { minMs: 100, maxMs: 2000 }, random: () => 0, onRefused: (c, n) => (refused.push([c, n]), times.push(performance.now())) });
+    const client = makeClient(host, broker.port, { ...creds, backoff: { minMs: 100, maxMs: 2000 }, random: () => 0, onRefused: (c, n) => (refused.push([c, n]), times.push(clock.now())) });
     client.start();
-    await waitFor(() => refused.length === 2, `two refusals ${name}`, 4000);
+    await runVirtual(clock, 500, () => client.awaitingReply);
     client.stop();
     host.dispose();
+    t.is(refused.length, 2, `two refusals ${name}`);
     t.deepEqual(refused[0], [code, name]);
-    t.true(times[1] - times[0] >= 380, `${name}: long backoff ${Math.round(times[1] - times[0])} ms`);
+    t.is(times[1] - times[0], 400, `${name}: long backoff (half of 100 * 2^3)`);
     t.true(host.logs.some((l) => l.level === "error" && l.message.includes(name)));
     t.false(host.logs.some((l) => l.message.includes("wrong-pass")), "password never logged");
   }
@@ -543,8 +562,8 @@ withMosquitto("SimNode with mqtt.version 5 against mosquitto: telemetry delivere
   const busy = () => node.busy;
   let peakClient = 0;
   const run = async (to: number) => {
-    await drive({ clock, until: to, speed: "max", busy, onProgress: () => (peakClient = Math.max(peakClient, node.app.mqtt.pending)) });
-    await waitIdle(busy, 3000);
+    await drive({ clock, until: to, speed: "max", busy, maxWaitMs: EVENT_CEILING_MS, onProgress: () => (peakClient = Math.max(peakClient, node.app.mqtt.pending)) });
+    await waitIdle(busy, EVENT_CEILING_MS);
   };
   node.start();
   await run(15_000);

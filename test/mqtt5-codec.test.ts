@@ -588,7 +588,7 @@ function toV4(p: Packet5): AnyPacket {
 
 const FUZZ_ROUNDS = 100_000;
 
-test(`fuzz: ${FUZZ_ROUNDS} mutated 3.1.1 and 5 inputs never throw, never hang (timed)`, async (t) => {
+test(`fuzz: ${FUZZ_ROUNDS} mutated 3.1.1 and 5 inputs never throw, never hang (the rate is logged)`, async (t) => {
   const r = rng(0xf022);
   const next5 = randomPacket5Factory(r);
   const seeds5 = Array.from({ length: 400 }, () => bytesOf(encode(next5(), { protocolVersion: 5 })));
@@ -653,5 +653,5 @@ test(`fuzz: ${FUZZ_ROUNDS} mutated 3.1.1 and 5 inputs never throw, never hang (t
   const ms = performance.now() - t0;
   t.log(`fuzz: ${FUZZ_ROUNDS} inputs (${(bytesFed / 1e6).toFixed(1)} MB) in ${ms.toFixed(0)} ms = ${Math.round(FUZZ_ROUNDS / (ms / 1000))} inputs/s; ${packets} packets, ${errors} errors`);
   t.true(packets > 10_000 && errors > 10_000, `packets ${packets}, errors ${errors}`);
-  t.true(ms < 30_000, `fuzz took ${ms} ms`);
+  // The rate is logged, not asserted: npm test has no timed pass/fail (docs/performance.md).
 });

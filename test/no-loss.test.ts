@@ -17,7 +17,7 @@ import { drive, waitIdle } from "../tools/simulator/drive.js";
 import { VirtualClock } from "../sim/clock.js";
 import { FileStorage } from "../hosts/node/storage.js";
 import { Scanner, RecordType } from "../firmware/outbox/record.js";
-import { until } from "./helpers/wait.js";
+import { EVENT_CEILING_MS, until } from "./helpers/wait.js";
 
 const EPOCH = Date.parse("2026-01-01T00:00:00Z");
 const skip = mosquittoPath() === undefined;
@@ -75,8 +75,8 @@ async function setup(t: any) {
       bounds.outboxQueued = Math.max(bounds.outboxQueued, o.queued);
       bounds.clientPending = Math.max(bounds.clientPending, node.app.mqtt.pending);
     };
-    await drive({ clock, until: to, speed: "max", busy, onProgress: sample });
-    await waitIdle(busy, 3000);
+    await drive({ clock, until: to, speed: "max", busy, maxWaitMs: EVENT_CEILING_MS, onProgress: sample });
+    await waitIdle(busy, EVENT_CEILING_MS);
     sample();
   };
   const stopBroker = async (signal: NodeJS.Signals) => {
@@ -115,7 +115,7 @@ function range(a: number, b: number): number[] {
 }
 
 async function settle(seen: Seen[], count: () => number) {
-  await until(() => seen.length >= count(), `${count()} messages at the subscriber`, 20_000).catch(() => {});
+  await until(() => seen.length >= count(), `${count()} messages at the subscriber`).catch(() => {});
   await new Promise((r) => setTimeout(r, 200));
 }
 

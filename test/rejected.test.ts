@@ -12,7 +12,7 @@ import { Observer, SimNode, type NodeSpec } from "../tools/simulator/simulation.
 import { drive, waitIdle } from "../tools/simulator/drive.js";
 import { VirtualClock } from "../sim/clock.js";
 import { RIG_EPOCH_MS } from "./helpers/rig.js";
-import { until, json } from "./helpers/wait.js";
+import { EVENT_CEILING_MS, until, json } from "./helpers/wait.js";
 
 test("alarms refused by the broker's ACL are counted as rejected, not resent, and reported in telemetry", async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sensor-node-acl-"));
@@ -36,8 +36,8 @@ test("alarms refused by the broker's ACL are counted as rejected, not resent, an
   t.teardown(() => observer.close());
   node.start();
   const on = (suffix: string) => observer.messages.filter((m) => m.topic === `sensors/rj-1/${suffix}`).map((m) => json(m.payload));
-  await drive({ clock, until: 10_000, speed: "max", busy: () => node.busy });
-  await waitIdle(() => node.busy, 2000);
+  await drive({ clock, until: 10_000, speed: "max", busy: () => node.busy, maxWaitMs: EVENT_CEILING_MS });
+  await waitIdle(() => node.busy, EVENT_CEILING_MS);
   await until(() => on("telemetry").some((m) => m.outbox.rejected !== undefined), "telemetry reporting the rejection");
 
   const rejected = node.app.outbox.stats.rejected;

@@ -244,7 +244,7 @@ test("--target device and sim --scenario refuse a fleet file (exit 2): a device 
 });
 
 test("fleet-100: 100 mixed machines, every group expectation holds, and two runs give byte-identical logs", async (t) => {
-  const a = await runCli(["scenario", FLEET_100, "--json"], 110_000);
+  const a = await runCli(["scenario", FLEET_100, "--json"], 600_000);
   t.is(a.code, 0, a.stderr);
   const report = a.stderr.split("\n").filter((l) => !l.includes("simulated ("));
   t.log(report[0]);
@@ -268,7 +268,7 @@ test("fleet-100: 100 mixed machines, every group expectation holds, and two runs
   t.is(fDom.size, 25);
   const f = [...fDom.values()];
   t.true(Math.min(...f) < 25.5 && Math.max(...f) > 28.5, f.join(", "));
-  const b = await runCli(["scenario", FLEET_100, "--json"], 110_000);
+  const b = await runCli(["scenario", FLEET_100, "--json"], 600_000);
   t.is(b.code, 0, b.stderr);
   t.is(b.stdout.length, a.stdout.length);
   t.true(b.stdout === a.stdout, "byte-identical --json logs");

@@ -15,7 +15,7 @@ import { Observer, SimNode, type NodeSpec } from "../tools/simulator/simulation.
 import { drive, waitIdle } from "../tools/simulator/drive.js";
 import { VirtualClock } from "../sim/clock.js";
 import { makeTlsFixtures, recommendedAcl, writePasswordFile, type TlsFixtures } from "../tools/brokers/tls-fixtures.js";
-import { until, json } from "./helpers/wait.js";
+import { EVENT_CEILING_MS, until, json } from "./helpers/wait.js";
 
 const PASSWORDS: Record<string, string> = {
   operator: "op-Secret-7f3a",
@@ -100,8 +100,8 @@ function startNode(t: any, nodeId: string, port: number, mqttConfig: Record<stri
   t.teardown(() => node.stop());
   node.start();
   const runTo = async (ms: number) => {
-    await drive({ clock, until: ms, speed: "max", busy: () => node.busy, maxWaitMs: 1000 });
-    await waitIdle(() => node.busy, 1000);
+    await drive({ clock, until: ms, speed: "max", busy: () => node.busy, maxWaitMs: EVENT_CEILING_MS });
+    await waitIdle(() => node.busy, EVENT_CEILING_MS);
   };
   const seen = (suffix: string) => env.observer.messages.filter((m) => m.topic === `sensors/${nodeId}/${suffix}`);
   return { node, clock, logs, runTo, seen };

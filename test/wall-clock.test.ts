@@ -26,7 +26,7 @@ test("WallClock: one-shot, repeating and cleared timers on real time", async (t)
   const repeating = clock.set(() => {
     if (++ticks === 3) clock.clear(repeating);
   }, 5, 10);
-  await until(() => ticks === 3 && fired.length === 1, "timers", 2000);
+  await until(() => ticks === 3 && fired.length === 1, "timers", 30_000);
   await new Promise((r) => setTimeout(r, 50));
   t.deepEqual(fired, ["once"]);
   t.is(ticks, 3);
@@ -34,6 +34,14 @@ test("WallClock: one-shot, repeating and cleared timers on real time", async (t)
   t.true(Math.abs(clock.wall()! - Date.now()) < 5);
 });
 
+// What makes this real time rather than virtual time: the simulated sensor's FIFO fills with
+// the samples of the real time that has passed (1600 Hz), so the n-th window of 1024 samples
+// cannot close before n x 640 ms of real time after the start, and its `ts` is the real wall
+// clock. Only these causal lower bounds are asserted: on a virtual clock run at full speed both
+// windows would come within milliseconds of the start, while a busy machine (CI runs test files
+// in parallel, other work shares the cores) can only make them later. There is no upper bound
+// on the pace (npm test has no timed pass/fail, docs/performance.md); a stalled node is caught
+// by the generous ceiling of the wait for the two messages.
 test("the firmware on WallClock publishes telemetry in real time", async (t) => {
   const broker = await startAedes();
   t.teardown(() => broker.close());
@@ -51,16 +59,18 @@ test("the firmware on WallClock publishes telemetry in real time", async (t) => 
   t.is(app.nodeId, "node-aabbcc001122", "node id from the hardware id when the config has none");
   const observer = await Observer.connect(broker.url, "sensors/#", () => Date.now());
   t.teardown(() => observer.close());
+  const startWall = Date.now();
   app.start();
   t.teardown(() => app.stop());
-  await until(() => observer.messages.filter((m) => m.topic.endsWith("/telemetry")).length >= 2, "two telemetry messages", 8000);
+  await until(() => observer.messages.filter((m) => m.topic.endsWith("/telemetry")).length >= 2, "two telemetry messages", 60_000);
   const [first, second] = observer.messages.filter((m) => m.topic.endsWith("/telemetry")).map((m) => ({ t: m.t, p: json(m.payload) }));
   t.true(Math.abs(first.p.vib.x.vRms - 3) < 0.15, `vRms ${first.p.vib.x.vRms}`);
   t.is(first.p.vib.odr, 1600);
-  // Windows close every 0.64 s of real time. The node stamps a window when it processes it, at a
-  // poll; on a loaded machine (CI runs test files in parallel) polls come late, so the bounds are loose:
-  // what they rule out is virtual time (all at once) or a stalled node.
-  t.true(second.p.ts - first.p.ts > 400 && second.p.ts - first.p.ts < 2000, `windows stamped ${second.p.ts - first.p.ts} ms apart`);
-  t.true(second.t - first.t > 300 && second.t - first.t < 3000, `${second.t - first.t} ms apart`);
-  t.true(Math.abs(first.p.ts - first.t) < 1000, "ts is the real wall time");
+  // 20 ms of slack: Date.now() and performance.now() are separate clocks with ms steps.
+  const SLACK = 20;
+  t.true(first.p.ts - startWall >= 640 - SLACK, `first window stamped ${first.p.ts - startWall} ms after the start (>= 640 in real time)`);
+  t.true(second.p.ts - startWall >= 1280 - SLACK, `second window stamped ${second.p.ts - startWall} ms after the start (>= 1280 in real time)`);
+  t.true(second.p.ts > first.p.ts, "stamped in order");
+  t.true(second.t - startWall >= 1280 - SLACK, `second window arrived ${second.t - startWall} ms after the start (>= 1280 in real time)`);
+  t.true(first.p.ts <= first.t + SLACK, `ts is the real wall time: stamped ${first.p.ts}, no later than it arrived (${first.t})`);
 });

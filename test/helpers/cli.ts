@@ -10,7 +10,7 @@ export interface CliResult {
 }
 
 /** Runs the real CLI as a child process (bounded by `timeoutMs`). */
-export function runCli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
+export function runCli(args: string[], timeoutMs = 300_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";

@@ -9,6 +9,9 @@ import type { Host, LogLevel, TimerId } from "../../firmware/host.js";
 import { encode, type Packet } from "../../firmware/mqtt/codec.js";
 import { MqttParser } from "../../firmware/mqtt/parser.js";
 import { createTcpSocket } from "../../hosts/node/tcp.js";
+import type { VirtualClock } from "../../sim/clock.js";
+import { drive, waitIdle } from "../../tools/simulator/drive.js";
+import { EVENT_CEILING_MS } from "./wait.js";
 
 export interface TestHost extends Host {
   logs: { level: LogLevel; message: string }[];
@@ -16,7 +19,36 @@ export interface TestHost extends Host {
   dispose(): void;
 }
 
-export function createTestHost(): TestHost {
+/**
+ * With a VirtualClock: the client's timers (backoff, keepalive, PINGRESP timeout) run on it,
+ * while its socket is real. Drive it with `runVirtual`, so that protocol timing is asserted in
+ * virtual time and a loaded machine cannot change it.
+ */
+export function createTestHost(clock?: VirtualClock): TestHost {
+  const host = createWallTestHost();
+  if (!clock) return host;
+  return {
+    ...host,
+    timers: { set: (callback, ms, repeat) => clock.set(callback, ms, repeat), clear: (id) => clock.clear(id) },
+    clock: { now: () => clock.now(), wall: () => clock.wall() },
+    // Timers on the virtual clock fire only while a test drives it: nothing to cancel.
+    dispose: () => host.dispose(),
+  };
+}
+
+/**
+ * Runs `clock` to `until` (virtual ms) at full speed. While `busy()` (a reply is due: CONNACK,
+ * PUBACK, PINGRESP), virtual time waits for it, for as long as it takes: a test that withholds a
+ * reply says so in `busy` (e.g. `() => client.awaitingReply && answering`), so no wait ever ends
+ * on a real-time budget and the virtual timeline is the same on a busy machine.
+ */
+export async function runVirtual(clock: VirtualClock, until: number, busy: () => boolean = () => false): Promise<void> {
+  await drive({ clock, until, speed: "max", busy, maxWaitMs: EVENT_CEILING_MS });
+  if (!(await waitIdle(busy, EVENT_CEILING_MS))) throw new Error(`a reply did not come within ${EVENT_CEILING_MS} ms of real time`);
+}
+
+
+function createWallTestHost(): TestHost {
   const timers = new Map<number, NodeJS.Timeout>();
   let nextId = 1;
   const logs: TestHost["logs"] = [];
@@ -102,7 +134,7 @@ export interface FakeConnection<P = Packet> {
 
 export interface FakeBroker<P = Packet> {
   port: number;
-  /** Every packet received, with the connection index and arrival time (performance.now()). */
+  /** Every packet received, with the connection index and arrival time (performance.now(), or the `now` given). */
   received: { conn: number; at: number; packet: P }[];
   connections: FakeConnection<P>[];
   close(): Promise<void>;
@@ -134,7 +166,12 @@ const OUR_CODEC: FakeBrokerCodec<Packet> = {
 };
 
 /** A broker on loopback whose every reply is scripted by `onPacket`, speaking `codec` (default: ours). */
-export async function startFakeBroker<P = Packet>(onPacket: (conn: FakeConnection<P>, p: P) => void, codec: FakeBrokerCodec<P> = OUR_CODEC as unknown as FakeBrokerCodec<P>): Promise<FakeBroker<P>> {
+export async function startFakeBroker<P = Packet>(
+  onPacket: (conn: FakeConnection<P>, p: P) => void,
+  codec: FakeBrokerCodec<P> = OUR_CODEC as unknown as FakeBrokerCodec<P>,
+  /** Stamps `received[].at` (default performance.now(); a test on a VirtualClock passes its now()). */
+  now: () => number = () => performance.now(),
+): Promise<FakeBroker<P>> {
   const received: FakeBroker<P>["received"] = [];
   const connections: FakeConnection<P>[] = [];
   const sockets = new Set<net.Socket>();
@@ -155,7 +192,7 @@ export async function startFakeBroker<P = Packet>(onPacket: (conn: FakeConnectio
     connections.push(conn);
     const read = codec.reader(
       (p) => {
-        received.push({ conn: conn.index, at: performance.now(), packet: p });
+        received.push({ conn: conn.index, at: now(), packet: p });
         onPacket(conn, p);
       },
       () => socket.destroy(),
@@ -176,4 +213,4 @@ export async function startFakeBroker<P = Packet>(onPacket: (conn: FakeConnectio
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export { until as waitFor } from "./wait.js";
+export { until as waitFor, EVENT_CEILING_MS } from "./wait.js";

@@ -14,7 +14,7 @@ import { Observer, SimNode, type NodeSpec } from "../../tools/simulator/simulati
 import { drive, waitIdle } from "../../tools/simulator/drive.js";
 import { VirtualClock } from "../../sim/clock.js";
 import type { Storage, LogLevel } from "../../firmware/host.js";
-import { json } from "./wait.js";
+import { EVENT_CEILING_MS, json, until } from "./wait.js";
 
 /** The wall clock of every rig at virtual time 0. */
 export const RIG_EPOCH_MS = Date.parse("2026-01-01T00:00:00Z");
@@ -35,7 +35,7 @@ export interface Rig {
   node: SimNode;
   /** The subscriber (undefined with `filter: null` until `observe`). */
   observer: Observer;
-  /** Runs virtual time up to `ms` at full speed, then waits until the node is idle and late messages are in. */
+  /** Runs virtual time up to `ms` at full speed, then waits until the node is idle and the subscriber has every message the broker took. */
   runTo(ms: number): Promise<void>;
   /** Runs `ms` more virtual time. */
   runFor(ms: number): Promise<void>;
@@ -47,20 +47,43 @@ export interface Rig {
   client(): Promise<mqtt.MqttClient>;
 }
 
-/** Real ms given to messages already on their way to the subscriber after a run. */
-const SETTLE_MS = 30;
+
+/** MQTT topic filter match (+ one level, # the rest; $-topics only by an explicit first level). */
+function matches(filter: string, topic: string): boolean {
+  const f = filter.split("/");
+  const t = topic.split("/");
+  if (t[0].startsWith("$") && (f[0] === "+" || f[0] === "#")) return false;
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === "#") return true;
+    if (i >= t.length || (f[i] !== "+" && f[i] !== t[i])) return false;
+  }
+  return f.length === t.length;
+}
 
 export async function startRig(t: ExecutionContext, o: RigOptions): Promise<Rig> {
   const broker = await startAedes();
   t.teardown(() => broker.close());
   const clock = new VirtualClock({ epochMs: RIG_EPOCH_MS });
+  // What the subscriber is owed: every PUBLISH (and will) the broker accepts on a topic under its
+  // filter, counted when accepted (before the PUBACK goes out, so before the node can move on).
+  // The subscriber gets each once, not retained (a live forward clears the flag), so a run ends
+  // when its non-retained messages reach the count: an event, not a pause.
+  let owed = { filter: "", count: 0 };
+  const authorize = broker.aedes.authorizePublish.bind(broker.aedes);
+  broker.aedes.authorizePublish = (client, packet, callback) =>
+    authorize(client, packet, (error) => {
+      if (!error && owed.filter && matches(owed.filter, packet.topic)) owed.count++;
+      callback(error);
+    });
   const node = new SimNode({ clock, spec: o.spec, broker: { host: broker.host, port: broker.port, secure: false }, storage: o.storage, log: o.log });
   t.teardown(() => node.stop());
   const observe = async (filter: string) => {
     const observer = await Observer.connect(broker.url, filter, () => clock.wall()!);
     t.teardown(() => observer.close());
+    owed = { filter, count: 0 };
     return observer;
   };
+  const live = () => (rig.observer ? rig.observer.messages.filter((m) => !m.retain).length : Infinity);
   const filter = o.filter === undefined ? "sensors/#" : o.filter;
   const rig: Rig = {
     broker,
@@ -68,9 +91,10 @@ export async function startRig(t: ExecutionContext, o: RigOptions): Promise<Rig>
     node,
     observer: filter === null ? (undefined as unknown as Observer) : await observe(filter),
     async runTo(ms) {
-      await drive({ clock, until: ms, speed: "max", busy: () => node.busy });
-      await waitIdle(() => node.busy, 2000);
-      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      // The embedded broker always answers: virtual time waits for every reply, however long a busy machine takes.
+      await drive({ clock, until: ms, speed: "max", busy: () => node.busy, maxWaitMs: EVENT_CEILING_MS });
+      await waitIdle(() => node.busy, EVENT_CEILING_MS);
+      await until(() => live() >= owed.count, `the subscriber to have the ${owed.count} messages the broker took`, EVENT_CEILING_MS);
     },
     runFor: (ms) => rig.runTo(clock.now() + ms),
     on: (suffix) => rig.observer.messages.filter((m) => m.topic === `sensors/${node.app.nodeId}/${suffix}`).map((m) => json(m.payload)),

@@ -129,7 +129,8 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
   });
   const subscribed = await Promise.race([
     new Promise<boolean>((resolve) => observer.once("connect", () => observer.subscribe([`${prefix}/+/telemetry`, `${prefix}/+/alarm`, `${prefix}/+/status`], { qos: 1 }, () => resolve(true)))),
-    new Promise<boolean>((r) => setTimeout(() => r(false), 5000)),
+    // An embedded broker is always there: a generous ceiling, so a loaded machine never starts the nodes unobserved.
+    new Promise<boolean>((r) => setTimeout(() => r(false), embedded ? 30_000 : 5000)),
   ]);
   if (!subscribed) o.onInfo?.(`cannot reach the broker at ${url} yet; the nodes keep retrying`);
 
@@ -178,10 +179,15 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     o.signal?.removeEventListener("abort", stop);
     for (const { w } of workers) await w.terminate();
   }
-  // The last deliveries: wait until the count stops moving (bounded).
-  for (let i = 0, last = -1; i < 20 && delivered !== last; i++) {
-    last = delivered;
-    await new Promise((r) => setTimeout(r, 150));
+  // The last deliveries: wait until the subscriber has every message the nodes say they published
+  // (an event, not a fixed pause: a loaded machine only makes this take longer). A broker that lost
+  // messages never gets there: stop once nothing has arrived for 5 s, and after 30 s in any case.
+  const expected = done.reduce((sum, d) => sum + d.nodes.reduce((s, n) => s + n.seq, 0), 0);
+  for (let last = delivered, quietSince = performance.now(), end = quietSince + 30_000; delivered < expected; ) {
+    const now = performance.now();
+    if (delivered !== last) [last, quietSince] = [delivered, now];
+    if (now - quietSince > 5000 || now > end) break;
+    await new Promise((r) => setTimeout(r, 20));
   }
   const realS = (performance.now() - real0) / 1000;
   const cpu = process.cpuUsage(cpu0);

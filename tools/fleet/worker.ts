@@ -67,8 +67,9 @@ async function run(): Promise<void> {
   if (input.speed === "max") await drive({ clock, until, speed: "max", signal: abort.signal, onProgress });
   else await pace(clock, until, input.speed, abort.signal, onProgress);
   const lagEnd = lag();
-  // Let the outboxes drain (the last PUBACKs) before saying goodbye.
-  await waitIdle(() => nodes.some((n) => n.busy || n.app.outbox.stats.queued > 0), 5000);
+  // Let the outboxes drain (the last PUBACKs) before saying goodbye: an event, with a ceiling generous
+  // enough that a loaded machine never cuts it short (it only ends early against a broker that is gone).
+  await waitIdle(() => nodes.some((n) => n.busy || n.app.outbox.stats.queued > 0), 30_000);
   for (const node of nodes) node.stop();
   await new Promise((r) => setTimeout(r, 200));
   port.postMessage({

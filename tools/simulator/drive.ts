@@ -14,8 +14,15 @@ export interface DriveOptions {
   until: number;
   speed: number | "max";
   busy?: () => boolean;
-  /** Real ms to wait for a due reply before virtual time moves on regardless. */
+  /**
+   * Real ms to wait for a due reply before virtual time moves on regardless. A caller whose
+   * replies are sure to come (a broker on loopback) passes a generous ceiling, so that a busy
+   * machine never changes the virtual timeline, and leaves replies it knows will not come out of
+   * `busy` (docs/performance.md, "No timed pass/fail").
+   */
   maxWaitMs?: number;
+  /** Called when a wait ran out (the reply did not come within maxWaitMs). */
+  onGiveUp?: () => void;
   signal?: AbortSignal;
   /** Called about once per virtual second. */
   onProgress?: (virtualMs: number) => void;
@@ -35,7 +42,10 @@ export async function drive(options: DriveOptions): Promise<void> {
   let givenUp = false;
   while (!options.signal?.aborted) {
     if (options.busy?.()) {
-      if (!givenUp) givenUp = !(await waitIdle(options.busy, maxWait, options.signal));
+      if (!givenUp) {
+        givenUp = !(await waitIdle(options.busy, maxWait, options.signal));
+        if (givenUp && !options.signal?.aborted) options.onGiveUp?.();
+      }
       else await yieldToIo();
     } else {
       givenUp = false;

@@ -111,12 +111,23 @@ export interface XsRunResult {
 
 export interface RunOptions {
   untilMs: number;
-  /** Real ms to wait for a broker reply before virtual time moves on (drive.ts: 2000). */
+  /**
+   * Real ms to wait for a broker reply before virtual time moves on (default REPLY_CEILING_MS). The
+   * brokers here (loopback) always answer: a generous ceiling, so a busy machine never changes
+   * the virtual timeline (the XS and Node runs must send the same bytes).
+   */
   maxWaitMs?: number;
   /** Force a collection after each window and record the heap (XS run). */
   gcEachWindow?: boolean;
   verbose?: boolean;
 }
+
+/**
+ * Real ms a run waits for a reply from the broker: in XS the wait ends at the first socket event
+ * and is polled again after this (virtual time stays while the node is busy); on the Node host
+ * drive() moves virtual time on after it. Generous, so a busy machine never reaches it.
+ */
+const REPLY_CEILING_MS = 30_000;
 
 /** Runs `spec` as the whole node inside XS, bridged to the broker at spec.broker. */
 export async function runNodeInXs(spec: NodeRunSpec, options: RunOptions): Promise<XsRunResult> {
@@ -208,7 +219,7 @@ export async function runNodeInXs(spec: NodeRunSpec, options: RunOptions): Promi
     await account(r);
     for (;;) {
       forward(r.value.out);
-      if (r.value.busy) await waitForEvent(options.maxWaitMs ?? 2000);
+      if (r.value.busy) await waitForEvent(options.maxWaitMs ?? REPLY_CEILING_MS);
       else await new Promise((resolve) => setImmediate(resolve)); // let write callbacks and stray data land
       if (r.value.idle && !r.value.busy && incoming.length === 0) break;
       r = await command({ op: "run", events: incoming.splice(0), until: options.untilMs });
@@ -258,8 +269,8 @@ export async function runNodeInNode(spec: NodeRunSpec, options: RunOptions): Pro
   for (const e of spec.events) clock.set(() => node.machine.set(e.path, e.value, e.at_s), e.at_s * 1000);
   const busy = () => node.busy;
   try {
-    await drive({ clock, until: options.untilMs, speed: "max", busy, maxWaitMs: options.maxWaitMs });
-    await waitIdle(busy, options.maxWaitMs ?? 2000);
+    await drive({ clock, until: options.untilMs, speed: "max", busy, maxWaitMs: options.maxWaitMs ?? REPLY_CEILING_MS });
+    await waitIdle(busy, options.maxWaitMs ?? REPLY_CEILING_MS);
     return { log, windows: node.app.windows, now: clock.now() };
   } finally {
     node.stop();
