@@ -6,7 +6,18 @@
 import type { ExecutionContext } from "ava";
 import fs from "node:fs";
 import path from "node:path";
-import { repoRoot } from "../../tools/xs/harness.js";
+import { fileURLToPath } from "node:url";
+
+/** The repository root (the nearest package.json above this file): no XS import, so tests without `@endo/init` can use this. */
+const repoRoot: string = (() => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!fs.existsSync(path.join(dir, "package.json"))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error("no package.json above " + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+  return dir;
+})();
 
 type Budgets = Record<string, { budget: number; measured: number; unit: string; what: string }>;
 const budgets = JSON.parse(fs.readFileSync(path.join(repoRoot, "bench/budgets.json"), "utf8")) as Budgets;

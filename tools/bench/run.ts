@@ -121,7 +121,14 @@ function fmt(v: number | undefined): string {
 
 export function formatTable(r: BenchReport): string {
   const rows = [["figure", "value", "unit", "baseline", "ratio", "goal", "result"]];
+  /** Statements (figures with `text`): printed as one line at their place, outside the columns. */
+  const statements = new Map<number, string>();
   for (const f of r.figures) {
+    if (f.text !== undefined) {
+      statements.set(rows.length, `${f.name}: ${f.text}`);
+      rows.push([]);
+      continue;
+    }
     rows.push([
       f.name,
       fmt(f.value),
@@ -132,9 +139,9 @@ export function formatTable(r: BenchReport): string {
       f.pass === undefined ? "" : f.pass ? "pass" : "MISS",
     ]);
   }
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c]?.length ?? 0)));
   const line = (row: string[]) => row.map((cell, c) => (c === 1 || c === 4 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join("  ").trimEnd();
-  const out = [line(rows[0]), widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(1).map(line)];
+  const out = [line(rows[0]), widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(1).map((row, i) => statements.get(i + 1) ?? line(row))];
   if (r.xsSpeed) {
     out.push("", `XS here: ${fmt(r.xsSpeed.computronsPerSecond / 1e6)} M computrons/s; ESP32 @ 240 MHz estimate (1/${r.xsSpeed.esp32Factor}): ${fmt(r.xsSpeed.esp32Estimate / 1e6)} M computrons/s (docs/performance.md)`);
   }

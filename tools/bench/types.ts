@@ -36,6 +36,11 @@ export interface Figure {
   /** Deterministic (computrons, heap, wire bytes) or wall clock (reported, never asserted). */
   kind: "deterministic" | "wall";
   note?: string;
+  /**
+   * A statement printed in place of figures (the table prints "name: text" on a line
+   * of its own, value NaN), e.g. "refused at configuration: <reason>".
+   */
+  text?: string;
 }
 
 export interface BenchContext {
