@@ -18,6 +18,26 @@ import { drive, waitIdle } from "../simulator/drive.js";
 import { SimNode } from "../simulator/simulation.js";
 import { goal, quantile, type BenchModule, type Figure } from "./types.js";
 
+/**
+ * Toggles the node's 1x velocity across both alarm levels (2 and 9 mm/s) every two
+ * windows, so each toggle crosses a level, and drives the clock ten windows at a
+ * time until `done()` or a bounded number of windows (3 per transition wanted).
+ */
+export async function toggleUntil(clock: VirtualClock, node: SimNode, windowMs: number, transitions: number, done: () => boolean): Promise<void> {
+  let high = false;
+  const toggle = clock.set(() => {
+    high = !high;
+    node.machine.set("machine.vibration[0].vrms_mm_s", high ? 9 : 2);
+  }, 3 * windowMs, 2 * windowMs);
+  const maxWindows = transitions * 3 + 10;
+  let until = clock.now();
+  while (!done() && node.app.windows < maxWindows) {
+    until += 10 * windowMs;
+    await drive({ clock, until, speed: "max", busy: () => node.busy });
+  }
+  clock.clear(toggle);
+}
+
 const WINDOW_MS = (4096 / 3200) * 1000;
 
 /** Topics of the PUBLISH packets in one written chunk (several packets may share a write). */
@@ -95,19 +115,7 @@ export async function measureAlarmLatency(transitions: number): Promise<AlarmLat
   };
   try {
     node.start();
-    // Toggle the 1x velocity across both levels every two windows: each toggle crosses a level.
-    let high = false;
-    const toggle = clock.set(() => {
-      high = !high;
-      node.machine.set("machine.vibration[0].vrms_mm_s", high ? 9 : 2);
-    }, 3 * WINDOW_MS, 2 * WINDOW_MS);
-    const maxWindows = transitions * 3 + 10; // bounded
-    let until = clock.now();
-    while (result.alarms.length < transitions && node.app.windows < maxWindows) {
-      until += 10 * WINDOW_MS;
-      await drive({ clock, until, speed: "max", busy: () => node.busy });
-    }
-    clock.clear(toggle);
+    await toggleUntil(clock, node, WINDOW_MS, transitions, () => result.alarms.length >= transitions);
     await waitIdle(() => node.busy, 2000);
     result.windows = node.app.windows;
   } finally {

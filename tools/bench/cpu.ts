@@ -33,9 +33,10 @@ import type { AccelerometerKind } from "../../firmware/drivers/scan.js";
 import { VirtualClock } from "../../sim/clock.js";
 import { ESP32_COMPUTRONS_PER_S, ESP32_PESSIMISTIC_COMPUTRONS_PER_S } from "../../sim/cpu.js";
 import { startAedes } from "../brokers/broker.js";
-import { drive, waitIdle } from "../simulator/drive.js";
+import { waitIdle } from "../simulator/drive.js";
 import { SimNode } from "../simulator/simulation.js";
 import { goal, quantile, type BenchModule, type Figure } from "./types.js";
+import { toggleUntil } from "./alarm.js";
 
 export const CPU_N = 4096;
 /** Every part's FIFO holds 32 x-y-z samples (ADXL345, LIS3DH, ADXL355 datasheets). */
@@ -220,20 +221,7 @@ export async function measureCpuRun(part: CpuPart, rate: number | undefined, tra
   };
   try {
     node.start();
-    // Toggle the 1x velocity across both levels every two windows: each toggle crosses a level.
-    let high = false;
-    const toggle = clock.set(() => {
-      high = !high;
-      node.machine.set("machine.vibration[0].vrms_mm_s", high ? 9 : 2);
-    }, 3 * windowMs, 2 * windowMs);
-    const maxWindows = transitions * 3 + 10; // bounded
-    let until = clock.now();
-    while (result.fromWindowEnd.length < transitions && node.app.windows < maxWindows) {
-      until += 10 * windowMs;
-      await drive({ clock, until, speed: "max", busy: () => node.busy });
-      if (refused !== undefined) break;
-    }
-    clock.clear(toggle);
+    await toggleUntil(clock, node, windowMs, transitions, () => result.fromWindowEnd.length >= transitions || refused !== undefined);
     await waitIdle(() => node.busy, 2000);
   } finally {
     if (!cpu) proto.compute = compute;
