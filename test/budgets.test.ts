@@ -9,6 +9,15 @@ import test from "ava";
 import { checkBudget } from "./helpers/budgets.js";
 import { measureXs, measureXsDevicePath, measureXsHeap } from "../tools/bench/xs-measure.js";
 import { measureAcquisition, PARTS } from "../tools/bench/acquisition.js";
+import { WINDOW } from "../tools/bench/types.js";
+import { WORK_COSTS } from "../sim/cpu.js";
+
+/** The CPU model's measured costs (sim/cpu.ts) must be today's XS figures: within 10 %, else update the table. */
+function costCurrent(t: import("ava").ExecutionContext, work: keyof typeof WORK_COSTS, measuredPerUnit: number): void {
+  const modelled = WORK_COSTS[work].computrons;
+  t.log(`CPU model ${work}: ${modelled.toFixed(3)} computrons per unit, XS now ${measuredPerUnit.toFixed(3)}`);
+  t.true(Math.abs(modelled / measuredPerUnit - 1) <= 0.1, `sim/cpu.ts ${work} = ${modelled} computrons per unit, measured ${measuredPerUnit}: update the table`);
+}
 
 const check = checkBudget;
 
@@ -22,12 +31,16 @@ test("XS computrons: features per window, monitor evaluation, FFT 4096, 1 KiB PU
   check(t, "xs.mqttEncodeInto1k", xs.mqttEncodeInto1k);
   check(t, "xs.mqttSendSlotsPerSend", xs.mqttSendSlotsPerSend);
   t.true(xs.monitorTransitions > 0, "the monitor run includes transitions");
+  costCurrent(t, "monitor", xs.monitorPerEvaluation);
+  // A 1 KiB payload and a 24-byte topic: the unit is a byte of topic + payload.
+  costCurrent(t, "publish", xs.mqttEncodeInto1k / (1024 + 24));
 });
 
 test("XS computrons: the device path's XS part (C spectrum kernel replayed), same features as computed", async (t) => {
   const d = await measureXsDevicePath();
   t.true(d.sameFeatures, "the replayed spectra give the computed features");
   check(t, "xs.devicePathPerWindow", d.featuresPerWindow);
+  costCurrent(t, "features", d.featuresPerWindow / (WINDOW.axes * WINDOW.n));
 });
 
 test("XS heap: DSP + monitor steady state over 1000 windows does not grow", async (t) => {
