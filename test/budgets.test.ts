@@ -7,7 +7,7 @@
 import "@endo/init"; // xsnap needs a locked-down process: XS tests live in their own files
 import test from "ava";
 import { checkBudget } from "./helpers/budgets.js";
-import { measureXs, measureXsDevicePath, measureXsHeap } from "../tools/bench/xs-measure.js";
+import { measureXs, measureXsDevicePath, measureXsFifoCopy, measureXsHeap } from "../tools/bench/xs-measure.js";
 import { measureAcquisition, PARTS } from "../tools/bench/acquisition.js";
 import { WINDOW } from "../tools/bench/types.js";
 import { WORK_COSTS } from "../sim/cpu.js";
@@ -41,6 +41,14 @@ test("XS computrons: the device path's XS part (C spectrum kernel replayed), sam
   t.true(d.sameFeatures, "the replayed spectra give the computed features");
   check(t, "xs.devicePathPerWindow", d.featuresPerWindow);
   costCurrent(t, "features", d.featuresPerWindow / (WINDOW.axes * WINDOW.n));
+});
+
+test("XS computrons: the main core's FIFO work per sample with a sampler (ring read, ADXL345 decode, window store)", async (t) => {
+  const f = await measureXsFifoCopy();
+  t.true(f.sampled, "the acquirer took the sampler path");
+  check(t, "xs.fifoCopyPerSample", f.perSample);
+  // Known gap (issue 14): the CPU model still charges its estimate; log how far it is from the measurement.
+  t.log(`CPU model fifo: ${WORK_COSTS.fifo.computrons} computrons per sample (estimate), XS now ${f.perSample.toFixed(1)}`);
 });
 
 test("XS heap: DSP + monitor steady state over 1000 windows does not grow", async (t) => {

@@ -10,6 +10,7 @@ import { withXsSession, xsCase, type XsSession } from "../xs/harness.js";
 
 export const XS_CASES_ENTRY = "tools/bench/xs-cases.ts";
 export const XS_CODEC_CASES_ENTRY = "tools/bench/xs-codec-cases.ts";
+export const XS_FIFO_CASES_ENTRY = "tools/bench/xs-fifo-cases.ts";
 /** The device path's bundle: the kernel module replaced as the Moddable manifests replace it, here by a replay (see replay-spectrum.ts). */
 export const XS_DEVICE_PATH = { entry: XS_CASES_ENTRY, substitute: { "firmware/dsp/spectrum.ts": "tools/bench/replay-spectrum.ts" } };
 
@@ -120,6 +121,25 @@ export async function measureXs(options: XsMeasureOptions = {}): Promise<XsFigur
  * Computrons of one 1 KiB PUBLISH encode, both ways (mean of 100, after a first
  * run of 100), and the client's send path: computrons and heap slots per send.
  */
+/**
+ * Computrons per sample of the main core's FIFO work with a sampler: ring read,
+ * ADXL345 decode, window store (tools/bench/xs-fifo-cases.ts), over 4 windows'
+ * worth after a first window (so the window's own hand-over is included once per n).
+ */
+export async function measureXsFifoCopy(): Promise<{ perSample: number; sampled: boolean }> {
+  return withXsSession(
+    XS_FIFO_CASES_ENTRY,
+    async (s) => {
+      const setup = await step(s, "setup");
+      await step(s, "drain", { samples: 4096 });
+      const samples = 4 * 4096;
+      const r = await step(s, "drain", { samples });
+      return { perSample: r.compute / samples, sampled: (setup.value as { sampled: boolean }).sampled };
+    },
+    { meteringLimit: 0, name: "sensor-node-bench-fifo" },
+  );
+}
+
 async function measureXsCodec(): Promise<Pick<XsFigures, "mqttEncode1k" | "mqttEncodeInto1k" | "mqttSend1k" | "mqttSendSlotsPerSend">> {
   const encodes = 100;
   const sends = 100;
