@@ -40,9 +40,9 @@ export async function toggleUntil(clock: VirtualClock, node: SimNode, windowMs: 
 
 const WINDOW_MS = (4096 / 3200) * 1000;
 
-/** Topics of the PUBLISH packets in one written chunk (several packets may share a write). */
-function publishTopics(bytes: Uint8Array): string[] {
-  const topics: string[] = [];
+export /** Topic and payload of the PUBLISH packets in one written chunk (MQTT 3.1.1; several packets may share a write). */
+function publishes(bytes: Uint8Array): { topic: string; payload: Uint8Array }[] {
+  const out: { topic: string; payload: Uint8Array }[] = [];
   let i = 0;
   while (i + 2 <= bytes.length) {
     const first = bytes[i];
@@ -55,13 +55,21 @@ function publishTopics(bytes: Uint8Array): string[] {
       if ((bytes[j] & 0x80) === 0) break;
     }
     const body = j + 1;
+    const end = body + len;
     if (first >> 4 === 3 && body + 2 <= bytes.length) {
       const tl = (bytes[body] << 8) | bytes[body + 1];
-      topics.push(new TextDecoder().decode(bytes.subarray(body + 2, body + 2 + tl)));
+      const topic = new TextDecoder().decode(bytes.subarray(body + 2, body + 2 + tl));
+      const from = body + 2 + tl + (((first >> 1) & 3) > 0 ? 2 : 0);
+      out.push({ topic, payload: bytes.subarray(from, Math.min(end, bytes.length)) });
     }
-    i = body + len;
+    i = end;
   }
-  return topics;
+  return out;
+}
+
+/** Topics of the PUBLISH packets in one written chunk. */
+function publishTopics(bytes: Uint8Array): string[] {
+  return publishes(bytes).map((p) => p.topic);
 }
 
 export interface AlarmLatency {

@@ -36,7 +36,7 @@ import { startAedes } from "../brokers/broker.js";
 import { waitIdle } from "../simulator/drive.js";
 import { SimNode } from "../simulator/simulation.js";
 import { goal, quantile, type BenchModule, type Figure } from "./types.js";
-import { toggleUntil } from "./alarm.js";
+import { publishes, toggleUntil } from "./alarm.js";
 
 export const CPU_N = 4096;
 /** Every part's FIFO holds 32 x-y-z samples (ADXL345, LIS3DH, ADXL355 datasheets). */
@@ -80,32 +80,6 @@ export interface CpuRun {
   featuresAfterEnd: number[];
 }
 
-/** Topic and payload of the PUBLISH packets in one written chunk (MQTT 3.1.1; several packets may share a write). */
-function publishes(bytes: Uint8Array): { topic: string; payload: Uint8Array }[] {
-  const out: { topic: string; payload: Uint8Array }[] = [];
-  let i = 0;
-  while (i + 2 <= bytes.length) {
-    const first = bytes[i];
-    let len = 0;
-    let mul = 1;
-    let j = i + 1;
-    for (; j < bytes.length; j++) {
-      len += (bytes[j] & 0x7f) * mul;
-      mul *= 128;
-      if ((bytes[j] & 0x80) === 0) break;
-    }
-    const body = j + 1;
-    const end = body + len;
-    if (first >> 4 === 3 && body + 2 <= bytes.length) {
-      const tl = (bytes[body] << 8) | bytes[body + 1];
-      const topic = new TextDecoder().decode(bytes.subarray(body + 2, body + 2 + tl));
-      const from = body + 2 + tl + (((first >> 1) & 3) > 0 ? 2 : 0);
-      out.push({ topic, payload: bytes.subarray(from, Math.min(end, bytes.length)) });
-    }
-    i = end;
-  }
-  return out;
-}
 
 /**
  * One part at one CPU rate (undefined: --cpu free), until `transitions` alarm
