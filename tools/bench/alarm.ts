@@ -40,8 +40,8 @@ export async function toggleUntil(clock: VirtualClock, node: SimNode, windowMs: 
 
 const WINDOW_MS = (4096 / 3200) * 1000;
 
-export /** Topic and payload of the PUBLISH packets in one written chunk (MQTT 3.1.1; several packets may share a write). */
-function publishes(bytes: Uint8Array): { topic: string; payload: Uint8Array }[] {
+/** Topic and payload of the PUBLISH packets in one written chunk (MQTT 3.1.1; several packets may share a write). */
+export function publishes(bytes: Uint8Array): { topic: string; payload: Uint8Array }[] {
   const out: { topic: string; payload: Uint8Array }[] = [];
   let i = 0;
   while (i + 2 <= bytes.length) {
