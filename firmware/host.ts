@@ -198,6 +198,11 @@ export interface FifoProgram {
   readonly samplesPerRead: number;
   /** FIFO depth, samples. */
   readonly depth: number;
+  /**
+   * Each sample is x, y, z as little-endian int16 in units of the driver's lsbG (ADXL345,
+   * LIS3DH): the firmware stores them as counts without decoding to g and back.
+   */
+  readonly int16Counts?: boolean;
 }
 
 export interface FifoSamplerOptions {

@@ -40,9 +40,7 @@ export interface WorkCost {
 export const WORK_COSTS: Readonly<Record<CpuWork, Readonly<WorkCost>>> = Object.freeze({
   fifo: Object.freeze({
     computrons: FIFO_COMPUTRONS_PER_SAMPLE,
-    // Known low: XS measures 257 computrons per sample for the sampler path (xs.fifoCopyPerSample); with it the LIS3DH at 5376 Hz
-    // exceeds the main core's budget. Kept until the copy is cheaper (issue 14: counts straight from the ring).
-    source: "estimate: a FIFO sample decoded by the driver (from the sampler's ring or a burst) and stored in the window; measured 257 (xs.fifoCopyPerSample)",
+    source: "measured: xs.fifoCopyPerSample (ADXL345 int16 counts from the sampler's ring into the window); the ADXL355's float decode is not measured",
   }),
   features: Object.freeze({
     // xs.devicePathPerWindow (1 168 434 computrons, 3 axes of 4096) per axis-sample; the C kernel: 4.7 ms per window of 3 axes (docs/performance.md, an estimate).

@@ -47,8 +47,7 @@ test("XS computrons: the main core's FIFO work per sample with a sampler (ring r
   const f = await measureXsFifoCopy();
   t.true(f.sampled, "the acquirer took the sampler path");
   check(t, "xs.fifoCopyPerSample", f.perSample);
-  // Known gap (issue 14): the CPU model still charges its estimate; log how far it is from the measurement.
-  t.log(`CPU model fifo: ${WORK_COSTS.fifo.computrons} computrons per sample (estimate), XS now ${f.perSample.toFixed(1)}`);
+  costCurrent(t, "fifo", f.perSample);
 });
 
 test("XS heap: DSP + monitor steady state over 1000 windows does not grow", async (t) => {

@@ -161,6 +161,8 @@ export class Acquirer {
   #sampler: FifoSampler | undefined;
   /** Raw samples read from the sampler's ring (one FIFO's depth); made when first needed. */
   #raw: Uint8Array | undefined;
+  /** #raw as int16 (program.int16Counts on a little-endian CPU: the ESP32, x86, ARM). */
+  #raw16: Int16Array | undefined;
   /** The sampler's lost count already accounted for. */
   #samplerLost = 0;
 
@@ -304,7 +306,7 @@ export class Acquirer {
       } else if (Math.abs(first - this.#next) > 2 * period) {
         this.#next = first;
       }
-      this.#pushAll(scratch, got);
+      this.#pushAll(scratch, got, this.#perG, this.#bias);
       if (got < this.#depth) return;
     }
   }
@@ -325,7 +327,10 @@ export class Acquirer {
   #openSampler(): void {
     const { accel, sampler } = this.#o;
     const program = accel.program!;
-    if (!this.#raw || this.#raw.length !== this.#depth * program.sampleBytes) this.#raw = new Uint8Array(this.#depth * program.sampleBytes);
+    if (!this.#raw || this.#raw.length !== this.#depth * program.sampleBytes) {
+      this.#raw = new Uint8Array(this.#depth * program.sampleBytes);
+      this.#raw16 = program.int16Counts ? new Int16Array(this.#raw.buffer, 0, 3 * this.#depth) : undefined;
+    }
     this.#samplerLost = 0;
     this.#sampler = new sampler!.io({
       sensor: sampler!.sensor,
@@ -345,6 +350,8 @@ export class Acquirer {
     if (!sampler) return;
     const { accel, cpu } = this.#o;
     const raw = this.#raw!;
+    // Whole int16 counts in lsbG units go to the count windows as they are (no decode to g and back).
+    const raw16 = this.#counts ? this.#raw16 : undefined;
     const scratch = this.#scratch;
     const period = this.#period;
     // Bounded: at most a ring's worth per call (the sampler posts again while samples wait).
@@ -354,7 +361,7 @@ export class Acquirer {
       try {
         got = sampler.read(raw, this.#depth);
         if (got === 0) return;
-        decoded = accel.decode!(raw, got, scratch);
+        decoded = raw16 !== undefined ? got : accel.decode!(raw, got, scratch);
       } catch (error) {
         this.#o.onError(asError(error));
         return;
@@ -370,21 +377,21 @@ export class Acquirer {
         this.#lose(lost);
         this.#next = first;
       } else if (Math.abs(first - this.#next) > 2 * period) this.#next = first;
-      this.#pushAll(scratch, decoded);
+      if (raw16 !== undefined) this.#pushAll(raw16, decoded, 1, COUNT_OFFSET);
+      else this.#pushAll(scratch, decoded, this.#perG, this.#bias);
       if (this.#sampler !== sampler) return; // stopped by the window's consumer
     }
   }
 
   /**
-   * Stores `count` samples of interleaved g from `src` into the windows, handing
+   * Stores `count` interleaved x, y, z samples of `src` into the windows as
+   * value * perG + bias (g: #perG and #bias; int16 counts: 1 and COUNT_OFFSET), handing
    * each full window to onWindow; stops early if onWindow ended or restarted the
    * capture. Per sample this is the node's hottest loop: state lives in locals
    * (a private field read per value costs XS more than the store).
    */
-  #pushAll(src: Float32Array, count: number): void {
+  #pushAll(src: Float32Array | Int16Array, count: number, perG: number, bias: number): void {
     const capture = this.captures;
-    const perG = this.#perG;
-    const bias = this.#bias;
     const period = this.#period;
     const n = this.n;
     let k = 0;

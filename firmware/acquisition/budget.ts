@@ -20,8 +20,12 @@ import type { CpuMeter, CpuWork, FifoProgram } from "../host.js";
 
 /** The assumed ESP32 speed for XS code: 3 M computrons per second (docs/performance.md; an assumption). */
 export const ESP32_COMPUTRONS_PER_S = 3_000_000;
-/** XS computrons to decode one raw x, y, z sample and store it in the window (an estimate). */
-export const FIFO_COMPUTRONS_PER_SAMPLE = 160;
+/**
+ * XS computrons to copy one x, y, z sample from the sampler's ring into the window:
+ * xs.fifoCopyPerSample (106, ADXL345 int16 counts, tools/bench/xs-fifo-cases.ts).
+ * The ADXL355 decodes 20-bit big-endian values to float in XS and is not measured.
+ */
+export const FIFO_COMPUTRONS_PER_SAMPLE = 106;
 /** One axis-sample of a window's features on the device path: xs.devicePathPerWindow (1 168 434) / (3 x 4096). */
 export const FEATURES_COMPUTRONS_PER_AXIS_SAMPLE = 1_168_434 / (3 * 4096);
 /** The C spectrum kernel's share, native ms per axis-sample on the ESP32 (4.7 ms per window of 3 x 4096, an estimate). */

@@ -48,6 +48,7 @@ const RANGES_G: readonly number[] = Object.freeze([2, 4, 8, 16]);
 /** The FIFO sampler's program: one 6-byte burst per entry; INT_SOURCE only when full (its read clears OVERRUN). */
 const PROGRAM: FifoProgram = Object.freeze({
   levelRegister: Register.FIFO_STATUS,
+  int16Counts: true,
   levelBytes: 1,
   levelOffset: 0,
   levelMask: FifoStatus.ENTRIES_MASK,

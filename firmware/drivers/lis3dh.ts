@@ -55,6 +55,7 @@ const LEVEL_BYTES = 6;
 /** The FIFO sampler's program: FIFO_SRC (FSS, OVRN in the same byte), the whole level in one auto-increment burst. */
 const PROGRAM: FifoProgram = Object.freeze({
   levelRegister: Register.FIFO_SRC_REG,
+  int16Counts: true,
   levelBytes: 1,
   levelOffset: 0,
   levelMask: FifoSrc.FSS_MASK,
