@@ -1,7 +1,7 @@
 import test from "ava";
 import { bitReversal } from "../firmware/dsp/bitrev.js";
 import { FFT, RealFFT } from "../firmware/dsp/fft.js";
-import { EDGE_BINS, FeatureExtractor, G_MM_S2, LOW_SPEED_BAND_HZ, type AxisFeatures } from "../firmware/dsp/features.js";
+import { FeatureExtractor, G_MM_S2, LOW_SPEED_BAND_HZ, type AxisFeatures } from "../firmware/dsp/features.js";
 import { RunningMean } from "../firmware/dsp/average.js";
 import { Rng } from "../sim/rng.js";
 
@@ -116,9 +116,14 @@ test("the complex FFT builds its bit-reversal table only for forward(), 16-bit u
   const im = new Float64Array(64);
   fft.forwardPermuted(re, im);
   t.is(re[0], 64);
+  // Reversed binary digits, as written on paper: i = 0b000001 -> 0b100000.
+  const reversed = (i: number, bits: number) => parseInt(i.toString(2).padStart(bits, "0").split("").reverse().join(""), 2);
   t.true(fft.bitrev instanceof Uint16Array);
-  t.is(fft.bitrev, fft.bitrev, "built once");
+  t.deepEqual(Array.from(fft.bitrev), Array.from({ length: 64 }, (_, i) => reversed(i, 6)));
   t.deepEqual(Array.from(bitReversal(8)), [0, 4, 2, 6, 1, 5, 3, 7]);
+  const big = bitReversal(65536);
+  t.true(big instanceof Uint16Array, "65536 points still fit 16-bit indices");
+  for (const i of [1, 2, 3, 255, 4660, 65534, 65535]) t.is(big[i], reversed(i, 16), `rev[${i}]`);
   t.true(bitReversal(2 * 65536) instanceof Uint32Array);
 });
 
@@ -189,8 +194,9 @@ test("white noise: vRms matches the analytic band integral of a flat spectrum", 
     sum += out.vRms * out.vRms;
   }
   const S = (2 * sigma * sigma) / ODR;
-  // the summed bins (the band widened by EDGE_BINS) stand for kLo - 1/2 .. kHi + 1/2
-  t.is(fx.kLo, Math.ceil(10 / BIN - EDGE_BINS));
+  // The summed bins stand for kLo - 1/2 .. kHi + 1/2; a Hann-windowed tone spreads over +-2 bins, so the
+  // band reaches at least one bin and no more than two bins beyond its 10 Hz edge (docs/measurement.md).
+  t.true(10 - (fx.kLo - 0.5) * BIN >= BIN && 10 - (fx.kLo - 0.5) * BIN <= 2 * BIN, `kLo ${fx.kLo}`);
   const f1 = (fx.kLo - 0.5) * BIN;
   const f2 = (fx.kHi + 0.5) * BIN;
   const expected = Math.sqrt((S * G_MM_S2 * G_MM_S2 * (1 / f1 - 1 / f2)) / (4 * Math.PI * Math.PI));
