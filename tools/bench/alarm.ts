@@ -11,11 +11,10 @@
  * monitor evaluation come from the XS run (xs-cases.ts `monitor`).
  */
 import { FeatureExtractor } from "../../firmware/dsp/features.js";
-import type { TCPOptions, TCPSocket } from "../../firmware/host.js";
 import { VirtualClock } from "../../sim/clock.js";
 import { startAedes } from "../brokers/broker.js";
 import { drive, waitIdle } from "../simulator/drive.js";
-import { SimNode } from "../simulator/simulation.js";
+import { SimNode, tapWrites } from "../simulator/simulation.js";
 import { goal, quantile, type BenchModule, type Figure } from "./types.js";
 
 /**
@@ -100,27 +99,18 @@ export async function measureAlarmLatency(transitions: number): Promise<AlarmLat
     return compute.apply(this, args);
   };
   const result: AlarmLatency = { alarms: [], telemetry: [], windows: 0 };
-  const io = node.host.io as { tcp(o: TCPOptions): TCPSocket };
-  const tcp = io.tcp.bind(io);
-  io.tcp = (o: TCPOptions) => {
-    const socket = tcp(o);
-    const write = socket.write.bind(socket);
-    socket.write = (data) => {
-      const bytes = data instanceof Uint8Array ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data as ArrayBuffer);
-      write(data);
-      const t = performance.now();
-      if (windowStart === windowStart) {
-        for (const topic of publishTopics(bytes)) {
-          if (topic.endsWith("/alarm")) result.alarms.push(t - windowStart);
-          else if (topic.endsWith("/telemetry")) {
-            result.telemetry.push(t - windowStart);
-            windowStart = NaN; // one window, one telemetry message
-          }
+  tapWrites(node, (bytes) => {
+    const t = performance.now();
+    if (windowStart === windowStart) {
+      for (const topic of publishTopics(bytes)) {
+        if (topic.endsWith("/alarm")) result.alarms.push(t - windowStart);
+        else if (topic.endsWith("/telemetry")) {
+          result.telemetry.push(t - windowStart);
+          windowStart = NaN; // one window, one telemetry message
         }
       }
-    };
-    return socket;
-  };
+    }
+  });
   try {
     node.start();
     await toggleUntil(clock, node, WINDOW_MS, transitions, () => result.alarms.length >= transitions);

@@ -27,14 +27,13 @@
  *    dropped, the larger), goal 0; the run's length in simulated seconds.
  */
 import { FeatureExtractor } from "../../firmware/dsp/features.js";
-import type { TCPOptions, TCPSocket } from "../../firmware/host.js";
 import type { WindowBlock } from "../../firmware/acquisition/acquirer.js";
 import type { AccelerometerKind } from "../../firmware/drivers/scan.js";
 import { VirtualClock } from "../../sim/clock.js";
 import { ESP32_COMPUTRONS_PER_S, ESP32_PESSIMISTIC_COMPUTRONS_PER_S } from "../../sim/cpu.js";
 import { startAedes } from "../brokers/broker.js";
 import { waitIdle } from "../simulator/drive.js";
-import { SimNode } from "../simulator/simulation.js";
+import { SimNode, tapWrites } from "../simulator/simulation.js";
 import { goal, quantile, type BenchModule, type Figure } from "./types.js";
 import { publishes, toggleUntil } from "./alarm.js";
 
@@ -169,30 +168,21 @@ export async function measureCpuRun(part: CpuPart, rate: number | undefined, tra
     featuresAfterEnd: [],
   };
   let late = 0;
-  const io = node.host.io as { tcp(o: TCPOptions): TCPSocket };
-  const tcp = io.tcp.bind(io);
-  io.tcp = (o: TCPOptions) => {
-    const socket = tcp(o);
-    const write = socket.write.bind(socket);
-    socket.write = (data) => {
-      const bytes = data instanceof Uint8Array ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data as ArrayBuffer);
-      write(data);
-      const t = time.now();
-      for (const p of publishes(bytes)) {
-        if (!p.topic.endsWith("/alarm")) continue;
-        const body = JSON.parse(new TextDecoder().decode(p.payload)) as { metric?: string };
-        if (body.metric !== "x.vRms") continue;
-        if (!current) {
-          late++; // written after its window's callback (held by the outbox): not attributed
-          continue;
-        }
-        result.fromWindowEnd.push(t - current.end);
-        result.fromFeatures.push(t - current.ready);
-        result.featuresAfterEnd.push(current.ready - current.end);
+  tapWrites(node, (bytes) => {
+    const t = time.now();
+    for (const p of publishes(bytes)) {
+      if (!p.topic.endsWith("/alarm")) continue;
+      const body = JSON.parse(new TextDecoder().decode(p.payload)) as { metric?: string };
+      if (body.metric !== "x.vRms") continue;
+      if (!current) {
+        late++; // written after its window's callback (held by the outbox): not attributed
+        continue;
       }
-    };
-    return socket;
-  };
+      result.fromWindowEnd.push(t - current.end);
+      result.fromFeatures.push(t - current.ready);
+      result.featuresAfterEnd.push(current.ready - current.end);
+    }
+  });
   try {
     node.start();
     await toggleUntil(clock, node, windowMs, transitions, () => result.fromWindowEnd.length >= transitions || refused !== undefined);

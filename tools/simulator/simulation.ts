@@ -22,7 +22,7 @@ import { createNodeHost, tlsSettingsFromFiles, type NodeHost } from "../../hosts
 import { MemoryStorage, FileStorage } from "../../hosts/node/storage.js";
 import { NodeApp } from "../../firmware/app/node.js";
 import { resolveConfig } from "../../firmware/app/config.js";
-import type { LogLevel, Storage } from "../../firmware/host.js";
+import type { LogLevel, Storage, TCPOptions, TCPSocket } from "../../firmware/host.js";
 import { parseBrokerUrl, startAedes, type RunningBroker } from "../brokers/broker.js";
 import { drive, waitIdle } from "./drive.js";
 import { DEFAULT_START, type Scenario } from "../scenario/parse.js";
@@ -159,6 +159,27 @@ export class SimNode {
   stop(): void {
     this.app.stop();
   }
+}
+
+/**
+ * Calls `onWrite` with every chunk the node's firmware writes to a socket of its
+ * current boot (after the socket took it), and the socket's number (1, 2, ... in
+ * the order opened): what the bench and the parity run read off the wire.
+ */
+export function tapWrites(node: SimNode, onWrite: (bytes: Uint8Array, connection: number) => void): void {
+  const io = node.host.io as { tcp(o: TCPOptions): TCPSocket };
+  const tcp = io.tcp.bind(io);
+  let connections = 0;
+  io.tcp = (o: TCPOptions) => {
+    const socket = tcp(o);
+    const id = ++connections;
+    const write = socket.write.bind(socket);
+    socket.write = (data) => {
+      write(data);
+      onWrite(data instanceof Uint8Array ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data as ArrayBuffer), id);
+    };
+    return socket;
+  };
 }
 
 /**

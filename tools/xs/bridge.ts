@@ -23,10 +23,9 @@ import type { NodeRunSpec, RunReply, SocketIn, SocketOut } from "./cases/node-ca
 import { COMPONENTS, type Component, type FirmwareSpec } from "./cases/stub-host.js";
 import { VirtualClock } from "../../sim/clock.js";
 import { defaultMachine } from "../../sim/machine/default-machine.js";
-import { SimNode } from "../simulator/simulation.js";
+import { SimNode, tapWrites } from "../simulator/simulation.js";
 import { drive, waitIdle } from "../simulator/drive.js";
 import type { Scenario } from "../scenario/parse.js";
-import type { TCPOptions, TCPSocket } from "../../firmware/host.js";
 
 export const NODE_CASE_ENTRY = "tools/xs/cases/node-case.ts";
 
@@ -251,20 +250,7 @@ export async function runNodeInNode(spec: NodeRunSpec, options: RunOptions): Pro
     broker: { host: spec.broker.host, port: spec.broker.port, secure: false },
   });
   const log = new PublishLog();
-  const io = node.host.io as { tcp(o: TCPOptions): TCPSocket };
-  const tcp = io.tcp.bind(io);
-  let connections = 0;
-  io.tcp = (o: TCPOptions) => {
-    const socket = tcp(o);
-    const id = ++connections;
-    const write = socket.write.bind(socket);
-    socket.write = (data) => {
-      const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
-      log.push(id, bytes);
-      write(data);
-    };
-    return socket;
-  };
+  tapWrites(node, (bytes, connection) => log.push(connection, bytes));
   node.start();
   for (const e of spec.events) clock.set(() => node.machine.set(e.path, e.value, e.at_s), e.at_s * 1000);
   const busy = () => node.busy;
