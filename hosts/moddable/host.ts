@@ -180,8 +180,6 @@ function fifoSamplerClass(pins: I2CPins | undefined): FifoSamplerConstructor | u
   };
 }
 
-/** The Moddable host: the firmware's Host (io.FifoSampler on esp32 builds only). */
-export type ModdableHost = Host;
 
 // ---------------------------------------------------------------- TCP / TLS
 
@@ -442,7 +440,8 @@ function traceLog(level: LogLevel, message: string): void {
   trace(`[${level}] ${message}\n`);
 }
 
-export function createModdableHost(options: ModdableHostOptions): ModdableHost {
+/** The firmware's Host on Moddable (io.FifoSampler on esp32 builds only). */
+export function createModdableHost(options: ModdableHostOptions): Host {
   const log = options.log ?? traceLog;
   const pins = options.i2c;
   const timers = new ModdableTimers();
