@@ -5,13 +5,13 @@
  * node: while it computes, its timers wait and the parts' FIFOs keep filling.
  *
  * Costs are XS computrons per unit of work, measured in XS (xsnap) by the bench
- * and kept current by CI (test/cpu-costs.test.ts compares this table with fresh
+ * and kept current by CI (test/budgets.test.ts compares this table with fresh
  * measurements), plus native time where the device runs C (the spectrum kernel,
  * an estimate). Computrons become time at one named rate: ESP32_COMPUTRONS_PER_S.
  * XS-compatible: the Node host and the XS whole-node harness charge the same.
  */
 import type { CpuMeter, CpuWork } from "../firmware/host.js";
-import { ESP32_COMPUTRONS_PER_S, FEATURES_COMPUTRONS_PER_AXIS_SAMPLE, FEATURES_NATIVE_MS_PER_AXIS_SAMPLE, FIFO_COMPUTRONS_PER_SAMPLE } from "../firmware/acquisition/budget.js";
+import { ESP32_COMPUTRONS_PER_S, FEATURES_COMPUTRONS_PER_AXIS_SAMPLE, FEATURES_NATIVE_MS_PER_AXIS_SAMPLE, FIFO_COMPUTRONS_PER_SAMPLE, FIFO_DECODE_COMPUTRONS_PER_SAMPLE } from "../firmware/acquisition/budget.js";
 
 /**
  * The assumed ESP32 speed for XS code (240 MHz, Moddable release build): 3 M
@@ -34,13 +34,17 @@ export interface WorkCost {
 }
 
 /**
- * Per unit of CpuWork (firmware/host.ts). test/cpu-costs.test.ts re-measures the
+ * Per unit of CpuWork (firmware/host.ts). test/budgets.test.ts re-measures the
  * measured rows in XS and fails when one drifts by more than 10 %.
  */
 export const WORK_COSTS: Readonly<Record<CpuWork, Readonly<WorkCost>>> = Object.freeze({
   fifo: Object.freeze({
     computrons: FIFO_COMPUTRONS_PER_SAMPLE,
-    source: "measured: xs.fifoCopyPerSample (ADXL345 int16 counts from the sampler's ring into the window); the ADXL355's float decode is not measured",
+    source: "measured: xs.fifoCopyPerSample (ADXL345 int16 counts from the sampler's ring into the window; the LIS3DH takes the same path)",
+  }),
+  fifoDecode: Object.freeze({
+    computrons: FIFO_DECODE_COMPUTRONS_PER_SAMPLE,
+    source: "measured: xs.fifoDecodePerSample (ADXL355 20-bit entries from the sampler's ring, decoded to g by the driver, into float32 windows)",
   }),
   features: Object.freeze({
     // xs.devicePathPerWindow (1 168 434 computrons, 3 axes of 4096) per axis-sample; the C kernel: 4.7 ms per window of 3 axes (docs/performance.md, an estimate).
@@ -59,7 +63,7 @@ export class SimulatedCpu implements CpuMeter {
   readonly rate: number;
   readonly #advance: (ms: number) => void;
   /** Work charged per kind, ms. */
-  readonly spentMs: Record<CpuWork, number> = { fifo: 0, features: 0, monitor: 0, payload: 0, publish: 0, store: 0 };
+  readonly spentMs: Record<CpuWork, number> = { fifo: 0, fifoDecode: 0, features: 0, monitor: 0, payload: 0, publish: 0, store: 0 };
 
   constructor(options: { rate?: number; advance: (ms: number) => void }) {
     this.rate = options.rate ?? ESP32_COMPUTRONS_PER_S;

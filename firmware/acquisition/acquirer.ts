@@ -112,7 +112,7 @@ export interface AcquirerOptions {
   overrun?: "restart" | "flag";
   /** Sets of window buffers: 2 (default) keep the block valid until the next window; 1 only during onWindow. */
   buffers?: 1 | 2;
-  /** The simulator's CPU model (host.cpu): samples read are charged as "fifo" work. */
+  /** The simulator's CPU model (host.cpu): samples read are charged as "fifo" work ("fifoDecode" when the driver decodes the sampler's to g). */
   cpu?: CpuMeter;
   /** The host's FIFO sampler (used when the driver has a program and decode), the part's SMBus options, and the ring's length in ms. */
   sampler?: { io: FifoSamplerConstructor; sensor: SMBusOptions & { io: SMBusConstructor }; ringMs: number };
@@ -367,7 +367,7 @@ export class Acquirer {
         return;
       }
       total += got;
-      cpu?.charge("fifo", got);
+      cpu?.charge(raw16 !== undefined ? "fifo" : "fifoDecode", got);
       const last = sampler.newestAt - sampler.available * period;
       const first = last - (decoded - 1) * period;
       const lost = sampler.lost - this.#samplerLost + (got - decoded);

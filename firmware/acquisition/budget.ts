@@ -22,10 +22,15 @@ import type { CpuMeter, CpuWork, FifoProgram } from "../host.js";
 export const ESP32_COMPUTRONS_PER_S = 3_000_000;
 /**
  * XS computrons to copy one x, y, z sample from the sampler's ring into the window:
- * xs.fifoCopyPerSample (106, ADXL345 int16 counts, tools/bench/xs-fifo-cases.ts).
- * The ADXL355 decodes 20-bit big-endian values to float in XS and is not measured.
+ * xs.fifoCopyPerSample (106, ADXL345 int16 counts stored as they come, as the LIS3DH's;
+ * tools/bench/xs-fifo-cases.ts).
  */
 export const FIFO_COMPUTRONS_PER_SAMPLE = 106;
+/**
+ * The same for a part whose driver decodes the ring's bytes to g (the ADXL355: three
+ * 20-bit big-endian entries with axis markers, stored as float32): xs.fifoDecodePerSample (288).
+ */
+export const FIFO_DECODE_COMPUTRONS_PER_SAMPLE = 288;
 /** One axis-sample of a window's features on the device path: xs.devicePathPerWindow (1 168 434) / (3 x 4096). */
 export const FEATURES_COMPUTRONS_PER_AXIS_SAMPLE = 1_168_434 / (3 * 4096);
 /** The C spectrum kernel's share, native ms per axis-sample on the ESP32 (4.7 ms per window of 3 x 4096, an estimate). */
@@ -54,7 +59,7 @@ export interface AcquisitionPlan {
 function cost(cpu: CpuMeter | undefined, work: CpuWork, units: number): number {
   if (cpu?.cost) return cpu.cost(work, units);
   if (work === "features") return units * ((FEATURES_COMPUTRONS_PER_AXIS_SAMPLE * 1000) / ESP32_COMPUTRONS_PER_S + FEATURES_NATIVE_MS_PER_AXIS_SAMPLE);
-  return (units * FIFO_COMPUTRONS_PER_SAMPLE * 1000) / ESP32_COMPUTRONS_PER_S;
+  return (units * (work === "fifoDecode" ? FIFO_DECODE_COMPUTRONS_PER_SAMPLE : FIFO_COMPUTRONS_PER_SAMPLE) * 1000) / ESP32_COMPUTRONS_PER_S;
 }
 
 /**
@@ -74,7 +79,7 @@ export function acquisitionLimit(p: AcquisitionPlan): { field: string; problem: 
   }
   const windowMs = (p.n * 1000) / p.odr;
   const featuresMs = cost(p.cpu, "features", 3 * p.n);
-  const copyMs = cost(p.cpu, "fifo", p.n);
+  const copyMs = cost(p.cpu, g.int16Counts ? "fifo" : "fifoDecode", p.n);
   const load = (featuresMs + copyMs) / windowMs;
   if (load > MAX_MAIN_LOAD) {
     return {
