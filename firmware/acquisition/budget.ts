@@ -9,6 +9,9 @@
  *                       its time on the bus (wire time of one poll / pollMs), or the
  *                       main core more than MAX_MAIN_LOAD of a window on features
  *                       plus sample copies (what is left runs MQTT, the monitor, payloads);
+ *   window.overlap      the same main-core limit with a window's features every hop
+ *                       (n x (1 - overlap) samples) instead of every n, when the
+ *                       windows alone (no overlap) would keep under it;
  *   acquisition.ringMs  the ring holds less than RING_MARGIN x one window's features
  *                       time: the main core computes them in one stretch, while the
  *                       ring alone takes the samples.
@@ -17,6 +20,7 @@
  * else from the ESP32 estimate below (the same figures the simulator's model uses).
  */
 import type { CpuMeter, CpuWork, FifoProgram } from "../host.js";
+import { OVERLAP_STEP } from "./acquirer.js";
 
 /** The assumed ESP32 speed for XS code: 3 M computrons per second (docs/performance.md; an assumption). */
 export const ESP32_COMPUTRONS_PER_S = 3_000_000;
@@ -47,6 +51,8 @@ export interface AcquisitionPlan {
   odr: number;
   /** Window length, samples per axis. */
   n: number;
+  /** Window overlap (configuration window.overlap): features every n x (1 - overlap) samples. Default 0. */
+  overlap?: number;
   ringMs: number;
   pollMs: number;
   program: FifoProgram;
@@ -77,14 +83,27 @@ export function acquisitionLimit(p: AcquisitionPlan): { field: string; problem: 
   if (busShare > MAX_BUS_SHARE) {
     return { field: "accelerometer.odr", problem: `${p.odr} Hz is too fast for the ${p.busHz / 1000} kHz bus: draining the FIFO takes ${Math.round(busShare * 100)} % of the sampler's core (limit ${MAX_BUS_SHARE * 100} %)` };
   }
-  const windowMs = (p.n * 1000) / p.odr;
   const featuresMs = cost(p.cpu, "features", 3 * p.n);
-  const copyMs = cost(p.cpu, g.int16Counts ? "fifo" : "fifoDecode", p.n);
-  const load = (featuresMs + copyMs) / windowMs;
-  if (load > MAX_MAIN_LOAD) {
+  const copy = g.int16Counts ? "fifo" : "fifoDecode";
+  // The main core's share with a window's features every `hop` samples and each new sample copied once.
+  const mainLoad = (hop: number) => (featuresMs + cost(p.cpu, copy, hop)) / ((hop * 1000) / p.odr);
+  const windowMs = (p.n * 1000) / p.odr;
+  const copyMs = cost(p.cpu, copy, p.n);
+  if (mainLoad(p.n) > MAX_MAIN_LOAD) {
     return {
       field: "accelerometer.odr",
-      problem: `${p.odr} Hz with window.n ${p.n}: features (${Math.round(featuresMs)} ms) and sample copies (${Math.round(copyMs)} ms) take ${Math.round(load * 100)} % of each ${Math.round(windowMs)} ms window on this CPU (limit ${MAX_MAIN_LOAD * 100} %)`,
+      problem: `${p.odr} Hz with window.n ${p.n}: features (${Math.round(featuresMs)} ms) and sample copies (${Math.round(copyMs)} ms) take ${Math.round(mainLoad(p.n) * 100)} % of each ${Math.round(windowMs)} ms window on this CPU (limit ${MAX_MAIN_LOAD * 100} %)`,
+    };
+  }
+  const overlap = p.overlap ?? 0;
+  const load = mainLoad(p.n * (1 - overlap));
+  if (load > MAX_MAIN_LOAD) {
+    let most = overlap - OVERLAP_STEP;
+    while (most > 0 && mainLoad(p.n * (1 - most)) > MAX_MAIN_LOAD) most -= OVERLAP_STEP;
+    const hopMs = (p.n * (1 - overlap) * 1000) / p.odr;
+    return {
+      field: "window.overlap",
+      problem: `${overlap} with window.n ${p.n} at ${p.odr} Hz: features (${Math.round(featuresMs)} ms) every ${Math.round(hopMs)} ms and sample copies take ${Math.round(load * 100)} % of the main core on this CPU (limit ${MAX_MAIN_LOAD * 100} %): use at most ${most}`,
     };
   }
   if (p.ringMs < RING_MARGIN * featuresMs) {
