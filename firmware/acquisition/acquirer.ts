@@ -275,7 +275,10 @@ export class Acquirer {
       this.#gPerUnit = this.#o.accel.lsbG!;
       this.#perG = 1 / this.#gPerUnit;
     }
-    this.#dropWindow();
+    this.#fill = 0;
+    this.#kept = 0;
+    this.#windowLost = 0;
+    this.#next = NaN;
     try {
       for (let i = 0; i < MAX_READS_PER_POLL; i++) {
         if (this.#o.accel.readFifo(this.#scratch, this.#depth) < this.#depth) break;
@@ -300,11 +303,6 @@ export class Acquirer {
     this.#timer = undefined;
     this.#o.timers.clear(this.#endTimer);
     this.#endTimer = undefined;
-    this.#dropWindow();
-  }
-
-  /** Forgets the partial window and the time base (a capture begins or ends). */
-  #dropWindow(): void {
     this.#fill = 0;
     this.#kept = 0;
     this.#windowLost = 0;
@@ -457,26 +455,22 @@ export class Acquirer {
       this.windows++;
       this.#o.onWindow(block);
       if (!this.#capturing || this.captures !== capture) return;
-      if (this.hop < n) this.#carry(block);
+      const hop = this.hop;
+      if (hop < n) {
+        // Overlap: the last n - hop samples of the window just handed over start the one being filled.
+        const to = this.#blocks[this.#current];
+        if (to === block) {
+          x.copyWithin(0, hop);
+          y.copyWithin(0, hop);
+          z.copyWithin(0, hop);
+        } else {
+          to.x.set(x.subarray(hop));
+          to.y.set(y.subarray(hop));
+          to.z.set(z.subarray(hop));
+        }
+        to.t0 = this.#next - (n - hop) * period;
+        this.#fill = this.#kept = n - hop;
+      }
     }
-  }
-
-  /** Overlap: the last n - hop samples of the window just handed over start the one being filled. */
-  #carry(done: WindowBlock): void {
-    const hop = this.hop;
-    const kept = this.n - hop;
-    const to = this.#blocks[this.#current];
-    if (to === done) {
-      done.x.copyWithin(0, hop);
-      done.y.copyWithin(0, hop);
-      done.z.copyWithin(0, hop);
-    } else {
-      to.x.set(done.x.subarray(hop));
-      to.y.set(done.y.subarray(hop));
-      to.z.set(done.z.subarray(hop));
-    }
-    to.t0 = this.#next - kept * this.#period;
-    this.#fill = kept;
-    this.#kept = kept;
   }
 }
