@@ -43,11 +43,20 @@ test("XS computrons: the device path's XS part (C spectrum kernel replayed), sam
   costCurrent(t, "features", d.featuresPerWindow / (WINDOW.axes * WINDOW.n));
 });
 
-test("XS computrons: the main core's FIFO work per sample with a sampler (ring read, ADXL345 decode, window store)", async (t) => {
-  const f = await measureXsFifoCopy();
+test("XS computrons: the main core's FIFO work per sample with a sampler (ring read, ADXL345 int16 counts, window store)", async (t) => {
+  const f = await measureXsFifoCopy("adxl345");
   t.true(f.sampled, "the acquirer took the sampler path");
+  t.true(f.counts, "int16 counts stored as they come");
   check(t, "xs.fifoCopyPerSample", f.perSample);
   costCurrent(t, "fifo", f.perSample);
+});
+
+test("XS computrons: the main core's FIFO work per sample with a sampler (ring read, ADXL355 20-bit decode to g, float32 window store)", async (t) => {
+  const f = await measureXsFifoCopy("adxl355");
+  t.true(f.sampled, "the acquirer took the sampler path");
+  t.false(f.counts, "float32 windows of g");
+  check(t, "xs.fifoDecodePerSample", f.perSample);
+  costCurrent(t, "fifoDecode", f.perSample);
 });
 
 test("XS heap: DSP + monitor steady state over 1000 windows does not grow", async (t) => {
