@@ -6,7 +6,8 @@
  *   runs        the release build of manifests/sim.json on an embedded broker, each
  *               FIFO design (sampler=worker: the sampler Worker; sampler=none: polled
  *               from the firmware's thread) alone and beside one CPU-bound process:
- *               windows, samples lost, overrun faults (issue 14); the boot counter of
+ *               windows, samples lost, overrun faults (issue 14), and how late the OS
+ *               woke a thread sleeping 5 ms meanwhile (wake-probe.ts); the boot counter of
  *               two runs in a row (Preference survives a restart: it counts up)
  *   memory      the debug check app test/moddable/memory-check: XS heap at boot and
  *               once the node runs, with preload (docs/moddable.md, "Preload")
@@ -26,6 +27,7 @@ import { locateSdk, type Sdk } from "../build/mcconfig.js";
 import { startAedes } from "../brokers/broker.js";
 import { build, CheckError, cpuLoad, runDebug, runRelease, startDisplay } from "./mcsim.js";
 import { TelemetryTally, type RunFigures } from "./tally.js";
+import { startWakeProbe, type WakeFigures } from "./wake-probe.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url)); // build/tools/check-lin -> repo root
 const CHECKS = ["runs", "memory", "spectrum"] as const;
@@ -44,7 +46,7 @@ export interface LinCheckRecord {
   commit: string;
   sdk: string;
   machine: { cpu: string; cores: number; loadAverage: number[] };
-  runs?: RunFigures[];
+  runs?: (RunFigures & { wake: WakeFigures })[];
   preference?: { boots: number[]; persists: boolean };
   memory?: unknown[];
   spectrum?: unknown;
@@ -101,7 +103,7 @@ async function releaseRuns(sdk: Sdk, display: string, work: string, seconds: num
   const tally = new TelemetryTally();
   broker.aedes.on("publish", (packet) => tally.add(packet.topic, packet.payload as Buffer));
   try {
-    const runs: RunFigures[] = [];
+    const runs: (RunFigures & { wake: WakeFigures })[] = [];
     const boots: number[] = [];
     for (const sampler of ["worker", "none"] as const) {
       const nodeId = `lin-check-${sampler}`;
@@ -110,9 +112,11 @@ async function releaseRuns(sdk: Sdk, display: string, work: string, seconds: num
         process.stderr.write(`check-lin: sampler=${sampler}, ${load} CPU-bound process(es) beside, ${seconds} s\n`);
         tally.start(nodeId);
         const stopLoad = cpuLoad(load);
+        const stopProbe = startWakeProbe();
         await runRelease(sdk, display, so, seconds);
+        const wake = await stopProbe();
         await stopLoad();
-        const figures = tally.finish({ sampler, cpuBoundBeside: load, seconds });
+        const figures = { ...tally.finish({ sampler, cpuBoundBeside: load, seconds }), wake };
         runs.push(figures);
         if (sampler === "worker") boots.push(figures.boot);
       }
