@@ -81,15 +81,51 @@ export interface TCPSocket {
   close(): void;
 }
 
-export interface TCPOptions {
+/** A socket's callbacks (ECMA-419): the same for a connection opened (`io.tcp`) and one accepted (`Listener.read`). */
+export interface SocketCallbacks {
+  onReadable?: (bytes: number) => void;
+  /** First fires once the connection is established (at once for an accepted one), then whenever room frees up. */
+  onWritable?: (bytes: number) => void;
+  /** Connection failed, was reset, or was closed by the peer. The socket is dead afterwards. */
+  onError?: (message: string) => void;
+}
+
+/**
+ * TLS material the firmware provisioned (docs/provisioning.md), PEM text: the CA(s)
+ * to verify the broker with, and a client certificate and key for mTLS. A host
+ * passes it to its TLS socket instead of (not merged with) its own trust settings.
+ */
+export interface TlsMaterial {
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
+export interface TCPOptions extends SocketCallbacks {
   host: string;
   port: number;
   /** Use TLS (certificate checks are the host's business, configured per host). */
   secure?: boolean;
-  onReadable?: (bytes: number) => void;
-  onWritable?: (bytes: number) => void;
-  /** Connection failed, was reset, or was closed by the peer. The socket is dead afterwards. */
-  onError?: (message: string) => void;
+  /** With `secure`: provisioned trust; absent, the host's own (its configured CA files or store). */
+  tls?: TlsMaterial;
+}
+
+/** ECMA-419 Listener (`embedded:io/socket/listener`): TCP connections coming in on a port. */
+export interface Listener {
+  /** The port it listens on (a simulator host may map the firmware's port to a free loopback port). */
+  readonly port: number;
+  /**
+   * Takes the next pending connection, with its callbacks (ECMA-419: `new TCP({from: listener.read(), ...})`);
+   * undefined when none is pending.
+   */
+  read(callbacks: SocketCallbacks): TCPSocket | undefined;
+  close(): void;
+}
+
+export interface ListenerOptions {
+  port: number;
+  /** Connections are pending (their number); take them with read(). */
+  onReadable: (pending: number) => void;
 }
 
 /** One open-drain I2C line driven directly (bus recovery): write(1) releases it to the pull-up, write(0) pulls it low. */
@@ -268,6 +304,8 @@ export interface Host {
     i2cLines?(): I2CLines;
     /** A FIFO sampler on a core of its own (docs/host.md, "FIFO sampler"); absent: the acquisition polls the FIFO itself. */
     FifoSampler?: FifoSamplerConstructor;
+    /** Listens for TCP connections (the setup page, docs/provisioning.md); absent where the host serves nothing. */
+    listen?(options: ListenerOptions): Listener;
   };
   readonly timers: Timers;
   readonly clock: Clock;
@@ -276,6 +314,13 @@ export interface Host {
   readonly hardwareId: string;
   /** Uniform random numbers in [0, 1) for backoff jitter; the simulator seeds it so runs repeat (default Math.random). */
   random?(): number;
+  /** Fills `bytes` from a cryptographically strong source (the setup key); absent: Math.random, which is not. */
+  fillRandom?(bytes: Uint8Array): void;
+  /**
+   * The factory-reset button: `onHeld` is called once each time it has been held long
+   * enough (the ESP32's BOOT button, 10 s; docs/provisioning.md). Absent where there is none.
+   */
+  watchResetButton?(onHeld: () => void): { close(): void };
   log(level: LogLevel, message: string): void;
   /** The simulator's CPU model (absent on the device and with `--cpu free`). */
   readonly cpu?: CpuMeter;

@@ -15,7 +15,7 @@ import { BASELINE_KEY } from "./telemetry.js";
 import type { NodeApp } from "./node.js";
 
 /** The commands runCommand knows (`cmd/<name>`); preloaded, frozen. */
-const COMMAND_NAMES = Object.freeze(["capture", "config", "rebirth", "restart", "ack-alarm", "reset-baseline"]);
+const COMMAND_NAMES = Object.freeze(["capture", "config", "rebirth", "restart", "ack-alarm", "reset-baseline", "factory-reset"]);
 /** Commands that restart the node answer first; the restart follows after this delay (ms) so the ack is delivered. */
 const RESTART_DELAY_MS = 1000;
 
@@ -89,6 +89,11 @@ export class CommandRouter implements CommandTarget {
         app.monitor.addRules([], "baseline");
         app.host.storage.delete(BASELINE_KEY);
         return { ok: true, learnS: baseline.config.learnS };
+      }
+      case "factory-reset": {
+        // The body carries the setup key: it is checked there and never echoed or logged.
+        const reset = app.options.factoryReset;
+        return reset ? reset(body) : { ok: false, error: "factory reset is not available on this node (it has no setup key)" };
       }
     }
     return { ok: false, error: `unknown command "${name}"` };

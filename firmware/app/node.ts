@@ -10,7 +10,7 @@
  * same code runs on the ESP32, in Moddable's simulator, inside xsnap and on
  * the Node simulator host.
  */
-import type { Host } from "../host.js";
+import type { Host, TlsMaterial } from "../host.js";
 import type { NodeConfig } from "./config.js";
 import { resolveWithStored } from "./stored-config.js";
 import type { AccelerometerKind, ThermometerKind } from "../drivers/scan.js";
@@ -52,6 +52,12 @@ export function nodeIdFor(config: NodeConfig, host: Host): string {
 export interface NodeOptions {
   /** Why the node last started, when the host knows (hosts/moddable/main.ts); status messages then carry `reset`. */
   resetReason?: ResetReason;
+  /** Unprovisioned (docs/provisioning.md): the node samples and evaluates, but connects nowhere and publishes nothing. */
+  offline?: boolean;
+  /** Provisioned CA and client certificate for the broker connection (PEM); passed to the host's TLS socket. */
+  tls?: TlsMaterial;
+  /** Runs `cmd/factory-reset` (firmware/provision/field-node.ts); absent: the command is refused. */
+  factoryReset?: (body: unknown) => CommandResult;
 }
 
 export class NodeApp implements CommandTarget {
@@ -74,6 +80,11 @@ export class NodeApp implements CommandTarget {
   readonly sensors: SensorManager;
   readonly telemetry: TelemetryScheduler;
   readonly router: CommandRouter;
+  /** False while unprovisioned: nothing is published (NodeOptions.offline). */
+  readonly publishing: boolean;
+  /** Why the last connection attempt failed or the connection was lost; undefined once connected. */
+  linkError: string | undefined;
+  readonly options: NodeOptions;
 
   /** `document` is a partial configuration over the defaults; overrides stored by `cmd/config` apply on top. Throws ConfigError. */
   constructor(host: Host, document: unknown, options: NodeOptions = {}) {
@@ -86,6 +97,8 @@ export class NodeApp implements CommandTarget {
     this.topics = topicsFor(config.mqtt.prefix, this.nodeId);
     this.boot = nextBoot(host);
     this.resetReason = options.resetReason;
+    this.options = options;
+    this.publishing = !options.offline;
     this.monitor = new Monitor(config.monitor, isKnownMetric, Number(host.storage.get(RUN_HOURS_KEY)) || 0);
     const b = config.monitor.baseline;
     if (b.enabled) {
@@ -110,7 +123,7 @@ export class NodeApp implements CommandTarget {
         : undefined;
     this.mqtt = new MqttClient({
       host,
-      server: { host: m.host, port: m.port, secure: m.secure },
+      server: { host: m.host, port: m.port, secure: m.secure, tls: options.tls },
       clientId: this.nodeId,
       keepalive: m.keepalive,
       cleanSession: m.cleanSession,
@@ -122,11 +135,13 @@ export class NodeApp implements CommandTarget {
       will: this.sparkplug ? () => this.sparkplug!.will() : { topic: this.topics.status, payload: this.telemetry.status(false), qos: 1, retain: true },
       random: host.random ? () => host.random!() : undefined,
       onConnect: () => {
+        this.linkError = undefined;
         if (this.sparkplug) return this.sparkplug.edge.connected();
         this.telemetry.publishStatus();
         this.telemetry.publishDiscovery();
       },
       onDisconnect: () => this.sparkplug?.edge.disconnected(),
+      onConnectionError: (reason) => (this.linkError = reason),
       onMessage: (topic, payload) => this.router.message(topic, payload),
       // Telemetry and alarms wait in the outbox; the client's own (bounded) queue holds only status, discovery and command acks.
       maxQueued: 64,
@@ -137,6 +152,7 @@ export class NodeApp implements CommandTarget {
 
   start(): void {
     this.host.log("info", `node ${this.nodeId} boot ${this.boot} firmware ${FIRMWARE_VERSION}`);
+    if (!this.publishing) return this.sensors.start();
     this.mqtt.subscribe(`${this.topics.command}+`, 1);
     // Hardware in the loop: the accelerometer's samples come as frames over MQTT (docs/hil.md).
     if (this.config.accelerometer.kind === "hil") this.mqtt.subscribe(hilFramesTopic(this.config.mqtt.prefix, this.nodeId), 1);

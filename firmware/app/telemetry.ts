@@ -51,13 +51,13 @@ export class TelemetryScheduler {
   /** A sensor fault began, or changed (`known`: it was in fault already). */
   sensorFault(fault: Fault, known: boolean): void {
     const app = this.#app;
-    if (!app.sparkplug) app.outbox.push(app.topics.alarm, faultAlarmPayload(this.#envelope(), fault, known ? "fault" : "normal"), MessageClass.Alarm);
+    if (!app.sparkplug) this.#push(app.topics.alarm, faultAlarmPayload(this.#envelope(), fault, known ? "fault" : "normal"), MessageClass.Alarm);
     this.publishStatus();
   }
 
   sensorRecovered(sensor: string): void {
     const app = this.#app;
-    if (!app.sparkplug) app.outbox.push(app.topics.alarm, clearedAlarmPayload(this.#envelope(), sensor), MessageClass.Alarm);
+    if (!app.sparkplug) this.#push(app.topics.alarm, clearedAlarmPayload(this.#envelope(), sensor), MessageClass.Alarm);
     this.publishStatus();
   }
 
@@ -141,7 +141,7 @@ export class TelemetryScheduler {
     if (app.sparkplug) return; // the State metric carries it, by exception
     const payload = alarmPayload(this.#envelope(), t);
     app.host.cpu?.charge("payload", payload.length);
-    app.outbox.push(app.topics.alarm, payload, MessageClass.Alarm);
+    this.#push(app.topics.alarm, payload, MessageClass.Alarm);
   }
 
   #publishTelemetry(vib: VibrationSummary | undefined): void {
@@ -160,7 +160,12 @@ export class TelemetryScheduler {
     const outbox = { queued: o.queued + 1, dropped: o.dropped.telemetry + o.dropped.alarm, rejected: o.rejected };
     const payload = telemetryPayload(this.#envelope(), state, vib, sensors.lastTemperature, app.faults, running, sensors.lastHumidity, outbox);
     app.host.cpu?.charge("payload", payload.length);
-    app.outbox.push(app.topics.telemetry, payload, MessageClass.Telemetry);
+    this.#push(app.topics.telemetry, payload, MessageClass.Telemetry);
+  }
+
+  /** Into the outbox, unless the node is unprovisioned: then nothing is kept for a broker it does not have yet. */
+  #push(topic: string, payload: string, cls: MessageClass): void {
+    if (this.#app.publishing) this.#app.outbox.push(topic, payload, cls);
   }
 
   /** With a deadband, a window is published only when a value moved enough, or when the node has been quiet too long. */

@@ -170,6 +170,7 @@ export class MqttConnection {
         host: s.host,
         port: s.port,
         secure: s.secure,
+        tls: s.tls,
         onWritable: (bytes) => {
           if (generation === this.#generation) this.#onWritable(bytes);
         },
@@ -232,6 +233,7 @@ export class MqttConnection {
     c.log("warn", `${wasConnected ? "connection lost" : "connect failed"}: ${reason}; retry in ${Math.round(delay)} ms`);
     this.#retryTimer = c.host.timers.set(() => this.#open(), delay);
     if (wasConnected) c.callback(() => c.options.onDisconnect?.(reason));
+    c.callback(() => c.options.onConnectionError?.(reason));
   }
 
   /** Closes the socket and cancels connection timers; the session keeps messages and subscriptions. */

@@ -4,13 +4,15 @@
  * (connection.ts) and the session (session.ts); MqttClient (client.ts)
  * re-exports them.
  */
-import type { Host } from "../host.js";
+import type { Host, TlsMaterial } from "../host.js";
 import type { SkippedPacket } from "./packet.js";
 
 export interface MqttServer {
   host: string;
   port: number;
   secure?: boolean;
+  /** Provisioned TLS material, passed to the host's TLS socket (docs/provisioning.md). */
+  tls?: TlsMaterial;
 }
 
 export interface MqttClientOptions {
@@ -51,6 +53,8 @@ export interface MqttClientOptions {
   random?: () => number;
   onConnect?(sessionPresent: boolean): void;
   onDisconnect?(reason: string): void;
+  /** A connection attempt failed or a connection was lost, with the reason logged (the setup page shows it). */
+  onConnectionError?(reason: string): void;
   onMessage?(topic: string, payload: Uint8Array): void;
   /** CONNACK refusal: the 3.1.1 return code or MQTT 5 reason code, and its name. */
   onRefused?(code: number, reason: string): void;

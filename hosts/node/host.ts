@@ -3,9 +3,11 @@
  * bus, GPIO inputs follow the simulated parts' interrupt outputs (sim/pins.ts), sockets are real (node:net / node:tls), storage is files or memory, and
  * time is either the wall clock or a VirtualClock driven by the simulator.
  */
-import type { AppendLog, Clock, CpuMeter, Host, I2CLines, LogLevel, SMBusConstructor, Storage, TCPOptions, TCPSocket, TimerId, Timers } from "../../firmware/host.js";
+import type { AppendLog, Clock, CpuMeter, Host, I2CLines, Listener, ListenerOptions, LogLevel, SMBusConstructor, Storage, TCPOptions, TCPSocket, TimerId, Timers } from "../../firmware/host.js";
 import * as fs from "node:fs";
+import { randomFillSync } from "node:crypto";
 import { createTcpSocket, type TlsSettings } from "./tcp.js";
+import { createListener, type ListenSettings } from "./listener.js";
 import { simDigitalClass, type SimWiring } from "../../sim/pins.js";
 import { simFifoSamplerClass } from "../../sim/fifo-sampler.js";
 
@@ -56,6 +58,8 @@ export interface NodeHostOptions {
   /** Seeded random source (virtual-time runs must repeat); default Math.random. */
   random?: () => number;
   tls?: TlsSettings;
+  /** Offer io.listen (the setup page) on loopback ports; none: no io.listen. */
+  listen?: ListenSettings;
   log?: (level: LogLevel, message: string) => void;
   /** Called by `restart()`; the simulator rebuilds the firmware in place. */
   onRestart?: (reason: string) => void;
@@ -68,12 +72,16 @@ export interface NodeHost extends Host {
   killConnections(): void;
   /** Cancels every timer the firmware set through this host (the CPU stopped: a power cut). */
   haltTimers(): void;
+  /** Holds the factory-reset button long enough (the simulator's stand-in for the BOOT button). */
+  holdResetButton(): void;
 }
 
 export function createNodeHost(options: NodeHostOptions): NodeHost {
   const sockets = new Set<TCPSocket>();
   const timerIds = new Set<TimerId>();
   const killers = new Map<TCPSocket, () => void>();
+  const listeners = new Set<Listener>();
+  const buttonWatchers = new Set<() => void>();
   const timers: Timers = {
     set: (callback, ms, repeat) => {
       const id = options.time.set(callback, ms, repeat);
@@ -107,6 +115,25 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
       // on the host's timers: a power cut (haltTimers) silences the pins too
       Digital: options.wiring ? simDigitalClass(options.wiring, timers, options.time) : undefined,
       i2cLines: options.bus.lines ? () => options.bus.lines!() : undefined,
+      listen: options.listen
+        ? (o: ListenerOptions) => {
+            const listener = createListener(o, options.listen!, (socket, kill) => {
+              sockets.add(socket);
+              killers.set(socket, kill);
+              return () => {
+                sockets.delete(socket);
+                killers.delete(socket);
+              };
+            });
+            listeners.add(listener);
+            const close = listener.close.bind(listener);
+            listener.close = () => {
+              listeners.delete(listener);
+              close();
+            };
+            return listener;
+          }
+        : undefined,
       tcp: (o: TCPOptions) => {
         let kill: (() => void) | undefined;
         let established = false;
@@ -128,7 +155,8 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
               o.onError?.(o.secure && (!established || alert) ? `TLS connection failed: ${alert ?? message}` : message);
             },
           },
-          options.tls,
+          // Provisioned material (PEM from the firmware) replaces the host's configured files.
+          o.tls ? { ca: o.tls.ca, cert: o.tls.cert, key: o.tls.key } : options.tls,
           (k) => (kill = k),
           undefined,
           options.cpu,
@@ -149,6 +177,14 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
     cpu: options.cpu,
     hardwareId: options.hardwareId,
     random: options.random ?? Math.random,
+    fillRandom: (bytes) => void randomFillSync(bytes),
+    watchResetButton(onHeld) {
+      buttonWatchers.add(onHeld);
+      return { close: () => void buttonWatchers.delete(onHeld) };
+    },
+    holdResetButton() {
+      for (const w of [...buttonWatchers]) w();
+    },
     log: options.log ?? (() => {}),
     restart: (reason) => options.onRestart?.(reason),
     sockets,
@@ -160,6 +196,7 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
       for (const kill of [...killers.values()]) kill();
       killers.clear();
       sockets.clear();
+      for (const l of [...listeners]) l.close();
     },
   };
   return host;

@@ -16,7 +16,7 @@
  */
 import * as net from "node:net";
 import * as tls from "node:tls";
-import type { BufferLike, CpuMeter, TCPOptions, TCPSocket } from "../../firmware/host.js";
+import type { BufferLike, CpuMeter, SocketCallbacks, TCPOptions, TCPSocket } from "../../firmware/host.js";
 
 export interface TlsSettings {
   ca?: string | Buffer | Array<string | Buffer>;
@@ -50,14 +50,6 @@ export function createTcpSocket(
   onSocket?: (socket: net.Socket) => void,
   cpu?: CpuMeter,
 ): TCPSocket {
-  const chunks: Buffer[] = [];
-  let buffered = 0;
-  /** TLS under the CPU model: records received and not yet charged. */
-  const tlsCpu = options.secure ? cpu : undefined;
-  let records = 0;
-  let dead = false;
-  let connected = false;
-
   const socket: net.Socket = options.secure
     ? tls.connect({
         host: options.host,
@@ -69,6 +61,27 @@ export function createTcpSocket(
         servername: tlsSettings?.servername ?? (net.isIP(options.host) ? undefined : options.host),
       })
     : net.connect({ host: options.host, port: options.port });
+  return adoptSocket(socket, options, { connectEvent: options.secure ? "secureConnect" : "connect", cpu: options.secure ? cpu : undefined, onKill, onSocket });
+}
+
+/**
+ * The firmware's TCPSocket over a Node socket: one being opened (it is writable after
+ * `connectEvent`), or one a listener accepted (writable at once: no `connectEvent`).
+ * `cpu`: charge TLS records (a TLS socket under the CPU model).
+ */
+export function adoptSocket(
+  socket: net.Socket,
+  options: SocketCallbacks,
+  how: { connectEvent?: string; cpu?: CpuMeter; onKill?: (kill: () => void) => void; onSocket?: (socket: net.Socket) => void },
+): TCPSocket {
+  const chunks: Buffer[] = [];
+  let buffered = 0;
+  /** TLS under the CPU model: records received and not yet charged. */
+  const tlsCpu = how.cpu;
+  let records = 0;
+  let dead = false;
+  let connected = false;
+  const { onKill, onSocket } = how;
   socket.setNoDelay(true);
   open.add(socket);
 
@@ -81,10 +94,13 @@ export function createTcpSocket(
     options.onError?.(message);
   };
 
-  socket.once(options.secure ? "secureConnect" : "connect", () => {
+  const established = () => {
+    if (dead) return;
     connected = true;
     options.onWritable?.(writableBytes());
-  });
+  };
+  if (how.connectEvent) socket.once(how.connectEvent, established);
+  else setImmediate(established);
   socket.on("data", (data: Buffer) => {
     if (dead) return;
     chunks.push(data);

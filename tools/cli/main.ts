@@ -21,7 +21,9 @@ const SIM_FLAGS: Record<string, FlagSpec> = {
   verbose: { kind: "boolean", help: "also print the nodes' informational log lines" },
   workers: { kind: "number", help: "fleet: worker threads for the nodes (default: the number of cores; docs/fleet.md)", min: 1, max: 256, integer: true },
   dashboard: { kind: "boolean", help: "serve a live web dashboard on 127.0.0.1 (docs/dashboard.md)" },
-  port: { kind: "number", help: "dashboard HTTP port (default 8080; 0 picks a free one)", min: 0, max: 65535, integer: true },
+  port: { kind: "number", help: "dashboard HTTP port (default 8080; 0 picks a free one); with --factory, the setup page's (default: a free one)", min: 0, max: 65535, integer: true },
+  factory: { kind: "boolean", help: "one node fresh from the factory: unprovisioned, its setup page on loopback (docs/provisioning.md)" },
+  storage: { kind: "string", help: "keep the nodes' flash (settings, provisioning, outbox) in this folder across runs (default: memory)" },
   ...CPU_FLAGS,
   help: { kind: "boolean", help: "show this help" },
 };
@@ -89,8 +91,11 @@ async function simCommand(argv: string[]): Promise<number> {
   }
   const duration = (flags.duration as number | undefined) ?? scenario?.duration_s;
   const json = Boolean(flags.json);
+  if (flags.factory && (flags.dashboard || flags.workers !== undefined || ((flags.nodes as number | undefined) ?? 1) > 1)) {
+    throw new UsageError("sensor-node sim: --factory runs one node: no --nodes, --workers or --dashboard");
+  }
   // A fleet (--nodes N > 1 without a scenario, or --workers) and the dashboard: docs/fleet.md, docs/dashboard.md.
-  if (flags.dashboard || flags.workers !== undefined || (((flags.nodes as number | undefined) ?? 1) > 1 && !scenario)) {
+  if (!flags.factory && (flags.dashboard || flags.workers !== undefined || (((flags.nodes as number | undefined) ?? 1) > 1 && !scenario))) {
     return await (await import("../fleet/command.js")).fleetOrDashboardSim(flags, scenario, duration);
   }
   const abort = new AbortController();
@@ -108,6 +113,11 @@ async function simCommand(argv: string[]): Promise<number> {
       payload: flags.payload as "json" | "sparkplug" | undefined,
       cpu: cpuOption("sim", flags),
       signal: abort.signal,
+      storageDir: flags.storage as string | undefined,
+      factory: Boolean(flags.factory),
+      setupPort: flags.port as number | undefined,
+      // One line on stderr whatever the output mode: stdout stays the message log.
+      onSetup: (url) => process.stderr.write(`setup: ${url}\n`),
       onMessage: (m) => process.stdout.write((json ? formatJsonLine(m) : formatReadable(m)) + "\n"),
       onLog: (nodeId, level, message) => {
         if (level === "debug" || (level === "info" && !flags.verbose)) return;

@@ -21,9 +21,10 @@ import { Rng } from "../../sim/rng.js";
 import { createNodeHost, tlsSettingsFromFiles, type NodeHost } from "../../hosts/node/host.js";
 import { MemoryStorage, FileStorage } from "../../hosts/node/storage.js";
 import { NodeApp } from "../../firmware/app/node.js";
+import { FieldNode } from "../../firmware/provision/field-node.js";
 import { resolveConfig } from "../../firmware/app/config.js";
 import type { LogLevel, Storage, TCPOptions, TCPSocket } from "../../firmware/host.js";
-import { parseBrokerUrl, startAedes, type RunningBroker } from "../brokers/broker.js";
+import { freePort, parseBrokerUrl, startAedes, type RunningBroker } from "../brokers/broker.js";
 import { drive, waitIdle } from "./drive.js";
 import { DEFAULT_START, type Scenario } from "../scenario/parse.js";
 import type { ObservedMessage } from "../cli/output.js";
@@ -53,6 +54,12 @@ export interface SimNodeOptions {
   broker: { host: string; port: number; secure: boolean };
   storage?: Storage;
   log?: (level: LogLevel, message: string) => void;
+  /**
+   * A node fresh from the factory (docs/provisioning.md): the spec's config is the build's,
+   * `broker` is unused, and the node runs unprovisioned until set up through its setup page,
+   * served on 127.0.0.1:`setupPort` (every boot on the same port).
+   */
+  factory?: { setupPort: number; onListening?: (port: number) => void };
 }
 
 export type SimPart = I2CTarget & { present: boolean };
@@ -75,6 +82,8 @@ export class SimNode {
   readonly cpu: SimulatedCpu | undefined;
   host!: NodeHost;
   app!: NodeApp;
+  /** The field node around `app` (factory mode only). */
+  field: FieldNode | undefined;
   restarts = 0;
   #options: SimNodeOptions;
 
@@ -110,33 +119,42 @@ export class SimNode {
   }
 
   #boot(): void {
-    const { clock, spec, broker } = this.#options;
-    const config = resolveConfig({ ...spec.config, nodeId: spec.nodeId, mqtt: { ...(spec.config.mqtt as object), host: broker.host, port: broker.port, secure: broker.secure } });
+    const { spec, broker, factory } = this.#options;
+    const config = factory ? undefined : resolveConfig({ ...spec.config, nodeId: spec.nodeId, mqtt: { ...(spec.config.mqtt as object), host: broker.host, port: broker.port, secure: broker.secure } });
+    const log = this.#options.log;
     this.host = createNodeHost({
-      tls: config.mqtt.tls ? tlsSettingsFromFiles(config.mqtt.tls) : undefined,
+      tls: config?.mqtt.tls ? tlsSettingsFromFiles(config.mqtt.tls) : undefined,
       time: this.time,
       cpu: this.cpu,
       samplerCore: this.core0,
       bus: this.bus,
       storage: this.storage,
-      hardwareId: spec.nodeId,
+      // A factory node's id comes from provisioning or its hardware id (a MAC-like one here).
+      hardwareId: factory ? simulatedMac(spec.seed) : spec.nodeId,
       random: ((rng) => () => rng.next())(new Rng(spec.seed ^ 0x5eed)),
-      log: this.#options.log,
+      listen: factory && {
+        port: () => factory.setupPort,
+        onListening: (_asked, port) => factory.onListening?.(port),
+        onError: (_asked, message) => log?.("error", `setup page: cannot listen on 127.0.0.1:${factory.setupPort}: ${message}`),
+      },
+      log,
       onRestart: () => this.restart(),
     });
-    this.app = new NodeApp(this.host, config);
+    this.field = factory ? new FieldNode(this.host, { config: spec.config }) : undefined;
+    this.app = this.field ? this.field.app : new NodeApp(this.host, config);
   }
 
   start(): void {
-    this.app.start();
+    if (this.field) this.field.start();
+    else this.app.start();
   }
 
   /** Stops the firmware cleanly (DISCONNECT) and boots it again with the same storage. */
   restart(): void {
-    this.app.stop();
+    this.stop();
     this.restarts++;
     this.#boot();
-    this.app.start();
+    this.start();
   }
 
   /**
@@ -148,7 +166,7 @@ export class SimNode {
     this.host.haltTimers();
     this.restarts++;
     this.#boot();
-    this.app.start();
+    this.start();
   }
 
   /** True while the node waits for a reply from the broker (virtual time should wait too). */
@@ -157,8 +175,16 @@ export class SimNode {
   }
 
   stop(): void {
-    this.app.stop();
+    if (this.field) this.field.stop();
+    else this.app.stop();
   }
+}
+
+/** A locally administered MAC address from a seed: a factory node's hardware id. */
+function simulatedMac(seed: number): string {
+  const rng = new Rng(seed ^ 0x3ac);
+  const bytes = [0x02, ...Array.from({ length: 5 }, () => Math.floor(rng.next() * 256))];
+  return bytes.map((b) => b.toString(16).padStart(2, "0")).join(":");
 }
 
 /**
@@ -257,6 +283,12 @@ export interface SimulationOptions {
   cpu?: { rate: number };
   signal?: AbortSignal;
   storageDir?: string;
+  /** One node fresh from the factory, unprovisioned, with its setup page on loopback (docs/provisioning.md). */
+  factory?: boolean;
+  /** The setup page's port in factory mode (default: a free one). */
+  setupPort?: number;
+  /** Factory mode: the setup page's URL, once it listens. */
+  onSetup?: (url: string) => void;
   onMessage?: (m: ObservedMessage) => void;
   onLog?: (nodeId: string, level: LogLevel, message: string) => void;
   onInfo?: (message: string) => void;
@@ -289,7 +321,8 @@ export function nodeSpecs(scenario: Scenario | undefined, count: number, seed: n
 export async function runSimulation(o: SimulationOptions): Promise<SimulationSummary> {
   const seed = o.seed ?? o.scenario?.seed ?? 1;
   // Simulated runs start at a fixed epoch so a seed gives the same log; a live demo shows real time.
-  const epochMs = o.scenario || o.speed === "max" ? o.scenario?.startMs ?? Date.parse(DEFAULT_START) : Date.now();
+  // A factory node lives in real time: its certificates are checked against today's date.
+  const epochMs = !o.factory && (o.scenario || o.speed === "max") ? o.scenario?.startMs ?? Date.parse(DEFAULT_START) : Date.now();
   const clock = new VirtualClock({ epochMs });
   let embedded: RunningBroker | undefined;
   const server = o.broker ? parseBrokerUrl(o.broker) : undefined;
@@ -299,7 +332,18 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
   }
   const broker = server ?? { host: embedded!.host, port: embedded!.port, secure: false };
   const url = o.broker ?? embedded!.url;
-  const specs = nodeSpecs(o.scenario, o.nodes, seed).map((spec) => (o.payload ? { ...spec, config: { ...spec.config, payload: o.payload } } : spec));
+  const setupPort = o.factory ? o.setupPort || (await freePort()) : 0;
+  let announced = false;
+  const factory = o.factory
+    ? {
+        setupPort,
+        onListening: (port: number) => {
+          if (!announced) o.onSetup?.(`http://127.0.0.1:${port}/`);
+          announced = true;
+        },
+      }
+    : undefined;
+  const specs = nodeSpecs(o.scenario, o.factory ? 1 : o.nodes, seed).map((spec) => (o.payload ? { ...spec, config: { ...spec.config, payload: o.payload } } : spec));
   const prefix = String((o.scenario?.node.config.mqtt as { prefix?: string } | undefined)?.prefix ?? "sensors");
   const observer = Observer.start(url, [`${prefix}/#`, "spBv1.0/#"], () => clock.wall() ?? Date.now());
   const subscribed = await Promise.race([observer.ready.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
@@ -314,6 +358,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
         broker,
         storage: o.storageDir ? new FileStorage(`${o.storageDir}/${spec.nodeId}`) : undefined,
         log: (level, message) => o.onLog?.(spec.nodeId, level, message),
+        factory,
       }),
   );
   for (const node of nodes) node.start();

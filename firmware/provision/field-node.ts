@@ -1,0 +1,186 @@
+/*
+ * A node in the field: one image for every node (docs/provisioning.md). The
+ * build's settings are defaults only; what is provisioned lives in the Host's
+ * storage (store.ts). A node with no broker to talk to is unprovisioned: it
+ * says so on its console (with its setup key), keeps sampling and evaluating,
+ * publishes nothing and serves its setup page (setup-api.ts) until it is given
+ * one. Provisioning, and a factory reset, restart the node into its new state.
+ */
+import type { Host } from "../host.js";
+import { ConfigError, mergePartial } from "../app/config.js";
+import { NodeApp } from "../app/node.js";
+import type { CommandResult } from "../app/commands.js";
+import type { ResetReason } from "../app/payload.js";
+import { BASELINE_KEY, RUN_HOURS_KEY } from "../app/telemetry.js";
+import { FIRMWARE_VERSION_TEXT } from "../app/version.js";
+import { checkForm, configPartial, FIELDS, publicSettings, type FieldError, type Settings } from "./settings.js";
+import { ProvisionStore, sameKey } from "./store.js";
+import { linkProblem } from "./link-errors.js";
+import { SetupApi, type SetupTarget } from "./setup-api.js";
+import { SetupServer } from "./setup-server.js";
+
+/** The setup page's port on the device (a simulator host maps it to a loopback port). */
+export const SETUP_PORT = 80;
+/** Provisioning and a factory reset answer first, then restart after this (ms). */
+const RESTART_DELAY_MS = 1000;
+/** What a factory reset forgets besides the provisioned settings: stored `cmd/config` overrides, the learned baseline, running hours, the outbox. */
+const RESET_KEYS = Object.freeze(["config", BASELINE_KEY, RUN_HOURS_KEY]);
+const RESET_LOGS = Object.freeze(["outbox", "outbox-b"]);
+
+export interface FieldNodeOptions {
+  /** The build's configuration document (a partial over the defaults). */
+  config: unknown;
+  /** The build's settings, in the form's terms (ssid, broker, ...): defaults under what is provisioned. */
+  defaults?: Settings;
+  /** The node joins Wi-Fi itself (the device): an ssid is then part of being provisioned. */
+  wifi?: boolean;
+  resetReason?: ResetReason;
+  /** The setup page's port (default 80). */
+  port?: number;
+}
+
+export class FieldNode implements SetupTarget {
+  readonly host: Host;
+  readonly store: ProvisionStore;
+  readonly app: NodeApp;
+  readonly provisioned: boolean;
+  readonly setupKey: string;
+  readonly server: SetupServer;
+  #options: FieldNodeOptions;
+  /** Provisioned settings over the build's defaults. */
+  #settings: Settings;
+  #stored: Settings;
+  #restarting = false;
+  #button: { close(): void } | undefined;
+
+  constructor(host: Host, options: FieldNodeOptions) {
+    this.host = host;
+    this.#options = options;
+    this.store = new ProvisionStore(host.storage);
+    this.#stored = this.store.load();
+    this.#settings = { ...options.defaults, ...this.#stored };
+    this.setupKey = this.store.setupKey(host);
+    const s = this.#settings;
+    let app: NodeApp | undefined;
+    if (s.broker !== undefined && (!options.wifi || s.ssid !== undefined)) {
+      try {
+        app = new NodeApp(host, mergePartial(options.config, configPartial(s)), {
+          resetReason: options.resetReason,
+          tls: s.ca || s.cert ? { ca: s.ca, cert: s.cert, key: s.key } : undefined,
+          factoryReset: (body) => this.#resetCommand(body),
+        });
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        // A firmware update may have changed the rules: stay provisionable rather than stop.
+        host.log("error", `provisioned settings no longer valid (${error.message}); unprovisioned until set again`);
+      }
+    }
+    this.provisioned = app !== undefined;
+    this.app = app ?? new NodeApp(host, options.config, { resetReason: options.resetReason, offline: true });
+    const api = new SetupApi(this);
+    this.server = new SetupServer(host, (request) => api.handle(request));
+  }
+
+  start(): void {
+    const { host, app } = this;
+    app.start();
+    const serving = this.server.start(this.#options.port ?? SETUP_PORT);
+    const page = serving ? `setup page on port ${this.server.port}` : "no setup page on this host";
+    if (!this.provisioned) {
+      // The serial banner: the only place besides Improv's device info that shows the key.
+      host.log("warn", `unprovisioned: setup key ${this.setupKey}; ${page}; sampling, publishing nothing until provisioned (docs/provisioning.md)`);
+    } else {
+      host.log("info", `provisioned: broker ${this.#settings.broker}, node ${app.nodeId}; ${page} (setup key required)`);
+    }
+    this.#button = host.watchResetButton?.(() => this.factoryReset("reset button held"));
+  }
+
+  stop(): void {
+    this.#button?.close();
+    this.server.stop();
+    this.app.stop();
+  }
+
+  now(): number {
+    return this.host.clock.now();
+  }
+
+  state(): Record<string, unknown> {
+    const app = this.app;
+    const connected = app.mqtt.connected;
+    const error = this.provisioned && !connected && app.linkError ? linkProblem(app.linkError) : null;
+    const state = this.#restarting ? "restarting" : !this.provisioned ? "unprovisioned" : connected ? "connected" : error ? "error" : "connecting";
+    const axes = app.sensors.axes;
+    return {
+      v: 1,
+      state,
+      provisioned: this.provisioned,
+      nodeId: app.nodeId,
+      firmware: FIRMWARE_VERSION_TEXT,
+      boot: app.boot,
+      broker: this.provisioned ? this.#settings.broker : null,
+      mqtt: { connected, attempts: app.mqtt.stats.attempts, error },
+      windows: app.windows,
+      vRms: app.sensors.vibValid ? { x: axes.x.vRms, y: axes.y.vRms, z: axes.z.vRms } : null,
+      tempC: app.sensors.lastTemperature ?? null,
+      faults: app.faults.map((f) => `${f.sensor}: ${f.reason}`),
+    };
+  }
+
+  settings(): Record<string, unknown> {
+    return { v: 1, provisioned: this.provisioned, ...publicSettings(this.#settings, this.host.clock.wall()) };
+  }
+
+  /**
+   * Checks `body` (fields to change) over the current settings; stores the
+   * result and restarts, or returns every problem with nothing changed. `via`
+   * names the channel for the log ("setup page", "Improv").
+   */
+  provision(body: unknown, via: string): { restartInMs: number } | { errors: FieldError[] } {
+    if (this.#restarting) return { errors: [{ code: "restarting", message: "the node is restarting with new settings: try again in a moment" }] };
+    const checked = checkForm(body, this.#settings, { config: this.#options.config, now: this.host.clock.wall(), wifi: !!this.#options.wifi });
+    if ("errors" in checked) {
+      this.host.log("warn", `provisioning by ${via} refused: ${checked.errors.map((e) => `${e.field ?? "request"} ${e.code}`).join(", ")}`);
+      return checked;
+    }
+    const next = checked.settings;
+    // Store what differs from the build's defaults (so a factory reset, or clearing a field, returns to them).
+    const defaults = this.#options.defaults ?? {};
+    const stored: Record<string, unknown> = {};
+    for (const f of FIELDS) if (next[f] !== undefined && next[f] !== defaults[f]) stored[f] = next[f];
+    this.store.save(stored as Settings);
+    const changed = FIELDS.filter((f) => next[f] !== this.#settings[f]);
+    this.host.log("info", `provisioned by ${via}: ${changed.length ? changed.join(", ") : "nothing"} changed; restart in ${RESTART_DELAY_MS} ms`);
+    this.#restartSoon("provisioned");
+    return { restartInMs: RESTART_DELAY_MS };
+  }
+
+  /** Forgets everything provisioned (and the setup key: a new one is made), then restarts. Returns the delay, ms. */
+  factoryReset(reason: string): number {
+    this.host.log("warn", `${reason}: forgetting the provisioned settings; restart in ${RESTART_DELAY_MS} ms`);
+    this.#restartSoon(reason, () => {
+      const storage = this.host.storage;
+      this.store.clear();
+      for (const key of RESET_KEYS) storage.delete(key);
+      for (const name of RESET_LOGS) storage.openLog(name).clear();
+    });
+    return RESTART_DELAY_MS;
+  }
+
+  /** `cmd/factory-reset` with `{"key": "<setup key>"}`. */
+  #resetCommand(body: unknown): CommandResult {
+    const key = (body as { key?: unknown } | undefined)?.key;
+    if (typeof key !== "string" || !sameKey(key, this.setupKey)) return { ok: false, error: "key: expected this node's setup key" };
+    return { ok: true, restartInMs: this.factoryReset("factory reset command") };
+  }
+
+  /** The answer goes out first; `before` runs just before the restart (nothing is published in between). */
+  #restartSoon(reason: string, before?: () => void): void {
+    this.#restarting = true;
+    const host = this.host;
+    host.timers.set(() => {
+      before?.();
+      host.restart(reason);
+    }, RESTART_DELAY_MS);
+  }
+}

@@ -1,0 +1,23 @@
+/*
+ * Which provisioned field a failed connection points at (docs/provisioning.md,
+ * "After submitting"): the broker connection's reason, as the MQTT client logged
+ * it, names the field to fix and a documented code. The reasons are the host's
+ * socket errors and the client's CONNACK refusals; the patterns are the Node
+ * host's and the MQTT client's wording (an unknown reason is the broker's).
+ */
+import type { FieldError } from "./settings.js";
+
+/** [pattern, field, code], first match wins. Preloaded, frozen. */
+const RULES: readonly (readonly [RegExp, string, string])[] = Object.freeze([
+  Object.freeze([/certificate required|peer did not return a certificate/i, "cert", "client-certificate"] as const),
+  Object.freeze([/does not match certificate|altnames|hostname mismatch|name mismatch/i, "broker", "tls-name"] as const),
+  Object.freeze([/TLS|certificate|self[- ]signed|SSL|verify/i, "ca", "tls"] as const),
+  Object.freeze([/refused the connection: (4|5|0x86|0x87)\b/, "mqttPassword", "refused"] as const),
+  Object.freeze([/refused the connection/, "broker", "refused"] as const),
+  Object.freeze([/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|EAI_AGAIN|resolve|no CONNACK/i, "broker", "unreachable"] as const),
+]);
+
+export function linkProblem(reason: string): FieldError {
+  for (const [pattern, field, code] of RULES) if (pattern.test(reason)) return { field, code, message: reason };
+  return { field: "broker", code: "connection", message: reason };
+}
