@@ -44,11 +44,14 @@ export interface FactoryOptions {
   speed?: number;
   seed?: number;
   config?: Record<string, unknown>;
+  /** The broker the subscriber watches (default: an embedded aedes broker started here). */
+  brokerUrl?: string;
 }
 
 export async function startFactoryNode(t: ExecutionContext, o: FactoryOptions = {}): Promise<FactoryNode> {
-  const broker = await startAedes(0);
-  const observer = await Observer.connect(broker.url, ["sensors/#"], () => Date.now());
+  const broker = o.brokerUrl ? undefined : await startAedes(0);
+  const brokerUrl = o.brokerUrl ?? broker!.url;
+  const observer = await Observer.connect(brokerUrl, ["sensors/#"], () => Date.now());
   const clock = new VirtualClock({ epochMs: Date.now() });
   const port = await freePort();
   const logs: string[] = [];
@@ -69,7 +72,7 @@ export async function startFactoryNode(t: ExecutionContext, o: FactoryOptions = 
     await driving;
     node.stop();
     await observer.close();
-    await broker.close();
+    await broker?.close();
   });
   const url = `http://127.0.0.1:${port}/`;
   const banner = logs.map((l) => /setup key ([A-Z0-9-]+)/.exec(l)).find((m) => m);
@@ -82,7 +85,7 @@ export async function startFactoryNode(t: ExecutionContext, o: FactoryOptions = 
     port,
     key: banner ? banner[1] : "",
     logs,
-    brokerUrl: broker.url,
+    brokerUrl,
     observer,
     async api(route, options = {}) {
       const headers: Record<string, string> = {};

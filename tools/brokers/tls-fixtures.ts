@@ -32,6 +32,8 @@ export interface TlsFixtures {
   server: CertFiles;
   /** A server certificate for 127.0.0.1 signed by the rogue CA (a man in the middle). */
   rogueServer: CertFiles;
+  /** A server certificate signed by the CA for another name only (DNS:broker.invalid): connecting to 127.0.0.1 fails the name check. */
+  misnamedServer: CertFiles;
   /** Client certificates by common name. */
   clients: Record<string, CertFiles>;
   cleanup(): void;
@@ -73,6 +75,7 @@ export function makeTlsFixtures(options: { clients?: string[]; days?: number } =
     makeCa("rogue-ca", "rogue CA");
     const server = sign("ca", "server", "127.0.0.1", serverExt);
     const rogueServer = sign("rogue-ca", "rogue-server", "127.0.0.1", serverExt);
+    const misnamedServer = sign("ca", "misnamed-server", "broker.invalid", [...serverExt.slice(0, -1), "subjectAltName=DNS:broker.invalid"]);
     const clients: Record<string, CertFiles> = {};
     for (const cn of options.clients ?? []) {
       if (!/^[A-Za-z0-9_-]{1,64}$/.test(cn)) throw new Error(`client name ${JSON.stringify(cn)}: use 1-64 of A-Z a-z 0-9 _ -`);
@@ -80,7 +83,7 @@ export function makeTlsFixtures(options: { clients?: string[]; days?: number } =
     }
     // mosquitto may drop privileges before reading its files: keep them readable, the directory is private anyway.
     fs.chmodSync(dir, 0o700);
-    return { dir, caFile: file("ca.crt"), rogueCaFile: file("rogue-ca.crt"), server, rogueServer, clients, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+    return { dir, caFile: file("ca.crt"), rogueCaFile: file("rogue-ca.crt"), server, rogueServer, misnamedServer, clients, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
   } catch (error) {
     fs.rmSync(dir, { recursive: true, force: true });
     const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
