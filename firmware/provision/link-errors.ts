@@ -12,8 +12,9 @@ const RULES: readonly (readonly [RegExp, string, string])[] = Object.freeze([
   Object.freeze([/certificate required|peer did not return a certificate/i, "cert", "client-certificate"] as const),
   Object.freeze([/does not match certificate|altnames|hostname mismatch|name mismatch/i, "broker", "tls-name"] as const),
   Object.freeze([/TLS|certificate|self[- ]signed|SSL|verify/i, "ca", "tls"] as const),
-  Object.freeze([/refused the connection: (4|5|0x86|0x87)\b/, "mqttPassword", "refused"] as const),
-  Object.freeze([/refused the connection/, "broker", "refused"] as const),
+  Object.freeze([/^refused: .*(user name or password|not authorized)/i, "mqttPassword", "refused"] as const),
+  Object.freeze([/^refused: .*identifier/i, "nodeId", "refused"] as const),
+  Object.freeze([/^refused: /, "broker", "refused"] as const),
   Object.freeze([/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|EAI_AGAIN|resolve|no CONNACK/i, "broker", "unreachable"] as const),
 ]);
 
