@@ -26,7 +26,7 @@ button{font:inherit;padding:.4em 1.2em;margin:0 .5em 1em 0}
 <p id="readings"></p>
 <form id="form" novalidate>
 <fieldset><legend>Access</legend><label for="setupKey">Setup key</label>
-<input id="setupKey" autocomplete="off" placeholder="XXXX-XXXX-XXXX">
+<input id="setupKey" type="password" autocomplete="off" placeholder="XXXX-XXXX-XXXX">
 <small>Shown on the serial console while the node is unprovisioned; needed once it is provisioned.</small></fieldset>
 <div id="fields"></div>
 <button id="save">Save and connect</button><button type="button" id="reset">Factory reset</button>
@@ -69,7 +69,7 @@ function poll(){clearTimeout(timer);api("state").then(function(j){if(refused(j))
  else if(j.state=="connected")status("connected","Connected to "+j.broker+" as "+j.nodeId+": publishing.");
  else if(j.state=="error"){clearErrors();status("error","Cannot connect: "+showErrors([m.error]))}
  else status(j.state,(j.state=="restarting"?"Restarting with the new settings":"Connecting to "+j.broker)+"...");
- var r=j.vRms;$("readings").textContent=r?"vRms x "+r.x.toFixed(2)+" y "+r.y.toFixed(2)+" z "+r.z.toFixed(2)+" mm/s"+(j.tempC!=null?", "+j.tempC.toFixed(1)+" degC":"")+" ("+j.windows+" windows)":""})
+ var r=j.vRms;$("readings").textContent=r?"vRms x "+r.x.toFixed(2)+" y "+r.y.toFixed(2)+" z "+r.z.toFixed(2)+" mm/s"+(j.tempC!=null?", "+j.tempC.toFixed(1)+" degC":"")+" (window "+j.windows+")":""})
  .catch(function(){status("restarting","Waiting for the node...")}).then(function(){timer=setTimeout(poll,1000)})}
 $("form").onsubmit=function(ev){ev.preventDefault();clearErrors();status("saving","Saving...");
  api("provision",collect()).then(function(j){if(refused(j))return;if(!j.ok){var g=showErrors(j.errors);status("invalid","Not saved: fix the fields marked"+(g?" ("+g+")":"")+".");return}
