@@ -243,3 +243,16 @@ test.serial("factory reset: cmd/factory-reset needs the setup key (never echoed)
   await f.until(() => f.node.field?.provisioned === false, "unprovisioned after the button");
   t.true(f.logs.some((l) => l === "warn reset button held: forgetting the provisioned settings; restart in 1000 ms"));
 });
+
+test.serial("Wi-Fi first (Improv's part): saveWifi stores the network without a restart, checks it like the form, and the node stays unprovisioned", async (t) => {
+  const f = await startFactoryNode(t);
+  const field = f.node.field!;
+  t.like(field.saveWifi("plant", "short", "Improv"), { errors: [{ field: "password", code: "invalid" }] });
+  t.like(field.saveWifi("pl\u0000ant", "plant-secret", "Improv"), { errors: [{ field: "ssid", code: "control-character" }] });
+  t.is(field.saveWifi("plant", "plant-secret", "Improv"), undefined);
+  t.is(f.node.restarts, 0);
+  t.like((await f.api("settings")).body, { provisioned: false, ssid: "plant", passwordSet: true, broker: null });
+  // The rest through the setup API; the Wi-Fi stays.
+  await provisionOverHttp({ url: f.url, key: f.key, fields: { broker: f.brokerUrl } });
+  t.like((await f.api("settings", { key: f.key })).body, { provisioned: true, ssid: "plant", passwordSet: true });
+});

@@ -137,8 +137,24 @@ export class FieldNode implements SetupTarget {
    * names the channel for the log ("setup page", "Improv").
    */
   provision(body: unknown, via: string): { restartInMs: number } | { errors: FieldError[] } {
+    const checked = this.#save(body, via, false);
+    if (checked) return checked;
+    this.#restartSoon("provisioned");
+    return { restartInMs: RESTART_DELAY_MS };
+  }
+
+  /**
+   * Stores Wi-Fi settings alone, without a restart (Improv gives the Wi-Fi first; the
+   * rest follows through the setup API): every problem, or undefined once stored.
+   */
+  saveWifi(ssid: string, password: string, via: string): { errors: FieldError[] } | undefined {
+    return this.#save({ ssid, password }, via, true);
+  }
+
+  /** Checks and stores; the problems, or undefined when stored. `partial`: no field is required. */
+  #save(body: unknown, via: string, partial: boolean): { errors: FieldError[] } | undefined {
     if (this.#restarting) return { errors: [{ code: "restarting", message: "the node is restarting with new settings: try again in a moment" }] };
-    const checked = checkForm(body, this.#settings, { config: this.#options.config, now: this.host.clock.wall(), wifi: !!this.#options.wifi });
+    const checked = checkForm(body, this.#settings, { config: this.#options.config, now: this.host.clock.wall(), wifi: !!this.#options.wifi, partial });
     if ("errors" in checked) {
       this.host.log("warn", `provisioning by ${via} refused: ${checked.errors.map((e) => `${e.field ?? "request"} ${e.code}`).join(", ")}`);
       return checked;
@@ -150,9 +166,9 @@ export class FieldNode implements SetupTarget {
     for (const f of FIELDS) if (next[f] !== undefined && next[f] !== defaults[f]) stored[f] = next[f];
     this.store.save(stored as Settings);
     const changed = FIELDS.filter((f) => next[f] !== this.#settings[f]);
-    this.host.log("info", `provisioned by ${via}: ${changed.length ? changed.join(", ") : "nothing"} changed; restart in ${RESTART_DELAY_MS} ms`);
-    this.#restartSoon("provisioned");
-    return { restartInMs: RESTART_DELAY_MS };
+    this.#settings = next;
+    this.host.log("info", `provisioned by ${via}: ${changed.length ? changed.join(", ") : "nothing"} changed${partial ? "" : `; restart in ${RESTART_DELAY_MS} ms`}`);
+    return undefined;
   }
 
   /** Forgets everything provisioned (and the setup key: a new one is made), then restarts. Returns the delay, ms. */

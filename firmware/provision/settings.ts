@@ -72,6 +72,8 @@ export interface FormContext {
   now: number | undefined;
   /** The node joins Wi-Fi itself (the device): then an ssid is required. */
   wifi: boolean;
+  /** Settings that need not make a whole node yet (Wi-Fi first, over Improv): no field is required. */
+  partial?: boolean;
 }
 
 /**
@@ -120,9 +122,9 @@ function checkText(name: string, value: unknown, pem: boolean, max: number): [st
 
 /** The rules between fields, the certificates, and the configuration's own rules on what the form changes (`given`: in the form and well-typed). */
 function checkRules(given: (f: Field) => boolean, s: Settings, context: FormContext, fail: (field: string, code: string, message: string) => void): void {
-  if (context.wifi && s.ssid === undefined) fail("ssid", "required", "the Wi-Fi network to join");
+  if (context.wifi && s.ssid === undefined && !context.partial) fail("ssid", "required", "the Wi-Fi network to join");
   if (s.password !== undefined && !wifiPassphrase(s.password)) fail("password", "invalid", "a WPA2 passphrase is 8-63 printable ASCII characters (or 64 hex digits)");
-  if (s.broker === undefined) fail("broker", "required", "the MQTT broker, mqtt://host[:port] or mqtts://host[:port]");
+  if (s.broker === undefined && !context.partial) fail("broker", "required", "the MQTT broker, mqtt://host[:port] or mqtts://host[:port]");
   const broker = s.broker === undefined ? undefined : parseBroker(s.broker);
   if (typeof broker === "string") fail("broker", broker.startsWith("scheme") ? "bad-scheme" : "invalid", broker);
   const secure = typeof broker === "object" && broker.secure;
