@@ -93,6 +93,7 @@ class Connection {
   /** Characters of head + body written so far; -1 until there is a response. */
   #sent = -1;
   #room = 0;
+  #sending = false;
 
   constructor(server: SetupServer) {
     this.#server = server;
@@ -141,14 +142,15 @@ class Connection {
 
   #writable(bytes: number): void {
     this.#room = bytes;
+    if (this.#sent < 0 || this.#sending) return; // no answer yet; or a host calling back from inside write(): the loop goes on
     if (this.#sent >= this.#head.length + this.#body.length) this.close(); // all written and flushed
-    else if (this.#sent >= 0) this.#send();
+    else this.#send();
   }
 
   #send(): void {
-    const socket = this.#socket;
     const total = this.#head.length + this.#body.length;
-    while (socket && this.#room > 0 && this.#sent < total) {
+    this.#sending = true;
+    while (this.#socket && this.#room > 0 && this.#sent < total) {
       const inHead = this.#sent < this.#head.length;
       const text = inHead ? this.#head : this.#body;
       const at = inHead ? this.#sent : this.#sent - this.#head.length;
@@ -156,13 +158,14 @@ class Connection {
       const last = text.charCodeAt(end - 1);
       if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--; // never split a surrogate pair
       const bytes = utf8Encode(text.slice(at, end));
-      try {
-        socket.write(bytes);
-      } catch {
-        return this.close();
-      }
-      this.#room -= bytes.length;
       this.#sent += end - at;
+      this.#room -= bytes.length;
+      try {
+        this.#socket.write(bytes);
+      } catch {
+        this.close();
+      }
     }
+    this.#sending = false;
   }
 }
