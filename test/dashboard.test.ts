@@ -11,10 +11,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { CHROMIUM, haveChromium, launchChromium } from "./helpers/chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const have = fs.existsSync(CHROMIUM);
+const have = haveChromium;
 /** Real ms the page may take to show what the test waits for: a ceiling against hangs, never a pace. */
 const UI_CEILING_MS = 60_000;
 if (!have) process.stderr.write(`dashboard.test: skipped: ${CHROMIUM} is not installed (Debian: apt-get install chromium)\n`);
@@ -39,7 +39,6 @@ const SCENARIO = {
 };
 
 (have ? test : test.skip)(`dashboard in headless Chromium: live trends, an alarm after a vibration step, a captured spectrum${have ? "" : " (skipped: no " + CHROMIUM + ")"}`, async (t) => {
-  const { chromium } = await import("playwright-core");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sensor-node-dashboard-"));
   const scenarioFile = path.join(dir, "step.json");
   fs.writeFileSync(scenarioFile, JSON.stringify(SCENARIO));
@@ -47,9 +46,7 @@ const SCENARIO = {
   let stderr = "";
   sim.stderr.on("data", (d) => (stderr += String(d)));
   const exited = new Promise<void>((r) => sim.once("exit", () => r()));
-  const userDataDir = path.join(dir, "profile");
-  fs.mkdirSync(userDataDir);
-  let context: Awaited<ReturnType<typeof chromium.launchPersistentContext>> | undefined;
+  let context: Awaited<ReturnType<typeof launchChromium>> | undefined;
   try {
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no dashboard URL within 60 s: ${stderr}`)), 60_000);
@@ -61,12 +58,7 @@ const SCENARIO = {
         }
       });
     });
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-      viewport: { width: 1280, height: 860 },
-    });
+    context = await launchChromium(dir, { width: 1280, height: 860 });
     const page = context.pages()[0] ?? (await context.newPage());
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(String(e)));

@@ -15,16 +15,15 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import * as mqtt from "mqtt";
 import { EVENT_CEILING_MS, until } from "./helpers/wait.js";
+import { CHROMIUM, haveChromium, launchChromium } from "./helpers/chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const have = fs.existsSync(CHROMIUM);
+const have = haveChromium;
 /** Real ms the page may take to show what the test waits for: a ceiling against hangs, never a pace. */
 const UI_CEILING_MS = 60_000;
 if (!have) process.stderr.write(`provision-page.test: skipped: ${CHROMIUM} is not installed (Debian: apt-get install chromium)\n`);
 
 (have ? test : test.skip)(`setup page in headless Chromium: a field's error shown in the page, then provisioned, connected, publishing${have ? "" : " (skipped: no " + CHROMIUM + ")"}`, async (t) => {
-  const { chromium } = await import("playwright-core");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sensor-node-setup-page-"));
   const sim = spawn(process.execPath, [path.join(ROOT, "bin/sensor-node.js"), "sim", "--factory", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
@@ -32,9 +31,7 @@ if (!have) process.stderr.write(`provision-page.test: skipped: ${CHROMIUM} is no
   sim.stderr.on("data", (d) => (stderr += String(d)));
   sim.stdout.on("data", (d) => (stdout += String(d)));
   const exited = new Promise<void>((r) => sim.once("exit", () => r()));
-  const profile = path.join(dir, "profile");
-  fs.mkdirSync(profile);
-  let context: Awaited<ReturnType<typeof chromium.launchPersistentContext>> | undefined;
+  let context: Awaited<ReturnType<typeof launchChromium>> | undefined;
   let subscriber: mqtt.MqttClient | undefined;
   try {
     await until(() => /^setup: http:\/\/127\.0\.0\.1:\d+\/$/m.test(stderr) && /setup key [A-Z0-9-]+/.test(stderr), `the setup line and the banner on stderr: ${stderr}`, UI_CEILING_MS);
@@ -47,12 +44,7 @@ if (!have) process.stderr.write(`provision-page.test: skipped: ${CHROMIUM} is no
     subscriber.on("message", (topic) => telemetry.push(topic));
     await subscriber.subscribeAsync("sensors/+/telemetry");
 
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-      viewport: { width: 900, height: 1400 },
-    });
+    context = await launchChromium(dir, { width: 900, height: 1400 });
     const page = context.pages()[0] ?? (await context.newPage());
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(String(e)));
