@@ -76,6 +76,7 @@ $("form").onsubmit=function(ev){ev.preventDefault();clearErrors();status("saving
  status("restarting","Saved: the node restarts with the new settings...");setTimeout(function(){prefill();poll()},j.restartInMs+500)}).catch(function(e){status("error","No answer: "+e)})};
 $("reset").onclick=function(){if(!confirm("Forget every provisioned setting?"))return;api("factory-reset",{}).then(function(j){if(refused(j))return;
  status("restarting","Factory reset: the node restarts unprovisioned...");setTimeout(function(){prefill();poll()},j.restartInMs+500)})};
+$("setupKey").onchange=function(){prefill();poll()};
 build();prefill();poll();
 </script></body></html>
 `;
