@@ -83,6 +83,9 @@ if (!have) process.stderr.write(`provision-page.test: skipped: ${CHROMIUM} is no
     t.true(fs.statSync(wrong).size > 10_000 && fs.statSync(connected).size > 10_000, "screenshots written");
     t.log(`screenshot (connected): ${connected}`);
     t.deepEqual(errors, []);
+  } catch (error) {
+    t.log(`the simulator's stderr:\n${stderr.slice(-3000)}`);
+    throw error;
   } finally {
     await context?.close();
     await subscriber?.endAsync();

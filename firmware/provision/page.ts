@@ -38,7 +38,7 @@ const F=[["Wi-Fi"],["ssid","Network (SSID)","text"],["password","Password","secr
 ["mqttUser","MQTT user","text"],["mqttPassword","MQTT password","secret"],
 ["Trust (PEM)"],["ca","CA certificate","pem"],["cert","Client certificate (mTLS)","pem"],["key","Client key","secret-pem"],
 ["Machine"],["machineGroup","ISO 10816-3 group","select",",1,2"],["foundation","Foundation","select",",rigid,flexible"],["rpm","Running speed (rpm)","number"]];
-const $=function(id){return document.getElementById(id)},shown={};let timer=0;
+const $=function(id){return document.getElementById(id)},shown={};let timer=0,loaded=false;
 function el(tag,attrs,text){var e=document.createElement(tag);for(var k in attrs)e.setAttribute(k,attrs[k]);if(text)e.textContent=text;return e}
 function build(){var box=$("fields"),set;F.forEach(function(f){
  if(f.length==1){set=box.appendChild(el("fieldset"));set.appendChild(el("legend",{},f[0]));return}
@@ -57,7 +57,7 @@ function showErrors(list){var general=[];list.forEach(function(e){var m=e.field&
 function api(path,body){return fetch("/api/"+path,body===undefined?{headers:headers()}:{method:"POST",headers:headers(true),body:JSON.stringify(body)})
  .then(function(r){return r.json().then(function(j){j.httpStatus=r.status;return j})})}
 function refused(j){if(j.httpStatus==401||j.httpStatus==429){status("refused",j.errors[0].message);return true}return false}
-function prefill(){api("settings").then(function(j){if(refused(j))return;F.forEach(function(f){var n=f[0],v=j[n];if(f.length==1)return;
+function prefill(){api("settings").then(function(j){if(refused(j))return;loaded=true;F.forEach(function(f){var n=f[0],v=j[n];if(f.length==1)return;
  if(f[2].indexOf("secret")>=0){$(n).placeholder=j[n+"Set"]?"(set: leave empty to keep)":"";return}
  if(f[2]=="pem"){$(n).placeholder=v?(v.subject||"certificate")+", valid to "+v.notAfter+" (leave empty to keep)":"-----BEGIN CERTIFICATE-----";shown[n]="";return}
  shown[n]=v==null?"":String(v);$(n).value=shown[n]})}).catch(function(){})}
@@ -76,7 +76,7 @@ $("form").onsubmit=function(ev){ev.preventDefault();clearErrors();status("saving
  status("restarting","Saved: the node restarts with the new settings...");setTimeout(function(){prefill();poll()},j.restartInMs+500)}).catch(function(e){status("error","No answer: "+e)})};
 $("reset").onclick=function(){if(!confirm("Forget every provisioned setting?"))return;api("factory-reset",{}).then(function(j){if(refused(j))return;
  status("restarting","Factory reset: the node restarts unprovisioned...");setTimeout(function(){prefill();poll()},j.restartInMs+500)})};
-$("setupKey").onchange=function(){prefill();poll()};
+$("setupKey").onchange=function(){if(!loaded)prefill();poll()};
 build();prefill();poll();
 </script></body></html>
 `;
