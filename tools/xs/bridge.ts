@@ -420,8 +420,8 @@ export function scriptedSpec(broker: { host: string; port: number }, over: Parti
     seed: 7,
     machine: defaultMachine(),
     config: {
+      machine: { group: 2, foundation: "rigid" },
       monitor: {
-        iso: { group: 2, foundation: "rigid" },
         isoOnDelay: 1,
         running: { thresholdMmS: 0.5, graceS: 0 },
         rules: [{ metric: "x.vRms", warning: 4.5, alarm: 7.1, onDelay: 2 }],

@@ -48,7 +48,7 @@ function add(component: Component): void {
       return;
     }
     case "monitor":
-      kept.push(new Monitor(c.monitor, isKnownMetric, 0));
+      kept.push(new Monitor(c.monitor, isKnownMetric, 0, c.machine));
       return;
     case "outbox":
       kept.push(new Outbox({ storage: new XsMemoryStorage() }));
