@@ -422,7 +422,6 @@ export function scriptedSpec(broker: { host: string; port: number }, over: Parti
     config: {
       machine: { group: 2, foundation: "rigid" },
       monitor: {
-        isoOnDelay: 1,
         running: { thresholdMmS: 0.5, graceS: 0 },
         rules: [{ metric: "x.vRms", warning: 4.5, alarm: 7.1, onDelay: 2 }],
       },
@@ -526,8 +525,16 @@ export async function firmwareMemoryInXs(spec: FirmwareSpec, windows: number): P
   }
 }
 
-/** The firmware-only spec: the soak's node id, epoch and configuration at window size `n`. */
+/**
+ * The firmware-only spec: the soak's node id, epoch and configuration at window size `n`,
+ * the baseline learned within the measured windows: the steady state holds its rules, as
+ * a node does after its first hour.
+ */
 export function firmwareSpec(n: number): FirmwareSpec {
   const base = soakSpec(n);
-  return { nodeId: base.nodeId, epochMs: base.epochMs, config: base.config };
+  const monitor = { ...(base.config.monitor as object), baseline: { learnS: FIRMWARE_LEARN_S } };
+  return { nodeId: base.nodeId, epochMs: base.epochMs, config: { ...base.config, monitor } };
 }
+
+/** Running seconds the firmware-only run learns its baseline over: learned within its first 6 windows at n = 2048 (0.64 s each) and 4096. */
+const FIRMWARE_LEARN_S = 3;
