@@ -475,6 +475,8 @@ export interface FirmwareMemory {
   /** One more instance of each subsystem: its slots and chunk bytes (flash taken out). */
   components: Record<Component, XsMemory>;
   published: number;
+  /** The measured window after which the baseline was learned (its rules in the steady state), if it was. */
+  learnedAt: number | undefined;
 }
 
 export async function firmwareMemoryInXs(spec: FirmwareSpec, windows: number): Promise<FirmwareMemory> {
@@ -503,6 +505,7 @@ export async function firmwareMemoryInXs(spec: FirmwareSpec, windows: number): P
     const steady = { ...started };
     let peakSlots = started.slots;
     let published = 0;
+    let learnedAt: number | undefined;
     for (let i = 0; i < windows; i++) {
       const w = await stage(s, { op: "windows", count: 1 });
       steady.slots = Math.max(steady.slots, w.slots);
@@ -510,6 +513,7 @@ export async function firmwareMemoryInXs(spec: FirmwareSpec, windows: number): P
       steady.flash = Math.max(steady.flash, w.flash);
       peakSlots = Math.max(peakSlots, w.heapBefore);
       published = w.reply.published;
+      learnedAt ??= w.reply.learned ? i + 1 : undefined;
     }
     const components = {} as Record<Component, XsMemory>;
     let before = await stage(s);
@@ -519,7 +523,7 @@ export async function firmwareMemoryInXs(spec: FirmwareSpec, windows: number): P
       before = after;
     }
     const n = ((spec.config.window as { n?: number } | undefined)?.n ?? 4096) as number;
-    return { n, windows, hostOnly, loaded, constructed, started, steady, peakSlots, components, published };
+    return { n, windows, hostOnly, loaded, constructed, started, steady, peakSlots, components, published, learnedAt };
   } finally {
     await s.close();
   }

@@ -88,7 +88,7 @@ export function install(): void {
       default:
         throw new Error(`unknown op ${msg.op}`);
     }
-    return { flash: flashBytesHeld(), windows: app?.windows ?? 0, published: stub?.net.published ?? 0 };
+    return { flash: flashBytesHeld(), windows: app?.windows ?? 0, published: stub?.net.published ?? 0, learned: app?.baseline?.ready ?? false };
   });
 }
 
