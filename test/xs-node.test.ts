@@ -77,6 +77,7 @@ test.serial("firmware memory (n = 4096, stub host, no simulator): breakdown by p
   for (const r of b.rows) t.log(`${r.part}: ${r.slots} slots + ${r.chunkBytes} chunk B = ${(r.bytes / 1024).toFixed(1)} KiB`);
   t.log(`total: ${b.total.slots} slots + ${b.total.chunkBytes} chunk B = ${(b.total.bytes / 1024).toFixed(1)} KiB on ESP32; flash (outbox logs) ${m.steady.flash} B apart; before a collection up to ${b.peakSlots} slots`);
   t.true(m.published >= FIRMWARE_WINDOWS, `every window published (${m.published})`);
+  t.true(m.learnedAt !== undefined && m.learnedAt < FIRMWARE_WINDOWS, `the baseline is learned within the measured windows (after ${m.learnedAt}): its rules are in the steady state`);
   t.is(b.total.slots, m.steady.slots - m.hostOnly.slots, "the rows sum to the slots above the stub host");
   t.is(b.total.chunkBytes, m.steady.chunkBytes - m.loaded.chunkBytes, "the rows sum to the chunks allocated after load");
   t.true(m.steady.flash > 0, "the outbox logs are counted as flash, apart from the chunks");
