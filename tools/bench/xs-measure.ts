@@ -59,6 +59,14 @@ export interface XsHeapFigures {
   computePerWindow: number;
 }
 
+/** What the bench's XS child process (xs-child.ts) measures in one run. */
+export interface XsChildResult {
+  xs: XsFigures;
+  heap: XsHeapFigures;
+  devicePath: XsDevicePathFigures;
+  fifo: { perSample: number; sampled: boolean };
+}
+
 export interface XsMeasureOptions {
   /** Monitor evaluations averaged (default 200). */
   monitorEvaluations?: number;
