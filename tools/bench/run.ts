@@ -41,6 +41,7 @@ export function runXsChild(request: { heap?: { n?: number; windows?: number } },
 
 export async function runBench(o: { quick: boolean; only?: string[]; log?: (m: string) => void }): Promise<BenchReport> {
   const log = o.log ?? (() => {});
+  const startedAt = new Date().toISOString();
   const started = performance.now();
   let xsPromise: Promise<XsChildResult> | undefined;
   const ctx: BenchContext = {
@@ -77,7 +78,7 @@ export async function runBench(o: { quick: boolean; only?: string[]; log?: (m: s
     version: 1,
     quick: o.quick,
     machine: { cpu: cpus[0]?.model ?? "unknown", cores: cpus.length, node: process.version, platform: `${process.platform}-${process.arch}` },
-    startedAt: new Date().toISOString(),
+    startedAt,
     seconds: (performance.now() - started) / 1000,
     xsSpeed,
     esp32: { computronsPerSecond: ESP32_COMPUTRONS_PER_S, pessimisticComputronsPerSecond: ESP32_PESSIMISTIC_COMPUTRONS_PER_S },

@@ -12,6 +12,11 @@ export function num(v: number): string {
   return digits.includes("e") ? digits : digits.replace(/\.?0+$/, "");
 }
 
+/** Three significant digits, for ranges in a summary: 403.6 -> "404", 5.721 -> "5.72". */
+export function short(v: number): string {
+  return num(Number(v.toPrecision(3)));
+}
+
 /** A value with its unit: "1 168 023 computrons", "4.7 ms", "1.542 B/B". */
 export function withUnit(v: number, unit: string): string {
   return unit ? `${num(v)} ${unit}` : num(v);

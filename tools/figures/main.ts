@@ -16,7 +16,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { helpText, parseArgs, UsageError, type FlagSpec } from "../cli/args.js";
 import { replaceBlocks, staleBlocks } from "./markers.js";
-import { FiguresError, readBudgets, readLinCheck, readRecord, recordHeader, RECORD_PATH, writeRecord } from "./record.js";
+import { FiguresError, readBudgets, readLinCheck, readRecord, recordHeader, RECORD_PATH, runStart, writeRecord } from "./record.js";
 import { renderBlocks } from "./tables.js";
 
 /** build/tools/figures/ -> the repository. */
@@ -48,9 +48,10 @@ export function renderDocs(root: string): RenderedDoc[] {
 
 async function update(root: string, log: (line: string) => void): Promise<void> {
   const { runBench } = await import("../bench/run.js");
+  const start = runStart(root);
   const bench = await runBench({ quick: false, log });
   if (bench.errors.length) throw new FiguresError(`figures: the bench reported ${bench.errors.length} error(s), ${RECORD_PATH} not written; first: ${bench.errors[0].benchmark}: ${bench.errors[0].message.split("\n")[0]}`);
-  writeRecord(root, { header: recordHeader(root, bench), bench });
+  writeRecord(root, { header: recordHeader(start, bench), bench });
   log(`figures: wrote ${RECORD_PATH} (${bench.figures.length} figures, ${bench.seconds.toFixed(0)} s)`);
 }
 

@@ -7,6 +7,7 @@
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import type { BenchReport } from "../bench/run.js";
 
@@ -29,9 +30,11 @@ export interface RecordHeader {
   node: string;
   /** When the bench started (ISO 8601). */
   date: string;
-  /** The commit measured, and whether the tree had uncommitted changes then. */
+  /** The commit measured, and whether the tree had uncommitted changes when the bench started. */
   commit: string;
   dirty: boolean;
+  /** The machine's 1-minute load average when the bench started and when it ended: wall figures are slower on a busy machine. */
+  load: [number, number];
   command: string;
 }
 
@@ -101,15 +104,32 @@ function git(root: string, args: string[]): string | undefined {
   }
 }
 
-/** The header of a record measured now in `root`: this machine, this Node, the checked-out commit. */
-export function recordHeader(root: string, bench: BenchReport): RecordHeader {
+export interface RunStart {
+  commit: string;
+  dirty: boolean;
+  load: number;
+}
+
+/** What the header needs from before the bench runs: the checked-out commit, whether the tree differs from it, the load. */
+export function runStart(root: string): RunStart {
+  return {
+    commit: git(root, ["rev-parse", "HEAD"]) ?? "unknown",
+    dirty: (git(root, ["status", "--porcelain", "--untracked-files=no"]) ?? "") !== "",
+    load: os.loadavg()[0],
+  };
+}
+
+/** The header of a record measured in this process: this machine, this Node, the commit and load of `start`. */
+export function recordHeader(start: RunStart, bench: BenchReport): RecordHeader {
+  const round = (x: number) => Math.round(x * 100) / 100;
   return {
     cpu: bench.machine.cpu,
     cores: bench.machine.cores,
     node: bench.machine.node,
     date: bench.startedAt,
-    commit: git(root, ["rev-parse", "HEAD"]) ?? "unknown",
-    dirty: (git(root, ["status", "--porcelain", "--untracked-files=no"]) ?? "") !== "",
+    commit: start.commit,
+    dirty: start.dirty,
+    load: [round(start.load), round(os.loadavg()[0])],
     command: UPDATE_COMMAND,
   };
 }

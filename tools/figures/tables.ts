@@ -5,8 +5,9 @@
  * with the machine, date and commit of the record.
  */
 import { budgetGoals } from "../bench/budget-goals.js";
+import { rateText } from "../bench/esp32.js";
 import type { Figure } from "../bench/types.js";
-import { num, range, ratio, table, verdict, verdictOfAll, withUnit } from "./format.js";
+import { num, range, ratio, short, table, verdict, verdictOfAll, withUnit } from "./format.js";
 import { FiguresError, LIN_CHECK_PATH, RECORD_PATH, UPDATE_COMMAND, type BenchRecord, type Budget, type LinCheck } from "./record.js";
 
 export interface FiguresInput {
@@ -38,7 +39,8 @@ class Figures {
 export function measuredLine(r: BenchRecord): string {
   const h = r.header;
   const commit = `${h.commit.slice(0, 10)}${h.dirty ? " (with uncommitted changes)" : ""}`;
-  return `Measured ${h.date.slice(0, 10)} on ${h.cpu} (${h.cores} cores), Node ${h.node}, commit ${commit}: a full bench run (${RECORD_PATH}; \`${UPDATE_COMMAND}\` measures again).`;
+  const load = h.load ? `, load average ${h.load[0]} at the start and ${h.load[1]} at the end` : "";
+  return `Measured ${h.date.slice(0, 10)} on ${h.cpu} (${h.cores} cores), Node ${h.node}, commit ${commit}${load}: a full bench run (${RECORD_PATH}; \`${UPDATE_COMMAND}\` measures again).`;
 }
 
 /** The lin check's state, as the docs quote it. */
@@ -52,8 +54,11 @@ const whole = (v: number) => v.toFixed(0);
 const part = (f: Figure) => f.name.split(/[:,]/)[0];
 const values = (fs: Figure[]) => fs.map((f) => f.value);
 
-/** The ESP32 CPU model's rows: the central rate's figures across the parts. */
-function cpuRows(F: Figures): string[][] {
+/** "ESP32 estimate at 3 M computrons/s", for the rate the record assumed. */
+const estimateAt = (computronsPerS: number) => `ESP32 estimate at ${rateText(computronsPerS)}`;
+
+/** The ESP32 CPU model's rows: the assumed rate's figures across the parts, and what the pessimistic rate did. */
+function cpuRows(F: Figures, esp32: BenchRecord["bench"]["esp32"]): string[][] {
   const central = (what: string) => F.matching(new RegExp(`^cpu\\.[^.]+\\.${what.replace(/\./g, "\\.")}$`));
   const fromEnd = central("latencyFromWindowEnd.p99");
   const fromFeatures = central("latencyFromFeatures.p99");
@@ -61,27 +66,26 @@ function cpuRows(F: Figures): string[][] {
   const sampler = central("samplerShare");
   const wait = central("samplerWait");
   const lost = central("lost");
-  const rate = fromEnd[0].name.slice(fromEnd[0].name.indexOf("ESP32 estimate")).split(":")[0];
+  const rate = estimateAt(esp32.computronsPerSecond);
   const refused = F.all.filter((f) => /^cpu\.pessimistic\.[^.]+\.refused$/.test(f.id));
   const pessimistic = F.matching(/^cpu\.pessimistic\./);
-  const pessimisticRate = pessimistic[0].name.slice(pessimistic[0].name.indexOf("ESP32 estimate")).split(":")[0];
   const pessimisticParts = new Set(pessimistic.map(part));
   const pessimisticLost = pessimistic.filter((f) => f.id.endsWith(".lost"));
   return [
     [
       `${rate}, each part at its top rate (n = 4096): alarm latency p99 from the window's end / from its features ready (virtual time)`,
-      `${range(values(fromEnd), "ms")} / ${range(values(fromFeatures), "ms")}`,
-      `\`--cpu free\` ${range(fromEnd.map((f) => f.baseline!.value), "ms")} / ${range(fromFeatures.map((f) => f.baseline!.value), "ms")}`,
+      `${range(values(fromEnd), "ms", short)} / ${range(values(fromFeatures), "ms", short)}`,
+      `\`--cpu free\` ${range(fromEnd.map((f) => f.baseline!.value), "ms", short)} / ${range(fromFeatures.map((f) => f.baseline!.value), "ms", short)}`,
       `${verdictOfAll(fromEnd)}; ${verdictOfAll(fromFeatures)}`,
     ],
     [
       `${rate}: main core / sampler core busy per window; longest wait of the acquisition for its core; samples lost`,
-      `${range(values(main), "%", whole)} / ${range(values(sampler), "%", whole)}; ${range(values(wait), "ms")}; ${Math.max(...values(lost))}`,
+      `${range(values(main), "%", whole)} / ${range(values(sampler), "%", whole)}; ${range(values(wait), "ms", short)}; ${Math.max(...values(lost))}`,
       `features alone ${range(main.map((f) => f.baseline!.value), "%", whole)} of the main core`,
       `${verdictOfAll(wait)}; ${verdictOfAll(lost)}`,
     ],
     [
-      `${pessimisticRate}, each part at its top rate`,
+      `${estimateAt(esp32.pessimisticComputronsPerSecond)} (pessimistic), each part at its top rate`,
       `${refused.length} of ${pessimisticParts.size} parts refused at configuration (\`sensor-node bench --only cpu\` prints why)` +
         (pessimisticLost.length ? `; samples lost by the others: ${Math.max(...values(pessimisticLost))}` : ""),
       "-",
@@ -143,7 +147,7 @@ export function summaryTable(input: FiguresInput): string {
       `telemetry ${ms(p50.baseline!.value)} / ${ms(p99.baseline!.value)}`,
       verdict(p99),
     ],
-    ...cpuRows(F),
+    ...cpuRows(F, input.record.bench.esp32),
     ["monitor evaluation (ISO zones + rules), XS", withUnit(monitor.value, monitor.unit), "-", "-"],
     [`${heap.name} (DSP + monitor steady state)`, withUnit(heap.value, heap.unit), `after 5 windows ${num(heap.baseline!.value)} slots`, verdict(heap)],
     [
@@ -178,7 +182,7 @@ export function allFiguresTable(input: FiguresInput): string {
     "",
     table(["figure", "kind", "value", "baseline (same run)", "ratio", "goal", "note"], rows),
     "",
-    `ESP32 estimates assume ${num(esp32.computronsPerSecond / 1e6)} M XS computrons/s (pessimistic ${num(esp32.pessimisticComputronsPerSecond / 1e6)} M), a fixed assumption ("The ESP32 assumption" below).` +
+    `ESP32 estimates assume ${rateText(esp32.computronsPerSecond)} of XS (pessimistic ${rateText(esp32.pessimisticComputronsPerSecond)}), a fixed assumption ("The ESP32 assumption" below).` +
       (speed ? ` XS on the machine above: ${num(speed.computronsPerSecond / 1e6)} M computrons/s (wall, context only).` : ""),
   ];
   return lines.join("\n");
