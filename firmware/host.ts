@@ -141,12 +141,15 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 
 /**
  * Work the firmware has just done, in the units its cost is counted in (docs/host.md,
- * "CPU time"): FIFO samples read ("fifo", per x/y/z sample), one axis of one window's
- * features ("features", samples in the window), a monitor evaluation ("monitor", 1),
- * payload bytes serialised ("payload"), packet bytes encoded and handed to the socket
- * ("publish"), record bytes written to the flash spool ("store").
+ * "CPU time"): FIFO samples read ("fifo", per x/y/z sample stored as the part's int16
+ * counts; "fifoDecode", per sample the driver decodes to g: the ADXL355's 20 bits), one
+ * axis of one window's features ("features", samples in the window), a monitor
+ * evaluation ("monitor", 1), payload bytes serialised ("payload"), packet bytes encoded
+ * and handed to the socket ("publish"), record bytes written to the flash spool
+ * ("store"); TLS records either way ("tlsRecord", 1 each) and their bytes ("tls"): the
+ * platform's TLS socket, charged by the host, not the firmware.
  */
-export type CpuWork = "fifo" | "features" | "monitor" | "payload" | "publish" | "store";
+export type CpuWork = "fifo" | "fifoDecode" | "features" | "monitor" | "payload" | "publish" | "store" | "tls" | "tlsRecord";
 
 /** A simulated host's CPU: charges reported work to the node's time. Device hosts have none (the work takes its own time). */
 export interface CpuMeter {

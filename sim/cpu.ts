@@ -5,13 +5,13 @@
  * node: while it computes, its timers wait and the parts' FIFOs keep filling.
  *
  * Costs are XS computrons per unit of work, measured in XS (xsnap) by the bench
- * and kept current by CI (test/cpu-costs.test.ts compares this table with fresh
+ * and kept current by CI (test/budgets.test.ts compares this table with fresh
  * measurements), plus native time where the device runs C (the spectrum kernel,
  * an estimate). Computrons become time at one named rate: ESP32_COMPUTRONS_PER_S.
  * XS-compatible: the Node host and the XS whole-node harness charge the same.
  */
 import type { CpuMeter, CpuWork } from "../firmware/host.js";
-import { ESP32_COMPUTRONS_PER_S, FEATURES_COMPUTRONS_PER_AXIS_SAMPLE, FEATURES_NATIVE_MS_PER_AXIS_SAMPLE, FIFO_COMPUTRONS_PER_SAMPLE } from "../firmware/acquisition/budget.js";
+import { ESP32_COMPUTRONS_PER_S, FEATURES_COMPUTRONS_PER_AXIS_SAMPLE, FEATURES_NATIVE_MS_PER_AXIS_SAMPLE, FIFO_COMPUTRONS_PER_SAMPLE, FIFO_DECODE_COMPUTRONS_PER_SAMPLE } from "../firmware/acquisition/budget.js";
 
 /**
  * The assumed ESP32 speed for XS code (240 MHz, Moddable release build): 3 M
@@ -24,6 +24,27 @@ export { ESP32_COMPUTRONS_PER_S };
 /** The pessimistic end of that range (docs/performance.md): run key scenarios here too. */
 export const ESP32_PESSIMISTIC_COMPUTRONS_PER_S = 1_600_000;
 
+/** The ESP32's clock (240 MHz): native estimates given in cycles become time at this rate. */
+export const ESP32_CPU_HZ = 240_000_000;
+/**
+ * TLS bulk crypto on the device, CPU cycles per byte either way (an estimate: no board
+ * measured). The Moddable SDK's TLS (embedded:io/socket/tcp/tls, modules/crypt) runs
+ * AES-GCM in its own portable C (kcl), not in the ESP32's AES hardware nor mbedTLS:
+ * AES-128 with T-tables in flash, about 50 cycles per byte for CTR, and GHASH one bit at
+ * a time (128 conditional 64-bit shift/xor steps per 16-byte block), about 200 cycles per
+ * byte: twice the 1 611 cycles per block (100 per byte) that esp-idf measured on Xtensa
+ * for mbedTLS's 4-bit-table gcm_mult (esp-idf pull request 14314).
+ */
+export const TLS_CYCLES_PER_BYTE = 250;
+/**
+ * The SDK's record layer per TLS record, XS computrons (an estimate: it cannot run in
+ * xsnap, which lacks the SDK's native crypto; its sources are not bundled here): in
+ * ssl_record.js and gcm.js a record makes three small buffers, a BigInt nonce and about
+ * a dozen calls, a little less than our own 1 KiB PUBLISH encode (xs.mqttEncodeInto1k,
+ * about 4 100 computrons).
+ */
+export const TLS_RECORD_COMPUTRONS = 3_000;
+
 /** Where a cost comes from: measured in XS (and by which bench figure), or estimated (and on what assumption). */
 export interface WorkCost {
   /** XS computrons per unit. */
@@ -34,13 +55,17 @@ export interface WorkCost {
 }
 
 /**
- * Per unit of CpuWork (firmware/host.ts). test/cpu-costs.test.ts re-measures the
+ * Per unit of CpuWork (firmware/host.ts). test/budgets.test.ts re-measures the
  * measured rows in XS and fails when one drifts by more than 10 %.
  */
 export const WORK_COSTS: Readonly<Record<CpuWork, Readonly<WorkCost>>> = Object.freeze({
   fifo: Object.freeze({
     computrons: FIFO_COMPUTRONS_PER_SAMPLE,
-    source: "measured: xs.fifoCopyPerSample (ADXL345 int16 counts from the sampler's ring into the window); the ADXL355's float decode is not measured",
+    source: "measured: xs.fifoCopyPerSample (ADXL345 int16 counts from the sampler's ring into the window; the LIS3DH takes the same path)",
+  }),
+  fifoDecode: Object.freeze({
+    computrons: FIFO_DECODE_COMPUTRONS_PER_SAMPLE,
+    source: "measured: xs.fifoDecodePerSample (ADXL355 20-bit entries from the sampler's ring, decoded to g by the driver, into float32 windows)",
   }),
   features: Object.freeze({
     // xs.devicePathPerWindow (1 168 434 computrons, 3 axes of 4096) per axis-sample; the C kernel: 4.7 ms per window of 3 axes (docs/performance.md, an estimate).
@@ -52,6 +77,8 @@ export const WORK_COSTS: Readonly<Record<CpuWork, Readonly<WorkCost>>> = Object.
   payload: Object.freeze({ computrons: 60, source: "estimate: JSON text built by string concatenation, per byte" }),
   publish: Object.freeze({ computrons: 4_284 / 1_050, source: "measured: xs.mqttEncodeInto1k per byte of a 1 KiB PUBLISH (encode into the send buffer)" }),
   store: Object.freeze({ computrons: 0, nativeMs: 0.2 / 1024, source: "estimate: flash write at about 5 MB/s (SPI flash page program), native" }),
+  tls: Object.freeze({ computrons: 0, nativeMs: (TLS_CYCLES_PER_BYTE * 1000) / ESP32_CPU_HZ, source: "estimate: AES-128-GCM in the SDK's portable C, 250 cycles per byte at 240 MHz, native" }),
+  tlsRecord: Object.freeze({ computrons: TLS_RECORD_COMPUTRONS, source: "estimate: the SDK's TLS record layer in XS, per record" }),
 });
 
 /** Converts reported work to time at a computron rate and charges it to a task (its `advance`). */
@@ -59,7 +86,7 @@ export class SimulatedCpu implements CpuMeter {
   readonly rate: number;
   readonly #advance: (ms: number) => void;
   /** Work charged per kind, ms. */
-  readonly spentMs: Record<CpuWork, number> = { fifo: 0, features: 0, monitor: 0, payload: 0, publish: 0, store: 0 };
+  readonly spentMs: Record<CpuWork, number> = { fifo: 0, fifoDecode: 0, features: 0, monitor: 0, payload: 0, publish: 0, store: 0, tls: 0, tlsRecord: 0 };
 
   constructor(options: { rate?: number; advance: (ms: number) => void }) {
     this.rate = options.rate ?? ESP32_COMPUTRONS_PER_S;

@@ -18,7 +18,7 @@ const N = 4096;
 const WINDOW_MS = (N * 1000) / ODR; // 1280 ms
 
 /** The real chain: machine -> sim ADXL345 on a 400 kHz bus (bus time moves the clock) -> driver -> acquirer. */
-function chain(vibration: VibrationComponent[], o: { pollMs?: number; seed?: number; noise?: number; n?: number; duty?: { captureMs: number; periodMs: number }; overrun?: "restart" | "flag"; buffers?: 1 | 2 } = {}) {
+function chain(vibration: VibrationComponent[], o: { pollMs?: number; seed?: number; noise?: number; n?: number; duty?: { captureMs: number; periodMs: number }; overrun?: "restart" | "flag"; buffers?: 1 | 2; overlap?: number } = {}) {
   const clock = new VirtualClock();
   const bus = new SimI2CBus({ hz: 400_000, now: () => clock.now(), onBusTime: (ms) => clock.advance(ms) });
   const machine = new Machine({ seed: o.seed ?? 1, vibration });
@@ -38,7 +38,7 @@ function chain(vibration: VibrationComponent[], o: { pollMs?: number; seed?: num
     features.compute(b.z, z, b.scale);
     blocks.push({ t0: b.t0, lost: b.lost, at: clock.now(), x, y, z });
   };
-  const acq = new Acquirer({ timers: clock, clock, accel, n, pollMs: o.pollMs, duty: o.duty, overrun: o.overrun, buffers: o.buffers, onWindow: compute, onError: (e) => errors.push(e) });
+  const acq = new Acquirer({ timers: clock, clock, accel, n, pollMs: o.pollMs, duty: o.duty, overrun: o.overrun, buffers: o.buffers, overlap: o.overlap, onWindow: compute, onError: (e) => errors.push(e) });
   return { clock, bus, dev, machine, accel, acq, blocks, errors };
 }
 
@@ -163,6 +163,22 @@ test("overrun (default 'restart'): the partial window is discarded, the next win
   t.is(f.acq.restarts, 0);
   t.true(f.blocks[0].lost > 0 && f.blocks[0].t0 < 10);
   t.log(`stall 23.4 ms at 700 ms: restart -> window 0 lost ${r.blocks[0].lost} (dropped ${gap} + discarded ${r.acq.discarded}), kurtosis ${r.blocks[0].x.kurtosis!.toFixed(4)}; flag -> lost ${f.blocks[0].lost}, kurtosis ${f.blocks[0].x.kurtosis!.toFixed(4)}, crest ${f.blocks[0].x.crest!.toFixed(3)}`);
+});
+
+test("overlap 0.5 and an overrun (restart): only the samples new to the window are discarded, the carried half was delivered", (t) => {
+  const r = chain([{ axis: "x", kind: "sine", freq_hz: 29.7, vrms_mm_s: 4 }], { noise: 0, overlap: 0.5 });
+  r.acq.start();
+  runWithStall(r, 1700, 23.4, 1700 + 2 * WINDOW_MS);
+  t.is(r.acq.restarts, 1);
+  const gap = r.acq.lost;
+  t.true(Math.abs(gap - r.dev.samplesLost) <= 2, `gap estimate ${gap} vs device ${r.dev.samplesLost}`);
+  // Window 0 ended at t0 + 1280 ms; the samples read after it until the stall are the new ones, to within a poll (16 samples).
+  const fresh = ((1700 - (r.blocks[0].t0 + WINDOW_MS)) * ODR) / 1000;
+  t.true(Math.abs(r.acq.discarded - fresh) <= 16, `discarded ${r.acq.discarded}, new since window 0: ${fresh.toFixed(0)} (the carried ${N / 2} are not)`);
+  t.is(r.blocks[1].lost, gap + r.acq.discarded, "the window after the restart reports dropped + discarded samples");
+  t.true(r.blocks[1].t0 > 1700, `a whole new window after the gap (t0 ${r.blocks[1].t0})`);
+  t.true(Math.abs(r.blocks[2].t0 - r.blocks[1].t0 - WINDOW_MS / 2) < 1e-6, "then one every half window again");
+  t.is(r.blocks[2].lost, 0);
 });
 
 test("duty cycle: capture 3 s every 10 s in virtual time; windows inside captures only, never across a gap", (t) => {

@@ -22,7 +22,7 @@ function costCurrent(t: import("ava").ExecutionContext, work: keyof typeof WORK_
 
 const check = checkBudget;
 
-test("every budget whose figure has a published goal equals the goal or is tighter", (t) => {
+test("every budget whose figure has a published goal equals the goal or is tighter (a goal missed today names its issue)", (t) => {
   const goals = Object.entries(budgetGoals());
   // The wire-byte goals: within 5 % of each part's protocol limit, counted from its datasheet's framing.
   t.deepEqual(
@@ -38,7 +38,10 @@ test("every budget whose figure has a published goal equals the goal or is tight
   for (const [key, g] of goals) {
     const b = budgets[key];
     t.truthy(b, `bench/budgets.json has no entry ${key}`);
-    if (b) t.true(b.budget <= g.limit, `${key}: budget ${b.budget} is looser than its goal, ${g.text} (${g.limit})`);
+    if (!b) continue;
+    // A goal missed today names the issue that decides it; its budget is a ceiling meanwhile, and it must really be missed.
+    if (g.missed) t.true(b.measured > g.limit, `${key}: listed as a missed goal (${g.missed}) but recorded at ${b.measured} <= ${g.limit}: make the budget the goal`);
+    else t.true(b.budget <= g.limit, `${key}: budget ${b.budget} is looser than its goal, ${g.text} (${g.limit})`);
   }
 });
 
@@ -64,11 +67,20 @@ test("XS computrons: the device path's XS part (C spectrum kernel replayed), sam
   costCurrent(t, "features", d.featuresPerWindow / (WINDOW.axes * WINDOW.n));
 });
 
-test("XS computrons: the main core's FIFO work per sample with a sampler (ring read, ADXL345 decode, window store)", async (t) => {
-  const f = await measureXsFifoCopy();
+test("XS computrons: the main core's FIFO work per sample with a sampler (ring read, ADXL345 int16 counts, window store)", async (t) => {
+  const f = await measureXsFifoCopy("adxl345");
   t.true(f.sampled, "the acquirer took the sampler path");
+  t.true(f.counts, "int16 counts stored as they come");
   check(t, "xs.fifoCopyPerSample", f.perSample);
   costCurrent(t, "fifo", f.perSample);
+});
+
+test("XS computrons: the main core's FIFO work per sample with a sampler (ring read, ADXL355 20-bit decode to g, float32 window store)", async (t) => {
+  const f = await measureXsFifoCopy("adxl355");
+  t.true(f.sampled, "the acquirer took the sampler path");
+  t.false(f.counts, "float32 windows of g");
+  check(t, "xs.fifoDecodePerSample", f.perSample);
+  costCurrent(t, "fifoDecode", f.perSample);
 });
 
 test("XS heap: DSP + monitor steady state over 1000 windows does not grow", async (t) => {

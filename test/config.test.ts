@@ -17,6 +17,10 @@ const bad: [unknown, string, RegExp][] = [
   [{ mqtt: { prefix: "a/#" } }, "mqtt.prefix", /wildcards/],
   [{ accelerometer: { rangeG: 3 } }, "accelerometer.rangeG", /one of 2, 4, 8, 16/],
   [{ window: { n: 1000 } }, "window.n", /power of two/],
+  [{ window: { overlap: 0.8 } }, "window.overlap", /out of range 0\.\.0\.75/],
+  [{ window: { overlap: -0.25 } }, "window.overlap", /out of range/],
+  [{ window: { overlap: 0.3 } }, "window.overlap", /0\.3 is not a multiple of 0\.125/],
+  [{ window: { overlap: "50%" } }, "window.overlap", /expected a number/],
   [{ band: { lowHz: 100, highHz: 50 } }, "band.highHz", /above band.lowHz/],
   [{ nodeId: "bad id!" }, "nodeId", /A-Z/],
   [{ mqtt: { hots: "x" } }, "mqtt.hots", /unknown key/],
@@ -30,6 +34,11 @@ for (const [doc, field, message] of bad) {
     t.regex(error!.message, message);
   });
 }
+
+test("window.overlap: none by default; whole eighths of a window from 0 to 0.75", (t) => {
+  t.is(resolveConfig({}).window.overlap, 0);
+  for (const overlap of [0, 0.125, 0.25, 0.5, 0.625, 0.75]) t.is(resolveConfig({ window: { n: 256, overlap } }).window.overlap, overlap);
+});
 
 test("credentials are optional keys", (t) => {
   const c = resolveConfig({ mqtt: { username: "node", password: "secret" } });

@@ -43,6 +43,15 @@
  * samples the sampler lost (FIFO overrun, ring full) count as lost, with the same
  * restart policy as an overrun.
  *
+ * Overlap (option `overlap`, a fraction of n; configuration `window.overlap`): the
+ * last overlap x n samples of a window are the first of the next, so a window is
+ * handed over every hop = n x (1 - overlap) samples. They are moved within the
+ * window buffers once the consumer is done with the window (copyWithin with one
+ * buffer set, across the two sets otherwise: no RAM beyond the buffers); the next
+ * window's t0 is theirs. Samples, lost and discarded count each sample of the stream
+ * once: a reused sample is neither read again nor lost again, and a restart after an
+ * overrun discards (and reports in `lost`) only the samples new to that window.
+ *
  * Buffers: two sets of per-axis arrays of n samples, swapped at each window. The
  * block passed to onWindow (and its arrays) stays valid until the next window
  * is complete, then it is reused. Copy anything that must live longer.
@@ -110,13 +119,20 @@ export interface AcquirerOptions {
   duty?: { captureMs: number; periodMs: number };
   /** On FIFO overrun with lost samples inside a window: restart it (default) or join and flag `lost`. */
   overrun?: "restart" | "flag";
+  /** Share of a window repeated at the start of the next, 0 (default) to OVERLAP_MAX, overlap x n a whole number of samples. */
+  overlap?: number;
   /** Sets of window buffers: 2 (default) keep the block valid until the next window; 1 only during onWindow. */
   buffers?: 1 | 2;
-  /** The simulator's CPU model (host.cpu): samples read are charged as "fifo" work. */
+  /** The simulator's CPU model (host.cpu): samples read are charged as "fifo" work ("fifoDecode" when the driver decodes the sampler's to g). */
   cpu?: CpuMeter;
   /** The host's FIFO sampler (used when the driver has a program and decode), the part's SMBus options, and the ring's length in ms. */
   sampler?: { io: FifoSamplerConstructor; sensor: SMBusOptions & { io: SMBusConstructor }; ringMs: number };
 }
+
+/** Largest window overlap: a window every quarter window at most (features four times as often as without). */
+export const OVERLAP_MAX = 0.75;
+/** Overlaps are whole eighths of a window: the hop is a whole number of samples for every window length (n >= 8). */
+export const OVERLAP_STEP = 0.125;
 
 /** Reads per poll when the FIFO keeps coming back full (bounds the time spent in one tick). */
 const MAX_READS_PER_POLL = 4;
@@ -127,6 +143,8 @@ const HALF_COUNT = 0.5;
 
 export class Acquirer {
   readonly n: number;
+  /** Samples between the starts of two windows: n x (1 - overlap). */
+  readonly hop: number;
   readonly pollMs: number;
   /** Totals since construction. */
   samples = 0;
@@ -147,6 +165,8 @@ export class Acquirer {
   #blocks: [WindowBlock, WindowBlock];
   #current = 0;
   #fill = 0;
+  /** Samples at the start of the current window carried over from the previous one (overlap). */
+  #kept = 0;
   #windowLost = 0;
   #odr = 0;
   #period = 0;
@@ -169,6 +189,12 @@ export class Acquirer {
   constructor(options: AcquirerOptions) {
     this.#o = options;
     this.n = options.n;
+    const overlap = options.overlap ?? 0;
+    const kept = options.n * overlap;
+    if (!(overlap >= 0 && overlap <= OVERLAP_MAX && kept === Math.floor(kept))) {
+      throw new RangeError(`overlap: need 0..${OVERLAP_MAX} with overlap x n whole (${overlap} x ${options.n})`);
+    }
+    this.hop = options.n - kept;
     this.#depth = options.accel.fifoDepth > 0 ? options.accel.fifoDepth : 32;
     this.pollMs = options.pollMs ?? ((this.#depth / 2) * 1000) / options.accel.odr;
     const counts = options.accel.lsbG !== undefined;
@@ -250,6 +276,7 @@ export class Acquirer {
       this.#perG = 1 / this.#gPerUnit;
     }
     this.#fill = 0;
+    this.#kept = 0;
     this.#windowLost = 0;
     this.#next = NaN;
     try {
@@ -277,6 +304,7 @@ export class Acquirer {
     this.#o.timers.clear(this.#endTimer);
     this.#endTimer = undefined;
     this.#fill = 0;
+    this.#kept = 0;
     this.#windowLost = 0;
     this.#next = NaN;
   }
@@ -317,10 +345,13 @@ export class Acquirer {
     this.lost += gap;
     this.#windowLost += gap;
     if (this.#restart && this.#fill > 0) {
+      // The samples carried over from the previous window were delivered with it: not discarded here.
+      const fresh = this.#fill - this.#kept;
       this.restarts++;
-      this.discarded += this.#fill;
-      this.#windowLost += this.#fill;
+      this.discarded += fresh;
+      this.#windowLost += fresh;
       this.#fill = 0;
+      this.#kept = 0;
     }
   }
 
@@ -367,7 +398,7 @@ export class Acquirer {
         return;
       }
       total += got;
-      cpu?.charge("fifo", got);
+      cpu?.charge(raw16 !== undefined ? "fifo" : "fifoDecode", got);
       const last = sampler.newestAt - sampler.available * period;
       const first = last - (decoded - 1) * period;
       const lost = sampler.lost - this.#samplerLost + (got - decoded);
@@ -424,7 +455,22 @@ export class Acquirer {
       this.windows++;
       this.#o.onWindow(block);
       if (!this.#capturing || this.captures !== capture) return;
+      const hop = this.hop;
+      if (hop < n) {
+        // Overlap: the last n - hop samples of the window just handed over start the one being filled.
+        const to = this.#blocks[this.#current];
+        if (to === block) {
+          x.copyWithin(0, hop);
+          y.copyWithin(0, hop);
+          z.copyWithin(0, hop);
+        } else {
+          to.x.set(x.subarray(hop));
+          to.y.set(y.subarray(hop));
+          to.z.set(z.subarray(hop));
+        }
+        to.t0 = this.#next - (n - hop) * period;
+        this.#fill = this.#kept = n - hop;
+      }
     }
   }
-
 }

@@ -9,6 +9,9 @@
  *                       its time on the bus (wire time of one poll / pollMs), or the
  *                       main core more than MAX_MAIN_LOAD of a window on features
  *                       plus sample copies (what is left runs MQTT, the monitor, payloads);
+ *   window.overlap      the same main-core limit with a window's features every hop
+ *                       (n x (1 - overlap) samples) instead of every n, when the
+ *                       windows alone (no overlap) would keep under it;
  *   acquisition.ringMs  the ring holds less than RING_MARGIN x one window's features
  *                       time: the main core computes them in one stretch, while the
  *                       ring alone takes the samples.
@@ -17,15 +20,21 @@
  * else from the ESP32 estimate below (the same figures the simulator's model uses).
  */
 import type { CpuMeter, CpuWork, FifoProgram } from "../host.js";
+import { OVERLAP_STEP } from "./acquirer.js";
 
 /** The assumed ESP32 speed for XS code: 3 M computrons per second (docs/performance.md; an assumption). */
 export const ESP32_COMPUTRONS_PER_S = 3_000_000;
 /**
  * XS computrons to copy one x, y, z sample from the sampler's ring into the window:
- * xs.fifoCopyPerSample (106, ADXL345 int16 counts, tools/bench/xs-fifo-cases.ts).
- * The ADXL355 decodes 20-bit big-endian values to float in XS and is not measured.
+ * xs.fifoCopyPerSample (106, ADXL345 int16 counts stored as they come, as the LIS3DH's;
+ * tools/bench/xs-fifo-cases.ts).
  */
 export const FIFO_COMPUTRONS_PER_SAMPLE = 106;
+/**
+ * The same for a part whose driver decodes the ring's bytes to g (the ADXL355: three
+ * 20-bit big-endian entries with axis markers, stored as float32): xs.fifoDecodePerSample (288).
+ */
+export const FIFO_DECODE_COMPUTRONS_PER_SAMPLE = 288;
 /** One axis-sample of a window's features on the device path: xs.devicePathPerWindow (1 168 434) / (3 x 4096). */
 export const FEATURES_COMPUTRONS_PER_AXIS_SAMPLE = 1_168_434 / (3 * 4096);
 /** The C spectrum kernel's share, native ms per axis-sample on the ESP32 (4.7 ms per window of 3 x 4096, an estimate). */
@@ -42,6 +51,8 @@ export interface AcquisitionPlan {
   odr: number;
   /** Window length, samples per axis. */
   n: number;
+  /** Window overlap (configuration window.overlap): features every n x (1 - overlap) samples. Default 0. */
+  overlap?: number;
   ringMs: number;
   pollMs: number;
   program: FifoProgram;
@@ -54,7 +65,7 @@ export interface AcquisitionPlan {
 function cost(cpu: CpuMeter | undefined, work: CpuWork, units: number): number {
   if (cpu?.cost) return cpu.cost(work, units);
   if (work === "features") return units * ((FEATURES_COMPUTRONS_PER_AXIS_SAMPLE * 1000) / ESP32_COMPUTRONS_PER_S + FEATURES_NATIVE_MS_PER_AXIS_SAMPLE);
-  return (units * FIFO_COMPUTRONS_PER_SAMPLE * 1000) / ESP32_COMPUTRONS_PER_S;
+  return (units * (work === "fifoDecode" ? FIFO_DECODE_COMPUTRONS_PER_SAMPLE : FIFO_COMPUTRONS_PER_SAMPLE) * 1000) / ESP32_COMPUTRONS_PER_S;
 }
 
 /**
@@ -72,14 +83,27 @@ export function acquisitionLimit(p: AcquisitionPlan): { field: string; problem: 
   if (busShare > MAX_BUS_SHARE) {
     return { field: "accelerometer.odr", problem: `${p.odr} Hz is too fast for the ${p.busHz / 1000} kHz bus: draining the FIFO takes ${Math.round(busShare * 100)} % of the sampler's core (limit ${MAX_BUS_SHARE * 100} %)` };
   }
-  const windowMs = (p.n * 1000) / p.odr;
   const featuresMs = cost(p.cpu, "features", 3 * p.n);
-  const copyMs = cost(p.cpu, "fifo", p.n);
-  const load = (featuresMs + copyMs) / windowMs;
-  if (load > MAX_MAIN_LOAD) {
+  const copy = g.int16Counts ? "fifo" : "fifoDecode";
+  // The main core's share with a window's features every `hop` samples and each new sample copied once.
+  const mainLoad = (hop: number) => (featuresMs + cost(p.cpu, copy, hop)) / ((hop * 1000) / p.odr);
+  const windowMs = (p.n * 1000) / p.odr;
+  const copyMs = cost(p.cpu, copy, p.n);
+  if (mainLoad(p.n) > MAX_MAIN_LOAD) {
     return {
       field: "accelerometer.odr",
-      problem: `${p.odr} Hz with window.n ${p.n}: features (${Math.round(featuresMs)} ms) and sample copies (${Math.round(copyMs)} ms) take ${Math.round(load * 100)} % of each ${Math.round(windowMs)} ms window on this CPU (limit ${MAX_MAIN_LOAD * 100} %)`,
+      problem: `${p.odr} Hz with window.n ${p.n}: features (${Math.round(featuresMs)} ms) and sample copies (${Math.round(copyMs)} ms) take ${Math.round(mainLoad(p.n) * 100)} % of each ${Math.round(windowMs)} ms window on this CPU (limit ${MAX_MAIN_LOAD * 100} %)`,
+    };
+  }
+  const overlap = p.overlap ?? 0;
+  const load = mainLoad(p.n * (1 - overlap));
+  if (load > MAX_MAIN_LOAD) {
+    let most = overlap - OVERLAP_STEP;
+    while (most > 0 && mainLoad(p.n * (1 - most)) > MAX_MAIN_LOAD) most -= OVERLAP_STEP;
+    const hopMs = (p.n * (1 - overlap) * 1000) / p.odr;
+    return {
+      field: "window.overlap",
+      problem: `${overlap} with window.n ${p.n} at ${p.odr} Hz: features (${Math.round(featuresMs)} ms) every ${Math.round(hopMs)} ms and sample copies take ${Math.round(load * 100)} % of the main core on this CPU (limit ${MAX_MAIN_LOAD * 100} %): use at most ${most}`,
     };
   }
   if (p.ringMs < RING_MARGIN * featuresMs) {

@@ -5,6 +5,7 @@
 import { DEFAULT_MONITOR, Monitor, type MonitorConfig } from "../monitor/monitor.js";
 import { RuleError } from "../monitor/rules.js";
 import { isKnownMetric } from "../monitor/metrics.js";
+import { OVERLAP_MAX, OVERLAP_STEP } from "../acquisition/acquirer.js";
 
 export interface MqttConfig {
   host: string;
@@ -62,8 +63,8 @@ export interface NodeConfig {
   mqtt: MqttConfig;
   accelerometer: AccelerometerConfig;
   temperature: TemperatureConfig;
-  /** Samples per analysis window (power of two). */
-  window: { n: number };
+  /** Samples per analysis window (power of two); overlap: the share of a window repeated at the start of the next (0..0.75 in eighths). */
+  window: { n: number; overlap: number };
   /**
    * Continuous sampling, or a duty cycle that captures `captureS` every `periodS`
    * (less bus and CPU; windows never span a gap). On FIFO overrun a window is
@@ -112,7 +113,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   mqtt: { host: "127.0.0.1", port: 1883, secure: false, keepalive: 30, cleanSession: true, version: 4, sessionExpiryS: 0, prefix: "sensors" },
   accelerometer: { kind: "auto", address: 0, odr: 3200, rangeG: 4 },
   temperature: { kind: "auto", address: 0 },
-  window: { n: 4096 },
+  window: { n: 4096, overlap: 0 },
   acquisition: { mode: "continuous", captureS: 5, periodS: 60, overrun: "restart", ringMs: 500 },
   band: { lowHz: 10, highHz: 1000 },
   machine: { rpm: 0 },
@@ -196,6 +197,8 @@ function validate(c: NodeConfig): void {
   address(c.temperature.address, "temperature.address");
   int(c.window.n, "window.n", 256, 16384);
   if ((c.window.n & (c.window.n - 1)) !== 0) throw new ConfigError("window.n", "must be a power of two");
+  num(c.window.overlap, "window.overlap", 0, OVERLAP_MAX);
+  if (c.window.overlap % OVERLAP_STEP !== 0) throw new ConfigError("window.overlap", `${c.window.overlap} is not a multiple of ${OVERLAP_STEP} (0, 0.25, 0.5, 0.75 ...)`);
   oneOf(c.acquisition.mode, "acquisition.mode", ["continuous", "duty"]);
   num(c.acquisition.captureS, "acquisition.captureS", 0.01, 86400);
   num(c.acquisition.periodS, "acquisition.periodS", 0.01, 86400);

@@ -160,7 +160,7 @@ export class SensorManager {
       const sampler = host.io.FifoSampler && accel.program ? { io: host.io.FifoSampler, sensor, ringMs: a.ringMs } : undefined;
       if (sampler) {
         // Refused here, where the part's actual rate and the CPU are known: once, not as a fault every window.
-        const limit = acquisitionLimit({ odr: accel.odr, n: config.window.n, ringMs: a.ringMs, pollMs: ((accel.fifoDepth / 2) * 1000) / accel.odr, program: accel.program!, busHz: BUS_HZ, cpu: host.cpu });
+        const limit = acquisitionLimit({ odr: accel.odr, n: config.window.n, overlap: config.window.overlap, ringMs: a.ringMs, pollMs: ((accel.fifoDepth / 2) * 1000) / accel.odr, program: accel.program!, busHz: BUS_HZ, cpu: host.cpu });
         if (limit) throw new ConfigError(limit.field, limit.problem);
       }
       this.#acquirer = new Acquirer({
@@ -168,6 +168,7 @@ export class SensorManager {
         clock: host.clock,
         accel,
         n: config.window.n,
+        overlap: config.window.overlap,
         duty: a.mode === "duty" ? { captureMs: a.captureS * 1000, periodMs: a.periodS * 1000 } : undefined,
         overrun: a.overrun,
         // #onWindow is done with the block when it returns (a capture is encoded at once): one buffer set.

@@ -5,9 +5,10 @@
  *   io.SMBus   device.io.SMBus (embedded:io/smbus) on device.I2C.default (pins from the target);
  *              a driver's options (hz, port, data, clock) win over the defaults
  *   io.Digital device.io.Digital itself (sensor interrupt lines)
- *   io.FifoSampler  esp32 builds only: the native FIFO sampler (hosts/moddable/fifo-sampler.js and
- *              native/fifo_sampler.c), found at run time with Modules.has, so the lin builds (whose
- *              I2C is the simulated bus in XS, which a native task cannot reach) keep the XS polling path
+ *   io.FifoSampler  esp32 builds: the native FIFO sampler (hosts/moddable/fifo-sampler.js and
+ *              native/fifo_sampler.c), found at run time with Modules.has; the lin build, whose I2C
+ *              is the simulated bus in XS (which a native task cannot reach), passes the sampler
+ *              Worker of hosts/moddable/sim-sampler.ts instead
  *   io.tcp     embedded:io/socket/tcp; TLS with embedded:io/socket/tcp/tls
  *              (the SDK's examples/io/tcp/tlssocket, included by the manifest)
  *   timers     timer (Timer.set / Timer.clear)
@@ -21,8 +22,9 @@
  *     its `write` throws "would block" past the send buffer: writes are queued and drained
  *     on onWritable; `read(n)` throws past what is buffered: reads take what is there.
  *   - Preference keys are at most 15 characters on the ESP32 (NVS): longer keys are folded.
+ *   - Preference is imported at run time, never by this preloaded module (createStorage).
  */
-import type { AppendLog, Clock, DigitalConstructor, DigitalLine, Host, I2CLines, LogLevel, SMBus, SMBusConstructor, SMBusOptions, Storage, TCPOptions, TCPSocket, TimerId, Timers } from "../../firmware/host.js";
+import type { AppendLog, Clock, FifoSamplerConstructor as HostFifoSamplerConstructor, DigitalConstructor, DigitalLine, Host, I2CLines, LogLevel, SMBus, SMBusConstructor, SMBusOptions, Storage, TCPOptions, TCPSocket, TimerId, Timers } from "../../firmware/host.js";
 import type SMBusIO from "embedded:io/smbus";
 import TCP from "embedded:io/socket/tcp";
 // mcconfig maps this specifier to the SDK's tlssocket.js for tsc (via `paths`), which hides the
@@ -31,12 +33,15 @@ import TCP from "embedded:io/socket/tcp";
 import TLSSocket from "embedded:io/socket/tcp/tls";
 import Timer from "timer";
 import Time from "time";
-import Preference from "preference";
+// Types only: the module is looked up when the host is made (createStorage), so that this
+// preloaded module does not preload it: the SDK's lin Preference reads its file into a static
+// cache while it loads, which preloading would freeze at build time (every save then fails).
+import type PreferenceModule from "preference";
 import Net from "net";
 import { File } from "file";
 import Modules from "modules";
 // Types only: the module itself is in esp32 builds alone and is looked up at run time (fifoSamplerClass).
-import type { FifoSamplerConstructor, FifoSamplerOptions } from "./fifo-sampler.js";
+import type { FifoSamplerConstructor as NativeFifoSamplerConstructor, FifoSamplerOptions } from "./fifo-sampler.js";
 
 /** The wall clock counts as unset before this (2024-01-01T00:00:00Z): no SNTP yet. */
 const WALL_VALID_FROM = 1_704_067_200_000;
@@ -57,8 +62,8 @@ export interface ModdableHostOptions {
   SMBus?: SMBusConstructor;
   /** Replaces device.io.Digital (simulated interrupt lines). */
   Digital?: DigitalConstructor;
-  /** The native FIFO sampler; default: the esp32 build's module when the bus is the hardware one; null: none. */
-  FifoSampler?: FifoSamplerConstructor | null;
+  /** The FIFO sampler; default: the esp32 build's native module when the bus is the hardware one; null: none. */
+  FifoSampler?: HostFifoSamplerConstructor | null;
   /** TLS options passed to the TLS socket as `secure` (e.g. `{ca}`; see the SDK's tlssocket). */
   tls?: Record<string, unknown>;
   /** Folder for append-only logs (the entries pass `config.file.root` from mc/config). */
@@ -167,9 +172,9 @@ function openSMBus(o: SMBusOptions, pins: I2CPins | undefined): SMBusInstance {
 const FIFO_SAMPLER_MODULE = "hosts/moddable/fifo-sampler";
 
 /** The esp32 build's FifoSampler with the bus defaults of the host's SMBus (target pins, then config.i2c), or undefined. */
-function fifoSamplerClass(pins: I2CPins | undefined): FifoSamplerConstructor | undefined {
+function fifoSamplerClass(pins: I2CPins | undefined): NativeFifoSamplerConstructor | undefined {
   if (!Modules.has(FIFO_SAMPLER_MODULE)) return undefined;
-  const Native = Modules.importNow(FIFO_SAMPLER_MODULE) as FifoSamplerConstructor;
+  const Native = Modules.importNow(FIFO_SAMPLER_MODULE) as NativeFifoSamplerConstructor;
   return class extends Native {
     constructor(o: FifoSamplerOptions) {
       const bus = provider()?.I2C?.default ?? pins;
@@ -313,7 +318,8 @@ class ModdableTCPSocket implements TCPSocket {
 
 // ---------------------------------------------------------------- timers and clock
 
-class ModdableTimers implements Timers {
+/** Timer-module timers of the calling thread (the firmware's, or a Worker's own). */
+export class ModdableTimers implements Timers {
   #next = 1;
   #timers = new Map<number, Timer>();
 
@@ -340,7 +346,7 @@ class ModdableTimers implements Timers {
   }
 }
 
-const clock: Clock = {
+export const clock: Clock = {
   now: () => Time.ticks,
   wall: () => {
     const t = Date.now();
@@ -406,6 +412,7 @@ class FileAppendLog implements AppendLog {
 }
 
 function createStorage(domain: string, root: string): Storage {
+  const Preference = Modules.importNow("preference") as typeof PreferenceModule;
   return {
     get(key) {
       const v = Preference.get(domain, preferenceKey(key));
@@ -450,8 +457,8 @@ export function createModdableHost(options: ModdableHostOptions): Host {
     io: {
       SMBus: options.SMBus ?? smbusClass(pins),
       Digital: options.Digital ?? provider()?.io?.Digital,
-      // Never beside an injected SMBus: a native task cannot reach a bus that lives in XS.
-      FifoSampler: options.FifoSampler === null || options.SMBus ? undefined : (options.FifoSampler ?? fifoSamplerClass(pins)),
+      // The native one never beside an injected SMBus: a native task cannot reach a bus that lives in XS.
+      FifoSampler: options.FifoSampler === null ? undefined : (options.FifoSampler ?? (options.SMBus ? undefined : fifoSamplerClass(pins))),
       tcp(o: TCPOptions): TCPSocket {
         return new ModdableTCPSocket(o, options.tls);
       },

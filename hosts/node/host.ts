@@ -130,6 +130,8 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
           },
           options.tls,
           (k) => (kill = k),
+          undefined,
+          options.cpu,
         );
         sockets.add(socket);
         if (kill) killers.set(socket, kill);

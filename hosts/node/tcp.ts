@@ -6,10 +6,17 @@
  * again whenever Node's write buffer has drained. onError fires at most once,
  * for a failure, a reset or an orderly close by the peer; the socket is dead
  * afterwards.
+ *
+ * Under the CPU model (`cpu`), a TLS socket charges what the device's TLS costs
+ * (sim/cpu.ts "tls", "tlsRecord"): each write is one record of its bytes (the
+ * SDK's TLS socket packetizes each write), and each record received (one 'data'
+ * event: Node decrypts and delivers a record at a time) with its bytes, charged
+ * when the firmware reads them, as the device decrypts them on its own thread
+ * just before the firmware's onReadable. The handshake is not charged.
  */
 import * as net from "node:net";
 import * as tls from "node:tls";
-import type { BufferLike, TCPOptions, TCPSocket } from "../../firmware/host.js";
+import type { BufferLike, CpuMeter, TCPOptions, TCPSocket } from "../../firmware/host.js";
 
 export interface TlsSettings {
   ca?: string | Buffer | Array<string | Buffer>;
@@ -41,9 +48,13 @@ export function createTcpSocket(
   tlsSettings?: TlsSettings,
   onKill?: (kill: () => void) => void,
   onSocket?: (socket: net.Socket) => void,
+  cpu?: CpuMeter,
 ): TCPSocket {
   const chunks: Buffer[] = [];
   let buffered = 0;
+  /** TLS under the CPU model: records received and not yet charged. */
+  const tlsCpu = options.secure ? cpu : undefined;
+  let records = 0;
   let dead = false;
   let connected = false;
 
@@ -78,6 +89,7 @@ export function createTcpSocket(
     if (dead) return;
     chunks.push(data);
     buffered += data.length;
+    records++;
     options.onReadable?.(buffered);
   });
   socket.on("drain", () => {
@@ -108,11 +120,20 @@ export function createTcpSocket(
         else chunks[0] = head.subarray(take);
       }
       buffered -= want;
+      if (tlsCpu) {
+        tlsCpu.charge("tlsRecord", records);
+        tlsCpu.charge("tls", want);
+        records = 0;
+      }
       return out.buffer;
     },
     write(data: BufferLike): void {
       if (dead || socket.destroyed) throw new Error("socket is closed");
       const view = data instanceof Uint8Array ? data : new Uint8Array(data);
+      if (tlsCpu) {
+        tlsCpu.charge("tlsRecord", 1);
+        tlsCpu.charge("tls", view.byteLength);
+      }
       // Copy: the caller may reuse its buffer once write() returns (ECMA-419).
       // The callback reports fresh room once Node handed the bytes to the kernel, so a
       // writer that meters itself by onWritable's byte count never stalls.

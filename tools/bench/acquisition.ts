@@ -32,6 +32,7 @@ import type { Accelerometer } from "../../firmware/drivers/accelerometer.js";
 import type { SMBusConstructor } from "../../firmware/host.js";
 import { GOALS } from "./goals.js";
 import { goal, type BenchModule, type Figure } from "./types.js";
+import type { XsFifoFigures } from "./xs-measure.js";
 
 export interface PartSpec {
   id: string;
@@ -188,6 +189,20 @@ export function acquisitionFigures(a: AcquisitionFigures, part: PartSpec): Figur
   ];
 }
 
+/** The main core's FIFO work per sample (xs-fifo-cases.ts); `counts`: the path the part should take. */
+function fifoFigure(id: string, name: string, f: XsFifoFigures, counts: boolean, budget: string): Figure {
+  const valid = f.sampled && f.counts === counts;
+  return {
+    id,
+    name,
+    value: f.perSample,
+    unit: "computrons",
+    kind: "deterministic",
+    note: valid ? undefined : "the acquirer did not take the expected path: the figure is not valid",
+    budgets: { [budget]: f.perSample },
+  };
+}
+
 export const acquisitionBench: BenchModule = {
   name: "acquisition",
   title: "Acquisition at max ODR (driver + sim part + 400 kHz bus)",
@@ -195,16 +210,11 @@ export const acquisitionBench: BenchModule = {
   async run(ctx) {
     const figures: Figure[] = [];
     for (const part of PARTS) figures.push(...acquisitionFigures(measureAcquisition(part, ctx.quick ? 5 : 10), part));
-    const { fifo } = await ctx.xs();
-    figures.push({
-      id: "acq.xs.fifoCopyPerSample",
-      name: "main core's work per sample with a FIFO sampler (ring read, ADXL345 counts stored in the window), XS",
-      value: fifo.perSample,
-      unit: "computrons",
-      kind: "deterministic",
-      note: fifo.sampled ? undefined : "the acquirer did not take the sampler path: the figure is not valid",
-      budgets: { "xs.fifoCopyPerSample": fifo.perSample },
-    });
+    const { fifo, fifoDecode } = await ctx.xs();
+    figures.push(
+      fifoFigure("acq.xs.fifoCopyPerSample", "main core's work per sample with a FIFO sampler (ring read, ADXL345 int16 counts stored as they come), XS", fifo, true, "xs.fifoCopyPerSample"),
+      fifoFigure("acq.xs.fifoDecodePerSample", "main core's work per sample with a FIFO sampler (ring read, ADXL355 20-bit decode to g, float32 window), XS", fifoDecode, false, "xs.fifoDecodePerSample"),
+    );
     return figures;
   },
 };

@@ -10,10 +10,15 @@ import { GOALS } from "./goals.js";
 import { WINDOW } from "./types.js";
 
 export interface BudgetGoal {
-  /** The goal in the budget's unit: the budget may not exceed it. */
+  /** The goal in the budget's unit: the budget may not exceed it (unless the goal is `missed`). */
   limit: number;
   /** The goal as the docs state it. */
   text: string;
+  /**
+   * A goal missed today, and the issue that decides what gives: its budget is a
+   * ceiling on the measured figure meanwhile (the docs' budget table says so).
+   */
+  missed?: string;
 }
 
 export function budgetGoals(): Record<string, BudgetGoal> {
@@ -22,7 +27,11 @@ export function budgetGoals(): Record<string, BudgetGoal> {
     "xs.heapGrowth1000Windows": { limit: 0, text: "no growth" },
     "xs.node.soakHeapGrowth": { limit: 0, text: "no growth" },
     "xs.mqttSendSlotsPerSend": { limit: 0, text: "nothing allocated per send" },
-    "xs.node.firmware.preloadedBytes4096": { limit: GOALS.ramBytes, text: `<= ${GOALS.ramBytes / 1024} KiB` },
+    "xs.node.firmware.preloadedBytes4096": {
+      limit: GOALS.ramBytes,
+      text: `<= ${GOALS.ramBytes / 1024} KiB`,
+      missed: "issue 14: with the FIFO sampler's ring the firmware is over 96 KiB at n = 4096; n = 2048 on 96 KiB boards, or the goal as the XS heap",
+    },
     "acq.lost": { limit: 0, text: "0 samples lost" },
     "cpu.lost": { limit: 0, text: "0 samples lost" },
   };

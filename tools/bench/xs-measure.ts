@@ -64,7 +64,15 @@ export interface XsChildResult {
   xs: XsFigures;
   heap: XsHeapFigures;
   devicePath: XsDevicePathFigures;
-  fifo: { perSample: number; sampled: boolean };
+  /** The main core's FIFO work per sample with a sampler: ADXL345 int16 counts (fifo), ADXL355 20-bit decode (fifoDecode). */
+  fifo: XsFifoFigures;
+  fifoDecode: XsFifoFigures;
+}
+
+export interface XsFifoFigures {
+  perSample: number;
+  sampled: boolean;
+  counts: boolean;
 }
 
 export interface XsMeasureOptions {
@@ -131,18 +139,20 @@ export async function measureXs(options: XsMeasureOptions = {}): Promise<XsFigur
  */
 /**
  * Computrons per sample of the main core's FIFO work with a sampler: ring read,
- * ADXL345 decode, window store (tools/bench/xs-fifo-cases.ts), over 4 windows'
- * worth after a first window (so the window's own hand-over is included once per n).
+ * decode, window store (tools/bench/xs-fifo-cases.ts), over 4 windows' worth after a
+ * first window (so the window's own hand-over is included once per n). ADXL345: int16
+ * counts stored as they come (`counts`); ADXL355: 20-bit entries decoded to float g.
  */
-export async function measureXsFifoCopy(): Promise<{ perSample: number; sampled: boolean }> {
+export async function measureXsFifoCopy(part: "adxl345" | "adxl355" = "adxl345"): Promise<XsFifoFigures> {
   return withXsSession(
     XS_FIFO_CASES_ENTRY,
     async (s) => {
-      const setup = await step(s, "setup");
+      const setup = await step(s, "setup", { part });
       await step(s, "drain", { samples: 4096 });
       const samples = 4 * 4096;
       const r = await step(s, "drain", { samples });
-      return { perSample: r.compute / samples, sampled: (setup.value as { sampled: boolean }).sampled };
+      const v = setup.value as { sampled: boolean; counts: boolean };
+      return { perSample: r.compute / samples, sampled: v.sampled, counts: v.counts };
     },
     { meteringLimit: 0, name: "sensor-node-bench-fifo" },
   );

@@ -23,6 +23,9 @@ import { fileURLToPath } from "node:url";
 import { runJsonChild } from "./child.js";
 import { GOALS } from "./goals.js";
 import { goal, median, type BenchModule, type Figure } from "./types.js";
+import { DEFAULT_CONFIG } from "../../firmware/app/config.js";
+import { PARTS } from "./acquisition.js";
+import { FIFO_DEPTH } from "./cpu.js";
 
 /**
  * The soak CI runs (test/xs-node.test.ts): windows of n = 256 (~40 s). The full
@@ -44,6 +47,24 @@ export const SMALL_WINDOW_N = 2048;
 const SPEC_ODR_HZ = 3200;
 /** Windows skipped before the steady state of the bridged run (connect, first windows, alarm on-delay). */
 const STEADY_FROM = 5;
+
+/**
+ * What the FIFO sampler holds on the device beyond the XS figures (the stub host
+ * polls the FIFO, as a host without io.FifoSampler does): its ring, ringMs x ODR
+ * samples of the part's raw bytes (native, outside the XS heap: ESP-IDF heap), and
+ * the acquirer's read buffer of one FIFO's depth (XS chunk).
+ */
+export function samplerRamBytes(o: { ringMs: number; odr: number; sampleBytes: number; depth: number }): number {
+  return (Math.ceil((o.ringMs * o.odr) / 1000) + o.depth) * o.sampleBytes;
+}
+
+/** The sampler's RAM for the measured firmware: the ADXL345 at the default rate and acquisition.ringMs (9 792 B). */
+export const SAMPLER_RAM_BYTES = samplerRamBytes({
+  ringMs: DEFAULT_CONFIG.acquisition.ringMs,
+  odr: DEFAULT_CONFIG.accelerometer.odr,
+  sampleBytes: PARTS.find((p) => p.id === "adxl345")!.sampleBytes,
+  depth: FIFO_DEPTH,
+});
 
 /** Minimal shapes of the bridge results (the full types live in tools/xs/bridge.ts). */
 interface BridgedLike {
@@ -150,7 +171,7 @@ function minus(a: XsMemoryLike, ...b: XsMemoryLike[]): XsMemoryLike {
  * subsystems, the rest of each stage by difference. The rows sum to `total`
  * (steady state, after a collection).
  */
-export function firmwareBreakdown(m: FirmwareMemoryLike): { rows: BreakdownRow[]; total: BreakdownRow; preloaded: BreakdownRow; peakSlots: number } {
+export function firmwareBreakdown(m: FirmwareMemoryLike): { rows: BreakdownRow[]; total: BreakdownRow; xsPreloaded: BreakdownRow; preloaded: BreakdownRow; peakSlots: number } {
   const c = m.components;
   const modules = { slots: m.loaded.slots - m.hostOnly.slots, chunkBytes: 0 };
   const constructed = minus(m.constructed, m.loaded);
@@ -170,8 +191,10 @@ export function firmwareBreakdown(m: FirmwareMemoryLike): { rows: BreakdownRow[]
   const total = rows.reduce((t, r) => row("firmware total (steady state)", t.slots + r.slots, t.chunkBytes + r.chunkBytes), row("", 0, 0));
   // The manifests preload every firmware module: the module instances are in flash (checked on the
   // Moddable runtime, lin: test/moddable/memory-check, docs/moddable.md "Preload"); xsnap cannot preload.
-  const preloaded = row("firmware total, modules preloaded (steady state)", total.slots - rows[0].slots, total.chunkBytes - rows[0].chunkBytes);
-  return { rows, total, preloaded, peakSlots: m.peakSlots - m.hostOnly.slots };
+  const xsPreloaded = row("firmware total in XS, modules preloaded (steady state)", total.slots - rows[0].slots, total.chunkBytes - rows[0].chunkBytes);
+  // The device figure: the XS part and the FIFO sampler's ring and read buffer (counted as chunk bytes).
+  const preloaded = row("firmware total on the device, modules preloaded, with the FIFO sampler", xsPreloaded.slots, xsPreloaded.chunkBytes + SAMPLER_RAM_BYTES);
+  return { rows, total, xsPreloaded, preloaded, peakSlots: m.peakSlots - m.hostOnly.slots };
 }
 
 function xy(m: XsMemoryLike): [number, number] {
@@ -237,7 +260,7 @@ function firmwareFigures(m: FirmwareMemoryLike): Figure[] {
     preloadedFigure(
       b.preloaded,
       "xs.node.firmware.ramKiBPreloaded",
-      `firmware RAM, ESP32 estimate, firmware preloaded (as the manifests build it), n = ${m.n}: the figure above minus module instances (xsnap cannot preload; a check on the Moddable runtime is recorded in bench/lin-check.json, \`sensor-node check-lin\`)`,
+      `firmware RAM, ESP32 estimate, firmware preloaded (as the manifests build it), n = ${m.n}: the figure above minus module instances, plus the FIFO sampler's ring (xsnap cannot preload; a check on the Moddable runtime is recorded in bench/lin-check.json, \`sensor-node check-lin\`)`,
       `xs.node.firmware.preloadedBytes${m.n}`,
     ),
     {
@@ -261,7 +284,7 @@ function preloadedFigure(p: BreakdownRow, id: string, name: string, budget: stri
     unit: "KiB",
     kind: "estimate",
     budgets: { [budget]: p.bytes },
-    note: `${p.slots} slots + ${p.chunkBytes} chunk B; plus 4 B of RAM per aliasable preloaded object or \`let\` (docs/moddable.md)`,
+    note: `${p.slots} slots + ${p.chunkBytes - SAMPLER_RAM_BYTES} chunk B in XS + ${SAMPLER_RAM_BYTES} B FIFO sampler (ring of acquisition.ringMs ${DEFAULT_CONFIG.acquisition.ringMs} at ${DEFAULT_CONFIG.accelerometer.odr} Hz, native); plus 4 B of RAM per aliasable preloaded object or \`let\` (docs/moddable.md)`,
     goal: goal("value", "<=", RAM_GOAL_KIB, `<= ${RAM_GOAL_KIB} KiB`),
   };
 }

@@ -139,32 +139,10 @@ export function buildCommand(argv: string[], io: BuildIO = defaultBuildIO()): nu
   if (nodeId && !/^[A-Za-z0-9_-]{1,64}$/.test(nodeId)) problems.push(`build setting nodeId=${nodeId}: use 1-64 of A-Z a-z 0-9 _ -`);
   if (problems.length) return fail(problems);
 
-  // 2. MODDABLE.
-  const env = { ...io.env };
-  const moddable = env.MODDABLE;
-  if (!moddable) return fail(["MODDABLE is not set: install the Moddable SDK (docs/moddable.md, 'Install the SDK beside the project') and export MODDABLE=/path/to/moddable"]);
-  if (!isDir(moddable)) return fail([`MODDABLE=${moddable} is not a directory: point it at the Moddable SDK checkout (docs/moddable.md)`]);
-
-  // 3. mcconfig: the SDK's own build first, else PATH.
-  const host = io.hostPlatform ?? hostPlatform();
-  const toolsDir = path.join(moddable, "build", "bin", host, "release");
-  const bundled = path.join(toolsDir, host === "win" ? "mcconfig.exe" : "mcconfig");
-  const mcconfig = isFile(bundled) ? bundled : which("mcconfig", env.PATH);
-  if (!mcconfig) {
-    return fail([`mcconfig not found in ${toolsDir} or on PATH: build the SDK tools (cd ${path.join(moddable, "build", "makefiles", host)} && make) and add ${toolsDir} to PATH`]);
-  }
-  // mcconfig runs xsc, xsl, tsc, ... by name: its own folder goes on PATH too.
-  const binDir = path.join(io.root, "node_modules", ".bin");
-  env.PATH = [binDir, env.PATH ?? "", toolsDir].filter(Boolean).join(path.delimiter);
-
-  // 4. TypeScript >= 6 for mcconfig's tsc.
-  const tsc = which("tsc", env.PATH);
-  if (!tsc) return fail([`TypeScript (tsc) not found on PATH or in ${binDir}: mcconfig compiles the .ts modules with tsc >= 6; run npm ci in ${io.root} (the project pins it)`]);
-  const version = spawnSync(tsc, ["--version"], { encoding: "utf8", env: env as NodeJS.ProcessEnv });
-  const major = Number(/(\d+)\.\d+/.exec(String(version.stdout ?? ""))?.[1]);
-  if (!(major >= 6)) {
-    return fail([`TypeScript >= 6 needed for mcconfig, found ${JSON.stringify(String(version.stdout ?? "").trim() || "no version")} at ${tsc}: run npm ci in ${io.root} (the project pins it)`]);
-  }
+  // 2-4. MODDABLE, mcconfig, TypeScript.
+  const sdk = locateSdk(io);
+  if ("problem" in sdk) return fail([sdk.problem]);
+  const { env, mcconfig, moddable, host } = sdk;
 
   // 5. ESP-IDF for esp32.
   if (target === "esp32") {
@@ -182,4 +160,49 @@ export function buildCommand(argv: string[], io: BuildIO = defaultBuildIO()): nu
   });
   io.stdout(`> mcconfig ${shown.join(" ")}\n`);
   return (io.run ?? defaultRun)(mcconfig, args, { cwd: io.root, env });
+}
+
+/** The SDK and its build tools, with PATH set for mcconfig (which runs xsc, xsl and tsc by name). */
+export interface Sdk {
+  moddable: string;
+  host: "lin" | "mac" | "win";
+  /** $MODDABLE/build/bin/<host>/release: mcconfig, mcsim. */
+  toolsDir: string;
+  mcconfig: string;
+  env: Record<string, string | undefined>;
+}
+
+/**
+ * Checks, in this order: MODDABLE (set, a directory); mcconfig ($MODDABLE/build/bin/<host>/release,
+ * else on PATH); TypeScript >= 6 for mcconfig's per-module tsc (node_modules/.bin first on PATH).
+ * Returns the first problem as one line saying how to fix it.
+ */
+export function locateSdk(io: Pick<BuildIO, "env" | "root" | "hostPlatform">): Sdk | { problem: string } {
+  const env = { ...io.env };
+  const moddable = env.MODDABLE;
+  if (!moddable) return { problem: "MODDABLE is not set: install the Moddable SDK (docs/moddable.md, 'Install the SDK beside the project') and export MODDABLE=/path/to/moddable" };
+  if (!isDir(moddable)) return { problem: `MODDABLE=${moddable} is not a directory: point it at the Moddable SDK checkout (docs/moddable.md)` };
+
+  // mcconfig: the SDK's own build first, else PATH.
+  const host = io.hostPlatform ?? hostPlatform();
+  const toolsDir = path.join(moddable, "build", "bin", host, "release");
+  const bundled = path.join(toolsDir, host === "win" ? "mcconfig.exe" : "mcconfig");
+  const mcconfig = isFile(bundled) ? bundled : which("mcconfig", env.PATH);
+  if (!mcconfig) {
+    return { problem: `mcconfig not found in ${toolsDir} or on PATH: build the SDK tools (cd ${path.join(moddable, "build", "makefiles", host)} && make) and add ${toolsDir} to PATH` };
+  }
+  // mcconfig runs xsc, xsl, tsc, ... by name: its own folder goes on PATH too.
+  const binDir = path.join(io.root, "node_modules", ".bin");
+  env.PATH = [binDir, env.PATH ?? "", toolsDir].filter(Boolean).join(path.delimiter);
+
+  // TypeScript >= 6 for mcconfig's tsc.
+  const tsc = which("tsc", env.PATH);
+  if (!tsc) return { problem: `TypeScript (tsc) not found on PATH or in ${binDir}: mcconfig compiles the .ts modules with tsc >= 6; run npm ci in ${io.root} (the project pins it)` };
+  const version = spawnSync(tsc, ["--version"], { encoding: "utf8", env: env as NodeJS.ProcessEnv });
+  const major = Number(/(\d+)\.\d+/.exec(String(version.stdout ?? ""))?.[1]);
+  if (!(major >= 6)) {
+    return { problem: `TypeScript >= 6 needed for mcconfig, found ${JSON.stringify(String(version.stdout ?? "").trim() || "no version")} at ${tsc}: run npm ci in ${io.root} (the project pins it)` };
+  }
+
+  return { moddable, host, toolsDir, mcconfig, env };
 }

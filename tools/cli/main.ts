@@ -35,6 +35,8 @@ Commands:
   config check FILE   validate a node config file and print the effective config
   bench [--json] [--quick]  run the benchmarks and print figures against baselines (docs/performance.md)
   build esp32|sim [--flash] [key=value ...]  build the firmware with the Moddable SDK's mcconfig (docs/device.md)
+  check-lin [--seconds S] [--only runs,memory,spectrum]  check the firmware on the Moddable SDK's lin
+                      runtime and write bench/lin-check.json (docs/moddable.md; needs MODDABLE and Xvfb)
   help                show this help
 
 Run 'sensor-node sim --help' for the simulator's options.`;
@@ -60,6 +62,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import("../bench/run.js")).benchCommand(rest);
       case "build":
         return (await import("../build/mcconfig.js")).buildCommand(rest);
+      case "check-lin":
+        return await (await import("../check-lin/command.js")).checkLinCommand(rest);
       default:
         throw new UsageError(`sensor-node: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
     }

@@ -201,7 +201,7 @@ export function budgetsTable(input: FiguresInput): string {
   for (const f of input.record.bench.figures) for (const [key, v] of Object.entries(f.budgets ?? {})) measured.set(key, Math.max(v, measured.get(key) ?? -Infinity));
   const rows = Object.entries(input.budgets).map(([key, b]) => {
     const g = goals[key];
-    const goal = g ? `${g.text} (${budgetAgainstGoal(b.budget, g.limit)})` : "none: a ceiling against regressions";
+    const goal = !g ? "none: a ceiling against regressions" : g.missed ? `${g.text}: **missed**, a ceiling meanwhile (${g.missed})` : `${g.text} (${budgetAgainstGoal(b.budget, g.limit)})`;
     const v = measured.get(key);
     const here = v === undefined ? "not in the record" : `${num(v)}${v > b.budget ? " **over budget**" : ""}`;
     return [`\`${key}\``, b.unit, num(b.budget), goal, here];
