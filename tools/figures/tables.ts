@@ -151,7 +151,7 @@ export function summaryTable(input: FiguresInput): string {
     ["monitor evaluation (ISO zones + rules), XS", withUnit(monitor.value, monitor.unit), "-", "-"],
     [`${heap.name} (DSP + monitor steady state)`, withUnit(heap.value, heap.unit), `after 5 windows ${num(heap.baseline!.value)} slots`, verdict(heap)],
     [
-      "firmware RAM, ESP32 estimate (xsnap slots x 16 B + chunks; stub host, flash and bytecode out), modules preloaded, n = 4096",
+      "firmware RAM, ESP32 estimate (xsnap slots x 16 B + chunks, plus the FIFO sampler's ring; stub host, flash and bytecode out), modules preloaded, n = 4096",
       `${withUnit(ram.value, ram.unit)}; n = 2048: ${withUnit(ramSmall.value, ramSmall.unit)}; not preloaded: ${withUnit(ramFull.value, ramFull.unit)}`,
       linCheckText(input.linCheck),
       verdict(ram),
