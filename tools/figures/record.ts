@@ -13,6 +13,8 @@ import type { BenchReport } from "../bench/run.js";
 
 export const RECORD_PATH = "bench/record.json";
 export const BUDGETS_PATH = "bench/budgets.json";
+import type { LinCheckRecord } from "../check-lin/command.js";
+
 export const LIN_CHECK_PATH = "bench/lin-check.json";
 
 /** The command that measures and writes the record. */
@@ -50,10 +52,8 @@ export interface Budget {
   what: string;
 }
 
-export interface LinCheck {
-  /** The day the check ran (YYYY-MM-DD or ISO 8601), if the record gives one. */
-  date?: string;
-}
+/** bench/lin-check.json as `sensor-node check-lin` writes it (tools/check-lin/command.ts); every part optional. */
+export type LinCheck = Partial<Omit<LinCheckRecord, "kind">>;
 
 function readJson(root: string, file: string): unknown {
   const full = path.join(root, file);
@@ -91,9 +91,9 @@ export function readBudgets(root: string): Record<string, Budget> {
 /** The lin check record, or undefined when there is none yet. */
 export function readLinCheck(root: string): LinCheck | undefined {
   if (!fs.existsSync(path.join(root, LIN_CHECK_PATH))) return undefined;
-  const r = readJson(root, LIN_CHECK_PATH) as { date?: unknown; header?: { date?: unknown } };
-  const date = r?.date ?? r?.header?.date;
-  return { date: typeof date === "string" ? date : undefined };
+  const r = readJson(root, LIN_CHECK_PATH);
+  if (typeof r !== "object" || r === null || typeof (r as LinCheck).date !== "string") throw new FiguresError(`figures: ${LIN_CHECK_PATH}: not a check-lin record (no date): run \`sensor-node check-lin\` again`);
+  return r as LinCheck;
 }
 
 function git(root: string, args: string[]): string | undefined {

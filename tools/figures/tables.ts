@@ -43,6 +43,37 @@ export function measuredLine(r: BenchRecord): string {
   return `Measured ${h.date.slice(0, 10)} on ${h.cpu} (${h.cores} cores), Node ${h.node}, commit ${commit}${load}: a full bench run (${RECORD_PATH}; \`${UPDATE_COMMAND}\` measures again).`;
 }
 
+/** docs/performance.md: the lin check record as tables (docs/moddable.md says what each check does). */
+export function linCheckTables(check: LinCheck | undefined): string {
+  if (!check?.date) return linCheckText(check) + ".";
+  const m = check.machine;
+  const lines = [
+    `Checked ${check.date.slice(0, 10)}${m ? ` on ${m.cpu} (${m.cores} cores), load average ${m.loadAverage[0]} at the start` : ""}, commit ${check.commit ?? "unknown"}, Moddable SDK ${check.sdk ?? "unknown"} (${LIN_CHECK_PATH}; \`sensor-node check-lin\` checks again).`,
+  ];
+  if (check.runs?.length) {
+    const rows = check.runs.map((r) => [
+      r.sampler === "worker" ? "sampler Worker" : "polled (sampler=none)",
+      String(r.cpuBoundBeside),
+      `${r.windows} of ${r.expectedWindows}`,
+      whole(r.samplesLost),
+      `${r.windowsWithLoss} (largest ${whole(r.maxLostInWindow)})`,
+      whole(r.overrunFaults),
+      r.wake ? `${r.wake.lateOver10ms} of ${r.wake.wakeups} (max ${num(r.wake.maxLateMs)} ms)` : "-",
+    ]);
+    lines.push("", `Release build of manifests/sim.json at 3200 Hz, ${check.runs[0].seconds} s per run:`, "", table(["FIFO drained by", "CPU-bound processes beside", "windows (of those the rate allows)", "samples lost", "windows with a loss", "overrun faults", "OS wake-ups over 10 ms late"], rows));
+  }
+  if (check.preference) lines.push("", `Preference across two runs: boot ${check.preference.boots.join(" then ")} (${check.preference.persists ? "persists" : "**does not persist**"}).`);
+  const memory = (check.memory ?? []) as { stage?: string; slots?: number; chunks?: number }[];
+  if (memory.length) lines.push("", "XS heap of the simulated node, debug build, preloaded (64-bit lin: 32 B slots):", "", table(["stage", "slots", "chunk bytes"], memory.map((s) => [String(s.stage), whole(s.slots ?? 0), whole(s.chunks ?? 0)])));
+  const spectrum = check.spectrum as { worstRelativeDifference?: Record<string, number>; kernel?: { nativeMsPerCall?: number; portableMsPerCall?: number } } | undefined;
+  if (spectrum?.worstRelativeDifference) {
+    const worst = Object.entries(spectrum.worstRelativeDifference).map(([k, v]) => `${k} ${v === 0 ? "0" : v.toExponential(1)}`).join(", ");
+    const k = spectrum.kernel;
+    lines.push("", `C spectrum kernel against Node's portable kernel, largest relative difference per feature: ${worst}.` + (k?.nativeMsPerCall !== undefined && k.portableMsPerCall !== undefined ? ` Per call in the debug build: C ${num(k.nativeMsPerCall)} ms, portable XS ${num(k.portableMsPerCall)} ms (a debug XS: only the ratio says much).` : ""));
+  }
+  return lines.join("\n");
+}
+
 /** The lin check's state, as the docs quote it. */
 export function linCheckText(check: LinCheck | undefined): string {
   if (!check) return `Moddable lin check: not checked (no ${LIN_CHECK_PATH}; \`sensor-node check-lin\` writes it where the Moddable SDK is installed)`;
@@ -213,6 +244,6 @@ export function budgetsTable(input: FiguresInput): string {
 export function renderBlocks(input: FiguresInput): Record<string, Record<string, string>> {
   return {
     "README.md": { summary: summaryTable(input) },
-    "docs/performance.md": { all: allFiguresTable(input), budgets: budgetsTable(input), "lin-check": linCheckText(input.linCheck) + "." },
+    "docs/performance.md": { all: allFiguresTable(input), budgets: budgetsTable(input), "lin-check": linCheckTables(input.linCheck) },
   };
 }
