@@ -23,7 +23,7 @@ export async function openSerialPort(path: string): Promise<OpenPort> {
     close: () =>
       new Promise<void>((resolve) => {
         if (!port.isOpen) return resolve();
-        port.drain(() => port.close(() => resolve()));
+        port.close(() => resolve()); // every command was answered: nothing is left to drain
       }),
   };
 }
