@@ -8,6 +8,8 @@ import * as fs from "node:fs";
 import { createTcpSocket, type TlsSettings } from "./tcp.js";
 import { simDigitalClass, type SimWiring } from "../../sim/pins.js";
 import { simFifoSamplerClass } from "../../sim/fifo-sampler.js";
+import { simSerialClass, type SerialLine } from "../../sim/serial.js";
+import { SimWifi, type SimWifiNetwork } from "../../sim/wifi.js";
 
 /** TLS material named by files (config `mqtt.tls`). */
 export interface TlsFiles {
@@ -56,6 +58,10 @@ export interface NodeHostOptions {
   /** Seeded random source (virtual-time runs must repeat); default Math.random. */
   random?: () => number;
   tls?: TlsSettings;
+  /** The console UART's far end (a pty: pty-line.ts): the host's io.Serial. None: no io.Serial. */
+  serial?: SerialLine;
+  /** Wi-Fi networks in range (sim/wifi.ts): the host's Wi-Fi station. None: no host.wifi. */
+  wifi?: readonly SimWifiNetwork[];
   log?: (level: LogLevel, message: string) => void;
   /** Called by `restart()`; the simulator rebuilds the firmware in place. */
   onRestart?: (reason: string) => void;
@@ -107,6 +113,7 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
       // on the host's timers: a power cut (haltTimers) silences the pins too
       Digital: options.wiring ? simDigitalClass(options.wiring, timers, options.time) : undefined,
       i2cLines: options.bus.lines ? () => options.bus.lines!() : undefined,
+      Serial: options.serial ? simSerialClass(options.serial, timers) : undefined,
       tcp: (o: TCPOptions) => {
         let kill: (() => void) | undefined;
         let established = false;
@@ -145,6 +152,7 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
     },
     timers,
     clock: options.time,
+    wifi: options.wifi ? new SimWifi(options.wifi, timers) : undefined,
     storage: options.cpu ? meteredStorage(options.storage, options.cpu) : options.storage,
     cpu: options.cpu,
     hardwareId: options.hardwareId,

@@ -27,6 +27,10 @@ import { parseBrokerUrl, startAedes, type RunningBroker } from "../brokers/broke
 import { drive, waitIdle } from "./drive.js";
 import { DEFAULT_START, type Scenario } from "../scenario/parse.js";
 import type { ObservedMessage } from "../cli/output.js";
+import { DEFAULT_WIFI_NETWORKS, type SimWifiNetwork } from "../../sim/wifi.js";
+import type { SerialLine } from "../../sim/serial.js";
+import { startImprov, type ImprovService } from "../../firmware/provision/improv-service.js";
+import { WifiOnlyTarget } from "../../firmware/provision/wifi-only-target.js";
 
 /** The machine `sensor-node sim` runs when no scenario is given (sim/machine/default-machine.ts). */
 export const DEFAULT_MACHINE: Scenario["machine"] = defaultMachine();
@@ -39,6 +43,8 @@ export interface NodeSpec {
   temperature?: ThermometerKind;
   machine: Scenario["machine"];
   config: Record<string, unknown>;
+  /** Wi-Fi networks in range (default: sim/wifi.ts's one network, plant). */
+  wifi?: readonly SimWifiNetwork[];
 }
 
 export interface SimNodeOptions {
@@ -53,6 +59,8 @@ export interface SimNodeOptions {
   broker: { host: string; port: number; secure: boolean };
   storage?: Storage;
   log?: (level: LogLevel, message: string) => void;
+  /** The console UART's far end (a pty): the node gets io.Serial and runs Improv on it (docs/provisioning.md). */
+  serial?: SerialLine;
 }
 
 export type SimPart = I2CTarget & { present: boolean };
@@ -75,6 +83,8 @@ export class SimNode {
   readonly cpu: SimulatedCpu | undefined;
   host!: NodeHost;
   app!: NodeApp;
+  /** Improv Wi-Fi on the console (with a serial line only). */
+  improv: ImprovService | undefined;
   restarts = 0;
   #options: SimNodeOptions;
 
@@ -122,6 +132,8 @@ export class SimNode {
       hardwareId: spec.nodeId,
       random: ((rng) => () => rng.next())(new Rng(spec.seed ^ 0x5eed)),
       log: this.#options.log,
+      serial: this.#options.serial,
+      wifi: spec.wifi ?? DEFAULT_WIFI_NETWORKS,
       onRestart: () => this.restart(),
     });
     this.app = new NodeApp(this.host, config);
@@ -129,14 +141,16 @@ export class SimNode {
 
   start(): void {
     this.app.start();
+    // A stand-in target until the provisioning store implements ImprovTarget (firmware/provision/improv-target.ts).
+    this.improv = startImprov(this.host.io, new WifiOnlyTarget(this.host, SIM_CHIP), (level, message) => this.host.log(level, message));
   }
 
   /** Stops the firmware cleanly (DISCONNECT) and boots it again with the same storage. */
   restart(): void {
-    this.app.stop();
+    this.stop();
     this.restarts++;
     this.#boot();
-    this.app.start();
+    this.start();
   }
 
   /**
@@ -148,7 +162,7 @@ export class SimNode {
     this.host.haltTimers();
     this.restarts++;
     this.#boot();
-    this.app.start();
+    this.start();
   }
 
   /** True while the node waits for a reply from the broker (virtual time should wait too). */
@@ -157,9 +171,13 @@ export class SimNode {
   }
 
   stop(): void {
+    this.improv?.stop();
     this.app.stop();
   }
 }
+
+/** What Improv's device info says the simulated node's chip is. */
+const SIM_CHIP = "esp32 (simulated)";
 
 /**
  * Calls `onWrite` with every chunk the node's firmware writes to a socket of its
@@ -257,6 +275,8 @@ export interface SimulationOptions {
   cpu?: { rate: number };
   signal?: AbortSignal;
   storageDir?: string;
+  /** The console line of the one node (`sim --factory`: a pty, tools/simulator/factory-serial.ts). */
+  serial?: SerialLine;
   onMessage?: (m: ObservedMessage) => void;
   onLog?: (nodeId: string, level: LogLevel, message: string) => void;
   onInfo?: (message: string) => void;
@@ -281,12 +301,14 @@ export function nodeSpecs(scenario: Scenario | undefined, count: number, seed: n
       temperature: scenario?.node.temperature,
       machine: scenario?.machine ?? DEFAULT_MACHINE,
       config: base,
+      ...(scenario?.wifi ? { wifi: scenario.wifi } : {}),
     });
   }
   return specs;
 }
 
 export async function runSimulation(o: SimulationOptions): Promise<SimulationSummary> {
+  if (o.serial && o.nodes !== 1) throw new Error("one serial line serves one node");
   const seed = o.seed ?? o.scenario?.seed ?? 1;
   // Simulated runs start at a fixed epoch so a seed gives the same log; a live demo shows real time.
   const epochMs = o.scenario || o.speed === "max" ? o.scenario?.startMs ?? Date.parse(DEFAULT_START) : Date.now();
@@ -314,6 +336,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
         broker,
         storage: o.storageDir ? new FileStorage(`${o.storageDir}/${spec.nodeId}`) : undefined,
         log: (level, message) => o.onLog?.(spec.nodeId, level, message),
+        serial: o.serial,
       }),
   );
   for (const node of nodes) node.start();
