@@ -290,6 +290,63 @@ export interface FifoSamplerConstructor {
   new (options: FifoSamplerOptions): FifoSampler;
 }
 
+/**
+ * ECMA-419 Serial (`embedded:io/serial`): the node's console UART (the USB UART on
+ * the ESP32; a pseudo-terminal in the simulator). Bytes in, bytes out; what nobody
+ * is listening for on the other end is lost, as on a wire.
+ */
+export interface Serial {
+  /** Up to `byteLength` received bytes (all buffered if omitted); undefined when none are buffered. */
+  read(byteLength?: number): ArrayBuffer | undefined;
+  /** Queues a copy of the bytes for sending (the caller may reuse its buffer on return). */
+  write(data: BufferLike): void;
+  close(): void;
+}
+
+export interface SerialOptions {
+  /** Bits per second (Improv uses 115200). */
+  baud: number;
+  /** UART number and pins where the host has a choice (the simulator has one port and ignores them). */
+  port?: number;
+  receive?: number | string;
+  transmit?: number | string;
+  /** ECMA-419: "buffer" makes read() return ArrayBuffers (the only format the firmware uses). */
+  format?: "buffer";
+  /** Bytes are waiting (called from the event loop, on the firmware's own thread). */
+  onReadable?: (bytes: number) => void;
+}
+
+export interface SerialConstructor {
+  new (options: SerialOptions): Serial;
+}
+
+/** A Wi-Fi network in range, as a scan reports it. */
+export interface WifiNetwork {
+  readonly ssid: string;
+  /** Signal strength, dBm. */
+  readonly rssi: number;
+  /** A password is needed (WPA2); false for an open network. */
+  readonly secure: boolean;
+}
+
+/**
+ * The Wi-Fi station: the SDK's `wifi` module on the device, simulated networks in
+ * the simulator (sim/wifi.ts). Every request ends: a scan with `null`, a connect
+ * with exactly one call of `done`, never a hang.
+ */
+export interface WifiStation {
+  /** Calls `visit` once per network in range, then once with null (as the SDK's WiFi.scan does). */
+  scan(visit: (network: WifiNetwork | null) => void): void;
+  /**
+   * Joins `ssid` ("" password: an open network). `done()` once the station has an
+   * address; `done(reason)` when it cannot (a wrong password, no such network). The
+   * reason never contains the password. A new connect ends a pending one with a reason.
+   */
+  connect(ssid: string, password: string, done: (error?: string) => void): void;
+  /** The station's IP address while connected, else undefined. */
+  readonly address: string | undefined;
+}
+
 export interface Host {
   /**
    * I2C and GPIO are ECMA-419 IO classes (drivers construct them from their options, as the
@@ -306,10 +363,14 @@ export interface Host {
     FifoSampler?: FifoSamplerConstructor;
     /** Listens for TCP connections (the setup page, docs/provisioning.md); absent where the host serves nothing. */
     listen?(options: ListenerOptions): Listener;
+    /** The console UART (Improv Wi-Fi provisioning, docs/provisioning.md); absent where the host has none. */
+    Serial?: SerialConstructor;
   };
   readonly timers: Timers;
   readonly clock: Clock;
   readonly storage: Storage;
+  /** The Wi-Fi station, where the host joins networks itself (the device; simulated networks in the simulator). */
+  readonly wifi?: WifiStation;
   /** A stable identifier of the hardware (MAC address on the device). */
   readonly hardwareId: string;
   /** Uniform random numbers in [0, 1) for backoff jitter; the simulator seeds it so runs repeat (default Math.random). */

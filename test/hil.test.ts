@@ -121,7 +121,7 @@ test("device target: a Node-hosted HIL node sees the streamed vibration step, al
   bus.attach(0x48, new SimTMP117({ now, seed: 6, temperature: () => 40 }));
   const lines: string[] = [];
   const host = createNodeHost({ time: clock, bus, storage: new MemoryStorage(), hardwareId: "hil", log: (level, m) => lines.push(`${level}: ${m}`) });
-  const nodeConfig = { nodeId: "hil-1", accelerometer: { kind: "hil", odr: 1600 }, window: { n: 1024 }, monitor: { iso: { group: 2, foundation: "rigid" }, running: { graceS: 2 } } };
+  const nodeConfig = { nodeId: "hil-1", accelerometer: { kind: "hil", odr: 1600 }, window: { n: 1024 }, machine: { group: 2, foundation: "rigid" }, monitor: { running: { graceS: 2 } } };
   const app = new NodeApp(host, resolveConfig({ ...nodeConfig, mqtt: { port: broker.port } }));
   const observer = await Observer.connect(broker.url, "sensors/hil-1/telemetry", () => Date.now());
   t.teardown(() => observer.close());

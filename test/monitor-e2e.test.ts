@@ -47,7 +47,8 @@ test("a ramp through warning and alarm: one transition each, published at once, 
 
 test("ISO zones are reported per axis, and a latched alarm is acknowledged by command", async (t) => {
   const { client: connect, node, runTo, on } = await setup(t, {
-    monitor: { iso: { group: 2, foundation: "rigid" }, isoOnDelay: 1, running: { thresholdMmS: 0.5, graceS: 0 }, rules: [{ metric: "temp.c", alarm: 80, latch: true }] },
+    machine: { group: 2, foundation: "rigid" },
+    monitor: { isoOnDelay: 1, running: { thresholdMmS: 0.5, graceS: 0 }, rules: [{ metric: "temp.c", alarm: 80, latch: true }] },
   }, 3.2);
   await runTo(5000);
   const last = on("telemetry").at(-1);

@@ -38,7 +38,7 @@ test("an unplugged accelerometer is a fault in status, alarm and telemetry; plug
   await until(() => on("telemetry").some((m) => m.vib), "telemetry with vibration again");
   const after = on("telemetry").at(-1);
   t.is(after.state, "normal");
-  t.true(Math.abs(after.vib.x.vRms - 4.0) < 0.2);
+  t.true(Math.abs(after.vib.x.vRms - 1.8) < 0.09, `x vRms ${after.vib.x.vRms}`); // the default machine: 1.8 mm/s on x
   t.is(node.restarts, 0);
   const seqs = [...on("telemetry"), ...on("alarm")].map((m) => m.seq).sort((a, b) => a - b);
   t.deepEqual(seqs, seqs.map((_, i) => seqs[0] + i), "one seq space for telemetry and alarms, no gaps");

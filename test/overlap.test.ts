@@ -154,7 +154,7 @@ async function node(part: string, odr: number, overlap: number, durationS: numbe
       seed: 4,
       duration_s: durationS,
       node: { accelerometer: part, temperature: "tmp117", config: { window: { n: N, overlap }, accelerometer: { odr } } },
-      machine: { rpm: 1782, vibration: [{ axis: "x", kind: "sine", freq_hz: FREQ, vrms_mm_s: 2.8 }], temperature_c: 40 },
+      machine: { rpm: 1782, vibration: [{ axis: "x", kind: "sine", freq_hz: FREQ, vrms_mm_s: 2.0 }], temperature_c: 40 },
       expect: [],
     }),
     `overlap-${part}`,

@@ -25,7 +25,7 @@ function scenario(part: string, odr: number, durationS: number) {
       seed: 5,
       duration_s: durationS,
       node: { accelerometer: part, temperature: "tmp117", config: { window: { n: N }, accelerometer: { odr } } },
-      machine: { rpm: 1782, vibration: [{ axis: "x", kind: "sine", freq_hz: 29.7, vrms_mm_s: 2.8 }], temperature_c: 40 },
+      machine: { rpm: 1782, vibration: [{ axis: "x", kind: "sine", freq_hz: 29.7, vrms_mm_s: 2.0 }], temperature_c: 40 },
       expect: [],
     }),
     `sampler-${part}`,

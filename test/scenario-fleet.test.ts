@@ -31,7 +31,7 @@ const small = (): Doc => ({
       window: { n: 256 },
       band: { lowHz: 10, highHz: 190 },
       acquisition: { mode: "duty", captureS: 0.7, periodS: 1 },
-      monitor: { iso: { group: 2, foundation: "rigid" } },
+      machine: { group: 2, foundation: "rigid" },
     },
   },
   machine: imbalancedMachine(1.0, 0.004),

@@ -17,7 +17,7 @@ const base = () => ({
   name: "runner test",
   seed: 5,
   duration_s: 20,
-  node: { config: { monitor: { iso: { group: 2, foundation: "rigid" } } } },
+  node: { config: { machine: { group: 2, foundation: "rigid" } } },
   machine: imbalancedMachine(1.5, 0.005),
   events: [{ at_s: 8, kind: "set", path: "machine.vibration[0].vrms_mm_s", value: 3.5 }] as Record<string, unknown>[],
   expect: [

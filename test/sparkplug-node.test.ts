@@ -43,7 +43,7 @@ test("NBIRTH/DBIRTH then DDATA by exception, seq in order, bdSeq matches the wil
   if ("error" in decoded) return t.fail(decoded.error);
   const xm = decoded.metrics.find((m) => Number(m.alias) === Number(vx.alias))!;
   const xv = valueAs(xm, vx.type === "Float" ? DataType.Float : DataType.Double) as number;
-  t.true(Math.abs(xv - 4.0) < 0.2, `x vRms ${xv}`);
+  t.true(Math.abs(xv - 1.8) < 0.09, `x vRms ${xv}`); // the default machine: 1.8 mm/s on x
 
   // The connection dies: the broker publishes the will NDEATH, whose bdSeq is the NBIRTH's.
   node.host.killConnections();

@@ -133,14 +133,15 @@ export class CommandRouter implements CommandTarget {
   #applyLive(next: NodeConfig): void {
     const app = this.#app;
     const old = app.monitor;
-    const monitor = new Monitor(next.monitor, isKnownMetric, old.running.runningHours);
+    const monitor = new Monitor(next.monitor, isKnownMetric, old.running.runningHours, next.machine);
     for (const state of monitor.states) {
       const previous = old.states.find((s) => s.rule.name === state.rule.name);
       if (previous) state.level = previous.level;
     }
     monitor.running.running = old.running.running;
-    const baseline = app.baseline;
-    if (baseline && next.monitor.baseline.enabled && baseline.ready) monitor.addRules(baseline.rules(), "baseline");
+    // Baseline settings changed by command (disabled, other factors or metrics) apply at once; what was learned carries over.
+    if (JSON.stringify(next.monitor.baseline) !== JSON.stringify(app.config.monitor.baseline)) app.baseline = app.baselineFor(next.monitor.baseline);
+    if (app.baseline?.ready) monitor.addRules(app.baseline.rules(), "baseline");
     app.monitor = monitor;
     const discovery = JSON.stringify(next.homeassistant) !== JSON.stringify(app.config.homeassistant);
     app.config = next;

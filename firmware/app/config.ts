@@ -5,6 +5,7 @@
 import { DEFAULT_MONITOR, Monitor, type MonitorConfig } from "../monitor/monitor.js";
 import { RuleError } from "../monitor/rules.js";
 import { isKnownMetric } from "../monitor/metrics.js";
+import { DEFAULT_MACHINE_CLASS, type Foundation, type MachineGroup } from "../monitor/iso.js";
 import { OVERLAP_MAX, OVERLAP_STEP } from "../acquisition/acquirer.js";
 
 export interface MqttConfig {
@@ -74,8 +75,8 @@ export interface NodeConfig {
   acquisition: { mode: "continuous" | "duty"; captureS: number; periodS: number; overrun: "restart" | "flag"; ringMs: number };
   /** Feature band for vRms in Hz (ISO 10816/20816: 10-1000). */
   band: { lowHz: number; highHz: number };
-  /** Running speed in rpm when known (0: unknown); enables order bands. */
-  machine: { rpm: number };
+  /** Running speed in rpm when known (0: unknown; enables order bands); ISO 10816-3 class (the default zone rules, docs/monitoring.md). */
+  machine: { rpm: number; group: MachineGroup; foundation: Foundation };
   monitor: MonitorSettings;
   telemetry: TelemetryConfig;
   /** Home Assistant MQTT discovery. */
@@ -116,10 +117,11 @@ export const DEFAULT_CONFIG: NodeConfig = {
   window: { n: 4096, overlap: 0 },
   acquisition: { mode: "continuous", captureS: 5, periodS: 60, overrun: "restart", ringMs: 500 },
   band: { lowHz: 10, highHz: 1000 },
-  machine: { rpm: 0 },
+  machine: { rpm: 0, ...DEFAULT_MACHINE_CLASS },
   monitor: {
     ...DEFAULT_MONITOR,
-    baseline: { enabled: false, metrics: ["x.vRms", "y.vRms", "z.vRms"], learnS: 3600, warning: 2, alarm: 3, minSigma: 3, onDelay: 2 },
+    // On by default: a doubling of the machine's own vibration crosses 1.5 x the learned mean even over the sensor's noise (docs/decisions.md).
+    baseline: { enabled: true, metrics: ["x.vRms", "y.vRms", "z.vRms"], learnS: 3600, warning: 1.5, alarm: 3, minSigma: 3, onDelay: 2 },
   },
   telemetry: { deadbandPct: 0, maxSilenceS: 60 },
   homeassistant: { enabled: false, prefix: "homeassistant" },
@@ -138,9 +140,34 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** Deep-merges `partial` over the defaults and validates the result. Throws ConfigError. */
 export function resolveConfig(partial: unknown, base: NodeConfig = DEFAULT_CONFIG): NodeConfig {
-  const merged = merge(base as unknown as Json, partial as Json, "") as unknown as NodeConfig;
+  const merged = merge(base as unknown as Json, upgradeLegacy(partial) as Json, "") as unknown as NodeConfig;
   validate(merged);
   return merged;
+}
+
+/**
+ * Configs written before the machine class moved to `machine` stay valid:
+ * `monitor.iso: {group, foundation}` is `machine.group`/`machine.foundation`
+ * with `monitor.iso: true`, and `monitor.iso: null` is `false`. A class given
+ * both ways must agree.
+ */
+function upgradeLegacy(partial: unknown): unknown {
+  const monitor = isObject(partial) ? partial.monitor : undefined;
+  const iso = isObject(monitor) ? monitor.iso : undefined;
+  if (iso === null) return { ...(partial as object), monitor: { ...(monitor as object), iso: false } };
+  if (!isObject(iso)) return partial;
+  const doc = partial as { [key: string]: Json };
+  const machine: { [key: string]: Json } = isObject(doc.machine) ? { ...doc.machine } : {};
+  for (const key of Object.keys(iso)) {
+    if (key !== "group" && key !== "foundation") throw new ConfigError(`monitor.iso.${key}`, "unknown key");
+    if (key === "group") oneOf(iso[key], "monitor.iso.group", [1, 2]);
+    else oneOf(iso[key], "monitor.iso.foundation", ["rigid", "flexible"]);
+    if (machine[key] !== undefined && machine[key] !== iso[key]) {
+      throw new ConfigError(`monitor.iso.${key}`, `${describe(iso[key])} conflicts with machine.${key} ${describe(machine[key])}: set the machine class in machine.group and machine.foundation only (monitor.iso is true or false)`);
+    }
+    machine[key] = iso[key];
+  }
+  return { ...doc, machine, monitor: { ...(monitor as object), iso: true } };
 }
 
 function merge(base: Json, over: Json, path: string): Json {
@@ -209,9 +236,11 @@ function validate(c: NodeConfig): void {
   num(c.band.highHz, "band.highHz", 1, 10000);
   if (c.band.highHz <= c.band.lowHz) throw new ConfigError("band.highHz", "must be above band.lowHz");
   num(c.machine.rpm, "machine.rpm", 0, 100000);
+  oneOf(c.machine.group, "machine.group", [1, 2]);
+  oneOf(c.machine.foundation, "machine.foundation", ["rigid", "flexible"]);
   num(c.telemetry.deadbandPct, "telemetry.deadbandPct", 0, 100);
   num(c.telemetry.maxSilenceS, "telemetry.maxSilenceS", 1, 86400);
-  validateMonitor(c.monitor);
+  validateMonitor(c.monitor, c.machine);
   oneOf(c.payload, "payload", ["json", "sparkplug"]);
   str(c.sparkplug.groupId, "sparkplug.groupId");
   if (!/^[^/+#\u0000]{1,64}$/.test(c.sparkplug.groupId)) throw new ConfigError("sparkplug.groupId", "1-64 characters, none of / + #");
@@ -222,14 +251,9 @@ function validate(c: NodeConfig): void {
   if (!/^[A-Za-z0-9_/-]+$/.test(c.homeassistant.prefix) || c.homeassistant.prefix.endsWith("/")) throw new ConfigError("homeassistant.prefix", "must be a topic prefix without wildcards or a trailing '/'");
 }
 
-function validateMonitor(m: MonitorSettings): void {
+function validateMonitor(m: MonitorSettings, machine: NodeConfig["machine"]): void {
   if (!Array.isArray(m.rules)) throw new ConfigError("monitor.rules", `expected an array, got ${describe(m.rules)}`);
-  if (m.iso !== null) {
-    if (!isObject(m.iso)) throw new ConfigError("monitor.iso", `expected null or {group, foundation}, got ${describe(m.iso)}`);
-    for (const key of Object.keys(m.iso)) if (key !== "group" && key !== "foundation") throw new ConfigError(`monitor.iso.${key}`, "unknown key");
-    oneOf(m.iso.group, "monitor.iso.group", [1, 2]);
-    oneOf(m.iso.foundation, "monitor.iso.foundation", ["rigid", "flexible"]);
-  }
+  bool(m.iso, "monitor.iso");
   num(m.running.thresholdMmS, "monitor.running.thresholdMmS", 0, 1000);
   num(m.running.graceS, "monitor.running.graceS", 0, 86400);
   int(m.isoOnDelay, "monitor.isoOnDelay", 1, 1000);
@@ -246,7 +270,7 @@ function validateMonitor(m: MonitorSettings): void {
   num(b.minSigma, "monitor.baseline.minSigma", 0, 100);
   int(b.onDelay, "monitor.baseline.onDelay", 1, 1000);
   try {
-    new Monitor(m, isKnownMetric);
+    new Monitor(m, isKnownMetric, 0, machine);
   } catch (error) {
     if (error instanceof RuleError) throw new ConfigError(error.field, error.message.slice(error.field.length + 2));
     throw error;

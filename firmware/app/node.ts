@@ -75,8 +75,8 @@ export class NodeApp implements CommandTarget {
   /** Telemetry and alarms go through this durable store-and-forward queue (docs/outbox.md). */
   readonly outbox: Outbox;
   monitor: Monitor;
-  /** Set when baseline learning is enabled (monitor.baseline). */
-  readonly baseline: Baseline | undefined;
+  /** Set while baseline learning is enabled (monitor.baseline; on by default). */
+  baseline: Baseline | undefined;
   readonly sensors: SensorManager;
   readonly telemetry: TelemetryScheduler;
   readonly router: CommandRouter;
@@ -99,12 +99,9 @@ export class NodeApp implements CommandTarget {
     this.resetReason = options.resetReason;
     this.options = options;
     this.publishing = !options.offline;
-    this.monitor = new Monitor(config.monitor, isKnownMetric, Number(host.storage.get(RUN_HOURS_KEY)) || 0);
-    const b = config.monitor.baseline;
-    if (b.enabled) {
-      this.baseline = new Baseline(b, parseJson(host.storage.get(BASELINE_KEY)));
-      if (this.baseline.ready) this.monitor.addRules(this.baseline.rules(), "baseline");
-    }
+    this.monitor = new Monitor(config.monitor, isKnownMetric, Number(host.storage.get(RUN_HOURS_KEY)) || 0, config.machine);
+    this.baseline = this.baselineFor(config.monitor.baseline);
+    if (this.baseline?.ready) this.monitor.addRules(this.baseline.rules(), "baseline");
     this.sensors = new SensorManager(this);
     this.telemetry = new TelemetryScheduler(this);
     this.router = new CommandRouter(this, stored);
@@ -168,6 +165,12 @@ export class NodeApp implements CommandTarget {
     this.sparkplug?.edge.shutdown();
     this.mqtt.stop();
     this.outbox.flush();
+  }
+
+  /** The baseline learner for `settings` (undefined when disabled), going on from what was learned so far or stored. */
+  baselineFor(settings: NodeConfig["monitor"]["baseline"]): Baseline | undefined {
+    if (!settings.enabled) return undefined;
+    return new Baseline(settings, this.baseline?.snapshot() ?? parseJson(this.host.storage.get(BASELINE_KEY)));
   }
 
   /** Runs command `name` (`cmd/<name>`); the router does (command-router.ts). */

@@ -3,16 +3,20 @@
  * level, reports the ISO zone, and holds vibration rules while the machine is
  * stopped or starting. Transitions are returned for the app to publish at once.
  */
-import { isoLimits, isoZone, type Foundation, type MachineGroup, type Zone, type ZoneLimits } from "./iso.js";
+import { DEFAULT_MACHINE_CLASS, isoLimits, isoZone, type MachineClass, type Zone, type ZoneLimits } from "./iso.js";
 import { LEVEL_RANK, parseRule, RuleError, type Level, type RuleInput } from "./rules.js";
+import { ZONE_ON_DELAY, zoneRules } from "./zone-rules.js";
 import { RuleState, type Transition } from "./state.js";
 import { RunningDetector } from "./running.js";
 import { AXES } from "./metrics.js";
 
 export interface MonitorConfig {
   rules: readonly RuleInput[];
-  /** ISO 10816-3 zones: adds warning (B/C) and alarm (C/D) velocity rules on each axis. */
-  iso: { group: MachineGroup; foundation: Foundation } | null;
+  /**
+   * ISO 10816-3 zones of the machine class: a warning (B/C) and alarm (C/D)
+   * velocity rule on each axis that has no configured `vRms` rule, and the zone in telemetry.
+   */
+  iso: boolean;
   running: { thresholdMmS: number; graceS: number };
   /** Windows a zone rule must hold before raising (ISO rules only). */
   isoOnDelay: number;
@@ -21,9 +25,9 @@ export interface MonitorConfig {
 /** Frozen (deeply): configs are built from copies of it (firmware/app/config.ts). */
 export const DEFAULT_MONITOR: Readonly<MonitorConfig> = Object.freeze({
   rules: Object.freeze([]),
-  iso: null,
+  iso: true,
   running: Object.freeze({ thresholdMmS: 0.5, graceS: 10 }),
-  isoOnDelay: 2,
+  isoOnDelay: ZONE_ON_DELAY,
 });
 
 
@@ -35,23 +39,21 @@ export class Monitor {
   #knownMetric: (metric: string) => boolean;
 
   /** Throws RuleError naming the field when a rule is invalid. */
-  constructor(config: MonitorConfig, knownMetric: (metric: string) => boolean, runningHoursBefore = 0) {
+  constructor(config: MonitorConfig, knownMetric: (metric: string) => boolean, runningHoursBefore = 0, machine: MachineClass = DEFAULT_MACHINE_CLASS) {
     this.#knownMetric = knownMetric;
     const rules = config.rules.map((input, i) => parseRule(input, `monitor.rules[${i}]`, knownMetric));
-    if (config.iso) {
-      const limits = isoLimits(config.iso.group, config.iso.foundation);
-      if (!limits) throw new RuleError("monitor.iso", "expected group 1 or 2 and foundation rigid or flexible");
-      this.limits = limits;
-      for (const axis of AXES) {
-        if (rules.some((r) => r.name === `${axis}.vRms`)) continue; // an explicit rule wins
-        rules.push(parseRule({ metric: `${axis}.vRms`, warning: limits.bc, alarm: limits.cd, onDelay: config.isoOnDelay }, `monitor.iso(${axis})`, knownMetric));
-      }
-    }
     const names = new Set<string>();
     rules.forEach((r, i) => {
       if (names.has(r.name)) throw new RuleError(`monitor.rules[${i}].metric`, `a second rule for ${r.name}`);
       names.add(r.name);
     });
+    if (config.iso) {
+      const limits = isoLimits(machine.group, machine.foundation);
+      if (!limits) throw new RuleError("machine", "expected group 1 or 2 and foundation rigid or flexible");
+      this.limits = limits;
+      // A configured rule for an axis's vRms replaces that axis's zone rule.
+      for (const rule of zoneRules(machine, config.isoOnDelay)) if (!names.has(rule.name)) rules.push(rule);
+    }
     this.states = rules.map((r) => new RuleState(r));
     this.running = new RunningDetector({ ...config.running, hoursBefore: runningHoursBefore });
   }

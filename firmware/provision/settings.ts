@@ -23,7 +23,7 @@ export interface Settings {
   ca?: string;
   cert?: string;
   key?: string;
-  /** ISO 10816-3 machine class: group 1 or 2, rigid or flexible foundation. */
+  /** ISO 10816-3 machine class (`machine.group`, `machine.foundation`): group 1 or 2, rigid or flexible foundation. */
   machineGroup?: number;
   foundation?: string;
   /** Running speed, rpm (0: unknown). */
@@ -141,7 +141,7 @@ function checkRules(given: (f: Field) => boolean, s: Settings, context: FormCont
   // The configuration's rules (firmware/app/config.ts) on each group the form changes, over the build configuration.
   if (given("nodeId")) configRule("nodeId", { nodeId: s.nodeId ?? "" }, context, fail);
   if ((given("mqttUser") || given("mqttPassword")) && s.mqttUser !== undefined) configRule("mqttUser", { mqtt: { username: s.mqttUser, password: s.mqttPassword } }, context, fail);
-  if (given("machineGroup") || given("foundation")) configRule(given("machineGroup") ? "machineGroup" : "foundation", { monitor: { iso: machineClass(s) } }, context, fail);
+  if (given("machineGroup") || given("foundation")) configRule(given("machineGroup") ? "machineGroup" : "foundation", { machine: machineClass(s) ?? {} }, context, fail);
   if (given("rpm")) configRule("rpm", { machine: { rpm: s.rpm ?? 0 } }, context, fail);
   if (typeof broker === "object" && given("broker")) configRule("broker", { mqtt: broker }, context, fail);
 }
@@ -160,7 +160,7 @@ function configRule(field: string, partial: unknown, context: FormContext, fail:
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     // A foundation problem is the foundation's, whichever field the form changed.
-    const own = error.field === "monitor.iso.foundation" ? "foundation" : error.field === "monitor.iso.group" ? "machineGroup" : field;
+    const own = error.field === "machine.foundation" ? "foundation" : error.field === "machine.group" ? "machineGroup" : field;
     fail(own, "invalid", error.message.slice(error.message.indexOf(": ") + 2));
   }
 }
@@ -169,10 +169,13 @@ function wifiPassphrase(p: string): boolean {
   return p === "" || (/^[\u0020-\u007e]{8,63}$/.test(p)) || /^[0-9A-Fa-f]{64}$/.test(p);
 }
 
-/** ISO machine class from the form: a group without a foundation is rigid, a foundation without a group is group 2. */
-function machineClass(s: Settings): { group: unknown; foundation: unknown } | null {
+/** The machine class the form gives (`machine.group`, `machine.foundation`); what it leaves out keeps the configuration's default. */
+function machineClass(s: Settings): { group?: unknown; foundation?: unknown } | null {
   if (s.machineGroup === undefined && s.foundation === undefined) return null;
-  return { group: s.machineGroup ?? 2, foundation: s.foundation ?? "rigid" };
+  const out: { group?: unknown; foundation?: unknown } = {};
+  if (s.machineGroup !== undefined) out.group = s.machineGroup;
+  if (s.foundation !== undefined) out.foundation = s.foundation;
+  return out;
 }
 
 /** mqtt[s]://host[:port][/]: the broker, or what is wrong with it (a "scheme ..." text when it is the scheme). */
@@ -198,9 +201,9 @@ export function configPartial(s: Settings): Record<string, unknown> {
   if (s.mqttUser !== undefined) mqtt.username = s.mqttUser;
   if (s.mqttPassword !== undefined) mqtt.password = s.mqttPassword;
   out.mqtt = mqtt;
-  const iso = machineClass(s);
-  if (iso) out.monitor = { iso };
-  if (s.rpm !== undefined) out.machine = { rpm: s.rpm };
+  const machine: Record<string, unknown> = machineClass(s) ?? {};
+  if (s.rpm !== undefined) machine.rpm = s.rpm;
+  if (Object.keys(machine).length) out.machine = machine;
   return out;
 }
 

@@ -22,6 +22,7 @@
  *     its `write` throws "would block" past the send buffer: writes are queued and drained
  *     on onWritable; `read(n)` throws past what is buffered: reads take what is there.
  *   - Preference keys are at most 15 characters on the ESP32 (NVS): longer keys are folded.
+ *   - Preference is imported at run time, never by this preloaded module (createStorage).
  */
 import type { AppendLog, Clock, FifoSamplerConstructor as HostFifoSamplerConstructor, DigitalConstructor, DigitalLine, Host, I2CLines, LogLevel, SMBus, SMBusConstructor, SMBusOptions, Storage, TCPOptions, TCPSocket, TimerId, Timers } from "../../firmware/host.js";
 import type SMBusIO from "embedded:io/smbus";
@@ -32,7 +33,10 @@ import TCP from "embedded:io/socket/tcp";
 import TLSSocket from "embedded:io/socket/tcp/tls";
 import Timer from "timer";
 import Time from "time";
-import Preference from "preference";
+// Types only: the module is looked up when the host is made (createStorage), so that this
+// preloaded module does not preload it: the SDK's lin Preference reads its file into a static
+// cache while it loads, which preloading would freeze at build time (every save then fails).
+import type PreferenceModule from "preference";
 import Net from "net";
 import { File } from "file";
 import Modules from "modules";
@@ -408,6 +412,7 @@ class FileAppendLog implements AppendLog {
 }
 
 function createStorage(domain: string, root: string): Storage {
+  const Preference = Modules.importNow("preference") as typeof PreferenceModule;
   return {
     get(key) {
       const v = Preference.get(domain, preferenceKey(key));

@@ -10,6 +10,8 @@ import { createTcpSocket, type TlsSettings } from "./tcp.js";
 import { createListener, type ListenSettings } from "./listener.js";
 import { simDigitalClass, type SimWiring } from "../../sim/pins.js";
 import { simFifoSamplerClass } from "../../sim/fifo-sampler.js";
+import { simSerialClass, type SerialLine } from "../../sim/serial.js";
+import { SimWifi, type SimWifiNetwork } from "../../sim/wifi.js";
 
 /** TLS material named by files (config `mqtt.tls`). */
 export interface TlsFiles {
@@ -60,6 +62,10 @@ export interface NodeHostOptions {
   tls?: TlsSettings;
   /** Offer io.listen (the setup page) on loopback ports; none: no io.listen. */
   listen?: ListenSettings;
+  /** The console UART's far end (a pty: pty-line.ts): the host's io.Serial. None: no io.Serial. */
+  serial?: SerialLine;
+  /** Wi-Fi networks in range (sim/wifi.ts): the host's Wi-Fi station. None: no host.wifi. */
+  wifi?: readonly SimWifiNetwork[];
   log?: (level: LogLevel, message: string) => void;
   /** Called by `restart()`; the simulator rebuilds the firmware in place. */
   onRestart?: (reason: string) => void;
@@ -134,6 +140,7 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
             return listener;
           }
         : undefined,
+      Serial: options.serial ? simSerialClass(options.serial, timers) : undefined,
       tcp: (o: TCPOptions) => {
         let kill: (() => void) | undefined;
         let established = false;
@@ -173,6 +180,7 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
     },
     timers,
     clock: options.time,
+    wifi: options.wifi ? new SimWifi(options.wifi, timers) : undefined,
     storage: options.cpu ? meteredStorage(options.storage, options.cpu) : options.storage,
     cpu: options.cpu,
     hardwareId: options.hardwareId,

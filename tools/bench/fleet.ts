@@ -10,6 +10,7 @@ import { mosquittoPath } from "../brokers/broker.js";
 import { measureCapacity } from "../fleet/capacity.js";
 import type { BenchModule, Figure } from "./types.js";
 import { goal } from "./types.js";
+import { GOALS } from "./goals.js";
 
 export const fleetBench: BenchModule = {
   name: "fleet",
@@ -24,7 +25,7 @@ export const fleetBench: BenchModule = {
         name: `nodes in real time, 1 Hz telemetry, all delivered (${os.availableParallelism()} cores)`,
         value: r.capacity,
         unit: "nodes",
-        goal: goal("value", ">=", 2000),
+        goal: goal("value", ">=", GOALS.fleetNodes, `>= ${GOALS.fleetNodes} nodes`),
         kind: "wall",
         note: r.failed ? `next step ${r.failed.nodes}: ${r.failed.reasons.join("; ")}` : "every step kept up (capacity is at least this)",
       },

@@ -4,14 +4,14 @@
  * the allocation pattern does not depend on the window length). Heap slots after
  * setup are the baseline; the goal is no growth.
  */
-import type { BenchModule } from "./types.js";
+import type { BenchModule, Figure } from "./types.js";
 import { goal } from "./types.js";
 
 export const heapBench: BenchModule = {
   name: "heap",
   title: "XS heap, DSP + monitor steady state",
   quick: true,
-  async run(ctx) {
+  async run(ctx): Promise<Figure[]> {
     const { heap } = await ctx.xs();
     return [
       {
@@ -22,6 +22,7 @@ export const heapBench: BenchModule = {
         baseline: { name: "after setup", value: heap.afterSetup },
         ratio: heap.afterAll / heap.afterSetup,
         kind: "deterministic",
+        budgets: { "xs.heapAfter1000Windows": heap.afterAll },
       },
       {
         id: "heap.xs.growth",
@@ -31,6 +32,7 @@ export const heapBench: BenchModule = {
         baseline: { name: "after 5 windows", value: heap.afterWarmup },
         goal: goal("value", "<=", 0, "no growth"),
         kind: "deterministic",
+        budgets: { "xs.heapGrowth1000Windows": heap.growth },
       },
       {
         id: "heap.xs.computePerWindow",

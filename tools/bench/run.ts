@@ -4,13 +4,14 @@
  * pass/miss), or the same as one JSON object. Wall-clock figures are reported,
  * never asserted; the deterministic ones are guarded in CI by test/budgets.test.ts.
  */
-import { spawn } from "node:child_process";
 import * as os from "node:os";
 import { fileURLToPath } from "node:url";
 import { helpText, parseArgs, UsageError, type FlagSpec } from "../cli/args.js";
 import { BENCHMARKS } from "./registry.js";
 import { judge, type BenchContext, type Figure } from "./types.js";
-import type { XsDevicePathFigures, XsFigures, XsHeapFigures } from "./xs-measure.js";
+import { runJsonChild } from "./child.js";
+import { ESP32_COMPUTRONS_PER_S, ESP32_PESSIMISTIC_COMPUTRONS_PER_S, rateText } from "./esp32.js";
+import type { XsChildResult } from "./xs-measure.js";
 
 export const BENCH_FLAGS: Record<string, FlagSpec> = {
   json: { kind: "boolean", help: "print the figures as one JSON object" },
@@ -25,45 +26,22 @@ export interface BenchReport {
   machine: { cpu: string; cores: number; node: string; platform: string };
   startedAt: string;
   seconds: number;
-  /** XS speed on this machine and the ESP32 estimate derived from it (docs/performance.md). */
-  xsSpeed?: { computronsPerSecond: number; esp32Estimate: number; esp32Factor: number };
+  /** XS speed on this machine (wall, context only: no ESP32 figure is derived from it). */
+  xsSpeed?: { computronsPerSecond: number };
+  /** The fixed ESP32 assumption every ESP32 estimate of the run uses (esp32.ts). */
+  esp32: { computronsPerSecond: number; pessimisticComputronsPerSecond: number };
   figures: Figure[];
   errors: { benchmark: string; message: string }[];
 }
 
-/** Assumed ratio of this kind of desktop core's XS speed to an ESP32 (Xtensa LX6, 240 MHz): an estimate, see docs/performance.md. */
-export const ESP32_SLOWDOWN = 60;
-
-type XsChildResult = { xs: XsFigures; heap: XsHeapFigures; devicePath: XsDevicePathFigures };
-
 /** Runs the XS measurements in a child process (xsnap needs `@endo/init`, which would lock this process down). */
 export function runXsChild(request: { heap?: { n?: number; windows?: number } }, timeoutMs = 180_000): Promise<XsChildResult> {
-  const script = fileURLToPath(new URL("./xs-child.js", import.meta.url));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, JSON.stringify(request)], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (err += d));
-    const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`XS child ${signal ? "killed by " + signal : "exited with " + code}: ${err.trim().split("\n").slice(-5).join("\n")}`));
-      try {
-        resolve(JSON.parse(out.trim().split("\n").pop()!));
-      } catch (e) {
-        reject(new Error(`XS child printed no JSON: ${(e as Error).message}`));
-      }
-    });
-  });
+  return runJsonChild(fileURLToPath(new URL("./xs-child.js", import.meta.url)), request, "XS child", timeoutMs);
 }
 
 export async function runBench(o: { quick: boolean; only?: string[]; log?: (m: string) => void }): Promise<BenchReport> {
   const log = o.log ?? (() => {});
+  const startedAt = new Date().toISOString();
   const started = performance.now();
   let xsPromise: Promise<XsChildResult> | undefined;
   const ctx: BenchContext = {
@@ -90,7 +68,7 @@ export async function runBench(o: { quick: boolean; only?: string[]; log?: (m: s
   if (xsPromise) {
     try {
       const { xs } = await xsPromise;
-      xsSpeed = { computronsPerSecond: xs.computronsPerSecond, esp32Estimate: xs.computronsPerSecond / ESP32_SLOWDOWN, esp32Factor: ESP32_SLOWDOWN };
+      xsSpeed = { computronsPerSecond: xs.computronsPerSecond };
     } catch {
       // reported by the module that asked for it
     }
@@ -100,9 +78,10 @@ export async function runBench(o: { quick: boolean; only?: string[]; log?: (m: s
     version: 1,
     quick: o.quick,
     machine: { cpu: cpus[0]?.model ?? "unknown", cores: cpus.length, node: process.version, platform: `${process.platform}-${process.arch}` },
-    startedAt: new Date().toISOString(),
+    startedAt,
     seconds: (performance.now() - started) / 1000,
     xsSpeed,
+    esp32: { computronsPerSecond: ESP32_COMPUTRONS_PER_S, pessimisticComputronsPerSecond: ESP32_PESSIMISTIC_COMPUTRONS_PER_S },
     figures,
     errors,
   };
@@ -142,9 +121,8 @@ export function formatTable(r: BenchReport): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c]?.length ?? 0)));
   const line = (row: string[]) => row.map((cell, c) => (c === 1 || c === 4 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join("  ").trimEnd();
   const out = [line(rows[0]), widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(1).map((row, i) => statements.get(i + 1) ?? line(row))];
-  if (r.xsSpeed) {
-    out.push("", `XS here: ${fmt(r.xsSpeed.computronsPerSecond / 1e6)} M computrons/s; ESP32 @ 240 MHz estimate (1/${r.xsSpeed.esp32Factor}): ${fmt(r.xsSpeed.esp32Estimate / 1e6)} M computrons/s (docs/performance.md)`);
-  }
+  out.push("", `ESP32 estimates assume ${rateText(r.esp32.computronsPerSecond)} (pessimistic ${rateText(r.esp32.pessimisticComputronsPerSecond)}), a fixed assumption (ESP32_COMPUTRONS_PER_S; docs/performance.md), never this machine's speed`);
+  if (r.xsSpeed) out.push(`XS on this machine: ${fmt(r.xsSpeed.computronsPerSecond / 1e6)} M computrons/s (wall, context only)`);
   for (const e of r.errors) out.push(`error in ${e.benchmark}: ${e.message}`);
   const misses = r.figures.filter((f) => f.pass === false).length;
   out.push(`${r.figures.length} figures, ${misses} goal(s) missed, ${r.errors.length} error(s); ${r.machine.cpu} x${r.machine.cores}, Node ${r.machine.node}; ${r.seconds.toFixed(1)} s${r.quick ? " (quick)" : ""}`);

@@ -3,7 +3,7 @@
  * A benchmark module measures one area and returns figures; each figure names the
  * baseline it was measured against in the same run, so ratios hold on a noisy machine.
  */
-import type { XsDevicePathFigures, XsFigures, XsHeapFigures } from "./xs-measure.js";
+import type { XsChildResult } from "./xs-measure.js";
 
 /** Window of the node's default configuration. */
 export const WINDOW = { n: 4096, odr: 3200, axes: 3 };
@@ -33,9 +33,19 @@ export interface Figure {
   goal?: Goal;
   /** Set by the runner from goal: true = pass, false = miss, undefined = no goal. */
   pass?: boolean;
-  /** Deterministic (computrons, heap, wire bytes) or wall clock (reported, never asserted). */
-  kind: "deterministic" | "wall";
+  /**
+   * Deterministic (computrons, heap, wire bytes: the same on any machine), wall clock
+   * (reported, never asserted), or estimate (an ESP32 figure: deterministic figures
+   * turned into device time or bytes by a named assumption, docs/performance.md).
+   */
+  kind: "deterministic" | "wall" | "estimate";
   note?: string;
+  /**
+   * The keys of bench/budgets.json this figure's run measures, with the value in the
+   * budget's unit (CI measures the same in test/*budgets*.test.ts and test/xs-node.test.ts);
+   * the docs' budget table shows them beside the ceilings.
+   */
+  budgets?: Record<string, number>;
   /**
    * A statement printed in place of figures (the table prints "name: text" on a line
    * of its own, value NaN), e.g. "refused at configuration: <reason>".
@@ -48,7 +58,7 @@ export interface BenchContext {
   /** Progress lines (stderr). */
   log(message: string): void;
   /** The XS figures, measured once per run in a child process (see xs-child.ts). */
-  xs(): Promise<{ xs: XsFigures; heap: XsHeapFigures; devicePath: XsDevicePathFigures }>;
+  xs(): Promise<XsChildResult>;
 }
 
 export interface BenchModule {

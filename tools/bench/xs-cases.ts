@@ -56,7 +56,7 @@ export const MONITOR_CONFIG = {
     { metric: "temp.c", warning: 70, alarm: 85 },
     { metric: "temp.c", kind: "rate", warning: 2, alarm: 5, spanS: 60 },
   ],
-  iso: { group: 1 as const, foundation: "rigid" as const },
+  iso: true,
   running: { thresholdMmS: 0.5, graceS: 0 },
   isoOnDelay: 1,
 };
@@ -77,7 +77,7 @@ export const cases: CaseTable = {
       fx,
       out,
       core: [0, 1, 2].map(() => ({ aRms: 0, aPeak: 0, vRms: 0, fDom: 0 }) as AxisFeatures),
-      monitor: new Monitor(MONITOR_CONFIG, isKnownMetric),
+      monitor: new Monitor(MONITOR_CONFIG, isKnownMetric, 0, { group: 1, foundation: "rigid" }),
       level: 2,
       t: 0,
       read: () => undefined,

@@ -59,6 +59,22 @@ export interface XsHeapFigures {
   computePerWindow: number;
 }
 
+/** What the bench's XS child process (xs-child.ts) measures in one run. */
+export interface XsChildResult {
+  xs: XsFigures;
+  heap: XsHeapFigures;
+  devicePath: XsDevicePathFigures;
+  /** The main core's FIFO work per sample with a sampler: ADXL345 int16 counts (fifo), ADXL355 20-bit decode (fifoDecode). */
+  fifo: XsFifoFigures;
+  fifoDecode: XsFifoFigures;
+}
+
+export interface XsFifoFigures {
+  perSample: number;
+  sampled: boolean;
+  counts: boolean;
+}
+
 export interface XsMeasureOptions {
   /** Monitor evaluations averaged (default 200). */
   monitorEvaluations?: number;
@@ -127,7 +143,7 @@ export async function measureXs(options: XsMeasureOptions = {}): Promise<XsFigur
  * first window (so the window's own hand-over is included once per n). ADXL345: int16
  * counts stored as they come (`counts`); ADXL355: 20-bit entries decoded to float g.
  */
-export async function measureXsFifoCopy(part: "adxl345" | "adxl355" = "adxl345"): Promise<{ perSample: number; sampled: boolean; counts: boolean }> {
+export async function measureXsFifoCopy(part: "adxl345" | "adxl355" = "adxl345"): Promise<XsFifoFigures> {
   return withXsSession(
     XS_FIFO_CASES_ENTRY,
     async (s) => {

@@ -22,7 +22,7 @@ const SIM_FLAGS: Record<string, FlagSpec> = {
   workers: { kind: "number", help: "fleet: worker threads for the nodes (default: the number of cores; docs/fleet.md)", min: 1, max: 256, integer: true },
   dashboard: { kind: "boolean", help: "serve a live web dashboard on 127.0.0.1 (docs/dashboard.md)" },
   port: { kind: "number", help: "dashboard HTTP port (default 8080; 0 picks a free one); with --factory, the setup page's (default: a free one)", min: 0, max: 65535, integer: true },
-  factory: { kind: "boolean", help: "one node fresh from the factory: unprovisioned, its setup page on loopback (docs/provisioning.md)" },
+  factory: { kind: "boolean", help: "one node fresh from the factory: unprovisioned, its console on a pseudo-terminal for Improv Wi-Fi and its setup page on loopback (docs/provisioning.md)" },
   storage: { kind: "string", help: "keep the nodes' flash (settings, provisioning, outbox) in this folder across runs (default: memory)" },
   ...CPU_FLAGS,
   help: { kind: "boolean", help: "show this help" },
@@ -36,6 +36,7 @@ Commands:
                       --target device --broker URL --node ID: against a running node in real time (docs/hil.md)
   config check FILE   validate a node config file and print the effective config
   bench [--json] [--quick]  run the benchmarks and print figures against baselines (docs/performance.md)
+  provision --port PATH --ssid S --password P  give a node its Wi-Fi over serial (Improv Wi-Fi; docs/provisioning.md)
   build esp32|sim [--flash] [key=value ...]  build the firmware with the Moddable SDK's mcconfig (docs/device.md)
   check-lin [--seconds S] [--only runs,memory,spectrum]  check the firmware on the Moddable SDK's lin
                       runtime and write bench/lin-check.json (docs/moddable.md; needs MODDABLE and Xvfb)
@@ -64,6 +65,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import("../bench/run.js")).benchCommand(rest);
       case "build":
         return (await import("../build/mcconfig.js")).buildCommand(rest);
+      case "provision":
+        return await (await import("../provision/command.js")).provisionCommand(rest);
       case "check-lin":
         return await (await import("../check-lin/command.js")).checkLinCommand(rest);
       default:
@@ -102,8 +105,12 @@ async function simCommand(argv: string[]): Promise<number> {
   const onSignal = () => abort.abort();
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
+  // stderr, one line, whatever the output mode: stdout stays the message log.
+  const serial = flags.factory ? await factorySerial((line) => process.stderr.write(line + "\n")) : undefined;
+  if (serial === null) return 1;
   try {
     const summary = await runSimulation({
+      serial,
       scenario,
       nodes: (flags.nodes as number | undefined) ?? 1,
       broker: flags.broker as string | undefined,
@@ -132,6 +139,17 @@ async function simCommand(argv: string[]): Promise<number> {
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    await serial?.close();
+  }
+}
+
+/** The factory node's pty (tools/simulator/factory-serial.ts); null, after one line saying why, when there is none. */
+async function factorySerial(announce: (line: string) => void) {
+  try {
+    return await (await import("../simulator/factory-serial.js")).openFactorySerial(announce);
+  } catch (error) {
+    process.stderr.write(`sensor-node sim --factory: ${(error as Error).message}\n`);
+    return null;
   }
 }
 

@@ -52,7 +52,9 @@ function vibration(v: Json | undefined): string {
   if (!v) return "vib -  ";
   const axis = (a: Json) => `${a.vRms.toFixed(2)}`;
   const lost = v.lost ? ` LOST ${v.lost}` : "";
-  return `vRms x ${axis(v.x)} y ${axis(v.y)} z ${axis(v.z)} mm/s  aRms x ${v.x.aRms.toFixed(4)} g  fDom x ${v.x.fDom.toFixed(1)} Hz${lost}  `;
+  // ISO 10816-3 zones x/y/z, when the node reports them (docs/monitoring.md).
+  const zones = v.x.zone ? ` zone ${v.x.zone}/${v.y.zone}/${v.z.zone}` : "";
+  return `vRms x ${axis(v.x)} y ${axis(v.y)} z ${axis(v.z)} mm/s${zones}  aRms x ${v.x.aRms.toFixed(4)} g  fDom x ${v.x.fDom.toFixed(1)} Hz${lost}  `;
 }
 
 function temperature(t: Json | undefined): string {

@@ -17,6 +17,8 @@ import {
   type VibrationComponent,
 } from "../../sim/machine/machine.js";
 import { actionEvent, expectation, merge, type ActionEvent, type Expectation } from "./spec.js";
+import { parseWifi } from "./wifi.js";
+import type { SimWifiNetwork } from "../../sim/wifi.js";
 
 export type { TemperaturePoint, ThermalModel, VibrationComponent };
 export type Axis = MachineAxis;
@@ -54,6 +56,8 @@ export interface Scenario {
   expect: Expectation[];
   /** A fleet (docs/scenarios.md, "Fleets"): groups of nodes, each on its own machine. Absent: one node. */
   fleet?: FleetGroup[];
+  /** Wi-Fi networks in the nodes' range (absent: the default, sim/wifi.ts). */
+  wifi?: SimWifiNetwork[];
 }
 
 /** One group of a fleet: `count` nodes named from `id`, on the group's machine (varied per node). */
@@ -100,7 +104,7 @@ export function parseScenario(text: string, source = "scenario"): Scenario {
 
 export function validateScenario(doc: unknown, source = "scenario"): Scenario {
   const v = new Reader(source);
-  const root = v.object(doc, "", ["version", "name", "seed", "duration_s", "start", "node", "machine", "events", "expect", "fleet"]);
+  const root = v.object(doc, "", ["version", "name", "seed", "duration_s", "start", "node", "machine", "events", "expect", "fleet", "wifi"]);
   if (root.version !== 1) throw v.error("version", `expected 1, got ${show(root.version)}`);
   const duration = v.number(root.duration_s, "duration_s", { min: 0.001, max: 10 * 365 * 86400 });
   const start = root.start === undefined ? DEFAULT_START : v.string(root.start, "start");
@@ -124,6 +128,7 @@ export function validateScenario(doc: unknown, source = "scenario"): Scenario {
     expect,
   };
   if (root.fleet !== undefined) scenario.fleet = parseFleet(v, root, scenario);
+  if (root.wifi !== undefined) scenario.wifi = parseWifi(v, root.wifi, "wifi");
   return scenario;
 }
 

@@ -28,6 +28,10 @@ import { freePort, parseBrokerUrl, startAedes, type RunningBroker } from "../bro
 import { drive, waitIdle } from "./drive.js";
 import { DEFAULT_START, type Scenario } from "../scenario/parse.js";
 import type { ObservedMessage } from "../cli/output.js";
+import { DEFAULT_WIFI_NETWORKS, type SimWifiNetwork } from "../../sim/wifi.js";
+import type { SerialLine } from "../../sim/serial.js";
+import { startImprov, type ImprovService } from "../../firmware/provision/improv-service.js";
+import { WifiOnlyTarget } from "../../firmware/provision/wifi-only-target.js";
 
 /** The machine `sensor-node sim` runs when no scenario is given (sim/machine/default-machine.ts). */
 export const DEFAULT_MACHINE: Scenario["machine"] = defaultMachine();
@@ -40,6 +44,8 @@ export interface NodeSpec {
   temperature?: ThermometerKind;
   machine: Scenario["machine"];
   config: Record<string, unknown>;
+  /** Wi-Fi networks in range (default: sim/wifi.ts's one network, plant). */
+  wifi?: readonly SimWifiNetwork[];
 }
 
 export interface SimNodeOptions {
@@ -60,6 +66,8 @@ export interface SimNodeOptions {
    * served on 127.0.0.1:`setupPort` (every boot on the same port).
    */
   factory?: { setupPort: number; onListening?: (port: number) => void };
+  /** The console UART's far end (a pty): the node gets io.Serial and runs Improv on it (docs/provisioning.md). */
+  serial?: SerialLine;
 }
 
 export type SimPart = I2CTarget & { present: boolean };
@@ -84,6 +92,8 @@ export class SimNode {
   app!: NodeApp;
   /** The field node around `app` (factory mode only). */
   field: FieldNode | undefined;
+  /** Improv Wi-Fi on the console (with a serial line only). */
+  improv: ImprovService | undefined;
   restarts = 0;
   #options: SimNodeOptions;
 
@@ -138,6 +148,8 @@ export class SimNode {
         onError: (_asked, message) => log?.("error", `setup page: cannot listen on 127.0.0.1:${factory.setupPort}: ${message}`),
       },
       log,
+      serial: this.#options.serial,
+      wifi: spec.wifi ?? DEFAULT_WIFI_NETWORKS,
       onRestart: () => this.restart(),
     });
     this.field = factory ? new FieldNode(this.host, { config: spec.config }) : undefined;
@@ -147,6 +159,8 @@ export class SimNode {
   start(): void {
     if (this.field) this.field.start();
     else this.app.start();
+    // A stand-in target until the provisioning store implements ImprovTarget (firmware/provision/improv-target.ts).
+    this.improv = startImprov(this.host.io, new WifiOnlyTarget(this.host, SIM_CHIP), (level, message) => this.host.log(level, message));
   }
 
   /** Stops the firmware cleanly (DISCONNECT) and boots it again with the same storage. */
@@ -175,10 +189,14 @@ export class SimNode {
   }
 
   stop(): void {
+    this.improv?.stop();
     if (this.field) this.field.stop();
     else this.app.stop();
   }
 }
+
+/** What Improv's device info says the simulated node's chip is. */
+const SIM_CHIP = "esp32 (simulated)";
 
 /** A locally administered MAC address from a seed: a factory node's hardware id. */
 function simulatedMac(seed: number): string {
@@ -289,6 +307,8 @@ export interface SimulationOptions {
   setupPort?: number;
   /** Factory mode: the setup page's URL, once it listens. */
   onSetup?: (url: string) => void;
+  /** The console line of the one node (`sim --factory`: a pty, tools/simulator/factory-serial.ts). */
+  serial?: SerialLine;
   onMessage?: (m: ObservedMessage) => void;
   onLog?: (nodeId: string, level: LogLevel, message: string) => void;
   onInfo?: (message: string) => void;
@@ -313,12 +333,14 @@ export function nodeSpecs(scenario: Scenario | undefined, count: number, seed: n
       temperature: scenario?.node.temperature,
       machine: scenario?.machine ?? DEFAULT_MACHINE,
       config: base,
+      ...(scenario?.wifi ? { wifi: scenario.wifi } : {}),
     });
   }
   return specs;
 }
 
 export async function runSimulation(o: SimulationOptions): Promise<SimulationSummary> {
+  if (o.serial && o.nodes !== 1) throw new Error("one serial line serves one node");
   const seed = o.seed ?? o.scenario?.seed ?? 1;
   // Simulated runs start at a fixed epoch so a seed gives the same log; a live demo shows real time.
   // A factory node lives in real time: its certificates are checked against today's date.
@@ -359,6 +381,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
         storage: o.storageDir ? new FileStorage(`${o.storageDir}/${spec.nodeId}`) : undefined,
         log: (level, message) => o.onLog?.(spec.nodeId, level, message),
         factory,
+        serial: o.serial,
       }),
   );
   for (const node of nodes) node.start();

@@ -420,9 +420,8 @@ export function scriptedSpec(broker: { host: string; port: number }, over: Parti
     seed: 7,
     machine: defaultMachine(),
     config: {
+      machine: { group: 2, foundation: "rigid" },
       monitor: {
-        iso: { group: 2, foundation: "rigid" },
-        isoOnDelay: 1,
         running: { thresholdMmS: 0.5, graceS: 0 },
         rules: [{ metric: "x.vRms", warning: 4.5, alarm: 7.1, onDelay: 2 }],
       },
@@ -476,6 +475,8 @@ export interface FirmwareMemory {
   /** One more instance of each subsystem: its slots and chunk bytes (flash taken out). */
   components: Record<Component, XsMemory>;
   published: number;
+  /** The measured window after which the baseline was learned (its rules in the steady state), if it was. */
+  learnedAt: number | undefined;
 }
 
 export async function firmwareMemoryInXs(spec: FirmwareSpec, windows: number): Promise<FirmwareMemory> {
@@ -504,6 +505,7 @@ export async function firmwareMemoryInXs(spec: FirmwareSpec, windows: number): P
     const steady = { ...started };
     let peakSlots = started.slots;
     let published = 0;
+    let learnedAt: number | undefined;
     for (let i = 0; i < windows; i++) {
       const w = await stage(s, { op: "windows", count: 1 });
       steady.slots = Math.max(steady.slots, w.slots);
@@ -511,6 +513,7 @@ export async function firmwareMemoryInXs(spec: FirmwareSpec, windows: number): P
       steady.flash = Math.max(steady.flash, w.flash);
       peakSlots = Math.max(peakSlots, w.heapBefore);
       published = w.reply.published;
+      learnedAt ??= w.reply.learned ? i + 1 : undefined;
     }
     const components = {} as Record<Component, XsMemory>;
     let before = await stage(s);
@@ -520,14 +523,22 @@ export async function firmwareMemoryInXs(spec: FirmwareSpec, windows: number): P
       before = after;
     }
     const n = ((spec.config.window as { n?: number } | undefined)?.n ?? 4096) as number;
-    return { n, windows, hostOnly, loaded, constructed, started, steady, peakSlots, components, published };
+    return { n, windows, hostOnly, loaded, constructed, started, steady, peakSlots, components, published, learnedAt };
   } finally {
     await s.close();
   }
 }
 
-/** The firmware-only spec: the soak's node id, epoch and configuration at window size `n`. */
+/**
+ * The firmware-only spec: the soak's node id, epoch and configuration at window size `n`,
+ * the baseline learned within the measured windows: the steady state holds its rules, as
+ * a node does after its first hour.
+ */
 export function firmwareSpec(n: number): FirmwareSpec {
   const base = soakSpec(n);
-  return { nodeId: base.nodeId, epochMs: base.epochMs, config: base.config };
+  const monitor = { ...(base.config.monitor as object), baseline: { learnS: FIRMWARE_LEARN_S } };
+  return { nodeId: base.nodeId, epochMs: base.epochMs, config: { ...base.config, monitor } };
 }
+
+/** Running seconds the firmware-only run learns its baseline over: learned within its first 6 windows at n = 2048 (0.64 s each) and 4096. */
+const FIRMWARE_LEARN_S = 3;

@@ -48,7 +48,7 @@ function add(component: Component): void {
       return;
     }
     case "monitor":
-      kept.push(new Monitor(c.monitor, isKnownMetric, 0));
+      kept.push(new Monitor(c.monitor, isKnownMetric, 0, c.machine));
       return;
     case "outbox":
       kept.push(new Outbox({ storage: new XsMemoryStorage() }));
@@ -88,7 +88,7 @@ export function install(): void {
       default:
         throw new Error(`unknown op ${msg.op}`);
     }
-    return { flash: flashBytesHeld(), windows: app?.windows ?? 0, published: stub?.net.published ?? 0 };
+    return { flash: flashBytesHeld(), windows: app?.windows ?? 0, published: stub?.net.published ?? 0, learned: app?.baseline?.ready ?? false };
   });
 }
 

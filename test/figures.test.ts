@@ -1,0 +1,115 @@
+/*
+ * The published figures cannot drift (issue 15): every figures table in README.md
+ * and docs/performance.md is what tools/figures renders from the committed
+ * bench/record.json, bench/budgets.json and bench/lin-check.json. Nothing here
+ * runs the bench. After a change to a table or the record: `npm run figures`.
+ */
+import test from "ava";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { figuresCommand, renderDocs } from "../tools/figures/main.js";
+import { blockText, replaceBlocks, staleBlocks } from "../tools/figures/markers.js";
+import { num } from "../tools/figures/format.js";
+import { readRecord, RECORD_PATH } from "../tools/figures/record.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url)); // build/test/ -> repo root
+
+test("README.md and docs/performance.md hold the figures tables as rendered from the committed record", (t) => {
+  const docs = renderDocs(ROOT);
+  t.deepEqual(
+    docs.map((d) => d.file),
+    ["README.md", "docs/performance.md"],
+  );
+  for (const d of docs) t.deepEqual(d.stale, [], `${d.file}: these tables differ from ${RECORD_PATH}: run \`npm run figures\``);
+});
+
+test("a README figure edited by hand is caught", (t) => {
+  const readme = renderDocs(ROOT).find((d) => d.file === "README.md")!;
+  const rendered = { summary: blockText(readme.rendered, "summary", "README.md").trim() };
+  // The first digit of the value cell of the table's first row (the header line and the table head carry no figures).
+  const summary = blockText(readme.text, "summary", "README.md");
+  const row = summary.split("\n").find((line) => line.startsWith("| ") && !line.startsWith("| figure |"))!;
+  const cells = row.split(" | ");
+  cells[1] = cells[1].replace(/\d/, (d) => String((Number(d) + 1) % 10));
+  const edited = readme.text.replace(row, cells.join(" | "));
+  t.not(edited, readme.text, "the copy differs from the committed README in one figure");
+  t.deepEqual(staleBlocks(readme.text, rendered, "README.md"), []);
+  t.deepEqual(staleBlocks(edited, rendered, "README.md"), ["summary"]);
+});
+
+test("the record names the machine, Node, date and commit it was measured on, from a full run", (t) => {
+  const { header, bench } = readRecord(ROOT);
+  t.regex(header.commit, /^[0-9a-f]{40}$/);
+  t.false(Number.isNaN(Date.parse(header.date)));
+  t.true(header.cores > 0 && header.cpu.length > 0 && /^v\d+\./.test(header.node));
+  t.false(bench.quick);
+  t.deepEqual(bench.errors, []);
+});
+
+test("every ESP32 figure of the record says it is an estimate in its row (its name, or its kind: a column of the table)", (t) => {
+  const esp32 = readRecord(ROOT).bench.figures.filter((f) => /ESP32|esp32/.test(f.id + f.name));
+  t.true(esp32.length > 10);
+  for (const f of esp32) t.true(f.name.includes("estimate") || f.kind === "estimate", `${f.id}: ${f.name} (${f.kind})`);
+});
+
+test("markers: a block is replaced between its markers, prose around it kept; a missing or unclosed marker names the file", (t) => {
+  const text = "intro\n<!-- figures:a -->\nold\n<!-- /figures:a -->\nafter\n";
+  t.is(replaceBlocks(text, { a: "| new |" }, "X.md"), "intro\n<!-- figures:a -->\n| new |\n<!-- /figures:a -->\nafter\n");
+  t.throws(() => replaceBlocks("no markers", { a: "x" }, "X.md"), { message: "figures: X.md has no <!-- figures:a --> marker" });
+  t.throws(() => replaceBlocks("<!-- figures:a --> open", { a: "x" }, "X.md"), { message: "figures: X.md: <!-- figures:a --> is not closed by <!-- /figures:a -->" });
+});
+
+test("numbers: grouped thousands, trailing zeros dropped", (t) => {
+  t.is(num(3084225), "3 084 225");
+  t.is(num(8903.615), "8 904");
+  t.is(num(93.1), "93.1");
+  t.is(num(1.5), "1.5");
+  t.is(num(5.7), "5.7");
+  t.is(num(0), "0");
+  t.is(num(-6), "-6");
+});
+
+test("npm run figures: a missing record is one line naming the file, exit 2; an unknown flag exit 2", async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "figures-"));
+  try {
+    const err: string[] = [];
+    t.is(await figuresCommand(["--check"], { root: dir, err: (s) => err.push(s), out: () => {} }), 2);
+    t.deepEqual(err, ["figures: bench/record.json not found: run `npm run figures -- --update` (the full bench, several minutes)\n"]);
+    fs.mkdirSync(path.join(dir, "bench"));
+    fs.writeFileSync(path.join(dir, RECORD_PATH), "{");
+    err.length = 0;
+    t.is(await figuresCommand([], { root: dir, err: (s) => err.push(s), out: () => {} }), 2);
+    t.is(err.length, 1);
+    t.regex(err[0], /^figures: bench\/record\.json is not JSON: /);
+    err.length = 0;
+    t.is(await figuresCommand(["--nope"], { root: dir, err: (s) => err.push(s), out: () => {} }), 2);
+    t.regex(err[0], /unknown option --nope/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("npm run figures -- --check: exit 1 and the file and block named when a committed table differs", async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "figures-"));
+  try {
+    for (const file of ["bench/record.json", "bench/budgets.json", "bench/lin-check.json", "README.md", "docs/performance.md"]) {
+      if (!fs.existsSync(path.join(ROOT, file))) continue; // the lin check record is optional
+      fs.mkdirSync(path.join(dir, path.dirname(file)), { recursive: true });
+      fs.copyFileSync(path.join(ROOT, file), path.join(dir, file));
+    }
+    const quiet = { root: dir, out: () => {}, err: () => {} };
+    t.is(await figuresCommand(["--check"], quiet), 0);
+    const perf = path.join(dir, "docs/performance.md");
+    const text = fs.readFileSync(perf, "utf8");
+    fs.writeFileSync(perf, text.replace(/(<!-- figures:budgets -->[\s\S]*?\| )(\d)/, (_, head: string, d: string) => head + ((Number(d) + 1) % 10)));
+    const err: string[] = [];
+    t.is(await figuresCommand(["--check"], { ...quiet, err: (s) => err.push(s) }), 1);
+    t.deepEqual(err, ["figures: docs/performance.md: budgets differ from bench/record.json (run `npm run figures`)\n"]);
+    t.is(await figuresCommand([], quiet), 0, "rendering puts it right");
+    t.is(fs.readFileSync(perf, "utf8"), text);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,249 @@
+/*
+ * The figures tables of README.md and docs/performance.md, rendered from the
+ * committed bench record, bench/budgets.json and the lin check record
+ * (record.ts). Every number in them comes from those files; each table opens
+ * with the machine, date and commit of the record.
+ */
+import { budgetGoals } from "../bench/budget-goals.js";
+import { rateText } from "../bench/esp32.js";
+import type { Figure } from "../bench/types.js";
+import { num, range, ratio, short, table, verdict, verdictOfAll, withUnit } from "./format.js";
+import { FiguresError, LIN_CHECK_PATH, RECORD_PATH, UPDATE_COMMAND, type BenchRecord, type Budget, type LinCheck } from "./record.js";
+
+export interface FiguresInput {
+  record: BenchRecord;
+  budgets: Record<string, Budget>;
+  linCheck?: LinCheck;
+}
+
+/** The record's figures by id; a figure a table needs and the record lacks is an error (measure again). */
+class Figures {
+  readonly #byId = new Map<string, Figure>();
+  constructor(readonly all: Figure[]) {
+    for (const f of all) this.#byId.set(f.id, f);
+  }
+  get(id: string): Figure {
+    const f = this.#byId.get(id);
+    if (!f) throw new FiguresError(`figures: ${RECORD_PATH} has no figure ${id}: measure again with \`${UPDATE_COMMAND}\``);
+    return f;
+  }
+  /** Figures whose id matches, in the record's order; at least one. */
+  matching(pattern: RegExp): Figure[] {
+    const found = this.all.filter((f) => pattern.test(f.id));
+    if (!found.length) throw new FiguresError(`figures: ${RECORD_PATH} has no figure matching ${pattern}: measure again with \`${UPDATE_COMMAND}\``);
+    return found;
+  }
+}
+
+/** The line that opens every table: where and when the figures were measured. */
+export function measuredLine(r: BenchRecord): string {
+  const h = r.header;
+  const commit = `${h.commit.slice(0, 10)}${h.dirty ? " (with uncommitted changes)" : ""}`;
+  const load = h.load ? `, load average ${h.load[0]} at the start and ${h.load[1]} at the end` : "";
+  return `Measured ${h.date.slice(0, 10)} on ${h.cpu} (${h.cores} cores), Node ${h.node}, commit ${commit}${load}: a full bench run (${RECORD_PATH}; \`${UPDATE_COMMAND}\` measures again).`;
+}
+
+/** docs/performance.md: the lin check record as tables (docs/moddable.md says what each check does). */
+export function linCheckTables(check: LinCheck | undefined): string {
+  if (!check?.date) return linCheckText(check) + ".";
+  const m = check.machine;
+  const lines = [
+    `Checked ${check.date.slice(0, 10)}${m ? ` on ${m.cpu} (${m.cores} cores), load average ${m.loadAverage[0]} at the start` : ""}, commit ${check.commit ?? "unknown"}, Moddable SDK ${check.sdk ?? "unknown"} (${LIN_CHECK_PATH}; \`sensor-node check-lin\` checks again).`,
+  ];
+  if (check.runs?.length) {
+    const rows = check.runs.map((r) => [
+      r.sampler === "worker" ? "sampler Worker" : "polled (sampler=none)",
+      String(r.cpuBoundBeside),
+      `${r.windows} of ${r.expectedWindows}`,
+      whole(r.samplesLost),
+      `${r.windowsWithLoss} (largest ${whole(r.maxLostInWindow)})`,
+      whole(r.overrunFaults),
+      r.wake ? `${r.wake.lateOver10ms} of ${r.wake.wakeups} (max ${num(r.wake.maxLateMs)} ms)` : "-",
+    ]);
+    lines.push("", `Release build of manifests/sim.json at 3200 Hz, ${check.runs[0].seconds} s per run:`, "", table(["FIFO drained by", "CPU-bound processes beside", "windows (of those the rate allows)", "samples lost", "windows with a loss", "overrun faults", "OS wake-ups over 10 ms late"], rows));
+  }
+  if (check.preference) lines.push("", `Preference across two runs: boot ${check.preference.boots.join(" then ")} (${check.preference.persists ? "persists" : "**does not persist**"}).`);
+  const memory = (check.memory ?? []) as { stage?: string; slots?: number; chunks?: number }[];
+  if (memory.length) lines.push("", "XS heap of the simulated node, debug build, preloaded (64-bit lin: 32 B slots):", "", table(["stage", "slots", "chunk bytes"], memory.map((s) => [String(s.stage), whole(s.slots ?? 0), whole(s.chunks ?? 0)])));
+  const spectrum = check.spectrum as { worstRelativeDifference?: Record<string, number>; kernel?: { nativeMsPerCall?: number; portableMsPerCall?: number } } | undefined;
+  if (spectrum?.worstRelativeDifference) {
+    const worst = Object.entries(spectrum.worstRelativeDifference).map(([k, v]) => `${k} ${v === 0 ? "0" : v.toExponential(1)}`).join(", ");
+    const k = spectrum.kernel;
+    lines.push("", `C spectrum kernel against Node's portable kernel, largest relative difference per feature: ${worst}.` + (k?.nativeMsPerCall !== undefined && k.portableMsPerCall !== undefined ? ` Per call in the debug build: C ${num(k.nativeMsPerCall)} ms, portable XS ${num(k.portableMsPerCall)} ms (a debug XS: only the ratio says much).` : ""));
+  }
+  return lines.join("\n");
+}
+
+/** The lin check's state, as the docs quote it. */
+export function linCheckText(check: LinCheck | undefined): string {
+  if (!check) return `Moddable lin check: not checked (no ${LIN_CHECK_PATH}; \`sensor-node check-lin\` writes it where the Moddable SDK is installed)`;
+  return `Moddable lin check: ${check.date ? `recorded ${check.date.slice(0, 10)}` : "recorded (no date given)"} in ${LIN_CHECK_PATH} (\`sensor-node check-lin\`)`;
+}
+
+const ms = (v: number) => `${num(v)} ms`;
+const whole = (v: number) => v.toFixed(0);
+const part = (f: Figure) => f.name.split(/[:,]/)[0];
+const values = (fs: Figure[]) => fs.map((f) => f.value);
+
+/** "ESP32 estimate at 3 M computrons/s", for the rate the record assumed. */
+const estimateAt = (computronsPerS: number) => `ESP32 estimate at ${rateText(computronsPerS)}`;
+
+/** The ESP32 CPU model's rows: the assumed rate's figures across the parts, and what the pessimistic rate did. */
+function cpuRows(F: Figures, esp32: BenchRecord["bench"]["esp32"]): string[][] {
+  const central = (what: string) => F.matching(new RegExp(`^cpu\\.[^.]+\\.${what.replace(/\./g, "\\.")}$`));
+  const fromEnd = central("latencyFromWindowEnd.p99");
+  const fromFeatures = central("latencyFromFeatures.p99");
+  const main = central("mainShare");
+  const sampler = central("samplerShare");
+  const wait = central("samplerWait");
+  const lost = central("lost");
+  const rate = estimateAt(esp32.computronsPerSecond);
+  const refused = F.all.filter((f) => /^cpu\.pessimistic\.[^.]+\.refused$/.test(f.id));
+  const pessimistic = F.matching(/^cpu\.pessimistic\./);
+  const pessimisticParts = new Set(pessimistic.map(part));
+  const pessimisticLost = pessimistic.filter((f) => f.id.endsWith(".lost"));
+  return [
+    [
+      `${rate}, each part at its top rate (n = 4096): alarm latency p99 from the window's end / from its features ready (virtual time)`,
+      `${range(values(fromEnd), "ms", short)} / ${range(values(fromFeatures), "ms", short)}`,
+      `\`--cpu free\` ${range(fromEnd.map((f) => f.baseline!.value), "ms", short)} / ${range(fromFeatures.map((f) => f.baseline!.value), "ms", short)}`,
+      `${verdictOfAll(fromEnd)}; ${verdictOfAll(fromFeatures)}`,
+    ],
+    [
+      `${rate}: main core / sampler core busy per window; longest wait of the acquisition for its core; samples lost`,
+      `${range(values(main), "%", whole)} / ${range(values(sampler), "%", whole)}; ${range(values(wait), "ms", short)}; ${Math.max(...values(lost))}`,
+      `features alone ${range(main.map((f) => f.baseline!.value), "%", whole)} of the main core`,
+      `${verdictOfAll(wait)}; ${verdictOfAll(lost)}`,
+    ],
+    [
+      `${estimateAt(esp32.pessimisticComputronsPerSecond)} (pessimistic), each part at its top rate`,
+      `${refused.length} of ${pessimisticParts.size} parts refused at configuration (\`sensor-node bench --only cpu\` prints why)` +
+        (pessimisticLost.length ? `; samples lost by the others: ${Math.max(...values(pessimisticLost))}` : ""),
+      "-",
+      pessimisticLost.length ? verdictOfAll(pessimisticLost) : "-",
+    ],
+  ];
+}
+
+/** README.md's summary. */
+export function summaryTable(input: FiguresInput): string {
+  const F = new Figures(input.record.bench.figures);
+  const codec = F.matching(/^codec\.(encode|decode|encodeInto)\.[a-z0-9]+$/);
+  const devicePath = F.get("dsp.xs.devicePathPerSample");
+  const portable = F.get("dsp.xs.featuresPerSample");
+  const xsMs = F.get("dsp.esp32.devicePathXsMsPerWindow");
+  const kernelMs = F.get("dsp.esp32.kernelMsPerWindow");
+  const totalMs = F.get("dsp.esp32.devicePathMsPerWindow");
+  const wire = F.matching(/^acq\.[^.]+\.wirePerPayload$/);
+  const lost = F.matching(/^acq\.[^.]+\.lost$/);
+  const p50 = F.get("alarm.latency.p50");
+  const p99 = F.get("alarm.latency.p99");
+  const monitor = F.get("alarm.xs.monitorPerEvaluation");
+  const heap = F.get("heap.xs.growth");
+  const ram = F.get("xs.node.firmware.ramKiBPreloaded");
+  const ramSmall = F.get("xs.node.firmware.ramKiBPreloaded2048");
+  const ramFull = F.get("xs.node.firmware.ramKiB");
+  const soak = F.get("xs.node.soakHeapGrowth");
+  const drain = F.matching(/^outbox\.drain\./);
+  const fleet = F.get("fleet.capacity");
+  const rows: string[][] = [
+    [
+      "MQTT codec vs mqtt-packet: encode and decode of a 100 B and a 1 KiB PUBLISH, SUBSCRIBE, CONNECT (wall, median of interleaved rounds)",
+      range(codec.map((f) => f.ratio!), "", ratio),
+      "mqtt-packet, same run",
+      verdictOfAll(codec),
+    ],
+    [
+      "features per sample per axis, XS, device path: the XS part only (the C FFT kernel replayed at ~0 XS cost; its time is the next row)",
+      withUnit(devicePath.value, devicePath.unit),
+      `portable path (TS FFT) ${num(portable.value)}: ${portable.pass ? "meets the goal" : "**misses the goal**"}`,
+      verdict(devicePath),
+    ],
+    [
+      "features per window on the ESP32, device path: the XS part at the assumed XS rate + the C kernel from ESP-DSP's published cycles (estimates)",
+      `${ms(xsMs.value)} + ${ms(kernelMs.value)} = ${ms(totalMs.value)}`,
+      `window ${ms(xsMs.baseline!.value)}; portable path ${ms(totalMs.baseline!.value)}`,
+      "-",
+    ],
+    [
+      "I2C wire bytes per payload byte at each part's top rate",
+      wire.map((f) => `${part(f)} ${num(f.value)}`).join(", "),
+      `protocol limits ${wire.map((f) => num(f.baseline!.value)).join(" / ")}`,
+      verdictOfAll(wire),
+    ],
+    ["samples lost at each part's top rate", `${Math.max(...values(lost))} (${lost.length} parts)`, "-", verdictOfAll(lost)],
+    [
+      "alarm latency p50 / p99 (processing on this machine, one node, loopback broker; wall)",
+      `${ms(p50.value)} / ${ms(p99.value)}`,
+      `telemetry ${ms(p50.baseline!.value)} / ${ms(p99.baseline!.value)}`,
+      verdict(p99),
+    ],
+    ...cpuRows(F, input.record.bench.esp32),
+    ["monitor evaluation (ISO zones + rules), XS", withUnit(monitor.value, monitor.unit), "-", "-"],
+    [`${heap.name} (DSP + monitor steady state)`, withUnit(heap.value, heap.unit), `after 5 windows ${num(heap.baseline!.value)} slots`, verdict(heap)],
+    [
+      "firmware RAM, ESP32 estimate (xsnap slots x 16 B + chunks, plus the FIFO sampler's ring; stub host, flash and bytecode out), modules preloaded, n = 4096",
+      `${withUnit(ram.value, ram.unit)}; n = 2048: ${withUnit(ramSmall.value, ramSmall.unit)}; not preloaded: ${withUnit(ramFull.value, ramFull.unit)}`,
+      linCheckText(input.linCheck),
+      verdict(ram),
+    ],
+    [soak.name, withUnit(soak.value, soak.unit), `max over the first cycles ${num(soak.baseline!.value)} slots`, verdict(soak)],
+    [
+      "outbox drain after an hour offline (3 600 messages; wall)",
+      drain.map((f) => `${withUnit(f.value, f.unit)} to ${f.id.split(".").pop()}`).join(", "),
+      `store rate ${range(drain.map((f) => f.baseline!.value), "msg/s")}`,
+      verdictOfAll(drain),
+    ],
+    [fleet.name + " (wall)", withUnit(fleet.value, fleet.unit), "-", verdict(fleet)],
+  ];
+  return `${measuredLine(input.record)}\n\n${table(["figure", "value", "baseline", "goal"], rows)}`;
+}
+
+/** docs/performance.md: every figure of the record, in the bench's order. */
+export function allFiguresTable(input: FiguresInput): string {
+  const rows = input.record.bench.figures.map((f) =>
+    f.text !== undefined
+      ? [f.name, f.kind, f.text, "-", "-", "-", f.note ?? ""]
+      : [f.name, f.kind, withUnit(f.value, f.unit), f.baseline ? `${withUnit(f.baseline.value, "")} (${f.baseline.name})` : "-", ratio(f.ratio), verdict(f), f.note ?? ""],
+  );
+  const speed = input.record.bench.xsSpeed;
+  const esp32 = input.record.bench.esp32;
+  const lines = [
+    measuredLine(input.record),
+    "",
+    table(["figure", "kind", "value", "baseline (same run)", "ratio", "goal", "note"], rows),
+    "",
+    `ESP32 estimates assume ${rateText(esp32.computronsPerSecond)} of XS (pessimistic ${rateText(esp32.pessimisticComputronsPerSecond)}), a fixed assumption ("The ESP32 assumption" below).` +
+      (speed ? ` XS on the machine above: ${num(speed.computronsPerSecond / 1e6)} M computrons/s (wall, context only).` : ""),
+  ];
+  return lines.join("\n");
+}
+
+/** How a budget stands to its goal (budgets.json keeps a few digits: 2.976 for 2.97619...). */
+function budgetAgainstGoal(budget: number, limit: number): string {
+  if (Math.abs(budget - limit) <= 1e-9 * Math.max(1, Math.abs(limit))) return "budget = goal";
+  return budget < limit ? "budget tighter" : "**budget looser than the goal**";
+}
+
+/** docs/performance.md: each CI budget, the goal it carries (if any) and the record's value. */
+export function budgetsTable(input: FiguresInput): string {
+  const goals = budgetGoals();
+  const measured = new Map<string, number>();
+  for (const f of input.record.bench.figures) for (const [key, v] of Object.entries(f.budgets ?? {})) measured.set(key, Math.max(v, measured.get(key) ?? -Infinity));
+  const rows = Object.entries(input.budgets).map(([key, b]) => {
+    const g = goals[key];
+    const goal = !g ? "none: a ceiling against regressions" : g.missed ? `${g.text}: **missed**, a ceiling meanwhile (${g.missed})` : `${g.text} (${budgetAgainstGoal(b.budget, g.limit)})`;
+    const v = measured.get(key);
+    const here = v === undefined ? "not in the record" : `${num(v)}${v > b.budget ? " **over budget**" : ""}`;
+    return [`\`${key}\``, b.unit, num(b.budget), goal, here];
+  });
+  return `${measuredLine(input.record)}\n\n${table(["key", "unit", "budget", "goal", "in the record"], rows)}`;
+}
+
+/** The blocks each document holds, by file. */
+export function renderBlocks(input: FiguresInput): Record<string, Record<string, string>> {
+  return {
+    "README.md": { summary: summaryTable(input) },
+    "docs/performance.md": { all: allFiguresTable(input), budgets: budgetsTable(input), "lin-check": linCheckTables(input.linCheck) },
+  };
+}
