@@ -256,3 +256,18 @@ test.serial("Wi-Fi first (Improv's part): saveWifi stores the network without a 
   await provisionOverHttp({ url: f.url, key: f.key, fields: { broker: f.brokerUrl } });
   t.like((await f.api("settings", { key: f.key })).body, { provisioned: true, ssid: "plant", passwordSet: true });
 });
+
+test.serial("Wi-Fi given on the setup page: a wrong password or an unknown network is named (password / ssid: wifi), nothing is sent meanwhile; corrected, the node joins and publishes", async (t) => {
+  const f = await startFactoryNode(t); // in range: plant / plant-secret
+  const wrong = await provisionOverHttp({ url: f.url, key: f.key, fields: { ssid: "plant", password: "not-the-secret", broker: f.brokerUrl, nodeId: "wifi-1" } }).catch((e) => e);
+  t.true(wrong instanceof SetupError, String(wrong));
+  t.like((wrong as SetupError).errors[0], { field: "password", code: "wifi" });
+  t.regex((wrong as SetupError).message, /^password: wrong password \(handshake failed\) \(wifi\)$/);
+  t.like((await f.api("state", { key: f.key })).body, { state: "error", wifi: { ssid: "plant", connected: false }, mqtt: { attempts: 0 } });
+  t.false(JSON.stringify(f.logs).includes("not-the-secret"), "the wrong password is not logged either");
+  const absent = await provisionOverHttp({ url: f.url, key: f.key, fields: { ssid: "mill", password: "plant-secret" } }).catch((e) => e);
+  t.like((absent as SetupError).errors?.[0], { field: "ssid", code: "wifi" }, String(absent));
+  const fixed = await provisionOverHttp({ url: f.url, key: f.key, fields: { ssid: "plant", password: "plant-secret" } });
+  t.like(fixed, { state: "connected", nodeId: "wifi-1", wifi: { ssid: "plant", connected: true } });
+  await f.until(() => telemetryOf(f, "wifi-1").length > 0, "telemetry once the network is up");
+});

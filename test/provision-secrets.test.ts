@@ -31,7 +31,7 @@ test("no password, key or setup key in any log line, MQTT message, page or API r
   });
   t.teardown(() => broker.close());
   const operatorUrl = `mqtt://operator:${OPERATOR}@127.0.0.1:${broker.port}`;
-  const f = await startFactoryNode(t, { brokerUrl: operatorUrl });
+  const f = await startFactoryNode(t, { brokerUrl: operatorUrl, wifi: [{ ssid: "plant", password: WIFI_PASSWORD, rssi: -50 }] });
   const setupKey = f.key;
   const privateKey = fs.readFileSync(pki.clients["vault-1"].key, "utf8");
   const reads: string[] = [];

@@ -60,7 +60,8 @@ test("provision over the pty: a wrong password is the node's error (exit 1), the
 
     const right = await runCli(["provision", "--port", sim.port, "--ssid", "plant", "--password", "plant-secret"], EVENT_CEILING_MS * 4);
     t.is(right.code, 0, right.stderr);
-    t.is(right.stdout, "http://127.0.0.1/\n", "the redirect URL, alone on stdout");
+    t.regex(right.stdout, /^http:\/\/127\.0\.0\.1:\d+\/\n$/, "the redirect URL (the setup page), alone on stdout");
+    t.is(right.stdout.trim(), /^setup: (\S+)$/m.exec(sim.stderr())?.[1] ?? "(none)", "the same page sim --factory announced");
     t.regex(right.stderr, /sensor-node 0\.1\.0 on esp32 \(simulated\), Improv ready/);
     t.regex(right.stderr, /provisioned on "plant"/);
 

@@ -54,6 +54,8 @@ export interface NodeOptions {
   resetReason?: ResetReason;
   /** Unprovisioned (docs/provisioning.md): the node samples and evaluates, but connects nowhere and publishes nothing. */
   offline?: boolean;
+  /** Connect to the broker only on connect() (the field node joins Wi-Fi first); telemetry waits in the outbox meanwhile. */
+  deferConnection?: boolean;
   /** Provisioned CA and client certificate for the broker connection (PEM); passed to the host's TLS socket. */
   tls?: TlsMaterial;
   /** Runs `cmd/factory-reset` (firmware/provision/field-node.ts); absent: the command is refused. */
@@ -85,6 +87,7 @@ export class NodeApp implements CommandTarget {
   /** Why the last connection attempt failed or the connection was lost; undefined once connected. */
   linkError: string | undefined;
   readonly options: NodeOptions;
+  #connecting = false;
 
   /** `document` is a partial configuration over the defaults; overrides stored by `cmd/config` apply on top. Throws ConfigError. */
   constructor(host: Host, document: unknown, options: NodeOptions = {}) {
@@ -149,13 +152,19 @@ export class NodeApp implements CommandTarget {
 
   start(): void {
     this.host.log("info", `node ${this.nodeId} boot ${this.boot} firmware ${FIRMWARE_VERSION}`);
-    if (!this.publishing) return this.sensors.start();
+    if (!this.options.deferConnection) this.connect();
+    this.sensors.start();
+  }
+
+  /** Starts the broker connection (once; never while unprovisioned): at start(), or when the network is up (NodeOptions.deferConnection). */
+  connect(): void {
+    if (!this.publishing || this.#connecting) return;
+    this.#connecting = true;
     this.mqtt.subscribe(`${this.topics.command}+`, 1);
     // Hardware in the loop: the accelerometer's samples come as frames over MQTT (docs/hil.md).
     if (this.config.accelerometer.kind === "hil") this.mqtt.subscribe(hilFramesTopic(this.config.mqtt.prefix, this.nodeId), 1);
     this.sparkplug?.subscribe(this.mqtt);
     this.mqtt.start();
-    this.sensors.start();
   }
 
   /** Orderly shutdown: stops sampling, sends DISCONNECT (so no will is published). */

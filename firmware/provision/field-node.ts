@@ -15,12 +15,14 @@ import { BASELINE_KEY, RUN_HOURS_KEY } from "../app/telemetry.js";
 import { FIRMWARE_VERSION_TEXT } from "../app/version.js";
 import { checkForm, configPartial, FIELDS, publicSettings, type FieldError, type Settings } from "./settings.js";
 import { ProvisionStore, sameKey } from "./store.js";
-import { linkProblem } from "./link-errors.js";
+import { linkProblem, wifiProblem } from "./link-errors.js";
 import { SetupApi, type SetupTarget } from "./setup-api.js";
 import { SetupServer } from "./setup-server.js";
 
 /** The setup page's port on the device (a simulator host maps it to a loopback port). */
 export const SETUP_PORT = 80;
+/** A stored network that could not be joined is tried again after this (ms). */
+const WIFI_RETRY_MS = 30_000;
 /** Provisioning and a factory reset answer first, then restart after this (ms). */
 const RESTART_DELAY_MS = 1000;
 /** What a factory reset forgets besides the provisioned settings: stored `cmd/config` overrides, the learned baseline, running hours, the outbox. */
@@ -52,6 +54,10 @@ export class FieldNode implements SetupTarget {
   #stored: Settings;
   #restarting = false;
   #button: { close(): void } | undefined;
+  /** Why the stored Wi-Fi could not be joined at boot (the Host's reason), until it is. */
+  #wifiError: string | undefined;
+  #wifiRetry: number | undefined;
+  #stopped = false;
 
   constructor(host: Host, options: FieldNodeOptions) {
     this.host = host;
@@ -66,6 +72,8 @@ export class FieldNode implements SetupTarget {
       try {
         app = new NodeApp(host, mergePartial(options.config, configPartial(s)), {
           resetReason: options.resetReason,
+          // With a Wi-Fi station to join, the broker connection waits for the network (#joinWifi).
+          deferConnection: host.wifi !== undefined && s.ssid !== undefined,
           tls: s.ca || s.cert ? { ca: s.ca, cert: s.cert, key: s.key } : undefined,
           factoryReset: (body) => this.#resetCommand(body),
         });
@@ -93,9 +101,35 @@ export class FieldNode implements SetupTarget {
       host.log("info", `provisioned: broker ${this.#settings.broker}, node ${app.nodeId}; ${page} (setup key required)`);
     }
     this.#button = host.watchResetButton?.(() => this.factoryReset("reset button held"));
+    this.#joinWifi();
+  }
+
+  /** The stored Wi-Fi network, if any (Improv's "provisioned" is this, joined). */
+  get ssid(): string | undefined {
+    return this.#settings.ssid;
+  }
+
+  /**
+   * Joins the stored network where the host has a Wi-Fi station, then starts the broker
+   * connection; a failure shows in state() with the field to fix, and is tried again.
+   */
+  #joinWifi(): void {
+    const wifi = this.host.wifi;
+    const { ssid, password } = this.#settings;
+    this.#wifiRetry = undefined;
+    if (!wifi || ssid === undefined) return;
+    wifi.connect(ssid, password ?? "", (error) => {
+      if (this.#stopped) return;
+      this.#wifiError = error;
+      if (!error) return this.app.connect();
+      this.host.log("warn", `wifi: cannot join "${ssid}": ${error}; retry in ${WIFI_RETRY_MS / 1000} s`);
+      this.#wifiRetry = this.host.timers.set(() => this.#joinWifi(), WIFI_RETRY_MS);
+    });
   }
 
   stop(): void {
+    this.#stopped = true;
+    this.host.timers.clear(this.#wifiRetry);
     this.#button?.close();
     this.server.stop();
     this.app.stop();
@@ -108,7 +142,9 @@ export class FieldNode implements SetupTarget {
   state(): Record<string, unknown> {
     const app = this.app;
     const connected = app.mqtt.connected;
-    const error = this.provisioned && !connected && app.linkError ? linkProblem(app.linkError) : null;
+    const wifiError = this.#wifiError;
+    // The network first: without it nothing else can work (on the device).
+    const error = wifiError ? wifiProblem(wifiError) : this.provisioned && !connected && app.linkError ? linkProblem(app.linkError) : null;
     const state = this.#restarting ? "restarting" : !this.provisioned ? "unprovisioned" : connected ? "connected" : error ? "error" : "connecting";
     const axes = app.sensors.axes;
     return {
@@ -119,6 +155,7 @@ export class FieldNode implements SetupTarget {
       firmware: FIRMWARE_VERSION_TEXT,
       boot: app.boot,
       broker: this.provisioned ? this.#settings.broker : null,
+      wifi: this.host.wifi && this.#settings.ssid !== undefined ? { ssid: this.#settings.ssid, connected: this.host.wifi.address !== undefined } : null,
       mqtt: { connected, attempts: app.mqtt.stats.attempts, error },
       windows: app.windows,
       vRms: app.sensors.vibValid ? { x: axes.x.vRms, y: axes.y.vRms, z: axes.z.vRms } : null,
@@ -144,11 +181,18 @@ export class FieldNode implements SetupTarget {
   }
 
   /**
-   * Stores Wi-Fi settings alone, without a restart (Improv gives the Wi-Fi first; the
-   * rest follows through the setup API): every problem, or undefined once stored.
+   * Stores Wi-Fi settings alone, without a restart (Improv gives the Wi-Fi first, once
+   * the station has joined it; the rest follows through the setup API): every
+   * problem, or undefined once stored.
    */
   saveWifi(ssid: string, password: string, via: string): { errors: FieldError[] } | undefined {
-    return this.#save({ ssid, password }, via, true);
+    const refused = this.#save({ ssid, password }, via, true);
+    if (refused) return refused;
+    // The caller has joined it: a provisioned node waiting for its network goes on to its broker.
+    this.#wifiError = undefined;
+    this.host.timers.clear(this.#wifiRetry);
+    this.app.connect();
+    return undefined;
   }
 
   /** Checks and stores; the problems, or undefined when stored. `partial`: no field is required. */

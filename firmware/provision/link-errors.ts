@@ -22,3 +22,8 @@ export function linkProblem(reason: string): FieldError {
   for (const [pattern, field, code] of RULES) if (pattern.test(reason)) return { field, code, message: reason };
   return { field: "broker", code: "connection", message: reason };
 }
+
+/** The Host's Wi-Fi station could not join the stored network: no such network is the ssid's, anything else the password's. */
+export function wifiProblem(reason: string): FieldError {
+  return { field: /no network|not found|in range/i.test(reason) ? "ssid" : "password", code: "wifi", message: reason };
+}

@@ -9,7 +9,7 @@
 import type { ExecutionContext } from "ava";
 import * as net from "node:net";
 import { freePort, startAedes } from "../../tools/brokers/broker.js";
-import { Observer, SimNode } from "../../tools/simulator/simulation.js";
+import { Observer, SimNode, type NodeSpec } from "../../tools/simulator/simulation.js";
 import { drive } from "../../tools/simulator/drive.js";
 import { VirtualClock } from "../../sim/clock.js";
 import { MemoryStorage } from "../../hosts/node/storage.js";
@@ -46,6 +46,8 @@ export interface FactoryOptions {
   config?: Record<string, unknown>;
   /** The broker the subscriber watches (default: an embedded aedes broker started here). */
   brokerUrl?: string;
+  /** Wi-Fi networks in range (default: sim/wifi.ts's plant / plant-secret). */
+  wifi?: NodeSpec["wifi"];
 }
 
 export async function startFactoryNode(t: ExecutionContext, o: FactoryOptions = {}): Promise<FactoryNode> {
@@ -58,7 +60,7 @@ export async function startFactoryNode(t: ExecutionContext, o: FactoryOptions = 
   const storage = o.storage ?? new MemoryStorage();
   const node = new SimNode({
     clock,
-    spec: { nodeId: "factory", seed: o.seed ?? 5, machine: { rpm: 1500, vibration: [{ axis: "x", kind: "sine", freq_hz: 25, vrms_mm_s: 2.5 }], temperature_c: 38 }, config: o.config ?? {} },
+    spec: { nodeId: "factory", seed: o.seed ?? 5, machine: { rpm: 1500, vibration: [{ axis: "x", kind: "sine", freq_hz: 25, vrms_mm_s: 2.5 }], temperature_c: 38 }, config: o.config ?? {}, ...(o.wifi ? { wifi: o.wifi } : {}) },
     broker: { host: "0.0.0.0", port: 1, secure: false }, // unused: a factory node learns its broker
     storage,
     log: (level, message) => logs.push(`${level} ${message}`),

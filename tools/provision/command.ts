@@ -1,7 +1,8 @@
 /*
  * `sensor-node provision` (docs/cli.md): gives a node its Wi-Fi over its serial
  * console with Improv Wi-Fi, prints the redirect URL the node answers with, then
- * hands the remaining options to the setup API step (setup-step.ts).
+ * hands the remaining options to the node's setup API (setup-step.ts), and waits
+ * until the node says it is connected to its broker.
  *
  * Exit codes: 0 provisioned; 1 the node's own error ("unable to connect") or no
  * answer; 2 bad usage (a missing or bad option, a port that cannot be opened).
@@ -9,7 +10,7 @@
  */
 import { helpText, parseArgs, UsageError, type FlagSpec } from "../cli/args.js";
 import { ImprovClient, ImprovDeviceError, ImprovTimeout, stateName } from "./improv-client.js";
-import { completeSetup, type SetupOptions } from "./setup-step.js";
+import { completeSetup, setupFields, type SetupOptions } from "./setup-step.js";
 import { isPassphrase } from "../scenario/wifi.js";
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -60,6 +61,7 @@ export async function provisionCommand(argv: string[]): Promise<number> {
     machineGroup: flags["machine-group"] as number | undefined,
     foundation: flags.foundation as string | undefined,
   };
+  const fields = setupFields(setup); // the PEM files read now: a bad one is bad usage, before the node is touched
   const say = (line: string) => process.stderr.write(line + "\n");
 
   const { openSerialPort } = await import("./serial-port.js");
@@ -78,7 +80,7 @@ export async function provisionCommand(argv: string[]): Promise<number> {
     const url = await client.sendWifi(ssid, password, JOIN_CEILING_MS);
     say(`${device.name}: provisioned on "${ssid}"`);
     if (url) process.stdout.write(url + "\n");
-    await completeSetup(url, device, setup, say);
+    await completeSetup(url, device, fields, say);
     return 0;
   } catch (error) {
     if (error instanceof ImprovDeviceError) say(`sensor-node provision: the node says: ${error.message}`);

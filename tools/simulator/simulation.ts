@@ -32,6 +32,7 @@ import { DEFAULT_WIFI_NETWORKS, type SimWifiNetwork } from "../../sim/wifi.js";
 import type { SerialLine } from "../../sim/serial.js";
 import { startImprov, type ImprovService } from "../../firmware/provision/improv-service.js";
 import { WifiOnlyTarget } from "../../firmware/provision/wifi-only-target.js";
+import { FieldImprovTarget } from "../../firmware/provision/field-improv-target.js";
 
 /** The machine `sensor-node sim` runs when no scenario is given (sim/machine/default-machine.ts). */
 export const DEFAULT_MACHINE: Scenario["machine"] = defaultMachine();
@@ -159,8 +160,9 @@ export class SimNode {
   start(): void {
     if (this.field) this.field.start();
     else this.app.start();
-    // A stand-in target until the provisioning store implements ImprovTarget (firmware/provision/improv-target.ts).
-    this.improv = startImprov(this.host.io, new WifiOnlyTarget(this.host, SIM_CHIP), (level, message) => this.host.log(level, message));
+    // Improv on the console: over the field node's settings, or (a node configured by its build) the Wi-Fi alone.
+    const target = this.field ? new FieldImprovTarget(this.field, SIM_CHIP) : new WifiOnlyTarget(this.host, SIM_CHIP);
+    this.improv = startImprov(this.host.io, target, (level, message) => this.host.log(level, message));
   }
 
   /** Stops the firmware cleanly (DISCONNECT) and boots it again with the same storage. */
