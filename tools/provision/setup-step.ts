@@ -11,19 +11,8 @@ import { UsageError } from "../cli/args.js";
 import type { DeviceInfo } from "./improv-client.js";
 import { provisionOverHttp, type SetupFields } from "./setup-client.js";
 
-/** The options of `provision` that go through the setup API, as given (files not read yet). */
-export interface SetupOptions {
-  broker?: string;
-  nodeId?: string;
-  mqttUser?: string;
-  mqttPassword?: string;
-  /** PEM files. */
-  ca?: string;
-  cert?: string;
-  key?: string;
-  machineGroup?: number;
-  foundation?: string;
-}
+/** The options of `provision` that go through the setup API, as given: the form's fields, with file names for the PEM ones (read by setupFields). */
+export type SetupOptions = Omit<SetupFields, "ssid" | "password" | "rpm">;
 
 /** Real ms the node may take to restart and reach its broker: a ceiling against a node that never answers. */
 const CONNECT_CEILING_MS = 120_000;
@@ -34,17 +23,7 @@ const CONNECT_CEILING_MS = 120_000;
  * node is touched). Throws UsageError naming the option.
  */
 export function setupFields(setup: SetupOptions): SetupFields {
-  const fields: SetupFields = {
-    broker: setup.broker,
-    nodeId: setup.nodeId,
-    mqttUser: setup.mqttUser,
-    mqttPassword: setup.mqttPassword,
-    ca: pem("ca", setup.ca),
-    cert: pem("cert", setup.cert),
-    key: pem("key", setup.key),
-    machineGroup: setup.machineGroup,
-    foundation: setup.foundation,
-  };
+  const fields: SetupFields = { ...setup, ca: pem("ca", setup.ca), cert: pem("cert", setup.cert), key: pem("key", setup.key) };
   for (const name of Object.keys(fields) as (keyof SetupFields)[]) if (fields[name] === undefined) delete fields[name];
   return fields;
 }
