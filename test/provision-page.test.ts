@@ -58,7 +58,8 @@ if (!have) process.stderr.write(`provision-page.test: skipped: ${CHROMIUM} is no
     await page.fill("#broker", broker.replace("mqtt://", "http://"));
     await page.fill("#nodeId", "press-9");
     await page.click("#save");
-    await page.waitForSelector('#status[data-state="invalid"]', { timeout: UI_CEILING_MS });
+    await page.waitForSelector('#result[data-state="invalid"]', { timeout: UI_CEILING_MS });
+    t.is(await page.getAttribute("#status", "data-state"), "unprovisioned", "the node's state is apart from the form's result");
     t.regex((await page.textContent("#e-broker")) ?? "", /scheme "http" is not mqtt:\/\/ or mqtts:\/\/ \(bad-scheme\)/);
     t.true(await page.$eval("#broker", (e) => e.classList.contains("bad")));
     t.is(await page.textContent("#e-nodeId"), "", "a good field shows no error");
@@ -73,6 +74,7 @@ if (!have) process.stderr.write(`provision-page.test: skipped: ${CHROMIUM} is no
     await page.fill("#rpm", "1480");
     await page.click("#save");
     await page.waitForSelector('#status[data-state="connected"]', { timeout: UI_CEILING_MS });
+    t.is(await page.getAttribute("#result", "data-state"), "saved");
     t.is(await page.textContent("#status"), `Connected to ${broker} as press-9: publishing.`);
     t.is(await page.textContent("#e-broker"), "", "the error is gone");
     await until(() => telemetry.includes("sensors/press-9/telemetry"), "telemetry at the independent subscriber", EVENT_CEILING_MS);

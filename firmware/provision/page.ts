@@ -3,8 +3,9 @@
  * little script, no framework. ASCII only, so the server sends it in slices
  * without copying it whole. The script builds the form from a table of fields,
  * prefills it from /api/settings, posts the changed fields to /api/provision
- * and shows each field's error beside it, then follows /api/state until the
- * node is connected (or names the field that stops it). Field names, codes and
+ * and shows each field's error beside it (#result says how the form fared),
+ * and follows /api/state all along (#status: unprovisioned, connecting,
+ * connected, or the field that stops it). Field names, codes and
  * routes: docs/provisioning.md.
  */
 export const SETUP_PAGE = `<!doctype html>
@@ -19,11 +20,13 @@ textarea{height:4.5em;font:12px monospace}
 small{color:#666}.err{color:#b00;display:block}.bad{border-color:#b00;background:#fee}
 #status{padding:.6em;border-radius:6px;background:#eee}
 #status[data-state=connected]{background:#dfd}#status[data-state=error],#status[data-state=refused]{background:#fdd}
+#result[data-state=invalid],#result[data-state=error]{color:#b00;font-weight:600}
 button{font:inherit;padding:.4em 1.2em;margin:0 .5em 1em 0}
 </style></head><body>
 <h1>sensor-node setup</h1>
 <p id="status" data-state="loading">Loading...</p>
 <p id="readings"></p>
+<p id="result" data-state="idle"></p>
 <form id="form" novalidate>
 <fieldset><legend>Access</legend><label for="setupKey">Setup key</label>
 <input id="setupKey" type="password" autocomplete="off" placeholder="XXXX-XXXX-XXXX">
@@ -51,6 +54,7 @@ function build(){var box=$("fields"),set;F.forEach(function(f){
  set.appendChild(el("small",{"class":"err",id:"e-"+n}))})}
 function headers(json){var h={},k=$("setupKey").value.trim();if(json)h["Content-Type"]="application/json";if(k)h.Authorization="Bearer "+k;return h}
 function status(state,text){var s=$("status");s.dataset.state=state;s.textContent=text}
+function result(state,text){var r=$("result");r.dataset.state=state;r.textContent=text}
 function clearErrors(){F.forEach(function(f){if(f.length>1){$("e-"+f[0]).textContent="";$(f[0]).classList.remove("bad")}})}
 function showErrors(list){var general=[];list.forEach(function(e){var m=e.field&&$("e-"+e.field);
  if(m){m.textContent=e.message+" ("+e.code+")";$(e.field).classList.add("bad")}else general.push((e.field?e.field+": ":"")+e.message+" ("+e.code+")")});return general.join("; ")}
@@ -71,11 +75,11 @@ function poll(){clearTimeout(timer);api("state").then(function(j){if(refused(j))
  else status(j.state,(j.state=="restarting"?"Restarting with the new settings":"Connecting to "+j.broker)+"...");
  var r=j.vRms;$("readings").textContent=r?"vRms x "+r.x.toFixed(2)+" y "+r.y.toFixed(2)+" z "+r.z.toFixed(2)+" mm/s"+(j.tempC!=null?", "+j.tempC.toFixed(1)+" degC":"")+" (window "+j.windows+")":""})
  .catch(function(){status("restarting","Waiting for the node...")}).then(function(){timer=setTimeout(poll,1000)})}
-$("form").onsubmit=function(ev){ev.preventDefault();clearErrors();status("saving","Saving...");
- api("provision",collect()).then(function(j){if(refused(j))return;if(!j.ok){var g=showErrors(j.errors);status("invalid","Not saved: fix the fields marked"+(g?" ("+g+")":"")+".");return}
- status("restarting","Saved: the node restarts with the new settings...");setTimeout(function(){prefill();poll()},j.restartInMs+500)}).catch(function(e){status("error","No answer: "+e)})};
+$("form").onsubmit=function(ev){ev.preventDefault();clearErrors();result("saving","Saving...");
+ api("provision",collect()).then(function(j){if(refused(j))return result("error","Not saved: "+j.errors[0].message);if(!j.ok){var g=showErrors(j.errors);result("invalid","Not saved: fix the fields marked"+(g?" ("+g+")":"")+".");return}
+ result("saved","Saved: the node restarts with the new settings.");status("restarting","Restarting...");setTimeout(function(){prefill();poll()},j.restartInMs+500)}).catch(function(e){result("error","No answer: "+e)})};
 $("reset").onclick=function(){if(!confirm("Forget every provisioned setting?"))return;api("factory-reset",{}).then(function(j){if(refused(j))return;
- status("restarting","Factory reset: the node restarts unprovisioned...");setTimeout(function(){prefill();poll()},j.restartInMs+500)})};
+ result("saved","Factory reset: the node restarts unprovisioned.");setTimeout(function(){prefill();poll()},j.restartInMs+500)})};
 $("setupKey").onchange=function(){if(!loaded)prefill();poll()};
 build();prefill();poll();
 </script></body></html>
