@@ -25,7 +25,7 @@ export interface CertificateInfo {
   spki: Element;
 }
 
-interface PemBlock {
+export interface PemBlock {
   label: string;
   der: Uint8Array;
 }
@@ -45,7 +45,7 @@ export function isProblem(v: unknown): v is Problem {
 }
 
 /** The PEM blocks of `text` (RFC 7468; text between blocks is ignored), or a problem. */
-function pemBlocks(text: string): PemBlock[] | Problem {
+export function pemBlocks(text: string): PemBlock[] | Problem {
   const blocks: PemBlock[] = [];
   for (let at = text.indexOf(BEGIN); at >= 0; at = text.indexOf(BEGIN, at)) {
     const labelEnd = text.indexOf(DASHES, at + BEGIN.length);

@@ -40,6 +40,7 @@ import type PreferenceModule from "preference";
 import Net from "net";
 import { File } from "file";
 import Modules from "modules";
+import { secureOptions } from "./tls.js";
 // Types only: the module itself is in esp32 builds alone and is looked up at run time (fifoSamplerClass).
 import type { FifoSamplerConstructor as NativeFifoSamplerConstructor, FifoSamplerOptions } from "./fifo-sampler.js";
 
@@ -237,7 +238,10 @@ class ModdableTCPSocket implements TCPSocket {
     try {
       if (o.secure) {
         // The SDK's TLSSocket opens its own TCP socket from `TCP.io`; `host` is the TLS server name (SNI).
-        const tlsOptions = { address, host: o.host, port: o.port, secure: this.#tls ?? {}, TCP: { io: TCP }, ...callbacks };
+        // Provisioned material (o.tls) replaces the host's own trust settings, as the Host contract says.
+        const provisioned = o.tls ? secureOptions(o.tls, clock.wall()) : undefined;
+        if (provisioned instanceof Error) throw provisioned;
+        const tlsOptions = { address, host: o.host, port: o.port, secure: provisioned ?? this.#tls ?? {}, TCP: { io: TCP }, ...callbacks };
         this.#socket = new TLSSocket(tlsOptions as never) as unknown as RawSocket;
       } else {
         this.#socket = new TCP({ address, port: o.port, nodelay: true, ...callbacks }) as unknown as RawSocket;
