@@ -3,7 +3,8 @@
  * starts it): what native/fifo_sampler.c's task is on the ESP32. It holds its own copy
  * of the simulated accelerometer (the same machine, seed and clock as the firmware's
  * copy, configured by the firmware's recorded transfers), drains its FIFO by the
- * driver's FifoProgram every pollMs with the simulator's sampler (sim/fifo-sampler.ts),
+ * driver's FifoProgram with the simulator's sampler (sim/fifo-sampler.ts) a quarter as
+ * often as the firmware's pollMs (half the FIFO's fill) asks (LIN_POLL_DIVISOR),
  * and moves the samples into the shared ring the firmware reads. While the firmware's
  * thread computes, this one keeps the FIFO from overflowing.
  *
@@ -46,6 +47,14 @@ export interface OpenMessage {
 }
 export type ToSampler = WorldMessage | TransferMessage | OpenMessage;
 export type FromSampler = { type: "readable" } | { type: "error"; message: string };
+
+/**
+ * The Worker polls this many times per pollMs: a desktop OS wakes a sleeping thread
+ * late now and then (check-lin's wake-up probe: up to about 12 ms), and each poll
+ * that comes sooner leaves more of the FIFO's 10 ms as margin for a late one.
+ * A poll of an idle FIFO is one level read of the simulated part: cheap here.
+ */
+const LIN_POLL_DIVISOR = 4;
 
 /** Samples the thread's own staging sampler holds between its poll and the move into the ring (in FIFO depths). */
 const STAGING_DEPTHS = 4;
@@ -123,7 +132,7 @@ class SamplerThread {
       sensor: { io: bus.SMBus, address: this.#address },
       program: p,
       capacity: depths,
-      pollMs: m.pollMs,
+      pollMs: Math.max(1, m.pollMs / LIN_POLL_DIVISOR),
       odr: m.odr,
       onReadable: () => this.#move(),
       onError: (error) => post({ type: "error", message: error.message }),
