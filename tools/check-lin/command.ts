@@ -27,6 +27,7 @@ import { locateSdk, type Sdk } from "../build/mcconfig.js";
 import { startAedes } from "../brokers/broker.js";
 import { build, CheckError, cpuLoad, runDebug, runRelease, startDisplay } from "./mcsim.js";
 import { TelemetryTally, type RunFigures } from "./tally.js";
+import { git, runStart } from "../figures/record.js";
 import { startWakeProbe, type WakeFigures } from "./wake-probe.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url)); // build/tools/check-lin -> repo root
@@ -66,11 +67,12 @@ export async function checkLinCommand(argv: string[]): Promise<number> {
   if ("problem" in sdk) throw new UsageError(`sensor-node check-lin: ${sdk.problem}`);
   if (!fs.existsSync(path.join(ROOT, "build", "firmware"))) throw new UsageError("sensor-node check-lin: build/ is missing: run npm run build first");
 
+  const start = runStart(ROOT);
   const record: LinCheckRecord = {
     kind: "lin-check",
     date: new Date().toISOString(),
-    commit: git(ROOT, ["rev-parse", "--short", "HEAD"]) + (git(ROOT, ["status", "--porcelain", "--untracked-files=no"]) ? " (modified)" : ""),
-    sdk: git(sdk.moddable, ["describe", "--tags", "--always"]),
+    commit: `${start.commit.slice(0, 10)}${start.dirty ? " (modified)" : ""}`,
+    sdk: git(sdk.moddable, ["describe", "--tags", "--always"]) ?? "unknown",
     machine: { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) },
   };
   const work = path.join(ROOT, ".tmp", "check-lin");
@@ -135,9 +137,4 @@ async function spectrum(sdk: Sdk, display: string, work: string): Promise<unknow
   if (compare.status !== 0) throw new CheckError(`check-lin: spectrum compare failed: ${(compare.stderr || "").trim().split("\n").slice(-1)[0]}`);
   const result = JSON.parse(compare.stdout) as { worstRelativeDifference: unknown; kernel: unknown };
   return { worstRelativeDifference: result.worstRelativeDifference, kernel: result.kernel };
-}
-
-function git(cwd: string, args: string[]): string {
-  const r = spawnSync("git", ["-C", cwd, ...args], { encoding: "utf8" });
-  return r.status === 0 ? r.stdout.trim() : "unknown";
 }

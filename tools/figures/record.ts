@@ -96,7 +96,8 @@ export function readLinCheck(root: string): LinCheck | undefined {
   return r as LinCheck;
 }
 
-function git(root: string, args: string[]): string | undefined {
+/** `git args` in `root`, trimmed; undefined when git fails (no repository, no git). */
+export function git(root: string, args: string[]): string | undefined {
   try {
     return execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
   } catch {
