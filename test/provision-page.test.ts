@@ -52,7 +52,8 @@ if (!have) process.stderr.write(`provision-page.test: skipped: ${CHROMIUM} is no
     await page.goto(url);
     await page.waitForSelector('#status[data-state="unprovisioned"]', { timeout: UI_CEILING_MS });
     t.regex((await page.textContent("#status")) ?? "", /^Unprovisioned \(node-[0-9a-f]{12}\)/);
-    await page.waitForFunction('document.getElementById("readings").textContent.startsWith("vRms x")', undefined, { timeout: UI_CEILING_MS });
+    // Locators, not waitForFunction: the page's CSP forbids eval, which waitForFunction's polling needs.
+    await page.locator("#readings", { hasText: /^vRms x/ }).waitFor({ timeout: UI_CEILING_MS });
 
     // A wrong field: the broker's error appears beside the broker field, nothing is saved.
     await page.fill("#broker", broker.replace("mqtt://", "http://"));
@@ -79,7 +80,7 @@ if (!have) process.stderr.write(`provision-page.test: skipped: ${CHROMIUM} is no
     t.is(await page.textContent("#e-broker"), "", "the error is gone");
     await until(() => telemetry.includes("sensors/press-9/telemetry"), "telemetry at the independent subscriber", EVENT_CEILING_MS);
     await until(() => / press-9 #\d+ normal vRms x /.test(stdout), `telemetry in the sim's message log: ${stdout.slice(-300)}`, EVENT_CEILING_MS);
-    await page.waitForFunction('document.getElementById("machineGroup").value === "1"', undefined, { timeout: UI_CEILING_MS });
+    await page.locator("#machineGroup option:checked", { hasText: /^1$/ }).waitFor({ state: "attached", timeout: UI_CEILING_MS });
     const connected = path.join(dir, "setup-page-connected.png");
     await page.screenshot({ path: connected, fullPage: true });
     t.true(fs.statSync(wrong).size > 10_000 && fs.statSync(connected).size > 10_000, "screenshots written");
