@@ -345,6 +345,19 @@ export interface WifiStation {
   connect(ssid: string, password: string, done: (error?: string) => void): void;
   /** The station's IP address while connected, else undefined. */
   readonly address: string | undefined;
+  /**
+   * Opens the node's own access point (WPA2, beside the station) for its setup page,
+   * or closes it (null). Returns the node's address on it; undefined when it could
+   * not be opened (the reason is logged). Absent where the host has no radio of its own.
+   */
+  accessPoint?(settings: AccessPointSettings | null): string | undefined;
+}
+
+export interface AccessPointSettings {
+  /** The network's name (`sensor-node-XXXX`). */
+  ssid: string;
+  /** WPA2 passphrase, 8-63 characters (the setup key). */
+  passphrase: string;
 }
 
 export interface Host {

@@ -6,7 +6,7 @@
  * then null; a join with the right password gets an address, a wrong one an
  * error, never a hang.
  */
-import type { Timers, TimerId, WifiNetwork, WifiStation } from "../firmware/host.js";
+import type { AccessPointSettings, Timers, TimerId, WifiNetwork, WifiStation } from "../firmware/host.js";
 
 export interface SimWifiNetwork {
   ssid: string;
@@ -36,6 +36,7 @@ export class SimWifi implements WifiStation {
   #timers: Timers;
   #address: string | undefined;
   #pending: { timer: TimerId; done: (error?: string) => void } | undefined;
+  #accessPoint: AccessPointSettings | undefined;
 
   constructor(networks: readonly SimWifiNetwork[], timers: Timers) {
     this.#networks = networks;
@@ -44,6 +45,17 @@ export class SimWifi implements WifiStation {
 
   get address(): string | undefined {
     return this.#address;
+  }
+
+  /** The node's own access point while it is open (a test reads its name and passphrase). */
+  get openAccessPoint(): AccessPointSettings | undefined {
+    return this.#accessPoint;
+  }
+
+  /** Records the access point; its address is the simulator's loopback, where the setup page listens. */
+  accessPoint(settings: AccessPointSettings | null): string | undefined {
+    this.#accessPoint = settings ? { ...settings } : undefined;
+    return settings ? ADDRESS : undefined;
   }
 
   scan(visit: (network: WifiNetwork | null) => void): void {

@@ -15,6 +15,7 @@ import { provisionOverHttp, SetupError } from "../tools/provision/setup-client.j
 import { SimNode } from "../tools/simulator/simulation.js";
 import { freePort } from "../tools/brokers/broker.js";
 import { VirtualClock } from "../sim/clock.js";
+import type { SimWifi } from "../sim/wifi.js";
 
 let pem: PemSet;
 test.before(() => {
@@ -29,11 +30,13 @@ test.serial("unprovisioned: the banner shows the setup key, the node samples and
   t.regex(f.key, /^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/);
   const banner = f.logs.filter((l) => l.includes(f.key));
   t.is(banner.length, 1);
-  t.regex(banner[0], /^warn unprovisioned: setup key .*; setup page on port \d+; sampling, publishing nothing until provisioned/);
+  t.regex(banner[0], /^warn unprovisioned: setup key .*; setup page on port \d+; access point sensor-node-[0-9a-f]{4} \(WPA2, passphrase: the setup key\) with the page at http:\/\/127\.0\.0\.1:\d+\/; sampling, publishing nothing until provisioned/);
   await f.until(() => f.node.app.windows >= 3, "three windows");
   const state = (await f.api("state")).body;
   t.like(state, { state: "unprovisioned", provisioned: false, broker: null, mqtt: { connected: false, attempts: 0, error: null } });
   t.regex(state.nodeId, /^node-02[0-9a-f]{10}$/, "the id comes from the hardware id");
+  // Its own network: named for the last four hex digits of the hardware id, the setup key as WPA2 passphrase.
+  t.deepEqual((f.node.host.wifi as SimWifi).openAccessPoint, { ssid: `sensor-node-${state.nodeId.slice(-4)}`, passphrase: f.key });
   t.true(state.windows >= 3 && state.vRms.x > 2 && state.vRms.x < 3, `readings: ${JSON.stringify(state.vRms)}`);
   t.is(f.node.app.mqtt.stats.attempts, 0, "no connection attempted");
   t.is(f.node.app.outbox.size, 0, "nothing kept for later");

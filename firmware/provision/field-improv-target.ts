@@ -51,10 +51,7 @@ export class FieldImprovTarget implements ImprovTarget {
 
   /** The setup page: the station's address and the page's port (omitted when it is 80). */
   redirectUrl(): string {
-    const field = this.#field;
-    const address = field.host.wifi?.address;
-    const port = field.server.port;
-    if (address === undefined || port === undefined) return "";
-    return `http://${address}${port === 80 ? "" : `:${port}`}/`;
+    const address = this.#field.host.wifi?.address;
+    return address === undefined ? "" : this.#field.pageUrl(address);
   }
 }

@@ -18,6 +18,7 @@ import { ProvisionStore, sameKey } from "./store.js";
 import { linkProblem, wifiProblem } from "./link-errors.js";
 import { SetupApi, type SetupTarget } from "./setup-api.js";
 import { SetupServer } from "./setup-server.js";
+import { deviceName } from "./wifi-only-target.js";
 
 /** The setup page's port on the device (a simulator host maps it to a loopback port). */
 export const SETUP_PORT = 80;
@@ -96,12 +97,31 @@ export class FieldNode implements SetupTarget {
     const page = serving ? `setup page on port ${this.server.port}` : "no setup page on this host";
     if (!this.provisioned) {
       // The serial banner: the only place besides Improv's device info that shows the key.
-      host.log("warn", `unprovisioned: setup key ${this.setupKey}; ${page}; sampling, publishing nothing until provisioned (docs/provisioning.md)`);
+      host.log("warn", `unprovisioned: setup key ${this.setupKey}; ${page}${this.#openAccessPoint()}; sampling, publishing nothing until provisioned (docs/provisioning.md)`);
     } else {
+      host.wifi?.accessPoint?.(null);
       host.log("info", `provisioned: broker ${this.#settings.broker}, node ${app.nodeId}; ${page} (setup key required)`);
     }
     this.#button = host.watchResetButton?.(() => this.factoryReset("reset button held"));
     this.#joinWifi();
+  }
+
+  /**
+   * An unprovisioned node's own network for its setup page: `sensor-node-XXXX`, WPA2 with
+   * the setup key (as shown, dashes included) as passphrase. Its part of the banner.
+   */
+  #openAccessPoint(): string {
+    const wifi = this.host.wifi;
+    if (!wifi?.accessPoint) return "";
+    const ssid = deviceName(this.host.hardwareId);
+    const address = wifi.accessPoint({ ssid, passphrase: this.setupKey });
+    return address === undefined ? "" : `; access point ${ssid} (WPA2, passphrase: the setup key) with the page at ${this.pageUrl(address)}`;
+  }
+
+  /** The setup page's URL at `address` (the port omitted when it is 80); "" while no page is served. */
+  pageUrl(address: string): string {
+    const port = this.server.port;
+    return port === undefined ? "" : `http://${address}${port === 80 ? "" : `:${port}`}/`;
   }
 
   /** The stored Wi-Fi network, if any (Improv's "provisioned" is this, joined). */

@@ -9,7 +9,7 @@ import type { FieldError } from "./settings.js";
 
 /** [pattern, field, code], first match wins. Preloaded, frozen. */
 const RULES: readonly (readonly [RegExp, string, string])[] = Object.freeze([
-  Object.freeze([/certificate required|peer did not return a certificate/i, "cert", "client-certificate"] as const),
+  Object.freeze([/certificate required|peer did not return a certificate|cannot sign with its client certificate/i, "cert", "client-certificate"] as const),
   Object.freeze([/does not match certificate|altnames|hostname mismatch|name mismatch/i, "broker", "tls-name"] as const),
   Object.freeze([/TLS|certificate|self[- ]signed|SSL|verify/i, "ca", "tls"] as const),
   Object.freeze([/^refused: .*(user name or password|not authorized)/i, "mqttPassword", "refused"] as const),

@@ -8,18 +8,21 @@
  * reset looks the same to the chip whether a command, a configuration change
  * or our software watchdog asked for it).
  */
-import Preference from "preference";
+// Types only: looked up when used, so that preloading this module does not preload the
+// SDK's lin Preference, whose file cache a preload would freeze (hosts/moddable/host.ts).
+import type PreferenceModule from "preference";
 import Modules from "modules";
 import type { ResetReason } from "../../firmware/app/payload.js";
 
 const DOMAIN = "node";
 const KEY = "rstwhy";
+const preference = (): typeof PreferenceModule => Modules.importNow("preference") as typeof PreferenceModule;
 const KNOWN: readonly ResetReason[] = ["power-on", "watchdog", "restart-command", "config-change", "panic", "unknown"];
 
 /** Maps the reason text the firmware passes to host.restart() to a boot reason. */
 export function restartReason(text: string): ResetReason {
   if (/watchdog/i.test(text)) return "watchdog";
-  if (/config/i.test(text)) return "config-change";
+  if (/config|provision|factory/i.test(text)) return "config-change";
   if (/restart command|reboot/i.test(text)) return "restart-command";
   return "unknown";
 }
@@ -27,7 +30,7 @@ export function restartReason(text: string): ResetReason {
 /** Stores why we are about to restart; read (and removed) by bootReason() on the next boot. */
 export function rememberRestart(reason: ResetReason): void {
   try {
-    Preference.set(DOMAIN, KEY, reason);
+    preference().set(DOMAIN, KEY, reason);
   } catch {
     // NVS full or broken: the next boot reports "unknown"
   }
@@ -63,9 +66,9 @@ export interface BootReason {
 export function bootReason(): BootReason {
   let stored: ResetReason | undefined;
   try {
-    const v = Preference.get(DOMAIN, KEY);
+    const v = preference().get(DOMAIN, KEY);
     if (typeof v === "string" && (KNOWN as readonly string[]).includes(v)) stored = v as ResetReason;
-    if (v !== undefined) Preference.delete(DOMAIN, KEY);
+    if (v !== undefined) preference().delete(DOMAIN, KEY);
   } catch {
     // a corrupt entry reads as nothing stored
   }

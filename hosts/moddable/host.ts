@@ -11,6 +11,10 @@
  *              Worker of hosts/moddable/sim-sampler.ts instead
  *   io.tcp     embedded:io/socket/tcp; TLS with embedded:io/socket/tcp/tls
  *              (the SDK's examples/io/tcp/tlssocket, included by the manifest)
+ *   io.listen  embedded:io/socket/listener; an accepted connection is `new TCP({from: listener.read()})`
+ *   io.Serial, wifi, watchResetButton  given by the entry (hosts/moddable/console.ts, wifi.ts,
+ *              reset-button.ts on the device), absent otherwise
+ *   fillRandom hosts/moddable/random (native/random.c: the ESP32's hardware RNG, getrandom on lin)
  *   timers     timer (Timer.set / Timer.clear)
  *   clock      Time.ticks (monotonic ms); Date.now() once SNTP has set the clock
  *   storage    preference (key/value) and file (append-only logs)
@@ -24,9 +28,10 @@
  *   - Preference keys are at most 15 characters on the ESP32 (NVS): longer keys are folded.
  *   - Preference is imported at run time, never by this preloaded module (createStorage).
  */
-import type { AppendLog, Clock, FifoSamplerConstructor as HostFifoSamplerConstructor, DigitalConstructor, DigitalLine, Host, I2CLines, LogLevel, SMBus, SMBusConstructor, SMBusOptions, Storage, TCPOptions, TCPSocket, TimerId, Timers } from "../../firmware/host.js";
+import type { AppendLog, Clock, FifoSamplerConstructor as HostFifoSamplerConstructor, DigitalConstructor, DigitalLine, Host, I2CLines, Listener, ListenerOptions, LogLevel, SerialConstructor, SMBus, SMBusConstructor, SMBusOptions, SocketCallbacks, Storage, TCPOptions, TCPSocket, TimerId, Timers, WifiStation } from "../../firmware/host.js";
 import type SMBusIO from "embedded:io/smbus";
 import TCP from "embedded:io/socket/tcp";
+import ListenerIO from "embedded:io/socket/listener";
 // mcconfig maps this specifier to the SDK's tlssocket.js for tsc (via `paths`), which hides the
 // typings' declaration of the same module: without the ignore, the SDK build fails with TS7016.
 // @ts-ignore
@@ -40,7 +45,9 @@ import type PreferenceModule from "preference";
 import Net from "net";
 import { File } from "file";
 import Modules from "modules";
+import type { Settings } from "../../firmware/provision/settings.js";
 import { secureOptions } from "./tls.js";
+import fillRandom from "./random.js";
 // Types only: the module itself is in esp32 builds alone and is looked up at run time (fifoSamplerClass).
 import type { FifoSamplerConstructor as NativeFifoSamplerConstructor, FifoSamplerOptions } from "./fifo-sampler.js";
 
@@ -75,6 +82,18 @@ export interface ModdableHostOptions {
   log?: (level: LogLevel, message: string) => void;
   /** Called before System.restart() with the firmware's reason (main.ts stores the boot reason for the next boot). */
   beforeRestart?: (reason: string) => void;
+  /** Replaces System.restart() (the lin build, whose `System` has none, boots the node again in place). */
+  restart?: (reason: string) => void;
+  /** The console UART (hosts/moddable/console.ts); absent: no Improv. */
+  Serial?: SerialConstructor;
+  /** The Wi-Fi station (hosts/moddable/wifi.ts); absent where the platform joins no network itself (lin). */
+  wifi?: WifiStation;
+  /** The factory-reset button (hosts/moddable/reset-button.ts). */
+  watchResetButton?: (onHeld: () => void) => { close(): void };
+  /** The host's timers, when the entry made them first (its console and Wi-Fi need them before the host). */
+  timers?: ModdableTimers;
+  /** Accept connections from 127.0.0.1 only (the lin build's setup page: its listener binds every interface). */
+  loopbackOnly?: boolean;
 }
 
 // ---------------------------------------------------------------- I2C / SMBus
@@ -193,9 +212,54 @@ interface RawSocket {
   read(): ArrayBuffer | number | undefined | ArrayBufferLike;
   write(data: ArrayBuffer | Uint8Array): unknown;
   close(): unknown;
+  readonly remoteAddress?: string;
 }
+/** An accepted connection before it has callbacks (what Listener.read() returns). */
+type PendingConnection = InstanceType<typeof TCP>;
 
 const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+const LOOPBACK = "127.0.0.1";
+/**
+ * Room a TLS record takes besides its data, the SDK's own estimate (tlssocket.js reports
+ * onWritable less 96). Without it a second write in a row can overrun the TCP socket's room,
+ * which the SDK's TLS socket turns into a thrown "would block" and a dead connection.
+ */
+const TLS_RECORD_OVERHEAD = 96;
+
+/**
+ * The SDK's TLS socket runs its handshake inside the TCP socket's callbacks, and a
+ * refused certificate throws there ("certificate: auth err"): nothing catches it, and
+ * XS aborts the whole machine (a reboot on the device, again at every attempt). The
+ * TLS socket is given this TCP class instead, whose callbacks catch and report.
+ */
+function guardedTcp(onThrow: (error: unknown) => void): typeof TCP {
+  const guard = (f: ((n: number) => void) | undefined) =>
+    f &&
+    ((n: number) => {
+      try {
+        f(n);
+      } catch (e) {
+        onThrow(e);
+      }
+    });
+  return class GuardedTCP extends TCP {
+    constructor(options: ConstructorParameters<typeof TCP>[0] & { onReadable?: (n: number) => void; onWritable?: (n: number) => void }) {
+      super({ ...options, onReadable: guard(options.onReadable), onWritable: guard(options.onWritable) } as never);
+    }
+  } as typeof TCP;
+}
+
+/**
+ * A TLS failure in words that name the cause (firmware/provision/link-errors.ts maps them to a
+ * field). The SDK refuses a certificate that does not chain to the CA and one that does not name
+ * the host with the same "certificate: auth err" (its name check reads DNS names only, not IP addresses).
+ */
+function tlsReason(error: unknown, host: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/^certificate: auth err/.test(message)) return `TLS: the broker's certificate was refused: it does not chain to the CA, or does not name "${host}" (a DNS name) (${message})`;
+  if (/^certificateVerify: unimplemented/.test(message)) return `TLS: the broker chose a key exchange for which the device cannot sign with its client certificate (allow ECDHE-RSA or RSA ciphers) (${message})`;
+  return `TLS: ${message}`;
+}
 
 class ModdableTCPSocket implements TCPSocket {
   #options: TCPOptions;
@@ -206,10 +270,14 @@ class ModdableTCPSocket implements TCPSocket {
   #queue: Uint8Array[] = [];
   #rest: Uint8Array | undefined; // bytes read from the socket but not yet taken by `read(n)`
 
-  constructor(options: TCPOptions, tls: Record<string, unknown> | undefined) {
+  /** Connects to options.host, or (`from`) takes over a connection a listener accepted. */
+  constructor(options: TCPOptions, tls: Record<string, unknown> | undefined, from?: PendingConnection) {
     this.#options = options;
     this.#tls = tls;
-    if (IPV4.test(options.host)) this.#open(options.host);
+    if (from) this.#open("", from);
+    else if (IPV4.test(options.host)) this.#open(options.host);
+    // RFC 6761 6.3: "localhost" is loopback, answered without DNS (the lin Net.resolve asks DNS only).
+    else if (options.host.toLowerCase() === "localhost") this.#open(LOOPBACK);
     else {
       Net.resolve(options.host, (_name, address) => {
         if (this.#closed) return;
@@ -219,7 +287,7 @@ class ModdableTCPSocket implements TCPSocket {
     }
   }
 
-  #open(address: string): void {
+  #open(address: string, from?: PendingConnection): void {
     const o = this.#options;
     const self = this;
     const callbacks = {
@@ -236,12 +304,14 @@ class ModdableTCPSocket implements TCPSocket {
       },
     };
     try {
-      if (o.secure) {
+      if (from) {
+        this.#socket = new TCP({ from, ...callbacks } as never) as unknown as RawSocket;
+      } else if (o.secure) {
         // The SDK's TLSSocket opens its own TCP socket from `TCP.io`; `host` is the TLS server name (SNI).
         // Provisioned material (o.tls) replaces the host's own trust settings, as the Host contract says.
         const provisioned = o.tls ? secureOptions(o.tls, clock.wall()) : undefined;
         if (provisioned instanceof Error) throw provisioned;
-        const tlsOptions = { address, host: o.host, port: o.port, secure: provisioned ?? this.#tls ?? {}, TCP: { io: TCP }, ...callbacks };
+        const tlsOptions = { address, host: o.host, port: o.port, secure: provisioned ?? this.#tls ?? {}, TCP: { io: guardedTcp((e) => this.#fail(tlsReason(e, o.host))) }, ...callbacks };
         this.#socket = new TLSSocket(tlsOptions as never) as unknown as RawSocket;
       } else {
         this.#socket = new TCP({ address, port: o.port, nodelay: true, ...callbacks }) as unknown as RawSocket;
@@ -266,11 +336,14 @@ class ModdableTCPSocket implements TCPSocket {
 
   #drain(): void {
     const socket = this.#socket;
-    while (socket && this.#queue.length && this.#writable > 0) {
+    // Each TLS write is a record of its own: its header, MAC and padding take room besides the bytes.
+    const overhead = this.#options.secure ? TLS_RECORD_OVERHEAD : 0;
+    while (socket && this.#queue.length && this.#writable > overhead) {
+      const room = this.#writable - overhead;
       let chunk = this.#queue[0];
-      if (chunk.byteLength > this.#writable) {
-        this.#queue[0] = chunk.subarray(this.#writable);
-        chunk = chunk.subarray(0, this.#writable);
+      if (chunk.byteLength > room) {
+        this.#queue[0] = chunk.subarray(room);
+        chunk = chunk.subarray(0, room);
       } else this.#queue.shift();
       try {
         socket.write(chunk);
@@ -278,7 +351,7 @@ class ModdableTCPSocket implements TCPSocket {
         this.#fail(e instanceof Error ? e.message : String(e));
         return;
       }
-      this.#writable -= chunk.byteLength;
+      this.#writable -= chunk.byteLength + overhead;
     }
   }
 
@@ -317,6 +390,39 @@ class ModdableTCPSocket implements TCPSocket {
       // already closed by the peer
     }
     this.#socket = undefined;
+  }
+}
+
+/** io.listen over the SDK's listener: each pending connection is taken with its callbacks by read(). */
+class ModdableListener implements Listener {
+  #io: (InstanceType<typeof ListenerIO> & { close(): void }) | undefined;
+  #loopbackOnly: boolean;
+
+  constructor(options: ListenerOptions, loopbackOnly: boolean) {
+    this.#loopbackOnly = loopbackOnly;
+    // @moddable/typings 5.6.0 omits Listener.close; the SDK has it.
+    this.#io = new ListenerIO({ port: options.port, onReadable: (pending) => options.onReadable(pending) }) as InstanceType<typeof ListenerIO> & { close(): void };
+  }
+
+  get port(): number {
+    return this.#io?.port ?? 0;
+  }
+
+  read(callbacks: SocketCallbacks): TCPSocket | undefined {
+    for (;;) {
+      const from = this.#io?.read();
+      if (!from) return undefined;
+      if (this.#loopbackOnly && from.remoteAddress !== LOOPBACK) {
+        from.close();
+        continue;
+      }
+      return new ModdableTCPSocket({ host: "", port: 0, ...callbacks }, undefined, from);
+    }
+  }
+
+  close(): void {
+    this.#io?.close();
+    this.#io = undefined;
   }
 }
 
@@ -455,7 +561,7 @@ function traceLog(level: LogLevel, message: string): void {
 export function createModdableHost(options: ModdableHostOptions): Host {
   const log = options.log ?? traceLog;
   const pins = options.i2c;
-  const timers = new ModdableTimers();
+  const timers = options.timers ?? new ModdableTimers();
   const storage = createStorage(options.preferenceDomain ?? PREFERENCE_DOMAIN, options.fileRoot);
   return {
     io: {
@@ -466,6 +572,8 @@ export function createModdableHost(options: ModdableHostOptions): Host {
       tcp(o: TCPOptions): TCPSocket {
         return new ModdableTCPSocket(o, options.tls);
       },
+      listen: (o: ListenerOptions): Listener => new ModdableListener(o, options.loopbackOnly === true),
+      Serial: options.Serial,
       // Bus recovery drives SDA and SCL as open-drain Digital pins; the app closes every SMBus first.
       i2cLines: options.SMBus
         ? undefined
@@ -493,40 +601,52 @@ export function createModdableHost(options: ModdableHostOptions): Host {
     timers,
     clock,
     storage,
+    wifi: options.wifi,
     hardwareId: macAddress().replace(/:/g, ""),
+    fillRandom,
+    watchResetButton: options.watchResetButton,
     log,
     restart(reason: string): void {
       log("warn", `restart: ${reason}`);
       try {
         options.beforeRestart?.(reason);
       } finally {
-        System.restart();
+        if (options.restart) options.restart(reason);
+        else System.restart();
       }
     },
   };
 }
 
 /**
- * Maps the flat build-time `mc/config` values of our manifests to the firmware's
- * partial NodeConfig: `broker` is "host", "host:port" or "mqtt[s]://host[:port]".
+ * The build-time `mc/config` values of our manifests as the field node's settings
+ * (firmware/provision/settings.ts): defaults under what is provisioned. `broker` is
+ * "host", "host:port" or "mqtt[s]://host[:port]"; an empty value is no setting.
+ */
+export function settingsFromMc(mc: Record<string, unknown>): Settings {
+  const text = (key: string): string | undefined => (typeof mc[key] === "string" && mc[key] !== "" ? (mc[key] as string) : undefined);
+  const out: Settings = {};
+  const broker = text("broker");
+  if (broker !== undefined) out.broker = broker.includes("://") ? broker : `mqtt://${broker}`;
+  const ssid = text("ssid");
+  if (ssid !== undefined) {
+    out.ssid = ssid;
+    out.password = text("password") ?? "";
+  }
+  out.nodeId = text("nodeId");
+  out.mqttUser = text("mqttUser");
+  out.mqttPassword = text("mqttPassword");
+  for (const k of Object.keys(out) as (keyof Settings)[]) if (out[k] === undefined) delete out[k];
+  return out;
+}
+
+/**
+ * The build's configuration document under the field node's settings: the topic
+ * prefix and, e.g. "hil" in manifests/hil.json (docs/hil.md), the accelerometer.
  */
 export function nodeConfigFromMc(mc: Record<string, unknown>): Record<string, unknown> {
   const partial: Record<string, unknown> = {};
-  const mqtt: Record<string, unknown> = {};
-  if (typeof mc.nodeId === "string" && mc.nodeId) partial.nodeId = mc.nodeId;
-  if (typeof mc.broker === "string" && mc.broker) {
-    const m = /^(?:(mqtts?):\/\/)?([^:/]+)(?::(\d+))?\/?$/.exec(mc.broker);
-    if (!m) throw new Error(`config.broker: not host[:port] or mqtt[s]://host[:port]: ${mc.broker}`);
-    const secure = m[1] === "mqtts";
-    mqtt.host = m[2];
-    mqtt.port = m[3] ? Number(m[3]) : secure ? 8883 : 1883;
-    mqtt.secure = secure;
-  }
-  if (typeof mc.prefix === "string" && mc.prefix) mqtt.prefix = mc.prefix;
-  if (typeof mc.mqttUser === "string" && mc.mqttUser) mqtt.username = mc.mqttUser;
-  if (typeof mc.mqttPassword === "string" && mc.mqttPassword) mqtt.password = mc.mqttPassword;
-  if (Object.keys(mqtt).length) partial.mqtt = mqtt;
-  // e.g. "hil" in manifests/hil.json (docs/hil.md)
+  if (typeof mc.prefix === "string" && mc.prefix) partial.mqtt = { prefix: mc.prefix };
   if (typeof mc.accelerometer === "string" && mc.accelerometer) partial.accelerometer = { kind: mc.accelerometer };
   return partial;
 }

@@ -1,86 +1,82 @@
 /*
- * Device entry (manifests/esp32.json): builds the Moddable Host and starts the node.
+ * Device entry (manifests/esp32.json): one image for every node (docs/provisioning.md).
+ * Builds the Moddable Host and starts the field node (firmware/provision/field-node.ts):
+ * provisioned settings from Preference and flash over the build's settings, which are
+ * only defaults. With nothing stored the node is unprovisioned: it samples, publishes
+ * nothing, opens its access point `sensor-node-XXXX` for its setup page and answers
+ * Improv Wi-Fi on the console UART.
  *
- * Build-time configuration comes from the manifest's "config" section (mc/config),
- * set on the mcconfig command line (`key=value` after the manifest) or by
- * `sensor-node build esp32 key=value ...` (docs/device.md):
- *   ssid, password   Wi-Fi (hosts/moddable/wifi.ts connects and reconnects)
+ * Build-time configuration (mc/config; `sensor-node build esp32 key=value ...`,
+ * docs/device.md), every key optional:
+ *   ssid, password   default Wi-Fi network
+ *   broker           default broker: "host", "host:port" or "mqtt[s]://host[:port]"
+ *   nodeId, mqttUser, mqttPassword   defaults (empty nodeId: from the MAC address)
  *   sntp             SNTP server (the wall clock stays unset until it answers)
- *   broker           "host", "host:port" or "mqtt[s]://host[:port]"
- *   nodeId           empty: derived from the MAC address
- *   prefix           topic prefix (optional)
+ *   prefix           topic prefix
  *   i2c              {data, clock, hz}: ESP32-DevKitC default 21/22/400 kHz
  *   watchdogS        software watchdog: restart after this many seconds without an analysed window (0: off)
- *
- * Missing `ssid` or `broker` is reported on the log at boot and every minute after.
  */
 import config from "mc/config";
-import { startNode, type NodeApp } from "../../firmware/app/node.js";
-import { createModdableHost, nodeConfigFromMc, type I2CPins } from "./host.js";
-import { WiFiSupervisor } from "./wifi.js";
+import { FieldNode } from "../../firmware/provision/field-node.js";
+import { FieldImprovTarget } from "../../firmware/provision/field-improv-target.js";
+import { IMPROV_BAUD, startImprov } from "../../firmware/provision/improv-service.js";
+import type { DigitalConstructor, LogLevel } from "../../firmware/host.js";
+import { clock, createModdableHost, ModdableTimers, nodeConfigFromMc, settingsFromMc, type I2CPins } from "./host.js";
+import { SerialConsole } from "./console.js";
+import { ModdableWifi } from "./wifi.js";
+import { watchResetButton } from "./reset-button.js";
 import { startWatchdog } from "./watchdog.js";
 import { bootReason, rememberRestart, restartReason } from "./boot-reason.js";
 
+/** The console: UART0, the DevKitC's USB UART (its TX on GPIO 1, RX on GPIO 3). */
+const CONSOLE_UART = Object.freeze({ port: 0, transmit: 1, receive: 3 });
+const CHIP = "esp32";
+
 const mc = config as Record<string, unknown> & { file: { root: string } };
-const setting = (key: string): string => (typeof mc[key] === "string" ? (mc[key] as string) : "");
+const io = (globalThis as unknown as { device: { io: { Serial: unknown; Digital: DigitalConstructor } } }).device.io;
+
+const timers = new ModdableTimers();
+const serial = SerialConsole.open({ io: io.Serial as never, open: CONSOLE_UART, baud: IMPROV_BAUD, timers });
+// Without the console (xsbug holds UART0 in a debug build) the log goes to trace, which xsbug shows.
+const log = serial ? (level: LogLevel, message: string) => serial.log(level, message) : (level: LogLevel, message: string) => trace(`[${level}] ${message}\n`);
+
+// Before the field node: the radio must run for the hardware RNG that makes the setup key (wifi.ts).
+const wifi = new ModdableWifi({ sntp: typeof mc.sntp === "string" ? mc.sntp : "", timers, log, clockSet: () => clock.wall() !== undefined });
 
 const host = createModdableHost({
   fileRoot: mc.file.root,
   i2c: (mc.i2c as I2CPins | undefined) ?? undefined,
+  timers,
+  log,
+  Serial: serial?.Serial,
+  wifi,
+  watchResetButton: (onHeld) => watchResetButton({ Digital: io.Digital, timers }, onHeld),
   beforeRestart: (reason) => rememberRestart(restartReason(reason)),
 });
 
 const boot = bootReason();
 host.log("info", `boot reason ${boot.reason}${boot.chip ? ` (chip: ${boot.chip})` : ""}`);
 
-const missing: string[] = [];
-if (!setting("ssid")) missing.push("ssid (Wi-Fi network name: ssid=...)");
-if (!setting("broker")) missing.push("broker (MQTT broker: broker=mqtt://host:1883)");
-if (missing.length) {
-  const say = () => host.log("error", `build settings missing: ${missing.join(", ")}; rebuild with sensor-node build esp32 (docs/device.md)`);
-  say();
-  host.timers.set(say, 60_000, 60_000);
+let field: FieldNode | undefined;
+try {
+  field = new FieldNode(host, { config: nodeConfigFromMc(mc), defaults: settingsFromMc(mc), wifi: true, resetReason: boot.reason });
+  field.start();
+} catch (e) {
+  // Only the build's own configuration can fail here (a stored one that fails leaves the node unprovisioned):
+  // say why, then retry after a pause (a reboot loop would hide the message).
+  host.log("error", `cannot start: ${e instanceof Error ? e.message : String(e)}`);
+  timers.set(() => host.restart("start failed"), 30_000);
 }
 
-let wifi: WiFiSupervisor | undefined;
-if (setting("ssid")) {
-  wifi = new WiFiSupervisor({
-    ssid: setting("ssid"),
-    password: setting("password") || undefined,
-    sntp: setting("sntp"),
-    timers: host.timers,
-    log: (level, message) => host.log(level, message),
-    clockSet: () => host.clock.wall() !== undefined,
-  });
-  wifi.start();
-}
-
-let app: NodeApp | undefined;
-if (setting("broker")) {
-  try {
-    app = startNode(host, nodeConfigFromMc(mc), { resetReason: boot.reason });
-    host.log("info", `node ${app.nodeId} started`);
-  } catch (e) {
-    // A bad build-time config is fatal: say why, then retry after a pause (a reboot loop would hide the message).
-    host.log("error", `cannot start: ${e instanceof Error ? e.message : String(e)}`);
-    host.timers.set(() => host.restart("start failed"), 30_000);
-  }
-}
-
-if (app) {
-  const node = app;
+if (field) {
+  startImprov(host.io, new FieldImprovTarget(field, CHIP), log);
+  const node = field.app;
   const windowMs = (node.config.window.n * 1000) / node.config.accelerometer.odr;
   const seconds = mc.watchdogS === undefined ? 120 : Number(mc.watchdogS);
   if (seconds > 0) {
     startWatchdog(
       { progress: () => node.windows, excused: () => node.faults.some((f) => f.sensor === "accelerometer" || f.sensor === "bus") },
-      {
-        timers: host.timers,
-        now: () => host.clock.now(),
-        log: (level, message) => host.log(level, message),
-        restart: (reason) => host.restart(reason),
-        stallMs: Math.max(seconds * 1000, 10 * windowMs),
-      },
+      { timers, now: () => host.clock.now(), log, restart: (reason) => host.restart(reason), stallMs: Math.max(seconds * 1000, 10 * windowMs) },
     );
   }
 }

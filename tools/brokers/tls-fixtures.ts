@@ -5,7 +5,8 @@
  * a CA, a server certificate for 127.0.0.1/localhost signed by it, client
  * certificates (CN = node id) signed by it, and an unrelated "rogue" CA that
  * signs a server certificate nothing should trust. Keys are EC P-256 (fast to
- * make). Nothing is installed or kept: the
+ * make), or RSA 2048 in PKCS#8 (`keyType: "rsa"`: the Moddable SDK's TLS takes RSA
+ * client keys only, docs/moddable.md). Nothing is installed or kept: the
  * directory is deleted by cleanup().
  *
  * writePasswordFile() writes a mosquitto 2.x password file ($7$ = PBKDF2-SHA512,
@@ -45,13 +46,16 @@ export function opensslVersion(): string | undefined {
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
-export function makeTlsFixtures(options: { clients?: string[]; days?: number } = {}): TlsFixtures {
+export function makeTlsFixtures(options: { clients?: string[]; days?: number; keyType?: "ec" | "rsa" } = {}): TlsFixtures {
   if (!opensslVersion()) throw new Error("the openssl CLI is needed to make test certificates (Debian: apt-get install openssl)");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sensor-node-tls-"));
   const days = String(options.days ?? 2);
   const file = (name: string) => path.join(dir, name);
   const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-  const key = (name: string) => openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", file(name));
+  const key = (name: string) =>
+    options.keyType === "rsa"
+      ? openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", file(name))
+      : openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", file(name));
 
   const makeCa = (name: string, cn: string) => {
     key(`${name}.key`);
