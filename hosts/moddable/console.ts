@@ -18,6 +18,7 @@
  * arrives while the firmware computes a window waits there whole.
  */
 import type { BufferLike, LogLevel, Serial, SerialConstructor, SerialOptions, TimerId, Timers } from "../../firmware/host.js";
+import { utf8Encode } from "../../firmware/util/utf8.js";
 
 /** The ESP32 UART's transmit FIFO (ESP32 TRM, UART: 128 bytes), the most a write may hand the SDK's Serial at once. */
 export const UART_FIFO_BYTES = 128;
@@ -84,13 +85,13 @@ export class SerialConsole {
   log(level: LogLevel, message: string): void {
     let line = `[${level}] ${message}\r\n`;
     if (this.#droppedLines > 0) line = `[warn] console: ${this.#droppedLines} log lines dropped (output queue full)\r\n` + line;
-    const bytes = ArrayBuffer.fromString(line);
+    const bytes = utf8Encode(line);
     if (this.#queued + bytes.byteLength > LOG_QUEUE_BYTES) {
       this.#droppedLines++;
       return;
     }
     this.#droppedLines = 0;
-    this.#enqueue(new Uint8Array(bytes));
+    this.#enqueue(bytes);
   }
 
   /** The Host's io.Serial: each instance shares this UART (its writes queue beside the log; it gets the input). */

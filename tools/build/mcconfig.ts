@@ -4,7 +4,8 @@
  *
  * Before running mcconfig it checks, in this order, and stops with exit code 2
  * and one message per missing thing (what is missing and how to get it):
- *   - the build settings (esp32: ssid and broker are required; broker and nodeId are validated);
+ *   - the build settings: all optional (one image for every node: docs/provisioning.md), but
+ *     broker and nodeId are validated and a password needs its ssid;
  *   - MODDABLE (set, a directory);
  *   - mcconfig ($MODDABLE/build/bin/<host>/release/mcconfig, else on PATH);
  *   - TypeScript >= 6 for mcconfig's per-module tsc (the project's node_modules/.bin is put first on PATH);
@@ -20,7 +21,8 @@ import { fileURLToPath } from "node:url";
 
 export const BUILD_USAGE = `Usage: sensor-node build esp32|sim [--flash] [--debug] [key=value ...]
 
-  esp32      the sensor node (manifests/esp32.json); needs ssid=... and broker=...
+  esp32      the sensor node (manifests/esp32.json): one image for a fleet, provisioned in the
+             field (docs/provisioning.md); ssid=... broker=... become defaults
   sim        the firmware in Moddable's desktop simulator (manifests/sim.json, -p lin)
   --flash    flash the board (esp32) or launch the simulator (sim) after building
   --debug    debug build (mcconfig -d): xsbug / xsbug-log connect to it
@@ -129,10 +131,7 @@ export function buildCommand(argv: string[], io: BuildIO = defaultBuildIO()): nu
 
   // 1. Build settings (checked first: they need no SDK).
   const problems: string[] = [];
-  if (target === "esp32") {
-    if (!values.get("ssid")) problems.push('missing build setting ssid (the Wi-Fi network name): add ssid="<network>" (and password="<secret>" for a secured network)');
-    if (!values.get("broker")) problems.push("missing build setting broker (the MQTT broker): add broker=mqtt://<host>:1883 (or mqtts://<host>:8883 for TLS)");
-  }
+  if (values.get("password") && !values.get("ssid")) problems.push('build setting password= without ssid=: add ssid="<network>" (the network the password is for)');
   const broker = values.get("broker");
   if (broker && !BROKER.test(broker)) problems.push(`build setting broker=${broker} is not host[:port] or mqtt[s]://host[:port]`);
   const nodeId = values.get("nodeId");
