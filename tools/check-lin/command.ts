@@ -13,7 +13,12 @@
  *               once the node runs, with preload (docs/moddable.md, "Preload")
  *   spectrum    the debug check app test/moddable/spectrum-check: the C kernel's
  *               features against Node's portable kernel (compare.mjs)
+ *   provision   the release build without a broker (one image): unprovisioned, then
+ *               provisioned through its setup page for plain MQTT, TLS and mTLS against
+ *               mosquitto, kept across a restart, and a wrong CA or name refused (provision.ts)
  *
+ * With --only, the parts of an existing record that were not checked again are kept,
+ * each with the date and commit it was checked at (`checked`).
  * Needs MODDABLE (the SDK with its lin tools built), Xvfb, and npm run build.
  * Exit codes: 0 record written, 1 a check could not run, 2 bad usage or missing tools.
  */
@@ -25,13 +30,14 @@ import { fileURLToPath } from "node:url";
 import { helpText, parseArgs, UsageError, type FlagSpec } from "../cli/args.js";
 import { locateSdk, type Sdk } from "../build/mcconfig.js";
 import { startAedes } from "../brokers/broker.js";
-import { build, CheckError, cpuLoad, runDebug, runRelease, startDisplay } from "./mcsim.js";
+import { build, CheckError, clearLinStorage, cpuLoad, runDebug, runRelease, startDisplay } from "./mcsim.js";
 import { TelemetryTally, type RunFigures } from "./tally.js";
 import { git, runStart } from "../figures/record.js";
 import { startWakeProbe, type WakeFigures } from "./wake-probe.js";
+import { provisionCheck, type ProvisionRecord } from "./provision.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url)); // build/tools/check-lin -> repo root
-const CHECKS = ["runs", "memory", "spectrum"] as const;
+const CHECKS = ["runs", "memory", "spectrum", "provision"] as const;
 type Check = (typeof CHECKS)[number];
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -51,6 +57,9 @@ export interface LinCheckRecord {
   preference?: { boots: number[]; persists: boolean };
   memory?: unknown[];
   spectrum?: unknown;
+  provision?: ProvisionRecord;
+  /** When each part was checked (a part kept from an earlier record keeps its own). */
+  checked?: Partial<Record<Check, { date: string; commit: string }>>;
 }
 
 export async function checkLinCommand(argv: string[]): Promise<number> {
@@ -75,12 +84,23 @@ export async function checkLinCommand(argv: string[]): Promise<number> {
     sdk: git(sdk.moddable, ["describe", "--tags", "--always"]) ?? "unknown",
     machine: { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) },
   };
+  const earlier = flags.only !== undefined && fs.existsSync(out) ? (JSON.parse(fs.readFileSync(out, "utf8")) as LinCheckRecord) : undefined;
+  record.checked = {};
+  for (const check of CHECKS) {
+    if (only.includes(check)) record.checked[check] = { date: record.date, commit: record.commit };
+    else if (earlier?.[check] !== undefined) {
+      // A check's results are the record's key of the same name (runs also wrote preference).
+      Object.assign(record, { [check]: earlier[check] }, check === "runs" ? { preference: earlier.preference } : {});
+      record.checked[check] = earlier.checked?.[check] ?? { date: earlier.date, commit: earlier.commit };
+    }
+  }
   const work = path.join(ROOT, ".tmp", "check-lin");
   const x = await startDisplay();
   try {
     for (const check of only as Check[]) {
       process.stderr.write(`check-lin: ${check}\n`);
       if (check === "runs") Object.assign(record, await releaseRuns(sdk, x.display, work, seconds));
+      else if (check === "provision") record.provision = await provisionCheck(sdk, ROOT, x.display, path.join(work, "provision"));
       else if (check === "memory") record.memory = await runDebug(sdk, x.display, build(sdk, ROOT, path.join(work, "memory"), "test/moddable/memory-check/manifest.json", [], true), 120, (o) => o.some((v) => (v as { stage?: string }).stage === "running 5 s"));
       else record.spectrum = await spectrum(sdk, x.display, work);
     }
@@ -110,6 +130,8 @@ async function releaseRuns(sdk: Sdk, display: string, work: string, seconds: num
     for (const sampler of ["worker", "none"] as const) {
       const nodeId = `lin-check-${sampler}`;
       const so = build(sdk, ROOT, path.join(work, sampler), "manifests/sim.json", [`broker=${broker.url}`, `nodeId=${nodeId}`, `sampler=${sampler}`]);
+      // A factory-fresh node: settings provisioned by an earlier run would replace the build's broker.
+      clearLinStorage();
       for (const load of [0, 1]) {
         process.stderr.write(`check-lin: sampler=${sampler}, ${load} CPU-bound process(es) beside, ${seconds} s\n`);
         tally.start(nodeId);

@@ -66,6 +66,31 @@ function findFile(dir: string, name: string): string | undefined {
   return undefined;
 }
 
+/** Where the SDK's lin file module keeps files (its manifest's `file.root`): Preference's file and the node's logs. */
+export const LIN_FILE_ROOT = "/tmp/";
+
+/**
+ * Forgets what a lin build stored (the SDK's modpreferences.json and our sn_*.log files): the
+ * next run is a node fresh from the factory. Every lin build on this machine shares them.
+ */
+export function clearLinStorage(): void {
+  for (const f of fs.readdirSync(LIN_FILE_ROOT)) if (f === "modpreferences.json" || /^sn_.*\.log$/.test(f)) fs.rmSync(path.join(LIN_FILE_ROOT, f), { force: true });
+}
+
+/** Starts a release build; `onLine` gets each line it traces (a release mcsim prints them on stdout). */
+export function startRelease(sdk: Sdk, display: string, so: string, onLine: (line: string) => void): { stop(): Promise<void> } {
+  const sim = spawn(path.join(sdk.toolsDir, "mcsim"), [so], { env: { ...process.env, DISPLAY: display }, stdio: ["ignore", "pipe", "ignore"] });
+  let text = "";
+  sim.stdout!.on("data", (d: Buffer) => {
+    text += d.toString("utf8");
+    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n")) {
+      onLine(text.slice(0, nl));
+      text = text.slice(nl + 1);
+    }
+  });
+  return { stop: () => stop(sim) };
+}
+
 /** Runs a release build for `seconds` of real time. */
 export async function runRelease(sdk: Sdk, display: string, so: string, seconds: number): Promise<void> {
   const sim = spawn(path.join(sdk.toolsDir, "mcsim"), [so], { env: { ...process.env, DISPLAY: display }, stdio: "ignore" });

@@ -47,8 +47,10 @@ export function measuredLine(r: BenchRecord): string {
 export function linCheckTables(check: LinCheck | undefined): string {
   if (!check?.date) return linCheckText(check) + ".";
   const m = check.machine;
+  const parts = Object.entries(check.checked ?? {}).filter(([, at]) => at && at.date.slice(0, 10) !== check.date!.slice(0, 10));
+  const earlier = parts.length ? ` Kept from earlier runs: ${parts.map(([part, at]) => `${part} checked ${at!.date.slice(0, 10)} at commit ${at!.commit}`).join(", ")}.` : "";
   const lines = [
-    `Checked ${check.date.slice(0, 10)}${m ? ` on ${m.cpu} (${m.cores} cores), load average ${m.loadAverage[0]} at the start` : ""}, commit ${check.commit ?? "unknown"}, Moddable SDK ${check.sdk ?? "unknown"} (${LIN_CHECK_PATH}; \`sensor-node check-lin\` checks again).`,
+    `Checked ${check.date.slice(0, 10)}${m ? ` on ${m.cpu} (${m.cores} cores), load average ${m.loadAverage[0]} at the start` : ""}, commit ${check.commit ?? "unknown"}, Moddable SDK ${check.sdk ?? "unknown"} (${LIN_CHECK_PATH}; \`sensor-node check-lin\` checks again).${earlier}`,
   ];
   if (check.runs?.length) {
     const rows = check.runs.map((r) => [
@@ -72,6 +74,15 @@ export function linCheckTables(check: LinCheck | undefined): string {
     lines.push("", `C spectrum kernel against Node's portable kernel, largest relative difference per feature: ${worst}.` + (k?.nativeMsPerCall !== undefined && k.portableMsPerCall !== undefined ? ` Per call in the debug build: C ${num(k.nativeMsPerCall)} ms, portable XS ${num(k.portableMsPerCall)} ms (a debug XS: only the ratio says much).` : ""));
   }
   return lines.join("\n");
+}
+
+/** docs/provisioning.md: the lin build provisioned end to end (check-lin's provision check). */
+export function linProvisionTable(check: LinCheck | undefined): string {
+  const p = check?.provision;
+  if (!p) return `${linCheckText(check)}: the provision check is not in it (\`sensor-node check-lin --only provision\`).`;
+  const when = check.checked?.provision ?? { date: check.date ?? "", commit: check.commit ?? "unknown" };
+  const rows = p.cases.map((c) => [c.case, c.expected, c.ok ? "yes" : "**no**", c.outcome.replace(/\|/g, "\\|"), whole(c.telemetry)]);
+  return `Checked ${when.date.slice(0, 10)}, commit ${when.commit}, Moddable SDK ${check.sdk ?? "unknown"} (${LIN_CHECK_PATH}):\n\n${table(["case", "expected", "as expected", "the node's state or error", "telemetry at the subscriber"], rows)}`;
 }
 
 /** The lin check's state, as the docs quote it. */
@@ -245,5 +256,6 @@ export function renderBlocks(input: FiguresInput): Record<string, Record<string,
   return {
     "README.md": { summary: summaryTable(input) },
     "docs/performance.md": { all: allFiguresTable(input), budgets: budgetsTable(input), "lin-check": linCheckTables(input.linCheck) },
+    "docs/provisioning.md": { "lin-provision": linProvisionTable(input.linCheck) },
   };
 }
