@@ -38,6 +38,7 @@ Commands:
   bench [--json] [--quick]  run the benchmarks and print figures against baselines (docs/performance.md)
   provision --port PATH --ssid S --password P  give a node its Wi-Fi over serial (Improv Wi-Fi; docs/provisioning.md)
   build esp32|sim [--flash] [key=value ...]  build the firmware with the Moddable SDK's mcconfig (docs/device.md)
+  opcua --broker URL [--port 4840] [--users FILE]  serve the fleet to OPC UA clients (docs/opcua.md)
   check-lin [--seconds S] [--only runs,memory,spectrum]  check the firmware on the Moddable SDK's lin
                       runtime and write bench/lin-check.json (docs/moddable.md; needs MODDABLE and Xvfb)
   help                show this help
@@ -67,6 +68,8 @@ export async function main(argv: string[]): Promise<number> {
         return (await import("../build/mcconfig.js")).buildCommand(rest);
       case "provision":
         return await (await import("../provision/command.js")).provisionCommand(rest);
+      case "opcua":
+        return await (await import("../opcua/command.js")).opcuaCommand(rest);
       case "check-lin":
         return await (await import("../check-lin/command.js")).checkLinCommand(rest);
       default:
