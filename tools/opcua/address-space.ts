@@ -32,7 +32,8 @@ export class SensorNodeObject {
   constructor(ns: Namespace, parent: UAObject, nodeId: string) {
     this.#ns = ns;
     this.#id = nodeId;
-    this.object = ns.addObject({ organizedBy: parent, browseName: nodeId, nodeId: `s=${nodeId}` });
+    // An event source under the SensorNodes notifier: its alarms reach clients subscribed to it, to the folder or to the Server.
+    this.object = ns.addObject({ organizedBy: parent, browseName: nodeId, nodeId: `s=${nodeId}`, eventSourceOf: parent, eventNotifier: 1 });
   }
 
   get nodeId(): string {
@@ -121,7 +122,8 @@ export class FleetAddressSpace {
   constructor(addressSpace: AddressSpace, onNew: (node: SensorNodeObject) => void = () => {}) {
     this.ns = addressSpace.getOwnNamespace();
     // A numeric NodeId: the string ids belong to the nodes (a node may be named anything).
-    this.folder = this.ns.addFolder(addressSpace.rootFolder.objects, { browseName: SENSOR_NODES });
+    const objects = addressSpace.rootFolder.objects;
+    this.folder = this.ns.addObject({ organizedBy: objects, typeDefinition: "FolderType", browseName: SENSOR_NODES, notifierOf: objects.server, eventNotifier: 1 });
     this.#onNew = onNew;
   }
 

@@ -56,7 +56,6 @@ export class NodeAlarms {
     this.#node = node;
     this.#type = type;
     this.#onAcknowledge = onAcknowledge;
-    node.object.setEventNotifier(1);
     this.#folder = node.object.namespace.addObject({ componentOf: node.object, browseName: "Alarms", nodeId: `s=${node.nodeId}/Alarms`, typeDefinition: "FolderType" });
   }
 
@@ -107,6 +106,8 @@ export class NodeAlarms {
     } else {
       c = ns.instantiateAlarmCondition("AlarmConditionType", { ...options, inputNode: this.#node.inputVariable(["State"], "") });
     }
+    // The node's own name, as SCADA lists it (node-opcua would show the qualified BrowseName "1:<nodeId>").
+    c.sourceName.setValueFromSource({ dataType: DataType.String, value: this.#node.nodeId });
     // The node evaluates its rules; the condition must not re-evaluate them from the input variable.
     (c as unknown as { _onInputDataValueChange(): void })._onInputDataValueChange = () => {};
     c.on("acknowledged", () => this.#onAcknowledge(metric));

@@ -76,6 +76,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const client = mqtt.connect(o.broker, { clientId: `sensor-node-opcua-${process.pid}-${Math.floor(Math.random() * 1e9)}`, reconnectPeriod: RECONNECT_MS });
   const channel = new CommandChannel({ prefix: o.prefix, publish: (topic, body) => client.publish(topic, body, { qos: 1 }), timeoutMs: o.commandTimeoutMs });
   const served = new Map<string, Served>();
+  // Binds ConditionType's methods (Acknowledge, Confirm, Enable, ...) as clients call them: on the type's method with the condition as object.
+  addressSpace.installAlarmsAndConditionsService();
   const alarmType = addLimitAlarmType(addressSpace.getOwnNamespace());
   const fleet = new FleetAddressSpace(addressSpace, (object) => {
     const alarms = new NodeAlarms(object, alarmType, (metric) => {
