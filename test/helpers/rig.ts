@@ -48,6 +48,23 @@ export interface Rig {
 }
 
 
+/**
+ * What a subscriber is owed: every PUBLISH (and will) the broker accepts on a topic under its
+ * filter, counted when accepted (before the PUBACK goes out, so before the node can move on).
+ * The subscriber gets each once, not retained (a live forward clears the flag), so a run ends
+ * when its non-retained messages reach the count: an event, not a pause.
+ */
+export function owedCounter(broker: Awaited<ReturnType<typeof startAedes>>): { count: number; watch(filter: string): void } {
+  const owed = { filter: "", count: 0, watch: (filter: string) => Object.assign(owed, { filter, count: 0 }) };
+  const authorize = broker.aedes.authorizePublish.bind(broker.aedes);
+  broker.aedes.authorizePublish = (client, packet, callback) =>
+    authorize(client, packet, (error) => {
+      if (!error && owed.filter && matches(owed.filter, packet.topic)) owed.count++;
+      callback(error);
+    });
+  return owed;
+}
+
 /** MQTT topic filter match (+ one level, # the rest; $-topics only by an explicit first level). */
 function matches(filter: string, topic: string): boolean {
   const f = filter.split("/");
@@ -64,23 +81,13 @@ export async function startRig(t: ExecutionContext, o: RigOptions): Promise<Rig>
   const broker = await startAedes();
   t.teardown(() => broker.close());
   const clock = new VirtualClock({ epochMs: RIG_EPOCH_MS });
-  // What the subscriber is owed: every PUBLISH (and will) the broker accepts on a topic under its
-  // filter, counted when accepted (before the PUBACK goes out, so before the node can move on).
-  // The subscriber gets each once, not retained (a live forward clears the flag), so a run ends
-  // when its non-retained messages reach the count: an event, not a pause.
-  let owed = { filter: "", count: 0 };
-  const authorize = broker.aedes.authorizePublish.bind(broker.aedes);
-  broker.aedes.authorizePublish = (client, packet, callback) =>
-    authorize(client, packet, (error) => {
-      if (!error && owed.filter && matches(owed.filter, packet.topic)) owed.count++;
-      callback(error);
-    });
+  const owed = owedCounter(broker);
   const node = new SimNode({ clock, spec: o.spec, broker: { host: broker.host, port: broker.port, secure: false }, storage: o.storage, log: o.log });
   t.teardown(() => node.stop());
   const observe = async (filter: string) => {
     const observer = await Observer.connect(broker.url, filter, () => clock.wall()!);
     t.teardown(() => observer.close());
-    owed = { filter, count: 0 };
+    owed.watch(filter);
     return observer;
   };
   const live = () => (rig.observer ? rig.observer.messages.filter((m) => !m.retain).length : Infinity);

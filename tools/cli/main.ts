@@ -23,6 +23,8 @@ const SIM_FLAGS: Record<string, FlagSpec> = {
   dashboard: { kind: "boolean", help: "serve a live web dashboard on 127.0.0.1 (docs/dashboard.md)" },
   port: { kind: "number", help: "dashboard HTTP port (default 8080; 0 picks a free one); with --factory, the setup page's (default: a free one)", min: 0, max: 65535, integer: true },
   factory: { kind: "boolean", help: "one node fresh from the factory: unprovisioned, its console on a pseudo-terminal for Improv Wi-Fi and its setup page on loopback (docs/provisioning.md)" },
+  opcua: { kind: "boolean", help: "also serve the nodes over OPC UA on 127.0.0.1 (anonymous allowed; docs/opcua.md)" },
+  "opcua-port": { kind: "number", help: "with --opcua: the OPC UA port (default 4840; 0 picks a free one)", min: 0, max: 65535, integer: true },
   storage: { kind: "string", help: "keep the nodes' flash (settings, provisioning, outbox) in this folder across runs (default: memory)" },
   ...CPU_FLAGS,
   help: { kind: "boolean", help: "show this help" },
@@ -38,6 +40,7 @@ Commands:
   bench [--json] [--quick]  run the benchmarks and print figures against baselines (docs/performance.md)
   provision --port PATH --ssid S --password P  give a node its Wi-Fi over serial (Improv Wi-Fi; docs/provisioning.md)
   build esp32|sim [--flash] [key=value ...]  build the firmware with the Moddable SDK's mcconfig (docs/device.md)
+  opcua --broker URL [--port 4840] [--users FILE]  serve the fleet to OPC UA clients (docs/opcua.md)
   check-lin [--seconds S] [--only runs,memory,spectrum]  check the firmware on the Moddable SDK's lin
                       runtime and write bench/lin-check.json (docs/moddable.md; needs MODDABLE and Xvfb)
   help                show this help
@@ -67,6 +70,8 @@ export async function main(argv: string[]): Promise<number> {
         return (await import("../build/mcconfig.js")).buildCommand(rest);
       case "provision":
         return await (await import("../provision/command.js")).provisionCommand(rest);
+      case "opcua":
+        return await (await import("../opcua/command.js")).opcuaCommand(rest);
       case "check-lin":
         return await (await import("../check-lin/command.js")).checkLinCommand(rest);
       default:
@@ -98,7 +103,9 @@ async function simCommand(argv: string[]): Promise<number> {
     throw new UsageError("sensor-node sim: --factory runs one node: no --nodes, --workers or --dashboard");
   }
   // A fleet (--nodes N > 1 without a scenario, or --workers) and the dashboard: docs/fleet.md, docs/dashboard.md.
-  if (!flags.factory && (flags.dashboard || flags.workers !== undefined || (((flags.nodes as number | undefined) ?? 1) > 1 && !scenario))) {
+  if (flags["opcua-port"] !== undefined && !flags.opcua) throw new UsageError("sensor-node sim: --opcua-port needs --opcua");
+  if (flags.factory && flags.opcua) throw new UsageError("sensor-node sim: --factory runs one unprovisioned node: no --opcua");
+  if (!flags.factory && (flags.opcua || flags.dashboard || flags.workers !== undefined || (((flags.nodes as number | undefined) ?? 1) > 1 && !scenario))) {
     return await (await import("../fleet/command.js")).fleetOrDashboardSim(flags, scenario, duration);
   }
   const abort = new AbortController();

@@ -3,6 +3,8 @@
  * --dashboard: the broker is started here when none is given, so that the
  * simulation and the dashboard share it.
  */
+import * as os from "node:os";
+import * as path from "node:path";
 import { runSimulation } from "../simulator/simulation.js";
 import { startAedes, type RunningBroker } from "../brokers/broker.js";
 import { formatJsonLine, formatReadable } from "../cli/output.js";
@@ -11,6 +13,28 @@ import { UsageError } from "../cli/args.js";
 import { runFleet } from "./fleet.js";
 import { cpuOption } from "../cli/cpu-flags.js";
 import { startDashboard, type RunningDashboard } from "../dashboard/server.js";
+import { DEFAULT_OPCUA_PORT, listenProblem } from "../opcua/command.js";
+
+/** Where `sim --opcua` keeps the gateway's certificate between runs (made once: it takes seconds). */
+const SIM_OPCUA_PKI = path.join(os.tmpdir(), "sensor-node-sim-opcua-pki");
+
+/**
+ * `sim --opcua`: the gateway beside the simulated nodes, on loopback only, anonymous and
+ * SecurityPolicy None allowed, client certificates accepted (a lab: docs/opcua.md).
+ */
+async function startSimGateway(broker: string, scenario: Scenario | undefined, port: number) {
+  const prefix = String((scenario?.node.config.mqtt as { prefix?: string } | undefined)?.prefix ?? "sensors");
+  const { startGateway } = await import("../opcua/gateway.js");
+  try {
+    const g = await startGateway({ broker, prefix, port, host: "127.0.0.1", certsDir: SIM_OPCUA_PKI, allowAnonymous: true, trustUnknownClients: true, log: (l) => process.stderr.write(`opcua: ${l}\n`) });
+    process.stderr.write(`opcua: ${g.endpointUrl} (anonymous, loopback only)\n`);
+    return g;
+  } catch (e) {
+    const problem = listenProblem(e, port, "--opcua-port");
+    if (problem) throw new UsageError(`sensor-node sim: ${problem}`);
+    throw e;
+  }
+}
 
 export async function fleetOrDashboardSim(flags: Record<string, unknown>, scenario: Scenario | undefined, durationS: number | undefined): Promise<number> {
   const nodes = (flags.nodes as number | undefined) ?? 1;
@@ -26,6 +50,7 @@ export async function fleetOrDashboardSim(flags: Record<string, unknown>, scenar
   process.once("SIGTERM", onSignal);
   let embedded: RunningBroker | undefined;
   let dashboard: RunningDashboard | undefined;
+  let gateway: { close(): Promise<void> } | undefined;
   try {
     let broker = flags.broker as string | undefined;
     if (!broker) {
@@ -38,6 +63,7 @@ export async function fleetOrDashboardSim(flags: Record<string, unknown>, scenar
       dashboard = await startDashboard({ broker, prefix, port: (flags.port as number | undefined) ?? 8080 });
       process.stderr.write(`dashboard on ${dashboard.url}\n`);
     }
+    if (flags.opcua) gateway = await startSimGateway(broker, scenario, (flags["opcua-port"] as number | undefined) ?? DEFAULT_OPCUA_PORT);
     const log = (nodeId: string, level: string, message: string) => {
       if (level === "debug" || (level === "info" && !flags.verbose)) return;
       process.stderr.write(`${nodeId} ${level}: ${message}\n`);
@@ -85,6 +111,7 @@ export async function fleetOrDashboardSim(flags: Record<string, unknown>, scenar
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     await dashboard?.close();
+    await gateway?.close();
     await embedded?.close();
   }
 }

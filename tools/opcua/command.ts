@@ -1,0 +1,94 @@
+/*
+ * `sensor-node opcua --broker URL [--port 4840] [--prefix sensors] [--certs DIR]
+ * [--users FILE] [--allow-anonymous]` (docs/cli.md, docs/opcua.md): the
+ * gateway until Ctrl-C. Bad input is one line naming the option, exit code 2.
+ */
+import * as fs from "node:fs";
+import { helpText, parseArgs, UsageError, type FlagSpec } from "../cli/args.js";
+import { parseBrokerUrl } from "../brokers/broker.js";
+import { readUsers, UsersFileError, type UserCheck } from "./users.js";
+
+export const OPCUA_FLAGS: Record<string, FlagSpec> = {
+  broker: { kind: "string", help: "the fleet's MQTT broker (mqtt://host:port or mqtts://host:port); required" },
+  port: { kind: "number", help: "OPC UA port (default 4840; 0 picks a free one)", min: 0, max: 65535, integer: true },
+  prefix: { kind: "string", help: "the nodes' topic prefix (default sensors)" },
+  certs: { kind: "string", help: "the gateway's PKI folder: its own certificate (made on first start), trusted and rejected clients (default ./opcua-pki)" },
+  users: { kind: "string", help: "users file: {\"users\": [{\"name\": ..., \"password\": ...}]}" },
+  "allow-anonymous": { kind: "boolean", help: "also accept anonymous sessions and SecurityPolicy None (a lab setting)" },
+  help: { kind: "boolean", help: "show this help" },
+};
+
+export const DEFAULT_OPCUA_PORT = 4840;
+export const DEFAULT_CERTS_DIR = "./opcua-pki";
+
+/** The broker URL, checked (one line naming --broker when it is not one). */
+export function brokerOption(url: string | undefined, command: string): string {
+  if (!url) throw new UsageError(`${command}: --broker URL is required (mqtt://host:port)`);
+  try {
+    parseBrokerUrl(url);
+  } catch (e) {
+    throw new UsageError(`${command}: ${(e as Error).message}`);
+  }
+  return url;
+}
+
+export function usersOption(file: string | undefined): UserCheck | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return readUsers(file);
+  } catch (e) {
+    if (e instanceof UsersFileError) throw new UsageError(`sensor-node opcua: ${e.message}`);
+    throw e;
+  }
+}
+
+/** A listen failure as the option it concerns, or undefined for other errors. */
+export function listenProblem(e: unknown, port: number, option = "--port"): string | undefined {
+  const code = (e as NodeJS.ErrnoException).code ?? "";
+  const text = `${code} ${(e as Error).message ?? ""}`;
+  if (/EADDRINUSE/.test(text)) return `${option}: ${port} is in use`;
+  if (/EACCES/.test(text)) return `${option}: no permission to listen on ${port}`;
+  return undefined;
+}
+
+export async function opcuaCommand(argv: string[]): Promise<number> {
+  const command = "sensor-node opcua";
+  const { flags } = parseArgs(command, argv, OPCUA_FLAGS, 0);
+  if (flags.help) {
+    process.stdout.write(helpText(`Usage: ${command} --broker URL [options]`, OPCUA_FLAGS));
+    return 0;
+  }
+  const broker = brokerOption(flags.broker as string | undefined, command);
+  const users = usersOption(flags.users as string | undefined);
+  const allowAnonymous = Boolean(flags["allow-anonymous"]);
+  if (!users && !allowAnonymous) throw new UsageError(`${command}: --users FILE is required (or --allow-anonymous): nobody could log in`);
+  const certsDir = (flags.certs as string | undefined) ?? DEFAULT_CERTS_DIR;
+  try {
+    fs.mkdirSync(certsDir, { recursive: true });
+    fs.accessSync(certsDir, fs.constants.W_OK);
+  } catch (e) {
+    throw new UsageError(`${command}: --certs: cannot write ${certsDir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const port = (flags.port as number | undefined) ?? DEFAULT_OPCUA_PORT;
+  const prefix = (flags.prefix as string | undefined) ?? "sensors";
+  const log = (line: string) => process.stderr.write(`opcua: ${line}\n`);
+  // Loaded here: node-opcua takes seconds to load, and only this command needs it.
+  const { startGateway } = await import("./gateway.js");
+  let gateway;
+  try {
+    gateway = await startGateway({ broker, prefix, port, certsDir, users, allowAnonymous, log });
+  } catch (e) {
+    const problem = listenProblem(e, port);
+    if (problem) throw new UsageError(`${command}: ${problem}`);
+    throw e;
+  }
+  log(`serving ${prefix}/+/{status,telemetry,alarm} from ${broker}`);
+  log(`security: Basic256Sha256 Sign and SignAndEncrypt${allowAnonymous ? ", None, anonymous sessions" : ""}; ${users ? `${users.names.length} user(s)` : "no users"}; certificates in ${certsDir}`);
+  process.stdout.write(`${gateway.endpointUrl}\n`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await gateway.close();
+  return 0;
+}

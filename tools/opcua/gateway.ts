@@ -1,0 +1,170 @@
+/*
+ * The OPC UA gateway (docs/opcua.md): an MQTT subscriber to the fleet's status,
+ * telemetry, alarm and ack topics, and an OPC UA server whose address space
+ * follows them. One process serves the whole fleet; nodes appear as they first
+ * publish (a retained status counts).
+ */
+import "./quiet-log.js";
+import * as mqtt from "mqtt";
+import type { OPCUAServer } from "node-opcua";
+import { FleetAddressSpace, type SensorNodeObject } from "./address-space.js";
+import { addLimitAlarmType, NodeAlarms, type AlarmTransition } from "./alarms.js";
+import { CommandChannel } from "./commands.js";
+import { addMethods } from "./methods.js";
+import { telemetryReadings } from "./payload-map.js";
+import { createServer, type ServerOptions } from "./server.js";
+
+export interface GatewayOptions extends ServerOptions {
+  /** mqtt:// or mqtts:// URL of the fleet's broker. */
+  broker: string;
+  /** The nodes' topic prefix (`mqtt.prefix`, default "sensors"). */
+  prefix: string;
+  commandTimeoutMs?: number;
+  /** Progress and problems, one line each (never a password). */
+  log?: (line: string) => void;
+  /** After a telemetry message is in the address space (the bench's probe): node, its `ts`, and when the gateway got it (performance.now()). */
+  onTelemetry?: (nodeId: string, ts: number | undefined, receivedAt: number) => void;
+}
+
+export interface GatewayStats {
+  /** Messages taken from the broker (status, telemetry, alarm, ack). */
+  messages: number;
+  /** Variable values written. */
+  updates: number;
+  /** Messages that were not a JSON object, or on a topic the gateway does not serve. */
+  ignored: number;
+}
+
+export interface Gateway {
+  readonly endpointUrl: string;
+  readonly port: number;
+  readonly server: OPCUAServer;
+  readonly stats: GatewayStats;
+  /** Resolves once subscribed to the broker. */
+  readonly subscribed: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Reconnect period after the broker is lost (ms). */
+const RECONNECT_MS = 1000;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function parse(payload: Uint8Array): Record<string, unknown> | undefined {
+  try {
+    const v = JSON.parse(new TextDecoder().decode(payload));
+    return isObject(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The node's `ts` as a Date, or the gateway's time when the node's clock was not set (no `ts`). */
+const sourceTime = (p: Record<string, unknown>) => (typeof p.ts === "number" ? new Date(p.ts) : new Date());
+
+/** Keeps one node's object, alarms and methods together. */
+interface Served {
+  object: SensorNodeObject;
+  alarms: NodeAlarms;
+}
+
+export async function startGateway(o: GatewayOptions): Promise<Gateway> {
+  const log = o.log ?? (() => {});
+  const server = await createServer(o);
+  const addressSpace = server.engine.addressSpace!;
+  const stats: GatewayStats = { messages: 0, updates: 0, ignored: 0 };
+  const client = mqtt.connect(o.broker, { clientId: `sensor-node-opcua-${process.pid}-${Math.floor(Math.random() * 1e9)}`, reconnectPeriod: RECONNECT_MS });
+  const channel = new CommandChannel({ prefix: o.prefix, publish: (topic, body) => client.publish(topic, body, { qos: 1 }), timeoutMs: o.commandTimeoutMs });
+  const served = new Map<string, Served>();
+  // Binds ConditionType's methods (Acknowledge, Confirm, Enable, ...) as clients call them: on the type's method with the condition as object.
+  addressSpace.installAlarmsAndConditionsService();
+  const alarmType = addLimitAlarmType(addressSpace.getOwnNamespace());
+  const fleet = new FleetAddressSpace(addressSpace, (object) => {
+    const alarms = new NodeAlarms(object, alarmType, (metric) => {
+      log(`${object.nodeId}: ${metric} acknowledged by a client: cmd/ack-alarm`);
+      void channel.send(object.nodeId, "ack-alarm", { metric });
+    });
+    addMethods(object, channel);
+    served.set(object.nodeId, { object, alarms });
+    log(`${object.nodeId}: in the address space`);
+  });
+  const node = (id: string) => (fleet.node(id), served.get(id)!);
+
+  const onMessage = (topic: string, payload: Buffer) => {
+    try {
+      serve(topic, payload);
+    } catch (e) {
+      // One bad message must not take the gateway (and every other node) down.
+      stats.ignored++;
+      log(`${topic}: not served: ${(e as Error).message}`);
+    }
+  };
+  const serve = (topic: string, payload: Buffer) => {
+    const receivedAt = performance.now();
+    stats.messages++;
+    const [id, kind, ...rest] = topic.slice(o.prefix.length + 1).split("/");
+    if (kind === "cmd") {
+      if (!channel.ack(topic, payload)) stats.ignored++;
+      return;
+    }
+    const p = parse(payload);
+    if (!p || !id || rest.length) return void stats.ignored++;
+    const n = node(id);
+    const at = sourceTime(p);
+    if (kind === "status") {
+      if (typeof p.fw === "string") n.object.set(["Firmware"], p.fw, at);
+      if (typeof p.boot === "number") n.object.set(["Boot"], p.boot, at);
+      n.object.setOnline(p.state === "online", at);
+      stats.updates += 3;
+    } else if (kind === "telemetry") {
+      const readings = telemetryReadings(p);
+      n.object.apply(readings, at);
+      stats.updates += readings.length;
+      o.onTelemetry?.(id, typeof p.ts === "number" ? p.ts : undefined, receivedAt);
+    } else if (kind === "alarm" && typeof p.metric === "string" && typeof p.level === "string") {
+      n.alarms.apply(p as unknown as AlarmTransition, at);
+    } else stats.ignored++;
+  };
+
+  const subscribed = new Promise<void>((resolve) => {
+    client.on("connect", () => {
+      const filters = ["status", "telemetry", "alarm"].map((k) => `${o.prefix}/+/${k}`).concat(channel.ackFilter);
+      client.subscribe(filters, { qos: 1 }, (error) => {
+        if (error) log(`broker refused the subscription: ${error.message}`);
+        else resolve();
+      });
+    });
+  });
+  client.on("message", onMessage);
+  let reported = false;
+  client.on("error", (e) => {
+    // mqtt.js retries by itself; say so once per outage.
+    if (!reported) log(`broker ${o.broker}: ${e.message} (retrying every ${RECONNECT_MS / 1000} s)`);
+    reported = true;
+  });
+  client.on("connect", () => {
+    if (reported) log(`broker ${o.broker}: connected`);
+    reported = false;
+  });
+
+  try {
+    await server.start();
+  } catch (e) {
+    await client.endAsync(true);
+    await server.shutdown().catch(() => {});
+    throw e;
+  }
+  const port = server.endpoints[0]!.port;
+  return {
+    endpointUrl: `opc.tcp://${o.host ?? "localhost"}:${port}`,
+    port,
+    server,
+    stats,
+    subscribed,
+    async close() {
+      channel.close();
+      await client.endAsync(true);
+      await server.shutdown();
+    },
+  };
+}

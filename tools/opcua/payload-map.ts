@@ -1,0 +1,101 @@
+/*
+ * From a telemetry payload (JSON schema v1, docs/payloads.md) to the variables
+ * it sets under a node's object: each reading names its path of BrowseNames,
+ * its value and, when the gateway knows it, its unit and range (units.ts).
+ * Fields the gateway does not know (a newer firmware's) are served too, under
+ * the payload's own names: nothing in the payload is dropped for being new.
+ */
+import { AXIS_QUANTITIES, ENVELOPE_QUANTITIES, NODE_QUANTITIES, UNITS, type Quantity } from "./units.js";
+
+export type ReadingValue = number | string | boolean;
+
+export interface Reading {
+  /** BrowseNames from the node's object down, e.g. ["Vibration", "X", "vRms"]. */
+  path: string[];
+  value: ReadingValue;
+  /** Known unit and range: an AnalogItemType; otherwise a DataItemType without a unit. */
+  quantity?: Quantity;
+}
+
+/** Envelope fields live one level below the axis, under the payload's name. */
+const ENVELOPE_KEY = "env";
+/** Deepest nesting served for unknown objects (a payload is data, not a tree to walk forever). */
+const MAX_DEPTH = 4;
+/** Envelope fields the gateway reads itself (not readings). */
+const ENVELOPE_FIELDS = new Set(["v", "ts"]);
+
+/** Top-level fields with a name of their own in the address space. */
+const NAMED = Object.freeze({ state: "State", boot: "Boot", seq: "Seq", runHours: "RunHours", running: "Running", faults: "Faults" } as Record<string, string>);
+
+/** Leaf names whose unit is plain whatever their place (e.g. a `speed` object's `rpm`). */
+const LEAF_QUANTITIES: Readonly<Record<string, Quantity>> = Object.freeze({ rpm: { unit: UNITS.rpm, range: { low: 0, high: 100_000 } } });
+
+const AXES = Object.freeze({ x: "X", y: "Y", z: "Z" } as Record<string, string>);
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isScalar = (v: unknown): v is ReadingValue => (typeof v === "number" && Number.isFinite(v)) || typeof v === "string" || typeof v === "boolean";
+
+/** The readings of one telemetry payload, in payload order. */
+export function telemetryReadings(payload: Record<string, unknown>): Reading[] {
+  const out: Reading[] = [];
+  for (const [key, value] of Object.entries(payload)) {
+    if (ENVELOPE_FIELDS.has(key)) continue;
+    if (key === "vib" && isObject(value)) vibration(value, out);
+    else if (key === "temp" && isObject(value)) leaf(out, ["Temperature"], value.c, NODE_QUANTITIES.temperature);
+    else if (key === "humidity" && isObject(value)) leaf(out, ["Humidity"], value.rh, NODE_QUANTITIES.humidity);
+    else if (key === "outbox" && isObject(value)) generic(out, ["Outbox"], value, 1);
+    else if (key === "faults" && Array.isArray(value)) out.push({ path: ["Faults"], value: JSON.stringify(value) });
+    else if (key === "runHours") leaf(out, ["RunHours"], value, NODE_QUANTITIES.runHours);
+    else generic(out, [NAMED[key] ?? key], value, 1);
+  }
+  return out;
+}
+
+function vibration(vib: Record<string, unknown>, out: Reading[]): void {
+  for (const [key, value] of Object.entries(vib)) {
+    const axis = AXES[key];
+    if (axis && isObject(value)) {
+      for (const [name, v] of Object.entries(value)) {
+        if (name === ENVELOPE_KEY && isObject(v)) {
+          for (const [e, ev] of Object.entries(v)) leaf(out, ["Vibration", axis, ENVELOPE_KEY, e], ev, ENVELOPE_QUANTITIES[e]);
+        } else generic(out, ["Vibration", axis, name], v, 3, AXIS_QUANTITIES[name]);
+      }
+    } else generic(out, ["Vibration", key], value, 2, key === "odr" ? NODE_QUANTITIES.odr : undefined);
+  }
+}
+
+function leaf(out: Reading[], path: string[], value: unknown, quantity?: Quantity): void {
+  if (isScalar(value)) out.push({ path, value, quantity: typeof value === "number" ? quantity : undefined });
+}
+
+/** A scalar as one reading, an object as one reading per field (bounded depth); arrays as JSON text. */
+function generic(out: Reading[], path: string[], value: unknown, depth: number, quantity?: Quantity): void {
+  if (isScalar(value)) return leaf(out, path, value, quantity ?? LEAF_QUANTITIES[path[path.length - 1]]);
+  if (Array.isArray(value)) return void out.push({ path, value: JSON.stringify(value) });
+  if (!isObject(value) || depth >= MAX_DEPTH) return;
+  for (const [k, v] of Object.entries(value)) generic(out, [...path, k], v, depth + 1);
+}
+
+/**
+ * The variable an alarm's metric watches (`x.vRms`, `x.vRms.rate`, `temp.c`,
+ * `humidity.rh`, `x.env.rms`): its path, or undefined for metrics that are no
+ * variable (`sensor.<part>` faults).
+ */
+export function metricPath(metric: string): string[] | undefined {
+  const parts = metric.split(".");
+  if (parts[parts.length - 1] === "rate") parts.pop();
+  if (parts[0] === "temp" && parts[1] === "c") return ["Temperature"];
+  if (parts[0] === "humidity" && parts[1] === "rh") return ["Humidity"];
+  const axis = AXES[parts[0]];
+  if (axis && parts.length >= 2) return ["Vibration", axis, ...parts.slice(1)];
+  return undefined;
+}
+
+/** The unit and range of the variable at `path` (a metric's input variable created before its first telemetry). */
+export function quantityOf(path: string[]): Quantity | undefined {
+  if (path[0] === "Temperature") return NODE_QUANTITIES.temperature;
+  if (path[0] === "Humidity") return NODE_QUANTITIES.humidity;
+  if (path[0] === "Vibration" && path.length === 3) return AXIS_QUANTITIES[path[2]];
+  if (path[0] === "Vibration" && path[2] === ENVELOPE_KEY) return ENVELOPE_QUANTITIES[path[3]];
+  return undefined;
+}
