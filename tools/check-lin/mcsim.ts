@@ -77,9 +77,12 @@ export function clearLinStorage(): void {
   for (const f of fs.readdirSync(LIN_FILE_ROOT)) if (f === "modpreferences.json" || /^sn_.*\.log$/.test(f)) fs.rmSync(path.join(LIN_FILE_ROOT, f), { force: true });
 }
 
-/** Starts a release build; `onLine` gets each line it traces (a release mcsim prints them on stdout). */
+/**
+ * Starts a release build; `onLine` gets each line it traces (a release mcsim prints them on
+ * stdout, through C stdio: stdbuf makes a pipe line-buffered, as a terminal is).
+ */
 export function startRelease(sdk: Sdk, display: string, so: string, onLine: (line: string) => void): { stop(): Promise<void> } {
-  const sim = spawn(path.join(sdk.toolsDir, "mcsim"), [so], { env: { ...process.env, DISPLAY: display }, stdio: ["ignore", "pipe", "ignore"] });
+  const sim = spawn("stdbuf", ["-oL", path.join(sdk.toolsDir, "mcsim"), so], { env: { ...process.env, DISPLAY: display }, stdio: ["ignore", "pipe", "ignore"] });
   let text = "";
   sim.stdout!.on("data", (d: Buffer) => {
     text += d.toString("utf8");

@@ -47,7 +47,7 @@ export function measuredLine(r: BenchRecord): string {
 export function linCheckTables(check: LinCheck | undefined): string {
   if (!check?.date) return linCheckText(check) + ".";
   const m = check.machine;
-  const parts = Object.entries(check.checked ?? {}).filter(([, at]) => at && at.date.slice(0, 10) !== check.date!.slice(0, 10));
+  const parts = Object.entries(check.checked ?? {}).filter(([, at]) => at && (at.commit !== check.commit || at.date.slice(0, 10) !== check.date!.slice(0, 10)));
   const earlier = parts.length ? ` Kept from earlier runs: ${parts.map(([part, at]) => `${part} checked ${at!.date.slice(0, 10)} at commit ${at!.commit}`).join(", ")}.` : "";
   const lines = [
     `Checked ${check.date.slice(0, 10)}${m ? ` on ${m.cpu} (${m.cores} cores), load average ${m.loadAverage[0]} at the start` : ""}, commit ${check.commit ?? "unknown"}, Moddable SDK ${check.sdk ?? "unknown"} (${LIN_CHECK_PATH}; \`sensor-node check-lin\` checks again).${earlier}`,
