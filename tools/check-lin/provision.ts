@@ -5,7 +5,8 @@
  * client of `sensor-node provision`), be provisioned in turn for a plain broker, TLS
  * with the CA and mTLS, each ending in telemetry at an independent subscriber; keep
  * that across a restart of the simulator; and refuse, naming the field, a broker whose
- * certificate does not chain to the CA and one whose certificate names another host.
+ * certificate does not chain to the CA and one whose certificate names another host,
+ * and name the broker when it wants a client certificate the node does not have.
  *
  * The broker is mosquitto with a listener per case (certificates from openssl, RSA:
  * the SDK's TLS takes RSA client keys only). The mTLS listener allows ECDHE-RSA key
@@ -128,6 +129,8 @@ export async function provisionCheck(sdk: Sdk, root: string, display: string, wo
 
     await refused("a broker certificate from another CA", { broker: `mqtts://localhost:${rogue}`, cert: "", key: "", nodeId: "lin-rogue" }, "ca", "tls");
     await refused("a broker certificate for another name", { broker: `mqtts://localhost:${misnamed}`, nodeId: "lin-misnamed" }, "ca", "tls");
+    // The SDK's TLS does not report the alert of a broker that wants a client certificate: the CONNACK wait ends it.
+    await refused("an mTLS broker, no client certificate", { broker: `mqtts://localhost:${mtls}`, nodeId: "lin-nocert" }, "broker", "unreachable");
     // Leave the machine's lin storage as a factory-fresh node would find it.
     await fetch(`${url}api/factory-reset`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: "{}" }).catch(() => undefined);
   } finally {
