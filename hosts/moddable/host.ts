@@ -28,7 +28,7 @@
  *   - Preference keys are at most 15 characters on the ESP32 (NVS): longer keys are folded.
  *   - Preference is imported at run time, never by this preloaded module (createStorage).
  */
-import type { AppendLog, Clock, FifoSamplerConstructor as HostFifoSamplerConstructor, DigitalConstructor, DigitalLine, Host, I2CLines, Listener, ListenerOptions, LogLevel, SerialConstructor, SMBus, SMBusConstructor, SMBusOptions, SocketCallbacks, Storage, TCPOptions, TCPSocket, TimerId, Timers, WifiStation } from "../../firmware/host.js";
+import type { AppendLog, Clock, FifoSamplerConstructor as HostFifoSamplerConstructor, DigitalConstructor, DigitalLine, Host, I2CLines, Listener, ListenerOptions, LogLevel, SerialConstructor, SMBus, SMBusConstructor, SMBusOptions, SocketCallbacks, Storage, TCPOptions, TCPSocket, TimerId, Timers, TlsMaterial, WifiStation } from "../../firmware/host.js";
 import type SMBusIO from "embedded:io/smbus";
 import TCP from "embedded:io/socket/tcp";
 import ListenerIO from "embedded:io/socket/listener";
@@ -226,6 +226,24 @@ const LOOPBACK = "127.0.0.1";
  */
 const TLS_RECORD_OVERHEAD = 96;
 
+/** The SDK's TLS session cache (modules/crypt/ssl/ssl_cache.js): one entry, by host name. */
+interface SessionCache {
+  deleteSessionID(id?: unknown): void;
+}
+let sessionMaterial: TlsMaterial | undefined;
+
+/**
+ * The SDK resumes the last TLS session to a host name, and a resumed session keeps the
+ * identity it was made with: after new trust or a new client certificate (or none), that
+ * would be the old one. The cache is forgotten when the material differs from the last.
+ */
+function forgetSessionUnlessSame(tls: TlsMaterial | undefined): void {
+  const last = sessionMaterial;
+  sessionMaterial = tls;
+  if (last === tls || (last && tls && last.ca === tls.ca && last.cert === tls.cert && last.key === tls.key)) return;
+  if (Modules.has("ssl/cache")) (Modules.importNow("ssl/cache") as SessionCache).deleteSessionID();
+}
+
 /**
  * The SDK's TLS socket runs its handshake inside the TCP socket's callbacks, and a
  * refused certificate throws there ("certificate: auth err"): nothing catches it, and
@@ -311,6 +329,7 @@ class ModdableTCPSocket implements TCPSocket {
         // Provisioned material (o.tls) replaces the host's own trust settings, as the Host contract says.
         const provisioned = o.tls ? secureOptions(o.tls, clock.wall()) : undefined;
         if (provisioned instanceof Error) throw provisioned;
+        forgetSessionUnlessSame(o.tls);
         const tlsOptions = { address, host: o.host, port: o.port, secure: provisioned ?? this.#tls ?? {}, TCP: { io: guardedTcp((e) => this.#fail(tlsReason(e, o.host))) }, ...callbacks };
         this.#socket = new TLSSocket(tlsOptions as never) as unknown as RawSocket;
       } else {
