@@ -22,8 +22,17 @@ export interface DiscoveryEntity {
 
 const AXES = Object.freeze(["x", "y", "z"] as const);
 
-/** The entities a node exposes: velocity and acceleration per axis, dominant frequency, temperature, state. */
-export function discoveryEntities(options: { humidity: boolean }): DiscoveryEntity[] {
+/** Envelope values exposed per axis with bearing diagnostics (g): the envelope's RMS and the four defect amplitudes. */
+const ENVELOPE_ENTITIES = Object.freeze([
+  ["rms", "envelope RMS"],
+  ["bpfo", "outer race (BPFO)"],
+  ["bpfi", "inner race (BPFI)"],
+  ["bsf", "ball spin (BSF)"],
+  ["ftf", "cage (FTF)"],
+] as const);
+
+/** The entities a node exposes: velocity and acceleration per axis, dominant frequency, temperature, state; with bearing diagnostics (`envelope`) its envelope values and the running speed. */
+export function discoveryEntities(options: { humidity: boolean; envelope?: boolean }): DiscoveryEntity[] {
   const out: DiscoveryEntity[] = [];
   for (const a of AXES) {
     const up = a.toUpperCase();
@@ -33,6 +42,14 @@ export function discoveryEntities(options: { humidity: boolean }): DiscoveryEnti
       { object: `${a}_apeak`, name: `${up} acceleration peak`, template: vib(a, "aPeak"), unit: "g", stateClass: "measurement", icon: "mdi:vibrate" },
       { object: `${a}_fdom`, name: `${up} dominant frequency`, template: vib(a, "fDom"), unit: "Hz", deviceClass: "frequency", stateClass: "measurement" },
     );
+  }
+  if (options.envelope) {
+    for (const a of AXES) {
+      for (const [key, name] of ENVELOPE_ENTITIES) {
+        out.push({ object: `${a}_env_${key}`, name: `${a.toUpperCase()} ${name}`, template: vib(a, `env.${key}`, `value_json.vib.${a}.env is defined and value_json.vib.${a}.env.${key} is defined`), unit: "g", stateClass: "measurement", icon: "mdi:cog-sync" });
+      }
+    }
+    out.push({ object: "speed", name: "Running speed", template: "{{ value_json.speed.rpm if value_json.speed is defined and value_json.speed.rpm is defined else None }}", unit: "rpm", stateClass: "measurement", icon: "mdi:speedometer" });
   }
   out.push({ object: "temperature", name: "Temperature", template: "{{ value_json.temp.c if value_json.temp is defined else None }}", unit: "°C", deviceClass: "temperature", stateClass: "measurement" });
   if (options.humidity) {
@@ -45,8 +62,9 @@ export function discoveryEntities(options: { humidity: boolean }): DiscoveryEnti
   return out;
 }
 
-function vib(axis: string, feature: string): string {
-  return `{{ value_json.vib.${axis}.${feature} if value_json.vib is defined else None }}`;
+/** A template reading vib.<axis>.<feature>; `also`: a further condition for values that may be absent. */
+function vib(axis: string, feature: string, also?: string): string {
+  return `{{ value_json.vib.${axis}.${feature} if value_json.vib is defined${also ? ` and ${also}` : ""} else None }}`;
 }
 
 export interface DiscoveryContext {

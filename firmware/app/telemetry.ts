@@ -15,6 +15,7 @@ import { captureMessages } from "./capture.js";
 import { FIRMWARE_VERSION_TEXT } from "./version.js";
 import { alarmPayload, clearedAlarmPayload, faultAlarmPayload, statusPayload, telemetryPayload, type Envelope, type Fault, type Level, type VibrationSummary } from "./payload.js";
 import type { NodeApp } from "./node.js";
+import { bearingDiagnostics } from "./config.js";
 
 /** Storage keys of the learned baseline and the running hours (the node loads them at boot). */
 export const BASELINE_KEY = "baseline";
@@ -44,7 +45,7 @@ export class TelemetryScheduler {
   windowDone(block: WindowBlock | undefined): void {
     this.#evaluate();
     const sensors = this.#app.sensors;
-    const vib = block && sensors.vibValid ? { odr: block.odr, n: block.n, lost: block.lost, ...sensors.axes, zones: this.#zones() } : undefined;
+    const vib = block && sensors.vibValid ? { odr: block.odr, n: block.n, lost: block.lost, ...sensors.axes, zones: this.#zones(), speed: sensors.speed } : undefined;
     this.#publishTelemetry(vib);
   }
 
@@ -83,7 +84,7 @@ export class TelemetryScheduler {
       statusTopic: app.topics.status,
       model: `${sensors.accelerometerFound?.kind ?? app.config.accelerometer.kind} + ${sensors.thermometerFound?.kind ?? app.config.temperature.kind}`,
     };
-    for (const entity of discoveryEntities({ humidity: sensors.thermometerFound?.kind === "sht3x" })) {
+    for (const entity of discoveryEntities({ humidity: sensors.thermometerFound?.kind === "sht3x", envelope: bearingDiagnostics(app.config) })) {
       app.mqtt.publish(discoveryTopic(ctx, entity), discoveryPayload(ctx, entity), { qos: 1, retain: true });
     }
   }

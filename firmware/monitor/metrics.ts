@@ -6,7 +6,9 @@
  */
 
 export const AXES = Object.freeze(["x", "y", "z"] as const);
-export const AXIS_FEATURES = Object.freeze(["vRms", "aRms", "aPeak", "crest", "kurtosis", "fDom", "hfRms", "order1x", "order2x", "order3x"] as const);
+/** Envelope features (`x.env.bpfo` is `vib.x.env.bpfo`), in the payload's order; present when the node analyses a bearing. */
+export const ENVELOPE_FEATURES = Object.freeze(["rms", "peak", "fDom", "bpfo", "bpfi", "bsf", "ftf"] as const);
+export const AXIS_FEATURES = Object.freeze(["vRms", "aRms", "aPeak", "crest", "kurtosis", "fDom", "hfRms", "order1x", "order2x", "order3x", ...ENVELOPE_FEATURES.map((f) => `env.${f}`)]);
 export const ENVIRONMENT = Object.freeze(["temp.c", "humidity.rh"] as const);
 
 /** Every name, axis features first (`x.vRms` .. `z.order3x`), then the environment. */
