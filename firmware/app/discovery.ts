@@ -46,10 +46,10 @@ export function discoveryEntities(options: { humidity: boolean; envelope?: boole
   if (options.envelope) {
     for (const a of AXES) {
       for (const [key, name] of ENVELOPE_ENTITIES) {
-        out.push({ object: `${a}_env_${key}`, name: `${a.toUpperCase()} ${name}`, template: vib(a, `env.${key}`, `value_json.vib.${a}.env is defined and value_json.vib.${a}.env.${key} is defined`), unit: "g", stateClass: "measurement", icon: "mdi:cog-sync" });
+        out.push({ object: `${a}_env_${key}`, name: `${a.toUpperCase()} ${name}`, template: vib(a, `env.${key}`), unit: "g", stateClass: "measurement", icon: "mdi:cog-sync" });
       }
     }
-    out.push({ object: "speed", name: "Running speed", template: "{{ value_json.speed.rpm if value_json.speed is defined and value_json.speed.rpm is defined else None }}", unit: "rpm", stateClass: "measurement", icon: "mdi:speedometer" });
+    out.push({ object: "speed", name: "Running speed", template: "{{ value_json.speed.rpm if value_json.speed is defined else None }}", unit: "rpm", stateClass: "measurement", icon: "mdi:speedometer" });
   }
   out.push({ object: "temperature", name: "Temperature", template: "{{ value_json.temp.c if value_json.temp is defined else None }}", unit: "°C", deviceClass: "temperature", stateClass: "measurement" });
   if (options.humidity) {
@@ -62,9 +62,8 @@ export function discoveryEntities(options: { humidity: boolean; envelope?: boole
   return out;
 }
 
-/** A template reading vib.<axis>.<feature>; `also`: a further condition for values that may be absent. */
-function vib(axis: string, feature: string, also?: string): string {
-  return `{{ value_json.vib.${axis}.${feature} if value_json.vib is defined${also ? ` and ${also}` : ""} else None }}`;
+function vib(axis: string, feature: string): string {
+  return `{{ value_json.vib.${axis}.${feature} if value_json.vib is defined else None }}`;
 }
 
 export interface DiscoveryContext {
