@@ -67,6 +67,8 @@ export interface XsChildResult {
   /** The main core's FIFO work per sample with a sampler: ADXL345 int16 counts (fifo), ADXL355 20-bit decode (fifoDecode). */
   fifo: XsFifoFigures;
   fifoDecode: XsFifoFigures;
+  /** The bearing diagnostics on both paths (measureXsEnvelope). */
+  envelope: { portable: XsEnvelopeFigures; devicePath: XsEnvelopeFigures };
 }
 
 export interface XsFifoFigures {
