@@ -50,7 +50,7 @@ test("AM tone: the envelope line sits at the modulation frequency with the modul
   const odr = 3200;
   // the default band is 0.3 .. 0.9 x ODR/2 (480 .. 1440 Hz, docs/measurement.md); its geometric centre is where the band-pass is documented at 0 dB
   const fc = Math.sqrt(0.3 * 0.9) * (odr / 2);
-  const fm = 37.3;
+  const fm = 37.5; // on a bin of the envelope spectrum (df/2 = 0.390625 Hz at n = 4096): its amplitude spectrum reads a m there
   const a = 0.2;
   const m = 0.5;
   const x = new Float32Array(N);
@@ -66,6 +66,10 @@ test("AM tone: the envelope line sits at the modulation frequency with the modul
   t.true(Math.abs(out.bpfo - a * m) / (a * m) < 0.03, `line ${out.bpfo} vs ${a * m}`);
   t.true(Math.abs(out.rms - (a * m) / Math.SQRT2) / ((a * m) / Math.SQRT2) < 0.03, `rms ${out.rms}`);
   t.true(out.peak >= a * m * 0.97, `peak ${out.peak} below the modulation's ${a * m}`);
+  const spectrum = new Float32Array(N / 2 + 1);
+  env.amplitudeSpectrum(spectrum);
+  const bin = Math.round(fm / env.binHz);
+  t.true(Math.abs(spectrum[bin] - a * m) / (a * m) < 0.03, `amplitude spectrum at ${fm} Hz: ${spectrum[bin]} vs ${a * m}`);
 });
 
 interface Case {

@@ -144,6 +144,7 @@ export class SensorManager {
   read = (metric: string): number | undefined => {
     if (metric === "temp.c") return this.lastTemperature;
     if (metric === "humidity.rh") return this.lastHumidity;
+    if (metric === "speed.rpm") return this.vibValid && this.bearing && Number.isFinite(this.bearing.speed.rpm) ? this.bearing.speed.rpm : undefined;
     if (!this.vibValid) return undefined;
     const axis = this.axes[metric[0] as "x" | "y" | "z"];
     if (!axis) return undefined;
@@ -294,19 +295,21 @@ export class SensorManager {
     this.windows++;
     const f = this.#features!;
     const axes = this.axes;
-    const capture = this.#capturePending !== undefined ? { x: new Float32Array(f.n / 2 + 1), y: new Float32Array(f.n / 2 + 1), z: new Float32Array(f.n / 2 + 1) } : undefined;
+    const capture = this.#capturePending !== undefined ? spectra(f.n) : undefined;
+    const envelopes = capture && this.bearing ? spectra(f.n) : undefined;
     const cpu = this.#app.host.cpu;
     if (this.#bearingConfig !== this.#app.config) this.#setUpBearing(this.#app.config);
     const bearing = this.bearing;
     bearing?.begin();
-    this.#axis(f, block.x, axes.x, block.scale, capture?.x, bearing);
-    this.#axis(f, block.y, axes.y, block.scale, capture?.y, bearing);
-    this.#axis(f, block.z, axes.z, block.scale, capture?.z, bearing);
+    this.#axis(f, block.x, axes.x, block.scale, capture?.x, bearing, envelopes?.x);
+    this.#axis(f, block.y, axes.y, block.scale, capture?.y, bearing, envelopes?.y);
+    this.#axis(f, block.z, axes.z, block.scale, capture?.z, bearing, envelopes?.z);
     bearing?.finish();
     if (capture) {
       const id = this.#capturePending!;
       this.#capturePending = undefined;
-      this.#app.telemetry.sendCapture(id, block, capture);
+      const envelope = bearing && envelopes ? { df: bearing.envelope.binHz, spectra: envelopes, rpm: bearing.speed.rpm, defects: bearing.defectFrequencies() } : undefined;
+      this.#app.telemetry.sendCapture(id, block, capture, envelope);
     }
     const verdict = checkWindow([block.x, block.y, block.z], block.n, block.lost, { rangeG: this.#accel?.rangeG ?? this.#app.config.accelerometer.rangeG }, block);
     const finite = finiteAxis(axes.x) && finiteAxis(axes.y) && finiteAxis(axes.z);
@@ -319,8 +322,8 @@ export class SensorManager {
     this.#app.telemetry.windowDone(block);
   }
 
-  /** One axis's features, its capture spectrum, then its envelope (which overwrites the spectrum). */
-  #axis(f: FeatureExtractor, samples: WindowBlock["x"], out: AxisFeatures, scale: number, capture: Float32Array | undefined, bearing: BearingAnalysis | undefined): void {
+  /** One axis's features, its capture spectrum, then its envelope (which overwrites the spectrum) and the envelope's capture spectrum. */
+  #axis(f: FeatureExtractor, samples: WindowBlock["x"], out: AxisFeatures, scale: number, capture: Float32Array | undefined, bearing: BearingAnalysis | undefined, envelope: Float32Array | undefined): void {
     const cpu = this.#app.host.cpu;
     f.compute(samples, out, scale);
     cpu?.charge("features", f.n);
@@ -328,6 +331,7 @@ export class SensorManager {
     if (!bearing) return;
     bearing.axis(samples, scale, out.env!);
     cpu?.charge("envelope", f.n);
+    if (envelope) bearing.envelope.amplitudeSpectrum(envelope);
   }
 
   #healthTick(): void {
@@ -392,6 +396,11 @@ function classify(error: unknown): string {
   if (/device id/i.test(message)) return "wrong-id";
   if (/nack/i.test(message)) return "nack";
   return "error";
+}
+
+/** Three spectra of n/2 + 1 bins, for a capture (allocated only when one is asked for). */
+function spectra(n: number): { x: Float32Array; y: Float32Array; z: Float32Array } {
+  return { x: new Float32Array(n / 2 + 1), y: new Float32Array(n / 2 + 1), z: new Float32Array(n / 2 + 1) };
 }
 
 function emptyAxis(): AxisFeatures {

@@ -11,7 +11,7 @@ import { MessageClass } from "../outbox/outbox.js";
 import type { Transition } from "../monitor/state.js";
 import type { Zone } from "../monitor/iso.js";
 import { discoveryEntities, discoveryPayload, discoveryTopic } from "./discovery.js";
-import { captureMessages } from "./capture.js";
+import { captureMessages, type CaptureInput } from "./capture.js";
 import { FIRMWARE_VERSION_TEXT } from "./version.js";
 import { alarmPayload, clearedAlarmPayload, faultAlarmPayload, statusPayload, telemetryPayload, type Envelope, type Fault, type Level, type VibrationSummary } from "./payload.js";
 import type { NodeApp } from "./node.js";
@@ -63,10 +63,10 @@ export class TelemetryScheduler {
   }
 
   /** Sends a capture (`cmd/capture`): waveforms and amplitude spectra of one window, published at once (not through the outbox). */
-  sendCapture(id: number, block: WindowBlock, spectra: { x: Float32Array; y: Float32Array; z: Float32Array }): void {
+  sendCapture(id: number, block: WindowBlock, spectra: { x: Float32Array; y: Float32Array; z: Float32Array }, envelope?: CaptureInput["envelope"]): void {
     const { host, topics, mqtt } = this.#app;
     const base = topics.status.slice(0, -"/status".length);
-    const messages = captureMessages({ id, base, ts: host.clock.wall(), odr: block.odr, n: block.n, waves: { x: block.x, y: block.y, z: block.z }, waveUnit: block, spectra });
+    const messages = captureMessages({ id, base, ts: host.clock.wall(), odr: block.odr, n: block.n, waves: { x: block.x, y: block.y, z: block.z }, waveUnit: block, spectra, envelope });
     for (const m of messages) mqtt.publish(m.topic, m.payload, { qos: 1 });
     host.log("info", `capture ${id}: ${messages.length} messages`);
   }

@@ -61,6 +61,14 @@ export class BearingAnalysis {
     this.#envelope.compute(samples, out, scale, tracker.currentHz, this.#orders, tolerance);
   }
 
+  /** The defect frequencies at the window's speed, Hz (a capture's markers; allocates); undefined without a bearing or a speed. */
+  defectFrequencies(): Record<string, number> | undefined {
+    const o = this.#orders;
+    const hz = this.speed.rpm / 60;
+    if (!o || !(hz > 0)) return undefined;
+    return { bpfo: o.bpfo * hz, bpfi: o.bpfi * hz, bsf: o.bsf * hz, ftf: o.ftf * hz };
+  }
+
   /** The window's end: decides the speed and gives it to the order bands. */
   finish(): void {
     this.#tracker.finish(this.#rpm, this.speed);

@@ -170,8 +170,8 @@ export class EnvelopeSpectrum {
   /** Envelope amplitude spectrum (g 0-peak per padded bin, binHz apart, bins 0..n/2) of the window computed last. */
   amplitudeSpectrum(dest: Float32Array): void {
     const p = this.#shared.kernel.power;
-    // a line's amplitude is spread over its lobe: this reads a line centred on a bin at about its amplitude (Hann, zero-padded 2x)
-    const a = this.#gScale * Math.sqrt(2 * this.#powerScale * 4);
+    // a line on a bin: sqrt(4 |X|^2) = A x (sum of the window) = A n/4 (the Hann window over the n/2 envelope values sums to n/4)
+    const a = (this.#gScale * 4) / this.n;
     for (let k = 0; k <= this.n >> 1; k++) dest[k] = a * Math.sqrt(p[k]);
   }
 
