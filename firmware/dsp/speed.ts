@@ -7,9 +7,10 @@
  * Per axis: the local maxima of the power between minHz and maxHz (at most
  * PEAKS of them, largest first), those within CANDIDATE_FLOOR of the largest
  * are candidates. The 1x is the lowest candidate of which the largest line is
- * a harmonic (1x..HARMONICS x within a bin): misalignment's strong 2x and a
- * gear's or fan's lines stay harmonics of it. With a configured speed (a
- * hint), a candidate within HINT_WINDOW of it is taken first. The estimate is
+ * a harmonic (1x..LARGEST_ORDER x within a bin): misalignment's strong 2x and
+ * a pump's vane pass stay harmonics of it. With a hint, a candidate within
+ * HINT_WINDOW of it is taken first: the last window's measured speed (so one
+ * odd window cannot jump to another line), else the configured speed. The estimate is
  * the weighted mean of f_h / h over the harmonics found (weight: power x h^2,
  * since a harmonic's frequency divided by h is h times as precise), each
  * interpolated by a parabola through the log power (Hann main lobe);
@@ -20,7 +21,7 @@
  * replaces it (source "measured"); below that the configured speed stands
  * (source "configured"). Allocation-free per window.
  */
-import { peakBin } from "./peak-bin.js";
+import { keepLargest, peakBin } from "./peak-bin.js";
 
 export type SpeedSource = "configured" | "measured";
 
@@ -40,8 +41,10 @@ export interface SpeedOptions {
   maxHz?: number;
 }
 
-/** Harmonics of 1x looked at. */
+/** Harmonics of 1x looked at for the estimate and its confidence. */
 export const HARMONICS = 4;
+/** The largest line may be up to this harmonic of the 1x (a pump's vane pass, a fan's blade pass). */
+export const LARGEST_ORDER = 8;
 /** Below this confidence a measurement does not replace a configured speed, nor is reported as the speed. */
 export const MIN_CONFIDENCE = 0.3;
 /** A configured speed steers the choice to candidates within this fraction of it (slip, a drive's small moves). */
@@ -84,8 +87,10 @@ export class SpeedTracker {
     this.#confidence = 0;
   }
 
-  /** Looks at one axis's power spectrum (any scale); `hintHz`: the configured speed, or NaN. */
-  observe(p: ArrayLike<number>, hintHz: number): void {
+  /** Looks at one axis's power spectrum (any scale); `configuredHz`: the configured speed, or NaN. */
+  observe(p: ArrayLike<number>, configuredHz: number): void {
+    // the last window's measured speed steers the choice first (a drive moves a few per cent a window at most), else the configured one
+    const hintHz = this.#lastMeasured ? this.#lastHz : configuredHz;
     const count = this.#localMaxima(p);
     if (count === 0) return;
     const bins = this.#bins;
@@ -102,7 +107,7 @@ export class SpeedTracker {
         break;
       }
       const h = Math.round(strongest / f);
-      if (h >= 1 && h <= HARMONICS && Math.abs(strongest - h * f) <= 1 && f < chosenF) {
+      if (h >= 1 && h <= LARGEST_ORDER && Math.abs(strongest - h * f) <= 1 && f < chosenF) {
         chosen = i;
         chosenF = f;
       }
@@ -145,14 +150,7 @@ export class SpeedTracker {
       const v = p[k];
       if (!(v > p[k - 1] && v >= p[k + 1])) continue;
       if (count === PEAKS && v <= pows[PEAKS - 1]) continue;
-      let at = count < PEAKS ? count++ : PEAKS - 1;
-      while (at > 0 && pows[at - 1] < v) {
-        pows[at] = pows[at - 1];
-        bins[at] = bins[at - 1];
-        at--;
-      }
-      pows[at] = v;
-      bins[at] = k;
+      count = keepLargest(bins, pows, count, k, v);
     }
     return count;
   }
