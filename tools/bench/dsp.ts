@@ -172,7 +172,7 @@ function envelopeFigures(e: XsChildResult["envelope"], portableFeatures: number,
     ),
     {
       id: "dsp.envelope.ramBytes",
-      name: "RAM the bearing diagnostics add to a node, n = 4096 (XS slots x 16 B on the ESP32 + chunk bytes; the envelope has no buffer of its own)",
+      name: "RAM the bearing diagnostics add to a node, n = 4096, ESP32 estimate (XS slots x 16 B + chunk bytes; the envelope has no buffer of its own)",
       value: ram,
       unit: "B",
       baseline: { name: "XS slots", value: e.portable.slots },
