@@ -3,7 +3,7 @@
  * many windows of simulated machines: none on healthy machines with the usual
  * non-bearing faults (imbalance, misalignment, looseness, gear mesh), and, on a
  * growing outer-race defect, the defect's alarm while the ISO velocity zone is
- * still A or B.
+ * still A or B; and the envelope metrics in every rule kind and in a learned baseline.
  */
 import test from "ava";
 import { Machine, type VibrationComponent } from "../sim/machine/machine.js";
@@ -13,6 +13,7 @@ import { BearingAnalysis } from "../firmware/dsp/bearing-analysis.js";
 import { BEARINGS, defectOrders } from "../firmware/dsp/bearing-geometry.js";
 import { Monitor } from "../firmware/monitor/monitor.js";
 import { isKnownMetric } from "../firmware/monitor/metrics.js";
+import { Baseline } from "../firmware/monitor/baseline.js";
 
 const N = 4096;
 const ODR = 3200;
@@ -101,4 +102,38 @@ test("outer-race defect growing: its alarm while the ISO velocity zone is A or B
   t.deepEqual(others, []);
   for (let i = 1; i < means.length; i++) t.true(means[i] > means[i - 1], `BPFO means ${means.map((m) => m.toFixed(4)).join(" < ")}`);
   t.log(`alarm at severity ${alarmAt!.severity} g, zone ${alarmAt!.zone}`);
+});
+
+test("envelope metrics in every rule kind (n of m, rate, latched level) and in baseline learning, fed by the node's DSP", (t) => {
+  const bearing: VibrationComponent = { axis: "all", kind: "bearing", defect: "bpfo", severity_g: 0 };
+  const machine = new Machine({ seed: 12, rpm: 1780, sample_rate_hz: ODR, vibration: [{ axis: "all", kind: "imbalance", vrms_mm_s: 1.2 }, noise, bearing] });
+  const bench = new Bench(machine);
+  const monitor = new Monitor(
+    {
+      rules: [
+        { metric: "x.env.bpfo", alarm: 0.03, n: 3, m: 5 },
+        { metric: "x.env.rms", kind: "rate", warning: 0.02, spanS: 30 },
+        { metric: "x.env.peak", warning: 0.15, latch: true },
+      ],
+      iso: false,
+      running: { thresholdMmS: 0.5, graceS: 0 },
+      isoOnDelay: 2,
+    },
+    isKnownMetric,
+  );
+  // learn x.env.bpfo over 60 s of the healthy machine, then grow the defect
+  const baseline = new Baseline({ metrics: ["x.env.bpfo"], learnS: 60, warning: 1.5, alarm: 3, minSigma: 3, onDelay: 2 });
+  const seen = new Set<string>();
+  const read = (metric: string): number | undefined => (metric === "x.vRms" ? bench.axis.vRms : metric.startsWith("x.env.") ? bench.env[metric.slice(6) as keyof EnvelopeFeatures] : undefined);
+  for (let w = 0; w < 160; w++) {
+    if (w === 80) machine.set("vibration[2].severity_g", 0.4, bench.time);
+    bench.window();
+    const tMs = bench.windows * WINDOW_MS;
+    if (baseline.learn(read, tMs, true)) monitor.addRules(baseline.rules(), "baseline");
+    for (const tr of monitor.evaluate(read, tMs)) seen.add(`${tr.metric} ${tr.level}`);
+  }
+  t.true(baseline.ready, "the baseline of x.env.bpfo was learned");
+  for (const s of ["x.env.bpfo alarm", "x.env.rms.rate warning", "x.env.peak warning", "x.env.bpfo.baseline alarm"]) t.true(seen.has(s), `${s} in ${[...seen].join(", ")}`);
+  // latched: still warning at the end, unacknowledged
+  t.is(monitor.states.find((r) => r.rule.name === "x.env.peak")!.level, "warning");
 });
