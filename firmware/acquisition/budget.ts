@@ -45,7 +45,7 @@ export const FEATURES_NATIVE_MS_PER_AXIS_SAMPLE = 4.7 / (3 * 4096);
  * the device path: xs.envelopeDevicePathPerWindow / (3 x 4096) (tools/bench/xs-measure.ts,
  * measureXsEnvelope).
  */
-export const ENVELOPE_COMPUTRONS_PER_AXIS_SAMPLE = 77.2;
+export const ENVELOPE_COMPUTRONS_PER_AXIS_SAMPLE = 77.5;
 /** The envelope's second run of the C spectrum kernel per axis-sample: the features' kernel share (the same n-point transform). */
 export const ENVELOPE_NATIVE_MS_PER_AXIS_SAMPLE = FEATURES_NATIVE_MS_PER_AXIS_SAMPLE;
 
