@@ -188,3 +188,34 @@ test("a configured speed is a hint: the spectrum's speed replaces it when they d
   analysis.finish();
   t.deepEqual({ rpm: analysis.speed.rpm, source: analysis.speed.source }, { rpm: 1780, source: "configured" });
 });
+
+test("speed: every window of a loud outer-race defect within 0.5 %, with a weak axial 1x", (t) => {
+  const odr = 3200;
+  const rpm = 1780;
+  const machine = new Machine({
+    seed: 5,
+    rpm,
+    sample_rate_hz: odr,
+    vibration: [
+      { axis: "all", kind: "imbalance", vrms_mm_s: 1.0 }, // z (axial) gets a tenth
+      { axis: "all", kind: "bearing", defect: "bpfo", severity_g: 0.4, bearing: SIM_6205 },
+      { axis: "all", kind: "noise", g_rms: 0.01 },
+    ],
+  });
+  const fx = new FeatureExtractor({ n: N, odr });
+  const analysis = new BearingAnalysis(fx, { orders: defectOrders(BEARINGS["6205"]), rpm });
+  const axis = fx.createAxisFeatures();
+  const env = EnvelopeSpectrum.createFeatures();
+  const wrong: string[] = [];
+  for (let w = 0; w < 300; w++) {
+    analysis.begin();
+    for (let a = 0; a < 3; a++) {
+      const x = windowOf(machine, a, (w * N) / odr, odr);
+      fx.compute(x, axis);
+      analysis.axis(x, 1, env);
+    }
+    analysis.finish();
+    if (!(Math.abs(analysis.speed.rpm - rpm) / rpm < 0.005)) wrong.push(`window ${w}: ${analysis.speed.rpm.toFixed(1)} rpm (${analysis.speed.source}, ${analysis.speed.confidence.toFixed(2)})`);
+  }
+  t.deepEqual(wrong, []);
+});

@@ -1,8 +1,8 @@
 /*
  * Running speed from the spectrum: the 1x line, found with its harmonics'
  * support, per window. Each axis's power spectrum is looked at once, right
- * after its FFT (observe); the axis whose estimate explains most of its
- * low-frequency energy wins the window (finish).
+ * after its FFT (observe); of the confident estimates the axis with the
+ * strongest 1x wins the window (finish).
  *
  * Per axis: the local maxima of the power between minHz and maxHz (at most
  * PEAKS of them, largest first), those within CANDIDATE_FLOOR of the largest
@@ -15,7 +15,8 @@
  * since a harmonic's frequency divided by h is h times as precise), each
  * interpolated by a parabola through the log power (Hann main lobe);
  * confidence is the share of the energy between minHz and HARMONICS + 1/2
- * times 1x that lies in those harmonics' lobes.
+ * times 1x that lies in those harmonics' lobes. Of the axes' confident
+ * estimates, the one with the strongest 1x line gives the window's speed.
  *
  * A configured speed is a hint: a measured speed of at least MIN_CONFIDENCE
  * replaces it (source "measured"); below that the configured speed stands
@@ -68,6 +69,8 @@ export class SpeedTracker {
   /** This window's best estimate so far (Hz, confidence), and the last window's result. */
   #hz = NaN;
   #confidence = 0;
+  /** The power of this window's chosen 1x line (the axes' estimates compete on it). */
+  #linePower = 0;
   #lastHz = NaN;
   #lastMeasured = false;
 
@@ -85,6 +88,7 @@ export class SpeedTracker {
   begin(): void {
     this.#hz = NaN;
     this.#confidence = 0;
+    this.#linePower = 0;
   }
 
   /** Looks at one axis's power spectrum (any scale); `configuredHz`: the configured speed, or NaN. */
@@ -158,7 +162,7 @@ export class SpeedTracker {
   /** Weighted mean of the harmonics' f_h / h around the 1x at bin f1 (fractional); keeps it when more confident than the axes before. */
   #refine(p: ArrayLike<number>, f1: number): void {
     const m = this.#m;
-    let sum = 0, weight = 0, comb = 0;
+    let sum = 0, weight = 0, comb = 0, line = 0;
     for (let h = 1; h <= HARMONICS; h++) {
       const centre = Math.round(h * f1);
       if (centre + LOBE + 1 >= m) break;
@@ -166,6 +170,7 @@ export class SpeedTracker {
       if (p[centre - 1] > p[k]) k = centre - 1;
       if (p[centre + 1] > p[k]) k = centre + 1;
       if (!(p[k] > p[k - 1] && p[k] >= p[k + 1])) continue;
+      if (h === 1) line = p[k];
       const w = p[k] * h * h;
       sum += (w * peakBin(p, k)) / h;
       weight += w;
@@ -176,8 +181,12 @@ export class SpeedTracker {
     const top = Math.min(m - 1, Math.ceil((HARMONICS + 0.5) * f1));
     for (let k = this.#kLo - LOBE; k <= top; k++) total += p[k];
     const confidence = total > 0 ? Math.min(1, comb / total) : 0;
-    if (confidence > this.#confidence) {
+    // Among confident estimates the axis with the strongest 1x wins (a weak axis's low line can explain its own little energy well); else the most confident.
+    const confident = confidence >= MIN_CONFIDENCE;
+    const better = confident ? this.#confidence < MIN_CONFIDENCE || line > this.#linePower : confidence > this.#confidence;
+    if (better) {
       this.#confidence = confidence;
+      this.#linePower = line;
       this.#hz = (sum / weight) * this.df;
     }
   }
