@@ -182,10 +182,11 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
  * axis of one window's features ("features", samples in the window), a monitor
  * evaluation ("monitor", 1), payload bytes serialised ("payload"), packet bytes encoded
  * and handed to the socket ("publish"), record bytes written to the flash spool
- * ("store"); TLS records either way ("tlsRecord", 1 each) and their bytes ("tls"): the
+ * ("store"), one axis of a window's bearing diagnostics ("envelope", samples in the window);
+ * TLS records either way ("tlsRecord", 1 each) and their bytes ("tls"): the
  * platform's TLS socket, charged by the host, not the firmware.
  */
-export type CpuWork = "fifo" | "fifoDecode" | "features" | "monitor" | "payload" | "publish" | "store" | "tls" | "tlsRecord";
+export type CpuWork = "fifo" | "fifoDecode" | "features" | "envelope" | "monitor" | "payload" | "publish" | "store" | "tls" | "tlsRecord";
 
 /** A simulated host's CPU: charges reported work to the node's time. Device hosts have none (the work takes its own time). */
 export interface CpuMeter {

@@ -11,7 +11,7 @@
  * XS-compatible: the Node host and the XS whole-node harness charge the same.
  */
 import type { CpuMeter, CpuWork } from "../firmware/host.js";
-import { ESP32_COMPUTRONS_PER_S, FEATURES_COMPUTRONS_PER_AXIS_SAMPLE, FEATURES_NATIVE_MS_PER_AXIS_SAMPLE, FIFO_COMPUTRONS_PER_SAMPLE, FIFO_DECODE_COMPUTRONS_PER_SAMPLE } from "../firmware/acquisition/budget.js";
+import { ENVELOPE_COMPUTRONS_PER_AXIS_SAMPLE, ENVELOPE_NATIVE_MS_PER_AXIS_SAMPLE, ESP32_COMPUTRONS_PER_S, FEATURES_COMPUTRONS_PER_AXIS_SAMPLE, FEATURES_NATIVE_MS_PER_AXIS_SAMPLE, FIFO_COMPUTRONS_PER_SAMPLE, FIFO_DECODE_COMPUTRONS_PER_SAMPLE } from "../firmware/acquisition/budget.js";
 
 /**
  * The assumed ESP32 speed for XS code (240 MHz, Moddable release build): 3 M
@@ -73,6 +73,11 @@ export const WORK_COSTS: Readonly<Record<CpuWork, Readonly<WorkCost>>> = Object.
     nativeMs: FEATURES_NATIVE_MS_PER_AXIS_SAMPLE,
     source: "measured: xs.devicePathPerWindow / (3 x 4096); native: the C spectrum kernel's ESP32 estimate",
   }),
+  envelope: Object.freeze({
+    computrons: ENVELOPE_COMPUTRONS_PER_AXIS_SAMPLE,
+    nativeMs: ENVELOPE_NATIVE_MS_PER_AXIS_SAMPLE,
+    source: "measured: xs.envelopeDevicePathPerWindow / (3 x 4096); native: the C spectrum kernel's ESP32 estimate (its second run)",
+  }),
   monitor: Object.freeze({ computrons: 8_904, source: "measured: xs.monitorPerEvaluation" }),
   payload: Object.freeze({ computrons: 60, source: "estimate: JSON text built by string concatenation, per byte" }),
   publish: Object.freeze({ computrons: 4_284 / 1_050, source: "measured: xs.mqttEncodeInto1k per byte of a 1 KiB PUBLISH (encode into the send buffer)" }),
@@ -86,7 +91,7 @@ export class SimulatedCpu implements CpuMeter {
   readonly rate: number;
   readonly #advance: (ms: number) => void;
   /** Work charged per kind, ms. */
-  readonly spentMs: Record<CpuWork, number> = { fifo: 0, fifoDecode: 0, features: 0, monitor: 0, payload: 0, publish: 0, store: 0, tls: 0, tlsRecord: 0 };
+  readonly spentMs: Record<CpuWork, number> = { fifo: 0, fifoDecode: 0, features: 0, envelope: 0, monitor: 0, payload: 0, publish: 0, store: 0, tls: 0, tlsRecord: 0 };
 
   constructor(options: { rate?: number; advance: (ms: number) => void }) {
     this.rate = options.rate ?? ESP32_COMPUTRONS_PER_S;

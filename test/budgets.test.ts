@@ -8,7 +8,9 @@ import "@endo/init"; // xsnap needs a locked-down process: XS tests live in thei
 import test from "ava";
 import { budgets, checkBudget } from "./helpers/budgets.js";
 import { budgetGoals } from "../tools/bench/budget-goals.js";
-import { measureXs, measureXsDevicePath, measureXsFifoCopy, measureXsHeap } from "../tools/bench/xs-measure.js";
+import { measureXs, measureXsDevicePath, measureXsEnvelope, measureXsFifoCopy, measureXsHeap } from "../tools/bench/xs-measure.js";
+import { withKernelShare } from "../tools/bench/dsp.js";
+import { XS_SLOT_BYTES_ESP32 } from "../tools/bench/xs-node.js";
 import { measureAcquisition, PARTS } from "../tools/bench/acquisition.js";
 import { WINDOW } from "../tools/bench/types.js";
 import { WORK_COSTS } from "../sim/cpu.js";
@@ -65,6 +67,15 @@ test("XS computrons: the device path's XS part (C spectrum kernel replayed), sam
   t.true(d.sameFeatures, "the replayed spectra give the computed features");
   check(t, "xs.devicePathPerWindow", d.featuresPerWindow);
   costCurrent(t, "features", d.featuresPerWindow / (WINDOW.axes * WINDOW.n));
+});
+
+test("XS computrons and heap: the bearing diagnostics (envelope, speed, defect bands) on the device path, replay faithful; the RAM they add", async (t) => {
+  const d = await measureXsEnvelope(true);
+  t.true(d.sameValues, "the replayed spectra give the computed envelope, speed and features");
+  check(t, "xs.envelopeDevicePathPerWindow", d.perWindow);
+  check(t, "xs.devicePathWithEnvelopePerSample", withKernelShare(d.withFeaturesPerSample));
+  check(t, "xs.envelopeRamBytes", d.slots * XS_SLOT_BYTES_ESP32 + d.chunkBytes);
+  costCurrent(t, "envelope", d.perSample);
 });
 
 test("XS computrons: the main core's FIFO work per sample with a sampler (ring read, ADXL345 int16 counts, window store)", async (t) => {

@@ -46,3 +46,24 @@ test("credentials are optional keys", (t) => {
   t.is(c.mqtt.password, "secret");
   t.throws(() => resolveConfig({ mqtt: { password: 5 } }), { message: /mqtt\.password: expected a string/ });
 });
+
+test("machine.bearing: a designation from the table or a geometry; envelope.bandHz inside half the ODR; each mistake names its field in one line", (t) => {
+  t.is(resolveConfig({ machine: { bearing: "6205" } }).machine.bearing, "6205");
+  const geometry = { balls: 8, ball_d_mm: 6.75, pitch_d_mm: 28.5, contact_deg: 0 };
+  t.deepEqual(resolveConfig({ machine: { bearing: geometry }, envelope: { bandHz: [500, 1400] } }).envelope, { bandHz: [500, 1400] });
+  t.is(resolveConfig({}).machine.bearing, undefined);
+  const cases: [unknown, RegExp][] = [
+    [{ machine: { bearing: "6299" } }, /^config\.machine\.bearing: unknown designation "6299"/],
+    [{ machine: { bearing: { ...geometry, balls: 2.5 } } }, /^config\.machine\.bearing\.balls: expected an integer/],
+    [{ machine: { bearing: { ...geometry, pitch_d_mm: 5 } } }, /^config\.machine\.bearing\.pitch_d_mm: must be above ball_d_mm/],
+    [{ machine: { bearing: { ...geometry, contact_deg: "0" } } }, /^config\.machine\.bearing\.contact_deg: expected a number/],
+    [{ machine: { bearing: { ...geometry, width_mm: 15 } } }, /^config\.machine\.bearing\.width_mm: unknown key/],
+    [{ envelope: { bandHz: [1000, 1700] } }, /^config\.envelope\.bandHz: \[1000, 1700\] must rise and lie inside 0\.\.1600 Hz/],
+    [{ envelope: { band: [1, 2] } }, /^config\.envelope\.band: unknown key/],
+  ];
+  for (const [doc, message] of cases) {
+    const error = t.throws(() => resolveConfig(doc), { instanceOf: ConfigError });
+    t.regex(error!.message, message);
+    t.false(error!.message.includes("\n"), "one line");
+  }
+});

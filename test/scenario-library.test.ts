@@ -12,7 +12,7 @@ const DIR = fileURLToPath(new URL("../../scenarios/", import.meta.url));
 const files = fs.readdirSync(DIR).filter((f) => f.endsWith(".json")).sort();
 
 test("the library has the scenarios the docs list", (t) => {
-  for (const name of ["healthy-motor", "imbalance-growing", "bearing-outer-race", "misalignment-after-maintenance", "overheating", "sensor-unplugged", "stuck-bus", "broker-outage", "flapping", "start-stop", "out-of-the-box", "baseline-doubling"]) {
+  for (const name of ["healthy-motor", "imbalance-growing", "bearing-outer-race", "misalignment-after-maintenance", "overheating", "sensor-unplugged", "stuck-bus", "broker-outage", "flapping", "start-stop", "out-of-the-box", "baseline-doubling", "bearing-defect-progression", "healthy-imbalance-misalignment", "variable-speed-pump"]) {
     t.true(files.includes(`${name}.json`), name);
   }
 });

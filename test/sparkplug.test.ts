@@ -700,6 +700,29 @@ test("edge: the sensor catalogue births every metric with a unique alias, and a 
   t.is(valueAs(m, DataType.Float), Math.fround(2.51));
 });
 
+test("edge: with bearing diagnostics the envelope and speed metrics are born after the others (their aliases unchanged) and a window maps onto them", (t) => {
+  const plain = sensorDeviceMetrics().map((m) => m.name);
+  const names = sensorDeviceMetrics({ envelope: true }).map((m) => m.name);
+  t.deepEqual(names.slice(0, plain.length), plain);
+  t.deepEqual(names.slice(plain.length, plain.length + 7), ["rms", "peak", "fDom", "bpfo", "bpfi", "bsf", "ftf"].map((k) => `Vibration/x/env/${k}`));
+  t.deepEqual(names.slice(-3), ["Speed/RPM", "Speed/Confidence", "Speed/Source"]);
+  const h = harness({ nodeMetrics: sensorNodeMetrics(), deviceMetrics: sensorDeviceMetrics({ envelope: true }) });
+  h.edge.will();
+  h.edge.connected();
+  const env = { rms: 0.012, peak: 0.05, fDom: 106.3, bpfo: 0.031, bpfi: NaN, bsf: 0.002, ftf: 0.001 };
+  const axis = { vRms: 2.51, aRms: 0.031, aPeak: 0.046, crest: 1.47, kurtosis: 1.5, fDom: 29.7, env };
+  const values = sensorDeviceValues({ state: "normal", faults: [], vib: { odr: 3200, n: 4096, lost: 0, x: axis, y: axis, z: axis, speed: { rpm: 1779.6, confidence: 0.93, source: "measured" } } });
+  t.is(values["Vibration/x/env/bpfo"], 0.031);
+  t.is(values["Vibration/x/env/bpfi"], null, "NaN (no value) is null");
+  t.is(values["Speed/RPM"], 1779.6);
+  t.is(values["Speed/Source"], "measured");
+  h.edge.reportDevice(values, 1_767_225_700_000);
+  t.deepEqual(h.errors, []);
+  const dd = ours(h.sent.at(-1)!.payload);
+  const m = dd.metrics.find((x) => x.alias === h.edge.aliasOf("Vibration/x/env/bpfo"))!;
+  t.is(valueAs(m, DataType.Float), Math.fround(0.031));
+});
+
 // ---- malformed input ---------------------------------------------------------
 
 test("fuzz: 5000 mutated NCMD/DCMD payloads never throw out of decodePayload or EdgeNode.message, and never hang", (t) => {

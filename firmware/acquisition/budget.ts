@@ -40,6 +40,15 @@ export const FEATURES_COMPUTRONS_PER_AXIS_SAMPLE = 1_168_434 / (3 * 4096);
 /** The C spectrum kernel's share, native ms per axis-sample on the ESP32 (4.7 ms per window of 3 x 4096, an estimate). */
 export const FEATURES_NATIVE_MS_PER_AXIS_SAMPLE = 4.7 / (3 * 4096);
 
+/**
+ * One axis-sample of a window's bearing diagnostics (envelope, speed, defect bands) on
+ * the device path: xs.envelopeDevicePathPerWindow / (3 x 4096) (tools/bench/xs-measure.ts,
+ * measureXsEnvelope).
+ */
+export const ENVELOPE_COMPUTRONS_PER_AXIS_SAMPLE = 77.5;
+/** The envelope's second run of the C spectrum kernel per axis-sample: the features' kernel share (the same n-point transform). */
+export const ENVELOPE_NATIVE_MS_PER_AXIS_SAMPLE = FEATURES_NATIVE_MS_PER_AXIS_SAMPLE;
+
 /** Largest share of the main core for features and sample copies. */
 const MAX_MAIN_LOAD = 0.85;
 /** Largest share of the sampler's core on the bus. */
@@ -59,12 +68,15 @@ export interface AcquisitionPlan {
   /** I2C clock, Hz. */
   busHz: number;
   cpu?: CpuMeter;
+  /** Bearing diagnostics run after each window's features (config machine.bearing or envelope). */
+  envelope?: boolean;
 }
 
 /** The work's time on the device, ms: the host's CPU model, else the ESP32 estimate. */
 function cost(cpu: CpuMeter | undefined, work: CpuWork, units: number): number {
   if (cpu?.cost) return cpu.cost(work, units);
   if (work === "features") return units * ((FEATURES_COMPUTRONS_PER_AXIS_SAMPLE * 1000) / ESP32_COMPUTRONS_PER_S + FEATURES_NATIVE_MS_PER_AXIS_SAMPLE);
+  if (work === "envelope") return units * ((ENVELOPE_COMPUTRONS_PER_AXIS_SAMPLE * 1000) / ESP32_COMPUTRONS_PER_S + ENVELOPE_NATIVE_MS_PER_AXIS_SAMPLE);
   return (units * (work === "fifoDecode" ? FIFO_DECODE_COMPUTRONS_PER_SAMPLE : FIFO_COMPUTRONS_PER_SAMPLE) * 1000) / ESP32_COMPUTRONS_PER_S;
 }
 
@@ -83,7 +95,7 @@ export function acquisitionLimit(p: AcquisitionPlan): { field: string; problem: 
   if (busShare > MAX_BUS_SHARE) {
     return { field: "accelerometer.odr", problem: `${p.odr} Hz is too fast for the ${p.busHz / 1000} kHz bus: draining the FIFO takes ${Math.round(busShare * 100)} % of the sampler's core (limit ${MAX_BUS_SHARE * 100} %)` };
   }
-  const featuresMs = cost(p.cpu, "features", 3 * p.n);
+  const featuresMs = cost(p.cpu, "features", 3 * p.n) + (p.envelope ? cost(p.cpu, "envelope", 3 * p.n) : 0);
   const copy = g.int16Counts ? "fifo" : "fifoDecode";
   // The main core's share with a window's features every `hop` samples and each new sample copied once.
   const mainLoad = (hop: number) => (featuresMs + cost(p.cpu, copy, hop)) / ((hop * 1000) / p.odr);

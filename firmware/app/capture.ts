@@ -5,6 +5,9 @@
  *   meta                      {v, id, ts, odr, n, df, axes, chunk, units}
  *   wave/<axis>/<k>           {v, id, axis, offset, data: [ug, ...]}   samples, gravity included
  *   spectrum/<axis>/<k>       {v, id, axis, offset, data: [ug, ...]}   bins 0..n/2, 0-peak amplitude
+ *   envelope/<axis>/<k>       {v, id, axis, offset, data: [ug, ...]}   with bearing diagnostics: the
+ *                             envelope spectrum, bins 0..n/2 at meta.envelope.df (df/2), 0-peak
+ * meta.envelope (with bearing diagnostics): {df, chunks, speed: rpm, defects: {bpfo, bpfi, bsf, ftf} Hz}
  * Values are whole micro-g, enough for the finest part (ADXL355: 3.9 ug/LSB).
  */
 import { IN_G, type SampleScale, type WindowSamples } from "../acquisition/acquirer.js";
@@ -27,6 +30,8 @@ export interface CaptureInput {
   waves: { x: WindowSamples; y: WindowSamples; z: WindowSamples };
   waveUnit: SampleScale;
   spectra: { x: Float32Array; y: Float32Array; z: Float32Array };
+  /** The envelope spectra and the defect frequencies at the window's speed (Hz; absent while unknown), with bearing diagnostics on. */
+  envelope?: { df: number; spectra: { x: Float32Array; y: Float32Array; z: Float32Array }; rpm: number; defects?: Record<string, number> };
 }
 
 export function captureMessages(c: CaptureInput): CaptureMessage[] {
@@ -45,10 +50,13 @@ export function captureMessages(c: CaptureInput): CaptureMessage[] {
     spectrumChunks: Math.ceil(bins / CAPTURE_CHUNK),
     units: { wave: "ug", spectrum: "ug 0-peak" },
   });
+  const env = c.envelope;
+  if (env) meta.envelope = { df: env.df, chunks: Math.ceil(bins / CAPTURE_CHUNK), speed: Number.isFinite(env.rpm) ? env.rpm : undefined, defects: env.defects };
   out.push({ topic: `${root}/meta`, payload: JSON.stringify(meta) });
   for (const axis of ["x", "y", "z"] as const) {
     chunks(out, `${root}/wave/${axis}`, c.id, axis, c.waves[axis], c.n, c.waveUnit);
     chunks(out, `${root}/spectrum/${axis}`, c.id, axis, c.spectra[axis], bins, IN_G);
+    if (env) chunks(out, `${root}/envelope/${axis}`, c.id, axis, env.spectra[axis], bins, IN_G);
   }
   return out;
 }

@@ -7,6 +7,7 @@ import { RuleError } from "../monitor/rules.js";
 import { isKnownMetric } from "../monitor/metrics.js";
 import { DEFAULT_MACHINE_CLASS, type Foundation, type MachineGroup } from "../monitor/iso.js";
 import { OVERLAP_MAX, OVERLAP_STEP } from "../acquisition/acquirer.js";
+import { BEARINGS, geometryProblem, type BearingGeometry } from "../dsp/bearing-geometry.js";
 
 export interface MqttConfig {
   host: string;
@@ -76,7 +77,9 @@ export interface NodeConfig {
   /** Feature band for vRms in Hz (ISO 10816/20816: 10-1000). */
   band: { lowHz: number; highHz: number };
   /** Running speed in rpm when known (0: unknown; enables order bands); ISO 10816-3 class (the default zone rules, docs/monitoring.md). */
-  machine: { rpm: number; group: MachineGroup; foundation: Foundation };
+  machine: { rpm: number; group: MachineGroup; foundation: Foundation; bearing?: string | BearingGeometry };
+  /** Envelope analysis (bearing diagnostics, docs/measurement.md): on when this or machine.bearing is given; bandHz: the band-pass (default 0.3 .. 0.9 x ODR/2). */
+  envelope?: { bandHz?: [number, number] };
   monitor: MonitorSettings;
   telemetry: TelemetryConfig;
   /** Home Assistant MQTT discovery. */
@@ -138,6 +141,11 @@ export class ConfigError extends Error {
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
+/** Bearing diagnostics (envelope, speed, defect bands) are on: the config names a bearing or an envelope band. */
+export function bearingDiagnostics(c: NodeConfig): boolean {
+  return c.machine.bearing !== undefined || c.envelope !== undefined;
+}
+
 /** Deep-merges `partial` over the defaults and validates the result. Throws ConfigError. */
 export function resolveConfig(partial: unknown, base: NodeConfig = DEFAULT_CONFIG): NodeConfig {
   const merged = merge(base as unknown as Json, upgradeLegacy(partial) as Json, "") as unknown as NodeConfig;
@@ -186,7 +194,8 @@ function merge(base: Json, over: Json, path: string): Json {
 }
 
 /** Keys a document may add that the defaults do not have. */
-const OPTIONAL_KEYS = Object.freeze(["mqtt.username", "mqtt.password", "mqtt.tls"]);
+const OPTIONAL_KEYS = Object.freeze(["mqtt.username", "mqtt.password", "mqtt.tls", "machine.bearing", "envelope"]);
+const GEOMETRY_KEYS = Object.freeze(["balls", "ball_d_mm", "pitch_d_mm", "contact_deg"]);
 const TLS_KEYS = Object.freeze(["caFile", "certFile", "keyFile", "servername"]);
 
 function validate(c: NodeConfig): void {
@@ -238,6 +247,8 @@ function validate(c: NodeConfig): void {
   num(c.machine.rpm, "machine.rpm", 0, 100000);
   oneOf(c.machine.group, "machine.group", [1, 2]);
   oneOf(c.machine.foundation, "machine.foundation", ["rigid", "flexible"]);
+  if (c.machine.bearing !== undefined) validateBearing(c.machine.bearing);
+  if (c.envelope !== undefined) validateEnvelope(c.envelope, c.accelerometer.odr);
   num(c.telemetry.deadbandPct, "telemetry.deadbandPct", 0, 100);
   num(c.telemetry.maxSilenceS, "telemetry.maxSilenceS", 1, 86400);
   validateMonitor(c.monitor, c.machine);
@@ -275,6 +286,27 @@ function validateMonitor(m: MonitorSettings, machine: NodeConfig["machine"]): vo
     if (error instanceof RuleError) throw new ConfigError(error.field, error.message.slice(error.field.length + 2));
     throw error;
   }
+}
+
+function validateBearing(b: unknown): void {
+  if (typeof b === "string") {
+    if (!(b in BEARINGS)) throw new ConfigError("machine.bearing", `unknown designation ${describe(b)} (known: ${Object.keys(BEARINGS).join(", ")}; or give {balls, ball_d_mm, pitch_d_mm, contact_deg})`);
+    return;
+  }
+  if (!isObject(b)) throw new ConfigError("machine.bearing", `expected a designation or {balls, ball_d_mm, pitch_d_mm, contact_deg}, got ${describe(b)}`);
+  for (const key of Object.keys(b)) if (!GEOMETRY_KEYS.includes(key)) throw new ConfigError(`machine.bearing.${key}`, "unknown key");
+  for (const key of GEOMETRY_KEYS) if (typeof b[key] !== "number") throw new ConfigError(`machine.bearing.${key}`, `expected a number, got ${describe(b[key])}`);
+  const problem = geometryProblem(b as unknown as BearingGeometry);
+  if (problem) throw new ConfigError(`machine.bearing.${problem.slice(0, problem.indexOf(":"))}`, problem.slice(problem.indexOf(":") + 2));
+}
+
+function validateEnvelope(e: unknown, odr: number): void {
+  if (!isObject(e)) throw new ConfigError("envelope", `expected an object {bandHz}, got ${describe(e)}`);
+  for (const key of Object.keys(e)) if (key !== "bandHz") throw new ConfigError(`envelope.${key}`, "unknown key");
+  const band = e.bandHz;
+  if (band === undefined) return;
+  if (!Array.isArray(band) || band.length !== 2 || typeof band[0] !== "number" || typeof band[1] !== "number") throw new ConfigError("envelope.bandHz", `expected [low, high] in Hz, got ${describe(band)}`);
+  if (!(band[0] > 0 && band[1] > band[0] && band[1] < odr / 2)) throw new ConfigError("envelope.bandHz", `[${band[0]}, ${band[1]}] must rise and lie inside 0..${odr / 2} Hz (half the ODR)`);
 }
 
 function address(v: unknown, field: string): void {

@@ -22,8 +22,17 @@ export interface DiscoveryEntity {
 
 const AXES = Object.freeze(["x", "y", "z"] as const);
 
-/** The entities a node exposes: velocity and acceleration per axis, dominant frequency, temperature, state. */
-export function discoveryEntities(options: { humidity: boolean }): DiscoveryEntity[] {
+/** Envelope values exposed per axis with bearing diagnostics (g): the envelope's RMS and the four defect amplitudes. */
+const ENVELOPE_ENTITIES = Object.freeze([
+  ["rms", "envelope RMS"],
+  ["bpfo", "outer race (BPFO)"],
+  ["bpfi", "inner race (BPFI)"],
+  ["bsf", "ball spin (BSF)"],
+  ["ftf", "cage (FTF)"],
+] as const);
+
+/** The entities a node exposes: velocity and acceleration per axis, dominant frequency, temperature, state; with bearing diagnostics (`envelope`) its envelope values and the running speed. */
+export function discoveryEntities(options: { humidity: boolean; envelope?: boolean }): DiscoveryEntity[] {
   const out: DiscoveryEntity[] = [];
   for (const a of AXES) {
     const up = a.toUpperCase();
@@ -33,6 +42,14 @@ export function discoveryEntities(options: { humidity: boolean }): DiscoveryEnti
       { object: `${a}_apeak`, name: `${up} acceleration peak`, template: vib(a, "aPeak"), unit: "g", stateClass: "measurement", icon: "mdi:vibrate" },
       { object: `${a}_fdom`, name: `${up} dominant frequency`, template: vib(a, "fDom"), unit: "Hz", deviceClass: "frequency", stateClass: "measurement" },
     );
+  }
+  if (options.envelope) {
+    for (const a of AXES) {
+      for (const [key, name] of ENVELOPE_ENTITIES) {
+        out.push({ object: `${a}_env_${key}`, name: `${a.toUpperCase()} ${name}`, template: vib(a, `env.${key}`), unit: "g", stateClass: "measurement", icon: "mdi:cog-sync" });
+      }
+    }
+    out.push({ object: "speed", name: "Running speed", template: "{{ value_json.speed.rpm if value_json.speed is defined else None }}", unit: "rpm", stateClass: "measurement", icon: "mdi:speedometer" });
   }
   out.push({ object: "temperature", name: "Temperature", template: "{{ value_json.temp.c if value_json.temp is defined else None }}", unit: "°C", deviceClass: "temperature", stateClass: "measurement" });
   if (options.humidity) {

@@ -11,7 +11,7 @@
  * the Node simulator host.
  */
 import type { Host, TlsMaterial } from "../host.js";
-import type { NodeConfig } from "./config.js";
+import { bearingDiagnostics, type NodeConfig } from "./config.js";
 import { resolveWithStored } from "./stored-config.js";
 import type { AccelerometerKind, ThermometerKind } from "../drivers/scan.js";
 import { hilFramesTopic, type HilAccelerometer } from "../drivers/hil.js";
@@ -119,6 +119,7 @@ export class NodeApp implements CommandTarget {
             primaryHostId: config.sparkplug.primaryHostId,
             client: () => this.mqtt,
             onReboot: () => this.router.restartSoon("Sparkplug Node Control/Reboot"),
+            envelope: bearingDiagnostics(config),
           })
         : undefined;
     this.mqtt = new MqttClient({

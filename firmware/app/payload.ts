@@ -5,6 +5,8 @@
  */
 import type { AxisFeatures } from "../dsp/features.js";
 import type { Transition } from "../monitor/state.js";
+import type { SpeedEstimate } from "../dsp/speed.js";
+import { ENVELOPE_FEATURES } from "../monitor/metrics.js";
 
 export const SCHEMA_VERSION = 1;
 
@@ -35,6 +37,8 @@ export interface VibrationSummary {
   z: AxisFeatures;
   /** ISO 10816-3 zone per axis, when zones are configured. */
   zones?: Record<string, string>;
+  /** Running speed, with bearing diagnostics on. */
+  speed?: SpeedEstimate;
 }
 
 /** Store-and-forward state (docs/outbox.md): messages waiting for a PUBACK, drops by the bound policy and refusals by the server (cumulative). */
@@ -76,6 +80,7 @@ export function telemetryPayload(
       z: axis(vib.z, vib.zones?.z),
     };
   }
+  if (vib?.speed) body.speed = speedJson(vib.speed);
   if (temperatureC !== undefined) body.temp = { c: round(temperatureC, 3) };
   if (humidity !== undefined) body.humidity = { rh: round(humidity, 2) };
   body.faults = faults.map(faultJson);
@@ -155,6 +160,20 @@ function axis(f: AxisFeatures, zone: string | undefined): Record<string, number 
   optional(out, "hfRms", f.hfRms, 5);
   if (f.orders) for (let i = 0; i < f.orders.vRms.length && i < 3; i++) optional(out, `order${i + 1}x`, f.orders.vRms[i], 3);
   if (zone) out.zone = zone;
+  if (f.env) {
+    const env: Record<string, number | string> = {};
+    for (const key of ENVELOPE_FEATURES) optional(env, key, f.env[key], key === "fDom" ? 2 : 5);
+    (out as Record<string, unknown>).env = env;
+  }
+  return out;
+}
+
+/** `speed`: rpm absent while unknown. */
+function speedJson(s: SpeedEstimate): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  optional(out, "rpm", s.rpm, 1);
+  out.confidence = round(s.confidence, 2);
+  out.source = s.source;
   return out;
 }
 

@@ -14,9 +14,13 @@ import { HilAccelerometer } from "../drivers/hil.js";
 import { recoverBus } from "../drivers/bus-recovery.js";
 import { Acquirer, type WindowBlock } from "../acquisition/acquirer.js";
 import { FeatureExtractor, type AxisFeatures } from "../dsp/features.js";
+import { BearingAnalysis } from "../dsp/bearing-analysis.js";
+import { EnvelopeSpectrum } from "../dsp/envelope.js";
+import { bearingGeometry, defectOrders } from "../dsp/bearing-geometry.js";
+import type { SpeedEstimate } from "../dsp/speed.js";
 import { checkWindow } from "../monitor/health.js";
 import { acquisitionLimit } from "../acquisition/budget.js";
-import { ConfigError, type NodeConfig } from "./config.js";
+import { bearingDiagnostics, ConfigError, type NodeConfig } from "./config.js";
 import type { Fault } from "./payload.js";
 import type { NodeApp } from "./node.js";
 
@@ -26,6 +30,8 @@ const BUS_HZ = 400_000;
 const SENSOR_RETRY_MS = 5000;
 /** Metric names of the order bands 1x, 2x, 3x (`x.order1x`); preloaded, frozen. */
 const ORDER_METRICS = Object.freeze(["order1x", "order2x", "order3x"]);
+/** Metric names of the envelope features start so (`x.env.bpfo`). */
+const ENVELOPE_PREFIX = "env.";
 
 export interface Located<K> {
   kind: K;
@@ -54,6 +60,8 @@ export class SensorManager {
   vibValid = false;
   lastTemperature: number | undefined;
   lastHumidity: number | undefined;
+  /** Bearing diagnostics (envelope, speed) when the config asks for them (machine.bearing or envelope). */
+  bearing: BearingAnalysis | undefined;
   #accel: Accelerometer | undefined;
   #temp: Thermometer | undefined;
   /** Monotonic ms before which the thermometer has no first conversion yet. */
@@ -67,6 +75,8 @@ export class SensorManager {
   /** A capture asked for by command: sent with the next window. */
   #capturePending: number | undefined;
   #captures = 0;
+  /** The config the bearing analysis was set up for: a command that changes it (machine is live) sets it up again. */
+  #bearingConfig: NodeConfig | undefined;
 
   constructor(app: NodeApp) {
     this.#app = app;
@@ -110,16 +120,39 @@ export class SensorManager {
     return (this.#capturePending ??= ++this.#captures);
   }
 
+  /** The running speed of the last window, when bearing diagnostics are on. */
+  get speed(): SpeedEstimate | undefined {
+    return this.bearing?.speed;
+  }
+
+  /** Bearing diagnostics for `config` on the open extractor, or none (allocates: at open and on a config change). */
+  #setUpBearing(config: NodeConfig): void {
+    const f = this.#features!;
+    const machine = config.machine;
+    this.#bearingConfig = config;
+    if (!bearingDiagnostics(config)) {
+      this.bearing = undefined;
+      for (const a of [this.axes.x, this.axes.y, this.axes.z]) a.env = undefined;
+      return;
+    }
+    const geometry = machine.bearing === undefined ? undefined : bearingGeometry(machine.bearing);
+    this.bearing = new BearingAnalysis(f, { bandHz: config.envelope?.bandHz, orders: geometry && defectOrders(geometry), rpm: machine.rpm });
+    for (const a of [this.axes.x, this.axes.y, this.axes.z]) a.env ??= EnvelopeSpectrum.createFeatures();
+  }
+
   /** Metric values of the current window by name (`x.vRms`, `temp.c`); undefined when not available. */
   read = (metric: string): number | undefined => {
     if (metric === "temp.c") return this.lastTemperature;
     if (metric === "humidity.rh") return this.lastHumidity;
+    if (metric === "speed.rpm") return this.vibValid && this.bearing && Number.isFinite(this.bearing.speed.rpm) ? this.bearing.speed.rpm : undefined;
     if (!this.vibValid) return undefined;
     const axis = this.axes[metric[0] as "x" | "y" | "z"];
     if (!axis) return undefined;
     const feature = metric.slice(2);
     const order = ORDER_METRICS.indexOf(feature);
-    const value = order >= 0 ? axis.orders?.vRms[order] : (axis as unknown as Record<string, number | undefined>)[feature];
+    const from = feature.startsWith(ENVELOPE_PREFIX) ? axis.env : axis;
+    const key = from === axis ? feature : feature.slice(ENVELOPE_PREFIX.length);
+    const value = order >= 0 ? axis.orders?.vRms[order] : (from as unknown as Record<string, number | undefined> | undefined)?.[key];
     return typeof value === "number" && Number.isFinite(value) ? value : undefined;
   };
 
@@ -155,12 +188,13 @@ export class SensorManager {
         this.axes = { x: f.createAxisFeatures(), y: f.createAxisFeatures(), z: f.createAxisFeatures() };
       }
       this.#features.setRpm(config.machine.rpm > 0 ? config.machine.rpm : undefined);
+      this.#setUpBearing(config);
       const a = config.acquisition;
       const sensor = { io: host.io.SMBus, address: found.address };
       const sampler = host.io.FifoSampler && accel.program ? { io: host.io.FifoSampler, sensor, ringMs: a.ringMs } : undefined;
       if (sampler) {
         // Refused here, where the part's actual rate and the CPU are known: once, not as a fault every window.
-        const limit = acquisitionLimit({ odr: accel.odr, n: config.window.n, overlap: config.window.overlap, ringMs: a.ringMs, pollMs: ((accel.fifoDepth / 2) * 1000) / accel.odr, program: accel.program!, busHz: BUS_HZ, cpu: host.cpu });
+        const limit = acquisitionLimit({ odr: accel.odr, n: config.window.n, overlap: config.window.overlap, ringMs: a.ringMs, pollMs: ((accel.fifoDepth / 2) * 1000) / accel.odr, program: accel.program!, busHz: BUS_HZ, cpu: host.cpu, envelope: bearingDiagnostics(config) });
         if (limit) throw new ConfigError(limit.field, limit.problem);
       }
       this.#acquirer = new Acquirer({
@@ -261,21 +295,21 @@ export class SensorManager {
     this.windows++;
     const f = this.#features!;
     const axes = this.axes;
-    const capture = this.#capturePending !== undefined ? { x: new Float32Array(f.n / 2 + 1), y: new Float32Array(f.n / 2 + 1), z: new Float32Array(f.n / 2 + 1) } : undefined;
+    const capture = this.#capturePending !== undefined ? spectra(f.n) : undefined;
+    const envelopes = capture && this.bearing ? spectra(f.n) : undefined;
     const cpu = this.#app.host.cpu;
-    f.compute(block.x, axes.x, block.scale);
-    cpu?.charge("features", f.n);
-    if (capture) f.amplitudeSpectrum(capture.x);
-    f.compute(block.y, axes.y, block.scale);
-    cpu?.charge("features", f.n);
-    if (capture) f.amplitudeSpectrum(capture.y);
-    f.compute(block.z, axes.z, block.scale);
-    cpu?.charge("features", f.n);
-    if (capture) f.amplitudeSpectrum(capture.z);
+    if (this.#bearingConfig !== this.#app.config) this.#setUpBearing(this.#app.config);
+    const bearing = this.bearing;
+    bearing?.begin();
+    this.#axis(f, block.x, axes.x, block.scale, capture?.x, bearing, envelopes?.x);
+    this.#axis(f, block.y, axes.y, block.scale, capture?.y, bearing, envelopes?.y);
+    this.#axis(f, block.z, axes.z, block.scale, capture?.z, bearing, envelopes?.z);
+    bearing?.finish();
     if (capture) {
       const id = this.#capturePending!;
       this.#capturePending = undefined;
-      this.#app.telemetry.sendCapture(id, block, capture);
+      const envelope = bearing && envelopes ? { df: bearing.envelope.binHz, spectra: envelopes, rpm: bearing.speed.rpm, defects: bearing.defectFrequencies() } : undefined;
+      this.#app.telemetry.sendCapture(id, block, capture, envelope);
     }
     const verdict = checkWindow([block.x, block.y, block.z], block.n, block.lost, { rangeG: this.#accel?.rangeG ?? this.#app.config.accelerometer.rangeG }, block);
     const finite = finiteAxis(axes.x) && finiteAxis(axes.y) && finiteAxis(axes.z);
@@ -286,6 +320,18 @@ export class SensorManager {
     this.vibValid = finite && (!verdict || verdict.reason === "overrun");
     this.#readTemperature();
     this.#app.telemetry.windowDone(block);
+  }
+
+  /** One axis's features, its capture spectrum, then its envelope (which overwrites the spectrum) and the envelope's capture spectrum. */
+  #axis(f: FeatureExtractor, samples: WindowBlock["x"], out: AxisFeatures, scale: number, capture: Float32Array | undefined, bearing: BearingAnalysis | undefined, envelope: Float32Array | undefined): void {
+    const cpu = this.#app.host.cpu;
+    f.compute(samples, out, scale);
+    cpu?.charge("features", f.n);
+    if (capture) f.amplitudeSpectrum(capture);
+    if (!bearing) return;
+    bearing.axis(samples, scale, out.env!);
+    cpu?.charge("envelope", f.n);
+    if (envelope) bearing.envelope.amplitudeSpectrum(envelope);
   }
 
   #healthTick(): void {
@@ -350,6 +396,11 @@ function classify(error: unknown): string {
   if (/device id/i.test(message)) return "wrong-id";
   if (/nack/i.test(message)) return "nack";
   return "error";
+}
+
+/** Three spectra of n/2 + 1 bins, for a capture (allocated only when one is asked for). */
+function spectra(n: number): { x: Float32Array; y: Float32Array; z: Float32Array } {
+  return { x: new Float32Array(n / 2 + 1), y: new Float32Array(n / 2 + 1), z: new Float32Array(n / 2 + 1) };
 }
 
 function emptyAxis(): AxisFeatures {

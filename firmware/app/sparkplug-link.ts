@@ -20,6 +20,8 @@ export interface SparkplugLinkOptions {
   /** The client is created after the link (its will comes from the link). */
   client: () => MqttClient;
   onReboot: () => void;
+  /** Bearing diagnostics are on: the device births their metrics too. */
+  envelope: boolean;
 }
 
 export class SparkplugLink {
@@ -33,7 +35,7 @@ export class SparkplugLink {
       edgeNodeId: o.edgeNodeId,
       deviceId: SPARKPLUG_DEVICE_ID,
       nodeMetrics: sensorNodeMetrics(),
-      deviceMetrics: sensorDeviceMetrics(),
+      deviceMetrics: sensorDeviceMetrics({ envelope: o.envelope }),
       primaryHostId: o.primaryHostId || undefined,
       now: () => host.clock.wall(),
       publish: (m) => o.client().publish(m.topic, m.payload, { qos: m.qos as 0 | 1, retain: m.retain }),

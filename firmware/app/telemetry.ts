@@ -11,10 +11,11 @@ import { MessageClass } from "../outbox/outbox.js";
 import type { Transition } from "../monitor/state.js";
 import type { Zone } from "../monitor/iso.js";
 import { discoveryEntities, discoveryPayload, discoveryTopic } from "./discovery.js";
-import { captureMessages } from "./capture.js";
+import { captureMessages, type CaptureInput } from "./capture.js";
 import { FIRMWARE_VERSION_TEXT } from "./version.js";
 import { alarmPayload, clearedAlarmPayload, faultAlarmPayload, statusPayload, telemetryPayload, type Envelope, type Fault, type Level, type VibrationSummary } from "./payload.js";
 import type { NodeApp } from "./node.js";
+import { bearingDiagnostics } from "./config.js";
 
 /** Storage keys of the learned baseline and the running hours (the node loads them at boot). */
 export const BASELINE_KEY = "baseline";
@@ -44,7 +45,7 @@ export class TelemetryScheduler {
   windowDone(block: WindowBlock | undefined): void {
     this.#evaluate();
     const sensors = this.#app.sensors;
-    const vib = block && sensors.vibValid ? { odr: block.odr, n: block.n, lost: block.lost, ...sensors.axes, zones: this.#zones() } : undefined;
+    const vib = block && sensors.vibValid ? { odr: block.odr, n: block.n, lost: block.lost, ...sensors.axes, zones: this.#zones(), speed: sensors.speed } : undefined;
     this.#publishTelemetry(vib);
   }
 
@@ -62,10 +63,10 @@ export class TelemetryScheduler {
   }
 
   /** Sends a capture (`cmd/capture`): waveforms and amplitude spectra of one window, published at once (not through the outbox). */
-  sendCapture(id: number, block: WindowBlock, spectra: { x: Float32Array; y: Float32Array; z: Float32Array }): void {
+  sendCapture(id: number, block: WindowBlock, spectra: { x: Float32Array; y: Float32Array; z: Float32Array }, envelope?: CaptureInput["envelope"]): void {
     const { host, topics, mqtt } = this.#app;
     const base = topics.status.slice(0, -"/status".length);
-    const messages = captureMessages({ id, base, ts: host.clock.wall(), odr: block.odr, n: block.n, waves: { x: block.x, y: block.y, z: block.z }, waveUnit: block, spectra });
+    const messages = captureMessages({ id, base, ts: host.clock.wall(), odr: block.odr, n: block.n, waves: { x: block.x, y: block.y, z: block.z }, waveUnit: block, spectra, envelope });
     for (const m of messages) mqtt.publish(m.topic, m.payload, { qos: 1 });
     host.log("info", `capture ${id}: ${messages.length} messages`);
   }
@@ -83,7 +84,7 @@ export class TelemetryScheduler {
       statusTopic: app.topics.status,
       model: `${sensors.accelerometerFound?.kind ?? app.config.accelerometer.kind} + ${sensors.thermometerFound?.kind ?? app.config.temperature.kind}`,
     };
-    for (const entity of discoveryEntities({ humidity: sensors.thermometerFound?.kind === "sht3x" })) {
+    for (const entity of discoveryEntities({ humidity: sensors.thermometerFound?.kind === "sht3x", envelope: bearingDiagnostics(app.config) })) {
       app.mqtt.publish(discoveryTopic(ctx, entity), discoveryPayload(ctx, entity), { qos: 1, retain: true });
     }
   }

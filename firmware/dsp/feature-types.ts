@@ -3,6 +3,7 @@
  * per-axis result, whose typed arrays are allocated once (createAxisFeatures)
  * and overwritten every window. Types only: nothing here exists at run time.
  */
+import type { EnvelopeFeatures } from "./envelope.js";
 
 /** Top spectral peaks, preallocated; `count` entries are valid, largest first. */
 export interface SpectrumPeaks {
@@ -46,6 +47,8 @@ export interface AxisFeatures {
   orders?: OrderBands;
   /** Amplitude spectrum, filled when present (length >= n/2 + 1). */
   spectrum?: Float32Array;
+  /** Envelope features, filled by a BearingAnalysis when the node has one (bearing-analysis.ts). */
+  env?: EnvelopeFeatures;
 }
 
 export interface FeatureOptions {

@@ -53,8 +53,10 @@
  * integrated over the widened band (equivalent edges at the summed bins +- half
  * a bin). The measured table is in test/dsp.test.ts ("band edges").
  */
+import { peakBin } from "./peak-bin.js";
 import { FirstPass, type WindowSamples } from "./fft-first-pass.js";
 import { PowerSpectrum, type SpectrumKernel } from "./spectrum.js";
+import { EnvelopeSpectrum } from "./envelope.js";
 import type { AxisFeatures, FeatureOptions, OrderBands, SpectrumPeaks } from "./feature-types.js";
 
 export type { AxisFeatures, FeatureOptions, OrderBands, SpectrumPeaks } from "./feature-types.js";
@@ -167,6 +169,21 @@ export class FeatureExtractor {
     }
   }
 
+  /**
+   * The envelope analysis on this extractor's spectrum kernel and window (no
+   * buffer of its own; envelope.ts). Its compute() overwrites the power
+   * spectrum: take what you need of it (amplitudeSpectrum, the speed) first.
+   */
+  createEnvelope(bandHz?: readonly [number, number]): EnvelopeSpectrum {
+    const first = this.#first;
+    return new EnvelopeSpectrum({ n: this.n, odr: this.odr, bandHz }, { kernel: this.#fft, halfWindow: first.halfWindow, base: first.base });
+  }
+
+  /** 4 |X[k]|^2 of the axis computed last, k = 0..n/2 (the kernel's; overwritten by the next window or the envelope). */
+  get power(): Float64Array | Float32Array {
+    return this.#power;
+  }
+
   get rpm(): number {
     return this.#rpm;
   }
@@ -248,7 +265,7 @@ export class FeatureExtractor {
       }
     }
     out.vRms = Math.sqrt(vel * powerG);
-    out.fDom = best < 0 ? 0 : this.#interpolate(best) * this.df;
+    out.fDom = best < 0 ? 0 : peakBin(this.#power, best) * this.df;
 
     // hfRms
     if (this.hfLo <= this.hfHi) {
@@ -336,7 +353,7 @@ export class FeatureExtractor {
     const scale = this.#powerG;
     for (let i = 0; i < count; i++) {
       k = bins[i];
-      out.freq[i] = this.#interpolate(k) * this.df;
+      out.freq[i] = peakBin(p, k) * this.df;
       out.amp[i] = Math.sqrt(2 * scale * (p[k - 1] + p[k] + p[k + 1]));
     }
     out.count = count;
@@ -366,21 +383,5 @@ export class FeatureExtractor {
       out.vRms[i] = Math.sqrt(vel * scale);
       out.aRms[i] = Math.sqrt(acc * scale);
     }
-  }
-
-  /** Peak bin refined by a parabola through the log power of it and its neighbours. */
-  #interpolate(k: number): number {
-    const p = this.#power;
-    const pl = p[k - 1];
-    const pc = p[k];
-    const pr = p[k + 1];
-    if (!(pl > 0 && pr > 0)) return k;
-    const a = Math.log(pl);
-    const b = Math.log(pc);
-    const c = Math.log(pr);
-    const den = a - 2 * b + c;
-    if (!(den < 0)) return k;
-    const d = (0.5 * (a - c)) / den;
-    return k + (d > 0.5 ? 0.5 : d < -0.5 ? -0.5 : d);
   }
 }

@@ -63,6 +63,16 @@ export class FirstPass {
     this.sums = new Float64Array(6);
   }
 
+  /** The first half of the periodic Hann window (float32), shared with the envelope (envelope.ts). */
+  get halfWindow(): Float32Array {
+    return this.#halfWindow;
+  }
+
+  /** The bit-reversal base table (n/16 entries), shared with the envelope. */
+  get base(): IndexTable {
+    return this.#base;
+  }
+
   /**
    * Writes `samples` (length n) into the packed input (zr, zi: n/2 each) and
    * fills `sums`. Returns h, the size of the blocks already transformed (8; 1

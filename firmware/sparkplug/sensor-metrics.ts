@@ -8,6 +8,8 @@
  * temperature degC.
  */
 import type { AxisFeatures } from "../dsp/features.js";
+import type { SpeedEstimate } from "../dsp/speed.js";
+import { ENVELOPE_FEATURES } from "../monitor/metrics.js";
 import { DataType, type MetricValue } from "./payload.js";
 import type { MetricDef } from "./edge-node.js";
 
@@ -34,8 +36,12 @@ export function sensorNodeMetrics(): MetricDef[] {
   ];
 }
 
-/** Device (sensor) metrics. */
-export function sensorDeviceMetrics(): MetricDef[] {
+/** Envelope metrics' deadband: g to 5 decimals (fDom's Hz: to 2). */
+const ENVELOPE_DEADBAND = 0.00001;
+const FREQUENCY_DEADBAND = 0.01;
+
+/** Device (sensor) metrics; with bearing diagnostics (`envelope`) the envelope per axis and the speed follow, after the others (their aliases stay). */
+export function sensorDeviceMetrics(options: { envelope?: boolean } = {}): MetricDef[] {
   const defs: MetricDef[] = [
     { name: "State", datatype: DataType.String, initial: "normal" },
     { name: "Faults", datatype: DataType.String, initial: "" },
@@ -51,6 +57,12 @@ export function sensorDeviceMetrics(): MetricDef[] {
     { name: "Running/Active", datatype: DataType.Boolean },
     { name: "Running/Hours", datatype: DataType.Double, deadband: 0.001 },
   );
+  if (options.envelope) {
+    for (const axis of AXES) {
+      for (const key of ENVELOPE_FEATURES) defs.push({ name: `Vibration/${axis}/env/${key}`, datatype: DataType.Float, deadband: key === "fDom" ? FREQUENCY_DEADBAND : ENVELOPE_DEADBAND });
+    }
+    defs.push({ name: "Speed/RPM", datatype: DataType.Float, deadband: 0.1 }, { name: "Speed/Confidence", datatype: DataType.Float, deadband: 0.01 }, { name: "Speed/Source", datatype: DataType.String, initial: "" });
+  }
   return defs;
 }
 
@@ -58,7 +70,7 @@ export interface SensorWindow {
   state?: string;
   /** Comma-separated "sensor:reason" list; empty when healthy. */
   faults?: readonly { sensor: string; reason: string }[];
-  vib?: { odr: number; n: number; lost: number; x: AxisFeatures; y: AxisFeatures; z: AxisFeatures };
+  vib?: { odr: number; n: number; lost: number; x: AxisFeatures; y: AxisFeatures; z: AxisFeatures; speed?: SpeedEstimate };
   temperatureC?: number;
   running?: { running: boolean; hours: number };
 }
@@ -75,6 +87,16 @@ export function sensorDeviceValues(w: SensorWindow): Record<string, MetricValue>
         const v = f[key];
         out[`Vibration/${axis}/${key}`] = typeof v === "number" ? v : null;
       }
+    }
+    for (const axis of AXES) {
+      const env = w.vib[axis].env;
+      if (env) for (const key of ENVELOPE_FEATURES) out[`Vibration/${axis}/env/${key}`] = Number.isFinite(env[key]) ? env[key] : null;
+    }
+    const speed = w.vib.speed;
+    if (speed) {
+      out["Speed/RPM"] = Number.isFinite(speed.rpm) ? speed.rpm : null;
+      out["Speed/Confidence"] = speed.confidence;
+      out["Speed/Source"] = speed.source;
     }
     out["Vibration/ODR"] = w.vib.odr;
     out["Vibration/Samples"] = w.vib.n;

@@ -16,7 +16,9 @@ import { FeatureExtractor } from "../../firmware/dsp/features.js";
 import { PowerSpectrum } from "../../firmware/dsp/spectrum.js";
 import { timeNative } from "./native-spectrum.js";
 import { mulberry32 } from "../../sim/rng.js";
-import { ESP32_ESTIMATE, ESP32_PESSIMISTIC_COMPUTRONS_PER_S, esp32Ms, rateText } from "./esp32.js";
+import { ESP32_COMPUTRONS_PER_S, ESP32_ESTIMATE, ESP32_PESSIMISTIC_COMPUTRONS_PER_S, esp32Ms, rateText } from "./esp32.js";
+import type { XsChildResult } from "./xs-measure.js";
+import { XS_SLOT_BYTES_ESP32 } from "./xs-node.js";
 import { GOALS } from "./goals.js";
 import { goal, median, WINDOW, type BenchModule, type Figure } from "./types.js";
 
@@ -38,6 +40,10 @@ const KERNEL_ESTIMATE = "ESP32 estimate from ESP-DSP's published cycles (ANSI C 
 
 /** Issue #9: the full feature set in at most 150 XS computrons per sample per axis. */
 const PER_SAMPLE_GOAL = goal("value", "<=", GOALS.featuresPerAxisSample, `<= ${GOALS.featuresPerAxisSample} computrons`);
+/** Issue 19: the envelope transform from the first stage on (the demodulated envelope is placed without butterflies). */
+const ENVELOPE_KERNEL_BLOCK = 1;
+/** Issue 19: the RAM the bearing diagnostics add. */
+const ENVELOPE_RAM_GOAL = goal("value", "<=", GOALS.envelopeRamBytes, `<= ${GOALS.envelopeRamBytes / 1024} KiB`);
 
 /** A deterministic XS figure (computrons) against a baseline measured in the same run. */
 function xsFigure(id: string, name: string, value: number, baseline: { name: string; value: number }, target?: Figure["goal"], budget?: string): Figure {
@@ -49,9 +55,20 @@ function estimateFigure(id: string, name: string, value: number, baseline: { nam
   return { id, name, value, unit: "ms", baseline, ratio: value / baseline.value, kind: "estimate", note };
 }
 
-function esp32KernelMs(n: number): number {
+/**
+ * Features and bearing diagnostics per sample per axis on the device path in the
+ * goal's terms: their XS part plus both C kernel runs' ESP32 estimate as computrons
+ * at the assumed rate (test/budgets.test.ts checks the same budget).
+ */
+export function withKernelShare(xsPerSample: number): number {
+  const kernelMs = esp32KernelMs(WINDOW.n) + esp32KernelMs(WINDOW.n, ENVELOPE_KERNEL_BLOCK);
+  return xsPerSample + (kernelMs / 1000) * (ESP32_COMPUTRONS_PER_S / WINDOW.n);
+}
+
+/** The C kernel's ESP32 estimate for one call on n samples whose first log2(block) stages are done (the features: 8; the envelope: 1). */
+function esp32KernelMs(n: number, block = KERNEL_BLOCK): number {
   const m = n / 2;
-  const butterflies = (m / 2) * Math.log2(m / KERNEL_BLOCK) + (m / 2) * SPLIT_ITERATION_BUTTERFLIES;
+  const butterflies = (m / 2) * Math.log2(m / block) + (m / 2) * SPLIT_ITERATION_BUTTERFLIES;
   return ((butterflies * ESP32_CYCLES_PER_BUTTERFLY) / ESP32_HZ) * 1000;
 }
 
@@ -115,13 +132,64 @@ function nodeWindowMs(rounds: number): { features: number; bare: number } {
   return { features: median(f), bare: median(b) };
 }
 
+/**
+ * Issue 19's figures: the bearing diagnostics' XS cost on both paths, features and
+ * envelope together on the device path with both C kernel runs' estimated share (their
+ * ESP32 ms as computrons at the assumed rate), its ESP32 time, and the RAM it adds.
+ */
+function envelopeFigures(e: XsChildResult["envelope"], portableFeatures: number, deviceFeatures: number, featuresKernelMs: number, envelopeKernelMs: number): Figure[] {
+  const samples = WINDOW.n;
+  const combined = withKernelShare(e.devicePath.withFeaturesPerSample);
+  const ram = e.portable.slots * XS_SLOT_BYTES_ESP32 + e.portable.chunkBytes;
+  return [
+    xsFigure("dsp.xs.envelopePerSample", "bearing diagnostics (envelope, speed, defect bands) per sample per axis, XS, portable path (TS FFT)", e.portable.perSample, { name: "features, portable path", value: portableFeatures }),
+    {
+      ...xsFigure(
+        "dsp.xs.envelopeDevicePathPerSample",
+        "bearing diagnostics per sample per axis, XS, device path: the XS part only (the envelope's C kernel call replayed)",
+        e.devicePath.perSample,
+        { name: "features, device path", value: deviceFeatures },
+        undefined,
+      ),
+      budgets: { "xs.envelopeDevicePathPerWindow": e.devicePath.perWindow },
+      note: e.devicePath.sameValues ? undefined : "replayed spectra gave different values: the figure is not valid",
+    },
+    {
+      ...xsFigure(
+        "dsp.xs.devicePathWithEnvelopePerSample",
+        `features and bearing diagnostics per sample per axis, device path: XS + both C kernel runs' estimated share (ESP-DSP cycles at ${rateText(ESP32_COMPUTRONS_PER_S)})`,
+        combined,
+        { name: "features alone, same terms", value: deviceFeatures + (featuresKernelMs / 1000) * (ESP32_COMPUTRONS_PER_S / samples) },
+        PER_SAMPLE_GOAL,
+      ),
+      budgets: { "xs.devicePathWithEnvelopePerSample": combined },
+    },
+    estimateFigure(
+      "dsp.esp32.envelopeMsPerWindow",
+      `bearing diagnostics per window (3 axes), device path, ESP32 estimate: XS part at ${rateText(ESP32_COMPUTRONS_PER_S)} + the envelope's C kernel`,
+      esp32Ms(e.devicePath.perWindow) + envelopeKernelMs * WINDOW.axes,
+      { name: "window length", value: (WINDOW.n / WINDOW.odr) * 1000 },
+    ),
+    {
+      id: "dsp.envelope.ramBytes",
+      name: "RAM the bearing diagnostics add to a node, n = 4096, ESP32 estimate (XS slots x 16 B + chunk bytes; the envelope has no buffer of its own)",
+      value: ram,
+      unit: "B",
+      baseline: { name: "XS slots", value: e.portable.slots },
+      goal: ENVELOPE_RAM_GOAL,
+      kind: "deterministic",
+      budgets: { "xs.envelopeRamBytes": ram },
+    },
+  ];
+}
+
 export const dspBench: BenchModule = {
   name: "dsp",
   title: "DSP per window (4096 x 3 axes @ 3200 Hz)",
   quick: true,
   async run(ctx) {
     const node = nodeWindowMs(ctx.quick ? 5 : 20);
-    const { xs, devicePath } = await ctx.xs();
+    const { xs, devicePath, envelope } = await ctx.xs();
     const samples = WINDOW.n * WINDOW.axes;
     const input = packedInput(WINDOW.n);
     const reps = ctx.quick ? 200 : 1000;
@@ -177,6 +245,7 @@ export const dspBench: BenchModule = {
         `portable path ${esp32Ms(xs.featuresPerWindow, ESP32_PESSIMISTIC_COMPUTRONS_PER_S).toFixed(0)} ms ${pessimistic}`,
       ),
     ];
+    figures.push(...envelopeFigures(envelope, xs.featuresPerSample, devicePath.featuresPerSample, esp32KernelMs(WINDOW.n), esp32KernelMs(WINDOW.n, ENVELOPE_KERNEL_BLOCK)));
     for (const n of [1024, 2048, 4096]) {
       figures.push({
         id: `dsp.xs.realFft${n}`,

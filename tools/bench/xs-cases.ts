@@ -6,6 +6,9 @@
  */
 import { FFT, RealFFT } from "../../firmware/dsp/fft.js";
 import { FeatureExtractor, type AxisFeatures } from "../../firmware/dsp/features.js";
+import { BearingAnalysis } from "../../firmware/dsp/bearing-analysis.js";
+import { EnvelopeSpectrum, type EnvelopeFeatures } from "../../firmware/dsp/envelope.js";
+import { BEARINGS, defectOrders } from "../../firmware/dsp/bearing-geometry.js";
 import { Monitor } from "../../firmware/monitor/monitor.js";
 import { isKnownMetric } from "../../firmware/monitor/metrics.js";
 import { serveCases, type CaseTable } from "../xs/cases/runtime.js";
@@ -29,6 +32,11 @@ interface State {
   axes: Float32Array[];
   fx: FeatureExtractor;
   out: AxisFeatures[];
+  /** Bearing diagnostics on fx (a 6205 at 1782 rpm, configured): the node's with machine.bearing set. */
+  bearing: BearingAnalysis;
+  env: EnvelopeFeatures[];
+  /** What addBearing made, held so that it stays in the heap. */
+  kept?: unknown;
   core: AxisFeatures[];
   monitor: Monitor;
   read: (metric: string) => number | undefined;
@@ -76,6 +84,8 @@ export const cases: CaseTable = {
       axes,
       fx,
       out,
+      bearing: new BearingAnalysis(fx, { orders: defectOrders(BEARINGS["6205"]), rpm: 1782 }),
+      env: [0, 1, 2].map(() => EnvelopeSpectrum.createFeatures()),
       core: [0, 1, 2].map(() => ({ aRms: 0, aPeak: 0, vRms: 0, fDom: 0 }) as AxisFeatures),
       monitor: new Monitor(MONITOR_CONFIG, isKnownMetric, 0, { group: 1, foundation: "rigid" }),
       level: 2,
@@ -120,6 +130,29 @@ export const cases: CaseTable = {
     const s = state();
     for (let a = 0; a < 3; a++) s.fx.compute(s.axes[a], s.out[a]);
     return null;
+  },
+  /** The full feature set and the bearing diagnostics (speed, envelope, defect bands) on three axes, as a node with machine.bearing runs them. */
+  featuresEnvelope(): unknown {
+    const s = state();
+    s.bearing.begin();
+    for (let a = 0; a < 3; a++) {
+      s.fx.compute(s.axes[a], s.out[a]);
+      s.bearing.axis(s.axes[a], 1, s.env[a]);
+    }
+    s.bearing.finish();
+    return null;
+  },
+  /** Another node's worth of bearing diagnostics on the same extractor, kept: what the heap gains is what it costs a node. */
+  addBearing(): unknown {
+    const s = state();
+    s.kept = { bearing: new BearingAnalysis(s.fx, { orders: defectOrders(BEARINGS["6205"]), rpm: 1782 }), env: [0, 1, 2].map(() => EnvelopeSpectrum.createFeatures()) };
+    return null;
+  },
+  /** Same, returning the values (the device path's replay must give the computed ones). */
+  featuresEnvelopeValues(): unknown {
+    cases.featuresEnvelope(undefined);
+    const s = state();
+    return { features: s.out.map((o) => ({ aRms: o.aRms, vRms: o.vRms, fDom: o.fDom })), env: s.env.map((e) => ({ ...e })), speed: { ...s.bearing.speed } };
   },
   /** The set the node publishes today (no peaks, no order bands): for the breakdown. */
   featuresCore(): unknown {

@@ -67,6 +67,8 @@ export interface XsChildResult {
   /** The main core's FIFO work per sample with a sampler: ADXL345 int16 counts (fifo), ADXL355 20-bit decode (fifoDecode). */
   fifo: XsFifoFigures;
   fifoDecode: XsFifoFigures;
+  /** The bearing diagnostics on both paths (measureXsEnvelope). */
+  envelope: { portable: XsEnvelopeFigures; devicePath: XsEnvelopeFigures };
 }
 
 export interface XsFifoFigures {
@@ -218,6 +220,59 @@ export async function measureXsDevicePath(): Promise<XsDevicePathFigures> {
       };
     },
     { meteringLimit: 0, name: "sensor-node-bench-device-path" },
+  );
+}
+
+export interface XsEnvelopeFigures {
+  /** Computrons of the bearing diagnostics alone (envelope, speed, defect bands) per window of 3 axes: features + envelope minus features. */
+  perWindow: number;
+  perSample: number;
+  /** Features and envelope together per axis-sample (the goal's figure). */
+  withFeaturesPerSample: number;
+  /** XS heap slots and chunk bytes the bearing analysis adds (its objects and 3 result objects), measured after a collection. */
+  slots: number;
+  chunkBytes: number;
+  /** Device path only: the replayed spectra gave the computed values. */
+  sameValues?: boolean;
+}
+
+/**
+ * The bearing diagnostics' cost in XS on the portable path (`devicePath` false:
+ * the TS kernel) or the device path (the kernel replayed, as measureXsDevicePath),
+ * and the heap it adds (portable session: the BearingAnalysis made in setup, measured
+ * by making another and its results after a collection).
+ */
+export async function measureXsEnvelope(devicePath: boolean): Promise<XsEnvelopeFigures> {
+  return withXsSession(
+    devicePath ? XS_DEVICE_PATH : XS_CASES_ENTRY,
+    async (s) => {
+      await step(s, "setup", { n: WINDOW.n, odr: WINDOW.odr, seed: 11 });
+      let sameValues: boolean | undefined;
+      if (devicePath) {
+        const computed = await step(s, "featuresEnvelopeValues"); // records 6 spectra: features and envelope, per axis
+        await step(s, "replaySpectrum");
+        sameValues = JSON.stringify(computed.value) === JSON.stringify((await step(s, "featuresEnvelopeValues")).value);
+      }
+      await step(s, "featuresEnvelope");
+      const both = (await step(s, "featuresEnvelope")).compute;
+      // features alone would replay the wrong spectra here: the features-only figure comes from the same bundle, measured before any replay
+      const features = devicePath ? (await measureXsDevicePath()).featuresPerWindow : (await step(s, "features"), (await step(s, "features")).compute);
+      await step(s, "gc");
+      const before = { heapCount: (await step(s, "gc")).heapCount, chunkBytes: await s.chunkBytes() };
+      await step(s, "addBearing");
+      await step(s, "gc");
+      const after = { heapCount: (await step(s, "gc")).heapCount, chunkBytes: await s.chunkBytes() };
+      const samples = WINDOW.n * WINDOW.axes;
+      return {
+        perWindow: both - features,
+        perSample: (both - features) / samples,
+        withFeaturesPerSample: both / samples,
+        slots: after.heapCount - before.heapCount,
+        chunkBytes: after.chunkBytes - before.chunkBytes,
+        sameValues,
+      };
+    },
+    { meteringLimit: 0, name: "sensor-node-bench-envelope" },
   );
 }
 

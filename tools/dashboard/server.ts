@@ -41,9 +41,19 @@ interface NodeState {
   alarms: Record<string, unknown>[];
   status?: Record<string, unknown>;
   state?: string;
-  spectrum?: { id: number; t?: number; df: number; n: number; odr: number; x: number[]; y: number[]; z: number[] };
-  pending?: { id: number; t?: number; df: number; n: number; odr: number; chunks: number; got: Map<string, number[]> };
+  spectrum?: { id: number; t?: number; df: number; n: number; odr: number; x: number[]; y: number[]; z: number[]; envelope?: EnvelopeCapture };
+  pending?: { id: number; t?: number; df: number; n: number; odr: number; chunks: number; envelope?: { df: number; chunks: number; speed?: number; defects?: Record<string, number> }; got: Map<string, number[]> };
   fDom?: { x?: number; y?: number; z?: number };
+}
+
+/** A capture's envelope spectra (a node with bearing diagnostics) and its bearing's defect frequencies at the window's speed. */
+interface EnvelopeCapture {
+  df: number;
+  speed?: number;
+  defects?: Record<string, number>;
+  x: number[];
+  y: number[];
+  z: number[];
 }
 
 const STATIC_DIR = fileURLToPath(new URL("../../../tools/dashboard/static/", import.meta.url));
@@ -107,15 +117,19 @@ export async function startDashboard(o: DashboardOptions): Promise<RunningDashbo
   function onCapture(n: NodeState, rest: string[], doc: any): void {
     const [id, part, axis, k] = rest;
     if (part === "meta") {
-      n.pending = { id: Number(id), t: doc.ts, df: doc.df, n: doc.n, odr: doc.odr, chunks: doc.spectrumChunks ?? 1, got: new Map() };
+      const env = doc.envelope;
+      n.pending = { id: Number(id), t: doc.ts, df: doc.df, n: doc.n, odr: doc.odr, chunks: doc.spectrumChunks ?? 1, envelope: env ? { df: env.df, chunks: env.chunks, speed: env.speed, defects: env.defects } : undefined, got: new Map() };
       return;
     }
     const p = n.pending;
-    if (part !== "spectrum" || !p || p.id !== Number(id)) return;
-    p.got.set(`${axis}/${k}`, doc.data);
-    if (p.got.size < p.chunks * 3) return;
-    const join = (a: string) => Array.from({ length: p.chunks }, (_, i) => p.got.get(`${a}/${i}`) ?? []).flat();
-    n.spectrum = { id: p.id, t: p.t, df: p.df, n: p.n, odr: p.odr, x: join("x"), y: join("y"), z: join("z") };
+    if ((part !== "spectrum" && part !== "envelope") || !p || p.id !== Number(id)) return;
+    p.got.set(`${part}/${axis}/${k}`, doc.data);
+    if (p.got.size < (p.chunks + (p.envelope?.chunks ?? 0)) * 3) return;
+    const join = (kind: string, a: string, chunks: number) => Array.from({ length: chunks }, (_, i) => p.got.get(`${kind}/${a}/${i}`) ?? []).flat();
+    const spectrum = (a: string) => join("spectrum", a, p.chunks);
+    const e = p.envelope;
+    const envelope = e ? { df: e.df, speed: e.speed, defects: e.defects, x: join("envelope", "x", e.chunks), y: join("envelope", "y", e.chunks), z: join("envelope", "z", e.chunks) } : undefined;
+    n.spectrum = { id: p.id, t: p.t, df: p.df, n: p.n, odr: p.odr, x: spectrum("x"), y: spectrum("y"), z: spectrum("z"), envelope };
     n.pending = undefined;
     send(n.id, "spectrum", { node: n.id, spectrum: n.spectrum });
   }

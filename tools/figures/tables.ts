@@ -145,6 +145,9 @@ export function summaryTable(input: FiguresInput): string {
   const xsMs = F.get("dsp.esp32.devicePathXsMsPerWindow");
   const kernelMs = F.get("dsp.esp32.kernelMsPerWindow");
   const totalMs = F.get("dsp.esp32.devicePathMsPerWindow");
+  const withEnvelope = F.get("dsp.xs.devicePathWithEnvelopePerSample");
+  const envelopeXs = F.get("dsp.xs.envelopeDevicePathPerSample");
+  const envelopeRam = F.get("dsp.envelope.ramBytes");
   const wire = F.matching(/^acq\.[^.]+\.wirePerPayload$/);
   const lost = F.matching(/^acq\.[^.]+\.lost$/);
   const p50 = F.get("alarm.latency.p50");
@@ -176,6 +179,13 @@ export function summaryTable(input: FiguresInput): string {
       `window ${ms(xsMs.baseline!.value)}; portable path ${ms(totalMs.baseline!.value)}`,
       "-",
     ],
+    [
+      "features and bearing diagnostics (envelope, speed, defect bands) per sample per axis, device path: XS + both C kernel runs' ESP32 estimate",
+      withUnit(withEnvelope.value, withEnvelope.unit),
+      `features alone ${num(withEnvelope.baseline!.value)}; the envelope's XS part ${num(envelopeXs.value)}`,
+      verdict(withEnvelope),
+    ],
+    ["RAM the bearing diagnostics add (n = 4096; no buffer of their own)", withUnit(envelopeRam.value, envelopeRam.unit), "-", verdict(envelopeRam)],
     [
       "I2C wire bytes per payload byte at each part's top rate",
       wire.map((f) => `${part(f)} ${num(f.value)}`).join(", "),

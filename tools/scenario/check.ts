@@ -254,8 +254,10 @@ function offsetAt(run: RunRecord, t: number, ts: number): number {
 }
 
 export function metricValue(p: Json, metric: string): number | undefined {
-  const [a, b] = metric.split(".");
-  const v = a === "temp" ? p.temp?.[b] : a === "humidity" ? p.humidity?.[b] : p.vib?.[a]?.[b];
+  const path = metric.split(".");
+  // axis metrics live under vib (`x.env.bpfo` is vib.x.env.bpfo); temp.c, humidity.rh and speed.rpm at the top
+  let v: Json = ["x", "y", "z"].includes(path[0]) ? p.vib : p;
+  for (const key of path) v = v?.[key];
   return typeof v === "number" ? v : undefined;
 }
 

@@ -81,7 +81,7 @@ export function actionEvent(v: Reader, doc: Record<string, unknown>, at: string,
   return out;
 }
 
-const METRIC_HINT = "(per axis x/y/z: vRms, aRms, aPeak, crest, kurtosis, fDom, hfRms, order1x..order3x; temp.c, humidity.rh; alarms also sensor.accelerometer, sensor.temperature, <metric>.rate, <metric>.baseline; * matches any part)";
+const METRIC_HINT = "(per axis x/y/z: vRms, aRms, aPeak, crest, kurtosis, fDom, hfRms, order1x..order3x, env.rms, env.peak, env.fDom, env.bpfo, env.bpfi, env.bsf, env.ftf; temp.c, humidity.rh, speed.rpm; alarms also sensor.accelerometer, sensor.temperature, <metric>.rate, <metric>.baseline; * matches any part)";
 
 /** Metric names that alarm messages may carry. */
 export function isAlarmMetric(metric: string): boolean {
@@ -101,7 +101,7 @@ function checkMetric(v: Reader, doc: unknown, at: string, telemetry: boolean): s
   const metric = v.string(doc, at);
   const candidates = telemetry ? knownMetrics() : [...knownMetrics(), "sensor.accelerometer", "sensor.temperature", ...knownMetrics().flatMap((m) => [`${m}.rate`, `${m}.baseline`])];
   const ok = metric.includes("*") ? !telemetry && candidates.some(metricMatcher(metric)) : telemetry ? isKnownMetric(metric) : isAlarmMetric(metric);
-  if (!ok) throw v.error(at, `unknown metric ${JSON.stringify(metric)} ${telemetry ? "(telemetry metrics: per axis x/y/z: vRms, aRms, aPeak, crest, kurtosis, fDom, hfRms, order1x..order3x; temp.c, humidity.rh)" : METRIC_HINT}`);
+  if (!ok) throw v.error(at, `unknown metric ${JSON.stringify(metric)} ${telemetry ? "(telemetry metrics: per axis x/y/z: vRms, aRms, aPeak, crest, kurtosis, fDom, hfRms, order1x..order3x, env.rms, env.peak, env.fDom, env.bpfo, env.bpfi, env.bsf, env.ftf; temp.c, humidity.rh, speed.rpm)" : METRIC_HINT}`);
   return metric;
 }
 
