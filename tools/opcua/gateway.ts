@@ -47,6 +47,12 @@ export interface Gateway {
 
 /** Reconnect period after the broker is lost (ms). */
 const RECONNECT_MS = 1000;
+/**
+ * The PKI folders are read again this often: node-opcua follows them with a file-system watch,
+ * which can miss an event (a client certificate an administrator moved into trusted/certs was
+ * still refused after 30 s in one of ten loaded test runs). A re-scan bounds the wait.
+ */
+const PKI_RESCAN_MS = 5000;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -71,6 +77,8 @@ interface Served {
 export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const log = o.log ?? (() => {});
   const server = await createServer(o);
+  const manager = server.serverCertificateManager as unknown as { reloadCertificates(): Promise<void> };
+  const rescan = setInterval(() => void manager.reloadCertificates().catch(() => undefined), PKI_RESCAN_MS);
   const addressSpace = server.engine.addressSpace!;
   const stats: GatewayStats = { messages: 0, updates: 0, ignored: 0 };
   const client = mqtt.connect(o.broker, { clientId: `sensor-node-opcua-${process.pid}-${Math.floor(Math.random() * 1e9)}`, reconnectPeriod: RECONNECT_MS });
@@ -162,6 +170,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     stats,
     subscribed,
     async close() {
+      clearInterval(rescan);
       channel.close();
       await client.endAsync(true);
       await server.shutdown();
