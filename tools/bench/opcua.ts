@@ -20,7 +20,7 @@ const fixed = (v: number, digits = 1) => v.toFixed(digits);
 export function opcuaFigures(r: GatewayLoadResult): Figure[] {
   const at = `${r.nodes} nodes at 1 Hz`;
   const lost = r.published - r.applied;
-  const loadNote = `load average ${fixed(r.load[0], 2)} at the start, ${fixed(r.load[1], 2)} at the end (${r.nodes} synthetic nodes through ${r.broker} on loopback, ${r.seconds} s window after ${fixed(r.warmupS)} s of warm-up)`;
+  const loadNote = `load average ${fixed(r.load[0], 2)} at the start, ${fixed(r.load[1], 2)} at the end (${r.nodes} synthetic nodes through ${r.broker} on loopback, ${r.seconds} s window after ${fixed(r.warmupS)} s of warm-up and ${fixed(r.catchUpS)} s of catching up)`;
   return [
     {
       id: "opcua.updatesPerSecond",

@@ -7,7 +7,8 @@
  *   - lag: the synthetic node's publish (its `ts`, Date.now() in the publishers'
  *     process) -> written: the broker hop and any queue in front of the gateway
  *     included, so a gateway that falls behind shows here.
- * Messages to the parent: ready, progress (every second), report; from it:
+ * Messages to the parent: ready, progress (every second: nodes served, messages
+ * applied in the window, how far behind the latest message was), report; from it:
  * window, report, close.
  */
 import * as os from "node:os";
@@ -37,6 +38,8 @@ async function main(): Promise<void> {
   let updates = 0;
   let updatesBefore = 0;
   let peakRssMiB = 0;
+  /** Publish -> written of the latest message (ms): how far behind the fleet the gateway is. */
+  let behindMs = NaN;
   let cpu0: NodeJS.CpuUsage | undefined;
   let wall0 = 0;
   const gateway = await startGateway({
@@ -52,6 +55,7 @@ async function main(): Promise<void> {
       // stats.updates counts this message's variables (and any status in between, a few at start).
       const delta = gateway.stats.updates - updatesBefore;
       updatesBefore = gateway.stats.updates;
+      if (ts !== undefined) behindMs = Date.now() - ts;
       if (!inWindow(window, ts)) return;
       written.push(now - receivedAt);
       lag.push(Date.now() - ts!);
@@ -66,7 +70,7 @@ async function main(): Promise<void> {
   toParent({ type: "ready", endpointUrl: gateway.endpointUrl });
   const progress = setInterval(() => {
     peakRssMiB = Math.max(peakRssMiB, process.memoryUsage().rss / MiB);
-    toParent({ type: "progress", nodes: seen.size, applied });
+    toParent({ type: "progress", nodes: seen.size, applied, behindMs });
   }, 1000);
 
   process.on("message", async (m: IpcMessage) => {
