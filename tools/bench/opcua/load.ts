@@ -115,7 +115,7 @@ export async function measureGatewayLoad(o: GatewayLoadOptions): Promise<Gateway
     const warmupS = (Date.now() - t0) / 1000;
     // Then the backlog the building left (messages queued at the broker) drains: the window measures the steady state.
     const caughtUpBy = Date.now() + CATCH_UP_MS;
-    while (!(progress.behindMs < CAUGHT_UP_MS) && Date.now() < caughtUpBy) progress = await gateway.next("progress", 300_000);
+    while (!(progress.behindMs < CAUGHT_UP_MS) && Date.now() < caughtUpBy) progress = await gateway.next<{ type: string; nodes: number; behindMs: number }>("progress", 300_000);
     const catchUpS = (Date.now() - t0) / 1000 - warmupS;
     log(`opcua: every node served after ${warmupS.toFixed(1)} s, ${progress.behindMs} ms behind after ${catchUpS.toFixed(1)} s more; measuring ${o.seconds} s`);
     publishers.send({ type: "probe", endpointUrl });
