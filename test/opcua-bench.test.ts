@@ -14,6 +14,7 @@ test("5 synthetic nodes for 3 s: every window published is counted, applied, tim
   t.true(r.recorded > 0, "telemetry recorded from the simulator");
   t.true(r.published >= 5 * 2, `${r.published} messages published in the window`);
   t.is(r.applied, r.published, "every window in the address space");
+  t.is(r.skipped, 0, "no seq skipped");
   t.is(r.lag.count, r.applied);
   t.is(r.written.count, r.applied);
   t.true(r.updates >= r.applied * 30, `${r.updates} variable updates for ${r.applied} messages (about 36 each)`);

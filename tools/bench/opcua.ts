@@ -59,7 +59,7 @@ export function opcuaFigures(r: GatewayLoadResult): Figure[] {
       baseline: { name: "published in the window", value: r.published },
       goal: goal("value", "==", 0, "every window kept (0 lost)"),
       kind: "wall",
-      note: `${r.applied} of ${r.published} applied`,
+      note: `${r.applied} of ${r.published} applied, ${fixed(r.drainS)} s after the publishers stopped${lost ? `; ${r.skipped} skipped in a node's seq (lost before the gateway: at the broker)` : ""}`,
     },
     {
       id: "opcua.client.p99",

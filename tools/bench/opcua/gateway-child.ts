@@ -14,6 +14,7 @@
 import * as os from "node:os";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { UAVariable } from "node-opcua";
 import { startGateway } from "../../opcua/gateway.js";
 import { childRequest, toParent, type IpcMessage } from "./ipc.js";
 import { inWindow, spread, type MeasureWindow } from "./window.js";
@@ -35,6 +36,9 @@ async function main(): Promise<void> {
   const written: number[] = [];
   const lag: number[] = [];
   let applied = 0;
+  /** Seq of each node's latest message, and windows skipped in a node's sequence (never delivered to the gateway). */
+  const lastSeq = new Map<string, number>();
+  let skipped = 0;
   let updates = 0;
   let updatesBefore = 0;
   let peakRssMiB = 0;
@@ -56,7 +60,12 @@ async function main(): Promise<void> {
       const delta = gateway.stats.updates - updatesBefore;
       updatesBefore = gateway.stats.updates;
       if (ts !== undefined) behindMs = Date.now() - ts;
+      // The node's Seq as the address space now holds it: a jump means windows that never reached the gateway.
+      const seq = (gateway.server.engine.addressSpace!.findNode(`ns=1;s=${nodeId}/Seq`) as UAVariable | null)?.readValue().value.value as number | undefined;
+      const previous = lastSeq.get(nodeId);
+      if (seq !== undefined) lastSeq.set(nodeId, seq);
       if (!inWindow(window, ts)) return;
+      if (previous !== undefined && seq !== undefined && seq > previous + 1) skipped += seq - previous - 1;
       written.push(now - receivedAt);
       lag.push(Date.now() - ts!);
       applied++;
@@ -86,6 +95,7 @@ async function main(): Promise<void> {
         type: "report",
         nodes: seen.size,
         applied,
+        skipped,
         updates,
         written: spread(written),
         lag: spread(lag),

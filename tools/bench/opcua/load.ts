@@ -46,6 +46,10 @@ export interface GatewayLoadResult {
   /** Telemetry messages published in the window, and of those applied by the gateway. */
   published: number;
   applied: number;
+  /** Of the window's messages not applied: those skipped in a node's `seq` (never reached the gateway: lost before it). */
+  skipped: number;
+  /** How long after the publishers' end the gateway took to apply the window's messages, or the ceiling (30 s) when some never came (s). */
+  drainS: number;
   /** Variable values the gateway wrote for the window's messages. */
   updates: number;
   /** Gateway MQTT receive callback -> values written (ms). */
@@ -130,10 +134,12 @@ export async function measureGatewayLoad(o: GatewayLoadOptions): Promise<Gateway
     const brokerCpu1 = broker.pid ? procCpuMs(broker.pid) : undefined;
     const brokerWallMs = performance.now() - brokerT0;
     // Every message of the window applied, or a ceiling: a gateway that is behind gets 30 s to catch up, the rest is lost.
-    const ceiling = Date.now() + 30_000;
+    const drained = Date.now();
+    const ceiling = drained + 30_000;
     for (let applied = 0; applied < done.published && Date.now() < ceiling; ) applied = (await gateway.next<{ type: string; applied: number }>("progress", 120_000)).applied;
+    const drainS = (Date.now() - drained) / 1000;
     gateway.send({ type: "report" });
-    const g = await gateway.next<{ type: string } & Pick<GatewayLoadResult, "applied" | "updates" | "written" | "lag"> & GatewayLoadResult["gateway"]>("report", 60_000);
+    const g = await gateway.next<{ type: string } & Pick<GatewayLoadResult, "applied" | "skipped" | "updates" | "written" | "lag"> & GatewayLoadResult["gateway"]>("report", 60_000);
     const brokerMs = brokerCpu0 !== undefined && brokerCpu1 !== undefined ? brokerCpu1 - brokerCpu0 : undefined;
     return {
       nodes: o.nodes,
@@ -142,6 +148,8 @@ export async function measureGatewayLoad(o: GatewayLoadOptions): Promise<Gateway
       recorded: payloads.length,
       published: done.published,
       applied: g.applied,
+      skipped: g.skipped,
+      drainS,
       updates: g.updates,
       written: g.written,
       lag: g.lag,
