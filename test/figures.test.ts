@@ -1,6 +1,6 @@
 /*
- * The published figures cannot drift (issue 15): every figures table in README.md,
- * docs/performance.md and docs/provisioning.md is what tools/figures renders from the committed
+ * The published figures cannot drift (issue 15): every figures table in README.md
+ * and docs/performance.md is what tools/figures renders from the committed
  * bench/record.json, bench/budgets.json and bench/lin-check.json. Nothing here
  * runs the bench. After a change to a table or the record: `npm run figures`.
  */
@@ -12,15 +12,19 @@ import { fileURLToPath } from "node:url";
 import { figuresCommand, renderDocs } from "../tools/figures/main.js";
 import { blockText, replaceBlocks, staleBlocks } from "../tools/figures/markers.js";
 import { num } from "../tools/figures/format.js";
-import { readRecord, RECORD_PATH } from "../tools/figures/record.js";
+import { mergeRecord, readRecord, RECORD_PATH } from "../tools/figures/record.js";
+import { measuredLine } from "../tools/figures/tables.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url)); // build/test/ -> repo root
 
-test("README.md, docs/performance.md and docs/provisioning.md hold the figures tables as rendered from the committed record", (t) => {
+/** The documents that hold figures tables. */
+const DOCS = ["README.md", "docs/performance.md", "docs/provisioning.md", "docs/opcua.md"];
+
+test("README.md, docs/performance.md, docs/provisioning.md and docs/opcua.md hold the figures tables as rendered from the committed record", (t) => {
   const docs = renderDocs(ROOT);
   t.deepEqual(
     docs.map((d) => d.file),
-    ["README.md", "docs/performance.md", "docs/provisioning.md"],
+    DOCS,
   );
   for (const d of docs) t.deepEqual(d.stale, [], `${d.file}: these tables differ from ${RECORD_PATH}: run \`npm run figures\``);
 });
@@ -94,7 +98,7 @@ test("npm run figures: a missing record is one line naming the file, exit 2; an 
 test("npm run figures -- --check: exit 1 and the file and block named when a committed table differs", async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "figures-"));
   try {
-    for (const file of ["bench/record.json", "bench/budgets.json", "bench/lin-check.json", "README.md", "docs/performance.md", "docs/provisioning.md"]) {
+    for (const file of ["bench/record.json", "bench/budgets.json", "bench/lin-check.json", ...DOCS]) {
       if (!fs.existsSync(path.join(ROOT, file))) continue; // the lin check record is optional
       fs.mkdirSync(path.join(dir, path.dirname(file)), { recursive: true });
       fs.copyFileSync(path.join(ROOT, file), path.join(dir, file));
@@ -112,4 +116,24 @@ test("npm run figures -- --check: exit 1 and the file and block named when a com
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("--update --only: a benchmark measured on its own replaces its figures where they stood, the others and the full run's header are kept, the part dated", (t) => {
+  const record = readRecord(ROOT);
+  const figure = (id: string, module: string | undefined, value: number) => ({ id, name: id, value, unit: "x", kind: "wall" as const, ...(module ? { module } : {}) });
+  const earlier = { ...record, bench: { ...record.bench, figures: [figure("a.1", undefined, 1), figure("b.1", "b", 2), figure("b.2", "b", 3), figure("c.1", undefined, 4)] } };
+  const header = { ...record.header, date: "2030-01-02T00:00:00.000Z", commit: "f".repeat(40), load: [7.5, 8] as [number, number], command: "npm run figures -- --update --only b" };
+  const run = { ...record.bench, figures: [figure("b.1", "b", 20), figure("b.3", "b", 30)] };
+  const merged = mergeRecord(earlier, header, run, ["b"]);
+  t.deepEqual(
+    merged.bench.figures.map((f) => [f.id, f.value]),
+    [["a.1", 1], ["b.1", 20], ["b.3", 30], ["c.1", 4]],
+  );
+  t.is(merged.header.date, record.header.date, "the full run's header stays");
+  t.deepEqual(merged.header.parts?.b?.load, [7.5, 8]);
+  t.is(merged.header.parts?.b?.date, header.date);
+  // A benchmark new to the record goes at the end; the line over the tables names the part's own run and load.
+  const added = mergeRecord(earlier, header, { ...record.bench, figures: [figure("d.1", "d", 5)] }, ["d"]);
+  t.deepEqual(added.bench.figures.map((f) => f.id), ["a.1", "b.1", "b.2", "c.1", "d.1"]);
+  t.regex(measuredLine(added), /The d figures were measured again on their own: 2030-01-02 .*load average 7.5 at the start and 8 at the end \(`npm run figures -- --update --only b`\)\.$/);
 });

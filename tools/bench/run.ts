@@ -57,7 +57,7 @@ export async function runBench(o: { quick: boolean; only?: string[]; log?: (m: s
     log(`bench: ${m.title} ...`);
     const t0 = performance.now();
     try {
-      for (const f of await m.run(ctx)) figures.push({ ...f, pass: judge(f) });
+      for (const f of await m.run(ctx)) figures.push({ ...f, module: m.name, pass: judge(f) });
     } catch (e) {
       errors.push({ benchmark: m.name, message: (e as Error).message });
       log(`bench: ${m.name} failed: ${(e as Error).message}`);

@@ -51,6 +51,8 @@ export interface Figure {
    * of its own, value NaN), e.g. "refused at configuration: <reason>".
    */
   text?: string;
+  /** The benchmark that measured it (set by the runner; `npm run figures -- --update --only` replaces a benchmark's figures by it). */
+  module?: string;
 }
 
 export interface BenchContext {

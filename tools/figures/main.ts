@@ -7,7 +7,11 @@
  *   --check   changes nothing; exit 1 when a committed table differs from its
  *             rendering (test/figures.test.ts checks the same in npm test);
  *   --update  runs the full bench first (several minutes; wall figures need a
- *             quiet machine) and writes bench/record.json, then renders.
+ *             quiet machine) and writes bench/record.json, then renders;
+ *   --update --only a,b
+ *             runs those benchmarks only and merges their figures into the
+ *             committed record (the others keep the full run's, and the record's
+ *             header says when each part was measured: `parts`), then renders.
  *
  * Exit 2 with one line on a missing or malformed input or marker.
  */
@@ -16,7 +20,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { helpText, parseArgs, UsageError, type FlagSpec } from "../cli/args.js";
 import { replaceBlocks, staleBlocks } from "./markers.js";
-import { FiguresError, readBudgets, readLinCheck, readRecord, recordHeader, RECORD_PATH, runStart, writeRecord } from "./record.js";
+import { FiguresError, mergeRecord, readBudgets, readLinCheck, readRecord, recordHeader, RECORD_PATH, runStart, UPDATE_COMMAND, writeRecord } from "./record.js";
 import { renderBlocks } from "./tables.js";
 
 /** build/tools/figures/ -> the repository. */
@@ -25,6 +29,7 @@ export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const FLAGS: Record<string, FlagSpec> = {
   check: { kind: "boolean", help: "change nothing; exit 1 when a committed figures table differs from its rendering" },
   update: { kind: "boolean", help: "run the full bench (several minutes), write bench/record.json, then render" },
+  only: { kind: "string", help: "with --update: run these benchmarks only (comma-separated) and merge their figures into the record" },
   help: { kind: "boolean", help: "show this help" },
 };
 
@@ -46,13 +51,15 @@ export function renderDocs(root: string): RenderedDoc[] {
   });
 }
 
-async function update(root: string, log: (line: string) => void): Promise<void> {
+async function update(root: string, only: string[] | undefined, log: (line: string) => void): Promise<void> {
   const { runBench } = await import("../bench/run.js");
+  const earlier = only ? readRecord(root) : undefined;
   const start = runStart(root);
-  const bench = await runBench({ quick: false, log });
+  const bench = await runBench({ quick: false, only, log });
   if (bench.errors.length) throw new FiguresError(`figures: the bench reported ${bench.errors.length} error(s), ${RECORD_PATH} not written; first: ${bench.errors[0].benchmark}: ${bench.errors[0].message.split("\n")[0]}`);
-  writeRecord(root, { header: recordHeader(start, bench), bench });
-  log(`figures: wrote ${RECORD_PATH} (${bench.figures.length} figures, ${bench.seconds.toFixed(0)} s)`);
+  const header = recordHeader(start, bench);
+  writeRecord(root, earlier ? mergeRecord(earlier, { ...header, command: `${UPDATE_COMMAND} --only ${only!.join(",")}` }, bench, only!) : { header, bench });
+  log(`figures: ${earlier ? `merged ${only!.join(", ")} into` : "wrote"} ${RECORD_PATH} (${bench.figures.length} figures, ${bench.seconds.toFixed(0)} s)`);
 }
 
 export async function figuresCommand(argv: string[], o: { root?: string; out?: (s: string) => void; err?: (s: string) => void } = {}): Promise<number> {
@@ -62,11 +69,13 @@ export async function figuresCommand(argv: string[], o: { root?: string; out?: (
   try {
     const { flags } = parseArgs("npm run figures --", argv, FLAGS, 0);
     if (flags.help) {
-      out(helpText("Usage: npm run figures [-- --check | --update]", FLAGS));
+      out(helpText("Usage: npm run figures [-- --check | --update [--only a,b]]", FLAGS));
       return 0;
     }
     if (flags.check && flags.update) throw new UsageError("npm run figures: --check and --update exclude each other");
-    if (flags.update) await update(root, (line) => err(line + "\n"));
+    if (flags.only !== undefined && !flags.update) throw new UsageError("npm run figures: --only goes with --update");
+    const only = flags.only === undefined ? undefined : String(flags.only).split(",").map((m) => m.trim()).filter(Boolean);
+    if (flags.update) await update(root, only, (line) => err(line + "\n"));
     const docs = renderDocs(root);
     if (flags.check) {
       const stale = docs.filter((d) => d.stale.length);

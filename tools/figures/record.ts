@@ -10,6 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { BenchReport } from "../bench/run.js";
+import type { Figure } from "../bench/types.js";
 
 export const RECORD_PATH = "bench/record.json";
 export const BUDGETS_PATH = "bench/budgets.json";
@@ -38,7 +39,16 @@ export interface RecordHeader {
   /** The machine's 1-minute load average when the bench started and when it ended: wall figures are slower on a busy machine. */
   load: [number, number];
   command: string;
+  /**
+   * Benchmarks measured again on their own since the full run (`--update --only NAME`):
+   * each with the date, commit and load of its own run. Their figures replaced theirs
+   * in the record; a full `--update` measures everything and clears this.
+   */
+  parts?: Record<string, PartHeader>;
 }
+
+/** One benchmark measured on its own and merged into the record. */
+export type PartHeader = Omit<RecordHeader, "cpu" | "cores" | "node" | "parts"> & { cpu: string; cores: number; node: string };
 
 export interface BenchRecord {
   header: RecordHeader;
@@ -133,6 +143,28 @@ export function recordHeader(start: RunStart, bench: BenchReport): RecordHeader 
     load: [round(start.load), round(os.loadavg()[0])],
     command: UPDATE_COMMAND,
   };
+}
+
+/**
+ * `record` with the benchmarks of `bench` (a run of some of them, `--only`) measured
+ * again: their old figures (tagged with the benchmark's name, or of the same id) are
+ * replaced by the new ones where the first of them stood, or appended in the
+ * run's order; the rest keep the full run's figures and header, and `parts` says
+ * when each re-measured benchmark ran.
+ */
+export function mergeRecord(record: BenchRecord, header: RecordHeader, bench: BenchReport, modules: string[]): BenchRecord {
+  const ids = new Set(bench.figures.map((f) => f.id));
+  const replaced = (f: Figure) => ids.has(f.id) || (f.module !== undefined && modules.includes(f.module));
+  const old = record.bench.figures;
+  const at = old.findIndex(replaced);
+  const kept = old.filter((f) => !replaced(f));
+  const where = at < 0 ? kept.length : old.slice(0, at).filter((f) => !replaced(f)).length;
+  const figures = [...kept.slice(0, where), ...bench.figures, ...kept.slice(where)];
+  const { parts: _parts, ...part } = header;
+  const parts = { ...record.header.parts };
+  for (const m of modules) parts[m] = part;
+  const errors = [...record.bench.errors.filter((e) => !modules.includes(e.benchmark)), ...bench.errors];
+  return { header: { ...record.header, parts }, bench: { ...record.bench, figures, errors } };
 }
 
 export function writeRecord(root: string, record: BenchRecord): void {

@@ -8,7 +8,7 @@ import { budgetGoals } from "../bench/budget-goals.js";
 import { rateText } from "../bench/esp32.js";
 import type { Figure } from "../bench/types.js";
 import { num, range, ratio, short, table, verdict, verdictOfAll, withUnit } from "./format.js";
-import { FiguresError, LIN_CHECK_PATH, RECORD_PATH, UPDATE_COMMAND, type BenchRecord, type Budget, type LinCheck } from "./record.js";
+import { FiguresError, LIN_CHECK_PATH, RECORD_PATH, UPDATE_COMMAND, type BenchRecord, type Budget, type LinCheck, type PartHeader, type RecordHeader } from "./record.js";
 
 export interface FiguresInput {
   record: BenchRecord;
@@ -35,12 +35,24 @@ class Figures {
   }
 }
 
-/** The line that opens every table: where and when the figures were measured. */
-export function measuredLine(r: BenchRecord): string {
-  const h = r.header;
+/** Where, when and on which commit a run measured, with the load it ran under. */
+function measuredAt(h: RecordHeader | PartHeader): string {
   const commit = `${h.commit.slice(0, 10)}${h.dirty ? " (with uncommitted changes)" : ""}`;
   const load = h.load ? `, load average ${h.load[0]} at the start and ${h.load[1]} at the end` : "";
-  return `Measured ${h.date.slice(0, 10)} on ${h.cpu} (${h.cores} cores), Node ${h.node}, commit ${commit}${load}: a full bench run (${RECORD_PATH}; \`${UPDATE_COMMAND}\` measures again).`;
+  return `${h.date.slice(0, 10)} on ${h.cpu} (${h.cores} cores), Node ${h.node}, commit ${commit}${load}`;
+}
+
+/** The line that opens every table: where and when the figures were measured (and the benchmarks measured again since, on their own). */
+export function measuredLine(r: BenchRecord): string {
+  const parts = Object.entries(r.header.parts ?? {}).map(([name, h]) => ` The ${name} figures were measured again on their own: ${measuredAt(h)} (\`${h.command}\`).`);
+  return `Measured ${measuredAt(r.header)}: a full bench run (${RECORD_PATH}; \`${UPDATE_COMMAND}\` measures again).${parts.join("")}`;
+}
+
+/** The line that opens one benchmark's table: its own run when it was measured on its own, else the full run's. */
+export function moduleMeasuredLine(r: BenchRecord, module: string): string {
+  const h = r.header.parts?.[module];
+  if (!h) return measuredLine(r).split(" The ")[0];
+  return `Measured ${measuredAt(h)}: \`${h.command}\` (merged into ${RECORD_PATH}; the other figures are from the full run of ${r.header.date.slice(0, 10)}).`;
 }
 
 /** docs/performance.md: the lin check record as tables (docs/moddable.md says what each check does). */
@@ -216,6 +228,7 @@ export function summaryTable(input: FiguresInput): string {
       verdictOfAll(drain),
     ],
     [fleet.name + " (wall)", withUnit(fleet.value, fleet.unit), "-", verdict(fleet)],
+    opcuaSummaryRow(F),
   ];
   return `${measuredLine(input.record)}\n\n${table(["figure", "value", "baseline", "goal"], rows)}`;
 }
@@ -238,6 +251,42 @@ export function allFiguresTable(input: FiguresInput): string {
       (speed ? ` XS on the machine above: ${num(speed.computronsPerSecond / 1e6)} M computrons/s (wall, context only).` : ""),
   ];
   return lines.join("\n");
+}
+
+/** README.md's row for the OPC UA gateway under a fleet. */
+function opcuaSummaryRow(F: Figures): string[] {
+  const p50 = F.get("opcua.latency.p50");
+  const p99 = F.get("opcua.latency.p99");
+  const lost = F.get("opcua.windowsLost");
+  const updates = F.get("opcua.updatesPerSecond");
+  return [
+    `OPC UA gateway: ${p99.name.split(": ")[0].replace("OPC UA gateway, ", "")}, update latency p50 / p99 from MQTT publish to the data change (wall; docs/opcua.md)`,
+    `${ms(p50.value)} / ${ms(p99.value)}; ${withUnit(updates.value, updates.unit)}; ${num(lost.value)} windows lost`,
+    `from the gateway's MQTT receive ${ms(p50.baseline!.value)} / ${ms(p99.baseline!.value)}`,
+    `${verdict(p99)}; ${verdict(lost)}`,
+  ];
+}
+
+/** docs/opcua.md: the gateway under a fleet (tools/bench/opcua.ts). */
+export function opcuaTable(input: FiguresInput): string {
+  const F = new Figures(input.record.bench.figures);
+  const row = (id: string, what: string, value: (f: Figure) => string = (f) => withUnit(f.value, f.unit)) => {
+    const f = F.get(id);
+    return [what, value(f), f.baseline ? `${withUnit(f.baseline.value, "")} (${f.baseline.name})` : "-", verdict(f), f.note ?? ""];
+  };
+  const p50 = F.get("opcua.latency.p50");
+  const client = F.get("opcua.client.p99");
+  const rows = [
+    row("opcua.updatesPerSecond", "variable updates per second"),
+    row("opcua.latency.p99", "update latency, MQTT publish -> data change in the address space, p50 / p99", (f) => `${ms(p50.value)} / ${ms(f.value)}`),
+    [`of which the gateway's own part (its MQTT receive callback -> data change), p50 / p99`, `${ms(p50.baseline!.value)} / ${ms(F.get("opcua.latency.p99").baseline!.value)}`, "-", "-", ""],
+    row("opcua.windowsLost", "windows published and not in the address space"),
+    row("opcua.client.p99", client.name.split(": ").slice(1).join(": ").replace(", p99 from publish", ", p50 / p99 from publish"), (f) => `${ms(f.baseline!.value)} / ${ms(f.value)}`).map((c, i) => (i === 2 ? "-" : c)),
+    row("opcua.gateway.rss", "gateway process RSS, peak"),
+    row("opcua.gateway.heap", "gateway V8 heap after a collection"),
+    row("opcua.gateway.cpu", "gateway CPU"),
+  ];
+  return `${moduleMeasuredLine(input.record, "opcua")}\n\n${p50.name.split(": ")[0]}:\n\n${table(["figure", "value", "baseline (same run)", "goal", "note"], rows)}`;
 }
 
 /** How a budget stands to its goal (budgets.json keeps a few digits: 2.976 for 2.97619...). */
@@ -267,5 +316,6 @@ export function renderBlocks(input: FiguresInput): Record<string, Record<string,
     "README.md": { summary: summaryTable(input) },
     "docs/performance.md": { all: allFiguresTable(input), budgets: budgetsTable(input), "lin-check": linCheckTables(input.linCheck) },
     "docs/provisioning.md": { "lin-provision": linProvisionTable(input.linCheck) },
+    "docs/opcua.md": { bench: opcuaTable(input) },
   };
 }
