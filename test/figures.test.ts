@@ -1,6 +1,6 @@
 /*
  * The published figures cannot drift (issue 15): every figures table in README.md,
- * docs/performance.md and docs/provisioning.md is what tools/figures renders from the committed
+ * docs/performance.md, docs/provisioning.md and docs/ota.md is what tools/figures renders from the committed
  * bench/record.json, bench/budgets.json and bench/lin-check.json. Nothing here
  * runs the bench. After a change to a table or the record: `npm run figures`.
  */
@@ -16,11 +16,11 @@ import { readRecord, RECORD_PATH } from "../tools/figures/record.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url)); // build/test/ -> repo root
 
-test("README.md, docs/performance.md and docs/provisioning.md hold the figures tables as rendered from the committed record", (t) => {
+test("README.md, docs/performance.md, docs/provisioning.md and docs/ota.md hold the figures tables as rendered from the committed record", (t) => {
   const docs = renderDocs(ROOT);
   t.deepEqual(
     docs.map((d) => d.file),
-    ["README.md", "docs/performance.md", "docs/provisioning.md"],
+    ["README.md", "docs/performance.md", "docs/provisioning.md", "docs/ota.md"],
   );
   for (const d of docs) t.deepEqual(d.stale, [], `${d.file}: these tables differ from ${RECORD_PATH}: run \`npm run figures\``);
 });
@@ -94,7 +94,7 @@ test("npm run figures: a missing record is one line naming the file, exit 2; an 
 test("npm run figures -- --check: exit 1 and the file and block named when a committed table differs", async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "figures-"));
   try {
-    for (const file of ["bench/record.json", "bench/budgets.json", "bench/lin-check.json", "README.md", "docs/performance.md", "docs/provisioning.md"]) {
+    for (const file of ["bench/record.json", "bench/budgets.json", "bench/lin-check.json", "README.md", "docs/performance.md", "docs/provisioning.md", "docs/ota.md"]) {
       if (!fs.existsSync(path.join(ROOT, file))) continue; // the lin check record is optional
       fs.mkdirSync(path.join(dir, path.dirname(file)), { recursive: true });
       fs.copyFileSync(path.join(ROOT, file), path.join(dir, file));

@@ -1,5 +1,5 @@
 /*
- * The figures tables of README.md and docs/performance.md, rendered from the
+ * The figures tables of README.md, docs/performance.md, docs/provisioning.md and docs/ota.md, rendered from the
  * committed bench record, bench/budgets.json and the lin check record
  * (record.ts). Every number in them comes from those files; each table opens
  * with the machine, date and commit of the record.
