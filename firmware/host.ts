@@ -361,6 +361,26 @@ export interface AccessPointSettings {
   passphrase: string;
 }
 
+/** A running SHA-256: update() chunks of any size, then digest() once (32 bytes). */
+export interface Sha256Digest {
+  update(bytes: Uint8Array): void;
+  digest(): Uint8Array;
+}
+
+/**
+ * The platform's native cryptography, for verifying update packages (docs/ota.md):
+ * the SDK's Crypt.Digest and ECDSA on the device. Absent, the firmware uses its own
+ * ECMAScript (firmware/crypto), as the simulator does.
+ */
+export interface HostCrypto {
+  sha256(): Sha256Digest;
+  /**
+   * ECDSA P-256 of a SHA-256 `digest`: `spki` a DER SubjectPublicKeyInfo, `signature`
+   * raw r || s (64 bytes). False for a mismatch and for any malformed input, never a throw.
+   */
+  verifyP256(spki: Uint8Array, digest: Uint8Array, signature: Uint8Array): boolean;
+}
+
 export interface Host {
   /**
    * I2C and GPIO are ECMA-419 IO classes (drivers construct them from their options, as the
@@ -389,6 +409,8 @@ export interface Host {
   readonly hardwareId: string;
   /** Uniform random numbers in [0, 1) for backoff jitter; the simulator seeds it so runs repeat (default Math.random). */
   random?(): number;
+  /** Native SHA-256 and ECDSA P-256 (update verification); absent: firmware/crypto's ECMAScript. */
+  readonly crypto?: HostCrypto;
   /** Fills `bytes` from a cryptographically strong source (the setup key); absent: Math.random, which is not. */
   fillRandom?(bytes: Uint8Array): void;
   /**

@@ -4,6 +4,7 @@
  * script recording its arguments) the settings pass through to mcconfig.
  */
 import test from "ava";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -160,6 +161,30 @@ test("esp32: settings pass through to mcconfig with -t build; --flash leaves it 
   const flash = build(["esp32", "--flash", "--debug", ...ESP32_SETTINGS], env, f.dir);
   t.is(flash.code, 0, flash.stderr);
   t.deepEqual((JSON.parse(fs.readFileSync(f.record, "utf8")) as { args: string[] }).args, ["-d", "-m", "-p", "esp32", "manifests/esp32.json", ...ESP32_SETTINGS]);
+});
+
+test("esp32 otaKey=FILE[,FILE]: the PEM public keys reach mcconfig as otaKeys=<base64 DER,...>; a missing or wrong key file is exit 2 naming it", (t) => {
+  const f = fake();
+  installMcconfig(f, 0);
+  const env = { MODDABLE: f.moddable, PATH: [f.tscBin("7.0.2"), NODE_DIR].join(path.delimiter), IDF_PATH: f.idf() };
+  const keys = [0, 1].map((i) => {
+    const file = path.join(f.dir, `ota-public-${i}.pem`);
+    const pub = crypto.generateKeyPairSync("ec", { namedCurve: "prime256v1" }).publicKey;
+    fs.writeFileSync(file, pub.export({ type: "spki", format: "pem" }));
+    return { file, der: pub.export({ type: "spki", format: "der" }).toString("base64") };
+  });
+  const r = build(["esp32", `otaKey=${keys[0].file},${keys[1].file}`], env, f.dir);
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual((JSON.parse(fs.readFileSync(f.record, "utf8")) as { args: string[] }).args.slice(-1), [`otaKeys=${keys[0].der},${keys[1].der}`]);
+  const missing = build(["esp32", `otaKey=${path.join(f.dir, "none.pem")}`], env, f.dir);
+  t.is(missing.code, 2);
+  t.regex(missing.stderr, /^sensor-node build: build setting otaKey: cannot read .*none\.pem: ENOENT\n$/);
+  const priv = path.join(f.dir, "private.pem");
+  fs.writeFileSync(priv, crypto.generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey.export({ type: "pkcs8", format: "pem" }));
+  const wrong = build(["esp32", `otaKey=${priv}`], env, f.dir);
+  t.is(wrong.code, 2);
+  t.regex(wrong.stderr, /build setting otaKey: .*private\.pem: a PRIVATE KEY block where a PUBLIC KEY was expected/);
+  t.notRegex(wrong.stderr, /-----BEGIN/);
 });
 
 test("sim: builds manifests/sim.json for lin without Wi-Fi settings; mcconfig's exit code is returned", (t) => {

@@ -14,6 +14,7 @@
  *   io.listen  embedded:io/socket/listener; an accepted connection is `new TCP({from: listener.read()})`
  *   io.Serial, wifi, watchResetButton  given by the entry (hosts/moddable/console.ts, wifi.ts,
  *              reset-button.ts on the device), absent otherwise
+ *   crypto     hosts/moddable/crypto (the SDK's native SHA-256 and ECDSA P-256, for update packages)
  *   fillRandom hosts/moddable/random (native/random.c: the ESP32's hardware RNG, getrandom on lin)
  *   timers     timer (Timer.set / Timer.clear)
  *   clock      Time.ticks (monotonic ms); Date.now() once SNTP has set the clock
@@ -48,6 +49,7 @@ import Modules from "modules";
 import type { Settings } from "../../firmware/provision/settings.js";
 import { secureOptions } from "./tls.js";
 import fillRandom from "./random.js";
+import { moddableCrypto } from "./crypto.js";
 // Types only: the module itself is in esp32 builds alone and is looked up at run time (fifoSamplerClass).
 import type { FifoSamplerConstructor as NativeFifoSamplerConstructor, FifoSamplerOptions } from "./fifo-sampler.js";
 
@@ -622,6 +624,7 @@ export function createModdableHost(options: ModdableHostOptions): Host {
     storage,
     wifi: options.wifi,
     hardwareId: macAddress().replace(/:/g, ""),
+    crypto: moddableCrypto,
     fillRandom,
     watchResetButton: options.watchResetButton,
     log,

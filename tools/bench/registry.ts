@@ -13,11 +13,12 @@ import { dspBench } from "./dsp.js";
 import { fleetBench } from "./fleet.js";
 import { heapBench } from "./heap.js";
 import { opcuaBench } from "./opcua.js";
+import { otaBench } from "./ota.js";
 import { outboxBench } from "./outbox.js";
 import type { BenchModule } from "./types.js";
 import { xsNodeBench } from "./xs-node.js";
 
-export const BENCHMARKS: BenchModule[] = [codecBench, dspBench, acquisitionBench, alarmBench, cpuBench, outboxBench, heapBench, fleetBench, xsNodeBench, opcuaBench];
+export const BENCHMARKS: BenchModule[] = [codecBench, dspBench, acquisitionBench, alarmBench, cpuBench, outboxBench, heapBench, fleetBench, xsNodeBench, opcuaBench, otaBench];
 
 /** Adds a benchmark at run time (e.g. from a plugin or a test); replaces one of the same name. */
 export function registerBenchmark(module: BenchModule): void {

@@ -5,7 +5,8 @@
  * Before running mcconfig it checks, in this order, and stops with exit code 2
  * and one message per missing thing (what is missing and how to get it):
  *   - the build settings: all optional (one image for every node: docs/provisioning.md), but
- *     broker and nodeId are validated and a password needs its ssid;
+ *     broker and nodeId are validated and a password needs its ssid; otaKey=FILE[,FILE...]
+ *     (P-256 public keys in PEM, docs/ota.md) is read and passed as otaKeys=<base64 DER,...>;
  *   - MODDABLE (set, a directory);
  *   - mcconfig ($MODDABLE/build/bin/<host>/release/mcconfig, else on PATH);
  *   - TypeScript >= 6 for mcconfig's per-module tsc (the project's node_modules/.bin is put first on PATH);
@@ -18,6 +19,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { UsageError } from "../cli/args.js";
+import { loadPublicKeys } from "../ota/keys.js";
+import { KEY_SEPARATOR, MAX_TRUSTED_KEYS } from "../../firmware/ota/trusted-keys.js";
 
 export const BUILD_USAGE = `Usage: sensor-node build esp32|sim [--flash] [--debug] [key=value ...]
 
@@ -27,7 +31,8 @@ export const BUILD_USAGE = `Usage: sensor-node build esp32|sim [--flash] [--debu
   --flash    flash the board (esp32) or launch the simulator (sim) after building
   --debug    debug build (mcconfig -d): xsbug / xsbug-log connect to it
   key=value  build settings passed to mcconfig (mc/config): ssid, password, broker,
-             nodeId, prefix, sntp, i2c data/clock pins are in docs/device.md`;
+             nodeId, prefix, sntp, i2c data/clock pins are in docs/device.md;
+             otaKey=FILE[,FILE...] the update signing public key(s) the image trusts (docs/ota.md)`;
 
 export interface BuildIO {
   env: Record<string, string | undefined>;
@@ -136,6 +141,12 @@ export function buildCommand(argv: string[], io: BuildIO = defaultBuildIO()): nu
   if (broker && !BROKER.test(broker)) problems.push(`build setting broker=${broker} is not host[:port] or mqtt[s]://host[:port]`);
   const nodeId = values.get("nodeId");
   if (nodeId && !/^[A-Za-z0-9_-]{1,64}$/.test(nodeId)) problems.push(`build setting nodeId=${nodeId}: use 1-64 of A-Z a-z 0-9 _ -`);
+  const otaKey = values.get("otaKey");
+  if (otaKey !== undefined) {
+    const setting = otaKeysSetting(otaKey);
+    if (setting.startsWith("build setting")) problems.push(setting);
+    else settings.splice(settings.findIndex((s) => s.startsWith("otaKey=")), 1, setting);
+  }
   if (problems.length) return fail(problems);
 
   // 2-4. MODDABLE, mcconfig, TypeScript.
@@ -159,6 +170,20 @@ export function buildCommand(argv: string[], io: BuildIO = defaultBuildIO()): nu
   });
   io.stdout(`> mcconfig ${shown.join(" ")}\n`);
   return (io.run ?? defaultRun)(mcconfig, args, { cwd: io.root, env });
+}
+
+/** `otaKeys=<base64 DER,...>` for mcconfig from `otaKey=FILE[,FILE...]`, or one line naming the problem ("build setting ..."). */
+function otaKeysSetting(files: string): string {
+  const list = files.split(",").filter(Boolean);
+  if (!list.length) return "build setting otaKey= names no file: otaKey=DIR/ota-public.pem (sensor-node ota keygen)";
+  try {
+    const keys = list.flatMap((file) => loadPublicKeys("build setting otaKey", file));
+    if (keys.length > MAX_TRUSTED_KEYS) return `build setting otaKey: ${keys.length} keys; an image trusts at most ${MAX_TRUSTED_KEYS}`;
+    return `otaKeys=${keys.map((k) => Buffer.from(k).toString("base64")).join(KEY_SEPARATOR)}`;
+  } catch (error) {
+    if (error instanceof UsageError) return error.message;
+    throw error;
+  }
 }
 
 /** The SDK and its build tools, with PATH set for mcconfig (which runs xsc, xsl and tsc by name). */

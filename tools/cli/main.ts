@@ -41,6 +41,8 @@ Commands:
   provision --port PATH --ssid S --password P  give a node its Wi-Fi over serial (Improv Wi-Fi; docs/provisioning.md)
   build esp32|sim [--flash] [key=value ...]  build the firmware with the Moddable SDK's mcconfig (docs/device.md)
   opcua --broker URL [--port 4840] [--users FILE]  serve the fleet to OPC UA clients (docs/opcua.md)
+  ota keygen DIR | ota pack --target sim|esp32 --version V --key FILE [--counter N] [--bin FILE] OUT
+                      signing keys and signed update packages (docs/ota.md)
   check-lin [--seconds S] [--only runs,memory,spectrum]  check the firmware on the Moddable SDK's lin
                       runtime and write bench/lin-check.json (docs/moddable.md; needs MODDABLE and Xvfb)
   help                show this help
@@ -72,6 +74,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import("../provision/command.js")).provisionCommand(rest);
       case "opcua":
         return await (await import("../opcua/command.js")).opcuaCommand(rest);
+      case "ota":
+        return await (await import("../ota/command.js")).otaCommand(rest);
       case "check-lin":
         return await (await import("../check-lin/command.js")).checkLinCommand(rest);
       default:

@@ -1,5 +1,5 @@
 /*
- * The figures tables of README.md and docs/performance.md, rendered from the
+ * The figures tables of README.md and docs/ (performance, provisioning, opcua, ota), rendered from the
  * committed bench record, bench/budgets.json and the lin check record
  * (record.ts). Every number in them comes from those files; each table opens
  * with the machine, date and commit of the record.
@@ -233,13 +233,29 @@ export function summaryTable(input: FiguresInput): string {
   return `${measuredLine(input.record)}\n\n${table(["figure", "value", "baseline", "goal"], rows)}`;
 }
 
-/** docs/performance.md: every figure of the record, in the bench's order. */
-export function allFiguresTable(input: FiguresInput): string {
-  const rows = input.record.bench.figures.map((f) =>
+/** One row per figure: name, kind, value, baseline, ratio, goal, note. */
+function figureRows(figures: FiguresInput["record"]["bench"]["figures"]): string[][] {
+  return figures.map((f) =>
     f.text !== undefined
       ? [f.name, f.kind, f.text, "-", "-", "-", f.note ?? ""]
       : [f.name, f.kind, withUnit(f.value, f.unit), f.baseline ? `${withUnit(f.baseline.value, "")} (${f.baseline.name})` : "-", ratio(f.ratio), verdict(f), f.note ?? ""],
   );
+}
+
+/** docs/ota.md: the update-verification figures (the ota bench). */
+export function otaFiguresTable(input: FiguresInput): string {
+  const rows = figureRows(input.record.bench.figures.filter((f) => f.id.startsWith("ota.")));
+  if (!rows.length) return `${measuredLine(input.record)}
+
+The record has no update-verification figures yet (\`npm run figures -- --update\`).`;
+  return `${measuredLine(input.record)}
+
+${table(["figure", "kind", "value", "baseline (same run)", "ratio", "goal", "note"], rows)}`;
+}
+
+/** docs/performance.md: every figure of the record, in the bench's order. */
+export function allFiguresTable(input: FiguresInput): string {
+  const rows = figureRows(input.record.bench.figures);
   const speed = input.record.bench.xsSpeed;
   const esp32 = input.record.bench.esp32;
   const lines = [
@@ -317,5 +333,6 @@ export function renderBlocks(input: FiguresInput): Record<string, Record<string,
     "docs/performance.md": { all: allFiguresTable(input), budgets: budgetsTable(input), "lin-check": linCheckTables(input.linCheck) },
     "docs/provisioning.md": { "lin-provision": linProvisionTable(input.linCheck) },
     "docs/opcua.md": { bench: opcuaTable(input) },
+    "docs/ota.md": { ota: otaFiguresTable(input) },
   };
 }
