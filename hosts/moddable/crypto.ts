@@ -5,8 +5,13 @@
  * firmware's own parser, which also checks the point is on the curve.
  */
 import { Digest } from "crypt";
+// mcconfig maps these specifiers to the SDK's .js files for tsc (via `paths`), which hides the
+// declarations of crypt.d.ts: without the ignores the SDK build fails with TS7016 (as host.ts's TLS import).
+// @ts-ignore
 import Curve from "curve";
+// @ts-ignore
 import ECDSA from "ecdsa";
+// @ts-ignore
 import ECPoint from "ecp";
 import type { HostCrypto, Sha256Digest } from "../../firmware/host.js";
 import { P256_SIGNATURE_BYTES } from "../../firmware/crypto/p256.js";
@@ -17,7 +22,8 @@ const CURVE = "secp256r1";
 function sha256(): Sha256Digest {
   const d = new Digest("SHA256");
   return {
-    update: (bytes) => d.write(bytes),
+    // The SDK's typings take an ArrayBuffer: a view of a whole buffer is passed as it is, a part is copied.
+    update: (bytes) => d.write(bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer)),
     digest: () => new Uint8Array(d.close()),
   };
 }
