@@ -10,7 +10,7 @@ import test from "ava";
 import { spawn } from "node:child_process";
 import * as mqtt from "mqtt";
 import { freePort, startMosquitto } from "../tools/brokers/broker.js";
-import { makeTlsFixtures, type TlsFixtures } from "../tools/brokers/tls-fixtures.js";
+import { makeTlsFixtures, tlsListener, type TlsFixtures } from "../tools/brokers/tls-fixtures.js";
 import { BIN, runCli } from "./helpers/cli.js";
 import { EVENT_CEILING_MS, until } from "./helpers/wait.js";
 
@@ -28,8 +28,7 @@ let env: Env;
 test.before(async () => {
   const pki = makeTlsFixtures({ clients: ["press-m"] });
   const [tls, mtls] = [await freePort(), await freePort()];
-  const listener = (port: number, requireCertificate: boolean) => [`listener ${port} 127.0.0.1`, `cafile ${pki.caFile}`, `certfile ${pki.server.cert}`, `keyfile ${pki.server.key}`, `require_certificate ${requireCertificate}`];
-  const broker = await startMosquitto({ extraConfig: [...listener(tls, false), ...listener(mtls, true)] });
+  const broker = await startMosquitto({ extraConfig: [...tlsListener(pki, tls, pki.server), ...tlsListener(pki, mtls, pki.server, { requireCertificate: true })] });
   // The independent subscriber, on the plain loopback listener.
   const subscriber = await mqtt.connectAsync(broker.url);
   const topics: string[] = [];

@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as mqtt from "mqtt";
 import { freePort, startMosquitto } from "../tools/brokers/broker.js";
-import { makeTlsFixtures, writePasswordFile } from "../tools/brokers/tls-fixtures.js";
+import { makeTlsFixtures, tlsListener, writePasswordFile } from "../tools/brokers/tls-fixtures.js";
 import { provisionOverHttp } from "../tools/provision/setup-client.js";
 import { startFactoryNode } from "./helpers/factory.js";
 
@@ -27,7 +27,7 @@ test("no password, key or setup key in any log line, MQTT message, page or API r
   const passwd = writePasswordFile(path.join(pki.dir, "passwd"), { "vault-1": MQTT_PASSWORD, operator: OPERATOR });
   const mtls = await freePort();
   const broker = await startMosquitto({
-    extraConfig: ["allow_anonymous false", `password_file ${passwd}`, `listener ${mtls} 127.0.0.1`, `cafile ${pki.caFile}`, `certfile ${pki.server.cert}`, `keyfile ${pki.server.key}`, "require_certificate true"],
+    extraConfig: ["allow_anonymous false", `password_file ${passwd}`, ...tlsListener(pki, mtls, pki.server, { requireCertificate: true })],
   });
   t.teardown(() => broker.close());
   const operatorUrl = `mqtt://operator:${OPERATOR}@127.0.0.1:${broker.port}`;

@@ -9,7 +9,7 @@
 import test from "ava";
 import * as fs from "node:fs";
 import { freePort, startMosquitto } from "../tools/brokers/broker.js";
-import { makeTlsFixtures, type TlsFixtures } from "../tools/brokers/tls-fixtures.js";
+import { makeTlsFixtures, tlsListener, type TlsFixtures } from "../tools/brokers/tls-fixtures.js";
 import { provisionOverHttp, SetupError } from "../tools/provision/setup-client.js";
 import { startFactoryNode } from "./helpers/factory.js";
 import { json } from "./helpers/wait.js";
@@ -27,14 +27,9 @@ let env: Env;
 test.before(async () => {
   const pki = makeTlsFixtures({ clients: ["pump-m"] });
   const [tls, mtls, misnamed] = [await freePort(), await freePort(), await freePort()];
-  const listener = (port: number, cert: { cert: string; key: string }, requireCertificate: boolean) => [
-    `listener ${port} 127.0.0.1`,
-    `cafile ${pki.caFile}`,
-    `certfile ${cert.cert}`,
-    `keyfile ${cert.key}`,
-    `require_certificate ${requireCertificate}`,
-  ];
-  const broker = await startMosquitto({ extraConfig: [...listener(tls, pki.server, false), ...listener(mtls, pki.server, true), ...listener(misnamed, pki.misnamedServer, false)] });
+  const broker = await startMosquitto({
+    extraConfig: [...tlsListener(pki, tls, pki.server), ...tlsListener(pki, mtls, pki.server, { requireCertificate: true }), ...tlsListener(pki, misnamed, pki.misnamedServer)],
+  });
   env = {
     pki,
     plainUrl: broker.url,

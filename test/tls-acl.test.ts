@@ -14,7 +14,7 @@ import { freePort, startMosquitto } from "../tools/brokers/broker.js";
 import { Observer, SimNode, type NodeSpec } from "../tools/simulator/simulation.js";
 import { drive, waitIdle } from "../tools/simulator/drive.js";
 import { VirtualClock } from "../sim/clock.js";
-import { makeTlsFixtures, recommendedAcl, writePasswordFile, type TlsFixtures } from "../tools/brokers/tls-fixtures.js";
+import { makeTlsFixtures, recommendedAcl, tlsListener, writePasswordFile, type TlsFixtures } from "../tools/brokers/tls-fixtures.js";
 import { EVENT_CEILING_MS, until, json } from "./helpers/wait.js";
 
 const PASSWORDS: Record<string, string> = {
@@ -50,18 +50,13 @@ test.before(async () => {
   fs.writeFileSync(acl, recommendedAcl("sensors", ["operator"]));
   const tlsPort = await freePort();
   const mtlsPort = await freePort();
-  const tlsFiles = [`cafile ${pki.caFile}`, `certfile ${pki.server.cert}`, `keyfile ${pki.server.key}`];
   const broker = await startMosquitto({
     extraConfig: [
       "allow_anonymous false",
       `password_file ${passwd}`,
       `acl_file ${acl}`,
-      `listener ${tlsPort} 127.0.0.1`,
-      ...tlsFiles,
-      "require_certificate false",
-      `listener ${mtlsPort} 127.0.0.1`,
-      ...tlsFiles,
-      "require_certificate true",
+      ...tlsListener(pki, tlsPort, pki.server),
+      ...tlsListener(pki, mtlsPort, pki.server, { requireCertificate: true }),
     ],
   });
   const plainUrl = `mqtt://operator:${PASSWORDS.operator}@127.0.0.1:${broker.port}`;

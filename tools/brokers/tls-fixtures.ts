@@ -95,6 +95,21 @@ export function makeTlsFixtures(options: { clients?: string[]; days?: number; ke
   }
 }
 
+/**
+ * mosquitto.conf lines for a TLS listener on 127.0.0.1:`port` with `server`'s certificate,
+ * trusting the fixtures' CA for client certificates; `ciphers` restricts TLS 1.2 suites (OpenSSL names).
+ */
+export function tlsListener(pki: TlsFixtures, port: number, server: CertFiles, o: { requireCertificate?: boolean; ciphers?: string } = {}): string[] {
+  return [
+    `listener ${port} 127.0.0.1`,
+    `cafile ${pki.caFile}`,
+    `certfile ${server.cert}`,
+    `keyfile ${server.key}`,
+    `require_certificate ${o.requireCertificate === true}`,
+    ...(o.ciphers ? [`ciphers ${o.ciphers}`] : []),
+  ];
+}
+
 /** A mosquitto 2.x password file line for `user` (PBKDF2-SHA512, 101 iterations, 12-byte salt). */
 export function mosquittoPasswordLine(user: string, password: string): string {
   if (user.includes(":") || /[\r\n]/.test(user)) throw new Error(`user name ${JSON.stringify(user)} may not contain ':' or a line break`);

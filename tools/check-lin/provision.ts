@@ -16,7 +16,7 @@ import * as mqtt from "mqtt";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { freePort, startMosquitto } from "../brokers/broker.js";
-import { makeTlsFixtures } from "../brokers/tls-fixtures.js";
+import { makeTlsFixtures, tlsListener } from "../brokers/tls-fixtures.js";
 import { provisionOverHttp, readState, SetupError, type SetupFields } from "../provision/setup-client.js";
 import type { Sdk } from "../build/mcconfig.js";
 import { build, CheckError, clearLinStorage, startRelease } from "./mcsim.js";
@@ -44,16 +44,13 @@ const STEP_MS = 90_000;
 export async function provisionCheck(sdk: Sdk, root: string, display: string, work: string): Promise<ProvisionRecord> {
   const pki = makeTlsFixtures({ clients: ["lin-mtls"], keyType: "rsa" });
   const [tls, mtls, rogue, misnamed] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const listener = (port: number, cert: { cert: string; key: string }, requireCertificate: boolean) => [
-    `listener ${port} 127.0.0.1`,
-    `cafile ${pki.caFile}`,
-    `certfile ${cert.cert}`,
-    `keyfile ${cert.key}`,
-    `require_certificate ${requireCertificate}`,
-    ...(requireCertificate ? [`ciphers ${MTLS_CIPHERS}`] : []),
-  ];
   const broker = await startMosquitto({
-    extraConfig: [...listener(tls, pki.server, false), ...listener(mtls, pki.server, true), ...listener(rogue, pki.rogueServer, false), ...listener(misnamed, pki.misnamedServer, false)],
+    extraConfig: [
+      ...tlsListener(pki, tls, pki.server),
+      ...tlsListener(pki, mtls, pki.server, { requireCertificate: true, ciphers: MTLS_CIPHERS }),
+      ...tlsListener(pki, rogue, pki.rogueServer),
+      ...tlsListener(pki, misnamed, pki.misnamedServer),
+    ],
   });
   const subscriber = await mqtt.connectAsync(broker.url);
   const telemetry = new Map<string, number>();
