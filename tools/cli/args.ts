@@ -2,12 +2,27 @@
  * Strict command-line parsing: every flag is declared; an unknown flag or a bad
  * value is a UsageError (exit code 2) with a message that names it.
  */
+import * as fs from "node:fs";
 
 export class UsageError extends Error {
   readonly exitCode = 2;
   constructor(message: string) {
     super(message);
     this.name = "UsageError";
+  }
+}
+
+/**
+ * The file an option names, as UTF-8 text (or bytes); unreadable, a UsageError
+ * "`what`: cannot read FILE: ENOENT" (the errno code, never a stack).
+ */
+export function readOptionFile(what: string, file: string): string;
+export function readOptionFile(what: string, file: string, bytes: true): Uint8Array;
+export function readOptionFile(what: string, file: string, bytes = false): string | Uint8Array {
+  try {
+    return bytes ? fs.readFileSync(file) : fs.readFileSync(file, "utf8");
+  } catch (error) {
+    throw new UsageError(`${what}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? "unreadable"}`);
   }
 }
 

@@ -2,7 +2,7 @@
  * `sensor-node`: the command-line entry point (docs/cli.md).
  */
 import * as fs from "node:fs";
-import { helpText, parseArgs, UsageError, type FlagSpec } from "./args.js";
+import { helpText, parseArgs, readOptionFile, UsageError, type FlagSpec } from "./args.js";
 import { parseScenario, ScenarioError, type Scenario } from "../scenario/parse.js";
 import { ConfigError, resolveConfig } from "../../firmware/app/config.js";
 import { runSimulation } from "../simulator/simulation.js";
@@ -165,13 +165,7 @@ async function factorySerial(announce: (line: string) => void) {
 }
 
 function loadScenario(file: string): Scenario {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (error) {
-    throw new UsageError(`--scenario: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  return parseScenario(text, file);
+  return parseScenario(readOptionFile("--scenario", file), file);
 }
 
 function configCommand(argv: string[]): number {

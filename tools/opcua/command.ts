@@ -4,9 +4,9 @@
  * gateway until Ctrl-C. Bad input is one line naming the option, exit code 2.
  */
 import * as fs from "node:fs";
-import { helpText, parseArgs, UsageError, type FlagSpec } from "../cli/args.js";
+import { helpText, parseArgs, readOptionFile, UsageError, type FlagSpec } from "../cli/args.js";
 import { parseBrokerUrl } from "../brokers/broker.js";
-import { readUsers, UsersFileError, type UserCheck } from "./users.js";
+import { parseUsers, UsersFileError, type UserCheck } from "./users.js";
 
 export const OPCUA_FLAGS: Record<string, FlagSpec> = {
   broker: { kind: "string", help: "the fleet's MQTT broker (mqtt://host:port or mqtts://host:port); required" },
@@ -34,8 +34,9 @@ export function brokerOption(url: string | undefined, command: string): string {
 
 export function usersOption(file: string | undefined): UserCheck | undefined {
   if (file === undefined) return undefined;
+  const text = readOptionFile("sensor-node opcua: --users", file);
   try {
-    return readUsers(file);
+    return parseUsers(text, file);
   } catch (e) {
     if (e instanceof UsersFileError) throw new UsageError(`sensor-node opcua: ${e.message}`);
     throw e;

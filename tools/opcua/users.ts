@@ -4,7 +4,6 @@
  * in constant time and appear in no message, not even a message about them.
  */
 import * as crypto from "node:crypto";
-import * as fs from "node:fs";
 
 export class UsersFileError extends Error {}
 
@@ -42,14 +41,4 @@ export function parseUsers(text: string, file: string): UserCheck {
       return expected !== undefined && crypto.timingSafeEqual(expected, digest(password));
     },
   };
-}
-
-export function readUsers(file: string): UserCheck {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (e) {
-    throw new UsersFileError(`--users: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  return parseUsers(text, file);
 }

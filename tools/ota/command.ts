@@ -3,7 +3,7 @@
  * Bad input is one line naming the option or file, exit 2 (UsageError).
  */
 import fs from "node:fs";
-import { helpText, parseArgs, UsageError, type FlagSpec } from "../cli/args.js";
+import { helpText, parseArgs, readOptionFile, UsageError, type FlagSpec } from "../cli/args.js";
 import { isVersion, MAX_COUNTER, VERSION_FIELD_BYTES, type Target } from "../../firmware/ota/header.js";
 import { generateKeys, loadPrivateKey } from "./keys.js";
 import { packPackage, simBundle } from "./pack.js";
@@ -49,11 +49,7 @@ function keygen(argv: string[], out: Out): number {
 }
 
 function readBin(file: string): Uint8Array {
-  try {
-    return fs.readFileSync(file);
-  } catch (error) {
-    throw new UsageError(`sensor-node ota pack: --bin: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? "unreadable"}`);
-  }
+  return readOptionFile("sensor-node ota pack: --bin", file, true);
 }
 
 async function pack(argv: string[], out: Out): Promise<number> {

@@ -6,7 +6,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { UsageError } from "../cli/args.js";
+import { readOptionFile, UsageError } from "../cli/args.js";
 import { spkiFromPem } from "../../firmware/crypto/spki.js";
 
 export const PRIVATE_KEY_FILE = "ota-private.pem";
@@ -14,9 +14,6 @@ export const PUBLIC_KEY_FILE = "ota-public.pem";
 const PRIVATE_MODE = 0o600;
 const CURVE = "prime256v1";
 
-function errno(error: unknown): string {
-  return (error as NodeJS.ErrnoException).code ?? "unreadable";
-}
 
 /** Writes DIR/ota-private.pem and DIR/ota-public.pem; refuses when either exists. Returns the two paths. */
 export function generateKeys(dir: string): { privateFile: string; publicFile: string } {
@@ -37,19 +34,14 @@ export function generateKeys(dir: string): { privateFile: string; publicFile: st
     fs.chmodSync(privateFile, PRIVATE_MODE);
     fs.writeFileSync(publicFile, pair.publicKey, { flag: "wx" });
   } catch (error) {
-    throw new UsageError(`sensor-node ota keygen: cannot write in ${dir}: ${errno(error)}`);
+    throw new UsageError(`sensor-node ota keygen: cannot write in ${dir}: ${(error as NodeJS.ErrnoException).code ?? "unwritable"}`);
   }
   return { privateFile, publicFile };
 }
 
 /** The P-256 private key in `file` (PKCS#8 or SEC1 PEM); a UsageError naming `option` and the file otherwise. */
 export function loadPrivateKey(option: string, file: string): crypto.KeyObject {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (error) {
-    throw new UsageError(`${option}: cannot read ${file}: ${errno(error)}`);
-  }
+  const text = readOptionFile(option, file);
   let key: crypto.KeyObject;
   try {
     key = crypto.createPrivateKey(text);
@@ -65,13 +57,7 @@ export function loadPrivateKey(option: string, file: string): crypto.KeyObject {
 
 /** The DER SubjectPublicKeyInfo of each P-256 public key in `file` (PEM); a UsageError naming `option` and the file otherwise. */
 export function loadPublicKeys(option: string, file: string): Uint8Array[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (error) {
-    throw new UsageError(`${option}: cannot read ${file}: ${errno(error)}`);
-  }
-  const keys = spkiFromPem(text);
+  const keys = spkiFromPem(readOptionFile(option, file));
   if (typeof keys === "string") throw new UsageError(`${option}: ${file}: ${keys} (expected a P-256 PUBLIC KEY, as ota keygen writes)`);
   return keys;
 }

@@ -6,8 +6,7 @@
  * API's client (setup-client.ts): it resolves once the node has restarted with
  * the settings and reports a broker connection.
  */
-import * as fs from "node:fs";
-import { UsageError } from "../cli/args.js";
+import { readOptionFile, UsageError } from "../cli/args.js";
 import type { DeviceInfo } from "./improv-client.js";
 import { provisionOverHttp, type SetupFields } from "./setup-client.js";
 
@@ -56,10 +55,5 @@ export async function completeSetup(redirectUrl: string, device: DeviceInfo, fie
 }
 
 function pem(option: string, file: string | undefined): string | undefined {
-  if (file === undefined) return undefined;
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch (error) {
-    throw new UsageError(`sensor-node provision: --${option}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
+  return file === undefined ? undefined : readOptionFile(`sensor-node provision: --${option}`, file);
 }
