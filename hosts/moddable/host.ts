@@ -246,27 +246,28 @@ function forgetSessionUnlessSame(tls: TlsMaterial | undefined): void {
   if (Modules.has("ssl/cache")) (Modules.importNow("ssl/cache") as SessionCache).deleteSessionID();
 }
 
+type GuardedOptions = ConstructorParameters<typeof TCP>[0] & { onReadable?: (n: number) => void; onWritable?: (n: number) => void; onThrow: (error: unknown) => void };
+
 /**
  * The SDK's TLS socket runs its handshake inside the TCP socket's callbacks, and a
  * refused certificate throws there ("certificate: auth err"): nothing catches it, and
  * XS aborts the whole machine (a reboot on the device, again at every attempt). The
- * TLS socket is given this TCP class instead, whose callbacks catch and report.
+ * TLS socket is given this TCP class instead, whose callbacks catch and report to `onThrow`.
  */
-function guardedTcp(onThrow: (error: unknown) => void): typeof TCP {
-  const guard = (f: ((n: number) => void) | undefined) =>
-    f &&
-    ((n: number) => {
-      try {
-        f(n);
-      } catch (e) {
-        onThrow(e);
-      }
-    });
-  return class GuardedTCP extends TCP {
-    constructor(options: ConstructorParameters<typeof TCP>[0] & { onReadable?: (n: number) => void; onWritable?: (n: number) => void }) {
-      super({ ...options, onReadable: guard(options.onReadable), onWritable: guard(options.onWritable) } as never);
-    }
-  } as typeof TCP;
+class GuardedTCP extends TCP {
+  // The TLS socket passes its own options through (`new TCP.io({...options, onReadable, ...})`): `onThrow` arrives with them.
+  constructor(options: GuardedOptions) {
+    const guard = (f: ((n: number) => void) | undefined) =>
+      f &&
+      ((n: number) => {
+        try {
+          f(n);
+        } catch (e) {
+          options.onThrow(e);
+        }
+      });
+    super({ ...options, onReadable: guard(options.onReadable), onWritable: guard(options.onWritable) } as never);
+  }
 }
 
 /**
@@ -332,7 +333,7 @@ class ModdableTCPSocket implements TCPSocket {
         const provisioned = o.tls ? secureOptions(o.tls, clock.wall()) : undefined;
         if (provisioned instanceof Error) throw provisioned;
         forgetSessionUnlessSame(o.tls);
-        const tlsOptions = { address, host: o.host, port: o.port, secure: provisioned ?? this.#tls ?? {}, TCP: { io: guardedTcp((e) => this.#fail(tlsReason(e, o.host))) }, ...callbacks };
+        const tlsOptions = { address, host: o.host, port: o.port, secure: provisioned ?? this.#tls ?? {}, TCP: { io: GuardedTCP }, onThrow: (e: unknown) => this.#fail(tlsReason(e, o.host)), ...callbacks };
         this.#socket = new TLSSocket(tlsOptions as never) as unknown as RawSocket;
       } else {
         this.#socket = new TCP({ address, port: o.port, nodelay: true, ...callbacks }) as unknown as RawSocket;
