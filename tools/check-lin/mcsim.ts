@@ -10,9 +10,9 @@ import type { Sdk } from "../build/mcconfig.js";
 
 export class CheckError extends Error {}
 
-/** Waits up to `ms` for `test` (polled every 100 ms): only for tools the check starts itself. */
-async function until(test: () => boolean, ms: number, what: string): Promise<void> {
-  for (const end = Date.now() + ms; !test(); ) {
+/** Waits up to `ms` for `test` (polled every 100 ms): only for the tools and builds the check starts itself. */
+export async function until(test: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  for (const end = Date.now() + ms; !(await test()); ) {
     if (Date.now() > end) throw new CheckError(`check-lin: ${what} did not happen within ${ms / 1000} s`);
     await new Promise((r) => setTimeout(r, 100));
   }

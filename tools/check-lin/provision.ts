@@ -19,7 +19,7 @@ import { freePort, startMosquitto } from "../brokers/broker.js";
 import { makeTlsFixtures, tlsListener } from "../brokers/tls-fixtures.js";
 import { provisionOverHttp, readState, SetupError, type SetupFields } from "../provision/setup-client.js";
 import type { Sdk } from "../build/mcconfig.js";
-import { build, CheckError, clearLinStorage, startRelease } from "./mcsim.js";
+import { build, CheckError, clearLinStorage, startRelease, until } from "./mcsim.js";
 
 export interface ProvisionCase {
   case: string;
@@ -75,10 +75,10 @@ export async function provisionCheck(sdk: Sdk, root: string, display: string, wo
       const m = /unprovisioned: setup key ([A-Z0-9-]+)/.exec(line);
       if (m) key = m[1];
     });
-    await waitFor(async () => (await fetch(`${url}api/state`, { headers: key ? { authorization: `Bearer ${key}` } : {} }).catch(() => undefined))?.ok === true, "the setup page");
+    await until(async () => (await fetch(`${url}api/state`, { headers: key ? { authorization: `Bearer ${key}` } : {} }).catch(() => undefined))?.ok === true, STEP_MS, "provision: the setup page");
   };
   const telemetryOf = async (nodeId: string) => {
-    await waitFor(async () => (telemetry.get(nodeId) ?? 0) >= 2, `telemetry of ${nodeId} at the subscriber`).catch(() => undefined);
+    await until(() => (telemetry.get(nodeId) ?? 0) >= 2, STEP_MS, `provision: telemetry of ${nodeId} at the subscriber`).catch(() => undefined);
     return telemetry.get(nodeId) ?? 0;
   };
   const connects = async (name: string, fields: SetupFields) => {
@@ -121,7 +121,7 @@ export async function provisionCheck(sdk: Sdk, root: string, display: string, wo
     const before = telemetry.get("lin-mtls") ?? 0;
     await boot();
     const again = await readState({ url, key });
-    const after = await waitFor(async () => (telemetry.get("lin-mtls") ?? 0) > before, "telemetry after the restart").then(() => telemetry.get("lin-mtls")!, () => before);
+    const after = await until(() => (telemetry.get("lin-mtls") ?? 0) > before, STEP_MS, "provision: telemetry after the restart").then(() => telemetry.get("lin-mtls")!, () => before);
     cases.push({ case: "simulator restarted", expected: "still provisioned (mTLS), publishing", ok: again.provisioned && again.nodeId === "lin-mtls" && after > before, outcome: `${again.state}, boot ${again.boot}`, telemetry: after - before });
 
     await refused("a broker certificate from another CA", { broker: `mqtts://localhost:${rogue}`, cert: "", key: "", nodeId: "lin-rogue" }, "ca", "tls");
@@ -140,12 +140,4 @@ export async function provisionCheck(sdk: Sdk, root: string, display: string, wo
   }
   if (cases.length === 0) throw new CheckError("check-lin: provision: no case ran");
   return { cases };
-}
-
-/** Polls `test` every 250 ms until it holds; rejects after STEP_MS. For the check's own tools and the node it runs. */
-async function waitFor(test: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  for (const end = Date.now() + STEP_MS; !(await test()); ) {
-    if (Date.now() > end) throw new CheckError(`check-lin: provision: ${what} did not happen within ${STEP_MS / 1000} s`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
