@@ -47,6 +47,8 @@ export class PackageVerifier {
   /** Header then signature, as they arrive. */
   #prefix = new Uint8Array(PREFIX_BYTES);
   #prefixFill = 0;
+  /** The header as read, then (once its signature is checked) as authenticated. */
+  #parsed: PackageHeader | undefined;
   #header: PackageHeader | undefined;
   #digest: Sha256Digest | undefined;
   #payloadBytes = 0;
@@ -128,7 +130,7 @@ export class PackageVerifier {
 
   /** Refuses a package whose header does not allow this node to take it. */
   #checkHeader(): void {
-    const h = parseHeader(this.#prefix.subarray(0, HEADER_BYTES));
+    const h = (this.#parsed = parseHeader(this.#prefix.subarray(0, HEADER_BYTES)));
     const o = this.#options;
     if (h.format !== FORMAT_VERSION) this.#refuse("bad-format", `package format ${h.format}; this firmware reads format ${FORMAT_VERSION}`);
     else if (h.signatureLength !== SIGNATURE_BYTES) this.#refuse("signature-length", `a signature of ${h.signatureLength} bytes; P-256 r || s is ${SIGNATURE_BYTES}`);
@@ -147,7 +149,7 @@ export class PackageVerifier {
       this.#refuse("bad-signature", `the header's signature is not from any of the ${o.keys.length} trusted key(s)`);
       return;
     }
-    this.#header = parseHeader(this.#prefix.subarray(0, HEADER_BYTES));
+    this.#header = this.#parsed;
     this.#digest = o.crypto.sha256();
   }
 
