@@ -381,6 +381,47 @@ export interface HostCrypto {
   verifyP256(spki: Uint8Array, digest: Uint8Array, signature: Uint8Array): boolean;
 }
 
+/**
+ * Writes the image into the slot that is not running (docs/ota.md). Nothing it
+ * writes boots until complete(); a power cut before that leaves the running
+ * image the boot image.
+ */
+export interface SlotWriter {
+  /** Appends payload bytes (any size; the caller's buffer may be reused on return). Throws on a flash error. */
+  write(bytes: Uint8Array): void;
+  /** The image is whole and verified: boot it next, on probation (ESP-IDF: pending verify). Throws when it cannot. */
+  complete(): void;
+  /** Abandons what was written; the running image stays the boot image. */
+  cancel(): void;
+}
+
+/**
+ * The node's two firmware slots and the boot loader's rollback (ESP-IDF app
+ * rollback on the device, sim/flash.ts in the simulator). An image booted after
+ * an update runs on probation until markValid(); a restart before that boots
+ * the previous image again.
+ */
+export interface FirmwareSlots {
+  /** What a package must be built for ("esp32", "sim"). */
+  readonly target: "esp32" | "sim";
+  /** The largest image the other slot takes, bytes. */
+  readonly slotBytes: number;
+  /** The running image's trusted update keys: base64 DER SPKI, comma-separated (its build's `otaKeys`). */
+  readonly trustedKeys: string;
+  /** The running slot's label (ota_0, ota_1). */
+  readonly runningSlot: string;
+  /** The running image booted after an update and is not yet confirmed. */
+  readonly pendingVerify: boolean;
+  /** Why the boot loader went back to this image, when the host knows (the simulator: the new image's exception). */
+  readonly rollbackReason?: string;
+  /** Opens the other slot for an image of `size` bytes (erasing as it goes). Throws when it cannot. */
+  begin(size: number): SlotWriter;
+  /** Confirms the running image: no rollback any more. */
+  markValid(): void;
+  /** Gives up on the running (unconfirmed) image: boots the previous one now. Does not return on the device. */
+  rollback(reason: string): void;
+}
+
 export interface Host {
   /**
    * I2C and GPIO are ECMA-419 IO classes (drivers construct them from their options, as the
@@ -411,6 +452,8 @@ export interface Host {
   random?(): number;
   /** Native SHA-256 and ECDSA P-256 (update verification); absent: firmware/crypto's ECMAScript. */
   readonly crypto?: HostCrypto;
+  /** The firmware slots for updates over the air (docs/ota.md); absent where the host cannot update itself. */
+  readonly firmware?: FirmwareSlots;
   /** Fills `bytes` from a cryptographically strong source (the setup key); absent: Math.random, which is not. */
   fillRandom?(bytes: Uint8Array): void;
   /**

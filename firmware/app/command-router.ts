@@ -15,7 +15,7 @@ import { BASELINE_KEY } from "./telemetry.js";
 import type { NodeApp } from "./node.js";
 
 /** The commands runCommand knows (`cmd/<name>`); preloaded, frozen. */
-const COMMAND_NAMES = Object.freeze(["capture", "config", "rebirth", "restart", "ack-alarm", "reset-baseline", "factory-reset"]);
+const COMMAND_NAMES = Object.freeze(["capture", "config", "rebirth", "restart", "ack-alarm", "reset-baseline", "factory-reset", "ota"]);
 /** Commands that restart the node answer first; the restart follows after this delay (ms) so the ack is delivered. */
 const RESTART_DELAY_MS = 1000;
 
@@ -69,6 +69,8 @@ export class CommandRouter implements CommandTarget {
       }
       case "config":
         return this.#configure(body);
+      case "ota":
+        return app.ota.command(body);
       case "rebirth":
         if (!app.sparkplug) return { ok: false, error: "not in Sparkplug mode (config payload)" };
         app.sparkplug.edge.rebirth();

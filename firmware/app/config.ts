@@ -88,6 +88,8 @@ export interface NodeConfig {
   payload: "json" | "sparkplug";
   /** Sparkplug group; the edge node id is the node id, the sensor is device "sensor". */
   sparkplug: { groupId: string; primaryHostId: string };
+  /** Updates over the air (docs/ota.md): seconds a new image has to reach the broker before the previous one boots again. */
+  ota: { confirmS: number };
 }
 
 export interface BaselineSettings {
@@ -130,6 +132,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   homeassistant: { enabled: false, prefix: "homeassistant" },
   payload: "json",
   sparkplug: { groupId: "sensors", primaryHostId: "" },
+  ota: { confirmS: 300 },
 };
 
 export class ConfigError extends Error {
@@ -251,6 +254,8 @@ function validate(c: NodeConfig): void {
   if (c.envelope !== undefined) validateEnvelope(c.envelope, c.accelerometer.odr);
   num(c.telemetry.deadbandPct, "telemetry.deadbandPct", 0, 100);
   num(c.telemetry.maxSilenceS, "telemetry.maxSilenceS", 1, 86400);
+  // At least a Wi-Fi join, a broker backoff and a TLS handshake; at most an hour on probation.
+  num(c.ota.confirmS, "ota.confirmS", 30, 3600);
   validateMonitor(c.monitor, c.machine);
   oneOf(c.payload, "payload", ["json", "sparkplug"]);
   str(c.sparkplug.groupId, "sparkplug.groupId");

@@ -7,6 +7,7 @@ import type { AxisFeatures } from "../dsp/features.js";
 import type { Transition } from "../monitor/state.js";
 import type { SpeedEstimate } from "../dsp/speed.js";
 import { ENVELOPE_FEATURES } from "../monitor/metrics.js";
+import type { OtaReport } from "../ota/agent.js";
 
 export const SCHEMA_VERSION = 1;
 
@@ -137,6 +138,8 @@ export interface StatusInfo {
   sensors: { accelerometer: string | null; temperature: string | null };
   faults: readonly Fault[];
   config?: { version: number; error?: string };
+  /** The last update over the air, once the node took one (firmware/ota/agent.ts). */
+  ota?: OtaReport;
 }
 
 export function statusPayload(info: StatusInfo): string {
@@ -148,6 +151,7 @@ export function statusPayload(info: StatusInfo): string {
     body.sensors = info.sensors;
     body.faults = info.faults.map(faultJson);
     if (info.config) body.config = info.config.error ? info.config : { version: info.config.version };
+    if (info.ota) body.ota = info.ota;
   }
   return JSON.stringify(body);
 }

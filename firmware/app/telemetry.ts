@@ -47,6 +47,7 @@ export class TelemetryScheduler {
     const sensors = this.#app.sensors;
     const vib = block && sensors.vibValid ? { odr: block.odr, n: block.n, lost: block.lost, ...sensors.axes, zones: this.#zones(), speed: sensors.speed } : undefined;
     this.#publishTelemetry(vib);
+    this.#app.windowEnded();
   }
 
   /** A sensor fault began, or changed (`known`: it was in fault already). */
@@ -89,10 +90,11 @@ export class TelemetryScheduler {
     }
   }
 
-  publishStatus(): void {
+  /** `onDone(true)` once the broker has it (PUBACK). */
+  publishStatus(onDone?: (delivered: boolean) => void): void {
     const app = this.#app;
     if (!app.mqtt.connected || app.sparkplug) return; // sent on (re)connect; Sparkplug has births instead
-    app.mqtt.publish(app.topics.status, this.status(true), { qos: 1, retain: true });
+    app.mqtt.publish(app.topics.status, this.status(true), { qos: 1, retain: true }, onDone);
   }
 
   /** The status message; offline, it is the will (only state and boot). */
@@ -108,6 +110,7 @@ export class TelemetryScheduler {
       sensors: app.sensors.openKinds(),
       faults: app.faults,
       config: { version: stored.version, error: stored.error },
+      ota: app.ota.report,
     });
   }
 

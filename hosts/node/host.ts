@@ -3,7 +3,7 @@
  * bus, GPIO inputs follow the simulated parts' interrupt outputs (sim/pins.ts), sockets are real (node:net / node:tls), storage is files or memory, and
  * time is either the wall clock or a VirtualClock driven by the simulator.
  */
-import type { AppendLog, Clock, CpuMeter, Host, I2CLines, Listener, ListenerOptions, LogLevel, SMBusConstructor, Storage, TCPOptions, TCPSocket, TimerId, Timers } from "../../firmware/host.js";
+import type { AppendLog, Clock, CpuMeter, FirmwareSlots, Host, I2CLines, Listener, ListenerOptions, LogLevel, SMBusConstructor, Storage, TCPOptions, TCPSocket, TimerId, Timers } from "../../firmware/host.js";
 import * as fs from "node:fs";
 import { randomFillSync } from "node:crypto";
 import { createTcpSocket, type TlsSettings } from "./tcp.js";
@@ -69,6 +69,8 @@ export interface NodeHostOptions {
   log?: (level: LogLevel, message: string) => void;
   /** Called by `restart()`; the simulator rebuilds the firmware in place. */
   onRestart?: (reason: string) => void;
+  /** The simulated flash's OTA slots (sim/flash.ts, through the simulator): the host's firmware. None: no updates. */
+  firmware?: FirmwareSlots;
 }
 
 export interface NodeHost extends Host {
@@ -195,6 +197,7 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
     },
     log: options.log ?? (() => {}),
     restart: (reason) => options.onRestart?.(reason),
+    firmware: options.firmware,
     sockets,
     haltTimers() {
       for (const id of timerIds) options.time.clear(id);

@@ -20,8 +20,8 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "../cli/args.js";
-import { loadPublicKeys } from "../ota/keys.js";
-import { KEY_SEPARATOR, MAX_TRUSTED_KEYS } from "../../firmware/ota/trusted-keys.js";
+import { loadPublicKeys, otaKeysValue } from "../ota/keys.js";
+import { MAX_TRUSTED_KEYS } from "../../firmware/ota/trusted-keys.js";
 
 export const BUILD_USAGE = `Usage: sensor-node build esp32|sim [--flash] [--debug] [key=value ...]
 
@@ -179,7 +179,7 @@ function otaKeysSetting(files: string): string {
   try {
     const keys = list.flatMap((file) => loadPublicKeys("build setting otaKey", file));
     if (keys.length > MAX_TRUSTED_KEYS) return `build setting otaKey: ${keys.length} keys; an image trusts at most ${MAX_TRUSTED_KEYS}`;
-    return `otaKeys=${keys.map((k) => Buffer.from(k).toString("base64")).join(KEY_SEPARATOR)}`;
+    return `otaKeys=${otaKeysValue(keys)}`;
   } catch (error) {
     if (error instanceof UsageError) return error.message;
     throw error;

@@ -5,13 +5,15 @@
 import fs from "node:fs";
 import { helpText, parseArgs, readOptionFile, UsageError, type FlagSpec } from "../cli/args.js";
 import { isVersion, MAX_COUNTER, VERSION_FIELD_BYTES, type Target } from "../../firmware/ota/header.js";
-import { generateKeys, loadPrivateKey } from "./keys.js";
+import crypto from "node:crypto";
+import { generateKeys, loadPrivateKey, loadPublicKeys, otaKeysValue } from "./keys.js";
+import { MAX_TRUSTED_KEYS } from "../../firmware/ota/trusted-keys.js";
 import { packPackage, simBundle } from "./pack.js";
 import { deviceSlotBytes, PARTITIONS_CSV } from "./partitions.js";
 import path from "node:path";
 
 export const OTA_USAGE = `Usage: sensor-node ota keygen DIR
-       sensor-node ota pack --target sim|esp32 --version V --key FILE [--counter N] [--bin FILE] OUT
+       sensor-node ota pack --target sim|esp32 --version V --key FILE [--counter N] [--bin FILE] [--trust FILES] OUT
 
   keygen  writes DIR/ota-private.pem (PKCS#8, mode 0600: keep it off the nodes) and DIR/ota-public.pem (SPKI)
   pack    signs an update package (docs/ota.md); esp32 packs --bin (mcconfig's .bin), sim packs
@@ -23,6 +25,7 @@ const PACK_FLAGS: Record<string, FlagSpec> = {
   key: { kind: "string", help: "the private key (ota-private.pem from ota keygen)" },
   counter: { kind: "number", help: "security counter (default 0): nodes refuse a package with a lower one than they run", min: 0, max: MAX_COUNTER, integer: true },
   bin: { kind: "string", help: "the payload: mcconfig's .bin for esp32 (required there)" },
+  trust: { kind: "string", help: "sim: public keys (PEM files, comma-separated) the new image trusts for later updates (default: the signing key's)" },
   help: { kind: "boolean", help: "show this help" },
 };
 
@@ -48,6 +51,14 @@ function keygen(argv: string[], out: Out): number {
   return 0;
 }
 
+/** The keys a sim image trusts: --trust's files, or the public half of the signing key (the same key signs the next update). */
+function imageKeys(cmd: string, key: crypto.KeyObject, trust: string | undefined): string {
+  if (trust === undefined) return otaKeysValue([crypto.createPublicKey(key).export({ type: "spki", format: "der" })]);
+  const keys = trust.split(",").filter(Boolean).flatMap((file) => loadPublicKeys(`${cmd}: --trust`, file));
+  if (!keys.length || keys.length > MAX_TRUSTED_KEYS) throw new UsageError(`${cmd}: --trust names ${keys.length} keys; an image trusts 1 to ${MAX_TRUSTED_KEYS}`);
+  return otaKeysValue(keys);
+}
+
 function readBin(file: string): Uint8Array {
   return readOptionFile("sensor-node ota pack: --bin", file, true);
 }
@@ -56,7 +67,7 @@ async function pack(argv: string[], out: Out): Promise<number> {
   const cmd = "sensor-node ota pack";
   const { flags, positional } = parseArgs(cmd, argv, PACK_FLAGS, 1);
   if (flags.help) {
-    out(helpText(`Usage: ${cmd} --target sim|esp32 --version V --key FILE [--counter N] [--bin FILE] OUT`, PACK_FLAGS).trimEnd());
+    out(helpText(`Usage: ${cmd} --target sim|esp32 --version V --key FILE [--counter N] [--bin FILE] [--trust FILES] OUT`, PACK_FLAGS).trimEnd());
     return 0;
   }
   const target = flags.target;
@@ -69,7 +80,8 @@ async function pack(argv: string[], out: Out): Promise<number> {
   if (target === "esp32" && typeof flags.bin !== "string") throw new UsageError(`${cmd}: --bin is needed for esp32 (the .bin mcconfig built)`);
   const key = loadPrivateKey(`${cmd}: --key`, flags.key);
   const slot = deviceSlotBytes();
-  const payload = typeof flags.bin === "string" ? readBin(flags.bin) : await simBundle();
+  if (target === "esp32" && flags.trust !== undefined) throw new UsageError(`${cmd}: --trust is for sim; an esp32 image trusts the keys it was built with (sensor-node build esp32 otaKey=...)`);
+  const payload = typeof flags.bin === "string" ? readBin(flags.bin) : await simBundle({ version, otaKeys: imageKeys(cmd, key, flags.trust as string | undefined) });
   if (payload.length > slot) {
     const what = typeof flags.bin === "string" ? `--bin ${flags.bin}` : "the simulator bundle";
     throw new UsageError(`${cmd}: ${what} is ${payload.length} bytes, larger than an OTA slot (${slot} bytes, ${path.relative(process.cwd(), PARTITIONS_CSV)})`);
@@ -80,6 +92,7 @@ async function pack(argv: string[], out: Out): Promise<number> {
   } catch (error) {
     throw new UsageError(`${cmd}: cannot write ${positional[0]}: ${(error as NodeJS.ErrnoException).code ?? "unwritable"}`);
   }
-  out(`${positional[0]}: ${target} ${version}, counter ${(flags.counter as number | undefined) ?? 0}, payload ${payload.length} bytes (slot ${slot}), ${pkg.length} bytes`);
+  const sha256 = crypto.createHash("sha256").update(payload).digest("hex");
+  out(`${positional[0]}: ${target} ${version}, counter ${(flags.counter as number | undefined) ?? 0}, payload ${payload.length} bytes (slot ${slot}), ${pkg.length} bytes, payload sha256 ${sha256}`);
   return 0;
 }

@@ -8,6 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { readOptionFile, UsageError } from "../cli/args.js";
 import { spkiFromPem } from "../../firmware/crypto/spki.js";
+import { KEY_SEPARATOR } from "../../firmware/ota/trusted-keys.js";
 
 export const PRIVATE_KEY_FILE = "ota-private.pem";
 export const PUBLIC_KEY_FILE = "ota-public.pem";
@@ -60,4 +61,9 @@ export function loadPublicKeys(option: string, file: string): Uint8Array[] {
   const keys = spkiFromPem(readOptionFile(option, file));
   if (typeof keys === "string") throw new UsageError(`${option}: ${file}: ${keys} (expected a P-256 PUBLIC KEY, as ota keygen writes)`);
   return keys;
+}
+
+/** DER public keys as an `otaKeys` value (what mcconfig gets, and what the simulator's images carry). */
+export function otaKeysValue(keys: readonly Uint8Array[]): string {
+  return keys.map((k) => Buffer.from(k).toString("base64")).join(KEY_SEPARATOR);
 }

@@ -10,8 +10,10 @@ import { encodeHeader, type Target } from "../../firmware/ota/header.js";
 
 /** build/tools/ota -> the repository. */
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-/** What a simulator package carries without --bin: the firmware's node, bundled for a fresh context (docs/ota.md). */
-export const SIM_BUNDLE_ENTRY = path.join(ROOT, "firmware", "app", "node.ts");
+/** What a simulator package carries without --bin: the firmware's image entry, bundled for a fresh context (docs/ota.md). */
+export const SIM_BUNDLE_ENTRY = path.join(ROOT, "firmware", "app", "image.ts");
+/** The module whose constant is the image's version: stamped with the package's. */
+const VERSION_MODULE = /[\\/]firmware[\\/]app[\\/]version\.ts$/;
 /** The global the bundle defines (an iife): the simulator reads startNode from it. */
 export const SIM_BUNDLE_GLOBAL = "SensorNodeFirmware";
 
@@ -31,10 +33,26 @@ export function packPackage(p: PackInput): Uint8Array {
   return Buffer.concat([header, signature, p.payload]);
 }
 
-/** The firmware bundled as one script (esbuild: a dev dependency, loaded only here). */
-export async function simBundle(): Promise<Uint8Array> {
+export interface BundleStamp {
+  /** The image's own version (status `fw`): the package's. */
+  version: string;
+  /** The update keys the image trusts (`otaKeys`, base64 DER): the simulator's stand-in for a device build's config. */
+  otaKeys: string;
+}
+
+/** The firmware bundled as one script (esbuild: a dev dependency, loaded only here), stamped with its version and keys. */
+export async function simBundle(stamp: BundleStamp): Promise<Uint8Array> {
   const esbuild = await import("esbuild");
   const r = await esbuild.build({
+    plugins: [
+      {
+        name: "stamp-version",
+        setup(build) {
+          build.onLoad({ filter: VERSION_MODULE }, () => ({ contents: `export const FIRMWARE_VERSION_TEXT = ${JSON.stringify(stamp.version)};`, loader: "ts" }));
+        },
+      },
+    ],
+    footer: { js: `${SIM_BUNDLE_GLOBAL}.otaKeys = ${JSON.stringify(stamp.otaKeys)};` },
     entryPoints: [SIM_BUNDLE_ENTRY],
     bundle: true,
     write: false,

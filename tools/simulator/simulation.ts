@@ -20,19 +20,20 @@ import { defaultMachine } from "../../sim/machine/default-machine.js";
 import { Rng } from "../../sim/rng.js";
 import { createNodeHost, tlsSettingsFromFiles, type NodeHost } from "../../hosts/node/host.js";
 import { MemoryStorage, FileStorage } from "../../hosts/node/storage.js";
-import { NodeApp } from "../../firmware/app/node.js";
-import { FieldNode } from "../../firmware/provision/field-node.js";
-import { resolveConfig } from "../../firmware/app/config.js";
-import type { LogLevel, Storage, TCPOptions, TCPSocket } from "../../firmware/host.js";
+import type { NodeApp } from "../../firmware/app/node.js";
+import type { FieldNode } from "../../firmware/provision/field-node.js";
+import * as builtInImage from "../../firmware/app/image.js";
+import { SimFlash, type BootedImage } from "../../sim/flash.js";
+import { loadImage, type FirmwareImage } from "./image-loader.js";
+import { devOtaKeys, OTA_SLOT_BYTES } from "../ota/dev-key.js";
+import type { FirmwareSlots, LogLevel, Storage, TCPOptions, TCPSocket } from "../../firmware/host.js";
 import { freePort, parseBrokerUrl, startAedes, type RunningBroker } from "../brokers/broker.js";
 import { drive, waitIdle } from "./drive.js";
 import { DEFAULT_START, type Scenario } from "../scenario/parse.js";
 import type { ObservedMessage } from "../cli/output.js";
 import { DEFAULT_WIFI_NETWORKS, type SimWifiNetwork } from "../../sim/wifi.js";
 import type { SerialLine } from "../../sim/serial.js";
-import { startImprov, type ImprovService } from "../../firmware/provision/improv-service.js";
-import { WifiOnlyTarget } from "../../firmware/provision/wifi-only-target.js";
-import { FieldImprovTarget } from "../../firmware/provision/field-improv-target.js";
+import type { ImprovService } from "../../firmware/provision/improv-service.js";
 
 /** The machine `sensor-node sim` runs when no scenario is given (sim/machine/default-machine.ts). */
 export const DEFAULT_MACHINE: Scenario["machine"] = defaultMachine();
@@ -69,6 +70,10 @@ export interface SimNodeOptions {
   factory?: { setupPort: number; onListening?: (port: number) => void };
   /** The console UART's far end (a pty): the node gets io.Serial and runs Improv on it (docs/provisioning.md). */
   serial?: SerialLine;
+  /** The node's flash slots (docs/ota.md); default: a new one holding the simulator's own firmware. Pass one to keep it across SimNodes. */
+  flash?: SimFlash;
+  /** Update keys the built-in image trusts (base64 DER, comma-separated: `sim --ota-key`); default the development key (tools/ota/dev-key). */
+  otaKeys?: string;
 }
 
 export type SimPart = I2CTarget & { present: boolean };
@@ -96,6 +101,10 @@ export class SimNode {
   /** Improv Wi-Fi on the console (with a serial line only). */
   improv: ImprovService | undefined;
   restarts = 0;
+  /** The two OTA slots: what boots (docs/ota.md). */
+  readonly flash: SimFlash;
+  /** The firmware the running slot holds (the built-in one, or a bundle from an update). */
+  image: FirmwareImage = builtInImage;
   #options: SimNodeOptions;
 
   constructor(options: SimNodeOptions) {
@@ -126,11 +135,34 @@ export class SimNode {
     this.thermometerAddress = ADDRESSES[tempKind].find((a) => a !== this.accelerometerAddress)!;
     this.bus.attach(this.accelerometerAddress, this.accelerometer);
     this.bus.attach(this.thermometerAddress, this.thermometer);
+    this.flash = options.flash ?? new SimFlash(OTA_SLOT_BYTES);
     this.#boot();
   }
 
+  /** The boot loader picks a slot; the firmware in it is built (an image that throws while loading crashes the boot). */
   #boot(): void {
+    const booted = this.flash.bootloader();
+    try {
+      this.image = booted.slot.image ? loadImage(booted.slot.image) : builtInImage;
+      this.#build(booted);
+    } catch (error) {
+      this.#crashed(booted, error);
+      this.restarts++;
+      this.#boot();
+    }
+  }
+
+  /** An image on probation crashed: as on the ESP32 the reset boots the previous image. Any other crash is the simulator's bug. */
+  #crashed(booted: BootedImage, error: unknown): void {
+    if (!booted.pendingVerify) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    this.#options.log?.("error", `crashed at start: ${message}`);
+    this.flash.crashed(`crashed at start: ${message}`);
+  }
+
+  #build(booted: BootedImage): void {
     const { spec, broker, factory } = this.#options;
+    const { NodeApp, FieldNode, resolveConfig } = this.image;
     const config = factory ? undefined : resolveConfig({ ...spec.config, nodeId: spec.nodeId, mqtt: { ...(spec.config.mqtt as object), host: broker.host, port: broker.port, secure: broker.secure } });
     const log = this.#options.log;
     this.host = createNodeHost({
@@ -152,17 +184,52 @@ export class SimNode {
       serial: this.#options.serial,
       wifi: spec.wifi ?? DEFAULT_WIFI_NETWORKS,
       onRestart: () => this.restart(),
+      firmware: this.#slots(booted),
     });
     this.field = factory ? new FieldNode(this.host, { config: spec.config }) : undefined;
     this.app = this.field ? this.field.app : new NodeApp(this.host, config);
   }
 
   start(): void {
-    if (this.field) this.field.start();
-    else this.app.start();
+    const booted = { slot: this.flash.running, pendingVerify: this.flash.running.state === "pending-verify" };
+    try {
+      if (this.field) this.field.start();
+      else this.app.start();
+    } catch (error) {
+      this.#crashed(booted, error);
+      this.#reset();
+      return;
+    }
     // Improv on the console: over the field node's settings, or (a node configured by its build) the Wi-Fi alone.
+    const { FieldImprovTarget, WifiOnlyTarget, startImprov } = this.image;
     const target = this.field ? new FieldImprovTarget(this.field, SIM_CHIP) : new WifiOnlyTarget(this.host, SIM_CHIP);
     this.improv = startImprov(this.host.io, target, (level, message) => this.host.log(level, message));
+  }
+
+  /** The firmware's view of the flash (Host.firmware) for the image `booted`. */
+  #slots(booted: BootedImage): FirmwareSlots {
+    const flash = this.flash;
+    // A bundle stamped by `ota pack` names its keys; the built-in image (and an unstamped bundle) trusts the simulator's.
+    const trustedKeys = (booted.slot.image && this.image.otaKeys) || this.#options.otaKeys || devOtaKeys();
+    return {
+      target: "sim",
+      slotBytes: flash.slotBytes,
+      trustedKeys,
+      runningSlot: booted.slot.label,
+      get pendingVerify() {
+        return flash.running.state === "pending-verify";
+      },
+      get rollbackReason() {
+        return flash.rollbackReason;
+      },
+      begin: (size) => flash.begin(size),
+      markValid: () => flash.markValid(),
+      // On the ESP32 this resets the chip at once: no DISCONNECT, the broker publishes the will.
+      rollback: (reason) => {
+        flash.rollback(reason);
+        this.#reset();
+      },
+    };
   }
 
   /** Stops the firmware cleanly (DISCONNECT) and boots it again with the same storage. */
@@ -178,6 +245,11 @@ export class SimNode {
    * flush of anything held in RAM, every timer gone; then a cold boot from storage.
    */
   powerLoss(): void {
+    this.#reset();
+  }
+
+  /** The chip resets: connections drop without a word, timers stop, the boot loader runs. */
+  #reset(): void {
     this.host.killConnections();
     this.host.haltTimers();
     this.restarts++;
@@ -187,7 +259,7 @@ export class SimNode {
 
   /** True while the node waits for a reply from the broker (virtual time should wait too). */
   get busy(): boolean {
-    return this.app.mqtt.awaitingReply;
+    return this.app.mqtt.awaitingReply || this.app.ota.awaitingData;
   }
 
   stop(): void {

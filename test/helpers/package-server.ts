@@ -1,0 +1,78 @@
+/*
+ * An HTTP server on loopback for update tests: serves a package with Range
+ * support, or misbehaves in one of the ways the node must survive (docs/ota.md,
+ * "Bad input"). Every request is recorded (its Range) so a test can see resumes.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
+export type Misbehaviour =
+  | { kind: "good" }
+  /** Cuts the connection after `bytes` body bytes, `times` times (a dropped link: the node resumes). */
+  | { kind: "drop"; bytes: number; times: number }
+  | { kind: "html" }
+  | { kind: "status"; status: number }
+  | { kind: "redirect-loop" }
+  /** Sends the head and `bytes` body bytes, then nothing (the connection stays open). */
+  | { kind: "stall"; bytes: number }
+  /** Announces the package's length but sends `extra` more bytes. */
+  | { kind: "extra"; extra: number }
+  /** Ignores Range: always 200 with the whole file. */
+  | { kind: "no-range" };
+
+export interface PackageServer {
+  url: string;
+  /** The Range header of each request, in order ("" when none). */
+  ranges: string[];
+  close(): Promise<void>;
+}
+
+export async function servePackage(body: Uint8Array, behaviour: Misbehaviour = { kind: "good" }, name = "pkg.snup"): Promise<PackageServer> {
+  const ranges: string[] = [];
+  const open = new Set<import("node:net").Socket>();
+  let drops = 0;
+  const server = http.createServer((req, res) => {
+    ranges.push(req.headers.range ?? "");
+    const b = behaviour;
+    if (b.kind === "html") {
+      res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
+      return res.end("<!doctype html><title>Login</title><p>Sign in to continue</p>");
+    }
+    if (b.kind === "status") return res.writeHead(b.status, { "Content-Length": "0" }).end();
+    if (b.kind === "redirect-loop") return res.writeHead(302, { Location: req.url === "/a" ? "/b" : "/a", "Content-Length": "0" }).end();
+    if (req.url !== `/${name}`) return res.writeHead(404, { "Content-Length": "0" }).end();
+    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? "");
+    const start = m && b.kind !== "no-range" ? Number(m[1]) : 0;
+    const part = body.subarray(start);
+    const head: http.OutgoingHttpHeaders = { "Content-Type": "application/octet-stream", "Content-Length": String(part.length) };
+    if (m && b.kind !== "no-range") head["Content-Range"] = `bytes ${start}-${body.length - 1}/${body.length}`;
+    res.writeHead(m && b.kind !== "no-range" ? 206 : 200, head);
+    if (b.kind === "drop" && drops < b.times) {
+      drops++;
+      res.write(part.subarray(0, b.bytes), () => res.socket?.destroy());
+      return;
+    }
+    if (b.kind === "stall") return void res.write(part.subarray(0, b.bytes));
+    if (b.kind === "extra") {
+      res.write(part);
+      // Past the announced length, straight on the socket: what a broken server or a proxy would send.
+      return void res.socket?.write(Buffer.alloc(b.extra, 0x55), () => res.socket?.end());
+    }
+    res.end(part);
+  });
+  server.on("connection", (s) => {
+    open.add(s);
+    s.on("close", () => open.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/${name}`,
+    ranges,
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of open) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
