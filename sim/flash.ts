@@ -31,6 +31,8 @@ export class SimFlash {
   #running: 0 | 1 = 0;
   /** Why the boot loader went back to the running image (a new one failed), until the next update. */
   rollbackReason: string | undefined;
+  /** Bytes written into the other slot since the last begin() (what a power cut interrupts). */
+  written = 0;
 
   /** `slotBytes`: each slot's size; `factory`: the image flashed over USB into ota_0 (undefined: the built-in one). */
   constructor(slotBytes: number, factory?: Uint8Array) {
@@ -74,15 +76,15 @@ export class SimFlash {
     const slot = this.slots[index];
     slot.state = "empty";
     slot.image = new Uint8Array(size);
-    let written = 0;
+    this.written = 0;
     return {
       write: (bytes) => {
-        if (slot.state !== "empty" || written + bytes.length > size) throw new Error(`write past the ${size} bytes begun`);
-        slot.image!.set(bytes, written);
-        written += bytes.length;
+        if (slot.state !== "empty" || this.written + bytes.length > size) throw new Error(`write past the ${size} bytes begun`);
+        slot.image!.set(bytes, this.written);
+        this.written += bytes.length;
       },
       complete: () => {
-        if (written !== size) throw new Error(`${written} of ${size} bytes written`);
+        if (this.written !== size) throw new Error(`${this.written} of ${size} bytes written`);
         slot.state = "new";
         this.#boot = index;
         this.rollbackReason = undefined;

@@ -74,7 +74,7 @@ test("ISO zones are reported per axis, and a latched alarm is acknowledged by co
   await client.publishAsync("sensors/pump-1/cmd/self-destruct", "", { qos: 1 });
   await until(() => on("cmd/self-destruct/ack").length === 1 && on("cmd/ack-alarm/ack").length === 2, "refusals");
   t.like(on("cmd/ack-alarm/ack")[1], { ok: false, error: "command body is not valid JSON" });
-  t.is(on("cmd/self-destruct/ack")[0].error, 'unknown command "self-destruct" (known: capture, config, rebirth, restart, ack-alarm, reset-baseline, factory-reset)');
+  t.is(on("cmd/self-destruct/ack")[0].error, 'unknown command "self-destruct" (known: capture, config, rebirth, restart, ack-alarm, reset-baseline, factory-reset, ota)');
 });
 
 test("a machine that stops raises no vibration alarm, and running hours are counted", async (t) => {

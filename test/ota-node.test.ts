@@ -6,8 +6,9 @@
  * seen on the wire.
  */
 import test from "ava";
-import { bundle, lastStatus, makePackage, startOtaRig } from "./helpers/ota.js";
-import { servePackage } from "./helpers/package-server.js";
+import crypto from "node:crypto";
+import { bundle, DEV_KEY, lastStatus, makePackage, startOtaRig } from "./helpers/ota.js";
+import { servePackage, type Misbehaviour } from "./helpers/package-server.js";
 
 /** Runs after the bundle: the new image says hello on a topic of its own at every start (a behaviour the old one lacks). */
 const HELLO = `{
@@ -50,4 +51,167 @@ test("a signed image with a new version is downloaded, boots, confirms itself, a
   const before = rig.on(node, "telemetry").length;
   await rig.runUntil(() => rig.on(node, "telemetry").length > before + 2, 20_000);
   t.true(rig.on(node, "telemetry").length > before + 2);
+});
+
+/** What every refused or failed update must leave: the old image running from its slot, confirmed, and still publishing. */
+async function assertUntouched(t: import("ava").ExecutionContext, rig: Awaited<ReturnType<typeof startOtaRig>>, node: (typeof rig.nodes)[number]) {
+  t.is(node.flash.running.label, "ota_0");
+  t.is(node.flash.running.state, "valid");
+  t.not(node.flash.slots[1].state, "new"); // nothing was marked to boot
+  const before = rig.on(node, "telemetry").length;
+  t.true(await rig.runUntil(() => rig.on(node, "telemetry").length > before + 1, 20_000), "telemetry goes on");
+  t.is(lastStatus(rig, node).fw, "0.1.0");
+}
+
+/** Sends `pkg` (served as `serve`) and runs until the node's last ack is terminal; returns that ack. */
+async function updateTo(rig: Awaited<ReturnType<typeof startOtaRig>>, node: (typeof rig.nodes)[number], url: string, pkg: ReturnType<typeof makePackage>, o: { size?: number; maxMs?: number; busy?: () => boolean } = {}) {
+  const terminal = new Set(["confirmed", "refused", "failed", "rolled-back", "error"]);
+  const acks = () => rig.on(node, "cmd/ota/ack").length;
+  const mark = acks();
+  await rig.update(node, url, pkg, o.size);
+  const done = () => rig.states(node).slice(mark).some((s) => terminal.has(s));
+  await rig.runUntil(done, o.maxMs ?? 120_000, o.busy);
+  return rig.on(node, "cmd/ota/ack").slice(mark).find((a) => terminal.has(a.state ?? (a.ok ? "ok" : "error")));
+}
+
+test("refused before a byte is written, with the reason: wrong signature, wrong target, signature of the wrong length", async (t) => {
+  const rig = await startOtaRig(t);
+  const [node] = rig.nodes;
+  await rig.runUntil(() => lastStatus(rig, node)?.state === "online", 10_000);
+  const payload = await bundle("0.2.0");
+  const { privateKey: stranger } = crypto.generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+  const wrongKey = makePackage({ payload, version: "0.2.0", key: stranger });
+  const esp32 = makePackage({ payload, version: "0.2.0", target: "esp32" });
+  // A DER signature announced in the header (71 bytes) instead of raw r || s: byte 6 of the header, signed as is.
+  const der = makePackage({ payload, version: "0.2.0" });
+  der.bytes = Buffer.from(der.bytes);
+  der.bytes[6] = 71;
+  der.bytes.set(crypto.sign("sha256", der.bytes.subarray(0, 80), { key: DEV_KEY, dsaEncoding: "ieee-p1363" }), 80);
+  for (const [pkg, code] of [
+    [wrongKey, "bad-signature"],
+    [esp32, "wrong-target"],
+    [der, "signature-length"],
+  ] as const) {
+    const server = await servePackage(pkg.bytes);
+    t.teardown(() => server.close());
+    const ack = await updateTo(rig, node, server.url, pkg);
+    t.like(ack, { ok: false, state: "refused", version: "0.2.0" }, code);
+    t.true(ack.error.startsWith(`${code}: `), ack.error);
+    t.is(node.flash.written, 0, `${code}: nothing written`);
+    t.like(lastStatus(rig, node).ota, { state: "refused", version: "0.2.0" });
+  }
+  await assertUntouched(t, rig, node);
+});
+
+test("refused after the download, the slot never marked: a hash mismatch, a truncated package; failed: a file shorter than announced", async (t) => {
+  const rig = await startOtaRig(t);
+  const [node] = rig.nodes;
+  await rig.runUntil(() => lastStatus(rig, node)?.state === "online", 10_000);
+  const payload = await bundle("0.2.0");
+  // A header that signs a hash of other bytes: the signature is good, the payload is not what it vouches for.
+  const good = makePackage({ payload, version: "0.2.0" });
+  const forged = makePackage({ payload: Buffer.concat([payload.subarray(0, -1), Buffer.from("!")]), version: "0.2.0" });
+  const mismatch = { ...forged, bytes: Buffer.concat([forged.bytes.subarray(0, 144), payload]) };
+  const serve = async (bytes: Uint8Array) => {
+    const server = await servePackage(bytes);
+    t.teardown(() => server.close());
+    return server;
+  };
+  let ack = await updateTo(rig, node, (await serve(mismatch.bytes)).url, mismatch);
+  t.like(ack, { ok: false, state: "refused" });
+  t.true(ack.error.startsWith("hash-mismatch: "), ack.error);
+
+  // The whole package announced, a shorter file served: the server's own Content-Length gives it away.
+  const short = good.bytes.subarray(0, good.bytes.length - 1000);
+  ack = await updateTo(rig, node, (await serve(short)).url, good);
+  t.like(ack, { ok: false, state: "failed" });
+  t.regex(ack.error, new RegExp(`offers ${short.length} bytes; the command announced ${good.bytes.length}`));
+
+  // A truncated package sent as if whole (the command names the short size): the signed header says more.
+  ack = await updateTo(rig, node, (await serve(short)).url, good, { size: short.length });
+  t.like(ack, { ok: false, state: "refused" });
+  t.true(ack.error.startsWith("wrong-size: "), ack.error);
+  await assertUntouched(t, rig, node);
+});
+
+test("a lower security counter is refused once a higher one runs (anti-rollback)", async (t) => {
+  const rig = await startOtaRig(t);
+  const [node] = rig.nodes;
+  await rig.runUntil(() => lastStatus(rig, node)?.state === "online", 10_000);
+  const v2 = makePackage({ payload: await bundle("0.2.0"), version: "0.2.0", counter: 5 });
+  const first = await servePackage(v2.bytes);
+  t.teardown(() => first.close());
+  t.like(await updateTo(rig, node, first.url, v2), { ok: true, state: "confirmed" });
+  const v3 = makePackage({ payload: await bundle("0.3.0"), version: "0.3.0", counter: 4 });
+  const second = await servePackage(v3.bytes);
+  t.teardown(() => second.close());
+  const ack = await updateTo(rig, node, second.url, v3);
+  t.like(ack, { ok: false, state: "refused", version: "0.3.0" });
+  t.is(ack.error, "old-counter: security counter 4 is lower than the running image's 5");
+  t.is(lastStatus(rig, node).fw, "0.2.0");
+  t.is(node.flash.running.label, "ota_1");
+});
+
+test("a dropped connection mid-download resumes from where it stopped (Range), and the update completes", async (t) => {
+  const rig = await startOtaRig(t);
+  const [node] = rig.nodes;
+  await rig.runUntil(() => lastStatus(rig, node)?.state === "online", 10_000);
+  const pkg = makePackage({ payload: await bundle("0.2.0"), version: "0.2.0" });
+  const server = await servePackage(pkg.bytes, { kind: "drop", bytes: 60_000, times: 3 });
+  t.teardown(() => server.close());
+  t.like(await updateTo(rig, node, server.url, pkg), { ok: true, state: "confirmed" });
+  // Four requests: the first from 0, each later one from where the last was cut (60 000 bytes later).
+  t.deepEqual(server.ranges, ["bytes=0-", "bytes=60000-", "bytes=120000-", "bytes=180000-"]);
+  t.is(lastStatus(rig, node).fw, "0.2.0");
+});
+
+test("bad servers fail the update with the reason, and the node keeps its image and telemetry", async (t) => {
+  const rig = await startOtaRig(t);
+  const [node] = rig.nodes;
+  await rig.runUntil(() => lastStatus(rig, node)?.state === "online", 10_000);
+  const pkg = makePackage({ payload: await bundle("0.2.0"), version: "0.2.0" });
+  // Virtual time must pass while a stalled server withholds bytes: leave the download out of `busy`.
+  const mqttBusy = () => node.app.mqtt.awaitingReply;
+  const cases: [Misbehaviour, RegExp, (() => boolean)?][] = [
+    [{ kind: "html" }, /^the server answered with an HTML page/],
+    [{ kind: "status", status: 404 }, /^HTTP 404 Not Found$/],
+    [{ kind: "redirect-loop" }, /^more than 5 redirects$/],
+    [{ kind: "extra", extra: 512 }, /more bytes than its Content-Length|more than the \d+ bytes the command announced/],
+    [{ kind: "stall", bytes: 5000 }, /^no data for 30 s, at 5000 of \d+ bytes \(5 attempts\)$/, mqttBusy],
+  ];
+  for (const [behaviour, error, busy] of cases) {
+    const server = await servePackage(pkg.bytes, behaviour);
+    t.teardown(() => server.close());
+    const ack = await updateTo(rig, node, server.url, pkg, { busy, maxMs: 600_000 });
+    t.like(ack, { ok: false, state: "failed" }, behaviour.kind);
+    t.regex(ack?.error ?? "", error, behaviour.kind);
+  }
+  // A URL nothing listens on: connection refused, retried, then failed.
+  const ack = await updateTo(rig, node, "http://127.0.0.1:9/pkg.snup", pkg, { busy: mqttBusy, maxMs: 600_000 });
+  t.like(ack, { ok: false, state: "failed" });
+  await assertUntouched(t, rig, node);
+});
+
+test("malformed commands are refused with the field named; a second command while one runs is refused", async (t) => {
+  const rig = await startOtaRig(t);
+  const [node] = rig.nodes;
+  await rig.runUntil(() => lastStatus(rig, node)?.state === "online", 10_000);
+  const topic = `sensors/${node.spec.nodeId}/cmd/ota`;
+  const good = { url: "http://127.0.0.1:1/x", version: "0.2.0", sha256: "ab".repeat(32), size: 1000 };
+  const bodies: [unknown, RegExp][] = [
+    [{ ...good, url: "ftp://x/y" }, /^url: not an http:\/\/ or https:\/\/ URL/],
+    [{ ...good, version: "latest" }, /^version: /],
+    [{ ...good, sha256: "xyz" }, /^sha256: /],
+    [{ ...good, size: -5 }, /^size: /],
+    [{ ...good, extra: 1 }, /^unknown field "extra"/],
+    [{ ...good, version: "0.1.0" }, /^already running 0\.1\.0$/],
+  ];
+  for (const [body] of bodies) await rig.plant.publishAsync(topic, JSON.stringify(body), { qos: 1 });
+  await rig.runUntil(() => rig.on(node, "cmd/ota/ack").length >= bodies.length, 10_000);
+  const acks = rig.on(node, "cmd/ota/ack");
+  bodies.forEach(([, error], i) => {
+    t.false(acks[i].ok);
+    t.regex(acks[i].error, error);
+  });
+  t.is(lastStatus(rig, node).ota, undefined); // a refused command changes no update state
 });

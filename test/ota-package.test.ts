@@ -143,12 +143,17 @@ test("a header made by the firmware's encoder for a sim payload is signed and ch
   t.is(r.code, undefined);
 });
 
-test("pack without --bin for sim: the firmware bundle, which starts as a script defining SensorNodeFirmware.startNode", async (t) => {
-  const pkg = await pack(path.join(dir, "e.snup"), "--target", "sim", "--version", "0.1.0");
+test("pack without --bin for sim: the firmware bundle, stamped with the package's version and the signing key's public half", async (t) => {
+  const pkg = await pack(path.join(dir, "e.snup"), "--target", "sim", "--version", "0.3.1");
   const script = pkg.subarray(HEADER_BYTES + SIGNATURE_BYTES).toString("utf8");
   const context: Record<string, unknown> = {};
-  vm.runInNewContext(script, context); // a fresh context, as the simulator will boot it
-  t.is(typeof (context.SensorNodeFirmware as { startNode?: unknown })?.startNode, "function");
+  vm.runInNewContext(script, context); // a fresh context, as the simulator boots it
+  const image = context.SensorNodeFirmware as { NodeApp?: unknown; FIRMWARE_VERSION?: string; otaKeys?: string };
+  t.is(typeof image?.NodeApp, "function");
+  t.is(image.FIRMWARE_VERSION, "0.3.1");
+  // The key the image trusts for the next update: the public key openssl derives from the private one.
+  const publicDer = execFileSync("openssl", ["pkey", "-in", path.join(keys, "ota-private.pem"), "-pubout", "-outform", "DER"]);
+  t.is(image.otaKeys, publicDer.toString("base64"));
 });
 
 test("bad pack input: one line naming the option or file, exit 2", async (t) => {

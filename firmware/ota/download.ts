@@ -191,13 +191,14 @@ export class RangedDownload {
       this.#fail("a chunked answer: serve the package with a Content-Length");
       return false;
     }
+    const total = h.status === 200 ? h.contentLength : h.range?.total;
+    if (total !== undefined && total !== size) {
+      this.#fail(`the server offers ${total} bytes; the command announced ${size}`);
+      return false;
+    }
     if (h.status === 200) {
-      if (h.contentLength !== undefined && h.contentLength !== size) {
-        this.#fail(`the server offers ${h.contentLength} bytes; the command announced ${size}`);
-        return false;
-      }
       this.#skip = this.#offset; // the server ignored Range: the bytes we have come again
-    } else if (!h.range || h.range.first !== this.#offset || h.range.total !== size || h.range.last < h.range.first) {
+    } else if (!h.range || h.range.first !== this.#offset || h.range.last < h.range.first) {
       this.#fail(`a range the download did not ask for (bytes ${this.#offset}- of ${size})`);
       return false;
     }

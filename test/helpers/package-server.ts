@@ -13,7 +13,7 @@ export type Misbehaviour =
   | { kind: "html" }
   | { kind: "status"; status: number }
   | { kind: "redirect-loop" }
-  /** Sends the head and `bytes` body bytes, then nothing (the connection stays open). */
+  /** Sends the head and the file up to byte `bytes`, then nothing (the connection stays open). */
   | { kind: "stall"; bytes: number }
   /** Announces the package's length but sends `extra` more bytes. */
   | { kind: "extra"; extra: number }
@@ -24,6 +24,8 @@ export interface PackageServer {
   url: string;
   /** The Range header of each request, in order ("" when none). */
   ranges: string[];
+  /** Body bytes handed to sockets so far. */
+  readonly sent: number;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function servePackage(body: Uint8Array, behaviour: Misbehaviour = {
   const ranges: string[] = [];
   const open = new Set<import("node:net").Socket>();
   let drops = 0;
+  let sent = 0;
   const server = http.createServer((req, res) => {
     ranges.push(req.headers.range ?? "");
     const b = behaviour;
@@ -52,12 +55,18 @@ export async function servePackage(body: Uint8Array, behaviour: Misbehaviour = {
       res.write(part.subarray(0, b.bytes), () => res.socket?.destroy());
       return;
     }
-    if (b.kind === "stall") return void res.write(part.subarray(0, b.bytes));
+    if (b.kind === "stall") {
+      // Up to byte `bytes` of the file, whatever the range: every later attempt gets nothing.
+      const some = part.subarray(0, Math.max(0, b.bytes - start));
+      sent += some.length;
+      return void res.write(some);
+    }
     if (b.kind === "extra") {
       res.write(part);
       // Past the announced length, straight on the socket: what a broken server or a proxy would send.
       return void res.socket?.write(Buffer.alloc(b.extra, 0x55), () => res.socket?.end());
     }
+    sent += part.length;
     res.end(part);
   });
   server.on("connection", (s) => {
@@ -69,6 +78,9 @@ export async function servePackage(body: Uint8Array, behaviour: Misbehaviour = {
   return {
     url: `http://127.0.0.1:${port}/${name}`,
     ranges,
+    get sent() {
+      return sent;
+    },
     close: () =>
       new Promise((resolve) => {
         for (const s of open) s.destroy();
