@@ -13,7 +13,8 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import * as mqtt from "mqtt";
-import { freePort, startMosquitto } from "../tools/brokers/broker.js";
+import { freePort, startAedes, startMosquitto, type RunningBroker } from "../tools/brokers/broker.js";
+import { FleetLink } from "../tools/ota/fleet-link.js";
 import { packPackage } from "../tools/ota/pack.js";
 import { runRollout, type NodeResult, type Progress, type RolloutOptions, type RolloutRow } from "../tools/ota/rollout.js";
 import { serveImage } from "../tools/ota/image-server.js";
@@ -267,6 +268,21 @@ test.serial("a node that never answers times out exactly at --confirm-timeout on
   t.deepEqual([...observer.commanded()].sort(), ["node-01", "node-02", "node-03", "node-04"]);
 });
 
+test.serial("with every ack lost, the retained status alone carries an update to confirmed, and a rollback to rolled-back", async (t) => {
+  const quiet = { misbehave: "no-acks" as const };
+  const good = await fleet("no-acks-good", 3, { "node-01": quiet, "node-02": quiet, "node-03": quiet });
+  const ok = await rollout("no-acks-good", new VirtualClock(), { all: true });
+  const broken = await fleet("no-acks-broken", 3, { "node-01": quiet, "node-02": quiet, "node-03": quiet });
+  const failed = await rollout("no-acks-broken", new VirtualClock(), { all: true, image: BROKEN });
+  await Promise.all([...good, ...broken].map((n) => n.close()));
+
+  t.true(ok.ok);
+  t.deepEqual(ok.rows.map((r) => r.result), ["confirmed", "confirmed", "confirmed"]);
+  t.false(failed.ok);
+  t.deepEqual(failed.rows.map((r) => r.result), ["rolled-back", "untouched", "untouched"]);
+  t.regex(failed.rows[0].reason ?? "", /crashed at start: boom at start/);
+});
+
 test.serial("named nodes without a status or offline are not commanded and make the run fail without halting it; --all leaves offline nodes out and skips nodes already on the version", async (t) => {
   const prefix = "mixed";
   const nodes = await fleet(prefix, 4, { "node-02": { fw: TO } });
@@ -293,6 +309,25 @@ test.serial("named nodes without a status or offline are not commanded and make 
   t.false(b["node-05"].targeted);
   t.deepEqual([...observer.commanded()].sort(), ["node-01", "node-03", "node-04"]);
 });
+
+/** Brokers that deliver a subscription's retained messages differently: mosquitto before it reads on, aedes as a stream beside later packets. */
+const inventory = test.macro(async (t, start: () => Promise<RunningBroker>) => {
+  const b = await start();
+  t.teardown(() => b.close());
+  const nodes = 1000;
+  const publisher = await mqtt.connectAsync(b.url);
+  for (let i = 0; i < nodes; i++) publisher.publish(`inv/n${i}/status`, JSON.stringify({ v: 1, state: "online", boot: 1, fw: `1.0.${i}` }), { qos: 1, retain: true });
+  await publisher.publishAsync(`inv/n${nodes - 1}/status`, JSON.stringify({ v: 1, state: "offline", boot: 1 }), { qos: 1, retain: true });
+  await publisher.endAsync();
+  const link = await FleetLink.open({ broker: b.url, prefix: "inv", clock: new VirtualClock(), onStatus: () => {}, onAck: () => {}, onNotice: () => {} });
+  const statuses = new Map(link.statuses);
+  await link.close();
+  t.is(statuses.size, nodes);
+  t.is(statuses.get("n500")?.fw, "1.0.500");
+  t.false(statuses.get(`n${nodes - 1}`)?.online);
+});
+test.serial("--all's inventory: every retained status of 1 000 nodes, from mosquitto", inventory, () => startMosquitto());
+test.serial("--all's inventory: every retained status of 1 000 nodes, from aedes (retained messages streamed)", inventory, () => startAedes());
 
 test("bad input is one line naming the option or file, exit 2; an unreachable broker is exit 1 without its password", async (t) => {
   const url = new URL(broker.url);

@@ -14,8 +14,12 @@ import http from "node:http";
 import vm from "node:vm";
 import * as mqtt from "mqtt";
 
-/** How the node departs from the protocol: `silent` never answers a command, `wrong-path` asks the server for another path (a 404). */
-export type Misbehaviour = "silent" | "wrong-path";
+/**
+ * How the node departs from the protocol: `silent` never answers a command,
+ * `wrong-path` asks the server for another path (a 404), `no-acks` reports
+ * only in its retained status (as if every ack were lost).
+ */
+export type Misbehaviour = "silent" | "wrong-path" | "no-acks";
 
 export interface FakeNodeOptions {
   broker: string;
@@ -89,6 +93,7 @@ export class FakeOtaNode {
   }
 
   async #ack(body: Record<string, unknown>): Promise<void> {
+    if (this.o.misbehave === "no-acks") return;
     await this.#client!.publishAsync(this.#topic("cmd/ota/ack"), JSON.stringify({ v: 1, ...body }), { qos: 1 });
   }
 
