@@ -11,6 +11,7 @@
  * CLI's is the wall clock, a test's a VirtualClock, so a confirm timeout is an
  * event the test causes, not a race with the machine's speed.
  */
+import type * as mqtt from "mqtt";
 import type { Clock, TimerId, Timers } from "../../firmware/host.js";
 import { WallClock } from "../../hosts/node/host.js";
 import { UsageError } from "../cli/args.js";
@@ -18,7 +19,6 @@ import { FleetLink } from "./fleet-link.js";
 import { readPackage, type OtaImage } from "./image.js";
 import { serveImage, type ImageServer } from "./image-server.js";
 import { IN_PROGRESS, TERMINAL_FAILURES, type NodeStatus, type OtaAck } from "./node-messages.js";
-import type * as mqtt from "mqtt";
 
 export type RolloutClock = Pick<Clock, "now"> & Timers;
 export type BatchSize = { nodes: number } | { percent: number };
