@@ -201,9 +201,19 @@ const OPTIONAL_KEYS = Object.freeze(["mqtt.username", "mqtt.password", "mqtt.tls
 const GEOMETRY_KEYS = Object.freeze(["balls", "ball_d_mm", "pitch_d_mm", "contact_deg"]);
 const TLS_KEYS = Object.freeze(["caFile", "certFile", "keyFile", "servername"]);
 
+/** A node id: one topic level of 1-64 of A-Z a-z 0-9 _ - (tools that address nodes check ids with it too). */
+export function isNodeId(id: string): boolean {
+  return /^[A-Za-z0-9_-]{1,64}$/.test(id);
+}
+
+/** A topic prefix: non-empty, no wildcards, no trailing '/'. */
+export function isTopicPrefix(prefix: string): boolean {
+  return /^[^#+\u0000]+$/.test(prefix) && !prefix.endsWith("/");
+}
+
 function validate(c: NodeConfig): void {
   str(c.nodeId, "nodeId");
-  if (c.nodeId !== "" && !/^[A-Za-z0-9_-]{1,64}$/.test(c.nodeId)) throw new ConfigError("nodeId", "use 1-64 of A-Z a-z 0-9 _ -");
+  if (c.nodeId !== "" && !isNodeId(c.nodeId)) throw new ConfigError("nodeId", "use 1-64 of A-Z a-z 0-9 _ -");
   str(c.mqtt.host, "mqtt.host");
   if (c.mqtt.host === "") throw new ConfigError("mqtt.host", "must not be empty");
   int(c.mqtt.port, "mqtt.port", 1, 65535);
@@ -213,7 +223,7 @@ function validate(c: NodeConfig): void {
   oneOf(c.mqtt.version, "mqtt.version", [4, 5]);
   int(c.mqtt.sessionExpiryS, "mqtt.sessionExpiryS", 0, 0xffffffff);
   str(c.mqtt.prefix, "mqtt.prefix");
-  if (!/^[^#+\u0000]+$/.test(c.mqtt.prefix) || c.mqtt.prefix.endsWith("/")) {
+  if (!isTopicPrefix(c.mqtt.prefix)) {
     throw new ConfigError("mqtt.prefix", "must be a non-empty topic without wildcards or a trailing '/'");
   }
   if (c.mqtt.username !== undefined) str(c.mqtt.username, "mqtt.username");

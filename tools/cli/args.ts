@@ -36,9 +36,11 @@ export interface FlagSpec {
   max?: number;
   words?: string[];
   integer?: boolean;
+  /** For strings: the flag may be given more than once; its value is the list, in order. */
+  repeat?: boolean;
 }
 
-export type Parsed = { flags: Record<string, string | number | boolean | undefined>; positional: string[] };
+export type Parsed = { flags: Record<string, string | string[] | number | boolean | undefined>; positional: string[] };
 
 export function parseArgs(command: string, argv: string[], specs: Record<string, FlagSpec>, maxPositional: number): Parsed {
   const flags: Parsed["flags"] = {};
@@ -60,7 +62,8 @@ export function parseArgs(command: string, argv: string[], specs: Record<string,
     }
     const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined || (eq < 0 && value.startsWith("--"))) throw new UsageError(`${command}: --${name} needs a value`);
-    flags[name] = spec.kind === "number" ? numberValue(command, name, value, spec) : value;
+    if (spec.repeat) flags[name] = [...((flags[name] as string[] | undefined) ?? []), value];
+    else flags[name] = spec.kind === "number" ? numberValue(command, name, value, spec) : value;
   }
   if (positional.length > maxPositional) throw new UsageError(`${command}: unexpected argument ${JSON.stringify(positional[maxPositional])}`);
   return { flags, positional };

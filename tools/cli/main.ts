@@ -43,6 +43,8 @@ Commands:
   opcua --broker URL [--port 4840] [--users FILE]  serve the fleet to OPC UA clients (docs/opcua.md)
   ota keygen DIR | ota pack --target sim|esp32 --version V --key FILE [--counter N] [--bin FILE] OUT
                       signing keys and signed update packages (docs/ota.md)
+  ota push --broker URL --image FILE (--node ID ... | --all) [--canary N] [--batch N|P%] ...
+                      staged over-the-air rollout: a canary, then batches (docs/ota.md, "Rollout")
   check-lin [--seconds S] [--only runs,memory,spectrum]  check the firmware on the Moddable SDK's lin
                       runtime and write bench/lin-check.json (docs/moddable.md; needs MODDABLE and Xvfb)
   help                show this help

@@ -14,10 +14,14 @@ import path from "node:path";
 
 export const OTA_USAGE = `Usage: sensor-node ota keygen DIR
        sensor-node ota pack --target sim|esp32 --version V --key FILE [--counter N] [--bin FILE] [--trust FILES] OUT
+       sensor-node ota push --broker URL --image FILE (--node ID ... | --all) [--prefix P] [--serve HOST:PORT]
+                            [--canary N] [--batch N|P%] [--confirm-timeout S]
 
   keygen  writes DIR/ota-private.pem (PKCS#8, mode 0600: keep it off the nodes) and DIR/ota-public.pem (SPKI)
   pack    signs an update package (docs/ota.md); esp32 packs --bin (mcconfig's .bin), sim packs
-          --bin or, without it, the firmware bundled for the simulator`;
+          --bin or, without it, the firmware bundled for the simulator
+  push    serves a package over HTTP and updates nodes through cmd/ota: a canary, then batches;
+          halts at the first node that refuses, fails, rolls back or does not confirm in time`;
 
 const PACK_FLAGS: Record<string, FlagSpec> = {
   target: { kind: "string", help: "esp32 or sim" },
@@ -35,6 +39,7 @@ export async function otaCommand(argv: string[], out: Out = (l) => process.stdou
   const [sub, ...rest] = argv;
   if (sub === "keygen") return keygen(rest, out);
   if (sub === "pack") return await pack(rest, out);
+  if (sub === "push") return await (await import("./push-command.js")).pushCommand(rest, out);
   if (sub === "--help" || sub === "help") {
     out(OTA_USAGE);
     return 0;
