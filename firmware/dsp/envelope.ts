@@ -27,7 +27,7 @@
  * harmonics (g). Allocation-free per window.
  */
 import { peakBin } from "./peak-bin.js";
-import { Demodulator, LARGEST, SUM, SUM_SQUARES, type DemodulationTarget } from "./demodulate.js";
+import { Demodulator, LARGEST, SUM, SUM_SQUARES, type DemodulationFilter, type DemodulationTarget } from "./demodulate.js";
 import type { WindowSamples } from "./fft-first-pass.js";
 import type { DefectOrders } from "./bearing-geometry.js";
 
@@ -66,6 +66,18 @@ const FIRST_BIN = 5;
 /** Shortest window: the first pass's base table (n/16 entries) must hold a segment. */
 const MIN_N = 64;
 
+/**
+ * The envelope pass's constants for a band of lo..hi Hz (step 1 of the header): the
+ * RBJ band-pass (constant 0 dB peak gain) centred on the band's geometric centre W
+ * (radians per sample), and its gain g = alpha / a0, which the pass leaves out.
+ */
+export function bandPassFilter(lo: number, hi: number, odr: number): DemodulationFilter & { g: number; w: number } {
+  const w = (2 * Math.PI * Math.sqrt(lo * hi)) / odr;
+  const alpha = Math.sin(w) * Math.sinh(((Math.LN2 / 2) * Math.log2(hi / lo) * w) / Math.sin(w));
+  const a0 = 1 + alpha;
+  return { g: alpha / a0, w, a1: (-2 * Math.cos(w)) / a0, a2: (1 - alpha) / a0, twoCos: 2 * Math.cos(w) };
+}
+
 export class EnvelopeSpectrum {
   readonly n: number;
   readonly odr: number;
@@ -96,14 +108,10 @@ export class EnvelopeSpectrum {
     if (!(n >= MIN_N) || (n & (n - 1)) !== 0) throw new RangeError(`envelope window ${n} is not a power of two >= ${MIN_N}`);
     if (!(lo > 0 && hi > lo && hi < nyquist)) throw new RangeError(`envelope band ${lo}..${hi} Hz is not inside 0..${nyquist} Hz`);
     this.bandHz = [lo, hi];
-    const fc = Math.sqrt(lo * hi);
-    const w = (2 * Math.PI * fc) / odr;
-    const bw = Math.log2(hi / lo);
-    const alpha = Math.sin(w) * Math.sinh(((Math.LN2 / 2) * bw * w) / Math.sin(w));
-    const a0 = 1 + alpha;
-    this.#g = alpha / a0;
-    this.#demodulator = new Demodulator(n, shared, { a1: (-2 * Math.cos(w)) / a0, a2: (1 - alpha) / a0, twoCos: 2 * Math.cos(w) });
-    this.#invSin = 1 / Math.sin(w);
+    const filter = bandPassFilter(lo, hi, odr);
+    this.#g = filter.g;
+    this.#demodulator = new Demodulator(n, shared, filter);
+    this.#invSin = 1 / Math.sin(filter.w);
     this.binHz = odr / n / 2;
     // energy of the Hann window at the even samples (the envelope's n/2 values)
     const hw = shared.halfWindow;
