@@ -18,8 +18,8 @@
  *  3. the envelope, n/2 values at ODR/2, Hann-windowed, goes into the feature
  *     extractor's spectrum kernel (the same buffer as the window's FFT, which
  *     the caller is done with), zero-padded to n; bins are df/2 apart up to
- *     ODR/4. The envelope's mean and RMS come from that spectrum (bin 0, and
- *     Parseval), its largest value from the pass.
+ *     ODR/4. The envelope's mean, RMS and largest value come from the pass's
+ *     sums.
  *
  * Features (EnvelopeFeatures): rms and peak of the envelope about its mean (g,
  * "gE"), fDom (largest envelope line, Hz, interpolated), and per defect the root
