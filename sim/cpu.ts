@@ -76,7 +76,7 @@ export const WORK_COSTS: Readonly<Record<CpuWork, Readonly<WorkCost>>> = Object.
   envelope: Object.freeze({
     computrons: ENVELOPE_COMPUTRONS_PER_AXIS_SAMPLE,
     nativeMs: ENVELOPE_NATIVE_MS_PER_AXIS_SAMPLE,
-    source: "measured: xs.envelopeDevicePathPerWindow / (3 x 4096); native: the C spectrum kernel's ESP32 estimate (its second run)",
+    source: "measured: xs.envelopeDevicePathPerWindow / (3 x 4096); native: the ESP32 estimate of the C envelope pass and the C spectrum kernel's second run",
   }),
   monitor: Object.freeze({ computrons: 8_904, source: "measured: xs.monitorPerEvaluation" }),
   payload: Object.freeze({ computrons: 60, source: "estimate: JSON text built by string concatenation, per byte" }),

@@ -1,6 +1,6 @@
 /*
  * The published figures cannot drift (issue 15): every figures table in README.md,
- * docs/performance.md, docs/provisioning.md, docs/opcua.md and docs/ota.md is what tools/figures renders from the committed
+ * docs/performance.md, docs/provisioning.md, docs/opcua.md, docs/ota.md and docs/measurement.md is what tools/figures renders from the committed
  * bench/record.json, bench/budgets.json and bench/lin-check.json. Nothing here
  * runs the bench. After a change to a table or the record: `npm run figures`.
  */
@@ -18,9 +18,9 @@ import { measuredLine } from "../tools/figures/tables.js";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url)); // build/test/ -> repo root
 
 /** The documents that hold figures tables. */
-const DOCS = ["README.md", "docs/performance.md", "docs/provisioning.md", "docs/opcua.md", "docs/ota.md"];
+const DOCS = ["README.md", "docs/performance.md", "docs/provisioning.md", "docs/opcua.md", "docs/ota.md", "docs/measurement.md"];
 
-test("README.md, docs/performance.md, docs/provisioning.md, docs/opcua.md and docs/ota.md hold the figures tables as rendered from the committed record", (t) => {
+test("README.md, docs/performance.md, docs/provisioning.md, docs/opcua.md, docs/ota.md and docs/measurement.md hold the figures tables as rendered from the committed record", (t) => {
   const docs = renderDocs(ROOT);
   t.deepEqual(
     docs.map((d) => d.file),

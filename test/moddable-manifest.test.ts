@@ -77,21 +77,24 @@ function moduleEntries(file: string): [string, string][] {
 const NATIVE = "firmware/dsp/native/";
 
 for (const manifest of ["manifests/sim.json", "manifests/esp32.json", "manifests/hil.json", "test/moddable/spectrum-check/manifest.json"]) {
-  test(`${manifest} runs the C spectrum kernel: binding mapped, portable kernel excluded, C sources listed`, (t) => {
+  test(`${manifest} runs the C spectrum kernel and envelope pass: bindings mapped, portable modules excluded, C sources listed`, (t) => {
     const entries = moduleEntries(join(ROOT, manifest));
     const sources = (key: string) => entries.filter(([k]) => k === key).map(([, s]) => relative(ROOT, s).split("\\").join("/"));
-    t.deepEqual(sources("firmware/dsp/spectrum"), [NATIVE + "spectrum"], "one mapping of the kernel specifier, to the binding");
-    // without the exclusion the firmware/dsp/* entry would also bring spectrum.ts under the same name
-    t.true(sources("~").includes("firmware/dsp/spectrum"), "'~' drops the portable spectrum.ts");
-    t.true(sources("*").includes(NATIVE + "spectrum_kernel"), "the C kernel is listed");
-    // mcconfig takes every file of a mapped name: the binding's .js, its host functions' .c and its .d.ts
-    for (const ext of [".js", ".c", ".d.ts"]) t.true(existsSync(join(ROOT, NATIVE + "spectrum" + ext)), `spectrum${ext}`);
-    for (const ext of [".c", ".h"]) t.true(existsSync(join(ROOT, NATIVE + "spectrum_kernel" + ext)), `spectrum_kernel${ext}`);
+    for (const name of ["spectrum", "demodulate"]) {
+      t.deepEqual(sources(`firmware/dsp/${name}`), [NATIVE + name], `one mapping of the ${name} specifier, to the binding`);
+      // without the exclusion the firmware/dsp/* entry would also bring the portable .ts under the same name
+      t.true(sources("~").includes(`firmware/dsp/${name}`), `'~' drops the portable ${name}.ts`);
+      t.true(sources("*").includes(`${NATIVE}${name}_kernel`), `the C ${name} kernel is listed`);
+      // mcconfig takes every file of a mapped name: the binding's .js, its host functions' .c and its .d.ts
+      for (const ext of [".js", ".c", ".d.ts"]) t.true(existsSync(join(ROOT, NATIVE + name + ext)), `${name}${ext}`);
+      for (const ext of [".c", ".h"]) t.true(existsSync(join(ROOT, `${NATIVE}${name}_kernel${ext}`)), `${name}_kernel${ext}`);
+    }
   });
 }
 
 for (const [binding, sources] of [
   [NATIVE + "spectrum.js", [NATIVE + "spectrum.c"]],
+  [NATIVE + "demodulate.js", [NATIVE + "demodulate.c"]],
   ["hosts/moddable/random.js", ["hosts/moddable/native/random.c"]],
   ["hosts/moddable/fifo-sampler.js", ["hosts/moddable/native/fifo_sampler.c"]],
 ] as const) {

@@ -42,12 +42,16 @@ export const FEATURES_NATIVE_MS_PER_AXIS_SAMPLE = 4.7 / (3 * 4096);
 
 /**
  * One axis-sample of a window's bearing diagnostics (envelope, speed, defect bands) on
- * the device path: xs.envelopeDevicePathPerWindow / (3 x 4096) (tools/bench/xs-measure.ts,
- * measureXsEnvelope).
+ * the device path, the XS part (the envelope pass and the kernel are C):
+ * xs.envelopeDevicePathPerWindow / (3 x 4096) (tools/bench/xs-measure.ts, measureXsEnvelope).
  */
-export const ENVELOPE_COMPUTRONS_PER_AXIS_SAMPLE = 77.5;
-/** The envelope's second run of the C spectrum kernel per axis-sample: the features' kernel share (the same n-point transform). */
-export const ENVELOPE_NATIVE_MS_PER_AXIS_SAMPLE = FEATURES_NATIVE_MS_PER_AXIS_SAMPLE;
+export const ENVELOPE_COMPUTRONS_PER_AXIS_SAMPLE = 16.4;
+/**
+ * The envelope's C code per axis-sample on the ESP32: the C envelope pass and the
+ * kernel's second run from the first stage, 11.1 ms per window of 3 axes (an estimate
+ * from ESP-DSP's published cycles, tools/bench/dsp.ts).
+ */
+export const ENVELOPE_NATIVE_MS_PER_AXIS_SAMPLE = 11.1 / (3 * 4096);
 
 /** Largest share of the main core for features and sample copies. */
 const MAX_MAIN_LOAD = 0.85;

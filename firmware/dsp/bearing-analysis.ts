@@ -10,6 +10,7 @@ import type { FeatureExtractor } from "./features.js";
 import { EnvelopeSpectrum, type EnvelopeFeatures } from "./envelope.js";
 import { SpeedTracker, type SpeedEstimate } from "./speed.js";
 import type { DefectOrders } from "./bearing-geometry.js";
+import type { WindowSamples } from "./fft-first-pass.js";
 
 /** Bearing slip: rolling elements lag pure rolling by up to about 1-2 % (a defect band's half width at a known speed). */
 export const SLIP = 0.01;
@@ -54,7 +55,7 @@ export class BearingAnalysis {
   }
 
   /** One axis, right after its features (their spectrum is still in the kernel): speed, then envelope. */
-  axis(samples: ArrayLike<number>, scale: number, out: EnvelopeFeatures): void {
+  axis(samples: WindowSamples, scale: number, out: EnvelopeFeatures): void {
     const tracker = this.#tracker;
     tracker.observe(this.#features.power, this.#rpm > 0 ? this.#rpm / 60 : NaN);
     const tolerance = SLIP + (tracker.currentMeasured ? MEASURED_SPEED_UNCERTAINTY : CONFIGURED_SPEED_UNCERTAINTY);

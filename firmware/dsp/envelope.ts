@@ -4,7 +4,8 @@
  * resonance carries them as amplitude modulation, which the envelope
  * spectrum shows as lines at the defect frequency and its harmonics.
  *
- * Per sample (one pass, no buffer of its own):
+ * Per sample (one pass, no buffer of its own; demodulate.ts, the C pass on the
+ * device path):
  *  1. band-pass: one biquad (RBJ band-pass) over bandHz (default 0.3 .. 0.9 x
  *     ODR/2); its zero at DC removes gravity and the unit's offset, so the
  *     acquirer's 2-byte counts go in as they are;
@@ -17,8 +18,8 @@
  *  3. the envelope, n/2 values at ODR/2, Hann-windowed, goes into the feature
  *     extractor's spectrum kernel (the same buffer as the window's FFT, which
  *     the caller is done with), zero-padded to n; bins are df/2 apart up to
- *     ODR/4. The envelope's mean and RMS come from that spectrum (bin 0, and
- *     Parseval), its largest value from the pass.
+ *     ODR/4. The envelope's mean, RMS and largest value come from the pass's
+ *     sums.
  *
  * Features (EnvelopeFeatures): rms and peak of the envelope about its mean (g,
  * "gE"), fDom (largest envelope line, Hz, interpolated), and per defect the root
@@ -26,8 +27,8 @@
  * harmonics (g). Allocation-free per window.
  */
 import { peakBin } from "./peak-bin.js";
-import type { SpectrumKernel } from "./spectrum.js";
-import type { IndexTable } from "./bitrev.js";
+import { Demodulator, LARGEST, SUM, SUM_SQUARES, type DemodulationFilter, type DemodulationTarget } from "./demodulate.js";
+import type { WindowSamples } from "./fft-first-pass.js";
 import type { DefectOrders } from "./bearing-geometry.js";
 
 export interface EnvelopeFeatures {
@@ -52,11 +53,7 @@ export interface EnvelopeOptions {
 }
 
 /** What the feature extractor shares: its kernel, its half Hann window (n/2, float32) and the first pass's bit-reversal base table. */
-export interface SharedSpectrum {
-  kernel: SpectrumKernel;
-  halfWindow: Float32Array;
-  base: IndexTable;
-}
+export type SharedSpectrum = DemodulationTarget;
 
 /** Default band as fractions of ODR/2 (issue 19: the resonance band of a clamped node). */
 export const DEFAULT_BAND = Object.freeze([0.3, 0.9] as const);
@@ -68,8 +65,18 @@ const LOBE = 4;
 const FIRST_BIN = 5;
 /** Shortest window: the first pass's base table (n/16 entries) must hold a segment. */
 const MIN_N = 64;
-/** Bit reversal of the segment number (top 2 of the packed index's bits) for the data half. */
-const SEGMENT_OFFSET = Object.freeze([0, 4, 2, 6]);
+
+/**
+ * The envelope pass's constants for a band of lo..hi Hz (step 1 of the header): the
+ * RBJ band-pass (constant 0 dB peak gain) centred on the band's geometric centre W
+ * (radians per sample), and its gain g = alpha / a0, which the pass leaves out.
+ */
+export function bandPassFilter(lo: number, hi: number, odr: number): DemodulationFilter & { g: number; w: number } {
+  const w = (2 * Math.PI * Math.sqrt(lo * hi)) / odr;
+  const alpha = Math.sin(w) * Math.sinh(((Math.LN2 / 2) * Math.log2(hi / lo) * w) / Math.sin(w));
+  const a0 = 1 + alpha;
+  return { g: alpha / a0, w, a1: (-2 * Math.cos(w)) / a0, a2: (1 - alpha) / a0, twoCos: 2 * Math.cos(w) };
+}
 
 export class EnvelopeSpectrum {
   readonly n: number;
@@ -79,11 +86,10 @@ export class EnvelopeSpectrum {
   /** Envelope spectrum bin width (df / 2), Hz; bins 0..n/2 reach ODR/4. */
   readonly binHz: number;
   #shared: SharedSpectrum;
-  // band-pass y = g (x_k - x_k-2) - a1 y_k-1 - a2 y_k-2, demodulation constant 2 cos(W)
+  /** Steps 1-3: the pass over the samples into the kernel's input. */
+  #demodulator: Demodulator;
+  /** The band-pass's gain: the pass runs the biquad on g x its output, g goes into the scale. */
   #g: number;
-  #a1: number;
-  #a2: number;
-  #twoCos: number;
   /** 1 / sin(W): the magnitude's scale. */
   #invSin: number;
   /** One-sided power -> mean square of the zero-padded envelope spectrum (samples^2). */
@@ -91,10 +97,6 @@ export class EnvelopeSpectrum {
   /** Highest padded bin of the envelope features: the band's width (the envelope holds no more), at most ODR/4. */
   #kMax: number;
   #gScale = 0;
-  /** The last window's envelope: mean, mean square and largest value (sample units x sin W / g). */
-  #mean = 0;
-  #meanSquare = 0;
-  #max = 0;
 
   constructor(options: EnvelopeOptions, shared: SharedSpectrum) {
     const { n, odr } = options;
@@ -106,16 +108,10 @@ export class EnvelopeSpectrum {
     if (!(n >= MIN_N) || (n & (n - 1)) !== 0) throw new RangeError(`envelope window ${n} is not a power of two >= ${MIN_N}`);
     if (!(lo > 0 && hi > lo && hi < nyquist)) throw new RangeError(`envelope band ${lo}..${hi} Hz is not inside 0..${nyquist} Hz`);
     this.bandHz = [lo, hi];
-    const fc = Math.sqrt(lo * hi);
-    const w = (2 * Math.PI * fc) / odr;
-    const bw = Math.log2(hi / lo);
-    const alpha = Math.sin(w) * Math.sinh(((Math.LN2 / 2) * bw * w) / Math.sin(w));
-    const a0 = 1 + alpha;
-    this.#g = alpha / a0;
-    this.#a1 = (-2 * Math.cos(w)) / a0;
-    this.#a2 = (1 - alpha) / a0;
-    this.#twoCos = 2 * Math.cos(w);
-    this.#invSin = 1 / Math.sin(w);
+    const filter = bandPassFilter(lo, hi, odr);
+    this.#g = filter.g;
+    this.#demodulator = new Demodulator(n, shared, filter);
+    this.#invSin = 1 / Math.sin(filter.w);
     this.binHz = odr / n / 2;
     // energy of the Hann window at the even samples (the envelope's n/2 values)
     const hw = shared.halfWindow;
@@ -136,17 +132,20 @@ export class EnvelopeSpectrum {
    * (defect values NaN without them); `tolerance`: half width of a defect band
    * as a fraction of its frequency. Overwrites the kernel's buffers.
    */
-  compute(samples: ArrayLike<number>, out: EnvelopeFeatures, scale: number, shaftHz: number, orders: DefectOrders | undefined, tolerance: number): void {
-    this.#demodulate(samples);
+  compute(samples: WindowSamples, out: EnvelopeFeatures, scale: number, shaftHz: number, orders: DefectOrders | undefined, tolerance: number): void {
+    const d = this.#demodulator;
+    d.run(samples);
     const kernel = this.#shared.kernel;
     kernel.powerX4(1);
     const p = kernel.power;
     const gs = scale * this.#invSin * this.#g;
     this.#gScale = gs;
-    const mean = this.#mean;
-    const ms = this.#meanSquare - mean * mean;
+    // the envelope's mean, mean square and largest value over its n/2 values (sample units x sin W / g)
+    const half = this.n >> 1;
+    const mean = d.sums[SUM] / half;
+    const ms = d.sums[SUM_SQUARES] / half - mean * mean;
     out.rms = (ms > 0 ? Math.sqrt(ms) : 0) * gs;
-    out.peak = (this.#max - mean) * gs;
+    out.peak = (d.sums[LARGEST] - mean) * gs;
     // two bins per iteration (XS charges per loop iteration)
     let best = FIRST_BIN, top = p[FIRST_BIN], k = FIRST_BIN + 1, v = 0, u = 0;
     const kMax = this.#kMax;
@@ -199,65 +198,4 @@ export class EnvelopeSpectrum {
     for (let j = k - LOBE; j <= k + LOBE; j++) e += p[j];
     return 2 * this.#powerScale * e;
   }
-
-
-  /**
-   * Band-pass, demodulate and place the Hann-windowed envelope into the
-   * kernel (steps 1-3 of the header). Four samples per iteration, renaming
-   * the filter's state instead of shifting it (the filter runs on g x its
-   * output, g folded into the scale); two envelope values each.
-   */
-  #demodulate(samples: ArrayLike<number>): void {
-    const n = this.n;
-    const { kernel, halfWindow: hw, base } = this.#shared;
-    const zr = kernel.packedRe;
-    const zi = kernel.packedIm;
-    // the zero-padded half and each value's zero partner of the first FFT stage
-    zr.fill(0);
-    zi.fill(0);
-    const a1 = this.#a1, a2 = this.#a2, c2 = this.#twoCos;
-    const seg = n >> 4; // packed points per segment: n/16 (4 segments of n/4 samples)
-    let xa = samples[0], xb = xa, ya = 0, yb = 0;
-    let u0 = 0, u1 = 0, y0 = 0, y1 = 0, y2 = 0, y3 = 0, q = 0, e = 0, mx = 0, s1 = 0, s2 = 0;
-    let i = 0, j = 0, at = 0, r = 0, k = 0, wa = 0, wb = 0, b = 0;
-    for (r = 0; r < 4; r++) {
-      at = SEGMENT_OFFSET[r];
-      // envelope value d = 2j (+1) has window w[2d] = hw[i] over the first half, 1 - hw[i - n/2] after
-      wa = r < 2 ? 0 : 1;
-      wb = r < 2 ? 1 : -1;
-      k = r < 2 ? i : i - (n >> 1);
-      for (j = 0; j < seg; j++) {
-        u0 = samples[i];
-        u1 = samples[i + 2];
-        y0 = u0 - xa - a1 * yb - a2 * ya;
-        xa = samples[i + 1];
-        y1 = xa - xb - a1 * y0 - a2 * yb;
-        y2 = u1 - u0 - a1 * y1 - a2 * y0;
-        xb = samples[i + 3];
-        y3 = xb - xa - a1 * y2 - a2 * y1;
-        xa = u1;
-        q = y1 * y1 - c2 * y1 * y0 + y0 * y0;
-        e = Math.sqrt(q);
-        s1 += e;
-        s2 += q;
-        if (e > mx) mx = e;
-        b = base[j] + at;
-        zr[b] = (wa + wb * hw[k]) * e;
-        q = y3 * y3 - c2 * y3 * y2 + y2 * y2;
-        e = Math.sqrt(q);
-        s1 += e;
-        s2 += q;
-        if (e > mx) mx = e;
-        zi[b] = (wa + wb * hw[k + 2]) * e;
-        k += 4;
-        ya = y2;
-        yb = y3;
-        i += 4;
-      }
-    }
-    this.#max = mx;
-    this.#mean = s1 / (n >> 1);
-    this.#meanSquare = s2 / (n >> 1);
-  }
-
 }

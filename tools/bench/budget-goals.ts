@@ -29,11 +29,7 @@ export function budgetGoals(): Record<string, BudgetGoal> {
     "xs.mqttSendSlotsPerSend": { limit: 0, text: "nothing allocated per send" },
     "xs.node.firmware.preloadedBytes4096": { limit: GOALS.ramBytes, text: `<= ${GOALS.ramBytes / 1024} KiB of XS heap` },
     "xs.envelopeRamBytes": { limit: GOALS.envelopeRamBytes, text: `<= ${GOALS.envelopeRamBytes / 1024} KiB` },
-    "xs.devicePathWithEnvelopePerSample": {
-      limit: GOALS.featuresPerAxisSample,
-      text: `<= ${GOALS.featuresPerAxisSample} computrons per sample per axis (XS + C share)`,
-      missed: "issue 19: the envelope's demodulation pass in XS; a C pass on the device path decides it",
-    },
+    "xs.devicePathWithEnvelopePerSample": { limit: GOALS.featuresPerAxisSample, text: `<= ${GOALS.featuresPerAxisSample} computrons per sample per axis (XS + C share)` },
     "acq.lost": { limit: 0, text: "0 samples lost" },
     "cpu.lost": { limit: 0, text: "0 samples lost" },
   };

@@ -5,16 +5,20 @@
  *  - XS: computrons per window and per sample per axis for the full feature set
  *    (FFT, vRms, fDom, hfRms, 5 peaks, 1x/2x/3x order bands, moments) vs a bare
  *    loop over the same samples in XS (baseline); FFT 1024/2048/4096;
- *  - the device path (Moddable builds run the C spectrum kernel), in separate
- *    rows: the XS part with the kernel replayed at ~0 XS cost (xs-measure.ts,
- *    measureXsDevicePath), the C kernel's time on this machine (compiled with cc,
- *    tools/bench/native-spectrum.ts) vs the TS kernel in Node, and ESP32
- *    estimates: the XS part at the assumed XS rate (esp32.ts), the kernel from
- *    ESP-DSP's published cycle counts (below), and their sum.
+ *  - the device path (Moddable builds run the C spectrum kernel and, for the
+ *    envelope, the C envelope pass), in separate rows: the XS part with the C
+ *    calls replayed at ~0 XS cost (xs-measure.ts, measureXsDevicePath), the C
+ *    code's time on this machine (compiled with cc, tools/bench/native-spectrum.ts)
+ *    vs the TS code in Node, and ESP32 estimates: the XS part at the assumed XS
+ *    rate (esp32.ts), the C code from ESP-DSP's published cycle counts (below),
+ *    and their sum.
  */
 import { FeatureExtractor } from "../../firmware/dsp/features.js";
 import { PowerSpectrum } from "../../firmware/dsp/spectrum.js";
-import { timeNative } from "./native-spectrum.js";
+import { Demodulator, type DemodulationFilter } from "../../firmware/dsp/demodulate.js";
+import { bandPassFilter, DEFAULT_BAND } from "../../firmware/dsp/envelope.js";
+import { FirstPass } from "../../firmware/dsp/fft-first-pass.js";
+import { timeNative, timeNativeEnvelope } from "./native-spectrum.js";
 import { mulberry32 } from "../../sim/rng.js";
 import { ESP32_COMPUTRONS_PER_S, ESP32_ESTIMATE, ESP32_PESSIMISTIC_COMPUTRONS_PER_S, esp32Ms, rateText } from "./esp32.js";
 import type { XsChildResult } from "./xs-measure.js";
@@ -37,6 +41,18 @@ const SPLIT_ITERATION_BUTTERFLIES = 2;
 const ESP32_HZ = 240e6;
 /** The kernel's estimate as every row that uses it names it. */
 const KERNEL_ESTIMATE = "ESP32 estimate from ESP-DSP's published cycles (ANSI C radix-2 FFT, 240 MHz; not measured)";
+/**
+ * ESP32 estimate of the C envelope pass (firmware/dsp/native/demodulate_kernel.c).
+ * ESP-DSP publishes dsps_biquad_f32 (float32) on the ESP32: 1024 samples in 24613
+ * cycles for the ANSI C build at -O2 (espressif/esp-dsp, docs/en/esp-dsp-benchmarks.rst).
+ * The pass runs one biquad per sample and, per two samples, a magnitude, a square root
+ * (a libm call: the ESP32's FPU has no square-root instruction), the window, two sums, a
+ * comparison and a store: counted as PASS_BIQUADS biquads per sample in all, a
+ * deliberately high count (the pass's share stays about one computron per sample).
+ */
+const ESP_DSP_BIQUAD1024_ANSI_CYCLES = 24613;
+const PASS_BIQUADS = 4;
+const ESP32_PASS_CYCLES_PER_SAMPLE = (ESP_DSP_BIQUAD1024_ANSI_CYCLES / 1024) * PASS_BIQUADS;
 
 /** Issue #9: the full feature set in at most 150 XS computrons per sample per axis. */
 const PER_SAMPLE_GOAL = goal("value", "<=", GOALS.featuresPerAxisSample, `<= ${GOALS.featuresPerAxisSample} computrons`);
@@ -57,12 +73,18 @@ function estimateFigure(id: string, name: string, value: number, baseline: { nam
 
 /**
  * Features and bearing diagnostics per sample per axis on the device path in the
- * goal's terms: their XS part plus both C kernel runs' ESP32 estimate as computrons
- * at the assumed rate (test/budgets.test.ts checks the same budget).
+ * goal's terms: their XS part plus the ESP32 estimate of their C code (both spectrum
+ * kernel runs and the envelope pass) as computrons at the assumed rate
+ * (test/budgets.test.ts checks the same budget).
  */
 export function withKernelShare(xsPerSample: number): number {
-  const kernelMs = esp32KernelMs(WINDOW.n) + esp32KernelMs(WINDOW.n, ENVELOPE_KERNEL_BLOCK);
-  return xsPerSample + (kernelMs / 1000) * (ESP32_COMPUTRONS_PER_S / WINDOW.n);
+  const nativeMs = esp32KernelMs(WINDOW.n) + esp32EnvelopeNativeMs(WINDOW.n);
+  return xsPerSample + (nativeMs / 1000) * (ESP32_COMPUTRONS_PER_S / WINDOW.n);
+}
+
+/** The envelope's C code per axis on the ESP32 (estimate): the pass over the n samples, then the kernel from the first stage. */
+function esp32EnvelopeNativeMs(n: number): number {
+  return ((n * ESP32_PASS_CYCLES_PER_SAMPLE) / ESP32_HZ) * 1000 + esp32KernelMs(n, ENVELOPE_KERNEL_BLOCK);
 }
 
 /** The C kernel's ESP32 estimate for one call on n samples whose first log2(block) stages are done (the features: 8; the envelope: 1). */
@@ -77,6 +99,28 @@ function packedInput(n: number): { re: Float32Array; im: Float32Array } {
   const r = mulberry32(7);
   const m = n / 2;
   return { re: Float32Array.from({ length: m }, () => r() - 0.5), im: Float32Array.from({ length: m }, () => r() - 0.5) };
+}
+
+/** A window for the envelope pass's timing: 2-byte counts as the ADXL345's acquirer stores them, and the default band's constants at the bench's ODR. */
+function envelopeInput(n: number): { samples: Uint16Array; filter: DemodulationFilter; first: FirstPass } {
+  const r = mulberry32(9);
+  const samples = Uint16Array.from({ length: n }, (_, i) => 32768 + 256 + Math.round(40 * Math.sin(i * 1.6) + 20 * (r() - 0.5)));
+  const nyquist = WINDOW.odr / 2;
+  return { samples, filter: bandPassFilter(DEFAULT_BAND[0] * nyquist, DEFAULT_BAND[1] * nyquist, WINDOW.odr), first: new FirstPass(n) };
+}
+
+/** The portable envelope pass in Node on the same window: ns per call, median of rounds. */
+function tsEnvelopeNs(input: ReturnType<typeof envelopeInput>, reps: number, rounds: number): number {
+  const n = input.samples.length;
+  const d = new Demodulator(n, { kernel: new PowerSpectrum(n), halfWindow: input.first.halfWindow, base: input.first.base }, input.filter);
+  for (let i = 0; i < reps; i++) d.run(input.samples); // JIT warm-up
+  const t: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) d.run(input.samples);
+    t.push(((performance.now() - t0) * 1e6) / reps);
+  }
+  return median(t);
 }
 
 /** The portable kernel in Node on the same input: ns per call, input copy included (as the harness's figure). */
@@ -134,10 +178,10 @@ function nodeWindowMs(rounds: number): { features: number; bare: number } {
 
 /**
  * Issue 19's figures: the bearing diagnostics' XS cost on both paths, features and
- * envelope together on the device path with both C kernel runs' estimated share (their
- * ESP32 ms as computrons at the assumed rate), its ESP32 time, and the RAM it adds.
+ * envelope together on the device path with their C code's estimated share (its ESP32
+ * ms as computrons at the assumed rate), its ESP32 time, and the RAM it adds.
  */
-function envelopeFigures(e: XsChildResult["envelope"], portableFeatures: number, deviceFeatures: number, featuresKernelMs: number, envelopeKernelMs: number): Figure[] {
+function envelopeFigures(e: XsChildResult["envelope"], portableFeatures: number, deviceFeatures: number, featuresKernelMs: number, envelopeNativeMs: number): Figure[] {
   const samples = WINDOW.n;
   const combined = withKernelShare(e.devicePath.withFeaturesPerSample);
   const ram = e.portable.slots * XS_SLOT_BYTES_ESP32 + e.portable.chunkBytes;
@@ -146,7 +190,7 @@ function envelopeFigures(e: XsChildResult["envelope"], portableFeatures: number,
     {
       ...xsFigure(
         "dsp.xs.envelopeDevicePathPerSample",
-        "bearing diagnostics per sample per axis, XS, device path: the XS part only (the envelope's C kernel call replayed)",
+        "bearing diagnostics per sample per axis, XS, device path: the XS part only (the envelope's C pass and C kernel calls replayed)",
         e.devicePath.perSample,
         { name: "features, device path", value: deviceFeatures },
         undefined,
@@ -157,7 +201,7 @@ function envelopeFigures(e: XsChildResult["envelope"], portableFeatures: number,
     {
       ...xsFigure(
         "dsp.xs.devicePathWithEnvelopePerSample",
-        `features and bearing diagnostics per sample per axis, device path: XS + both C kernel runs' estimated share (ESP-DSP cycles at ${rateText(ESP32_COMPUTRONS_PER_S)})`,
+        `features and bearing diagnostics per sample per axis, device path: XS + the C code's estimated share (both kernel runs and the envelope pass, ESP-DSP cycles at ${rateText(ESP32_COMPUTRONS_PER_S)})`,
         combined,
         { name: "features alone, same terms", value: deviceFeatures + (featuresKernelMs / 1000) * (ESP32_COMPUTRONS_PER_S / samples) },
         PER_SAMPLE_GOAL,
@@ -166,8 +210,8 @@ function envelopeFigures(e: XsChildResult["envelope"], portableFeatures: number,
     },
     estimateFigure(
       "dsp.esp32.envelopeMsPerWindow",
-      `bearing diagnostics per window (3 axes), device path, ESP32 estimate: XS part at ${rateText(ESP32_COMPUTRONS_PER_S)} + the envelope's C kernel`,
-      esp32Ms(e.devicePath.perWindow) + envelopeKernelMs * WINDOW.axes,
+      `bearing diagnostics per window (3 axes), device path, ESP32 estimate: XS part at ${rateText(ESP32_COMPUTRONS_PER_S)} + the envelope's C pass and C kernel`,
+      esp32Ms(e.devicePath.perWindow) + envelopeNativeMs * WINDOW.axes,
       { name: "window length", value: (WINDOW.n / WINDOW.odr) * 1000 },
     ),
     {
@@ -195,6 +239,9 @@ export const dspBench: BenchModule = {
     const reps = ctx.quick ? 200 : 1000;
     const native = timeNative(WINDOW.n, KERNEL_BLOCK, input.re, input.im, reps);
     const tsNs = tsKernelNs(WINDOW.n, input, reps, ctx.quick ? 5 : 15);
+    const pass = envelopeInput(WINDOW.n);
+    const nativePass = timeNativeEnvelope(pass.samples, pass.filter, pass.first.halfWindow, reps);
+    const tsPassNs = tsEnvelopeNs(pass, reps, ctx.quick ? 5 : 15);
     const kernelEsp32Ms = esp32KernelMs(WINDOW.n) * WINDOW.axes;
     const xsEsp32Ms = esp32Ms(devicePath.featuresPerWindow);
     const portableEsp32Ms = esp32Ms(xs.featuresPerWindow);
@@ -235,6 +282,15 @@ export const dspBench: BenchModule = {
         ratio: native.nsPerCall / tsNs,
         kind: "wall",
       },
+      {
+        id: "dsp.native.envelopePassNs",
+        name: `C envelope pass per axis (n = ${WINDOW.n}, 2-byte counts), this machine, cc -O2`,
+        value: nativePass.nsPerCall,
+        unit: "ns",
+        baseline: { name: "TS pass, Node (JIT)", value: tsPassNs },
+        ratio: nativePass.nsPerCall / tsPassNs,
+        kind: "wall",
+      },
       estimateFigure("dsp.esp32.devicePathXsMsPerWindow", `features per window, device path, XS part, ${ESP32_ESTIMATE}`, xsEsp32Ms, window, `${esp32Ms(devicePath.featuresPerWindow, ESP32_PESSIMISTIC_COMPUTRONS_PER_S).toFixed(0)} ms ${pessimistic}`),
       estimateFigure("dsp.esp32.kernelMsPerWindow", `C spectrum kernel per window (${WINDOW.axes} axes), ${KERNEL_ESTIMATE}`, kernelEsp32Ms, window),
       estimateFigure(
@@ -245,7 +301,7 @@ export const dspBench: BenchModule = {
         `portable path ${esp32Ms(xs.featuresPerWindow, ESP32_PESSIMISTIC_COMPUTRONS_PER_S).toFixed(0)} ms ${pessimistic}`,
       ),
     ];
-    figures.push(...envelopeFigures(envelope, xs.featuresPerSample, devicePath.featuresPerSample, esp32KernelMs(WINDOW.n), esp32KernelMs(WINDOW.n, ENVELOPE_KERNEL_BLOCK)));
+    figures.push(...envelopeFigures(envelope, xs.featuresPerSample, devicePath.featuresPerSample, esp32KernelMs(WINDOW.n), esp32EnvelopeNativeMs(WINDOW.n)));
     for (const n of [1024, 2048, 4096]) {
       figures.push({
         id: `dsp.xs.realFft${n}`,

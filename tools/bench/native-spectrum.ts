@@ -1,9 +1,10 @@
 /*
- * The C spectrum kernel (firmware/dsp/native/spectrum_kernel.c) outside the
+ * The C kernels of the device path (firmware/dsp/native/: the spectrum kernel,
+ * spectrum_kernel.c, and the envelope pass, demodulate_kernel.c) outside the
  * Moddable SDK: compiled with the system `cc` into test/native/spectrum-harness.c
- * and driven through its stdin/stdout. Used by test/spectrum-native.test.ts and
- * the bench (the kernel's time per window). No compiler is an error, not a skip:
- * .ci/run installs gcc.
+ * and driven through its stdin/stdout. Used by test/spectrum-native.test.ts,
+ * test/demodulate-native.test.ts and the bench (the kernels' time per window). No
+ * compiler is an error, not a skip: .ci/run installs gcc.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -13,7 +14,7 @@ import { fileURLToPath } from "node:url";
 /** build/tools/bench/ -> the repository (not ./xs.js: that one loads xsnap, which wants a locked-down process). */
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
-export const HARNESS_SOURCES = ["test/native/spectrum-harness.c", "firmware/dsp/native/spectrum_kernel.c"];
+export const HARNESS_SOURCES = ["test/native/spectrum-harness.c", "firmware/dsp/native/spectrum_kernel.c", "firmware/dsp/native/demodulate_kernel.c"];
 /** Strict C99 as the device build sees it; -O2 as ESP-DSP's "O2" benchmark column. */
 export const CC_FLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic"];
 
@@ -86,4 +87,36 @@ export function packBitReversed(x: ArrayLike<number>, bitrev: ArrayLike<number>)
     im[bitrev[j]] = x[2 * j + 1];
   }
   return { re, im };
+}
+
+/** The envelope pass's constants (firmware/dsp/demodulate.ts, DemodulationFilter). */
+export interface EnvelopeFilter {
+  a1: number;
+  a2: number;
+  twoCos: number;
+}
+
+function envelopeRequest(samples: Float32Array | Uint16Array, filter: EnvelopeFilter, halfWindow: Float32Array): Uint8Array {
+  const n = samples.length;
+  if (halfWindow.length !== n >> 1) throw new RangeError(`the half window must hold n/2 = ${n >> 1} values`);
+  const head = 8 + 24;
+  const buf = new Uint8Array(head + 2 * n + samples.BYTES_PER_ELEMENT * n);
+  new Uint32Array(buf.buffer, 0, 2).set([n, samples.BYTES_PER_ELEMENT]);
+  new Float64Array(buf.buffer, 8, 3).set([filter.a1, filter.a2, filter.twoCos]);
+  new Float32Array(buf.buffer, head, n >> 1).set(halfWindow);
+  buf.set(new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength), head + 2 * n);
+  return buf;
+}
+
+/** The C envelope pass on one window: the kernel's input it writes (n floats, re then im) and its sums (sum, sum of squares, largest). */
+export function nativeEnvelope(samples: Float32Array | Uint16Array, filter: EnvelopeFilter, halfWindow: Float32Array): { z: Float32Array; sums: Float64Array } {
+  const n = samples.length;
+  const out = run(["envelope"], envelopeRequest(samples, filter, halfWindow));
+  const bytes = out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength);
+  return { z: new Float32Array(bytes, 0, n), sums: new Float64Array(bytes, 4 * n, 3) };
+}
+
+/** The C envelope pass's time on this machine: ns per call, best of the harness's rounds. */
+export function timeNativeEnvelope(samples: Float32Array | Uint16Array, filter: EnvelopeFilter, halfWindow: Float32Array, reps: number): { nsPerCall: number } {
+  return JSON.parse(run(["envelopetime", String(reps)], envelopeRequest(samples, filter, halfWindow)).toString()) as { nsPerCall: number };
 }

@@ -11,8 +11,11 @@ import { withXsSession, xsCase, type XsSession } from "../xs/harness.js";
 export const XS_CASES_ENTRY = "tools/bench/xs-cases.ts";
 export const XS_CODEC_CASES_ENTRY = "tools/bench/xs-codec-cases.ts";
 export const XS_FIFO_CASES_ENTRY = "tools/bench/xs-fifo-cases.ts";
-/** The device path's bundle: the kernel module replaced as the Moddable manifests replace it, here by a replay (see replay-spectrum.ts). */
-export const XS_DEVICE_PATH = { entry: XS_CASES_ENTRY, substitute: { "firmware/dsp/spectrum.ts": "tools/bench/replay-spectrum.ts" } };
+/** The device path's bundle: the modules the Moddable manifests replace by C (spectrum kernel, envelope pass), here replaced by replays (replay-spectrum.ts, replay-demodulate.ts). */
+export const XS_DEVICE_PATH = {
+  entry: XS_CASES_ENTRY,
+  substitute: { "firmware/dsp/spectrum.ts": "tools/bench/replay-spectrum.ts", "firmware/dsp/demodulate.ts": "tools/bench/replay-demodulate.ts" },
+};
 
 import { WINDOW } from "./types.js";
 export { WINDOW };

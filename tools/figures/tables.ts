@@ -192,7 +192,7 @@ export function summaryTable(input: FiguresInput): string {
       "-",
     ],
     [
-      "features and bearing diagnostics (envelope, speed, defect bands) per sample per axis, device path: XS + both C kernel runs' ESP32 estimate",
+      "features and bearing diagnostics (envelope, speed, defect bands) per sample per axis, device path: XS + the ESP32 estimate of their C code (both spectrum kernel runs, the envelope pass)",
       withUnit(withEnvelope.value, withEnvelope.unit),
       `features alone ${num(withEnvelope.baseline!.value)}; the envelope's XS part ${num(envelopeXs.value)}`,
       verdict(withEnvelope),
@@ -251,6 +251,22 @@ The record has no update-verification figures yet (\`npm run figures -- --update
   return `${measuredLine(input.record)}
 
 ${table(["figure", "kind", "value", "baseline (same run)", "ratio", "goal", "note"], rows)}`;
+}
+
+/** The dsp bench's figures of the bearing diagnostics (issue 19), in its order. */
+const BEARING_FIGURES = new Set([
+  "dsp.xs.envelopePerSample",
+  "dsp.xs.envelopeDevicePathPerSample",
+  "dsp.xs.devicePathWithEnvelopePerSample",
+  "dsp.esp32.envelopeMsPerWindow",
+  "dsp.native.envelopePassNs",
+  "dsp.envelope.ramBytes",
+]);
+
+/** docs/measurement.md: the bearing diagnostics' cost and RAM. */
+export function bearingTable(input: FiguresInput): string {
+  const rows = figureRows(input.record.bench.figures.filter((f) => BEARING_FIGURES.has(f.id)));
+  return `${moduleMeasuredLine(input.record, "dsp")}\n\n${table(["figure", "kind", "value", "baseline (same run)", "ratio", "goal", "note"], rows)}`;
 }
 
 /** docs/performance.md: every figure of the record, in the bench's order. */
@@ -334,5 +350,6 @@ export function renderBlocks(input: FiguresInput): Record<string, Record<string,
     "docs/provisioning.md": { "lin-provision": linProvisionTable(input.linCheck) },
     "docs/opcua.md": { bench: opcuaTable(input) },
     "docs/ota.md": { ota: otaFiguresTable(input) },
+    "docs/measurement.md": { bearing: bearingTable(input) },
   };
 }

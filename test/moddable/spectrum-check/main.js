@@ -3,12 +3,15 @@
  * docs/moddable.md): mcconfig -m -p lin -t build test/moddable/spectrum-check/manifest.json,
  * run it, pipe its output into compare.mjs. Prints JSON lines:
  *   {"features": [x, y, z]}   the feature extractor with the C kernel (this build's firmware/dsp/spectrum)
+ *   {"envelope": [x, y, z]}   the envelope with the C pass and kernel (firmware/dsp/demodulate, spectrum)
  *   {"kernel": ...}           C kernel vs the portable FFT (fft.ts) on the same input: error, time per call
  */
 import { FeatureExtractor } from "firmware/dsp/features";
 import { PowerSpectrum } from "firmware/dsp/spectrum";
 import { RealFFT } from "firmware/dsp/fft";
-import { fill, N, ODR, RPM, summary } from "check/signal";
+import { BEARINGS, defectOrders } from "firmware/dsp/bearing-geometry";
+import { EnvelopeSpectrum } from "firmware/dsp/envelope";
+import { envelopeSummary, fill, N, ODR, RPM, summary, TOLERANCE } from "check/signal";
 
 const REPS = 200;
 const H = 8; // the feature extractor's first pass does the first three stages
@@ -26,6 +29,16 @@ const axes = [0, 1, 2].map((a) => {
 const feats = axes.map(() => fx.createAxisFeatures({ peaks: 5 }));
 for (let a = 0; a < 3; a++) fx.compute(axes[a], feats[a]);
 out({ features: feats.map(summary) });
+
+const envelope = fx.createEnvelope();
+const orders = defectOrders(BEARINGS["6205"]);
+const envs = axes.map((s) => {
+	const e = EnvelopeSpectrum.createFeatures();
+	fx.compute(s, fx.createAxisFeatures());
+	envelope.compute(s, e, 1, RPM / 60, orders, TOLERANCE);
+	return envelopeSummary(e);
+});
+out({ envelope: envs });
 
 let t0 = Date.now();
 for (let r = 0; r < REPS; r++) for (let a = 0; a < 3; a++) fx.compute(axes[a], feats[a]);

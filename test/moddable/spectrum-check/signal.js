@@ -6,6 +6,8 @@
 export const N = 4096;
 export const ODR = 3200;
 export const RPM = 1782;
+/** Defect band half width for the envelope (a fraction of the defect frequency). */
+export const TOLERANCE = 0.04;
 
 export function fill(samples, axis) {
 	for (let i = 0; i < samples.length; i++) {
@@ -22,4 +24,10 @@ export function summary(f) {
 	for (let i = 0; i < f.peaks.count; i++) peaks.push([r(f.peaks.freq[i]), r(f.peaks.amp[i])]);
 	return { vRms: r(f.vRms), aRms: r(f.aRms), aPeak: r(f.aPeak), crest: r(f.crest), kurtosis: r(f.kurtosis), fDom: r(f.fDom), hfRms: r(f.hfRms),
 		orders: Array.from(f.orders.vRms, r), peaks };
+}
+
+/** The envelope features, rounded as summary(). */
+export function envelopeSummary(e) {
+	const r = (v) => Number(v.toPrecision(9));
+	return { rms: r(e.rms), peak: r(e.peak), fDom: r(e.fDom), bpfo: r(e.bpfo), bpfi: r(e.bpfi), bsf: r(e.bsf), ftf: r(e.ftf) };
 }
