@@ -9,6 +9,7 @@ import test from "ava";
 import crypto from "node:crypto";
 import { bundle, DEV_KEY, lastStatus, makePackage, startOtaRig } from "./helpers/ota.js";
 import { servePackage, type Misbehaviour } from "./helpers/package-server.js";
+import { until } from "./helpers/wait.js";
 
 /** Runs after the bundle: the new image says hello on a topic of its own at every start (a behaviour the old one lacks). */
 const HELLO = `{
@@ -59,7 +60,7 @@ async function assertUntouched(t: import("ava").ExecutionContext, rig: Awaited<R
   t.is(node.flash.running.state, "valid");
   t.not(node.flash.slots[1].state, "new"); // nothing was marked to boot
   const before = rig.on(node, "telemetry").length;
-  t.true(await rig.runUntil(() => rig.on(node, "telemetry").length > before + 1, 20_000), "telemetry goes on");
+  t.true(await rig.runUntil(() => rig.on(node, "telemetry").length > before + 1, 20_000), `telemetry goes on (${before} before; topics ${[...new Set(rig.observer.messages.map((m) => m.topic))].join(" ")})\n${rig.logs.filter((l) => l.startsWith(node.spec.nodeId)).slice(-12).join("\n")}`);
   t.is(lastStatus(rig, node).fw, "0.1.0");
 }
 
@@ -214,4 +215,91 @@ test("malformed commands are refused with the field named; a second command whil
     t.regex(acks[i].error, error);
   });
   t.is(lastStatus(rig, node).ota, undefined); // a refused command changes no update state
+});
+
+/** Starts must throw in the new image: what a bad release does on its first boot. */
+const THROWS_AT_START = `SensorNodeFirmware.NodeApp.prototype.start = function () { throw new Error("boom: sensor table missing"); };`;
+/** The new image never reaches the broker (a release that breaks the network stack). */
+const NEVER_CONNECTS = `SensorNodeFirmware.NodeApp.prototype.connect = function () {};`;
+
+test("an image that throws at start and one that never connects both roll back, and the old image says why", async (t) => {
+  const confirmS = 60;
+  const rig = await startOtaRig(t, { nodes: 2, confirmS });
+  const [crasher, silent] = rig.nodes;
+  await rig.runUntil(() => rig.nodes.every((n) => lastStatus(rig, n)?.state === "online"), 10_000);
+  const crash = makePackage({ payload: await bundle("0.2.0", THROWS_AT_START), version: "0.2.0" });
+  const mute = makePackage({ payload: await bundle("0.2.1", NEVER_CONNECTS), version: "0.2.1" });
+  const s1 = await servePackage(crash.bytes);
+  t.teardown(() => s1.close());
+  const s2 = await servePackage(mute.bytes);
+  t.teardown(() => s2.close());
+  const started = rig.clock.now();
+  await rig.update(crasher, s1.url, crash);
+  await rig.update(silent, s2.url, mute);
+  const rolledBack = (n: (typeof rig.nodes)[number]) => rig.states(n).includes("rolled-back");
+  // Bounded in virtual time by the confirm timeout plus a restart and a reconnection.
+  t.true(await rig.runUntil(() => rig.nodes.every(rolledBack), (confirmS + 60) * 1000), rig.logs.slice(-15).join("\n"));
+  t.true(rig.clock.now() - started <= (confirmS + 60) * 1000);
+
+  const a = rig.on(crasher, "cmd/ota/ack").at(-1);
+  t.like(a, { ok: false, state: "rolled-back", version: "0.2.0" });
+  t.is(a.error, "crashed at start: boom: sensor table missing");
+  const b = rig.on(silent, "cmd/ota/ack").at(-1);
+  t.like(b, { ok: false, state: "rolled-back", version: "0.2.1" });
+  t.is(b.error, `not confirmed within ${confirmS} s (no broker connection)`);
+  for (const n of rig.nodes) {
+    t.like(lastStatus(rig, n), { state: "online", fw: "0.1.0", ota: { state: "rolled-back" } });
+    t.is(n.flash.running.label, "ota_0");
+    t.is(n.flash.slots[1].state, "aborted");
+  }
+  // The crashed image never ran long enough to publish; the silent one never connected: only the old image spoke.
+  await assertUntouched(t, rig, crasher);
+});
+
+test("power lost at ten points of the download and the slot write: the node always boots and runs its image", async (t) => {
+  const rig = await startOtaRig(t);
+  const [node] = rig.nodes;
+  await rig.runUntil(() => lastStatus(rig, node)?.state === "online", 10_000);
+  const pkg = makePackage({ payload: await bundle("0.2.0"), version: "0.2.0" });
+  const total = pkg.bytes.length;
+  // Inside the header, inside the signature, the first payload byte, then through the payload to its last byte.
+  const points = [40, 120, 145, ...[0.1, 0.25, 0.4, 0.55, 0.7, 0.85].map((f) => Math.floor(total * f)), total - 1];
+  t.is(points.length, 10);
+  for (const at of points) {
+    const server = await servePackage(pkg.bytes, { kind: "stall", bytes: at });
+    t.teardown(() => server.close());
+    const boots = node.restarts;
+    await rig.update(node, server.url, pkg);
+    // Until the node has taken every byte the server sent (the slot holds the payload among them), then cut the power.
+    // Command, download and slot writes are real I/O: no virtual time needs to pass for them.
+    await until(() => server.sent >= at && node.flash.written >= Math.max(0, at - 144), `the node to take ${at} bytes`);
+    t.is(node.flash.written, Math.max(0, at - 144), `at ${at}`);
+    node.powerLoss();
+    t.is(node.restarts, boots + 1);
+    // The status of the new boot (the one before may have said "failed" already).
+    t.true(await rig.runUntil(() => lastStatus(rig, node)?.boot === node.app.boot && lastStatus(rig, node)?.ota?.state === "failed", 20_000), `at ${at}`);
+    t.like(lastStatus(rig, node), { state: "online", fw: "0.1.0", ota: { state: "failed", error: "interrupted by a restart" } });
+    t.is(node.flash.running.label, "ota_0", `at ${at}`);
+  }
+  // After all that, the same package installs.
+  const server = await servePackage(pkg.bytes);
+  t.teardown(() => server.close());
+  t.like(await updateTo(rig, node, server.url, pkg), { ok: true, state: "confirmed" });
+});
+
+test("power lost after the image is marked but before it confirms: the boot loader goes back to the old image", async (t) => {
+  const rig = await startOtaRig(t);
+  const [node] = rig.nodes;
+  await rig.runUntil(() => lastStatus(rig, node)?.state === "online", 10_000);
+  const pkg = makePackage({ payload: await bundle("0.2.0", NEVER_CONNECTS), version: "0.2.0" });
+  const server = await servePackage(pkg.bytes);
+  t.teardown(() => server.close());
+  await rig.update(node, server.url, pkg);
+  // The new image has booted on probation (it never connects, so nothing else happens).
+  t.true(await rig.runUntil(() => node.flash.running.state === "pending-verify", 30_000));
+  node.powerLoss();
+  t.true(await rig.runUntil(() => rig.states(node).includes("rolled-back"), 30_000));
+  t.like(rig.on(node, "cmd/ota/ack").at(-1), { state: "rolled-back", version: "0.2.0", error: "the new image restarted before confirming itself" });
+  t.is(node.flash.running.label, "ota_0");
+  t.is(lastStatus(rig, node).fw, "0.1.0");
 });

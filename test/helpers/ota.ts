@@ -9,7 +9,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import * as mqtt from "mqtt";
 import { startMosquitto } from "../../tools/brokers/broker.js";
-import { Observer, SimNode, nodeSpecs, type NodeSpec } from "../../tools/simulator/simulation.js";
+import { Observer, SimNode, nodeSpecs, sharedView, type NodeSpec } from "../../tools/simulator/simulation.js";
 import { drive, waitIdle } from "../../tools/simulator/drive.js";
 import { VirtualClock } from "../../sim/clock.js";
 import { MemoryStorage } from "../../hosts/node/storage.js";
@@ -70,10 +70,12 @@ export async function startOtaRig(t: ExecutionContext, o: { nodes?: number; spec
   const clock = new VirtualClock({ epochMs: EPOCH_MS });
   const logs: string[] = [];
   const specs = o.specs ?? nodeSpecs(undefined, o.nodes ?? 1, 7);
+  // Independent devices: one node's bus time must not move the others' clock (simulation.ts sharedView).
+  const nodeClock = specs.length > 1 ? sharedView(clock) : clock;
   const nodes = specs.map(
     (spec, i) =>
       new SimNode({
-        clock,
+        clock: nodeClock,
         spec: o.confirmS ? { ...spec, config: { ...spec.config, ota: { confirmS: o.confirmS } } } : spec,
         broker: { host: broker.host, port: broker.port, secure: false },
         storage: new MemoryStorage(),

@@ -155,7 +155,8 @@ export class SimNode {
   /** An image on probation crashed: as on the ESP32 the reset boots the previous image. Any other crash is the simulator's bug. */
   #crashed(booted: BootedImage, error: unknown): void {
     if (!booted.pendingVerify) throw error;
-    const message = error instanceof Error ? error.message : String(error);
+    // An image's errors come from its own context (another realm's Error): read the message, not the class.
+    const message = typeof (error as Error)?.message === "string" ? (error as Error).message : String(error);
     this.#options.log?.("error", `crashed at start: ${message}`);
     this.flash.crashed(`crashed at start: ${message}`);
   }
