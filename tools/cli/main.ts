@@ -8,6 +8,7 @@ import { ConfigError, resolveConfig } from "../../firmware/app/config.js";
 import { runSimulation } from "../simulator/simulation.js";
 import { formatReadable, formatJsonLine } from "./output.js";
 import { CPU_FLAGS, cpuOption } from "./cpu-flags.js";
+import { simOtaFromFlags } from "../ota/sim-options.js";
 
 const SIM_FLAGS: Record<string, FlagSpec> = {
   nodes: { kind: "number", help: "number of simulated nodes (default 1)", min: 1, max: 100000, integer: true },
@@ -26,6 +27,8 @@ const SIM_FLAGS: Record<string, FlagSpec> = {
   opcua: { kind: "boolean", help: "also serve the nodes over OPC UA on 127.0.0.1 (anonymous allowed; docs/opcua.md)" },
   "opcua-port": { kind: "number", help: "with --opcua: the OPC UA port (default 4840; 0 picks a free one)", min: 0, max: 65535, integer: true },
   storage: { kind: "string", help: "keep the nodes' flash (settings, provisioning, outbox) in this folder across runs (default: memory)" },
+  "ota-key": { kind: "string", help: "public key(s) (PEM, comma-separated) the nodes trust for updates over the air (default: the development key, docs/ota.md)" },
+  image: { kind: "string", help: "start the nodes from this update package (ota pack --target sim) instead of the built-in firmware" },
   ...CPU_FLAGS,
   help: { kind: "boolean", help: "show this help" },
 };
@@ -134,6 +137,7 @@ async function simCommand(argv: string[]): Promise<number> {
       cpu: cpuOption("sim", flags),
       signal: abort.signal,
       storageDir: flags.storage as string | undefined,
+      ota: simOtaFromFlags("sensor-node sim", flags),
       factory: Boolean(flags.factory),
       setupPort: flags.port as number | undefined,
       // One line on stderr whatever the output mode: stdout stays the message log.

@@ -10,6 +10,7 @@ import { startAedes, type RunningBroker } from "../brokers/broker.js";
 import { formatJsonLine, formatReadable } from "../cli/output.js";
 import type { Scenario } from "../scenario/parse.js";
 import { UsageError } from "../cli/args.js";
+import { simOtaFromFlags } from "../ota/sim-options.js";
 import { runFleet } from "./fleet.js";
 import { cpuOption } from "../cli/cpu-flags.js";
 import { startDashboard, type RunningDashboard } from "../dashboard/server.js";
@@ -78,6 +79,7 @@ export async function fleetOrDashboardSim(flags: Record<string, unknown>, scenar
         durationS,
         seed: flags.seed as number | undefined,
         config: flags.payload ? { payload: flags.payload } : undefined,
+        ota: simOtaFromFlags("sensor-node sim", flags),
         signal: abort.signal,
         verbose: Boolean(flags.verbose),
         onMessage: json ? (m) => process.stdout.write(formatJsonLine(m) + "\n") : undefined,
@@ -100,6 +102,7 @@ export async function fleetOrDashboardSim(flags: Record<string, unknown>, scenar
       durationS,
       seed: flags.seed as number | undefined,
       payload: flags.payload as "json" | "sparkplug" | undefined,
+      ota: simOtaFromFlags("sensor-node sim", flags),
       signal: abort.signal,
       onMessage: (m) => process.stdout.write((json ? formatJsonLine(m) : formatReadable(m)) + "\n"),
       onLog: log,

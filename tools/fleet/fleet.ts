@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import { Worker } from "node:worker_threads";
 import * as mqtt from "mqtt";
 import { parseBrokerUrl, startAedes, type RunningBroker } from "../brokers/broker.js";
+import type { SimOta } from "../ota/sim-options.js";
 import type { ObservedMessage } from "../cli/output.js";
 import type { NodeSpec } from "../simulator/simulation.js";
 import { fleetSpecs } from "./specs.js";
@@ -32,6 +33,8 @@ export interface FleetOptions {
   specs?: NodeSpec[];
   /** Node starts spread over this many ms (default 1000: one duty period). */
   spreadMs?: number;
+  /** Update keys and a starting image (`sim --ota-key`, `--image`). */
+  ota?: SimOta;
   signal?: AbortSignal;
   /** Process id of the broker, to report its CPU time too (Linux /proc). */
   brokerPid?: number;
@@ -144,7 +147,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
   const virtual = new Array<number>(workerCount).fill(0);
   const done: Extract<WorkerReport, { type: "done" }>[] = [];
   const workers = shares.map((share, index) => {
-    const input: WorkerInput = { index, specs: share, broker, speed, cpu: o.cpu, durationS: o.durationS, epochMs, spreadMs: o.spreadMs ?? 1000, logLevel: o.verbose ? "info" : "warn" };
+    const input: WorkerInput = { index, specs: share, broker, speed, cpu: o.cpu, durationS: o.durationS, epochMs, spreadMs: o.spreadMs ?? 1000, logLevel: o.verbose ? "info" : "warn", ota: o.ota };
     const w = new Worker(new URL("./worker.js", import.meta.url), { workerData: input });
     const finished = new Promise<void>((resolve, reject) => {
       w.on("message", (m: WorkerReport) => {

@@ -7,6 +7,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { VirtualClock } from "../../sim/clock.js";
 import { SimNode, sharedView, type NodeSpec } from "../simulator/simulation.js";
+import type { SimOta } from "../ota/sim-options.js";
 import { drive, sleep, waitIdle } from "../simulator/drive.js";
 import { setImmediate as yieldToIo } from "node:timers/promises";
 
@@ -22,6 +23,8 @@ export interface WorkerInput {
   spreadMs: number;
   /** Forward node log lines at warn and error (info too when verbose). */
   logLevel: "warn" | "info" | "none";
+  /** Update keys and a starting image (`sim --ota-key`, `--image`). */
+  ota?: SimOta;
 }
 
 export type WorkerReport =
@@ -47,6 +50,7 @@ async function run(): Promise<void> {
         cpu: input.cpu,
         spec,
         broker: input.broker,
+        ...input.ota,
         log: (level, message) => {
           if (level === "error" || level === "warn" ? input.logLevel !== "none" : level === "info" && input.logLevel === "info") port.postMessage({ type: "log", nodeId: spec.nodeId, level, message } satisfies WorkerReport);
         },

@@ -26,6 +26,7 @@ import * as builtInImage from "../../firmware/app/image.js";
 import { SimFlash, type BootedImage } from "../../sim/flash.js";
 import { loadImage, type FirmwareImage } from "./image-loader.js";
 import { devOtaKeys, OTA_SLOT_BYTES } from "../ota/dev-key.js";
+import type { SimOta } from "../ota/sim-options.js";
 import type { FirmwareSlots, LogLevel, Storage, TCPOptions, TCPSocket } from "../../firmware/host.js";
 import { freePort, parseBrokerUrl, startAedes, type RunningBroker } from "../brokers/broker.js";
 import { drive, waitIdle } from "./drive.js";
@@ -74,6 +75,8 @@ export interface SimNodeOptions {
   flash?: SimFlash;
   /** Update keys the built-in image trusts (base64 DER, comma-separated: `sim --ota-key`); default the development key (tools/ota/dev-key). */
   otaKeys?: string;
+  /** The image flashed into ota_0 (a sim package's payload: `sim --image`); default the simulator's own firmware. */
+  image?: Uint8Array;
 }
 
 export type SimPart = I2CTarget & { present: boolean };
@@ -135,7 +138,7 @@ export class SimNode {
     this.thermometerAddress = ADDRESSES[tempKind].find((a) => a !== this.accelerometerAddress)!;
     this.bus.attach(this.accelerometerAddress, this.accelerometer);
     this.bus.attach(this.thermometerAddress, this.thermometer);
-    this.flash = options.flash ?? new SimFlash(OTA_SLOT_BYTES);
+    this.flash = options.flash ?? new SimFlash(OTA_SLOT_BYTES, options.image);
     this.#boot();
   }
 
@@ -376,6 +379,8 @@ export interface SimulationOptions {
   cpu?: { rate: number };
   signal?: AbortSignal;
   storageDir?: string;
+  /** Update keys and a starting image for the nodes (`sim --ota-key`, `--image`). */
+  ota?: SimOta;
   /** One node fresh from the factory, unprovisioned, with its setup page on loopback (docs/provisioning.md). */
   factory?: boolean;
   /** The setup page's port in factory mode (default: a free one). */
@@ -455,6 +460,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
         broker,
         storage: o.storageDir ? new FileStorage(`${o.storageDir}/${spec.nodeId}`) : undefined,
         log: (level, message) => o.onLog?.(spec.nodeId, level, message),
+        ...o.ota,
         factory,
         serial: o.serial,
       }),
