@@ -186,7 +186,7 @@ interface WsResult {
 }
 
 /** An opening handshake (its headers changed by `headers`), then `frames` once it is answered; the result once the server closes. */
-function wsSession(port: number, r: Rng, o: { headers?: (h: Record<string, string>) => void; path?: string; frames?: Buffer; cut?: boolean } = {}): Promise<WsResult> {
+function wsSession(port: number, r: Rng, o: { headers?: (h: Record<string, string>) => void; path?: string; frames?: Buffer; cut?: boolean; withHandshake?: Buffer } = {}): Promise<WsResult> {
   const key = r.bytes(16).toString("base64");
   const h: Record<string, string> = { Host: `127.0.0.1:${port}`, Upgrade: "websocket", Connection: "Upgrade", "Sec-WebSocket-Key": key, "Sec-WebSocket-Version": "13", Origin: `http://127.0.0.1:${port}` };
   o.headers?.(h);
@@ -223,7 +223,7 @@ function wsSession(port: number, r: Rng, o: { headers?: (h: Record<string, strin
         frames: end < 0 ? [] : serverFrames(got.subarray(end + 4)),
       });
     });
-    s.on("connect", () => s.write(request));
+    s.on("connect", () => s.write(Buffer.concat([Buffer.from(request), o.withHandshake ?? Buffer.alloc(0)])));
   });
 }
 
@@ -292,10 +292,14 @@ async function fuzzWebSocket(t: ExecutionContext, port: number, r: Rng): Promise
       if (c.code !== undefined) t.is(closeCode(res), c.code, `${c.name}: close frames ${JSON.stringify(res.frames.filter((f) => f.opcode === 8).map((f) => f.payload.toString("latin1")))}`);
     }
   }
+  // Frames in the same packet as the handshake are read too: a selection answered with the node's snapshot.
+  const early = await wsSession(port, r, { withHandshake: Buffer.concat([text(JSON.stringify({ op: "select", node: "node-1" })), closeFrame(NORMAL)]) });
+  t.true(early.frames.some((f) => f.opcode === 1 && JSON.parse(f.payload.toString()).type === "node"), "the snapshot of node-1");
+  t.is(closeCode(early), NORMAL);
   // A ping is answered with a pong carrying its payload (RFC 6455 5.5.2).
   const pong = await wsSession(port, r, { frames: Buffer.concat([frame(9, Buffer.from("are you there")), closeFrame(NORMAL)]) });
   t.deepEqual(pong.frames.filter((f) => f.opcode === 10).map((f) => f.payload.toString()), ["are you there"]);
-  t.log(`WebSocket: ${sessions + 8} sessions`);
+  t.log(`WebSocket: ${sessions + 9} sessions`);
 }
 
 /** Messages on the dashboard's topics that no node would publish. */

@@ -50,7 +50,7 @@ const SCENARIO = {
     ],
     temperature_c: 41.5,
   },
-  events: [{ at_s: 12, kind: "set", path: "machine.vibration[0].vrms_mm_s", value: 9.0 }],
+  events: [{ at_s: 30, kind: "set", path: "machine.vibration[0].vrms_mm_s", value: 9.0 }],
 };
 
 const data = async (page: Page, selector: string, name: string) => page.getAttribute(selector, `data-${name}`);
@@ -90,13 +90,6 @@ maybe(`dashboard: the page's values are the telemetry's; ISO zones, levels, temp
     // The node shows up, is selected, and trend points keep arriving.
     await page.locator('#nodes li[data-node="pump-1"].sel').waitFor({ timeout: UI_CEILING_MS });
     await page.locator('#points[data-count]:not([data-count="0"]):not([data-count="1"])').waitFor({ timeout: UI_CEILING_MS });
-    // The step at 12 s simulated: the x.vRms alarm, and the header's state.
-    await page.locator("#alarms li.alarm").first().waitFor({ timeout: UI_CEILING_MS });
-    const alarms = await page.$$eval("#alarms li", (els) => els.map((e) => e.textContent ?? ""));
-    t.true(alarms.some((a) => /x\.vRms: (normal|warning) → alarm \(\d/.test(a)), alarms.join(" | "));
-    await page.locator("#state", { hasText: /^alarm$/ }).waitFor({ timeout: UI_CEILING_MS });
-    t.is(await page.textContent("#status"), "online");
-
     // Every value shown is the payload's.
     const compared = await checkShownValues(t, run, "pump-1");
     t.true(compared >= 3 * 7 + 1 + 3, `${compared} values compared`);
@@ -142,7 +135,10 @@ maybe(`dashboard: the page's values are the telemetry's; ISO zones, levels, temp
     // In mm/s RMS by default: a / (2 pi f) / sqrt 2 of the peak bin; then in mg 0-peak.
     const velocity = (cap.x[kPeak] * 1e-6 * G * 1000) / (2 * Math.PI * kPeak * df) / Math.SQRT2;
     t.is(await page.textContent('#peaks span[data-axis="x"]'), ` x ${shownHz.toFixed(2)} Hz ${velocity.toFixed(3)} mm/s RMS`);
-    t.true(Math.abs(velocity - window.vib.x.vRms) / window.vib.x.vRms < 0.05, `a pure tone: its line ${velocity} mm/s is its vRms ${window.vib.x.vRms}`);
+    // A steady pure tone's line is its vRms (a window that straddles the step is not steady: the Hann window weighs its middle).
+    const previous = run.seen.filter((m) => m.topic === "sensors/pump-1/telemetry" && m.doc?.ts < window.ts).pop()?.doc;
+    if (previous?.vib && Math.abs(previous.vib.x.vRms - window.vib.x.vRms) / window.vib.x.vRms < 0.05) t.true(Math.abs(velocity - window.vib.x.vRms) / window.vib.x.vRms < 0.05, `a pure tone: its line ${velocity} mm/s is its vRms ${window.vib.x.vRms}`);
+    else t.log(`the capture's window is not steady (vRms ${previous?.vib?.x?.vRms} then ${window.vib.x.vRms}): line against vRms not compared`);
     await page.selectOption("#spec-unit", "acc");
     await page.locator('#peaks[data-unit="acc"]').waitFor({ timeout: UI_CEILING_MS });
     t.is(await page.textContent('#peaks span[data-axis="x"]'), ` x ${shownHz.toFixed(2)} Hz ${(cap.x[kPeak] / 1000).toFixed(2)} mg 0-peak`);
@@ -156,6 +152,13 @@ maybe(`dashboard: the page's values are the telemetry's; ISO zones, levels, temp
     await page.selectOption("#spec-x", "log");
     await page.locator(`#spectrum[data-x-min="${df}"]`).waitFor({ timeout: UI_CEILING_MS });
     t.is(await dataNumber(page, "#spectrum", "x-max"), 1600);
+
+    // The step at 30 s simulated: the x.vRms alarm, and the header's state.
+    await page.locator("#alarms li.alarm").first().waitFor({ timeout: UI_CEILING_MS });
+    const alarms = await page.$$eval("#alarms li", (els) => els.map((e) => e.textContent ?? ""));
+    t.true(alarms.some((a) => /x\.vRms: (normal|warning) → alarm \(\d/.test(a)), alarms.join(" | "));
+    await page.locator("#state", { hasText: /^alarm$/ }).waitFor({ timeout: UI_CEILING_MS });
+    t.is(await page.textContent("#status"), "online");
 
     // A second capture: a second waterfall row.
     await page.locator('#waterfall[data-rows="1"]').waitFor({ timeout: UI_CEILING_MS });

@@ -158,13 +158,14 @@ export async function startDashboard(o: DashboardOptions): Promise<RunningDashbo
     if (!LOCAL_HOST.test(req.headers.host ?? "") || (origin !== undefined && !LOCAL_HOST.test(origin.replace(/^http:\/\//i, "")))) return refuse("403 Forbidden", "the dashboard answers pages of this machine only");
     const problem = handshakeProblem(req);
     if (problem) return refuse("400 Bad Request", problem);
-    const c: Client = { ws: undefined as unknown as WebSocketConnection };
-    c.ws = new WebSocketConnection(req, socket, head, {
-      maxMessage: MAX_CLIENT_MESSAGE,
-      maxBuffered: MAX_CLIENT_BUFFER,
-      onText: (text) => onClientText(c, text),
-      onClose: () => clients.delete(c),
-    });
+    const c: Client = {
+      ws: new WebSocketConnection(req, socket, head, {
+        maxMessage: MAX_CLIENT_MESSAGE,
+        maxBuffered: MAX_CLIENT_BUFFER,
+        onText: (text) => onClientText(c, text),
+        onClose: () => clients.delete(c),
+      }),
+    };
     clients.add(c);
     send(c, { type: "welcome", prefix, finished, broker: brokerUp, ...store.summary(LIST_LIMIT) });
   }

@@ -95,6 +95,8 @@ export class Store {
   ignored = 0;
   #o: StoreOptions;
   #listener: (e: StoreEvent) => void;
+  /** One setup per configuration document (a fleet's nodes share theirs). */
+  #setups = new WeakMap<object, NodeSetup>();
 
   constructor(options: StoreOptions, listener: (e: StoreEvent) => void) {
     this.#o = options;
@@ -112,7 +114,9 @@ export class Store {
     if (n) return n;
     if (this.nodes.size >= MAX_NODES) return undefined;
     const doc = this.#o.nodeConfig?.(id);
-    n = { id, points: [], alarms: [], captures: [], telemetryCount: 0, seen: new Map(), setup: doc ? nodeSetup({ ...doc, nodeId: id }) : undefined };
+    let setup = doc && this.#setups.get(doc);
+    if (doc && !setup) this.#setups.set(doc, (setup = nodeSetup(doc)));
+    n = { id, points: [], alarms: [], captures: [], telemetryCount: 0, seen: new Map(), setup };
     this.nodes.set(id, n);
     return n;
   }

@@ -86,7 +86,8 @@ export class WebSocketConnection {
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     socket.on("close", () => this.#gone());
     socket.on("end", () => socket.end());
-    if (head.length) this.#onData(head);
+    // Frames that came with the handshake are read once the caller holds this connection.
+    if (head.length) queueMicrotask(() => this.#onData(head));
   }
 
   get open(): boolean {
@@ -96,12 +97,8 @@ export class WebSocketConnection {
   /** Sends a text message; false when the connection is closing or the peer was dropped for not reading. */
   send(text: string): boolean {
     if (!this.open) return false;
-    if (this.#socket.writableLength > this.#o.maxBuffered) {
-      this.#socket.destroy();
-      return false;
-    }
     this.#frame(OP.text, Buffer.from(text, "utf8"));
-    return true;
+    return this.open;
   }
 
   /** Starts the closing handshake; the socket ends once the peer answers or leaves (a peer that does neither is ended after a bounded wait). */
@@ -116,7 +113,12 @@ export class WebSocketConnection {
     endSocket(this.#socket);
   }
 
+  /** Writes one frame; a peer that has left maxBuffered bytes unread (pongs included) is dropped instead. */
   #frame(opcode: number, payload: Buffer): void {
+    if (this.#socket.writableLength > this.#o.maxBuffered) {
+      this.#socket.destroy();
+      return;
+    }
     const n = payload.length;
     const head = n < 126 ? Buffer.alloc(2) : n < 65536 ? Buffer.alloc(4) : Buffer.alloc(10);
     head[0] = 0x80 | opcode;

@@ -481,7 +481,7 @@ function drawSpectra() {
   drawEnvelope(s, xKind);
   charts.waterfall.update({
     rows: caps.map((c) => ({ t: c.t, df: c.df, values: inUnit(c[$("wf-axis").value], c.df, unit, lo).map((v) => v ?? 0) })),
-    x: xKind, xDomain, label: `${$("wf-axis").value}, ${unitText}`,
+    x: xKind, xDomain, fromHz: lo, label: `${$("wf-axis").value}, ${unitText}`,
   });
 }
 

@@ -282,8 +282,9 @@ function heat(t) {
 export const WATERFALL_RANGE_DB = 50;
 
 /**
- * Spectra over time, newest on top: update({rows: [{t, df, values}], x: "linear"|"log", xDomain, label}).
- * Each pixel column shows the largest bin it covers; colour is dB below the loudest bin of all rows.
+ * Spectra over time, newest on top: update({rows: [{t, df, values}], x: "linear"|"log", xDomain, fromHz, label}).
+ * Each pixel column shows the largest bin it covers; colour is dB below the loudest bin of all rows from `fromHz` up
+ * (the lines below the vRms band, DC's leakage, would otherwise set the scale).
  */
 export class Waterfall {
   constructor(el, { height = 220 } = {}) {
@@ -294,12 +295,12 @@ export class Waterfall {
   update(spec) { this.spec = spec; this.surface.redraw(); }
 
   #draw(ctx, width, height) {
-    const { rows, x = "linear", xDomain = [0, 1], label = "" } = this.spec;
+    const { rows, x = "linear", xDomain = [0, 1], fromHz = 0, label = "" } = this.spec;
     const left = MARGIN.left, right = width - MARGIN.right, top = MARGIN.top, bottom = height - MARGIN.bottom;
     const xs = scale(x, xDomain[0], xDomain[1], left, right);
     this.surface.el.dataset.rows = String(rows.length);
     let max = 0;
-    for (const r of rows) for (let k = 1; k < r.values.length; k++) if (r.values[k] > max) max = r.values[k];
+    for (const r of rows) for (let k = Math.max(1, Math.ceil(fromHz / r.df)); k < r.values.length; k++) if (r.values[k] > max) max = r.values[k];
     const rowH = (bottom - top) / Math.max(rows.length, 4);
     rows.forEach((r, i) => {
       const y = top + (rows.length - 1 - i) * rowH;
@@ -318,6 +319,6 @@ export class Waterfall {
     if (!rows.length) { ctx.fillStyle = "#889"; ctx.textAlign = "center"; ctx.fillText("no capture yet", (left + right) / 2, (top + bottom) / 2); }
     xAxis(ctx, xs, bottom, bottom, "Hz", width);
     ctx.fillStyle = "#556"; ctx.textAlign = "left"; ctx.textBaseline = "bottom";
-    ctx.fillText(`${label}   colour: 0 to -${WATERFALL_RANGE_DB} dB of the largest line`, 4, top - 4);
+    ctx.fillText(`${label}   colour: 0 to -${WATERFALL_RANGE_DB} dB of the largest line from ${fromHz} Hz`, 4, top - 4);
   }
 }
