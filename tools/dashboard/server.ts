@@ -57,7 +57,7 @@ const SECURITY_HEADERS = {
 const LOCAL_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d{1,5})?$/i;
 /** Largest message a page sends (a node selection or a capture request). */
 const MAX_CLIENT_MESSAGE = 4096;
-/** Bytes that may wait for a page that does not read (a hello with captures is about a megabyte). */
+/** Bytes that may wait for a page that does not read (a node snapshot with its captures is about a megabyte). */
 const MAX_CLIENT_BUFFER = 16 * 1024 * 1024;
 /** Node ids a topic level can carry (no wildcards, no separator). */
 const NODE_ID = /^[^/+#\u0000]{1,256}$/;
