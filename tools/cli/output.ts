@@ -48,19 +48,24 @@ export function formatReadable(m: ObservedMessage): string {
   }
 }
 
+/** A number with `digits` decimals, or "?" for anything else: a payload someone else published must not stop the simulation. */
+function fixed(v: unknown, digits: number): string {
+  return typeof v === "number" ? v.toFixed(digits) : "?";
+}
+
 function vibration(v: Json | undefined): string {
-  if (!v) return "vib -  ";
-  const axis = (a: Json) => `${a.vRms.toFixed(2)}`;
+  if (!v || typeof v !== "object") return "vib -  ";
+  const [x, y, z]: Json[] = [v.x ?? {}, v.y ?? {}, v.z ?? {}];
   const lost = v.lost ? ` LOST ${v.lost}` : "";
   // ISO 10816-3 zones x/y/z, when the node reports them (docs/monitoring.md).
-  const zones = v.x.zone ? ` zone ${v.x.zone}/${v.y.zone}/${v.z.zone}` : "";
-  return `vRms x ${axis(v.x)} y ${axis(v.y)} z ${axis(v.z)} mm/s${zones}  aRms x ${v.x.aRms.toFixed(4)} g  fDom x ${v.x.fDom.toFixed(1)} Hz${lost}  `;
+  const zones = x.zone ? ` zone ${x.zone}/${y.zone}/${z.zone}` : "";
+  return `vRms x ${fixed(x.vRms, 2)} y ${fixed(y.vRms, 2)} z ${fixed(z.vRms, 2)} mm/s${zones}  aRms x ${fixed(x.aRms, 4)} g  fDom x ${fixed(x.fDom, 1)} Hz${lost}  `;
 }
 
 function temperature(t: Json | undefined): string {
-  return t ? `${t.c.toFixed(2)} degC` : "temp -";
+  return t ? `${fixed(t.c, 2)} degC` : "temp -";
 }
 
 function faults(f: Json[] | undefined): string {
-  return f && f.length ? `  FAULT ${f.map((x) => `${x.sensor}: ${x.reason}`).join(", ")}` : "";
+  return Array.isArray(f) && f.length ? `  FAULT ${f.map((x) => `${x?.sensor}: ${x?.reason}`).join(", ")}` : "";
 }

@@ -1,15 +1,21 @@
 /*
  * The live dashboard (docs/dashboard.md): a small HTTP server on 127.0.0.1 that
- * subscribes to the broker with mqtt.js, keeps a short history per node and
- * pushes it to the page over Server-Sent Events. The page (static/) draws with
- * uPlot, served from node_modules (no CDN). Selecting a node asks it for a
- * capture (cmd/capture) so the spectrum shown is the node's real FFT.
+ * subscribes to the broker with mqtt.js, keeps a bounded history per node
+ * (store.ts) and pushes it to the page over one WebSocket (websocket.ts). The
+ * page (static/) is plain DOM and canvas, no library. Selecting a node asks it
+ * for a capture (cmd/capture) so the spectrum shown is the node's own FFT.
+ *
+ * It runs inside the simulation's process: nothing a client sends (any path,
+ * method, header or frame) may throw out of a handler, and every buffer is
+ * bounded; test/dashboard.test.ts fuzzes it while a simulation runs.
  */
 import * as http from "node:http";
 import * as fs from "node:fs";
-import { createRequire } from "node:module";
+import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
 import * as mqtt from "mqtt";
+import { Store, type StoreEvent } from "./store.js";
+import { CLOSE, endSocket, handshakeProblem, WebSocketConnection } from "./websocket.js";
 
 export interface DashboardOptions {
   broker: string;
@@ -18,181 +24,233 @@ export interface DashboardOptions {
   port?: number;
   /** Points of trend kept per node (default 600). */
   history?: number;
+  /** The configuration document the run gave a node, for the levels, zones and speed the page draws (setup.ts). */
+  nodeConfig?: (nodeId: string) => Record<string, unknown> | undefined;
 }
 
 export interface RunningDashboard {
   url: string;
   port: number;
+  /** The run is over: pages show "run finished" (and stop waiting for data) while the server still answers. */
+  finish(note?: string): void;
+  /** finish(), then close every connection and stop. */
   close(): Promise<void>;
 }
 
-interface Point {
-  t: number;
-  x?: number;
-  y?: number;
-  z?: number;
-  temp?: number;
-  state?: string;
-}
-
-interface NodeState {
-  id: string;
-  points: Point[];
-  alarms: Record<string, unknown>[];
-  status?: Record<string, unknown>;
-  state?: string;
-  spectrum?: { id: number; t?: number; df: number; n: number; odr: number; x: number[]; y: number[]; z: number[]; envelope?: EnvelopeCapture };
-  pending?: { id: number; t?: number; df: number; n: number; odr: number; chunks: number; envelope?: { df: number; chunks: number; speed?: number; defects?: Record<string, number> }; got: Map<string, number[]> };
-  fDom?: { x?: number; y?: number; z?: number };
-}
-
-/** A capture's envelope spectra (a node with bearing diagnostics) and its bearing's defect frequencies at the window's speed. */
-interface EnvelopeCapture {
-  df: number;
-  speed?: number;
-  defects?: Record<string, number>;
-  x: number[];
-  y: number[];
-  z: number[];
-}
-
 const STATIC_DIR = fileURLToPath(new URL("../../../tools/dashboard/static/", import.meta.url));
-const require = createRequire(import.meta.url);
-const FILES: Record<string, { path: () => string; type: string }> = {
-  "/": { path: () => STATIC_DIR + "index.html", type: "text/html; charset=utf-8" },
-  "/app.js": { path: () => STATIC_DIR + "app.js", type: "text/javascript; charset=utf-8" },
-  "/style.css": { path: () => STATIC_DIR + "style.css", type: "text/css; charset=utf-8" },
-  "/uplot.js": { path: () => require.resolve("uplot/dist/uPlot.iife.min.js"), type: "text/javascript; charset=utf-8" },
-  "/uplot.css": { path: () => require.resolve("uplot/dist/uPlot.min.css"), type: "text/css; charset=utf-8" },
+const FILES: Record<string, { file: string; type: string }> = {
+  "/": { file: "index.html", type: "text/html; charset=utf-8" },
+  "/app.js": { file: "app.js", type: "text/javascript; charset=utf-8" },
+  "/chart.js": { file: "chart.js", type: "text/javascript; charset=utf-8" },
+  "/style.css": { file: "style.css", type: "text/css; charset=utf-8" },
+  "/favicon.svg": { file: "favicon.svg", type: "image/svg+xml" },
+  // Browsers ask for it whatever the page links: the same icon, never a 404.
+  "/favicon.ico": { file: "favicon.svg", type: "image/svg+xml" },
 };
+/** The page's own files and its WebSocket only: no inline script, nothing from elsewhere. */
+const SECURITY_HEADERS = {
+  "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+};
+/** Names this machine: the page is served on loopback, and a request that names another host is a rebinding attempt. */
+const LOCAL_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d{1,5})?$/i;
+/** Largest message a page sends (a node selection or a capture request). */
+const MAX_CLIENT_MESSAGE = 4096;
+/** Bytes that may wait for a page that does not read (a node snapshot with its captures is about a megabyte). */
+const MAX_CLIENT_BUFFER = 16 * 1024 * 1024;
+/** Node ids a topic level can carry (no wildcards, no separator). */
+const NODE_ID = /^[^/+#\u0000]{1,256}$/;
+/** A capture request waits this long (ms) for its capture before another one is sent. */
+const CAPTURE_WAIT_MS = 30_000;
+/** close(): how long (ms) pages may take to answer the close frame before their sockets are cut. */
+const CLOSE_WAIT_MS = 1000;
+/** Nodes listed on the page. */
+const LIST_LIMIT = 500;
+
+interface Client {
+  ws: WebSocketConnection;
+  node?: string;
+}
 
 export async function startDashboard(o: DashboardOptions): Promise<RunningDashboard> {
   const prefix = o.prefix ?? "sensors";
-  const history = o.history ?? 600;
-  const nodes = new Map<string, NodeState>();
-  const clients = new Set<{ res: http.ServerResponse; node?: string }>();
-  const node = (id: string) => {
-    let n = nodes.get(id);
-    if (!n) nodes.set(id, (n = { id, points: [], alarms: [] }));
-    return n;
+  const clients = new Set<Client>();
+  let finished: string | undefined;
+  let brokerUp = false;
+  const captureAsked = new Map<string, number>();
+
+  const send = (c: Client, message: unknown) => c.ws.send(JSON.stringify(message));
+  const broadcast = (message: unknown, node?: string) => {
+    const text = JSON.stringify(message);
+    for (const c of clients) if (node === undefined || c.node === node) c.ws.send(text);
   };
-  const send = (node: string | undefined, event: string, data: unknown) => {
-    const line = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-    for (const c of clients) if (node === undefined || c.node === node) c.res.write(line);
-  };
+  const store = new Store({ prefix, history: o.history ?? 600, nodeConfig: o.nodeConfig }, (e: StoreEvent) => {
+    if (e.type === "capture") captureAsked.delete(e.node);
+    broadcast(e, e.node);
+  });
 
   const client = mqtt.connect(o.broker, { clientId: `dashboard-${process.pid}-${Math.floor(Math.random() * 1e9)}`, reconnectPeriod: 1000 });
+  const brokerState = (up: boolean) => {
+    if (up === brokerUp) return;
+    brokerUp = up;
+    broadcast({ type: "broker", connected: up });
+  };
   client.on("error", () => {});
-  client.on("connect", () => client.subscribe([`${prefix}/+/telemetry`, `${prefix}/+/alarm`, `${prefix}/+/status`, `${prefix}/+/capture/#`], { qos: 0 }));
+  client.on("connect", () => {
+    brokerState(true);
+    client.subscribe(store.topics, { qos: 0 });
+  });
+  client.on("close", () => brokerState(false));
   client.on("message", (topic, payload) => {
-    const parts = topic.split("/");
-    if (parts.length < 3 || parts[0] !== prefix) return;
-    let doc: any;
     try {
-      doc = JSON.parse(payload.toString("utf8"));
+      store.message(topic, payload, Date.now());
     } catch {
-      return;
-    }
-    const n = node(parts[1]);
-    const kind = parts[2];
-    if (kind === "telemetry") {
-      const p: Point = { t: typeof doc.ts === "number" ? doc.ts : Date.now(), x: doc.vib?.x?.vRms, y: doc.vib?.y?.vRms, z: doc.vib?.z?.vRms, temp: doc.temp?.c, state: doc.state };
-      n.points.push(p);
-      if (n.points.length > history) n.points.splice(0, n.points.length - history);
-      n.state = doc.state;
-      n.fDom = { x: doc.vib?.x?.fDom, y: doc.vib?.y?.fDom, z: doc.vib?.z?.fDom };
-      send(n.id, "telemetry", { node: n.id, point: p, fDom: n.fDom });
-    } else if (kind === "alarm") {
-      n.alarms.push(doc);
-      if (n.alarms.length > 200) n.alarms.shift();
-      send(n.id, "alarm", { node: n.id, alarm: doc });
-    } else if (kind === "status") {
-      n.status = doc;
-      send(n.id, "status", { node: n.id, status: doc });
-    } else if (kind === "capture") {
-      onCapture(n, parts.slice(3), doc);
+      store.ignored++; // a store bug must cost one message, never the simulation
     }
   });
 
-  function onCapture(n: NodeState, rest: string[], doc: any): void {
-    const [id, part, axis, k] = rest;
-    if (part === "meta") {
-      const env = doc.envelope;
-      n.pending = { id: Number(id), t: doc.ts, df: doc.df, n: doc.n, odr: doc.odr, chunks: doc.spectrumChunks ?? 1, envelope: env ? { df: env.df, chunks: env.chunks, speed: env.speed, defects: env.defects } : undefined, got: new Map() };
-      return;
-    }
-    const p = n.pending;
-    if ((part !== "spectrum" && part !== "envelope") || !p || p.id !== Number(id)) return;
-    p.got.set(`${part}/${axis}/${k}`, doc.data);
-    if (p.got.size < (p.chunks + (p.envelope?.chunks ?? 0)) * 3) return;
-    const join = (kind: string, a: string, chunks: number) => Array.from({ length: chunks }, (_, i) => p.got.get(`${kind}/${a}/${i}`) ?? []).flat();
-    const spectrum = (a: string) => join("spectrum", a, p.chunks);
-    const e = p.envelope;
-    const envelope = e ? { df: e.df, speed: e.speed, defects: e.defects, x: join("envelope", "x", e.chunks), y: join("envelope", "y", e.chunks), z: join("envelope", "z", e.chunks) } : undefined;
-    n.spectrum = { id: p.id, t: p.t, df: p.df, n: p.n, odr: p.odr, x: spectrum("x"), y: spectrum("y"), z: spectrum("z"), envelope };
-    n.pending = undefined;
-    send(n.id, "spectrum", { node: n.id, spectrum: n.spectrum });
-  }
-
-  // A summary of every node once a second: the list on the left.
+  // The node list on the left, once a second.
   const summary = setInterval(() => {
-    if (!clients.size) return;
-    const list = [...nodes.values()].map((n) => {
-      const last = n.points[n.points.length - 1];
-      return { id: n.id, state: n.state, online: n.status?.state, x: last?.x, temp: last?.temp, alarms: n.alarms.length };
-    });
-    send(undefined, "nodes", list.sort((a, b) => a.id.localeCompare(b.id, "en", { numeric: true })));
+    if (clients.size) broadcast({ type: "nodes", ...store.summary(LIST_LIMIT) });
   }, 1000);
 
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const file = FILES[url.pathname];
-    if (file && req.method === "GET") {
-      fs.readFile(file.path(), (err, data) => {
-        if (err) {
-          res.writeHead(500).end(String(err.message));
-          return;
-        }
-        res.writeHead(200, { "content-type": file.type, "cache-control": "no-cache" }).end(data);
+  function capture(c: Client): void {
+    const id = c.node;
+    if (id === undefined || !store.nodes.has(id) || finished !== undefined) return;
+    const asked = captureAsked.get(id);
+    if (asked !== undefined && Date.now() - asked < CAPTURE_WAIT_MS) {
+      send(c, { type: "capture-requested", node: id });
+      return;
+    }
+    captureAsked.set(id, Date.now());
+    client.publish(`${prefix}/${id}/cmd/capture`, "", { qos: 1 }, (err) => {
+      if (err) captureAsked.delete(id);
+      if (c.ws.open) send(c, { type: "capture-requested", node: id, error: err ? err.message : undefined });
+    });
+  }
+
+  /** A page's message: `{"op":"select","node":ID}` or `{"op":"capture"}`; anything else is ignored. */
+  function onClientText(c: Client, text: string): void {
+    let m: unknown;
+    try {
+      m = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (typeof m !== "object" || m === null) return;
+    const { op, node } = m as { op?: unknown; node?: unknown };
+    if (op === "select" && typeof node === "string" && NODE_ID.test(node)) {
+      c.node = node;
+      const n = store.nodes.get(node);
+      send(c, { type: "node", node, snapshot: n ? store.snapshot(n) : undefined });
+    } else if (op === "capture") {
+      capture(c);
+    }
+  }
+
+  function onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on("error", () => socket.destroy());
+    const refuse = (status: string, why: string) => endSocket(socket, `HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${why}\n`);
+    const { pathname } = splitTarget(req.url);
+    if (pathname !== "/ws") return refuse("404 Not Found", "not found");
+    const origin = req.headers.origin;
+    if (!LOCAL_HOST.test(req.headers.host ?? "") || (origin !== undefined && !LOCAL_HOST.test(origin.replace(/^http:\/\//i, "")))) return refuse("403 Forbidden", "the dashboard answers pages of this machine only");
+    const problem = handshakeProblem(req);
+    if (problem) return refuse("400 Bad Request", problem);
+    const c: Client = {
+      ws: new WebSocketConnection(req, socket, head, {
+        maxMessage: MAX_CLIENT_MESSAGE,
+        maxBuffered: MAX_CLIENT_BUFFER,
+        onText: (text) => onClientText(c, text),
+        onClose: () => clients.delete(c),
+      }),
+    };
+    clients.add(c);
+    send(c, { type: "welcome", prefix, finished, broker: brokerUp, ...store.summary(LIST_LIMIT) });
+  }
+
+  function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const { pathname, params } = splitTarget(req.url);
+    const reply = (status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}) => {
+      res.writeHead(status, { "content-type": type, "cache-control": "no-cache", ...SECURITY_HEADERS, ...extra });
+      res.end(req.method === "HEAD" ? undefined : body);
+    };
+    const text = (status: number, body: string, extra?: Record<string, string>) => reply(status, "text/plain; charset=utf-8", body + "\n", extra);
+    if (!LOCAL_HOST.test(req.headers.host ?? "")) return text(403, "the dashboard answers requests for this machine only (Host 127.0.0.1 or localhost)");
+    const file = FILES[pathname];
+    const api = pathname === "/api/nodes" || pathname === "/api/node";
+    if (!file && !api) return text(pathname === "/ws" ? 426 : 404, pathname === "/ws" ? "a WebSocket endpoint" : "not found");
+    if (req.method !== "GET" && req.method !== "HEAD") return text(405, "GET or HEAD", { allow: "GET, HEAD" });
+    if (file) {
+      fs.readFile(STATIC_DIR + file.file, (err, data) => {
+        if (res.destroyed) return;
+        if (err) text(500, `cannot read ${file.file}`);
+        else reply(200, file.type, data);
       });
       return;
     }
-    if (url.pathname === "/events" && req.method === "GET") {
-      const id = url.searchParams.get("node") ?? undefined;
-      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
-      const c = { res, node: id };
-      clients.add(c);
-      req.on("close", () => clients.delete(c));
-      const n = id ? nodes.get(id) : undefined;
-      res.write(`event: hello\ndata: ${JSON.stringify({ prefix, node: id, snapshot: n ? { points: n.points, alarms: n.alarms, status: n.status, spectrum: n.spectrum, fDom: n.fDom } : undefined })}\n\n`);
-      return;
+    const json = (status: number, body: unknown) => reply(status, "application/json", JSON.stringify(body));
+    if (pathname === "/api/nodes") return json(200, { finished, ...store.summary(Number.MAX_SAFE_INTEGER) });
+    const n = store.nodes.get(params.get("id") ?? "");
+    if (!n) return json(404, { error: "no node with that id (?id=...)" });
+    json(200, { finished, ...store.snapshot(n) });
+  }
+
+  // Every socket, upgraded ones included (the server forgets those): close() cuts what a peer leaves open.
+  const sockets = new Set<Duplex>();
+  const server = http.createServer((req, res) => {
+    try {
+      onRequest(req, res);
+    } catch {
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
     }
-    if (url.pathname === "/api/capture" && req.method === "POST") {
-      const id = url.searchParams.get("node");
-      if (!id || !/^[^/+#]+$/.test(id)) {
-        res.writeHead(400).end("node?");
-        return;
-      }
-      client.publish(`${prefix}/${id}/cmd/capture`, "", { qos: 1 }, (err) => res.writeHead(err ? 502 : 202).end(err ? String(err.message) : "requested"));
-      return;
+  });
+  server.on("connection", (socket: Duplex) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  server.on("upgrade", (req, socket, head) => {
+    try {
+      onUpgrade(req, socket, head);
+    } catch {
+      socket.destroy();
     }
-    res.writeHead(404).end("not found");
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(o.port ?? 0, "127.0.0.1", () => resolve());
   });
   const port = (server.address() as { port: number }).port;
+  const finish = (note = "run finished") => {
+    if (finished !== undefined) return;
+    finished = note;
+    broadcast({ type: "finished", note });
+  };
   return {
     url: `http://127.0.0.1:${port}/`,
     port,
+    finish,
     async close() {
+      finish();
       clearInterval(summary);
-      for (const c of clients) c.res.end();
+      for (const c of clients) c.ws.close(CLOSE.goingAway, finished);
       clients.clear();
       server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      // The close frames get a moment to reach the pages; a peer that does not close is cut.
+      const cut = setTimeout(() => sockets.forEach((s) => s.destroy()), CLOSE_WAIT_MS);
+      await closed;
+      clearTimeout(cut);
       await client.endAsync(true);
     },
   };
+}
+
+/** The path and query of a request target, whatever it holds (`//`, `%`, no slash): never throws, unlike `new URL`. */
+function splitTarget(target: string | undefined): { pathname: string; params: URLSearchParams } {
+  const t = target ?? "/";
+  const q = t.indexOf("?");
+  return { pathname: q < 0 ? t : t.slice(0, q), params: new URLSearchParams(q < 0 ? "" : t.slice(q + 1)) };
 }

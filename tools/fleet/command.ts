@@ -12,6 +12,7 @@ import type { Scenario } from "../scenario/parse.js";
 import { UsageError } from "../cli/args.js";
 import { simOtaFromFlags } from "../ota/sim-options.js";
 import { runFleet } from "./fleet.js";
+import { FLEET_CONFIG } from "./specs.js";
 import { cpuOption } from "../cli/cpu-flags.js";
 import { startDashboard, type RunningDashboard } from "../dashboard/server.js";
 import { DEFAULT_OPCUA_PORT, listenProblem } from "../opcua/command.js";
@@ -61,7 +62,9 @@ export async function fleetOrDashboardSim(flags: Record<string, unknown>, scenar
     }
     if (flags.dashboard) {
       const prefix = String((scenario?.node.config.mqtt as { prefix?: string } | undefined)?.prefix ?? "sensors");
-      dashboard = await startDashboard({ broker, prefix, port: (flags.port as number | undefined) ?? 8080 });
+      // The configuration the nodes run: the page draws its alarm levels, zones and speed.
+      const config = fleet ? { ...FLEET_CONFIG, ...(flags.payload ? { payload: flags.payload } : {}) } : (scenario?.node.config ?? {});
+      dashboard = await startDashboard({ broker, prefix, port: (flags.port as number | undefined) ?? 8080, nodeConfig: () => config });
       process.stderr.write(`dashboard on ${dashboard.url}\n`);
     }
     if (flags.opcua) gateway = await startSimGateway(broker, scenario, (flags["opcua-port"] as number | undefined) ?? DEFAULT_OPCUA_PORT);

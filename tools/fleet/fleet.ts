@@ -113,13 +113,14 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     const parts = topic.split("/");
     const kind = parts[2];
     if (kind !== "telemetry" && kind !== "alarm") return;
-    let doc: { boot?: number; seq?: number };
+    let doc: { boot?: number; seq?: number } | null;
     try {
       doc = JSON.parse(payload.toString("utf8"));
     } catch {
       return;
     }
-    if (typeof doc.boot !== "number" || typeof doc.seq !== "number") return;
+    // Anyone may publish on these topics ("null" parses too): count only what a node would send.
+    if (typeof doc?.boot !== "number" || typeof doc.seq !== "number") return;
     let t = tallies.get(parts[1]);
     if (!t) tallies.set(parts[1], (t = { byBoot: new Map(), duplicates: 0 }));
     let seqs = t.byBoot.get(doc.boot);

@@ -70,7 +70,7 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
       },
       onBroker: flags.dashboard
         ? async (url, prefix) => {
-            dashboard = await startDashboard({ broker: url, prefix, port: (flags.port as number | undefined) ?? 8080 });
+            dashboard = await startDashboard({ broker: url, prefix, port: (flags.port as number | undefined) ?? 8080, nodeConfig: () => scenario.node.config });
             process.stderr.write(`dashboard: ${dashboard.url}\n`);
           }
         : undefined,
@@ -82,7 +82,8 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
     (json ? process.stderr : process.stdout).write(formatReport(result));
     if (flags.junit) fs.writeFileSync(String(flags.junit), junitXml([result]));
     if (dashboard && !abort.signal.aborted) {
-      // The page keeps what it saw (trends, spectrum, alarms) for a look after the run.
+      // The page keeps what it saw (trends, spectrum, alarms) for a look after the run, and says the run is over.
+      dashboard.finish(`run finished: ${result.passed ? "every expectation holds" : "an expectation failed"}`);
       process.stderr.write(`dashboard stays up at ${dashboard.url} until Ctrl-C\n`);
       await new Promise<void>((resolve) => abort.signal.addEventListener("abort", () => resolve(), { once: true }));
     }
