@@ -5,7 +5,8 @@
  * the server's limits for this connection: Receive Maximum, Maximum Packet
  * Size, Server Keep Alive, Assigned Client Identifier), keepalive and PINGREQ
  * timeouts, the parser with its size limit (larger packets skipped as they
- * stream), and reconnects with backoff (firmware/util/backoff.ts). Bytes go
+ * stream), reconnects with backoff (firmware/util/backoff.ts), and the
+ * fallback to 3.1.1 when a broker turns MQTT 5 down (version-fallback.ts). Bytes go
  * out through the send path (send-path.ts). The session (session.ts) gets what
  * outlives a connection through SessionEvents.
  *
@@ -20,9 +21,10 @@ import { hex } from "../util/format.js";
 import type { CodecOptions } from "./codec.js";
 import { errorText, type ClientContext } from "./context.js";
 import { connectPacket, disconnectIsLong, refusal } from "./handshake.js";
-import { MQTT_5, reasonName, type AnyPacket, type ConnackProperties, type SkippedPacket } from "./packet.js";
+import { connackReason, MQTT_5, reasonName, ReasonCode, type AnyPacket, type ConnackProperties, type SkippedPacket } from "./packet.js";
 import { MqttParser } from "./parser.js";
 import { SendPath } from "./send-path.js";
+import { VersionFallback } from "./version-fallback.js";
 
 /** What the connection tells the session above it. */
 export interface SessionEvents {
@@ -67,7 +69,10 @@ export class MqttConnection {
   #generation = 0;
   #parser: MqttParser<AnyPacket>;
   #backoff: Backoff;
+  #versions: VersionFallback;
   #connectSent = false;
+  /** The broker sent at least one byte on this connection. */
+  #heard = false;
   #lastSentAt = 0;
   /** When the broker last sent anything: a broker that takes messages but never answers is found by keepalive too. */
   #lastReceivedAt = 0;
@@ -90,6 +95,7 @@ export class MqttConnection {
     this.window = o.maxInflight ?? DEFAULT_MAX_INFLIGHT;
     this.keepaliveS = o.keepalive;
     this.#backoff = new Backoff({ minMs: o.backoff?.minMs, maxMs: o.backoff?.maxMs, random: o.random });
+    this.#versions = new VersionFallback(context.version);
   }
 
   get connected(): boolean {
@@ -112,6 +118,23 @@ export class MqttConnection {
     this.#c.host.timers.clear(this.#retryTimer);
     this.#retryTimer = undefined;
     this.state = "stopped";
+  }
+
+  /**
+   * Ends this connection as stop() does (DISCONNECT after what is queued, so the broker drops the
+   * will) and connects again at once with a new CONNECT; the session keeps its messages.
+   */
+  reconnect(reason: string): void {
+    if (this.state !== "connected") return; // any other state is on its way to a new CONNECT already
+    const c = this.#c;
+    this.#send.drain({ cmd: "disconnect" }, this.codec);
+    this.#teardown();
+    this.state = "backoff";
+    c.log("info", `reconnecting: ${reason}`);
+    // On a timer, not inside the caller (often a message callback): what the session still owes the
+    // old connection (a PUBACK) must not reach the new socket before its CONNECT.
+    this.#retryTimer = c.host.timers.set(() => this.#open(), 0);
+    c.callback(() => c.options.onDisconnect?.(reason));
   }
 
   /** Encodes and writes a packet: true when written, false when the connection is gone, an explanation when it cannot be encoded (too large). */
@@ -153,7 +176,10 @@ export class MqttConnection {
     this.#parser.reset();
     this.#send.detach();
     this.#connectSent = false;
+    this.#heard = false;
     this.pingOutstanding = false;
+    c.version = this.#versions.version;
+    this.#parser.protocolVersion = c.version;
     // What the previous server allowed does not carry over to this connection.
     this.codec = { protocolVersion: c.version };
     this.window = o.maxInflight ?? DEFAULT_MAX_INFLIGHT;
@@ -178,7 +204,7 @@ export class MqttConnection {
           if (generation === this.#generation) this.#onReadable(generation);
         },
         onError: (message) => {
-          if (generation === this.#generation) this.#lost(message);
+          if (generation === this.#generation) this.#closed(message);
         },
       });
       if (generation === this.#generation) this.#send.socket = socket;
@@ -206,6 +232,7 @@ export class MqttConnection {
       this.#lost(`read failed: ${errorText(e)}`);
       return;
     }
+    if (data.byteLength > 0) this.#heard = true;
     this.#parser.push(data);
     for (;;) {
       const packet = this.#parser.next();
@@ -220,6 +247,15 @@ export class MqttConnection {
       this.#handle(packet);
       if (generation !== this.#generation) return; // the handler closed this connection
     }
+  }
+
+  /** The socket closed or failed. Closed unanswered after our CONNECT: maybe a broker that will not speak this version. */
+  #closed(message: string): void {
+    if (this.state === "connecting" && this.#connectSent && !this.#heard) {
+      const line = this.#versions.unanswered();
+      if (line !== undefined) this.#c.log("warn", line);
+    }
+    this.#lost(message);
   }
 
   /** The connection failed or died: clean up and schedule the next attempt (`long`: a refusal that will not fix itself soon). */
@@ -263,8 +299,17 @@ export class MqttConnection {
     switch (p.cmd) {
       case "connack": {
         if (this.state !== "connecting") return this.protocolError("second CONNACK");
-        const code = "reasonCode" in p ? p.reasonCode : p.returnCode;
-        const props = "reasonCode" in p ? p.properties : undefined;
+        const v5 = "reasonCode" in p;
+        const code = v5 ? p.reasonCode : p.returnCode;
+        const props = v5 ? p.properties : undefined;
+        if (this.#c.version === MQTT_5 && !v5) {
+          this.#notV5(`it answered in MQTT 3.1.1: CONNACK return code ${code}, ${connackReason(code)}`);
+          return this.#lost("MQTT 5 turned down by the broker");
+        }
+        const settled = this.#versions.answered();
+        if (settled !== undefined) this.#fellBack(settled);
+        // A 5.0 broker that will not take 5.0 also gets 3.1.1 next, after the refusal's long backoff.
+        if (this.#c.version === MQTT_5 && code === ReasonCode.unsupportedProtocolVersion) this.#notV5(`CONNACK 0x${hex(code)} ${reasonName(code, "connack")}`);
         if (code !== 0) return this.#refused(code, props);
         return this.#accepted(p.sessionPresent, props);
       }
@@ -299,6 +344,18 @@ export class MqttConnection {
     c.log("error", `skipped a ${what} of ${s.size} bytes from the broker: larger than the maximum packet size ${this.#parser.maxPacketSize}`);
     c.callback(() => c.options.onSkipped?.(s));
     if (this.state === "connected") this.#session.skipped(s);
+  }
+
+  /** The broker will not speak MQTT 5: the next CONNECT is 3.1.1 (version-fallback.ts). */
+  #notV5(answer: string): void {
+    this.#versions.refusedV5();
+    this.#fellBack(`MQTT 5 turned down (${answer}): falling back to MQTT 3.1.1 until restart`);
+  }
+
+  #fellBack(line: string): void {
+    const c = this.#c;
+    c.log("warn", line);
+    c.callback(() => c.options.onVersionFallback?.());
   }
 
   #refused(code: number, props: ConnackProperties | undefined): void {
