@@ -15,6 +15,7 @@ import { Observer, SimNode, nodeSpecs } from "../tools/simulator/simulation.js";
 import { drive, waitIdle } from "../tools/simulator/drive.js";
 import { VirtualClock } from "../sim/clock.js";
 import { EVENT_CEILING_MS, until } from "./helpers/wait.js";
+import { tapConnections } from "./helpers/wire-tap.js";
 
 const require = createRequire(import.meta.url);
 const tahu = require("sparkplug-payload").get("spBv1.0");
@@ -42,26 +43,6 @@ async function hostSession(url: string, timestamp: number): Promise<mqtt.MqttCli
   });
   await host.publishAsync(STATE_TOPIC, statePayload(true, timestamp), { qos: 1, retain: true });
   return host;
-}
-
-/** What the node writes, per connection, parsed by mqtt-packet. */
-function tapConnections(node: SimNode): mqttPacket.Packet[][] {
-  const connections: mqttPacket.Packet[][] = [];
-  const tcp = node.host.io.tcp;
-  node.host.io.tcp = (options) => {
-    const packets: mqttPacket.Packet[] = [];
-    connections.push(packets);
-    const parser = mqttPacket.parser();
-    parser.on("packet", (p) => packets.push(p));
-    const socket = tcp(options);
-    const write = socket.write.bind(socket);
-    socket.write = (data) => {
-      parser.parse(Buffer.from(data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer)));
-      return write(data);
-    };
-    return socket;
-  };
-  return connections;
 }
 
 const bdSeqOf = (payload: any): number => Number(payload.metrics.find((m: any) => m.name === "bdSeq").value);
@@ -103,7 +84,7 @@ withMosquitto("primary host STATE: births wait for the host (retained STATE befo
   const spec = { ...nodeSpecs(undefined, 1, 8)[0], config: { payload: "sparkplug", sparkplug: { groupId: GROUP, primaryHostId: "scada" } } };
   const node = new SimNode({ clock, spec, broker: { host: broker.host, port: broker.port, secure: false } });
   t.teardown(() => node.stop());
-  const wire = tapConnections(node);
+  const wire = tapConnections(node.host.io);
   const observer = await Observer.connect(broker.url, ["spBv1.0/#", `sensors/${NODE}/cmd/+/ack`], () => clock.wall()!);
   t.teardown(() => observer.close());
   const plant = await mqtt.connectAsync(broker.url, { clientId: "plant", reconnectPeriod: 0 });
@@ -156,7 +137,7 @@ withMosquitto("primary host STATE: births wait for the host (retained STATE befo
   await run(5000); // windows go by while the host is away: recorded, not published
   await barrier();
   t.deepEqual(kindsSince(atDeath), [], "nothing after NDEATH while the host is offline");
-  t.deepEqual(wire[0].slice(-2).map((p) => p.cmd === "publish" ? `publish ${p.topic}` : p.cmd), [`publish spBv1.0/${GROUP}/NDEATH/${NODE}`, "disconnect"], "NDEATH, then DISCONNECT");
+  t.deepEqual(wire[0].written.slice(-2).map((p) => p.cmd === "publish" ? `publish ${p.topic}` : p.cmd), [`publish spBv1.0/${GROUP}/NDEATH/${NODE}`, "disconnect"], "NDEATH, then DISCONNECT");
 
   // 4. An online STATE older than the offline one seen (late as well): no births.
   await late(true, STALE);
@@ -193,12 +174,12 @@ withMosquitto("primary host STATE: births wait for the host (retained STATE befo
   await until(() => count("NDEATH") === 3, "NDEATH on stop");
 
   // Every CONNECT carries a will NDEATH (QoS 1, not retained) whose bdSeq goes up by one per connection.
-  const connects = wire.map((packets) => packets[0] as mqttPacket.IConnectPacket);
+  const connects = wire.map((c) => c.written[0] as mqttPacket.IConnectPacket);
   t.true(connects.every((c) => c.cmd === "connect" && c.clean && c.will?.topic === `spBv1.0/${GROUP}/NDEATH/${NODE}` && c.will.qos === 1 && !c.will.retain));
   const wills = connects.map((c) => bdSeqOf(tahu.decodePayload(c.will!.payload)));
   t.deepEqual(wills, [wills[0], (wills[0] + 1) & 255, (wills[0] + 2) & 255]);
   // Each connection ended by the node: its NDEATH, then DISCONNECT (so the will is not published as well).
-  for (const packets of wire) t.deepEqual(packets.slice(-2).map((p) => p.cmd), ["publish", "disconnect"]);
+  for (const c of wire) t.deepEqual(c.written.slice(-2).map((p) => p.cmd), ["publish", "disconnect"]);
   // What hosts saw: one session per connection, each ended by exactly one NDEATH with its NBIRTH's bdSeq.
   const all = log();
   t.deepEqual(sessionProblems(all), []);
