@@ -11,6 +11,7 @@
 import test from "ava";
 import * as mqttPacket from "mqtt-packet";
 import { MqttClient } from "../firmware/mqtt/client.js";
+import { ClientContext } from "../firmware/mqtt/context.js";
 import { MqttParser } from "../firmware/mqtt/parser.js";
 import { VersionFallback } from "../firmware/mqtt/version-fallback.js";
 import { mosquittoPath, startMosquitto } from "../tools/brokers/broker.js";
@@ -46,35 +47,46 @@ test("the MQTT 5 parser reads a 2-byte CONNACK with a 3.1.1 refusal as mqtt-pack
   t.is(parse([0x20, 2, 0, 6], 5)?.cmd, "error", "not a 3.1.1 return code");
 });
 
-test("the version for the next CONNECT: an answer in 3.1.1 settles it; silence counts only before MQTT 5 worked, and a silent 3.1.1 try goes back to 5", (t) => {
-  const four = new VersionFallback(4);
-  for (let i = 0; i < 5; i++) t.is(four.unanswered(), undefined);
-  t.is(four.version, 4, "configured 3.1.1: nothing to fall back from");
+test("the version for the next CONNECT: an answer in 3.1.1 settles it; silence counts only before an MQTT 5 CONNECT was answered, and a silent 3.1.1 try goes back to 5", (t) => {
+  const fallback = () => {
+    const host = createTestHost();
+    const context = new ClientContext({ host, server: { host: "127.0.0.1", port: 1 }, clientId: "", keepalive: 0, cleanSession: true, protocolVersion: 5, versionAdvice: "set the version to 4" });
+    const lines = () => host.logs.map((l) => `${l.level} ${l.message}`);
+    return { versions: new VersionFallback(context), lines };
+  };
 
-  const outage = new VersionFallback(5);
-  outage.answered();
-  for (let i = 0; i < 5; i++) t.is(outage.unanswered(), undefined);
-  t.is(outage.version, 5, "MQTT 5 worked: later silence is an outage, not the version");
+  const outage = fallback();
+  outage.versions.answered();
+  for (let i = 0; i < 5; i++) outage.versions.unanswered();
+  t.is(outage.versions.version, 5, "MQTT 5 was answered: later silence is an outage, not the version");
+  t.deepEqual(outage.lines(), []);
 
-  const silent = new VersionFallback(5);
-  t.is(silent.unanswered(), undefined);
-  t.is(silent.version, 5, "one silent close proves nothing");
-  t.regex(silent.unanswered()!, /closed 2 MQTT 5 CONNECTs without an answer: trying MQTT 3\.1\.1/);
-  t.is(silent.version, 4);
-  t.regex(silent.unanswered()!, /MQTT 3\.1\.1 was closed unanswered too.*back to MQTT 5/);
-  t.is(silent.version, 5);
-  silent.unanswered();
-  silent.unanswered();
-  t.is(silent.version, 4, "two more silent closes: 3.1.1 again");
-  t.regex(silent.answered()!, /does not support MQTT 5; staying on MQTT 3\.1\.1/);
-  t.true(silent.fellBack);
-  t.is(silent.unanswered(), undefined);
-  t.is(silent.version, 4, "settled until restart");
+  const silent = fallback();
+  silent.versions.unanswered();
+  t.is(silent.versions.version, 5, "one silent close proves nothing");
+  silent.versions.unanswered();
+  t.is(silent.versions.version, 4);
+  t.deepEqual(silent.lines(), ["warn mqtt: the broker closed 2 MQTT 5 CONNECTs without an answer: trying MQTT 3.1.1"]);
+  silent.versions.unanswered();
+  t.is(silent.versions.version, 5);
+  t.regex(silent.lines().at(-1)!, /MQTT 3\.1\.1 was closed unanswered too.*back to MQTT 5/);
+  silent.versions.unanswered();
+  silent.versions.unanswered();
+  t.is(silent.versions.version, 4, "two more silent closes: 3.1.1 again");
+  silent.versions.answered();
+  t.true(silent.versions.fellBack);
+  t.deepEqual(silent.lines().slice(-2), [
+    "warn mqtt: the broker does not support MQTT 5; set the version to 4",
+    "info mqtt: falling back to MQTT 3.1.1 until restart (it closed 2 MQTT 5 CONNECTs unanswered, then answered MQTT 3.1.1)",
+  ]);
+  silent.versions.unanswered();
+  t.is(silent.versions.version, 4, "settled until restart");
 
-  const refused = new VersionFallback(5);
-  refused.refusedV5();
-  t.true(refused.fellBack);
-  t.is(refused.version, 4);
+  const refused = fallback();
+  refused.versions.refused("a 3.1.1 CONNACK");
+  t.true(refused.versions.fellBack);
+  t.is(refused.versions.version, 4);
+  t.deepEqual(refused.lines(), ["warn mqtt: the broker does not support MQTT 5; set the version to 4", "info mqtt: falling back to MQTT 3.1.1 until restart (a 3.1.1 CONNACK)"]);
 });
 
 test("aedes answers an MQTT 5 CONNECT with a 3.1.1 CONNACK: the node says so in one line, goes on with 3.1.1 and delivers telemetry", async (t) => {
@@ -88,7 +100,7 @@ test("aedes answers an MQTT 5 CONNECT with a 3.1.1 CONNACK: the node says so in 
   t.deepEqual(wire[0].read, [0x20, 0x02, 0x00, 0x01]);
   t.deepEqual(versions(wire), [5, 4]);
   t.is(logs.filter((l) => l === APP_LINE).length, 1, logs.join("\n"));
-  t.true(logs.some((l) => /MQTT 5 turned down \(it answered in MQTT 3\.1\.1: CONNACK return code 1, unacceptable protocol version\): falling back to MQTT 3\.1\.1/.test(l)));
+  t.true(logs.includes("info mqtt: falling back to MQTT 3.1.1 until restart (it answered in MQTT 3.1.1: CONNACK return code 1, unacceptable protocol version)"));
   t.false(logs.some((l) => /malformed/i.test(l)), "no 'malformed packet'");
   t.true(on("telemetry").every((m) => m.boot === node.app.boot && typeof m.vib.x.vRms === "number"));
 
@@ -116,7 +128,7 @@ test("a 3.1.1 broker that closes MQTT 5 connections without a word (aedes, preCo
   t.deepEqual(versions(wire), [5, 5, 4]);
   t.deepEqual([wire[0].read, wire[1].read], [[], []], "closed without an answer");
   t.true(logs.some((l) => /closed 2 MQTT 5 CONNECTs without an answer: trying MQTT 3\.1\.1/.test(l)));
-  t.true(logs.some((l) => /answered MQTT 3\.1\.1 .*staying on MQTT 3\.1\.1/.test(l)));
+  t.true(logs.includes("info mqtt: falling back to MQTT 3.1.1 until restart (it closed 2 MQTT 5 CONNECTs unanswered, then answered MQTT 3.1.1)"));
   t.is(logs.filter((l) => l === APP_LINE).length, 1, logs.join("\n"));
 });
 
@@ -138,7 +150,6 @@ test("a 5.0 broker answering 0x84 Unsupported Protocol Version: a refusal by nam
   t.teardown(() => fake.close());
   const clock = new VirtualClock();
   const host = createTestHost(clock);
-  const fellBack: number[] = [];
   const refused: string[] = [];
   const client = new MqttClient({
     host,
@@ -149,7 +160,7 @@ test("a 5.0 broker answering 0x84 Unsupported Protocol Version: a refusal by nam
     protocolVersion: 5,
     backoff: { minMs: 100, maxMs: 2000 },
     random: () => 0,
-    onVersionFallback: () => fellBack.push(clock.now()),
+    versionAdvice: "set protocolVersion 4",
     onRefused: (_code, name) => refused.push(name),
   });
   t.teardown(() => (client.stop(), host.dispose()));
@@ -159,7 +170,8 @@ test("a 5.0 broker answering 0x84 Unsupported Protocol Version: a refusal by nam
   t.is(client.protocolVersion, 4);
   t.deepEqual(fake.received.filter((r) => r.packet.cmd === "connect").map((r) => r.packet.protocolVersion), [5, 4]);
   t.deepEqual(refused, ["Unsupported Protocol Version"]);
-  t.deepEqual(fellBack, [0]);
+  t.is(host.logs.filter((l) => l.message === "mqtt: the broker does not support MQTT 5; set protocolVersion 4").length, 1);
+  t.true(host.logs.some((l) => l.message === "mqtt: falling back to MQTT 3.1.1 until restart (CONNACK 0x84 Unsupported Protocol Version)"));
   const connects = fake.received.filter((r) => r.packet.cmd === "connect");
   t.is(connects.length, 2);
   t.true(host.logs.some((l) => l.level === "error" && l.message.includes("0x84 Unsupported Protocol Version")));

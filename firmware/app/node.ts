@@ -143,8 +143,8 @@ export class NodeApp implements CommandTarget {
       },
       onDisconnect: () => this.sparkplug?.edge.disconnected(),
       onConnectionError: (reason) => (this.linkError = reason),
-      // The client goes on with 3.1.1 by itself (and says so); this line names the setting that makes it stick.
-      onVersionFallback: () => host.log("warn", "mqtt: the broker does not support MQTT 5; set mqtt.version 4"),
+      // A broker without MQTT 5: the client goes on with 3.1.1 by itself; the log names the setting that makes it stick.
+      versionAdvice: "set mqtt.version 4",
       onMessage: (topic, payload) => this.router.message(topic, payload),
       // Telemetry and alarms wait in the outbox; the client's own (bounded) queue holds only status, discovery and command acks.
       maxQueued: 64,

@@ -69,7 +69,8 @@ export class MqttConnection {
   #generation = 0;
   #parser: MqttParser<AnyPacket>;
   #backoff: Backoff;
-  #versions: VersionFallback;
+  /** Configured for MQTT 5 only: which version the next CONNECT uses. */
+  #versions: VersionFallback | undefined;
   #connectSent = false;
   /** The broker sent at least one byte on this connection. */
   #heard = false;
@@ -95,7 +96,7 @@ export class MqttConnection {
     this.window = o.maxInflight ?? DEFAULT_MAX_INFLIGHT;
     this.keepaliveS = o.keepalive;
     this.#backoff = new Backoff({ minMs: o.backoff?.minMs, maxMs: o.backoff?.maxMs, random: o.random });
-    this.#versions = new VersionFallback(context.version);
+    this.#versions = context.version === MQTT_5 ? new VersionFallback(context) : undefined;
   }
 
   get connected(): boolean {
@@ -178,8 +179,10 @@ export class MqttConnection {
     this.#connectSent = false;
     this.#heard = false;
     this.pingOutstanding = false;
-    c.version = this.#versions.version;
-    this.#parser.protocolVersion = c.version;
+    if (this.#versions !== undefined && this.#versions.version !== c.version) {
+      c.version = this.#versions.version;
+      this.#parser.protocolVersion = c.version;
+    }
     // What the previous server allowed does not carry over to this connection.
     this.codec = { protocolVersion: c.version };
     this.window = o.maxInflight ?? DEFAULT_MAX_INFLIGHT;
@@ -204,7 +207,10 @@ export class MqttConnection {
           if (generation === this.#generation) this.#onReadable(generation);
         },
         onError: (message) => {
-          if (generation === this.#generation) this.#closed(message);
+          if (generation !== this.#generation) return;
+          // Closed unanswered after our CONNECT: maybe a broker that will not speak this version.
+          if (this.state === "connecting" && this.#connectSent && !this.#heard) this.#versions?.unanswered();
+          this.#lost(message);
         },
       });
       if (generation === this.#generation) this.#send.socket = socket;
@@ -247,15 +253,6 @@ export class MqttConnection {
       this.#handle(packet);
       if (generation !== this.#generation) return; // the handler closed this connection
     }
-  }
-
-  /** The socket closed or failed. Closed unanswered after our CONNECT: maybe a broker that will not speak this version. */
-  #closed(message: string): void {
-    if (this.state === "connecting" && this.#connectSent && !this.#heard) {
-      const line = this.#versions.unanswered();
-      if (line !== undefined) this.#c.log("warn", line);
-    }
-    this.#lost(message);
   }
 
   /** The connection failed or died: clean up and schedule the next attempt (`long`: a refusal that will not fix itself soon). */
@@ -302,14 +299,12 @@ export class MqttConnection {
         const v5 = "reasonCode" in p;
         const code = v5 ? p.reasonCode : p.returnCode;
         const props = v5 ? p.properties : undefined;
-        if (this.#c.version === MQTT_5 && !v5) {
-          this.#notV5(`it answered in MQTT 3.1.1: CONNACK return code ${code}, ${connackReason(code)}`);
-          return this.#lost("MQTT 5 turned down by the broker");
-        }
-        const settled = this.#versions.answered();
-        if (settled !== undefined) this.#fellBack(settled);
-        // A 5.0 broker that will not take 5.0 also gets 3.1.1 next, after the refusal's long backoff.
-        if (this.#c.version === MQTT_5 && code === ReasonCode.unsupportedProtocolVersion) this.#notV5(`CONNACK 0x${hex(code)} ${reasonName(code, "connack")}`);
+        const versions = this.#versions;
+        if (versions !== undefined && this.#c.version === MQTT_5 && (!v5 || code === ReasonCode.unsupportedProtocolVersion)) {
+          // A 3.1.1 broker's own CONNACK: 3.1.1 next, soon. 0x84 (a 5.0 broker that will not take 5.0): the same, after the refusal's long backoff.
+          versions.refused(v5 ? `CONNACK 0x${hex(code)} ${reasonName(code, "connack")}` : `it answered in MQTT 3.1.1: CONNACK return code ${code}, ${connackReason(code)}`);
+          if (!v5) return this.#lost("MQTT 5 turned down by the broker");
+        } else versions?.answered();
         if (code !== 0) return this.#refused(code, props);
         return this.#accepted(p.sessionPresent, props);
       }
@@ -344,18 +339,6 @@ export class MqttConnection {
     c.log("error", `skipped a ${what} of ${s.size} bytes from the broker: larger than the maximum packet size ${this.#parser.maxPacketSize}`);
     c.callback(() => c.options.onSkipped?.(s));
     if (this.state === "connected") this.#session.skipped(s);
-  }
-
-  /** The broker will not speak MQTT 5: the next CONNECT is 3.1.1 (version-fallback.ts). */
-  #notV5(answer: string): void {
-    this.#versions.refusedV5();
-    this.#fellBack(`MQTT 5 turned down (${answer}): falling back to MQTT 3.1.1 until restart`);
-  }
-
-  #fellBack(line: string): void {
-    const c = this.#c;
-    c.log("warn", line);
-    c.callback(() => c.options.onVersionFallback?.());
   }
 
   #refused(code: number, props: ConnackProperties | undefined): void {

@@ -8,69 +8,76 @@
  *
  *   - an answer in 3.1.1, or 0x84: settled at once, 3.1.1 until restart;
  *   - MQTT 5 CONNECTs closed unanswered, UNANSWERED_BEFORE_PROBE in a row,
- *     while MQTT 5 has not worked since start: the next CONNECT tries 3.1.1.
- *     A CONNACK to it (accepted or refused) settles 3.1.1; closed unanswered
- *     too, the silence is not about the version: back to MQTT 5, count anew.
+ *     while no MQTT 5 CONNECT has been answered since start: the next
+ *     CONNECT tries 3.1.1. A CONNACK to it (accepted or refused) settles
+ *     3.1.1; closed unanswered too, the silence is not about the version:
+ *     back to MQTT 5, count anew.
  *
- * Once MQTT 5 has worked, a broker that closes connections is having an
- * outage (a load balancer without a backend looks the same), never a reason
- * to change the version.
+ * Once the broker has answered MQTT 5, connections it closes are an outage
+ * (a load balancer without a backend looks the same), never a reason to
+ * change the version.
  */
+import type { ClientContext } from "./context.js";
 import { MQTT_3_1_1, MQTT_5 } from "./packet.js";
 
 const UNANSWERED_BEFORE_PROBE = 2;
 
+/** Made only for a client configured for MQTT 5 (a 3.1.1 client has nothing to fall back from). */
 export class VersionFallback {
   /** The version the next CONNECT uses. */
-  version: 4 | 5;
-  readonly #configured: 4 | 5;
+  version: 4 | 5 = MQTT_5;
+  readonly #c: ClientContext;
   #settled = false;
   #probing = false;
   #unanswered = 0;
-  #v5Worked = false;
+  #v5Answered = false;
 
-  constructor(configured: 4 | 5) {
-    this.#configured = this.version = configured;
+  constructor(context: ClientContext) {
+    this.#c = context;
   }
 
-  /** Configured for MQTT 5 and now on 3.1.1 for good. */
+  /** Now on 3.1.1 for good. */
   get fellBack(): boolean {
     return this.#settled;
   }
 
-  /** A CONNACK in the version of our CONNECT. Returns a log line when it settles the fallback. */
-  answered(): string | undefined {
-    if (this.#probing) {
-      this.#probing = false;
-      this.#settled = true;
-      return `the broker answered MQTT 3.1.1 after closing ${UNANSWERED_BEFORE_PROBE} MQTT 5 CONNECTs unanswered: it does not support MQTT 5; staying on MQTT 3.1.1 until restart`;
-    }
+  /** A CONNACK in the version of our CONNECT. */
+  answered(): void {
+    if (this.#probing) return this.#settle(`it closed ${UNANSWERED_BEFORE_PROBE} MQTT 5 CONNECTs unanswered, then answered MQTT 3.1.1`);
     if (this.version === MQTT_5) {
-      this.#v5Worked = true;
+      this.#v5Answered = true;
       this.#unanswered = 0;
     }
-    return undefined;
   }
 
-  /** The broker answered our MQTT 5 CONNECT as a 3.1.1 broker, or with 0x84: 3.1.1 from now on. */
-  refusedV5(): void {
-    this.#settled = true;
-    this.#probing = false;
-    this.version = MQTT_3_1_1;
+  /** The broker turned our MQTT 5 CONNECT down (`how`: a 3.1.1 CONNACK, or 0x84): 3.1.1 from now on. */
+  refused(how: string): void {
+    this.#settle(how);
   }
 
-  /** The connection closed after our CONNECT with nothing from the broker. Returns a log line when the next version changes. */
-  unanswered(): string | undefined {
-    if (this.#configured !== MQTT_5 || this.#settled) return undefined;
+  /** The connection closed after our CONNECT with nothing from the broker. */
+  unanswered(): void {
+    if (this.#settled) return;
     if (this.#probing) {
       this.#probing = false;
       this.#unanswered = 0;
       this.version = MQTT_5;
-      return "MQTT 3.1.1 was closed unanswered too: not a version problem; back to MQTT 5";
+      return this.#c.log("warn", "MQTT 3.1.1 was closed unanswered too: not a version problem; back to MQTT 5");
     }
-    if (this.#v5Worked || ++this.#unanswered < UNANSWERED_BEFORE_PROBE) return undefined;
+    if (this.#v5Answered || ++this.#unanswered < UNANSWERED_BEFORE_PROBE) return;
     this.#probing = true;
     this.version = MQTT_3_1_1;
-    return `the broker closed ${UNANSWERED_BEFORE_PROBE} MQTT 5 CONNECTs without an answer: trying MQTT 3.1.1`;
+    this.#c.log("warn", `the broker closed ${UNANSWERED_BEFORE_PROBE} MQTT 5 CONNECTs without an answer: trying MQTT 3.1.1`);
+  }
+
+  /** The one clear line (with the application's advice: the node names its configuration key), then what the client does about it. */
+  #settle(how: string): void {
+    this.#settled = true;
+    this.#probing = false;
+    this.version = MQTT_3_1_1;
+    const c = this.#c;
+    const advice = c.options.versionAdvice;
+    c.log("warn", `the broker does not support MQTT 5${advice ? `; ${advice}` : ""}`);
+    c.log("info", `falling back to MQTT 3.1.1 until restart (${how})`);
   }
 }
