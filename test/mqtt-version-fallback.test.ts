@@ -26,6 +26,17 @@ import { tapConnections, type TappedConnection } from "./helpers/wire-tap.js";
 const APP_LINE = "warn mqtt: the broker does not support MQTT 5; set mqtt.version 4";
 const MQTT5_NODE = { ...nodeSpecs(undefined, 1, 5)[0], config: { mqtt: { version: 5 } } };
 
+/** A scripted broker speaking mqtt-packet: its parser takes the version from each CONNECT; a reply with a reason code goes out as MQTT 5. */
+const mqttPacketAnyVersion: FakeBrokerCodec<any> = {
+  encode: (p) => mqttPacket.generate(p, { protocolVersion: p.reasonCode === undefined ? 4 : 5 }),
+  reader(emit, fail) {
+    const parser = mqttPacket.parser();
+    parser.on("packet", emit);
+    parser.on("error", fail);
+    return (data) => parser.parse(Buffer.from(data));
+  },
+};
+
 const versions = (wire: TappedConnection[]) => wire.map((c) => (c.written[0] as mqttPacket.IConnectPacket).protocolVersion);
 
 test("the MQTT 5 parser reads a 2-byte CONNACK with a 3.1.1 refusal as mqtt-packet's 3.1.1 parser does; a 2-byte success stays malformed", (t) => {
@@ -66,10 +77,10 @@ test("the version for the next CONNECT: an answer in 3.1.1 settles it; silence c
   t.is(silent.versions.version, 5, "one silent close proves nothing");
   silent.versions.unanswered();
   t.is(silent.versions.version, 4);
-  t.deepEqual(silent.lines(), ["warn mqtt: the broker closed 2 MQTT 5 CONNECTs without an answer: trying MQTT 3.1.1"]);
+  t.deepEqual(silent.lines(), ["warn mqtt: the broker left 2 MQTT 5 CONNECTs unanswered: trying MQTT 3.1.1"]);
   silent.versions.unanswered();
   t.is(silent.versions.version, 5);
-  t.regex(silent.lines().at(-1)!, /MQTT 3\.1\.1 was closed unanswered too.*back to MQTT 5/);
+  t.regex(silent.lines().at(-1)!, /MQTT 3\.1\.1 got no answer either.*back to MQTT 5/);
   silent.versions.unanswered();
   silent.versions.unanswered();
   t.is(silent.versions.version, 4, "two more silent closes: 3.1.1 again");
@@ -77,7 +88,7 @@ test("the version for the next CONNECT: an answer in 3.1.1 settles it; silence c
   t.true(silent.versions.fellBack);
   t.deepEqual(silent.lines().slice(-2), [
     "warn mqtt: the broker does not support MQTT 5; set the version to 4",
-    "info mqtt: falling back to MQTT 3.1.1 until restart (it closed 2 MQTT 5 CONNECTs unanswered, then answered MQTT 3.1.1)",
+    "info mqtt: falling back to MQTT 3.1.1 until restart (it left 2 MQTT 5 CONNECTs unanswered, then answered MQTT 3.1.1)",
   ]);
   silent.versions.unanswered();
   t.is(silent.versions.version, 4, "settled until restart");
@@ -127,26 +138,17 @@ test("a 3.1.1 broker that closes MQTT 5 connections without a word (aedes, preCo
   await until(() => on("telemetry").length >= 3, "telemetry over MQTT 3.1.1");
   t.deepEqual(versions(wire), [5, 5, 4]);
   t.deepEqual([wire[0].read, wire[1].read], [[], []], "closed without an answer");
-  t.true(logs.some((l) => /closed 2 MQTT 5 CONNECTs without an answer: trying MQTT 3\.1\.1/.test(l)));
-  t.true(logs.includes("info mqtt: falling back to MQTT 3.1.1 until restart (it closed 2 MQTT 5 CONNECTs unanswered, then answered MQTT 3.1.1)"));
+  t.true(logs.some((l) => /left 2 MQTT 5 CONNECTs unanswered: trying MQTT 3\.1\.1/.test(l)));
+  t.true(logs.includes("info mqtt: falling back to MQTT 3.1.1 until restart (it left 2 MQTT 5 CONNECTs unanswered, then answered MQTT 3.1.1)"));
   t.is(logs.filter((l) => l === APP_LINE).length, 1, logs.join("\n"));
 });
 
 test("a 5.0 broker answering 0x84 Unsupported Protocol Version: a refusal by name, then 3.1.1 after the long backoff", async (t) => {
-  // A scripted broker on mqtt-packet: 0x84 to MQTT 5, accepted in 3.1.1 (the parser takes the version from each CONNECT).
-  const codec: FakeBrokerCodec<any> = {
-    encode: (p) => mqttPacket.generate(p, { protocolVersion: p.reasonCode === undefined ? 4 : 5 }),
-    reader(emit, fail) {
-      const parser = mqttPacket.parser();
-      parser.on("packet", emit);
-      parser.on("error", fail);
-      return (data) => parser.parse(Buffer.from(data));
-    },
-  };
+  // 0x84 to MQTT 5, accepted in 3.1.1.
   const fake = await startFakeBroker<any>((conn, p) => {
     if (p.cmd !== "connect") return;
     conn.send(p.protocolVersion === 5 ? { cmd: "connack", sessionPresent: false, reasonCode: 0x84 } : { cmd: "connack", sessionPresent: false, returnCode: 0 });
-  }, codec);
+  }, mqttPacketAnyVersion);
   t.teardown(() => fake.close());
   const clock = new VirtualClock();
   const host = createTestHost(clock);
@@ -176,6 +178,26 @@ test("a 5.0 broker answering 0x84 Unsupported Protocol Version: a refusal by nam
   t.is(connects.length, 2);
   t.true(host.logs.some((l) => l.level === "error" && l.message.includes("0x84 Unsupported Protocol Version")));
   t.true(host.logs.some((l) => /retry in 400 ms/.test(l.message)), "a refusal's long backoff: half of 100 * 2^3");
+});
+
+test("a broker that never answers an MQTT 5 CONNECT (the connection stays open): two connect timeouts, then 3.1.1, answered and kept", async (t) => {
+  const fake = await startFakeBroker<any>((conn, p) => {
+    if (p.cmd === "connect" && p.protocolVersion === 4) conn.send({ cmd: "connack", sessionPresent: false, returnCode: 0 });
+  }, mqttPacketAnyVersion);
+  t.teardown(() => fake.close());
+  const clock = new VirtualClock();
+  const host = createTestHost(clock);
+  const client = new MqttClient({ host, server: { host: "127.0.0.1", port: fake.port }, clientId: "silent-5", keepalive: 30, cleanSession: true, protocolVersion: 5, connectTimeoutMs: 5000, backoff: { minMs: 100, maxMs: 100 }, random: () => 0 });
+  t.teardown(() => (client.stop(), host.dispose()));
+  client.start();
+  const connects = () => fake.received.filter((r) => r.packet.cmd === "connect");
+  // Virtual time waits for each CONNECT to reach the broker, and for a CONNACK only where one will come
+  // (3.1.1): the MQTT 5 attempts run into their timeout.
+  await runVirtual(clock, 20_000, () => client.awaitingReply && (connects().length < client.stats.attempts || client.protocolVersion === 4));
+  t.true(client.connected);
+  t.deepEqual(connects().map((r) => r.packet.protocolVersion), [5, 5, 4]);
+  t.deepEqual(host.logs.filter((l) => /no CONNACK in time/.test(l.message)).length, 2);
+  t.true(host.logs.some((l) => l.message === "mqtt: falling back to MQTT 3.1.1 until restart (it left 2 MQTT 5 CONNECTs unanswered, then answered MQTT 3.1.1)"));
 });
 
 (mosquittoPath() !== undefined ? test : test.skip)("mosquitto speaks MQTT 5: no fallback, every CONNECT is 5, telemetry delivered", async (t) => {

@@ -207,10 +207,7 @@ export class MqttConnection {
           if (generation === this.#generation) this.#onReadable(generation);
         },
         onError: (message) => {
-          if (generation !== this.#generation) return;
-          // Closed unanswered after our CONNECT: maybe a broker that will not speak this version.
-          if (this.state === "connecting" && this.#connectSent && !this.#heard) this.#versions?.unanswered();
-          this.#lost(message);
+          if (generation === this.#generation) this.#lost(message);
         },
       });
       if (generation === this.#generation) this.#send.socket = socket;
@@ -258,6 +255,8 @@ export class MqttConnection {
   /** The connection failed or died: clean up and schedule the next attempt (`long`: a refusal that will not fix itself soon). */
   #lost(reason: string, long = false): void {
     if (this.state !== "connecting" && this.state !== "connected") return;
+    // Our CONNECT met silence (closed unanswered, or no CONNACK in time): maybe a broker that will not speak this version.
+    if (this.state === "connecting" && this.#connectSent && !this.#heard) this.#versions?.unanswered();
     const c = this.#c;
     const wasConnected = this.state === "connected";
     this.#teardown();

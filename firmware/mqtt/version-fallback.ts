@@ -3,14 +3,15 @@
  * MQTT 5 that may meet a broker speaking only 3.1.1 (docs/mqtt.md, "MQTT 5
  * against a 3.1.1 broker"). Such a broker either answers the MQTT 5 CONNECT
  * with its own 2-byte CONNACK, return code 1 (3.1.1 [MQTT-3.1.2-2]; aedes
- * does), or closes the connection without a word. A 5.0 broker that will not
- * take 5.0 says 0x84 Unsupported Protocol Version.
+ * does), or closes the connection without a word (or never answers). A 5.0
+ * broker that will not take 5.0 says 0x84 Unsupported Protocol Version.
  *
  *   - an answer in 3.1.1, or 0x84: settled at once, 3.1.1 until restart;
- *   - MQTT 5 CONNECTs closed unanswered, UNANSWERED_BEFORE_PROBE in a row,
+ *   - MQTT 5 CONNECTs met with silence (closed unanswered, or no CONNACK
+ *     within the connect timeout), UNANSWERED_BEFORE_PROBE in a row,
  *     while no MQTT 5 CONNECT has been answered since start: the next
  *     CONNECT tries 3.1.1. A CONNACK to it (accepted or refused) settles
- *     3.1.1; closed unanswered too, the silence is not about the version:
+ *     3.1.1; met with silence too, the silence is not about the version:
  *     back to MQTT 5, count anew.
  *
  * Once the broker has answered MQTT 5, connections it closes are an outage
@@ -43,7 +44,7 @@ export class VersionFallback {
 
   /** A CONNACK in the version of our CONNECT. */
   answered(): void {
-    if (this.#probing) return this.#settle(`it closed ${UNANSWERED_BEFORE_PROBE} MQTT 5 CONNECTs unanswered, then answered MQTT 3.1.1`);
+    if (this.#probing) return this.#settle(`it left ${UNANSWERED_BEFORE_PROBE} MQTT 5 CONNECTs unanswered, then answered MQTT 3.1.1`);
     if (this.version === MQTT_5) {
       this.#v5Answered = true;
       this.#unanswered = 0;
@@ -55,19 +56,19 @@ export class VersionFallback {
     this.#settle(how);
   }
 
-  /** The connection closed after our CONNECT with nothing from the broker. */
+  /** Our CONNECT got nothing back: the connection closed, or no CONNACK came in time. */
   unanswered(): void {
     if (this.#settled) return;
     if (this.#probing) {
       this.#probing = false;
       this.#unanswered = 0;
       this.version = MQTT_5;
-      return this.#c.log("warn", "MQTT 3.1.1 was closed unanswered too: not a version problem; back to MQTT 5");
+      return this.#c.log("warn", "MQTT 3.1.1 got no answer either: not a version problem; back to MQTT 5");
     }
     if (this.#v5Answered || ++this.#unanswered < UNANSWERED_BEFORE_PROBE) return;
     this.#probing = true;
     this.version = MQTT_3_1_1;
-    this.#c.log("warn", `the broker closed ${UNANSWERED_BEFORE_PROBE} MQTT 5 CONNECTs without an answer: trying MQTT 3.1.1`);
+    this.#c.log("warn", `the broker left ${UNANSWERED_BEFORE_PROBE} MQTT 5 CONNECTs unanswered: trying MQTT 3.1.1`);
   }
 
   /** The one clear line (with the application's advice: the node names its configuration key), then what the client does about it. */
