@@ -25,6 +25,8 @@ const bad: [unknown, string, RegExp][] = [
   [{ nodeId: "bad id!" }, "nodeId", /A-Z/],
   [{ mqtt: { hots: "x" } }, "mqtt.hots", /unknown key/],
   [{ mqtt: 5 }, "mqtt", /expected an object/],
+  // Sparkplug 3.0: every client uses clean sessions (a resumed one would not get the host's retained STATE again).
+  [{ payload: "sparkplug", mqtt: { cleanSession: false } }, "mqtt.cleanSession", /must be true with payload sparkplug/],
 ];
 
 for (const [doc, field, message] of bad) {

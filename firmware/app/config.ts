@@ -272,6 +272,8 @@ function validate(c: NodeConfig): void {
   if (!/^[^/+#\u0000]{1,64}$/.test(c.sparkplug.groupId)) throw new ConfigError("sparkplug.groupId", "1-64 characters, none of / + #");
   str(c.sparkplug.primaryHostId, "sparkplug.primaryHostId");
   if (/[/+#]/.test(c.sparkplug.primaryHostId)) throw new ConfigError("sparkplug.primaryHostId", "must not contain / + #");
+  // Sparkplug 3.0, "Edge Node Session Establishment": every client uses clean sessions; a resumed one would not get the host's retained STATE again.
+  if (c.payload === "sparkplug" && !c.mqtt.cleanSession) throw new ConfigError("mqtt.cleanSession", "must be true with payload sparkplug (Sparkplug B uses clean sessions)");
   bool(c.homeassistant.enabled, "homeassistant.enabled");
   str(c.homeassistant.prefix, "homeassistant.prefix");
   if (!/^[A-Za-z0-9_/-]+$/.test(c.homeassistant.prefix) || c.homeassistant.prefix.endsWith("/")) throw new ConfigError("homeassistant.prefix", "must be a topic prefix without wildcards or a trailing '/'");

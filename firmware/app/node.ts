@@ -164,6 +164,8 @@ export class NodeApp implements CommandTarget {
       },
       onDisconnect: () => this.sparkplug?.edge.disconnected(),
       onConnectionError: (reason) => (this.linkError = reason),
+      // A broker without MQTT 5: the client goes on with 3.1.1 by itself; the log names the setting that makes it stick.
+      versionAdvice: "set mqtt.version 4",
       onMessage: (topic, payload) => this.router.message(topic, payload),
       // Telemetry and alarms wait in the outbox; the client's own (bounded) queue holds only status, discovery and command acks.
       maxQueued: 64,

@@ -48,7 +48,11 @@ export class SparkplugLink {
       onWrite: (_target, writes) => {
         if (writes.some((w) => w.name === "Node Control/Reboot" && w.value === true)) o.onReboot();
       },
-      onHostOffline: () => host.log("warn", "sparkplug: primary host offline; NDEATH sent"),
+      // NDEATH is out: disconnect and connect again with a new will (bdSeq); births wait for the host's next online STATE.
+      onHostOffline: () => {
+        host.log("warn", `sparkplug: primary host "${o.primaryHostId}" offline: NDEATH sent; reconnecting`);
+        o.client().reconnect("Sparkplug primary host offline");
+      },
       onError: (m) => host.log("warn", `sparkplug: ${m}`),
     });
   }

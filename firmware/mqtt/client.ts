@@ -90,6 +90,16 @@ export class MqttClient {
   }
 
   /**
+   * Ends this connection cleanly (DISCONNECT, so the broker drops the will) and connects again at
+   * once: the next CONNECT evaluates a will function again. Messages not yet acknowledged stay and
+   * go again on the new connection. Nothing happens unless connected. Sparkplug B's answer to its
+   * primary host going offline (docs/sparkplug.md).
+   */
+  reconnect(reason: string): void {
+    this.#conn.reconnect(reason);
+  }
+
+  /**
    * Publishes a message. QoS 0 is sent only while connected (otherwise dropped,
    * onDone(false)); QoS 1 is queued and onDone(true) follows the PUBACK.
    */

@@ -5,7 +5,8 @@
  * the server's limits for this connection: Receive Maximum, Maximum Packet
  * Size, Server Keep Alive, Assigned Client Identifier), keepalive and PINGREQ
  * timeouts, the parser with its size limit (larger packets skipped as they
- * stream), and reconnects with backoff (firmware/util/backoff.ts). Bytes go
+ * stream), reconnects with backoff (firmware/util/backoff.ts), and the
+ * fallback to 3.1.1 when a broker turns MQTT 5 down (version-fallback.ts). Bytes go
  * out through the send path (send-path.ts). The session (session.ts) gets what
  * outlives a connection through SessionEvents.
  *
@@ -20,9 +21,10 @@ import { hex } from "../util/format.js";
 import type { CodecOptions } from "./codec.js";
 import { errorText, type ClientContext } from "./context.js";
 import { connectPacket, disconnectIsLong, refusal } from "./handshake.js";
-import { MQTT_5, reasonName, type AnyPacket, type ConnackProperties, type SkippedPacket } from "./packet.js";
+import { connackReason, MQTT_5, reasonName, ReasonCode, type AnyPacket, type ConnackProperties, type SkippedPacket } from "./packet.js";
 import { MqttParser } from "./parser.js";
 import { SendPath } from "./send-path.js";
+import { VersionFallback } from "./version-fallback.js";
 
 /** What the connection tells the session above it. */
 export interface SessionEvents {
@@ -67,7 +69,11 @@ export class MqttConnection {
   #generation = 0;
   #parser: MqttParser<AnyPacket>;
   #backoff: Backoff;
+  /** Configured for MQTT 5 only: which version the next CONNECT uses. */
+  #versions: VersionFallback | undefined;
   #connectSent = false;
+  /** The broker sent at least one byte on this connection. */
+  #heard = false;
   #lastSentAt = 0;
   /** When the broker last sent anything: a broker that takes messages but never answers is found by keepalive too. */
   #lastReceivedAt = 0;
@@ -90,6 +96,7 @@ export class MqttConnection {
     this.window = o.maxInflight ?? DEFAULT_MAX_INFLIGHT;
     this.keepaliveS = o.keepalive;
     this.#backoff = new Backoff({ minMs: o.backoff?.minMs, maxMs: o.backoff?.maxMs, random: o.random });
+    this.#versions = context.version === MQTT_5 ? new VersionFallback(context) : undefined;
   }
 
   get connected(): boolean {
@@ -112,6 +119,23 @@ export class MqttConnection {
     this.#c.host.timers.clear(this.#retryTimer);
     this.#retryTimer = undefined;
     this.state = "stopped";
+  }
+
+  /**
+   * Ends this connection as stop() does (DISCONNECT after what is queued, so the broker drops the
+   * will) and connects again at once with a new CONNECT; the session keeps its messages.
+   */
+  reconnect(reason: string): void {
+    if (this.state !== "connected") return; // any other state is on its way to a new CONNECT already
+    const c = this.#c;
+    this.#send.drain({ cmd: "disconnect" }, this.codec);
+    this.#teardown();
+    this.state = "backoff";
+    c.log("info", `reconnecting: ${reason}`);
+    // On a timer, not inside the caller (often a message callback): what the session still owes the
+    // old connection (a PUBACK) must not reach the new socket before its CONNECT.
+    this.#retryTimer = c.host.timers.set(() => this.#open(), 0);
+    c.callback(() => c.options.onDisconnect?.(reason));
   }
 
   /** Encodes and writes a packet: true when written, false when the connection is gone, an explanation when it cannot be encoded (too large). */
@@ -153,7 +177,12 @@ export class MqttConnection {
     this.#parser.reset();
     this.#send.detach();
     this.#connectSent = false;
+    this.#heard = false;
     this.pingOutstanding = false;
+    if (this.#versions !== undefined && this.#versions.version !== c.version) {
+      c.version = this.#versions.version;
+      this.#parser.protocolVersion = c.version;
+    }
     // What the previous server allowed does not carry over to this connection.
     this.codec = { protocolVersion: c.version };
     this.window = o.maxInflight ?? DEFAULT_MAX_INFLIGHT;
@@ -206,6 +235,7 @@ export class MqttConnection {
       this.#lost(`read failed: ${errorText(e)}`);
       return;
     }
+    if (data.byteLength > 0) this.#heard = true;
     this.#parser.push(data);
     for (;;) {
       const packet = this.#parser.next();
@@ -225,6 +255,8 @@ export class MqttConnection {
   /** The connection failed or died: clean up and schedule the next attempt (`long`: a refusal that will not fix itself soon). */
   #lost(reason: string, long = false): void {
     if (this.state !== "connecting" && this.state !== "connected") return;
+    // Our CONNECT met silence (closed unanswered, or no CONNACK in time): maybe a broker that will not speak this version.
+    if (this.state === "connecting" && this.#connectSent && !this.#heard) this.#versions?.unanswered();
     const c = this.#c;
     const wasConnected = this.state === "connected";
     this.#teardown();
@@ -263,8 +295,15 @@ export class MqttConnection {
     switch (p.cmd) {
       case "connack": {
         if (this.state !== "connecting") return this.protocolError("second CONNACK");
-        const code = "reasonCode" in p ? p.reasonCode : p.returnCode;
-        const props = "reasonCode" in p ? p.properties : undefined;
+        const v5 = "reasonCode" in p;
+        const code = v5 ? p.reasonCode : p.returnCode;
+        const props = v5 ? p.properties : undefined;
+        const versions = this.#versions;
+        if (versions !== undefined && this.#c.version === MQTT_5 && (!v5 || code === ReasonCode.unsupportedProtocolVersion)) {
+          // A 3.1.1 broker's own CONNACK: 3.1.1 next, soon. 0x84 (a 5.0 broker that will not take 5.0): the same, after the refusal's long backoff.
+          versions.refused(v5 ? `CONNACK 0x${hex(code)} ${reasonName(code, "connack")}` : `it answered in MQTT 3.1.1: CONNACK return code ${code}, ${connackReason(code)}`);
+          if (!v5) return this.#lost("MQTT 5 turned down by the broker");
+        } else versions?.answered();
         if (code !== 0) return this.#refused(code, props);
         return this.#accepted(p.sessionPresent, props);
       }

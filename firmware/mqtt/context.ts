@@ -12,7 +12,8 @@ const LOG_PREFIX = "mqtt: ";
 export class ClientContext {
   readonly host: Host;
   readonly options: MqttClientOptions;
-  readonly version: 4 | 5;
+  /** The version of this connection's CONNECT: the configured one, or 3.1.1 once a broker turned MQTT 5 down (version-fallback.ts). */
+  version: 4 | 5;
   readonly stats: MqttStats = newStats();
 
   constructor(options: MqttClientOptions) {

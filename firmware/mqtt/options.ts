@@ -56,6 +56,11 @@ export interface MqttClientOptions {
   /** A connection attempt failed or a connection was lost, with the reason logged (the setup page shows it). */
   onConnectionError?(reason: string): void;
   onMessage?(topic: string, payload: Uint8Array): void;
+  /**
+   * MQTT 5: what the log line tells the user to do when the broker turns MQTT 5 down (the node: "set
+   * mqtt.version 4"). The client goes on with 3.1.1 by itself until restart either way (docs/mqtt.md).
+   */
+  versionAdvice?: string;
   /** CONNACK refusal: the 3.1.1 return code or MQTT 5 reason code, and its name. */
   onRefused?(code: number, reason: string): void;
   /** MQTT 5: the broker answered a PUBLISH with a PUBACK reason code >= 0x80; the message is not delivered and not resent. */

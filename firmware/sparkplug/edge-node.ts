@@ -17,9 +17,17 @@
  *   deviceFault() / deviceRecovered()  DDEATH / DBIRTH of the sensor
  *   rebirth()     NBIRTH + DBIRTH again with the same bdSeq, seq restarts at 0
  *   shutdown()    publishes NDEATH before a clean disconnect
+ *   onHostOffline  the primary host went offline while the node was born:
+ *                 NDEATH is out; the app disconnects and connects again
  *
  * seq: NBIRTH is 0; every later NDATA, DBIRTH, DDATA, DDEATH takes the next
  * value, 255 wraps to 0. NDEATH carries no seq.
+ *
+ * The NDEATH the node publishes itself (before a DISCONNECT) goes at QoS 0:
+ * written at once, never queued behind the in-flight window, never resent on
+ * a later connection, so each connection has exactly one NDEATH, this or its
+ * will (docs/decisions.md, 51). The will stays QoS 1
+ * [tck-id-payloads-ndeath-will-message-qos].
  *
  * This file is the session; the metric catalogue (aliases, report by
  * exception) is in catalogue.ts, reading NCMD / DCMD / STATE in commands.ts,
@@ -63,7 +71,10 @@ export interface EdgeNodeOptions {
   saveBdSeq?(bdSeq: number): void;
   /** Accepted writes of writable metrics from NCMD ("node") or DCMD ("device"), in payload order. */
   onWrite?(target: "node" | "device", writes: MetricWrite[]): void;
-  /** The primary host went offline while we were in session: NDEATH is published; disconnect and connect again (next will). */
+  /**
+   * The primary host went offline while we were born: NDEATH is published; now disconnect and
+   * connect again (next will, next bdSeq) [tck-id-operational-behavior-edge-node-termination-host-offline-reconnect].
+   */
   onHostOffline?(): void;
   /** A refused or malformed command, an unknown metric in a report, an encoding failure. */
   onError?(message: string): void;
@@ -177,8 +188,9 @@ export class EdgeNode {
     return this.#deathMessage();
   }
 
-  #deathMessage(): SparkplugMessage {
-    return { topic: this.topics.ndeath, payload: this.#willPayload ?? new Uint8Array(0), qos: 1, retain: false };
+  /** The will's NDEATH: QoS 1, not retained [tck-id-payloads-ndeath-will-message-qos, -retain]; QoS 0 when we publish it ourselves (above). */
+  #deathMessage(qos: 0 | 1 = 1): SparkplugMessage {
+    return { topic: this.topics.ndeath, payload: this.#willPayload ?? new Uint8Array(0), qos, retain: false };
   }
 
   /** The MQTT session is up (CONNACK). Births now, or after STATE online when a primary host is configured. */
@@ -200,13 +212,14 @@ export class EdgeNode {
 
   /**
    * Publishes NDEATH (the same bytes as the will) and leaves the session:
-   * call before a clean MQTT DISCONNECT, which makes the broker drop the will.
+   * call before a clean MQTT DISCONNECT, which makes the broker drop the will
+   * [tck-id-operational-behavior-edge-node-intentional-disconnect-ndeath].
    */
   shutdown(): void {
     if (this.#state === "offline") return;
     this.#state = "offline";
     this.stats.ndeaths++;
-    this.#publish(this.#deathMessage());
+    this.#publish(this.#deathMessage(0));
   }
 
   /** Answers a Rebirth request: NBIRTH (seq 0, same bdSeq) and DBIRTH with all current values. */
@@ -338,7 +351,9 @@ export class EdgeNode {
   #stateMessage(payload: Uint8Array): void {
     const state = readState(payload);
     if (state === undefined) return this.#reject(`STATE ignored: not {"online":bool,"timestamp":ms}`);
-    // A STATE older than the last one seen belongs to an earlier host session [tck-id-message-flow-edge-node-birth-publish-phid-wait-timestamp].
+    // A STATE older than the last one seen belongs to an earlier host session, delivered late: ignored
+    // [tck-id-message-flow-edge-node-birth-publish-phid-wait-timestamp, tck-id-operational-behavior-edge-node-termination-host-offline-timestamp].
+    // The last one seen outlives connections; a retained one repeated on a new subscription has the same timestamp and counts.
     if (this.#hostTimestamp !== undefined && state.timestamp < this.#hostTimestamp) return;
     this.#hostTimestamp = state.timestamp;
     if (state.online) {
@@ -347,8 +362,10 @@ export class EdgeNode {
       return;
     }
     this.#hostOnline = false;
+    // Only a born node leaves: one still waiting stays connected for the host's next online STATE.
     if (this.#state === "online") {
-      // [tck-id-message-flow-edge-node-birth-publish-phid-offline]: NDEATH, disconnect, start over.
+      // NDEATH, disconnect, start over [tck-id-message-flow-edge-node-birth-publish-phid-offline,
+      // tck-id-operational-behavior-edge-node-termination-host-offline].
       this.shutdown();
       try {
         this.#o.onHostOffline?.();

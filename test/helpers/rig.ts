@@ -9,6 +9,7 @@
  */
 import type { ExecutionContext } from "ava";
 import * as mqtt from "mqtt";
+import type { AedesOptions } from "aedes";
 import { startAedes } from "../../tools/brokers/broker.js";
 import { Observer, SimNode, type NodeSpec } from "../../tools/simulator/simulation.js";
 import { drive, waitIdle } from "../../tools/simulator/drive.js";
@@ -27,6 +28,8 @@ export interface RigOptions {
   filter?: string | null;
   /** Start the node at once (default true); false lets a test change the bus first. */
   start?: boolean;
+  /** Options for the embedded aedes (a preConnect hook, ...). */
+  aedes?: AedesOptions;
 }
 
 export interface Rig {
@@ -78,7 +81,7 @@ function matches(filter: string, topic: string): boolean {
 }
 
 export async function startRig(t: ExecutionContext, o: RigOptions): Promise<Rig> {
-  const broker = await startAedes();
+  const broker = await startAedes(0, o.aedes);
   t.teardown(() => broker.close());
   const clock = new VirtualClock({ epochMs: RIG_EPOCH_MS });
   const owed = owedCounter(broker);

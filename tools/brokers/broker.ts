@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { Aedes } from "aedes";
+import { Aedes, type AedesOptions } from "aedes";
 
 export interface RunningBroker {
   readonly host: string;
@@ -16,9 +16,9 @@ export interface RunningBroker {
   close(): Promise<void>;
 }
 
-/** Starts aedes on 127.0.0.1 (`port` 0 picks a free one). */
-export async function startAedes(port = 0): Promise<RunningBroker & { aedes: Aedes }> {
-  const aedes = await Aedes.createBroker();
+/** Starts aedes on 127.0.0.1 (`port` 0 picks a free one); `options` go to aedes (hooks such as preConnect). */
+export async function startAedes(port = 0, options: AedesOptions = {}): Promise<RunningBroker & { aedes: Aedes }> {
+  const aedes = await Aedes.createBroker(options);
   const server = net.createServer(aedes.handle);
   const sockets = new Set<net.Socket>();
   server.on("connection", (s) => {

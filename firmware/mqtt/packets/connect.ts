@@ -32,6 +32,9 @@ const MAX_KEEPALIVE_S = 0xffff;
 const CONNACK_SESSION_PRESENT = 0x01;
 const CONNACK_BODY_LENGTH = 2;
 const MAX_CONNACK_CODE = 0xff;
+/** 3.1.1 CONNACK refusals: 1 unacceptable protocol level .. 5 not authorized. */
+const FIRST_3_1_1_REFUSAL = 1;
+const LAST_3_1_1_REFUSAL = 5;
 const CONNECT_CONTEXT = contextOf(PacketType.connect);
 const CONNACK_CONTEXT = contextOf(PacketType.connack);
 
@@ -182,14 +185,18 @@ export function encodeConnack(p: ConnackPacket | Connack5Packet, version: Protoc
 export function decodeConnack(r: Reader, version: ProtocolVersion): ConnackPacket | Connack5Packet | CodecError {
   const v5 = version === MQTT_5;
   if (!v5 && r.remaining !== CONNACK_BODY_LENGTH) return codecError(`CONNACK remaining length ${r.remaining}, expected 2`);
-  if (v5 && r.remaining < CONNACK_BODY_LENGTH + 1) return codecError(`CONNACK remaining length ${r.remaining}, expected at least 3`);
+  // A 3.1.1 server answers an MQTT 5 CONNECT with its own 2-byte refusal (return code 1, unacceptable
+  // protocol level: 3.1.1 [MQTT-3.1.2-2]): decoded as such, so the client can tell it from a malformed packet.
+  const legacy = v5 && r.remaining === CONNACK_BODY_LENGTH;
+  if (v5 && !legacy && r.remaining < CONNACK_BODY_LENGTH + 1) return codecError(`CONNACK remaining length ${r.remaining}, expected at least 3`);
   const ackFlags = r.u8("acknowledge flags");
   const code = r.u8("return code");
   if (ackFlags & ~CONNACK_SESSION_PRESENT) return codecError("reserved CONNACK flags set");
   const sessionPresent = (ackFlags & CONNACK_SESSION_PRESENT) !== 0;
   // [MQTT-3.2.2-4] (5: [MQTT-3.2.2-6]): a refusal must not claim a session.
   if (sessionPresent && code !== 0) return codecError("session present with a refusal");
-  if (!v5) return { cmd: "connack", sessionPresent, returnCode: code };
+  if (legacy && (code < FIRST_3_1_1_REFUSAL || code > LAST_3_1_1_REFUSAL)) return codecError(`CONNACK remaining length 2, expected at least 3`);
+  if (!v5 || legacy) return { cmd: "connack", sessionPresent, returnCode: code };
   if (!validReasonCode("connack", code)) return codecError(`invalid CONNACK reason code 0x${code.toString(16)}`);
   const properties = readProperties(r, CONNACK_CONTEXT);
   if (r.error !== undefined) return codecError(r.error);
