@@ -183,9 +183,16 @@ test("bad servers fail the update with the reason, and the node keeps its image 
   for (const [behaviour, error, busy] of cases) {
     const server = await servePackage(pkg.bytes, behaviour);
     t.teardown(() => server.close());
+    const telemetry = rig.on(node, "telemetry").length;
+    const started = rig.clock.now();
     const ack = await updateTo(rig, node, server.url, pkg, { busy, maxMs: 600_000 });
     t.like(ack, { ok: false, state: "failed" }, behaviour.kind);
     t.regex(ack?.error ?? "", error, behaviour.kind);
+    if (behaviour.kind === "stall") {
+      // Minutes of a stalled download: the windows went on being published meanwhile (one per 1.28 s).
+      const windows = (rig.clock.now() - started) / 1280;
+      t.true(rig.on(node, "telemetry").length - telemetry >= 0.9 * windows - 2, `${rig.on(node, "telemetry").length - telemetry} telemetry in ${windows.toFixed(0)} windows' time`);
+    }
   }
   // A URL nothing listens on: connection refused, retried, then failed.
   const ack = await updateTo(rig, node, "http://127.0.0.1:9/pkg.snup", pkg, { busy: mqttBusy, maxMs: 600_000 });

@@ -27,14 +27,12 @@ import { SensorManager, type Located } from "./sensors.js";
 import { BASELINE_KEY, RUN_HOURS_KEY, TelemetryScheduler } from "./telemetry.js";
 import { CommandRouter } from "./command-router.js";
 import type { Fault, ResetReason } from "./payload.js";
-import { OtaAgent, type OtaReport } from "../ota/agent.js";
+import { hasOtaRecord, OtaAgent, type OtaReport } from "../ota/agent.js";
 import { ackPayload } from "./commands.js";
 
 export const FIRMWARE_VERSION = FIRMWARE_VERSION_TEXT;
 
 const BOOT_KEY = "boot";
-/** An update waits for the end of a window to restart; a node without windows (no accelerometer) restarts after this anyway (ms). */
-const RESTART_WITHOUT_WINDOW_MS = 30_000;
 
 export interface Topics {
   status: string;
@@ -91,12 +89,9 @@ export class NodeApp implements CommandTarget {
   /** Why the last connection attempt failed or the connection was lost; undefined once connected. */
   linkError: string | undefined;
   readonly options: NodeOptions;
-  /** Updates over the air (docs/ota.md). */
-  readonly ota: OtaAgent;
+  /** Updates over the air (docs/ota.md): made on first use, so a node that never took an update carries none. */
+  #ota: OtaAgent | undefined;
   #connecting = false;
-  /** Set when the node is to restart after the current window (an update is ready). */
-  #restartAfterWindow: string | undefined;
-  #restartScheduled = false;
 
   /** `document` is a partial configuration over the defaults; overrides stored by `cmd/config` apply on top. Throws ConfigError. */
   constructor(host: Host, document: unknown, options: NodeOptions = {}) {
@@ -117,14 +112,6 @@ export class NodeApp implements CommandTarget {
     this.sensors = new SensorManager(this);
     this.telemetry = new TelemetryScheduler(this);
     this.router = new CommandRouter(this, stored);
-    this.ota = new OtaAgent({
-      host,
-      runningVersion: FIRMWARE_VERSION,
-      confirmS: config.ota.confirmS,
-      tls: options.tls,
-      report: (report, ack) => this.#reportOta(report, ack),
-      restart: (reason) => this.#restartBetweenWindows(reason),
-    });
     const m = config.mqtt;
     this.outbox = new Outbox({ storage: host.storage, log: (level, message) => host.log(level, message) });
     this.sparkplug =
@@ -156,10 +143,10 @@ export class NodeApp implements CommandTarget {
         this.linkError = undefined;
         if (this.sparkplug) {
           this.sparkplug.edge.connected();
-          return this.ota.online(); // the births went out on this connection
+          return this.#ota?.online(); // the births went out on this connection
         }
         // A new image confirms itself once the broker has its status (docs/ota.md).
-        this.telemetry.publishStatus((delivered) => delivered && this.ota.online());
+        this.telemetry.publishStatus((delivered) => delivered && this.#ota?.online());
         this.telemetry.publishDiscovery();
       },
       onDisconnect: () => this.sparkplug?.edge.disconnected(),
@@ -176,7 +163,8 @@ export class NodeApp implements CommandTarget {
 
   start(): void {
     this.host.log("info", `node ${this.nodeId} boot ${this.boot} firmware ${FIRMWARE_VERSION}`);
-    this.ota.boot(this.resetReason);
+    // An image on probation, or an update's outcome to report: the agent is needed from the start.
+    if (this.host.firmware?.pendingVerify || hasOtaRecord(this.host)) this.ota.boot(this.resetReason);
     if (!this.options.deferConnection) this.connect();
     this.sensors.start();
   }
@@ -194,7 +182,7 @@ export class NodeApp implements CommandTarget {
 
   /** Orderly shutdown: stops sampling, sends DISCONNECT (so no will is published). */
   stop(): void {
-    this.ota.stop();
+    this.#ota?.stop();
     this.sensors.stop();
     // A clean DISCONNECT makes the broker drop the will: say NDEATH ourselves first.
     this.sparkplug?.edge.shutdown();
@@ -202,22 +190,32 @@ export class NodeApp implements CommandTarget {
     this.outbox.flush();
   }
 
+  /** The update agent (made now if it was not). */
+  get ota(): OtaAgent {
+    this.#ota ??= new OtaAgent({
+      host: this.host,
+      runningVersion: FIRMWARE_VERSION,
+      confirmS: this.config.ota.confirmS,
+      tls: this.options.tls,
+      report: (report, ack) => this.#reportOta(report, ack),
+      restart: (reason) => this.router.restartSoon(reason),
+    });
+    return this.#ota;
+  }
+
+  /** The last update's state for status; undefined on a node that never took one. */
+  get otaReport(): OtaReport | undefined {
+    return this.#ota?.report;
+  }
+
+  /** An update's download waits for the server (the simulator's virtual time waits with it). */
+  get otaDownloading(): boolean {
+    return this.#ota?.awaitingData ?? false;
+  }
+
   /** A window's reports are out (telemetry.ts): the moment an update restarts the node. */
   windowEnded(): void {
-    if (this.#restartAfterWindow !== undefined) this.#restartNow();
-  }
-
-  #restartBetweenWindows(reason: string): void {
-    if (this.#restartAfterWindow !== undefined) return;
-    this.#restartAfterWindow = reason;
-    this.host.timers.set(() => this.#restartNow(), RESTART_WITHOUT_WINDOW_MS);
-  }
-
-  #restartNow(): void {
-    const reason = this.#restartAfterWindow;
-    if (reason === undefined || this.#restartScheduled) return;
-    this.#restartScheduled = true;
-    this.router.restartSoon(reason);
+    this.#ota?.windowEnded();
   }
 
   /** An update's step: on `cmd/ota/ack` (when `ack`) and in status. */

@@ -110,7 +110,7 @@ export class TelemetryScheduler {
       sensors: app.sensors.openKinds(),
       faults: app.faults,
       config: { version: stored.version, error: stored.error },
-      ota: app.ota.report,
+      ota: app.otaReport,
     });
   }
 

@@ -52,7 +52,7 @@ export interface OtaAgentOptions {
   tls?: TlsMaterial;
   /** Publishes the report: on `cmd/ota/ack` when `ack`, and the status (which carries `ota`) always. */
   report(report: OtaReport, ack: boolean): void;
-  /** Restarts the node between windows (the new image is marked to boot). */
+  /** Restarts the node (soon: acks go out first). */
   restart(reason: string): void;
 }
 
@@ -63,6 +63,8 @@ const PACKAGE_PREFIX_BYTES = HEADER_BYTES + SIGNATURE_BYTES;
 /** Progress acks at most every tenth of the download. */
 const PROGRESS_STEP = 0.1;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+/** A verified image waits for the end of a window to restart; a node without windows (no accelerometer) restarts after this anyway (ms). */
+const RESTART_WITHOUT_WINDOW_MS = 30_000;
 
 interface OtaCommand {
   url: string;
@@ -76,6 +78,9 @@ export class OtaAgent {
   #record: OtaRecord | undefined;
   #job: UpdateJob | undefined;
   #probation: number | undefined;
+  /** Why the node restarts after the current window (a verified image is marked to boot). */
+  #restartAfterWindow: string | undefined;
+  #restartTimer: number | undefined;
 
   constructor(options: OtaAgentOptions) {
     this.#o = options;
@@ -96,6 +101,15 @@ export class OtaAgent {
   /** A download waits for the server's bytes (the simulator's virtual time waits with it). */
   get awaitingData(): boolean {
     return this.#job?.download?.waiting ?? false;
+  }
+
+  /** A window's reports are out: a verified image restarts the node now, never mid-window. */
+  windowEnded(): void {
+    const reason = this.#restartAfterWindow;
+    if (reason === undefined) return;
+    this.#restartAfterWindow = undefined;
+    this.#o.host.timers.clear(this.#restartTimer);
+    this.#o.restart(reason);
   }
 
   /** At boot: a new image starts its probation; the image after a failed one says what happened. */
@@ -229,7 +243,8 @@ export class OtaAgent {
     this.#save({ state: "rebooting", version: job.version, from: this.#o.runningVersion, counter, acked: true });
     this.#o.host.log("info", `ota: ${job.version} verified and written; restarting into it`);
     this.#o.report(this.report!, true);
-    this.#o.restart(`update to ${job.version}`);
+    this.#restartAfterWindow = `update to ${job.version}`;
+    this.#restartTimer = this.#o.host.timers.set(() => this.windowEnded(), RESTART_WITHOUT_WINDOW_MS);
   }
 
   #end(job: UpdateJob, state: "refused" | "failed", error: string): void {
@@ -306,6 +321,11 @@ function parseCommand(body: unknown): OtaCommand | string {
   if (typeof b.sha256 !== "string" || !SHA256_HEX.test(b.sha256.toLowerCase())) return "sha256: expected the payload's SHA-256, 64 hex digits";
   if (typeof b.size !== "number" || !Number.isInteger(b.size) || b.size <= PACKAGE_PREFIX_BYTES) return `size: expected the package's size in bytes (more than ${PACKAGE_PREFIX_BYTES})`;
   return { url: b.url, version: b.version, sha256: b.sha256.toLowerCase(), size: b.size };
+}
+
+/** The node has an update's outcome stored (its agent must report it). */
+export function hasOtaRecord(host: Host): boolean {
+  return host.storage.get(RECORD_KEY) !== undefined;
 }
 
 function loadRecord(host: Host): OtaRecord | undefined {

@@ -263,7 +263,7 @@ export class SimNode {
 
   /** True while the node waits for a reply from the broker (virtual time should wait too). */
   get busy(): boolean {
-    return this.app.mqtt.awaitingReply || this.app.ota.awaitingData;
+    return this.app.mqtt.awaitingReply || this.app.otaDownloading;
   }
 
   stop(): void {
