@@ -93,12 +93,14 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`sensor-node: unknown command ${JSON.stringify(command)} (sensor-node help lists the commands)`);
     }
   } catch (error) {
+    // One line whatever the message holds (a JSON parser quotes the text it choked on, line breaks and all).
+    const line = (e: Error) => e.message.replace(/\s*\n\s*/g, " ") + "\n";
     if (error instanceof UsageError || error instanceof ScenarioError || error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
+      process.stderr.write(line(error));
       return 2;
     }
     if (error instanceof RunError) {
-      process.stderr.write(`${error.message}\n`);
+      process.stderr.write(line(error));
       return 1;
     }
     throw error;

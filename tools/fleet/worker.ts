@@ -86,8 +86,9 @@ async function run(): Promise<void> {
   else await pace(clock, until, input.speed, abort.signal, onProgress, stamp);
   const lagEnd = lag();
   // Let the outboxes drain (the last PUBACKs) before saying goodbye: an event, with a ceiling generous
-  // enough that a loaded machine never cuts it short (it only ends early against a broker that is gone).
-  await waitIdle(() => nodes.some((n) => n.busy || n.app.outbox.stats.queued > 0), 30_000);
+  // enough that a loaded machine never cuts it short.
+  // A node that is not connected has nothing to drain into: it is not waited for.
+  await waitIdle(() => nodes.some((n) => n.busy || (n.app.mqtt.connected && n.app.outbox.stats.queued > 0)), 30_000);
   for (const node of nodes) node.stop();
   await new Promise((r) => setTimeout(r, 200));
   port.postMessage({
