@@ -140,7 +140,7 @@ async function simCommand(argv: string[]): Promise<number> {
   // A fleet (--nodes N > 1 without a scenario, or --workers) and the dashboard: docs/fleet.md, docs/dashboard.md.
   const fleet = !flags.factory && (flags.workers !== undefined || (nodes > 1 && !scenario));
   if (scenario && nodes > MAX_FLEET_NODES) throw new UsageError(`${command}: --nodes: at most ${MAX_FLEET_NODES} copies of a scenario's node (as in a fleet file), got ${nodes}`);
-  const tooMany = fleet ? nodesProblem(nodes, flags.broker === undefined) : undefined;
+  const tooMany = fleet || nodes > 1 ? nodesProblem(nodes, { embeddedBroker: flags.broker === undefined, proxied: !fleet && scenario !== undefined }) : undefined;
   if (tooMany) throw new UsageError(`${command}: ${tooMany}`);
   // Ports are checked before anything starts: a busy one is said at once, in one line.
   if (flags.dashboard) await portOption(command, "--port", (flags.port as number | undefined) ?? DEFAULT_DASHBOARD_PORT);
