@@ -13,6 +13,8 @@ const fail = (error) => {
   process.stderr.write(`sensor-node: ${trace || (error?.message ?? String(error)).split("\n")[0]}\n`);
   process.exit(1);
 };
+// stdout piped into a reader that went away (`| head`): stop quietly, as a shell tool does.
+process.stdout.on("error", (error) => (error.code === "EPIPE" ? process.exit(0) : fail(error)));
 process.on("uncaughtException", fail);
 process.on("unhandledRejection", fail);
 const { main } = await import(entry.href);

@@ -153,6 +153,13 @@ test("a fleet's --json: t never before ts; --speed max starts at 2026-01-01, a p
   }
 });
 
+test("a Sparkplug B fleet: its messages reach --json (spBv1.0/...) and the run exits 0", async (t) => {
+  const r = await runCli(["sim", "--nodes", "2", "--workers", "2", "--payload", "sparkplug", "--json", "--duration", "3", "--speed", "max"]);
+  t.is(r.code, 0, r.stderr);
+  const topics = new Set(parse(r.stdout).map((m) => m.topic));
+  for (const id of ["node-1", "node-2"]) t.true(topics.has(`spBv1.0/sensors/NBIRTH/${id}`), `NBIRTH of ${id}`);
+});
+
 test.serial("a run that lost messages exits 1, saying how many of the node's own count", async (t) => {
   const broker = await startMosquitto();
   t.teardown(() => broker.close());

@@ -120,7 +120,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
   observer.on("message", (topic, payload, packet) => {
     received++;
     // The virtual wall time of the node's worker: stored before the node wrote it, so never before its making.
-    const w = workerOf.get(topic.split("/")[1]);
+    const w = workerOf.get(topic.startsWith("spBv1.0/") ? topic.split("/")[3] : topic.split("/")[1]);
     o.onMessage?.({ t: Math.round(w === undefined ? Math.max(...wall) : wall[w]), topic, qos: packet.qos, retain: packet.retain, payload: new Uint8Array(payload) });
     const parts = topic.split("/");
     const kind = parts[2];
@@ -143,7 +143,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     }
   });
   const subscribed = await Promise.race([
-    new Promise<boolean>((resolve) => observer.once("connect", () => observer.subscribe([`${prefix}/+/telemetry`, `${prefix}/+/alarm`, `${prefix}/+/status`], { qos: 1 }, () => resolve((reached = true))))),
+    new Promise<boolean>((resolve) => observer.once("connect", () => observer.subscribe([`${prefix}/+/telemetry`, `${prefix}/+/alarm`, `${prefix}/+/status`, "spBv1.0/#"], { qos: 1 }, () => resolve((reached = true))))),
     // An embedded broker is always there: a generous ceiling, so a loaded machine never starts the nodes unobserved.
     new Promise<boolean>((r) => setTimeout(() => r(false), embedded ? 30_000 : 5000)),
   ]);

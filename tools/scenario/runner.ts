@@ -33,7 +33,7 @@ import { planRun, type PlannedNode } from "./plan.js";
 import type { LogLevel } from "../../firmware/host.js";
 import { FileStorage } from "../../hosts/node/storage.js";
 import { RunError } from "../cli/args.js";
-import type { NodeCount } from "../simulator/delivery.js";
+import { nodeCount, type NodeCount } from "../simulator/delivery.js";
 
 export type { ExpectationResult } from "./check.js";
 
@@ -324,7 +324,7 @@ export async function runScenario(scenario: Scenario, o: ScenarioRunOptions = {}
       results,
       passed: results.every((r) => r.pass),
       produced: members[0].produced,
-      lastBoots: members.map((m) => ({ nodeId: m.plan.spec.nodeId, boot: m.node.app.boot, seq: m.node.app.seq, json: m.node.app.config.payload !== "sparkplug" })),
+      lastBoots: members.map((m) => nodeCount(m.node.app)),
       tasks: o.cpu ? [members[0].node.time, members[0].node.core0].filter((t) => t !== undefined).map((t) => ({ name: (t as { name?: string }).name ?? "main", busyMs: t!.busyMs, maxLateMs: t!.maxLateMs })) : undefined,
       fleet: plan.fleet ? { groups: scenario.fleet!.length, nodes: members.map((m) => ({ nodeId: m.plan.spec.nodeId, group: m.plan.group!, produced: m.produced })) } : undefined,
     };

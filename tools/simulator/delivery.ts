@@ -6,6 +6,7 @@
  * Earlier boots are left out: a power cut loses what was in RAM by design.
  */
 import { parsePayload, type ObservedMessage } from "../cli/output.js";
+import type { NodeApp } from "../../firmware/app/node.js";
 
 export interface NodeCount {
   nodeId: string;
@@ -14,6 +15,11 @@ export interface NodeCount {
   seq: number;
   /** False for nodes whose payloads the count cannot read (Sparkplug B): only "nothing at all" applies to them. */
   json: boolean;
+}
+
+/** A node's own count, now. */
+export function nodeCount(app: NodeApp): NodeCount {
+  return { nodeId: app.nodeId, boot: app.boot, seq: app.seq, json: app.config.payload !== "sparkplug" };
 }
 
 /** Of the messages the nodes made in their last boot, how many the subscriber has (distinct boot and seq per node). */

@@ -26,7 +26,7 @@ import { resolveConfig } from "../../firmware/app/config.js";
 import type { LogLevel, Storage, TCPOptions, TCPSocket } from "../../firmware/host.js";
 import { freePort, parseBrokerUrl, startAedes, type RunningBroker } from "../brokers/broker.js";
 import { drive, waitIdle } from "./drive.js";
-import { countDelivered, deliveryProblem, type NodeCount } from "./delivery.js";
+import { countDelivered, deliveryProblem, nodeCount, type NodeCount } from "./delivery.js";
 import { DEFAULT_START, type Scenario } from "../scenario/parse.js";
 import type { ObservedMessage } from "../cli/output.js";
 import { DEFAULT_WIFI_NETWORKS, type SimWifiNetwork } from "../../sim/wifi.js";
@@ -425,7 +425,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
     await waitIdle(() => busy() || nodes.some((n) => n.app.mqtt.connected && n.app.outbox.stats.queued > 0), 2000);
     await settle(observer, 200);
     // A node that does not publish (a factory node not given a broker yet) is not counted.
-    counts = nodes.filter((n) => n.app.publishing).map((n) => ({ nodeId: n.app.nodeId, boot: n.app.boot, seq: n.app.seq, json: n.app.config.payload !== "sparkplug" }));
+    counts = nodes.filter((n) => n.app.publishing).map((n) => nodeCount(n.app));
   } finally {
     for (const node of nodes) node.stop();
     await settle(observer, 100);
