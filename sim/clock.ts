@@ -59,6 +59,8 @@ export class VirtualClock implements Clock, Timers {
   /** The task whose callback is running, and the time it started. */
   #running: TaskState | undefined;
   #start = 0;
+  /** The latest end of work charged to any task so far. */
+  #frontier = Number.NEGATIVE_INFINITY;
 
   /** `epochMs` is the wall time at virtual 0 (undefined: wall clock not set). */
   constructor(options: { start?: number; epochMs?: number } = {}) {
@@ -74,6 +76,17 @@ export class VirtualClock implements Clock, Timers {
 
   wall(): number | undefined {
     return this.#epoch === undefined ? undefined : this.#epoch + this.now();
+  }
+
+  /**
+   * The latest time any task has reached: the clock's time, or the end of the work last charged to a
+   * task, if later. What a node sends at the end of its work leaves it then, though the clock (the
+   * time of the next timer) is still behind: an observer outside the nodes stamps what it receives
+   * with this, never with a time before the message was made.
+   */
+  frontier(): number {
+    const now = this.now();
+    return this.#frontier > now ? this.#frontier : now;
   }
 
   setWall(epochMsAtNow: number | undefined): void {
@@ -171,6 +184,7 @@ export class VirtualClock implements Clock, Timers {
     } finally {
       const end = start + task.charged;
       if (end > task.busyUntil) task.busyUntil = end;
+      if (end > this.#frontier) this.#frontier = end;
       task.busyMs += task.charged;
       task.charged = 0;
       this.#running = outer;
@@ -187,6 +201,7 @@ export class VirtualClock implements Clock, Timers {
       const from = Math.max(task.busyUntil, this.now());
       task.busyUntil = from + ms;
       task.busyMs += ms;
+      if (task.busyUntil > this.#frontier) this.#frontier = task.busyUntil;
     }
   }
 

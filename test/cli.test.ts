@@ -85,10 +85,11 @@ test("a scenario file drives the machine: a set event changes the measured veloc
   t.true(Number.isInteger(telemetry[0].t) && telemetry[0].t > Date.parse("2026-01-01T00:00:00Z"), `t ${telemetry[0].t} is virtual wall time in ms`);
 });
 
-test("an unreachable broker: the node retries with growing delays, says so, and never spins", async (t) => {
+test("an unreachable broker: the node retries with growing delays, says so, never spins, and the run fails (exit 1) saying why in its last line", async (t) => {
   const port = await freePort(); // nothing listens here
   const r = await runCli(["sim", "--broker", `mqtt://127.0.0.1:${port}`, "--duration", "300", "--speed", "max"]);
-  t.is(r.code, 0, r.stderr);
+  t.is(r.code, 1, r.stderr);
+  t.is(r.stderr.trimEnd().split("\n").at(-1), `sensor-node sim: nothing delivered: the broker at mqtt://127.0.0.1:${port} could not be reached`);
   t.regex(r.stderr, new RegExp(`cannot reach the broker at mqtt://127\\.0\\.0\\.1:${port}`));
   const delays = [...r.stderr.matchAll(/connect failed: .*ECONNREFUSED.*; retry in (\d+) ms/g)].map((m) => Number(m[1]));
   // 300 s with a 1 s floor and a 60 s cap: a handful of attempts, never a tight loop.

@@ -101,5 +101,5 @@ test.serial("sensor-node provision with a CA that did not sign the broker: exit 
 test.serial("sensor-node provision with a PEM file that cannot be read: exit 2 before the node is touched", async (t) => {
   const r = await runCli(["provision", "--port", "/dev/null", ...WIFI, "--broker", env.plainUrl, "--ca", "/nonexistent/ca.pem"]);
   t.is(r.code, 2);
-  t.is(r.stderr, "sensor-node provision: --ca: cannot read /nonexistent/ca.pem: ENOENT\n");
+  t.is(r.stderr, "sensor-node provision: --ca: cannot read /nonexistent/ca.pem: ENOENT (no such file or folder)\n");
 });

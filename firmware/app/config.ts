@@ -170,7 +170,7 @@ function upgradeLegacy(partial: unknown): unknown {
   const doc = partial as { [key: string]: Json };
   const machine: { [key: string]: Json } = isObject(doc.machine) ? { ...doc.machine } : {};
   for (const key of Object.keys(iso)) {
-    if (key !== "group" && key !== "foundation") throw new ConfigError(`monitor.iso.${key}`, "unknown key");
+    if (key !== "group" && key !== "foundation") throw unknownKey(`monitor.iso.${key}`, ["group", "foundation"]);
     if (key === "group") oneOf(iso[key], "monitor.iso.group", [1, 2]);
     else oneOf(iso[key], "monitor.iso.foundation", ["rigid", "flexible"]);
     if (machine[key] !== undefined && machine[key] !== iso[key]) {
@@ -188,12 +188,20 @@ function merge(base: Json, over: Json, path: string): Json {
     const out: { [key: string]: Json } = {};
     for (const key of Object.keys(base)) out[key] = merge(base[key], over[key], join(path, key));
     for (const key of Object.keys(over)) {
-      if (!(key in base) && !OPTIONAL_KEYS.includes(join(path, key))) throw new ConfigError(join(path, key), "unknown key");
+      if (!(key in base) && !OPTIONAL_KEYS.includes(join(path, key))) {
+        const optional = OPTIONAL_KEYS.map((k) => k.slice(k.lastIndexOf(".") + 1)).filter((k) => OPTIONAL_KEYS.includes(join(path, k)));
+        throw unknownKey(join(path, key), [...Object.keys(base), ...optional]);
+      }
       if (!(key in base)) out[key] = clone(over[key]);
     }
     return out;
   }
   return clone(over);
+}
+
+/** The error for a key the configuration does not have, with the keys it has there (built only on this path). */
+function unknownKey(field: string, allowed: readonly string[]): ConfigError {
+  return new ConfigError(field, `unknown key (allowed here: ${allowed.join(", ")})`);
 }
 
 /** Keys a document may add that the defaults do not have. */
@@ -232,7 +240,7 @@ function validate(c: NodeConfig): void {
     const tls = c.mqtt.tls as unknown;
     if (!isObject(tls)) throw new ConfigError("mqtt.tls", `expected an object {caFile, certFile, keyFile, servername}, got ${describe(tls)}`);
     for (const key of Object.keys(tls)) {
-      if (!TLS_KEYS.includes(key)) throw new ConfigError(`mqtt.tls.${key}`, "unknown key");
+      if (!TLS_KEYS.includes(key)) throw unknownKey(`mqtt.tls.${key}`, TLS_KEYS);
       str(tls[key], `mqtt.tls.${key}`);
       if (tls[key] === "") throw new ConfigError(`mqtt.tls.${key}`, "must not be empty");
     }
@@ -311,7 +319,7 @@ function validateBearing(b: unknown): void {
     return;
   }
   if (!isObject(b)) throw new ConfigError("machine.bearing", `expected a designation or {balls, ball_d_mm, pitch_d_mm, contact_deg}, got ${describe(b)}`);
-  for (const key of Object.keys(b)) if (!GEOMETRY_KEYS.includes(key)) throw new ConfigError(`machine.bearing.${key}`, "unknown key");
+  for (const key of Object.keys(b)) if (!GEOMETRY_KEYS.includes(key)) throw unknownKey(`machine.bearing.${key}`, GEOMETRY_KEYS);
   for (const key of GEOMETRY_KEYS) if (typeof b[key] !== "number") throw new ConfigError(`machine.bearing.${key}`, `expected a number, got ${describe(b[key])}`);
   const problem = geometryProblem(b as unknown as BearingGeometry);
   if (problem) throw new ConfigError(`machine.bearing.${problem.slice(0, problem.indexOf(":"))}`, problem.slice(problem.indexOf(":") + 2));
@@ -319,7 +327,7 @@ function validateBearing(b: unknown): void {
 
 function validateEnvelope(e: unknown, odr: number): void {
   if (!isObject(e)) throw new ConfigError("envelope", `expected an object {bandHz}, got ${describe(e)}`);
-  for (const key of Object.keys(e)) if (key !== "bandHz") throw new ConfigError(`envelope.${key}`, "unknown key");
+  for (const key of Object.keys(e)) if (key !== "bandHz") throw unknownKey(`envelope.${key}`, ["bandHz"]);
   const band = e.bandHz;
   if (band === undefined) return;
   if (!Array.isArray(band) || band.length !== 2 || typeof band[0] !== "number" || typeof band[1] !== "number") throw new ConfigError("envelope.bandHz", `expected [low, high] in Hz, got ${describe(band)}`);

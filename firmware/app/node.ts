@@ -180,11 +180,12 @@ export class NodeApp implements CommandTarget {
     this.mqtt.start();
   }
 
-  /** Orderly shutdown: stops sampling, sends DISCONNECT (so no will is published). */
+  /** Orderly shutdown: stops sampling, says "offline" (or NDEATH) itself, sends DISCONNECT (so no will is published). */
   stop(): void {
     this.#ota?.stop();
     this.sensors.stop();
-    // A clean DISCONNECT makes the broker drop the will: say NDEATH ourselves first.
+    // A clean DISCONNECT makes the broker drop the will: say "offline" (Sparkplug: NDEATH) ourselves first.
+    this.telemetry.publishOffline();
     this.sparkplug?.edge.shutdown();
     this.mqtt.stop();
     this.outbox.flush();

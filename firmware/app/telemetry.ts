@@ -97,6 +97,17 @@ export class TelemetryScheduler {
     app.mqtt.publish(app.topics.status, this.status(true), { qos: 1, retain: true }, onDone);
   }
 
+  /**
+   * Before a clean DISCONNECT (which makes the broker drop the will): the will's "offline" ourselves,
+   * retained, so the status topic does not go on saying "online". QoS 0: written straight away, ahead
+   * of the DISCONNECT on the same connection; a QoS 1 message could wait behind a full window and be dropped.
+   */
+  publishOffline(): void {
+    const app = this.#app;
+    if (!app.mqtt.connected || app.sparkplug) return; // Sparkplug says NDEATH instead
+    app.mqtt.publish(app.topics.status, this.status(false), { qos: 0, retain: true });
+  }
+
   /** The status message; offline, it is the will (only state and boot). */
   status(online: boolean): string {
     const app = this.#app;

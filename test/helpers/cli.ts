@@ -9,10 +9,16 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real CLI as a child process (bounded by `timeoutMs`). */
-export function runCli(args: string[], timeoutMs = 300_000): Promise<CliResult> {
+/**
+ * Runs the real CLI as a child process (bounded by `timeoutMs`: reaching it kills the child and
+ * rejects). `openFiles`: run it under that open-file limit (`ulimit -n`, soft and hard).
+ */
+export function runCli(args: string[], timeoutMs = 300_000, options: { openFiles?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child =
+      options.openFiles === undefined
+        ? spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] })
+        : spawn("sh", ["-c", `ulimit -n ${options.openFiles} && exec "$0" "$@"`, process.execPath, BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));

@@ -7,7 +7,7 @@
  */
 import * as os from "node:os";
 import { mosquittoPath } from "../brokers/broker.js";
-import { measureCapacity } from "../fleet/capacity.js";
+import { measureCapacity, type CapacityResult } from "../fleet/capacity.js";
 import type { BenchModule, Figure } from "./types.js";
 import { goal } from "./types.js";
 import { GOALS } from "./goals.js";
@@ -19,35 +19,46 @@ export const fleetBench: BenchModule = {
   async run(ctx) {
     if (!mosquittoPath()) throw new Error("mosquitto is not installed (Debian: apt-get install mosquitto)");
     const r = await measureCapacity({ durationS: ctx.quick ? 10 : 20, steps: ctx.quick ? [250, 500, 1000] : undefined, log: (m) => ctx.log(m) });
-    const figures: Figure[] = [
-      {
-        id: "fleet.capacity",
-        name: `nodes in real time, 1 Hz telemetry, all delivered (${os.availableParallelism()} cores)`,
-        value: r.capacity,
-        unit: "nodes",
-        goal: goal("value", ">=", GOALS.fleetNodes, `>= ${GOALS.fleetNodes} nodes`),
-        kind: "wall",
-        note: r.failed ? `next step ${r.failed.nodes}: ${r.failed.reasons.join("; ")}` : "every step kept up (capacity is at least this)",
-      },
-    ];
-    if (r.best) {
-      figures.push({
-        id: "fleet.cpuAtCapacity",
-        name: `CPU at ${r.best.nodes} nodes (simulator; broker ${r.best.brokerCpuPct ?? "?"}%)`,
-        value: r.best.cpuPct,
-        unit: "% of a core",
-        kind: "wall",
-      });
-      figures.push({
-        id: "fleet.deliveredAtCapacity",
-        name: `messages delivered at ${r.best.nodes} nodes in ${r.best.virtualS.toFixed(0)} s`,
-        value: r.best.delivered,
-        unit: "msg",
-        baseline: { name: "published", value: r.best.published },
-        ratio: r.best.published ? r.best.delivered / r.best.published : undefined,
-        kind: "wall",
-      });
-    }
-    return figures;
+    return capacityFigures(r, ctx.quick);
   },
 };
+
+/**
+ * The figures of a capacity search. The goal is judged only when the search reached it or stopped
+ * below it: a quick run whose every step kept up never tried the goal's node count, so it reports
+ * the capacity as "at least" with no verdict rather than a MISS against a count it did not run.
+ */
+export function capacityFigures(r: CapacityResult, quick: boolean): Figure[] {
+  const judged = r.failed !== undefined || r.capacity >= GOALS.fleetNodes;
+  const untried = `every step kept up (capacity is at least this)${quick && !judged ? `; --quick stops at ${r.capacity} nodes, so the ${GOALS.fleetNodes}-node goal is for the full run` : ""}`;
+  const figures: Figure[] = [
+    {
+      id: "fleet.capacity",
+      name: `nodes in real time, 1 Hz telemetry, all delivered (${os.availableParallelism()} cores)`,
+      value: r.capacity,
+      unit: "nodes",
+      goal: judged ? goal("value", ">=", GOALS.fleetNodes, `>= ${GOALS.fleetNodes} nodes`) : undefined,
+      kind: "wall",
+      note: r.failed ? `next step ${r.failed.nodes}: ${r.failed.reasons.join("; ")}` : untried,
+    },
+  ];
+  if (r.best) {
+    figures.push({
+      id: "fleet.cpuAtCapacity",
+      name: `CPU at ${r.best.nodes} nodes (simulator; broker ${r.best.brokerCpuPct ?? "?"}%)`,
+      value: r.best.cpuPct,
+      unit: "% of a core",
+      kind: "wall",
+    });
+    figures.push({
+      id: "fleet.deliveredAtCapacity",
+      name: `messages delivered at ${r.best.nodes} nodes in ${r.best.virtualS.toFixed(0)} s`,
+      value: r.best.delivered,
+      unit: "msg",
+      baseline: { name: "published", value: r.best.published },
+      ratio: r.best.published ? r.best.delivered / r.best.published : undefined,
+      kind: "wall",
+    });
+  }
+  return figures;
+}

@@ -122,14 +122,26 @@ async function waitForPort(port: number, timeoutMs: number, failed: () => string
   }
 }
 
+/**
+ * A broker URL, `mqtt://host[:port]` or `mqtts://host[:port]` (default port 1883, 8883).
+ * Anything else throws an Error whose message starts with `--broker:` and says what is
+ * wrong in one line: no scheme, another scheme, no host, a port out of range, a path.
+ */
 export function parseBrokerUrl(url: string): { host: string; port: number; secure: boolean } {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new Error(`--broker: ${JSON.stringify(url)} is not a URL (expected mqtt://host:port or mqtts://host:port)`);
-  }
-  if (u.protocol !== "mqtt:" && u.protocol !== "mqtts:") throw new Error(`--broker: unsupported scheme ${u.protocol} (use mqtt:// or mqtts://)`);
-  const secure = u.protocol === "mqtts:";
-  return { host: u.hostname.replace(/^\[|\]$/g, ""), port: u.port ? Number(u.port) : secure ? 8883 : 1883, secure };
+  const bad = (why: string) => new Error(`--broker: ${JSON.stringify(url)} ${why} (expected mqtt://host:port or mqtts://host:port)`);
+  // host:port without a scheme reads as a URL of scheme "host" (or not at all): say what was meant.
+  if (/^[^:/]*:\d*$/.test(url)) throw bad(`has no scheme: write mqtt://${url}`);
+  // user:password@ is allowed (mqtt.js uses it where the URL is handed on: the OPC UA gateway).
+  const m = /^([a-z][a-z0-9+.-]*):\/\/(?:[^/?#@]*@)?(\[[^\]]*\]|[^/:?#@]*)(?::([^/?#]*))?(.*)$/i.exec(url);
+  if (!m) throw bad("is not a URL");
+  const [, scheme, rawHost, rawPort, rest] = m;
+  if (scheme.toLowerCase() !== "mqtt" && scheme.toLowerCase() !== "mqtts") throw new Error(`--broker: unsupported scheme ${scheme.toLowerCase()}: (use mqtt:// or mqtts://)`);
+  const secure = scheme.toLowerCase() === "mqtts";
+  const host = rawHost.replace(/^\[|\]$/g, "");
+  if (!host) throw bad("has no host");
+  if (rawPort !== undefined && !/^\d+$/.test(rawPort)) throw bad(`has a port that is not a number (${JSON.stringify(rawPort)})`);
+  const port = rawPort ? Number(rawPort) : secure ? 8883 : 1883;
+  if (port < 1 || port > 65535) throw bad(`has port ${rawPort}, outside 1..65535`);
+  if (rest !== "" && rest !== "/") throw bad(`has more than host and port (${JSON.stringify(rest)})`);
+  return { host, port, secure };
 }

@@ -23,6 +23,9 @@ import { UsageError } from "../cli/args.js";
 import { loadPublicKeys, otaKeysValue } from "../ota/keys.js";
 import { MAX_TRUSTED_KEYS } from "../../firmware/ota/trusted-keys.js";
 
+/** Where a usage error points (one line: the usage itself is --help's). */
+const HELP = "sensor-node build --help";
+
 export const BUILD_USAGE = `Usage: sensor-node build esp32|sim [--flash] [--debug] [key=value ...]
 
   esp32      the sensor node (manifests/esp32.json): one image for a fleet, provisioned in the
@@ -123,16 +126,16 @@ export function buildCommand(argv: string[], io: BuildIO = defaultBuildIO()): nu
     }
     if (arg === "--flash") flash = true;
     else if (arg === "--debug") debug = true;
-    else if (arg.startsWith("-")) return fail([`unknown option ${arg}`, "", BUILD_USAGE]);
+    else if (arg.startsWith("-")) return fail([`unknown option ${arg} (${HELP})`]);
     else if (SETTING.test(arg)) {
       const m = SETTING.exec(arg)!;
       values.set(m[1], m[2]);
       settings.push(arg);
     } else if (target === undefined && (arg === "esp32" || arg === "sim")) target = arg;
-    else if (target === undefined) return fail([`unknown target ${JSON.stringify(arg)}: expected esp32 or sim`, "", BUILD_USAGE]);
-    else return fail([`unexpected argument ${JSON.stringify(arg)}: build settings are key=value`, "", BUILD_USAGE]);
+    else if (target === undefined) return fail([`unknown target ${JSON.stringify(arg)}: expected esp32 or sim (${HELP})`]);
+    else return fail([`unexpected argument ${JSON.stringify(arg)}: build settings are key=value (${HELP})`]);
   }
-  if (!target) return fail(["missing target: esp32 or sim", "", BUILD_USAGE]);
+  if (!target) return fail([`missing target: esp32 or sim (${HELP})`]);
 
   // 1. Build settings (checked first: they need no SDK).
   const problems: string[] = [];

@@ -13,8 +13,20 @@ export class UsageError extends Error {
 }
 
 /**
+ * A run that could not do its job (nothing delivered, messages lost, a broker that
+ * cannot be reached): one line on stderr, exit code 1.
+ */
+export class RunError extends Error {
+  readonly exitCode = 1;
+  constructor(message: string) {
+    super(message);
+    this.name = "RunError";
+  }
+}
+
+/**
  * The file an option names, as UTF-8 text (or bytes); unreadable, a UsageError
- * "`what`: cannot read FILE: ENOENT" (the errno code, never a stack).
+ * "`what`: cannot read FILE: ENOENT (no such file or folder)" (never a stack).
  */
 export function readOptionFile(what: string, file: string): string;
 export function readOptionFile(what: string, file: string, bytes: true): Uint8Array;
@@ -22,8 +34,22 @@ export function readOptionFile(what: string, file: string, bytes = false): strin
   try {
     return bytes ? fs.readFileSync(file) : fs.readFileSync(file, "utf8");
   } catch (error) {
-    throw new UsageError(`${what}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? "unreadable"}`);
+    throw new UsageError(`${what}: cannot read ${file}: ${errnoText(error)}`);
   }
+}
+
+/** An errno as its code (to search for) and words a user reads: "ENOENT (no such file or folder)". */
+export function errnoText(e: unknown, subject?: string): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const words: Record<string, string> = {
+    ENOENT: subject ? `${subject} does not exist` : "no such file or folder",
+    EACCES: "permission denied",
+    EPERM: "permission denied",
+    EISDIR: "it is a folder",
+    ENOTDIR: "a part of the path is not a folder",
+    EROFS: "read-only file system",
+  };
+  return code ? (words[code] ? `${code} (${words[code]})` : code) : (e as Error).message ?? "failed";
 }
 
 export type FlagKind = "boolean" | "string" | "number";

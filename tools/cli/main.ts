@@ -2,16 +2,20 @@
  * `sensor-node`: the command-line entry point (docs/cli.md).
  */
 import * as fs from "node:fs";
-import { helpText, parseArgs, readOptionFile, UsageError, type FlagSpec } from "./args.js";
-import { parseScenario, ScenarioError, type Scenario } from "../scenario/parse.js";
+import { helpText, parseArgs, readOptionFile, RunError, UsageError, type FlagSpec } from "./args.js";
+import { MAX_FLEET_NODES, parseScenario, ScenarioError, type Scenario } from "../scenario/parse.js";
 import { ConfigError, resolveConfig } from "../../firmware/app/config.js";
 import { runSimulation } from "../simulator/simulation.js";
-import { formatReadable, formatJsonLine } from "./output.js";
+import { formatReadable, formatJsonLine, nodeLogPrinter } from "./output.js";
 import { CPU_FLAGS, cpuOption } from "./cpu-flags.js";
 import { simOtaFromFlags } from "../ota/sim-options.js";
+import { FIRMWARE_VERSION_TEXT } from "../../firmware/app/version.js";
+import { brokerOption, DEFAULT_DASHBOARD_PORT, portOption } from "./options.js";
+import { MAX_SIM_NODES, nodesProblem } from "../fleet/limits.js";
+import { DEFAULT_OPCUA_PORT } from "../opcua/command.js";
 
 const SIM_FLAGS: Record<string, FlagSpec> = {
-  nodes: { kind: "number", help: "number of simulated nodes (default 1)", min: 1, max: 100000, integer: true },
+  nodes: { kind: "number", help: `number of simulated nodes (default 1; at most ${MAX_SIM_NODES}, and what the open-file limit allows: docs/cli.md)`, min: 1, max: MAX_SIM_NODES, integer: true },
   broker: { kind: "string", help: "MQTT broker URL (mqtt://host:port); default: an embedded aedes broker" },
   scenario: { kind: "string", help: "scenario file (JSON, docs/scenarios.md)" },
   speed: { kind: "number", help: "virtual time per real time, or max (default 1)", min: 0.001, max: 1e6, words: ["max"] },
@@ -59,11 +63,18 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case undefined:
+        process.stdout.write(USAGE + "\n");
+        throw new UsageError("sensor-node: no command given (the commands are listed above)");
       case "help":
       case "--help":
       case "-h":
         process.stdout.write(USAGE + "\n");
-        return command === undefined ? 2 : 0;
+        return 0;
+      case "--version":
+      case "-V":
+      case "version":
+        process.stdout.write(`sensor-node ${packageVersion()} (firmware ${FIRMWARE_VERSION_TEXT})\n`);
+        return 0;
       case "sim":
         return await simCommand(rest);
       case "scenario":
@@ -84,19 +95,32 @@ export async function main(argv: string[]): Promise<number> {
       case "check-lin":
         return await (await import("../check-lin/command.js")).checkLinCommand(rest);
       default:
-        throw new UsageError(`sensor-node: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+        throw new UsageError(`sensor-node: unknown command ${JSON.stringify(command)} (sensor-node help lists the commands)`);
     }
   } catch (error) {
+    // One line whatever the message holds (a JSON parser quotes the text it choked on, line breaks and all).
+    const line = (e: Error) => e.message.replace(/\s*\n\s*/g, " ") + "\n";
     if (error instanceof UsageError || error instanceof ScenarioError || error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
+      process.stderr.write(line(error));
       return 2;
+    }
+    if (error instanceof RunError) {
+      process.stderr.write(line(error));
+      return 1;
     }
     throw error;
   }
 }
 
+/** The package's version (package.json, two folders above build/tools). */
+function packageVersion(): string {
+  const file = new URL("../../../package.json", import.meta.url);
+  return (JSON.parse(fs.readFileSync(file, "utf8")) as { version: string }).version;
+}
+
 async function simCommand(argv: string[]): Promise<number> {
-  const { flags } = parseArgs("sensor-node sim", argv, SIM_FLAGS, 0);
+  const command = "sensor-node sim";
+  const { flags } = parseArgs(command, argv, SIM_FLAGS, 0);
   if (flags.help) {
     process.stdout.write(helpText("Usage: sensor-node sim [options]", SIM_FLAGS));
     return 0;
@@ -104,17 +128,30 @@ async function simCommand(argv: string[]): Promise<number> {
   const scenario = flags.scenario ? loadScenario(String(flags.scenario)) : undefined;
   if (scenario?.fleet) throw new UsageError(`${String(flags.scenario)}: a fleet file (fleet[]): run it with sensor-node scenario ${String(flags.scenario)} (docs/scenarios.md)`);
   if (flags.payload !== undefined && flags.payload !== "json" && flags.payload !== "sparkplug") {
-    throw new UsageError(`sensor-node sim: --payload expects json or sparkplug, got ${JSON.stringify(flags.payload)}`);
+    throw new UsageError(`${command}: --payload expects json or sparkplug, got ${JSON.stringify(flags.payload)}`);
   }
+  // A scenario's nodes reach the broker through the runner's fault proxies, which speak plain MQTT.
+  brokerOption(command, flags.broker as string | undefined, { plainOnly: scenario && !flags.factory ? "a scenario run (--scenario)" : undefined });
+  cpuOption(command, flags);
+  const nodes = (flags.nodes as number | undefined) ?? 1;
   const duration = (flags.duration as number | undefined) ?? scenario?.duration_s;
   const json = Boolean(flags.json);
-  if (flags.factory && (flags.dashboard || flags.workers !== undefined || ((flags.nodes as number | undefined) ?? 1) > 1)) {
-    throw new UsageError("sensor-node sim: --factory runs one node: no --nodes, --workers or --dashboard");
+  if (flags.factory && (flags.dashboard || flags.workers !== undefined || nodes > 1)) {
+    throw new UsageError(`${command}: --factory runs one node: no --nodes, --workers or --dashboard`);
   }
+  if (flags.port !== undefined && !flags.dashboard && !flags.factory) throw new UsageError(`${command}: --port goes with --dashboard (the page's port) or --factory (the setup page's)`);
+  if (flags["opcua-port"] !== undefined && !flags.opcua) throw new UsageError(`${command}: --opcua-port needs --opcua`);
+  if (flags.factory && flags.opcua) throw new UsageError(`${command}: --factory runs one unprovisioned node: no --opcua`);
   // A fleet (--nodes N > 1 without a scenario, or --workers) and the dashboard: docs/fleet.md, docs/dashboard.md.
-  if (flags["opcua-port"] !== undefined && !flags.opcua) throw new UsageError("sensor-node sim: --opcua-port needs --opcua");
-  if (flags.factory && flags.opcua) throw new UsageError("sensor-node sim: --factory runs one unprovisioned node: no --opcua");
-  if (!flags.factory && (flags.opcua || flags.dashboard || flags.workers !== undefined || (((flags.nodes as number | undefined) ?? 1) > 1 && !scenario))) {
+  const fleet = !flags.factory && (flags.workers !== undefined || (nodes > 1 && !scenario));
+  if (scenario && nodes > MAX_FLEET_NODES) throw new UsageError(`${command}: --nodes: at most ${MAX_FLEET_NODES} copies of a scenario's node (as in a fleet file), got ${nodes}`);
+  const tooMany = fleet || nodes > 1 ? nodesProblem(nodes, { embeddedBroker: flags.broker === undefined, proxied: !fleet && scenario !== undefined }) : undefined;
+  if (tooMany) throw new UsageError(`${command}: ${tooMany}`);
+  // Ports are checked before anything starts: a busy one is said at once, in one line.
+  if (flags.dashboard) await portOption(command, "--port", (flags.port as number | undefined) ?? DEFAULT_DASHBOARD_PORT);
+  if (flags.factory && flags.port !== undefined) await portOption(command, "--port", flags.port as number);
+  if (flags.opcua) await portOption(command, "--opcua-port", (flags["opcua-port"] as number | undefined) ?? DEFAULT_OPCUA_PORT);
+  if (!flags.factory && (flags.opcua || flags.dashboard || fleet)) {
     return await (await import("../fleet/command.js")).fleetOrDashboardSim(flags, scenario, duration);
   }
   const abort = new AbortController();
@@ -128,13 +165,13 @@ async function simCommand(argv: string[]): Promise<number> {
     const summary = await runSimulation({
       serial,
       scenario,
-      nodes: (flags.nodes as number | undefined) ?? 1,
+      nodes,
       broker: flags.broker as string | undefined,
       speed: (flags.speed as number | "max" | undefined) ?? 1,
       durationS: duration,
       seed: flags.seed as number | undefined,
       payload: flags.payload as "json" | "sparkplug" | undefined,
-      cpu: cpuOption("sim", flags),
+      cpu: cpuOption(command, flags),
       signal: abort.signal,
       storageDir: flags.storage as string | undefined,
       ota: simOtaFromFlags("sensor-node sim", flags),
@@ -143,15 +180,13 @@ async function simCommand(argv: string[]): Promise<number> {
       // One line on stderr whatever the output mode: stdout stays the message log.
       onSetup: (url) => process.stderr.write(`setup: ${url}\n`),
       onMessage: (m) => process.stdout.write((json ? formatJsonLine(m) : formatReadable(m)) + "\n"),
-      onLog: (nodeId, level, message) => {
-        if (level === "debug" || (level === "info" && !flags.verbose)) return;
-        process.stderr.write(`${nodeId} ${level}: ${message}\n`);
-      },
+      onLog: nodeLogPrinter(Boolean(flags.verbose)),
       onInfo: (message) => {
         if (!json) process.stderr.write(message + "\n");
       },
     });
     if (!json) process.stderr.write(`${summary.messages} messages from ${summary.nodes} node(s) in ${(summary.virtualMs / 1000).toFixed(1)} s simulated\n`);
+    if (summary.problem) throw new RunError(`${command}: ${summary.problem}`);
     return 0;
   } finally {
     process.off("SIGINT", onSignal);
@@ -174,14 +209,23 @@ function loadScenario(file: string): Scenario {
   return parseScenario(readOptionFile("--scenario", file), file);
 }
 
+const CONFIG_USAGE = "Usage: sensor-node config check FILE   (validates a node configuration file and prints the effective configuration; docs/cli.md)";
+
 function configCommand(argv: string[]): number {
   const [sub, file, ...extra] = argv;
-  if (sub !== "check" || !file || extra.length) throw new UsageError("Usage: sensor-node config check FILE");
+  if (sub === "--help" || sub === "-h" || sub === "help" || (sub === "check" && (file === "--help" || file === "-h"))) {
+    process.stdout.write(CONFIG_USAGE + "\n");
+    return 0;
+  }
+  if (sub !== "check") throw new UsageError(`sensor-node config: ${sub === undefined ? "missing subcommand" : `unknown subcommand ${JSON.stringify(sub)}`} (sensor-node config check FILE)`);
+  if (!file) throw new UsageError("sensor-node config check: missing FILE (the node configuration to check)");
+  if (extra.length) throw new UsageError(`sensor-node config check: unexpected argument ${JSON.stringify(extra[0])} (one FILE)`);
+  const text = readOptionFile("sensor-node config check", file);
   let doc: unknown;
   try {
-    doc = JSON.parse(fs.readFileSync(file, "utf8"));
+    doc = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${file}: ${(error as NodeJS.ErrnoException).code ?? "not valid JSON: " + (error as Error).message}`);
+    throw new UsageError(`${file}: not valid JSON: ${(error as Error).message}`);
   }
   let config;
   try {

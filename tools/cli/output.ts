@@ -69,3 +69,11 @@ function temperature(t: Json | undefined): string {
 function faults(f: Json[] | undefined): string {
   return Array.isArray(f) && f.length ? `  FAULT ${f.map((x) => `${x?.sensor}: ${x?.reason}`).join(", ")}` : "";
 }
+
+/** The nodes' log lines on stderr: warnings and errors, informational ones too with --verbose. */
+export function nodeLogPrinter(verbose: boolean): (nodeId: string, level: string, message: string) => void {
+  return (nodeId, level, message) => {
+    if (level === "debug" || (level === "info" && !verbose)) return;
+    process.stderr.write(`${nodeId} ${level}: ${message}\n`);
+  };
+}

@@ -7,15 +7,16 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { runSimulation } from "../simulator/simulation.js";
 import { startAedes, type RunningBroker } from "../brokers/broker.js";
-import { formatJsonLine, formatReadable } from "../cli/output.js";
+import { formatJsonLine, formatReadable, nodeLogPrinter } from "../cli/output.js";
 import type { Scenario } from "../scenario/parse.js";
-import { UsageError } from "../cli/args.js";
+import { RunError, UsageError } from "../cli/args.js";
 import { simOtaFromFlags } from "../ota/sim-options.js";
 import { runFleet } from "./fleet.js";
 import { FLEET_CONFIG } from "./specs.js";
 import { cpuOption } from "../cli/cpu-flags.js";
 import { startDashboard, type RunningDashboard } from "../dashboard/server.js";
-import { DEFAULT_OPCUA_PORT, listenProblem } from "../opcua/command.js";
+import { DEFAULT_OPCUA_PORT } from "../opcua/command.js";
+import { DEFAULT_DASHBOARD_PORT, listening } from "../cli/options.js";
 
 /** Where `sim --opcua` keeps the gateway's certificate between runs (made once: it takes seconds). */
 const SIM_OPCUA_PKI = path.join(os.tmpdir(), "sensor-node-sim-opcua-pki");
@@ -27,15 +28,11 @@ const SIM_OPCUA_PKI = path.join(os.tmpdir(), "sensor-node-sim-opcua-pki");
 async function startSimGateway(broker: string, scenario: Scenario | undefined, port: number) {
   const prefix = String((scenario?.node.config.mqtt as { prefix?: string } | undefined)?.prefix ?? "sensors");
   const { startGateway } = await import("../opcua/gateway.js");
-  try {
-    const g = await startGateway({ broker, prefix, port, host: "127.0.0.1", certsDir: SIM_OPCUA_PKI, allowAnonymous: true, trustUnknownClients: true, log: (l) => process.stderr.write(`opcua: ${l}\n`) });
-    process.stderr.write(`opcua: ${g.endpointUrl} (anonymous, loopback only)\n`);
-    return g;
-  } catch (e) {
-    const problem = listenProblem(e, port, "--opcua-port");
-    if (problem) throw new UsageError(`sensor-node sim: ${problem}`);
-    throw e;
-  }
+  const g = await listening("sensor-node sim", "--opcua-port", port, () =>
+    startGateway({ broker, prefix, port, host: "127.0.0.1", certsDir: SIM_OPCUA_PKI, allowAnonymous: true, trustUnknownClients: true, log: (l) => process.stderr.write(`opcua: ${l}\n`) }),
+  );
+  process.stderr.write(`opcua: ${g.endpointUrl} (anonymous, loopback only)\n`);
+  return g;
 }
 
 export async function fleetOrDashboardSim(flags: Record<string, unknown>, scenario: Scenario | undefined, durationS: number | undefined): Promise<number> {
@@ -64,14 +61,12 @@ export async function fleetOrDashboardSim(flags: Record<string, unknown>, scenar
       const prefix = String((scenario?.node.config.mqtt as { prefix?: string } | undefined)?.prefix ?? "sensors");
       // The configuration the nodes run: the page draws its alarm levels, zones and speed.
       const config = fleet ? { ...FLEET_CONFIG, ...(flags.payload ? { payload: flags.payload } : {}) } : (scenario?.node.config ?? {});
-      dashboard = await startDashboard({ broker, prefix, port: (flags.port as number | undefined) ?? 8080, nodeConfig: () => config });
+      const port = (flags.port as number | undefined) ?? DEFAULT_DASHBOARD_PORT;
+      dashboard = await listening("sensor-node sim", "--port", port, () => startDashboard({ broker: broker!, prefix, port, nodeConfig: () => config }));
       process.stderr.write(`dashboard on ${dashboard.url}\n`);
     }
     if (flags.opcua) gateway = await startSimGateway(broker, scenario, (flags["opcua-port"] as number | undefined) ?? DEFAULT_OPCUA_PORT);
-    const log = (nodeId: string, level: string, message: string) => {
-      if (level === "debug" || (level === "info" && !flags.verbose)) return;
-      process.stderr.write(`${nodeId} ${level}: ${message}\n`);
-    };
+    const log = nodeLogPrinter(Boolean(flags.verbose));
     if (fleet) {
       const r = await runFleet({
         nodes,
@@ -94,6 +89,7 @@ export async function fleetOrDashboardSim(flags: Record<string, unknown>, scenar
         `${r.nodes} nodes on ${r.workers} worker(s), ${r.virtualS.toFixed(1)} s: ${r.delivered}/${r.published} messages delivered, ${r.nodesComplete} nodes complete, ${r.duplicates} duplicates; ` +
           `lag max ${r.lagMaxMs} ms; CPU ${r.cpuPct}% of a core; ${r.keptUp ? "kept up" : "did not keep up: " + r.reasons.join("; ")}`,
       );
+      if (r.lost) throw new RunError(`sensor-node sim: ${r.lost}`);
       return 0;
     }
     const summary = await runSimulation({
@@ -112,6 +108,7 @@ export async function fleetOrDashboardSim(flags: Record<string, unknown>, scenar
       onInfo: info,
     });
     info(`${summary.messages} messages from ${summary.nodes} node(s) in ${(summary.virtualMs / 1000).toFixed(1)} s simulated`);
+    if (summary.problem) throw new RunError(`sensor-node sim: ${summary.problem}`);
     return 0;
   } finally {
     process.off("SIGINT", onSignal);

@@ -15,6 +15,8 @@ import type { ObservedMessage } from "../cli/output.js";
 import type { NodeSpec } from "../simulator/simulation.js";
 import { fleetSpecs } from "./specs.js";
 import type { WorkerInput, WorkerReport } from "./worker.js";
+import { deliveryProblem } from "../simulator/delivery.js";
+import { DEFAULT_START } from "../scenario/parse.js";
 
 export interface FleetOptions {
   nodes: number;
@@ -82,6 +84,8 @@ export interface FleetResult {
   keptUp: boolean;
   /** Why not, when keptUp is false. */
   reasons: string[];
+  /** Why the run failed (one line: nothing delivered, messages lost, nodes that never reported); undefined when only the pace fell short. */
+  lost?: string;
 }
 
 interface Tally {
@@ -103,13 +107,24 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
   const broker = o.broker ? parseBrokerUrl(o.broker) : { host: embedded!.host, port: embedded!.port, secure: false };
   const prefix = String((specs[0]?.config.mqtt as { prefix?: string } | undefined)?.prefix ?? "sensors");
 
+  // Paced: each worker's wall clock starts at the real time it starts pacing (so `ts` is real time);
+  // --speed max: at 2026-01-01 (docs/cli.md), as every run in simulated time.
+  const epochMs = speed === "max" ? Date.parse(DEFAULT_START) : Date.now();
+  const wall = new Float64Array(new SharedArrayBuffer(8 * workerCount)).fill(epochMs);
+  const workerOf = new Map(specs.map((s, i) => [s.nodeId, i % workerCount]));
+
   // The independent subscriber: counts (boot, seq) per node.
   const tallies = new Map<string, Tally>();
   let delivered = 0;
   const observer = mqtt.connect(url, { clientId: `fleet-observer-${process.pid}-${Math.floor(Math.random() * 1e9)}`, reconnectPeriod: 500, connectTimeout: 10000 });
   observer.on("error", () => {});
+  let received = 0;
+  let reached = false;
   observer.on("message", (topic, payload, packet) => {
-    o.onMessage?.({ t: Date.now(), topic, qos: packet.qos, retain: packet.retain, payload: new Uint8Array(payload) });
+    received++;
+    // The virtual wall time of the node's worker: stored before the node wrote it, so never before its making.
+    const w = workerOf.get(topic.startsWith("spBv1.0/") ? topic.split("/")[3] : topic.split("/")[1]);
+    o.onMessage?.({ t: Math.round(w === undefined ? Math.max(...wall) : wall[w]), topic, qos: packet.qos, retain: packet.retain, payload: new Uint8Array(payload) });
     const parts = topic.split("/");
     const kind = parts[2];
     if (kind !== "telemetry" && kind !== "alarm") return;
@@ -132,7 +147,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     }
   });
   const subscribed = await Promise.race([
-    new Promise<boolean>((resolve) => observer.once("connect", () => observer.subscribe([`${prefix}/+/telemetry`, `${prefix}/+/alarm`, `${prefix}/+/status`], { qos: 1 }, () => resolve(true)))),
+    new Promise<boolean>((resolve) => observer.once("connect", () => observer.subscribe([`${prefix}/+/telemetry`, `${prefix}/+/alarm`, `${prefix}/+/status`, "spBv1.0/#"], { qos: 1 }, () => resolve((reached = true))))),
     // An embedded broker is always there: a generous ceiling, so a loaded machine never starts the nodes unobserved.
     new Promise<boolean>((r) => setTimeout(() => r(false), embedded ? 30_000 : 5000)),
   ]);
@@ -143,12 +158,11 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
   const real0 = performance.now();
   const shares: NodeSpec[][] = Array.from({ length: workerCount }, () => []);
   specs.forEach((s, i) => shares[i % workerCount].push(s));
-  const epochMs = Date.now();
   const lags = new Array<number>(workerCount).fill(0);
   const virtual = new Array<number>(workerCount).fill(0);
   const done: Extract<WorkerReport, { type: "done" }>[] = [];
   const workers = shares.map((share, index) => {
-    const input: WorkerInput = { index, specs: share, broker, speed, cpu: o.cpu, durationS: o.durationS, epochMs, spreadMs: o.spreadMs ?? 1000, logLevel: o.verbose ? "info" : "warn", ota: o.ota };
+    const input: WorkerInput = { index, specs: share, broker, speed, cpu: o.cpu, durationS: o.durationS, epochMs, alignWall: speed !== "max", wall: wall.buffer as SharedArrayBuffer, spreadMs: o.spreadMs ?? 1000, logLevel: o.verbose ? "info" : "warn", ota: o.ota };
     const w = new Worker(new URL("./worker.js", import.meta.url), { workerData: input });
     const finished = new Promise<void>((resolve, reject) => {
       w.on("message", (m: WorkerReport) => {
@@ -220,7 +234,8 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
   const lagMaxMs = Math.max(0, ...done.map((d) => d.lagMaxMs));
   const lagEndMs = Math.max(0, ...done.map((d) => d.lagEndMs));
   const reasons: string[] = [];
-  if (finals.length !== specs.length) reasons.push(`${specs.length - finals.length} nodes did not report`);
+  const unreported = specs.length - finals.length;
+  if (unreported) reasons.push(`${unreported} nodes did not report`);
   if (published - seen > 0) reasons.push(`${published - seen} of ${published} messages not delivered`);
   if (speed !== "max") {
     if (lagEndMs > 1000) reasons.push(`virtual time ${lagEndMs} ms behind real time at the end`);
@@ -245,6 +260,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     brokerCpuPct: brokerCpu0 !== undefined && brokerCpu1 !== undefined ? Math.round(((brokerCpu1 - brokerCpu0) / (realS * 1000)) * 100) : undefined,
     keptUp: reasons.length === 0,
     reasons,
+    lost: unreported ? `${unreported} of ${specs.length} nodes did not report` : deliveryProblem({ messages: received, published, delivered: seen, broker: url, reached }),
   };
 }
 

@@ -25,6 +25,14 @@ export interface WorkerInput {
   logLevel: "warn" | "info" | "none";
   /** Update keys and a starting image (`sim --ota-key`, `--image`). */
   ota?: SimOta;
+  /** Paced runs: the wall clock starts at the real time when pacing starts (epochMs is only where it starts in --speed max). */
+  alignWall: boolean;
+  /**
+   * One Float64 per worker (shared with the parent): this worker's latest virtual wall time, stored
+   * before every socket write and after every batch, so the parent stamps a message with a time
+   * no earlier than its making (fleet.ts).
+   */
+  wall: SharedArrayBuffer;
 }
 
 export type WorkerReport =
@@ -43,6 +51,12 @@ port.on("message", (m: { type: string }) => {
 async function run(): Promise<void> {
   const clock = new VirtualClock({ epochMs: input.epochMs });
   const view = sharedView(clock);
+  const wall = new Float64Array(input.wall);
+  // Inside a node's callback the clock's wall is that node's time: the message it writes is made then.
+  const stamp = () => {
+    const w = clock.wall()!;
+    if (w > wall[input.index]) wall[input.index] = w;
+  };
   const nodes = input.specs.map(
     (spec) =>
       new SimNode({
@@ -51,6 +65,7 @@ async function run(): Promise<void> {
         spec,
         broker: input.broker,
         ...input.ota,
+        onSend: stamp,
         log: (level, message) => {
           if (level === "error" || level === "warn" ? input.logLevel !== "none" : level === "info" && input.logLevel === "info") port.postMessage({ type: "log", nodeId: spec.nodeId, level, message } satisfies WorkerReport);
         },
@@ -58,22 +73,26 @@ async function run(): Promise<void> {
   );
   nodes.forEach((node, i) => clock.set(() => node.start(), Math.floor((i * input.spreadMs) / Math.max(1, nodes.length))));
   port.postMessage({ type: "started", index: input.index, nodes: nodes.length } satisfies WorkerReport);
+  if (input.alignWall) clock.setWall(Date.now());
+  stamp();
   const realStart = performance.now();
   const virtualStart = clock.now();
   let lagMax = 0;
   const lag = () => (input.speed === "max" ? 0 : Math.max(0, (performance.now() - realStart) * input.speed - (clock.now() - virtualStart)));
   const until = input.durationS === undefined ? Infinity : input.durationS * 1000;
   const onProgress = (virtualMs: number) => {
+    stamp();
     const l = lag();
     if (virtualMs - virtualStart > 3000) lagMax = Math.max(lagMax, l); // the first seconds include connecting
     port.postMessage({ type: "progress", index: input.index, virtualMs, lagMs: Math.round(l) } satisfies WorkerReport);
   };
   if (input.speed === "max") await drive({ clock, until, speed: "max", signal: abort.signal, onProgress });
-  else await pace(clock, until, input.speed, abort.signal, onProgress);
+  else await pace(clock, until, input.speed, abort.signal, onProgress, stamp);
   const lagEnd = lag();
   // Let the outboxes drain (the last PUBACKs) before saying goodbye: an event, with a ceiling generous
-  // enough that a loaded machine never cuts it short (it only ends early against a broker that is gone).
-  await waitIdle(() => nodes.some((n) => n.busy || n.app.outbox.stats.queued > 0), 30_000);
+  // enough that a loaded machine never cuts it short.
+  // A node that is not connected has nothing to drain into: it is not waited for.
+  await waitIdle(() => nodes.some((n) => n.busy || (n.app.mqtt.connected && n.app.outbox.stats.queued > 0)), 30_000);
   for (const node of nodes) node.stop();
   await new Promise((r) => setTimeout(r, 200));
   port.postMessage({
@@ -95,13 +114,14 @@ async function run(): Promise<void> {
  * nodes' timers do not pay a setTimeout each. Behind schedule, a batch covers at
  * most 50 virtual ms before letting socket I/O run.
  */
-async function pace(clock: VirtualClock, until: number, speed: number, signal: AbortSignal, onProgress: (virtualMs: number) => void): Promise<void> {
+async function pace(clock: VirtualClock, until: number, speed: number, signal: AbortSignal, onProgress: (virtualMs: number) => void, onBatch: () => void): Promise<void> {
   const real0 = performance.now();
   const virtual0 = clock.now();
   let second = Math.floor(virtual0 / 1000);
   while (!signal.aborted) {
     const target = Math.min(until, Math.floor(virtual0 + (performance.now() - real0) * speed));
     clock.runUntil(Math.min(target, clock.now() + 50));
+    onBatch();
     const s = Math.floor(clock.now() / 1000);
     if (s !== second) {
       second = s;

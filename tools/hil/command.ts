@@ -3,8 +3,8 @@
  * (docs/hil.md): exit 0 when every expectation holds, 1 when one fails, 2 for a
  * bad file, bad options, or a scenario the device target cannot run (faults).
  */
-import * as fs from "node:fs";
 import { UsageError } from "../cli/args.js";
+import { writeReport } from "../cli/options.js";
 import { formatJsonLine } from "../cli/output.js";
 import { junitXml } from "../scenario/junit.js";
 import type { Scenario } from "../scenario/parse.js";
@@ -44,7 +44,7 @@ export async function deviceScenario(file: string, scenario: Scenario, flags: Re
       return 1;
     }
     (json ? process.stderr : process.stdout).write(formatDeviceReport(result));
-    if (flags.junit) fs.writeFileSync(String(flags.junit), junitXml([result]));
+    if (flags.junit) writeReport("sensor-node scenario", "--junit", String(flags.junit), junitXml([result]));
     return result.passed ? 0 : 1;
   } finally {
     process.off("SIGINT", onSignal);

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import { helpText, parseArgs, readOptionFile, UsageError, type FlagSpec } from "../cli/args.js";
-import { parseBrokerUrl } from "../brokers/broker.js";
+import { brokerOption, listening } from "../cli/options.js";
 import { parseUsers, UsersFileError, type UserCheck } from "./users.js";
 
 export const OPCUA_FLAGS: Record<string, FlagSpec> = {
@@ -21,17 +21,6 @@ export const OPCUA_FLAGS: Record<string, FlagSpec> = {
 export const DEFAULT_OPCUA_PORT = 4840;
 export const DEFAULT_CERTS_DIR = "./opcua-pki";
 
-/** The broker URL, checked (one line naming --broker when it is not one). */
-export function brokerOption(url: string | undefined, command: string): string {
-  if (!url) throw new UsageError(`${command}: --broker URL is required (mqtt://host:port)`);
-  try {
-    parseBrokerUrl(url);
-  } catch (e) {
-    throw new UsageError(`${command}: ${(e as Error).message}`);
-  }
-  return url;
-}
-
 export function usersOption(file: string | undefined): UserCheck | undefined {
   if (file === undefined) return undefined;
   const text = readOptionFile("sensor-node opcua: --users", file);
@@ -43,15 +32,6 @@ export function usersOption(file: string | undefined): UserCheck | undefined {
   }
 }
 
-/** A listen failure as the option it concerns, or undefined for other errors. */
-export function listenProblem(e: unknown, port: number, option = "--port"): string | undefined {
-  const code = (e as NodeJS.ErrnoException).code ?? "";
-  const text = `${code} ${(e as Error).message ?? ""}`;
-  if (/EADDRINUSE/.test(text)) return `${option}: ${port} is in use`;
-  if (/EACCES/.test(text)) return `${option}: no permission to listen on ${port}`;
-  return undefined;
-}
-
 export async function opcuaCommand(argv: string[]): Promise<number> {
   const command = "sensor-node opcua";
   const { flags } = parseArgs(command, argv, OPCUA_FLAGS, 0);
@@ -59,7 +39,7 @@ export async function opcuaCommand(argv: string[]): Promise<number> {
     process.stdout.write(helpText(`Usage: ${command} --broker URL [options]`, OPCUA_FLAGS));
     return 0;
   }
-  const broker = brokerOption(flags.broker as string | undefined, command);
+  const broker = brokerOption(command, flags.broker as string | undefined, { required: true })!;
   const users = usersOption(flags.users as string | undefined);
   const allowAnonymous = Boolean(flags["allow-anonymous"]);
   if (!users && !allowAnonymous) throw new UsageError(`${command}: --users FILE is required (or --allow-anonymous): nobody could log in`);
@@ -75,14 +55,7 @@ export async function opcuaCommand(argv: string[]): Promise<number> {
   const log = (line: string) => process.stderr.write(`opcua: ${line}\n`);
   // Loaded here: node-opcua takes seconds to load, and only this command needs it.
   const { startGateway } = await import("./gateway.js");
-  let gateway;
-  try {
-    gateway = await startGateway({ broker, prefix, port, certsDir, users, allowAnonymous, log });
-  } catch (e) {
-    const problem = listenProblem(e, port);
-    if (problem) throw new UsageError(`${command}: ${problem}`);
-    throw e;
-  }
+  const gateway = await listening(command, "--port", port, () => startGateway({ broker, prefix, port, certsDir, users, allowAnonymous, log }));
   log(`serving ${prefix}/+/{status,telemetry,alarm} from ${broker}`);
   log(`security: Basic256Sha256 Sign and SignAndEncrypt${allowAnonymous ? ", None, anonymous sessions" : ""}; ${users ? `${users.names.length} user(s)` : "no users"}; certificates in ${certsDir}`);
   process.stdout.write(`${gateway.endpointUrl}\n`);

@@ -44,7 +44,7 @@ export async function otaCommand(argv: string[], out: Out = (l) => process.stdou
     out(OTA_USAGE);
     return 0;
   }
-  throw new UsageError(`sensor-node ota: ${sub === undefined ? "missing subcommand" : `unknown subcommand ${JSON.stringify(sub)}`}\n\n${OTA_USAGE}`);
+  throw new UsageError(`sensor-node ota: ${sub === undefined ? "missing subcommand" : `unknown subcommand ${JSON.stringify(sub)}`} (keygen or pack; sensor-node ota --help)`);
 }
 
 function keygen(argv: string[], out: Out): number {

@@ -7,7 +7,7 @@
  */
 import { helpText, parseArgs, UsageError, type FlagSpec } from "../cli/args.js";
 import { isNodeId, isTopicPrefix } from "../../firmware/app/config.js";
-import { brokerOption } from "../opcua/command.js";
+import { brokerOption } from "../cli/options.js";
 import { RolloutError } from "./fleet-link.js";
 import { readPackage } from "./image.js";
 import { DEFAULTS, runRollout, type BatchSize } from "./rollout.js";
@@ -77,7 +77,7 @@ export async function pushCommand(argv: string[], out: Out = (l) => process.stdo
     out(helpText(PUSH_USAGE, PUSH_FLAGS).trimEnd());
     return 0;
   }
-  const broker = brokerOption(flags.broker as string | undefined, CMD);
+  const broker = brokerOption(CMD, flags.broker as string | undefined, { required: true })!;
   if (typeof flags.image !== "string") throw new UsageError(`${CMD}: --image FILE is required (a package from sensor-node ota pack)`);
   const nodes = nodesOption(flags.node as string[] | undefined);
   const all = Boolean(flags.all);

@@ -9,6 +9,7 @@
 import { readOptionFile, UsageError } from "../cli/args.js";
 import type { DeviceInfo } from "./improv-client.js";
 import { provisionOverHttp, type SetupFields } from "./setup-client.js";
+import { checkForm } from "../../firmware/provision/settings.js";
 
 /** The options of `provision` that go through the setup API, as given: the form's fields, with file names for the PEM ones (read by setupFields). */
 export type SetupOptions = Omit<SetupFields, "ssid" | "password" | "rpm">;
@@ -24,6 +25,13 @@ const CONNECT_CEILING_MS = 120_000;
 export function setupFields(setup: SetupOptions): SetupFields {
   const fields: SetupFields = { ...setup, ca: pem("ca", setup.ca), cert: pem("cert", setup.cert), key: pem("key", setup.key) };
   for (const name of Object.keys(fields) as (keyof SetupFields)[]) if (fields[name] === undefined) delete fields[name];
+  // The node's own checks (firmware/provision/settings.ts), run here first: a bad value is bad usage, not a node's refusal.
+  const checked = checkForm(fields, {}, { config: {}, now: Date.now(), wifi: false, partial: true });
+  if ("errors" in checked) {
+    const e = checked.errors[0];
+    const option = e.field ? `--${e.field.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}` : "setup options";
+    throw new UsageError(`sensor-node provision: ${option}: ${e.message}`);
+  }
   return fields;
 }
 

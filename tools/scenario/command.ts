@@ -3,8 +3,8 @@
  * (docs/scenarios.md): exit 0 when every expectation holds, 1 when one fails,
  * 2 for a bad file or bad options (the message names the place).
  */
-import * as fs from "node:fs";
-import { helpText, parseArgs, UsageError, type FlagSpec } from "../cli/args.js";
+import { helpText, parseArgs, readOptionFile, UsageError, type FlagSpec } from "../cli/args.js";
+import { brokerOption, DEFAULT_DASHBOARD_PORT, listening, outputFileOption, portOption, writeReport } from "../cli/options.js";
 import { parseScenario } from "./parse.js";
 import { formatJsonLine } from "../cli/output.js";
 import { formatReport, runScenario } from "./runner.js";
@@ -21,7 +21,7 @@ const FLAGS: Record<string, FlagSpec> = {
   target: { kind: "string", help: "sim (default: a simulated node in virtual time) or device (a running node in real time, fed HIL frames: docs/hil.md)" },
   node: { kind: "string", help: "--target device: the node's id (topics <prefix>/<node>/...)" },
   dashboard: { kind: "boolean", help: "serve the live dashboard (docs/dashboard.md) for the run; it stays up after the report until Ctrl-C" },
-  port: { kind: "number", help: "--dashboard: the page's port on 127.0.0.1 (default 8080, 0: a free one)", min: 0, max: 65535, integer: true },
+  port: { kind: "number", help: `--dashboard: the page's port on 127.0.0.1 (default ${DEFAULT_DASHBOARD_PORT}, 0: a free one)`, min: 0, max: 65535, integer: true },
   ...CPU_FLAGS,
   help: { kind: "boolean", help: "show this help" },
 };
@@ -32,19 +32,20 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
     process.stdout.write(helpText("Usage: sensor-node scenario FILE [options]", FLAGS));
     return 0;
   }
+  const command = "sensor-node scenario";
   const file = positional[0];
-  if (!file) throw new UsageError("Usage: sensor-node scenario FILE [--broker URL] [--junit OUT] [--speed X|max] [--json] [--target sim|device --node ID]");
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (error) {
-    throw new UsageError(`${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  const scenario = parseScenario(text, file);
-  if (flags.target !== undefined && flags.target !== "sim" && flags.target !== "device") throw new UsageError(`sensor-node scenario: --target expects sim or device, got ${JSON.stringify(flags.target)}`);
+  if (!file) throw new UsageError(`${command}: missing FILE (the scenario to run; sensor-node scenario --help shows the options)`);
+  const scenario = parseScenario(readOptionFile(command, file), file);
+  if (flags.target !== undefined && flags.target !== "sim" && flags.target !== "device") throw new UsageError(`${command}: --target expects sim or device, got ${JSON.stringify(flags.target)}`);
+  // Checked before the run (a run can take minutes): the broker URL, the report's folder, the dashboard's port.
+  brokerOption(command, flags.broker as string | undefined, { plainOnly: flags.target === "device" ? "the device target" : "the scenario runner" });
+  if (flags.junit !== undefined) outputFileOption(command, "--junit", String(flags.junit));
+  cpuOption(command, flags);
   if (flags.target === "device") return (await import("../hil/command.js")).deviceScenario(file, scenario, flags);
-  if (flags.node !== undefined) throw new UsageError("sensor-node scenario: --node goes with --target device");
-  if (flags.port !== undefined && !flags.dashboard) throw new UsageError("sensor-node scenario: --port goes with --dashboard");
+  if (flags.node !== undefined) throw new UsageError(`${command}: --node goes with --target device`);
+  if (flags.port !== undefined && !flags.dashboard) throw new UsageError(`${command}: --port goes with --dashboard`);
+  const dashboardPort = (flags.port as number | undefined) ?? DEFAULT_DASHBOARD_PORT;
+  if (flags.dashboard) await portOption(command, "--port", dashboardPort);
   const json = Boolean(flags.json);
   let dashboard: RunningDashboard | undefined;
   const abort = new AbortController();
@@ -56,7 +57,7 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
       source: file,
       broker: flags.broker as string | undefined,
       speed: (flags.speed as number | "max" | undefined) ?? "max",
-      cpu: cpuOption("sensor-node scenario", flags),
+      cpu: cpuOption(command, flags),
       signal: abort.signal,
       onMessage: json ? (m) => process.stdout.write(formatJsonLine(m) + "\n") : undefined,
       onProgress: (ms, total) => {
@@ -70,7 +71,7 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
       },
       onBroker: flags.dashboard
         ? async (url, prefix) => {
-            dashboard = await startDashboard({ broker: url, prefix, port: (flags.port as number | undefined) ?? 8080, nodeConfig: () => scenario.node.config });
+            dashboard = await listening(command, "--port", dashboardPort, () => startDashboard({ broker: url, prefix, port: dashboardPort, nodeConfig: () => scenario.node.config }));
             process.stderr.write(`dashboard: ${dashboard.url}\n`);
           }
         : undefined,
@@ -80,7 +81,7 @@ export async function scenarioCommand(argv: string[]): Promise<number> {
       return 1;
     }
     (json ? process.stderr : process.stdout).write(formatReport(result));
-    if (flags.junit) fs.writeFileSync(String(flags.junit), junitXml([result]));
+    if (flags.junit) writeReport(command, "--junit", String(flags.junit), junitXml([result]));
     if (dashboard && !abort.signal.aborted) {
       // The page keeps what it saw (trends, spectrum, alarms) for a look after the run, and says the run is over.
       dashboard.finish(`run finished: ${result.passed ? "every expectation holds" : "an expectation failed"}`);

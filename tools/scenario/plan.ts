@@ -45,14 +45,18 @@ export function nodeSeed(seed: number, g: number): number {
   return (seed + g * 7919) >>> 0;
 }
 
-export function planRun(scenario: Scenario): RunPlan {
+/**
+ * `copies` (one-node scenarios only; `sensor-node sim --nodes N --scenario`): N nodes alike but
+ * for their ids and seeds (as `sim --nodes` gives them), each with the scenario's events and faults.
+ */
+export function planRun(scenario: Scenario, copies = 1): RunPlan {
   if (!scenario.fleet) {
-    const spec = nodeSpecs(scenario, 1, scenario.seed)[0];
+    const all = Array.from({ length: copies }, (_, g) => g);
     return {
       fleet: false,
-      nodes: [{ spec, events: scenario.events }],
-      actions: scenario.actions.map((event) => ({ event, nodes: isFleetWide(event) ? undefined : [0] })),
-      suites: [{ expect: scenario.expect, nodes: [0] }],
+      nodes: nodeSpecs(scenario, copies, scenario.seed).map((spec) => ({ spec, events: scenario.events })),
+      actions: scenario.actions.map((event) => ({ event, nodes: isFleetWide(event) ? undefined : all })),
+      suites: [{ expect: scenario.expect, nodes: all }],
     };
   }
   const nodes: PlannedNode[] = [];

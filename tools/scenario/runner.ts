@@ -31,6 +31,9 @@ import { RestartableAedes, ScenarioObserver } from "./harness.js";
 import { checkPlan, formatResults, type ExpectationResult } from "./check.js";
 import { planRun, type PlannedNode } from "./plan.js";
 import type { LogLevel } from "../../firmware/host.js";
+import { FileStorage } from "../../hosts/node/storage.js";
+import { RunError } from "../cli/args.js";
+import { nodeCount, type NodeCount } from "../simulator/delivery.js";
 
 export type { ExpectationResult } from "./check.js";
 
@@ -45,7 +48,12 @@ export interface ScenarioRunOptions {
   onMessage?: (m: ObservedMessage) => void;
   /** About once per virtual second (the CLI throttles it to once per real second). */
   onProgress?: (virtualMs: number, totalMs: number) => void;
-  onLog?: (level: LogLevel, message: string) => void;
+  /** A node's log line (`nodeId`: the node's; absent: the runner's own), prefixed with the node's id in a fleet. */
+  onLog?: (level: LogLevel, message: string, nodeId?: string) => void;
+  /** One-node scenarios: run this many nodes alike (`sensor-node sim --nodes N --scenario`; plan.ts). */
+  copies?: number;
+  /** Keep each node's flash in `storageDir/<node>/` (`sim --storage`); default: memory. */
+  storageDir?: string;
   /** Called once the broker is known (embedded or --broker), before the node starts: a dashboard attaches here. */
   onBroker?: (url: string, prefix: string) => Promise<void> | void;
 }
@@ -67,6 +75,8 @@ export interface ScenarioRunResult {
   produced: Map<number, number>;
   /** Under the CPU model: the first node's tasks (main, and core 0 with the FIFO sampler): CPU time and the longest a timer waited for its busy task, ms. */
   tasks?: { name: string; busyMs: number; maxLateMs: number }[];
+  /** Every node's last boot and the last seq it made there, and whether it published JSON (the delivery check of `sim`). */
+  lastBoots?: NodeCount[];
   /** A fleet: every node, its group and what it made. Absent for one node. */
   fleet?: { groups: number; nodes: { nodeId: string; group: string; produced: Map<number, number> }[] };
 }
@@ -79,6 +89,8 @@ export interface ScenarioRunResult {
 const EVENT_CEILING_MS = 30_000;
 /** With an external broker (--broker) a message can be lost for good, or the broker may stall: the subscriber's gap is accepted after this. */
 const EXTERNAL_LAG_MS = 5000;
+/** With an external broker (--broker), how long the subscriber may take to connect before the run gives up on it. */
+const EXTERNAL_CONNECT_MS = 10_000;
 
 /** One node of the run and what the runner keeps about it. */
 interface Member {
@@ -97,7 +109,7 @@ interface Member {
 export async function runScenario(scenario: Scenario, o: ScenarioRunOptions = {}): Promise<ScenarioRunResult> {
   const realStart = performance.now();
   const clock = new VirtualClock({ epochMs: scenario.startMs });
-  const plan = planRun(scenario);
+  const plan = planRun(scenario, o.copies);
   // In a fleet the nodes share the clock as independent devices: one node's bus time does not delay the others.
   const nodeClock = plan.nodes.length > 1 ? sharedView(clock) : clock;
   const prefix = String((scenario.node.config.mqtt as { prefix?: string } | undefined)?.prefix ?? "sensors");
@@ -109,7 +121,8 @@ export async function runScenario(scenario: Scenario, o: ScenarioRunOptions = {}
   if (target.secure) throw new Error("--broker: the scenario runner speaks plain MQTT to the broker (mqtt://); TLS is not supported here");
   const url = o.broker ?? embedded!.url;
   await o.onBroker?.(url, prefix);
-  const observer = new ScenarioObserver(url, `${prefix}/#`, virtualWall);
+  // Stamped with the clock's frontier: a message leaves its node when the node's work is done (sim/clock.ts).
+  const observer = new ScenarioObserver(url, `${prefix}/#`, () => scenario.startMs + Math.round(clock.frontier()));
   // Each node reaches the broker through its own fault proxy: partitions (and broker-down on an external broker) happen there.
   const members: Member[] = [];
   const byId = new Map<string, Member>();
@@ -164,10 +177,10 @@ export async function runScenario(scenario: Scenario, o: ScenarioRunOptions = {}
       .catch((error) => o.onLog?.("error", `scenario event failed: ${(error as Error).message}`))
       .finally(() => pending--);
   };
-  const waitFor = async (cond: () => boolean, what: string) => {
-    const deadline = performance.now() + EVENT_CEILING_MS;
+  const waitFor = async (cond: () => boolean, what: string, ceilingMs = EVENT_CEILING_MS) => {
+    const deadline = performance.now() + ceilingMs;
     while (!cond()) {
-      if (performance.now() > deadline) return o.onLog?.("warn", `waited ${EVENT_CEILING_MS / 1000} s of real time for ${what}; going on (this run's log may differ)`);
+      if (performance.now() > deadline) return o.onLog?.("warn", `waited ${ceilingMs / 1000} s of real time for ${what}; going on (this run's log may differ)`);
       await sleep(2);
     }
   };
@@ -264,13 +277,16 @@ export async function runScenario(scenario: Scenario, o: ScenarioRunOptions = {}
   try {
     for (const p of plan.nodes) {
       const proxy = await startFaultProxy({ target: { host: target.host, port: target.port } });
-      const node = new SimNode({ clock: nodeClock, cpu: o.cpu, spec: p.spec, broker: { host: proxy.host, port: proxy.port, secure: false }, log: (level, message) => o.onLog?.(level, plan.fleet ? `${p.spec.nodeId}: ${message}` : message) });
+      const id = p.spec.nodeId;
+      const storage = o.storageDir ? new FileStorage(`${o.storageDir}/${id}`) : undefined;
+      const node = new SimNode({ clock: nodeClock, cpu: o.cpu, spec: p.spec, storage, broker: { host: proxy.host, port: proxy.port, secure: false }, log: (level, message) => o.onLog?.(level, plan.fleet ? `${id}: ${message}` : message, id) });
       const member: Member = { plan: p, node, proxy, produced: new Map(), offline: new Set(), acks: 0 };
       members.push(member);
       byId.set(p.spec.nodeId, member);
     }
-    await waitFor(() => observer.subscribed, "the subscriber");
-    if (!observer.subscribed) throw new Error(`cannot subscribe at ${url}`);
+    if (embedded) await waitFor(() => observer.subscribed, "the subscriber");
+    else await waitFor(() => observer.subscribed, "the subscriber", EXTERNAL_CONNECT_MS);
+    if (!observer.subscribed) throw new RunError(`sensor-node: cannot reach the broker at ${url} (--broker: no subscription within ${(embedded ? EVENT_CEILING_MS : EXTERNAL_CONNECT_MS) / 1000} s)`);
     for (const m of members) for (const e of m.plan.events) clock.set(() => m.node.machine.set(e.path, e.value, e.at_s), e.at_s * 1000);
     for (const { event: e, nodes } of plan.actions) {
       const targets = (nodes ?? []).map((g) => members[g]);
@@ -308,6 +324,7 @@ export async function runScenario(scenario: Scenario, o: ScenarioRunOptions = {}
       results,
       passed: results.every((r) => r.pass),
       produced: members[0].produced,
+      lastBoots: members.map((m) => nodeCount(m.node.app)),
       tasks: o.cpu ? [members[0].node.time, members[0].node.core0].filter((t) => t !== undefined).map((t) => ({ name: (t as { name?: string }).name ?? "main", busyMs: t!.busyMs, maxLateMs: t!.maxLateMs })) : undefined,
       fleet: plan.fleet ? { groups: scenario.fleet!.length, nodes: members.map((m) => ({ nodeId: m.plan.spec.nodeId, group: m.plan.group!, produced: m.produced })) } : undefined,
     };

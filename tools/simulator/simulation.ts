@@ -30,6 +30,7 @@ import type { SimOta } from "../ota/sim-options.js";
 import type { FirmwareSlots, LogLevel, Storage, TCPOptions, TCPSocket } from "../../firmware/host.js";
 import { freePort, parseBrokerUrl, startAedes, type RunningBroker } from "../brokers/broker.js";
 import { drive, waitIdle } from "./drive.js";
+import { countDelivered, deliveryProblem, nodeCount, type NodeCount } from "./delivery.js";
 import { DEFAULT_START, type Scenario } from "../scenario/parse.js";
 import type { ObservedMessage } from "../cli/output.js";
 import { DEFAULT_WIFI_NETWORKS, type SimWifiNetwork } from "../../sim/wifi.js";
@@ -77,6 +78,8 @@ export interface SimNodeOptions {
   otaKeys?: string;
   /** The image flashed into ota_0 (a sim package's payload: `sim --image`); default the simulator's own firmware. */
   image?: Uint8Array;
+  /** Called before every write to a socket, every boot (a fleet stamps what its subscriber receives with the node's time then). */
+  onSend?: () => void;
 }
 
 export type SimPart = I2CTarget & { present: boolean };
@@ -190,6 +193,8 @@ export class SimNode {
       onRestart: () => this.restart(),
       firmware: this.#slots(booted),
     });
+    const onSend = this.#options.onSend;
+    if (onSend) wrapWrites(this.host, (write, data) => (onSend(), write(data)));
     this.field = factory ? new FieldNode(this.host, { config: spec.config }) : undefined;
     this.app = this.field ? this.field.app : new NodeApp(this.host, config);
   }
@@ -289,17 +294,24 @@ function simulatedMac(seed: number): string {
  * the order opened): what the bench and the parity run read off the wire.
  */
 export function tapWrites(node: SimNode, onWrite: (bytes: Uint8Array, connection: number) => void): void {
-  const io = node.host.io as { tcp(o: TCPOptions): TCPSocket };
+  wrapWrites(node.host, (write, data, id) => {
+    write(data);
+    onWrite(data instanceof Uint8Array ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data as ArrayBuffer), id);
+  });
+}
+
+type Write = TCPSocket["write"];
+
+/** Puts `wrap` around every write to a socket the host opens from now on (`connection`: 1, 2, ... in the order opened). */
+function wrapWrites(host: NodeHost, wrap: (write: Write, data: Parameters<Write>[0], connection: number) => void): void {
+  const io = host.io as { tcp(o: TCPOptions): TCPSocket };
   const tcp = io.tcp.bind(io);
   let connections = 0;
   io.tcp = (o: TCPOptions) => {
     const socket = tcp(o);
     const id = ++connections;
     const write = socket.write.bind(socket);
-    socket.write = (data) => {
-      write(data);
-      onWrite(data instanceof Uint8Array ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data as ArrayBuffer), id);
-    };
+    socket.write = (data) => wrap(write, data, id);
     return socket;
   };
 }
@@ -348,13 +360,18 @@ export class Observer {
     const observer = new Observer(client, wall);
     observer.ready = new Promise((resolve) => {
       client.on("connect", () => {
-        client.subscribe(filter, { qos: 1 }, () => resolve());
+        client.subscribe(filter, { qos: 1 }, () => {
+          observer.reached = true;
+          resolve();
+        });
       });
     });
     return observer;
   }
 
   ready: Promise<void> = Promise.resolve();
+  /** True once the subscriber has been subscribed at the broker (it was reachable). */
+  reached = false;
 
   onMessage(listener: (m: ObservedMessage) => void): () => void {
     this.#listeners.add(listener);
@@ -398,6 +415,8 @@ export interface SimulationSummary {
   nodes: number;
   messages: number;
   virtualMs: number;
+  /** Why the run failed, in one line (nothing delivered, messages lost: delivery.ts); undefined when it did its job. */
+  problem?: string;
 }
 
 export function nodeSpecs(scenario: Scenario | undefined, count: number, seed: number): NodeSpec[] {
@@ -421,6 +440,7 @@ export function nodeSpecs(scenario: Scenario | undefined, count: number, seed: n
 
 export async function runSimulation(o: SimulationOptions): Promise<SimulationSummary> {
   if (o.serial && o.nodes !== 1) throw new Error("one serial line serves one node");
+  if (o.scenario && !o.factory) return await scenarioSimulation(o, o.scenario);
   const seed = o.seed ?? o.scenario?.seed ?? 1;
   // Simulated runs start at a fixed epoch so a seed gives the same log; a live demo shows real time.
   // A factory node lives in real time: its certificates are checked against today's date.
@@ -447,14 +467,17 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
     : undefined;
   const specs = nodeSpecs(o.scenario, o.factory ? 1 : o.nodes, seed).map((spec) => (o.payload ? { ...spec, config: { ...spec.config, payload: o.payload } } : spec));
   const prefix = String((o.scenario?.node.config.mqtt as { prefix?: string } | undefined)?.prefix ?? "sensors");
-  const observer = Observer.start(url, [`${prefix}/#`, "spBv1.0/#"], () => clock.wall() ?? Date.now());
+  // Stamped with the clock's frontier: a message leaves its node when the node's work is done (sim/clock.ts).
+  const observer = Observer.start(url, [`${prefix}/#`, "spBv1.0/#"], () => epochMs + clock.frontier());
   const subscribed = await Promise.race([observer.ready.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
   if (!subscribed) o.onInfo?.(`cannot reach the broker at ${url} yet; the nodes keep retrying`);
   if (o.onMessage) observer.onMessage(o.onMessage);
+  // Several nodes share the clock as independent devices: one's bus time must not delay the others.
+  const nodeClock = specs.length > 1 ? sharedView(clock) : clock;
   const nodes = specs.map(
     (spec) =>
       new SimNode({
-        clock,
+        clock: nodeClock,
         cpu: o.cpu,
         spec,
         broker,
@@ -466,6 +489,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
       }),
   );
   for (const node of nodes) node.start();
+  // A factory node takes its machine changes from the scenario (its faults need the scenario runner).
   for (const e of o.scenario?.events ?? []) {
     clock.set(() => {
       for (const node of nodes) node.machine.set(e.path, e.value, e.at_s);
@@ -473,18 +497,55 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
   }
   const busy = () => nodes.some((n) => n.busy);
   const until = o.durationS === undefined ? Infinity : o.durationS * 1000;
+  let counts: NodeCount[] = [];
   try {
     await drive({ clock, until, speed: o.speed, busy, signal: o.signal });
-    // Let the last replies and deliveries arrive before the nodes say goodbye.
-    await waitIdle(busy, 2000);
+    // Let the last replies, the outboxes (while connected) and the deliveries finish before the nodes say goodbye.
+    await waitIdle(() => busy() || nodes.some((n) => n.app.mqtt.connected && n.app.outbox.stats.queued > 0), 2000);
     await settle(observer, 200);
+    // A node that does not publish (a factory node not given a broker yet) is not counted.
+    counts = nodes.filter((n) => n.app.publishing).map((n) => nodeCount(n.app));
   } finally {
     for (const node of nodes) node.stop();
     await settle(observer, 100);
     await observer.close();
     await embedded?.close();
   }
-  return { nodes: nodes.length, messages: observer.messages.length, virtualMs: clock.now() };
+  // A factory node left unprovisioned publishes nothing, on purpose.
+  const expected = nodes.some((n) => n.app.publishing);
+  const problem = deliveryProblem({ messages: observer.messages.length, ...countDelivered(counts, observer.messages, prefix), broker: url, reached: observer.reached, expected });
+  return { nodes: nodes.length, messages: observer.messages.length, virtualMs: clock.now(), problem };
+}
+
+/**
+ * `sim --scenario FILE`: the scenario runner (tools/scenario/runner.ts) runs it, so the file's
+ * faults and config pushes happen as under `sensor-node scenario`, paced at `speed`, with
+ * `--nodes` copies of its node; its expectations are not checked (that is `sensor-node scenario`).
+ */
+async function scenarioSimulation(o: SimulationOptions, scenario: Scenario): Promise<SimulationSummary> {
+  // Loaded here: the runner imports this module (SimNode).
+  const { runScenario } = await import("../scenario/runner.js");
+  const node = o.payload ? { ...scenario.node, config: { ...scenario.node.config, payload: o.payload } } : scenario.node;
+  const run = await runScenario(
+    { ...scenario, node, seed: o.seed ?? scenario.seed, duration_s: o.durationS ?? scenario.duration_s },
+    {
+      copies: o.nodes,
+      broker: o.broker,
+      speed: o.speed,
+      cpu: o.cpu,
+      signal: o.signal,
+      storageDir: o.storageDir,
+      onMessage: o.onMessage,
+      onLog: (level, message, nodeId) => o.onLog?.(nodeId ?? "sim", level, message),
+      onBroker: (url) => {
+        if (!o.broker) o.onInfo?.(`embedded MQTT broker (aedes) on ${url}`);
+      },
+    },
+  );
+  const prefix = String((node.config.mqtt as { prefix?: string } | undefined)?.prefix ?? "sensors");
+  const broker = o.broker ?? "the embedded broker";
+  const problem = deliveryProblem({ messages: run.messages.length, ...countDelivered(run.lastBoots ?? [], run.messages, prefix), broker, reached: true });
+  return { nodes: o.nodes, messages: run.messages.length, virtualMs: run.virtualMs, problem };
 }
 
 /** Waits until no message has arrived for `quietMs` of real time (bounded to 20x that). */
