@@ -19,6 +19,7 @@
  * ceiling (EVENT_CEILING_MS) only keeps a broken run from hanging; reaching it
  * is logged as a warning, because the log may then differ from run to run.
  */
+import type { SimOta } from "../ota/sim-options.js";
 import { VirtualClock } from "../../sim/clock.js";
 import { SimNode, sharedView, type SimNodeOptions } from "../simulator/simulation.js";
 import { drive, sleep, waitIdle } from "../simulator/drive.js";
@@ -54,6 +55,8 @@ export interface ScenarioRunOptions {
   copies?: number;
   /** Keep each node's flash in `storageDir/<node>/` (`sim --storage`); default: memory. */
   storageDir?: string;
+  /** Update keys and a starting image for the nodes (`sim --ota-key`, `--image`). */
+  ota?: SimOta;
   /** Called once the broker is known (embedded or --broker), before the node starts: a dashboard attaches here. */
   onBroker?: (url: string, prefix: string) => Promise<void> | void;
 }
@@ -279,7 +282,7 @@ export async function runScenario(scenario: Scenario, o: ScenarioRunOptions = {}
       const proxy = await startFaultProxy({ target: { host: target.host, port: target.port } });
       const id = p.spec.nodeId;
       const storage = o.storageDir ? new FileStorage(`${o.storageDir}/${id}`) : undefined;
-      const node = new SimNode({ clock: nodeClock, cpu: o.cpu, spec: p.spec, storage, broker: { host: proxy.host, port: proxy.port, secure: false }, log: (level, message) => o.onLog?.(level, plan.fleet ? `${id}: ${message}` : message, id) });
+      const node = new SimNode({ clock: nodeClock, cpu: o.cpu, spec: p.spec, storage, ...o.ota, broker: { host: proxy.host, port: proxy.port, secure: false }, log: (level, message) => o.onLog?.(level, plan.fleet ? `${id}: ${message}` : message, id) });
       const member: Member = { plan: p, node, proxy, produced: new Map(), offline: new Set(), acks: 0 };
       members.push(member);
       byId.set(p.spec.nodeId, member);

@@ -535,6 +535,7 @@ async function scenarioSimulation(o: SimulationOptions, scenario: Scenario): Pro
       cpu: o.cpu,
       signal: o.signal,
       storageDir: o.storageDir,
+      ota: o.ota,
       onMessage: o.onMessage,
       onLog: (level, message, nodeId) => o.onLog?.(nodeId ?? "sim", level, message),
       onBroker: (url) => {
