@@ -124,7 +124,7 @@ function updateFigures({ update: u, native: n }: XsOtaChildFigures, slot: number
     },
     {
       id: "ota.xs.update.ramAboveSteady",
-      name: `XS memory an update holds above the node's steady state, most after a collection per step, slots at ${XS_SLOT_BYTES_ESP32} B (ESP32) + chunk bytes (${path})`,
+      name: `XS memory an update holds above the node's steady state, ESP32 estimate (slots x ${XS_SLOT_BYTES_ESP32} B + chunk bytes), most after a collection per step (${path})`,
       value: u.above.bytes,
       unit: "B",
       goal: goal("value", "<=", GOALS.otaUpdateRamBytes, `<= ${GOALS.otaUpdateRamBytes / KIB} KiB`),
