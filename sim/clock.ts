@@ -32,6 +32,8 @@ interface Entry {
   /** Queue key: the due time, or later while its task is busy. */
   at: number;
   order: number;
+  /** Where the entry sits in the queue (kept up to date by every move, so clear() removes it at once). */
+  index: number;
   repeat: number;
   callback: () => void;
   task: TaskState;
@@ -115,7 +117,7 @@ export class VirtualClock implements Clock, Timers {
   #set(task: TaskState, callback: () => void, ms: number, repeat: number | undefined): TimerId {
     const id = this.#nextId++;
     const due = this.now() + Math.max(0, ms);
-    const entry: Entry = { id, due, at: due, order: this.#order++, repeat: Math.max(0, repeat ?? 0), callback, task };
+    const entry: Entry = { id, due, at: due, order: this.#order++, index: -1, repeat: Math.max(0, repeat ?? 0), callback, task };
     this.#byId.set(id, entry);
     this.#push(entry);
     return id;
@@ -126,7 +128,10 @@ export class VirtualClock implements Clock, Timers {
     const entry = this.#byId.get(id);
     if (!entry) return;
     this.#byId.delete(id);
-    entry.callback = noop; // lazily removed when it reaches the head
+    // Out of the queue now, not when it would have fired: a timer re-armed on every read (a
+    // download's stall timer) would otherwise keep every cleared entry until its due time,
+    // memory that a device's timer service frees at once (the XS memory figures count it).
+    this.#removeAt(entry.index);
   }
 
   /** When the next live timer fires (its due time, or later while its task is busy), or undefined when none is pending. */
@@ -208,7 +213,6 @@ export class VirtualClock implements Clock, Timers {
   /** The next live timer, moved past its task's busy time first (so the queue head is the next to fire). */
   #settle(): Entry | undefined {
     for (;;) {
-      this.#dropDead();
       const head = this.#queue[0];
       if (!head) return undefined;
       const busy = head.task.busyUntil;
@@ -231,11 +235,6 @@ export class VirtualClock implements Clock, Timers {
     return this.#byId.size;
   }
 
-  #dropDead(): void {
-    while (this.#queue.length && !this.#byId.has(this.#queue[0].id)) this.#pop();
-    // a cleared-then-reused id cannot happen: ids are never reused
-  }
-
   // Binary heap on (due, order).
   #less(a: Entry, b: Entry): boolean {
     // Timers that waited for a busy task fire in the order they were due.
@@ -243,40 +242,61 @@ export class VirtualClock implements Clock, Timers {
   }
 
   #push(entry: Entry): void {
+    entry.index = this.#queue.length;
+    this.#queue.push(entry);
+    this.#up(entry.index);
+  }
+
+  #pop(): Entry | undefined {
+    const top = this.#queue[0];
+    if (top) this.#removeAt(0);
+    return top;
+  }
+
+  /** Takes the entry at `i` out of the heap. */
+  #removeAt(i: number): void {
     const q = this.#queue;
-    q.push(entry);
-    let i = q.length - 1;
+    const last = q.pop()!;
+    if (i < q.length) {
+      this.#place(last, i);
+      this.#down(i);
+      this.#up(last.index);
+    }
+  }
+
+  #place(entry: Entry, i: number): void {
+    this.#queue[i] = entry;
+    entry.index = i;
+  }
+
+  #up(i: number): void {
+    const q = this.#queue;
     while (i > 0) {
       const parent = (i - 1) >> 1;
       if (!this.#less(q[i], q[parent])) break;
-      [q[i], q[parent]] = [q[parent], q[i]];
+      const e = q[i];
+      this.#place(q[parent], i);
+      this.#place(e, parent);
       i = parent;
     }
   }
 
-  #pop(): Entry | undefined {
+  #down(i: number): void {
     const q = this.#queue;
-    const top = q[0];
-    const last = q.pop();
-    if (q.length && last) {
-      q[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < q.length && this.#less(q[l], q[m])) m = l;
-        if (r < q.length && this.#less(q[r], q[m])) m = r;
-        if (m === i) break;
-        [q[i], q[m]] = [q[m], q[i]];
-        i = m;
-      }
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < q.length && this.#less(q[l], q[m])) m = l;
+      if (r < q.length && this.#less(q[r], q[m])) m = r;
+      if (m === i) break;
+      const e = q[i];
+      this.#place(q[m], i);
+      this.#place(e, m);
+      i = m;
     }
-    return top;
   }
 }
-
-function noop(): void {}
 
 type SetOnTask = (task: TaskState, callback: () => void, ms: number, repeat: number | undefined) => TimerId;
 type ChargeTask = (task: TaskState, ms: number) => void;

@@ -85,3 +85,27 @@ test("cleared timers never fire and nextDue skips them", (t) => {
   c.runUntil(40);
   t.is(fired, 1);
 });
+
+test("timers cleared anywhere in the queue never fire; the others still fire in (due, creation) order", (t) => {
+  const c = new VirtualClock();
+  const fired: number[] = [];
+  const live = new Map<number, { due: number; n: number }>();
+  const ids: number[] = [];
+  let seed = 12345;
+  const rand = (k: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % k;
+  for (let n = 0; n < 2000; n++) {
+    const due = rand(500);
+    const id = c.set(() => fired.push(n), due);
+    ids.push(id);
+    live.set(id, { due, n });
+    if (rand(3) === 0) {
+      const victim = ids[rand(ids.length)];
+      c.clear(victim);
+      live.delete(victim);
+    }
+  }
+  const expected = [...live.values()].sort((a, b) => a.due - b.due || a.n - b.n).map((e) => e.n);
+  c.runUntil(1000);
+  t.deepEqual(fired, expected);
+  t.is(c.pending, 0);
+});

@@ -30,6 +30,7 @@ export function budgetGoals(): Record<string, BudgetGoal> {
     "xs.node.firmware.preloadedBytes4096": { limit: GOALS.ramBytes, text: `<= ${GOALS.ramBytes / 1024} KiB of XS heap` },
     "xs.envelopeRamBytes": { limit: GOALS.envelopeRamBytes, text: `<= ${GOALS.envelopeRamBytes / 1024} KiB` },
     "xs.devicePathWithEnvelopePerSample": { limit: GOALS.featuresPerAxisSample, text: `<= ${GOALS.featuresPerAxisSample} computrons per sample per axis (XS + C share)` },
+    "xs.ota.update.ramAboveSteadyBytes": { limit: GOALS.otaUpdateRamBytes, text: `<= ${GOALS.otaUpdateRamBytes / 1024} KiB above the steady state` },
     "acq.lost": { limit: 0, text: "0 samples lost" },
     "cpu.lost": { limit: 0, text: "0 samples lost" },
   };

@@ -26,6 +26,8 @@ export const GOALS = Object.freeze({
    * progress) carry their own budgets, stated in their issues.
    */
   ramBytes: 96 * 1024,
+  /** XS memory an update in progress holds above the node's steady state (issue 17): download, verifier, slot writer. */
+  otaUpdateRamBytes: 16 * 1024,
   /** RAM the bearing diagnostics (envelope, speed, defect bands) add to a node at n = 4096 (issue 19). */
   envelopeRamBytes: 8 * 1024,
   /** Outbox drain after an hour offline, messages per second. */

@@ -479,16 +479,24 @@ export interface FirmwareMemory {
   learnedAt: number | undefined;
 }
 
+/**
+ * Runs `op` (if given) in a firmware case, then measures after a collection: slots and
+ * chunk bytes with the flash-standing log bytes taken out; `heapBefore` is the slot count
+ * right after the op (live + its garbage), `compute` its computrons. The case answers
+ * `{op: "gc"}` with `{flash}` (tools/xs/cases/firmware-case.ts).
+ */
+export async function firmwareStage(s: XsSession, op?: Record<string, unknown>): Promise<FirmwareStage & { reply: any; heapBefore: number; compute: number }> {
+  const r = op ? await s.command(op) : undefined;
+  const reply = r?.reply as { ok?: { flash: number }; error?: string } | undefined;
+  if (reply && reply.error !== undefined) throw new Error(`XS firmware case, op ${String(op?.op)}: ${reply.error}`);
+  const gc = await s.command({ op: "gc" });
+  const flash = (gc.reply as { ok: { flash: number } }).ok.flash;
+  const chunkBytes = (await s.chunkBytes()) - flash;
+  return { slots: gc.heapCount, chunkBytes, flash, reply: reply?.ok, heapBefore: r?.heapCount ?? gc.heapCount, compute: r?.compute ?? 0 };
+}
+
 export async function firmwareMemoryInXs(spec: FirmwareSpec, windows: number): Promise<FirmwareMemory> {
-  const stage = async (s: XsSession, op?: Record<string, unknown>): Promise<FirmwareStage & { reply: any; heapBefore: number }> => {
-    const r = op ? await s.command(op) : undefined;
-    const reply = r?.reply as { ok?: { flash: number }; error?: string } | undefined;
-    if (reply && reply.error !== undefined) throw new Error(`XS firmware memory: ${reply.error}`);
-    const gc = await s.command({ op: "gc" });
-    const flash = (gc.reply as { ok: { flash: number } }).ok.flash;
-    const chunkBytes = (await s.chunkBytes()) - flash;
-    return { slots: gc.heapCount, chunkBytes, flash, reply: reply?.ok, heapBefore: r?.heapCount ?? gc.heapCount };
-  };
+  const stage = firmwareStage;
   const strip = ({ slots, chunkBytes, flash }: FirmwareStage): FirmwareStage => ({ slots, chunkBytes, flash });
   const h = await XsSession.open(STUB_HOST_CASE_ENTRY, { meteringLimit: 0, name: "xs-stub-host" });
   let hostOnly: FirmwareStage;
