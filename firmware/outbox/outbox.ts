@@ -5,7 +5,7 @@
  * device) BEFORE it is handed to MQTT, and stays there until the broker's
  * PUBACK; an ACK record then retires it. A bounded RAM ring holds the payloads
  * of the next messages to send; the rest are read back from the log on demand,
- * so hours offline cost flash, not RAM.
+ * so an outage costs flash, not RAM.
  *
  * - Bounded in bytes (`maxBytes` of live records, never exceeded: it sizes the
  *   flash spool): the oldest queued telemetry is dropped first; alarms are
