@@ -97,6 +97,7 @@ for (const [binding, sources] of [
   [NATIVE + "demodulate.js", [NATIVE + "demodulate.c"]],
   ["hosts/moddable/random.js", ["hosts/moddable/native/random.c"]],
   ["hosts/moddable/fifo-sampler.js", ["hosts/moddable/native/fifo_sampler.c"]],
+  ["hosts/moddable/ota-state.js", ["hosts/moddable/native/ota_state.c"]],
 ] as const) {
   test(`every host function ${binding} declares is defined in its C file (xsl fails the link otherwise, without the SDK here)`, (t) => {
     const js = readFileSync(join(ROOT, binding), "utf8");
@@ -196,4 +197,47 @@ test("every firmware module is preloaded by common.json", (t) => {
   const firmware = walk("firmware");
   t.true(firmware.length > 40, `${firmware.length} firmware modules`);
   t.deepEqual(firmware.filter((name) => !listed.includes(name)), []);
+});
+
+/*
+ * Updates over the air on the device (docs/ota.md, "On the device"): the SDK's `ota` module, the
+ * firmware slots and the native rollback calls exist on esp32 alone (the module's own manifest
+ * stops any other platform), so they are mapped in esp32.json's esp32 section only; the lin builds
+ * (sim.json, and esp32.json's lin smoke build) have no Host.firmware and refuse cmd/ota.
+ */
+interface PlatformManifest extends PreloadManifest {
+  platforms?: Record<string, PreloadManifest & { include?: string[]; config?: Record<string, unknown> }>;
+  config?: Record<string, unknown>;
+}
+const OTA_PARTS = /modules\/ota\/manifest|firmware-slots|ota-state|ota_state/;
+
+test("manifests/esp32.json maps the SDK's ota module, hosts/moddable/firmware-slots and the ota_state binding in its esp32 section only", (t) => {
+  const m = JSON.parse(readFileSync(join(ROOT, "manifests/esp32.json"), "utf8")) as PlatformManifest;
+  const esp32 = m.platforms?.esp32;
+  if (!esp32) return t.fail("no esp32 section");
+  t.true(esp32.include?.includes("$(BUILD)/devices/esp32/modules/ota/manifest.json"), "the SDK's ota module");
+  t.is(esp32.modules?.["hosts/moddable/firmware-slots"], "../hosts/moddable/firmware-slots");
+  t.is(esp32.modules?.["hosts/moddable/ota-state"], "../hosts/moddable/ota-state");
+  t.true([esp32.modules?.["*"] ?? []].flat().includes("../hosts/moddable/native/ota_state"), "the C of the binding");
+  for (const name of ["hosts/moddable/firmware-slots", "hosts/moddable/ota-state"]) t.true(esp32.preload?.includes(name), `${name} preloaded`);
+  for (const file of ["hosts/moddable/firmware-slots.ts", "hosts/moddable/ota-state.js", "hosts/moddable/ota-state.d.ts", "hosts/moddable/native/ota_state.c"]) t.true(existsSync(join(ROOT, file)), file);
+  // The host looks the module up by this name (Modules.has), and the entry passes the build's keys.
+  t.regex(readFileSync(join(ROOT, "hosts/moddable/host.ts"), "utf8"), /const FIRMWARE_SLOTS_MODULE = "hosts\/moddable\/firmware-slots";/);
+  t.regex(readFileSync(join(ROOT, "hosts/moddable/main.ts"), "utf8"), /ota: \{ trustedKeys: typeof mc\.otaKeys === "string" \? mc\.otaKeys : "", boot \}/);
+  t.is(m.config?.otaKeys, "", "otaKeys defaults to none (sensor-node build esp32 otaKey=FILE sets it)");
+  // Everywhere else: nothing of it (the lin smoke section, the top level, and the manifests it includes).
+  const { platforms, "//": _comment, ...top } = m as PlatformManifest & { "//"?: string };
+  t.notRegex(JSON.stringify({ top, lin: platforms?.lin }), OTA_PARTS);
+});
+
+for (const manifest of ["manifests/sim.json", "manifests/common.json", "manifests/spectrum-native.json", "test/moddable/memory-check/manifest.json", "test/moddable/spectrum-check/manifest.json"]) {
+  test(`${manifest} has no OTA device modules (its host has no firmware slots)`, (t) => {
+    const { "//": _comment, ...m } = JSON.parse(readFileSync(join(ROOT, manifest), "utf8")) as Record<string, unknown>;
+    t.notRegex(JSON.stringify(m), OTA_PARTS);
+  });
+}
+
+test("the lin entry makes its host without ota options, and the firmware slots load without touching a native", async (t) => {
+  t.notRegex(readFileSync(join(ROOT, "hosts/moddable/sim-node.ts"), "utf8"), /\bota:/);
+  t.is(await loadWithoutNatives(["hosts/moddable/firmware-slots"]), undefined);
 });

@@ -10,6 +10,11 @@ import crypto from "node:crypto";
 import { bundle, DEV_KEY, lastStatus, makePackage, startOtaRig } from "./helpers/ota.js";
 import { servePackage, type Misbehaviour } from "./helpers/package-server.js";
 import { until } from "./helpers/wait.js";
+import { createNodeHost } from "../hosts/node/host.js";
+import { OtaAgent } from "../firmware/ota/agent.js";
+import { SimI2CBus } from "../sim/bus.js";
+import { VirtualClock } from "../sim/clock.js";
+import { MemoryStorage } from "../sim/storage.js";
 
 /** Runs after the bundle: the new image says hello on a topic of its own at every start (a behaviour the old one lacks). */
 const HELLO = `{
@@ -309,4 +314,19 @@ test("power lost after the image is marked but before it confirms: the boot load
   t.like(rig.on(node, "cmd/ota/ack").at(-1), { state: "rolled-back", version: "0.2.0", error: "the new image restarted before confirming itself" });
   t.is(node.flash.running.label, "ota_0");
   t.is(lastStatus(rig, node).fw, "0.1.0");
+});
+
+test("a host without firmware slots (the Moddable lin build) refuses cmd/ota, saying why, and keeps no update state", (t) => {
+  const clock = new VirtualClock();
+  const storage = new MemoryStorage();
+  const host = createNodeHost({ time: clock, bus: new SimI2CBus({ now: () => clock.now() }), storage, hardwareId: "lin" });
+  t.is(host.firmware, undefined);
+  const reports: unknown[] = [];
+  const agent = new OtaAgent({ host, runningVersion: "0.1.0", confirmS: 300, report: (r) => reports.push(r), restart: () => t.fail("no restart") });
+  agent.boot(undefined);
+  const result = agent.command({ url: "http://127.0.0.1:1/fw.snup", version: "0.2.0", sha256: "ab".repeat(32), size: 1000 });
+  t.deepEqual(result, { ok: false, error: "this node cannot update over the air (its host has no firmware slots)" });
+  t.is(agent.report, undefined);
+  t.is(storage.get("ota"), undefined);
+  t.deepEqual(reports, []);
 });

@@ -5,11 +5,12 @@
  * device) BEFORE it is handed to MQTT, and stays there until the broker's
  * PUBACK; an ACK record then retires it. A bounded RAM ring holds the payloads
  * of the next messages to send; the rest are read back from the log on demand,
- * so hours offline cost flash, not RAM.
+ * so an outage costs flash, not RAM.
  *
- * - Bounded in bytes (`maxBytes` of live records): the oldest queued telemetry
- *   is dropped first; alarms are dropped only when no telemetry is left. Every
- *   drop is logged (DROP record) and counted by class; counts persist.
+ * - Bounded in bytes (`maxBytes` of live records, never exceeded: it sizes the
+ *   flash spool): the oldest queued telemetry is dropped first; alarms are
+ *   dropped only when no telemetry is left. Every drop is logged (DROP record)
+ *   and counted by class; counts persist.
  * - A message the server refuses for good (MQTT 5 PUBACK >= 0x80, larger than
  *   it accepts) is retired as rejected: a DROP record flagged REJECTED, counted
  *   apart (it would only be refused again); the count persists.
@@ -43,7 +44,7 @@ export interface OutboxOptions {
   storage: Storage;
   /** Log name; the second segment is `<name>-b`. Default "outbox". */
   name?: string;
-  /** Bytes of live (unacknowledged) records kept; beyond, the drop policy applies. Default 2 MiB (about an hour of telemetry at 1 Hz). */
+  /** Bytes of live (unacknowledged) records kept, never more; beyond, the drop policy applies. Default DEFAULT_MAX_BYTES (the ESP32's spool). */
   maxBytes?: number;
   /** Payloads held in RAM (next to send plus in flight). Default 64 messages ... */
   ramRecords?: number;
@@ -101,7 +102,14 @@ export interface OutboxStats {
   logBytes: number;
 }
 
-const DEFAULT_MAX_BYTES = 2 * 1024 * 1024;
+/**
+ * The default bound: what the ESP32's `storage` partition (440 KB of LittleFS, manifests/sdkconfig/
+ * partitions.csv) takes. The spool peaks during a compaction at about three times the live bytes
+ * plus one record (the old segment up to twice them, the copy once), and the partition also holds
+ * the provisioned PEM files and LittleFS's own blocks: docs/outbox.md ("Flash") has the sums, and
+ * test/outbox-flash.test.ts derives the largest bound from the csv and runs the worst case.
+ */
+export const DEFAULT_MAX_BYTES = 100 * 1024;
 const DEFAULT_RAM_RECORDS = 64;
 const DEFAULT_RAM_BYTES = 48 * 1024;
 const DEFAULT_COMPACT_MIN_BYTES = 64 * 1024;
@@ -201,6 +209,7 @@ export class Outbox {
     if (!this.#makeRoom(record.length, cls)) {
       this.#recordDrop(seq, cls);
       this.#flushAcks();
+      this.#maybeCompact();
       return undefined;
     }
     // Pending acknowledgements ride along in the same write.
@@ -239,6 +248,7 @@ export class Outbox {
   /** Writes pending acknowledgements (call before an orderly shutdown). */
   flush(): void {
     this.#flushAcks();
+    this.#maybeCompact();
   }
 
   // --- delivery ---------------------------------------------------------------
@@ -311,16 +321,20 @@ export class Outbox {
   /** Drops queued messages until `bytes` more fit; false when the new message itself must go. */
   #makeRoom(bytes: number, cls: number): boolean {
     const queue = this.#queue;
+    if (bytes > this.#maxBytes) return false; // larger than the whole bound: dropping the rest would not make it fit
     while (queue.liveBytes + bytes > this.#maxBytes) {
       let victim = queue.nextQueued(0, MessageClass.Telemetry);
       if (victim < 0) {
         if (cls === MessageClass.Telemetry) return false; // keep the alarms; this telemetry goes
         victim = queue.nextQueued(0, MessageClass.Alarm);
       }
-      if (victim < 0) return true; // all in flight: a window's worth over the bound, briefly
+      // The rest is in flight: the new message goes. The bound is hard, as the flash spool is sized by it.
+      if (victim < 0) return false;
       const e = queue.at(victim);
       this.#recordDrop(e.seq, e.cls);
       queue.retire(e, victim);
+      // Checked after every append, so the segment never outgrows its threshold by more than one record (docs/outbox.md, "Flash").
+      this.#maybeCompact();
     }
     return true;
   }

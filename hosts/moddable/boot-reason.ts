@@ -81,3 +81,22 @@ export function bootReason(): BootReason {
   if (!chip) return { reason: stored ?? "power-on" }; // lin simulator: a run starts like a power-on
   return { reason: fromChip(chip.reason) ?? stored ?? "unknown", chip: chip.string };
 }
+
+/**
+ * Why the boot loader went back to this image from a new one that had not confirmed itself
+ * (ESP-IDF app rollback: any reset while an image is pending verify), in the terms of the
+ * reset that ended it: the OTA agent reports it with `rolled-back` (docs/ota.md).
+ */
+export function rollbackReason(boot: BootReason): string {
+  const chip = boot.chip ? ` (reset: ${boot.chip})` : "";
+  switch (boot.reason) {
+    case "panic":
+      return `crashed before it confirmed itself${chip}`;
+    case "watchdog":
+      return `watchdog: reset before it confirmed itself${chip}`;
+    case "power-on":
+      return `power cycled or reset before it confirmed itself${chip}`;
+    default:
+      return `restarted before it confirmed itself${chip}`;
+  }
+}

@@ -15,6 +15,9 @@
  *   io.Serial, wifi, watchResetButton  given by the entry (hosts/moddable/console.ts, wifi.ts,
  *              reset-button.ts on the device), absent otherwise
  *   crypto     hosts/moddable/crypto (the SDK's native SHA-256 and ECDSA P-256, for update packages)
+ *   firmware   esp32 builds given `ota` options: hosts/moddable/firmware-slots (the SDK's `ota` module
+ *              and native/ota_state.c), found at run time with Modules.has as the FIFO sampler is;
+ *              absent on lin, where `cmd/ota` is refused
  *   fillRandom hosts/moddable/random (native/random.c: the ESP32's hardware RNG, getrandom on lin)
  *   timers     timer (Timer.set / Timer.clear)
  *   clock      Time.ticks (monotonic ms); Date.now() once SNTP has set the clock
@@ -29,7 +32,7 @@
  *   - Preference keys are at most 15 characters on the ESP32 (NVS): longer keys are folded.
  *   - Preference is imported at run time, never by this preloaded module (createStorage).
  */
-import type { AppendLog, Clock, FifoSamplerConstructor as HostFifoSamplerConstructor, DigitalConstructor, DigitalLine, Host, I2CLines, Listener, ListenerOptions, LogLevel, SerialConstructor, SMBus, SMBusConstructor, SMBusOptions, SocketCallbacks, Storage, TCPOptions, TCPSocket, TimerId, Timers, TlsMaterial, WifiStation } from "../../firmware/host.js";
+import type { AppendLog, Clock, FirmwareSlots, FifoSamplerConstructor as HostFifoSamplerConstructor, DigitalConstructor, DigitalLine, Host, I2CLines, Listener, ListenerOptions, LogLevel, SerialConstructor, SMBus, SMBusConstructor, SMBusOptions, SocketCallbacks, Storage, TCPOptions, TCPSocket, TimerId, Timers, TlsMaterial, WifiStation } from "../../firmware/host.js";
 import type SMBusIO from "embedded:io/smbus";
 import TCP from "embedded:io/socket/tcp";
 import ListenerIO from "embedded:io/socket/listener";
@@ -52,6 +55,7 @@ import fillRandom from "./random.js";
 import { moddableCrypto } from "./crypto.js";
 // Types only: the module itself is in esp32 builds alone and is looked up at run time (fifoSamplerClass).
 import type { FifoSamplerConstructor as NativeFifoSamplerConstructor, FifoSamplerOptions } from "./fifo-sampler.js";
+import type { BootReason } from "./boot-reason.js";
 
 /** The wall clock counts as unset before this (2024-01-01T00:00:00Z): no SNTP yet. */
 const WALL_VALID_FROM = 1_704_067_200_000;
@@ -96,6 +100,16 @@ export interface ModdableHostOptions {
   timers?: ModdableTimers;
   /** Accept connections from 127.0.0.1 only (the lin build's setup page: its listener binds every interface). */
   loopbackOnly?: boolean;
+  /** Updates over the air (the device entry): Host.firmware where the build maps hosts/moddable/firmware-slots (esp32). */
+  ota?: FirmwareSlotsOptions;
+}
+
+/** What the ESP32's firmware slots need from the entry (hosts/moddable/firmware-slots.ts). */
+export interface FirmwareSlotsOptions {
+  /** The build's `otaKeys` (mc/config, from `sensor-node build esp32 otaKey=FILE`): base64 DER, comma-separated; empty: none, every update refused. */
+  trustedKeys: string;
+  /** This boot's reset cause: after a new image that did not confirm itself, why the boot loader went back. */
+  boot: BootReason;
 }
 
 // ---------------------------------------------------------------- I2C / SMBus
@@ -207,6 +221,17 @@ function fifoSamplerClass(pins: I2CPins | undefined): NativeFifoSamplerConstruct
   };
 }
 
+// ---------------------------------------------------------------- firmware slots (updates over the air)
+
+/** Mapped by manifests/esp32.json on esp32 only, with the SDK's `ota` module and native/ota_state.c. */
+const FIRMWARE_SLOTS_MODULE = "hosts/moddable/firmware-slots";
+export type FirmwareSlotsFactory = (options: FirmwareSlotsOptions, log: (level: LogLevel, message: string) => void) => FirmwareSlots | undefined;
+
+/** The ESP32's two app slots, or undefined: a build without the module (lin), or an entry that asks for none. */
+function firmwareSlots(options: FirmwareSlotsOptions | undefined, log: (level: LogLevel, message: string) => void): FirmwareSlots | undefined {
+  if (!options || !Modules.has(FIRMWARE_SLOTS_MODULE)) return undefined;
+  return (Modules.importNow(FIRMWARE_SLOTS_MODULE) as FirmwareSlotsFactory)(options, log);
+}
 
 // ---------------------------------------------------------------- TCP / TLS
 
@@ -626,6 +651,7 @@ export function createModdableHost(options: ModdableHostOptions): Host {
     wifi: options.wifi,
     hardwareId: macAddress().replace(/:/g, ""),
     crypto: moddableCrypto,
+    firmware: firmwareSlots(options.ota, log),
     fillRandom,
     watchResetButton: options.watchResetButton,
     log,

@@ -15,6 +15,8 @@
  *   prefix           topic prefix
  *   i2c              {data, clock, hz}: ESP32-DevKitC default 21/22/400 kHz
  *   watchdogS        software watchdog: restart after this many seconds without an analysed window (0: off)
+ *   otaKeys          the update keys the image trusts (base64 DER, comma-separated; `sensor-node build
+ *                    esp32 otaKey=FILE` writes it): empty, every `cmd/ota` is refused (docs/ota.md)
  */
 import config from "mc/config";
 import { FieldNode } from "../../firmware/provision/field-node.js";
@@ -43,6 +45,9 @@ const log = serial ? (level: LogLevel, message: string) => serial.log(level, mes
 // Before the field node: the radio must run for the hardware RNG that makes the setup key (wifi.ts).
 const wifi = new ModdableWifi({ sntp: typeof mc.sntp === "string" ? mc.sntp : "", timers, log, clockSet: () => clock.wall() !== undefined });
 
+// Before the host: its firmware slots say why the boot loader went back to this image, if it did.
+const boot = bootReason();
+
 const host = createModdableHost({
   fileRoot: mc.file.root,
   i2c: (mc.i2c as I2CPins | undefined) ?? undefined,
@@ -52,9 +57,8 @@ const host = createModdableHost({
   wifi,
   watchResetButton: (onHeld) => watchResetButton({ Digital: io.Digital, timers }, onHeld),
   beforeRestart: (reason) => rememberRestart(restartReason(reason)),
+  ota: { trustedKeys: typeof mc.otaKeys === "string" ? mc.otaKeys : "", boot },
 });
-
-const boot = bootReason();
 host.log("info", `boot reason ${boot.reason}${boot.chip ? ` (chip: ${boot.chip})` : ""}`);
 
 let field: FieldNode | undefined;

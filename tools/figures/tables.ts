@@ -83,7 +83,7 @@ export function linCheckTables(check: LinCheck | undefined): string {
   if (spectrum?.worstRelativeDifference) {
     const worst = Object.entries(spectrum.worstRelativeDifference).map(([k, v]) => `${k} ${v === 0 ? "0" : v.toExponential(1)}`).join(", ");
     const k = spectrum.kernel;
-    lines.push("", `C spectrum kernel against Node's portable kernel, largest relative difference per feature: ${worst}.` + (k?.nativeMsPerCall !== undefined && k.portableMsPerCall !== undefined ? ` Per call in the debug build: C ${num(k.nativeMsPerCall)} ms, portable XS ${num(k.portableMsPerCall)} ms (a debug XS: only the ratio says much).` : ""));
+    lines.push("", `C spectrum kernel and envelope pass (env.*) against Node's portable ones, largest relative difference per feature: ${worst}.` + (k?.nativeMsPerCall !== undefined && k.portableMsPerCall !== undefined ? ` Spectrum kernel per call in the debug build: C ${num(k.nativeMsPerCall)} ms, portable XS ${num(k.portableMsPerCall)} ms (a debug XS: only the ratio says much).` : ""));
   }
   return lines.join("\n");
 }
