@@ -86,10 +86,14 @@ export async function opcuaCommand(argv: string[]): Promise<number> {
   log(`serving ${prefix}/+/{status,telemetry,alarm} from ${broker}`);
   log(`security: Basic256Sha256 Sign and SignAndEncrypt${allowAnonymous ? ", None, anonymous sessions" : ""}; ${users ? `${users.names.length} user(s)` : "no users"}; certificates in ${certsDir}`);
   process.stdout.write(`${gateway.endpointUrl}\n`);
+  // An administrator trusted a client (moved its certificate into trusted/certs): read the folders again.
+  const reload = () => void gateway.reloadTrust().catch((e) => log((e as Error).message));
+  process.on("SIGHUP", reload);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
+  process.off("SIGHUP", reload);
   await gateway.close();
   return 0;
 }
