@@ -18,6 +18,7 @@ const badInput: [string, string[], RegExp][] = [
   ["no users and no anonymous access", ["opcua", "--broker", "mqtt://127.0.0.1:1"], /--users FILE is required \(or --allow-anonymous\)/],
   ["a missing users file", ["opcua", "--broker", "mqtt://127.0.0.1:1", "--users", "/nonexistent/users.json"], /--users: cannot read \/nonexistent\/users\.json: ENOENT/],
   ["--opcua-port without --opcua", ["sim", "--opcua-port", "4841"], /--opcua-port needs --opcua/],
+  ["a Sparkplug group that is no topic level", ["opcua", "--broker", "mqtt://127.0.0.1:1", "--allow-anonymous", "--sparkplug-group", "plant/a"], /--sparkplug-group "plant\/a" must not contain '\/', '\+' or '#'/],
 ];
 
 for (const [what, args, message] of badInput) {

@@ -14,6 +14,7 @@ import { runFleet } from "./fleet.js";
 import { cpuOption } from "../cli/cpu-flags.js";
 import { startDashboard, type RunningDashboard } from "../dashboard/server.js";
 import { DEFAULT_OPCUA_PORT, listenProblem } from "../opcua/command.js";
+import { DEFAULT_SPARKPLUG_GROUP } from "../opcua/sparkplug-input.js";
 
 /** Where `sim --opcua` keeps the gateway's certificate between runs (made once: it takes seconds). */
 const SIM_OPCUA_PKI = path.join(os.tmpdir(), "sensor-node-sim-opcua-pki");
@@ -24,9 +25,10 @@ const SIM_OPCUA_PKI = path.join(os.tmpdir(), "sensor-node-sim-opcua-pki");
  */
 async function startSimGateway(broker: string, scenario: Scenario | undefined, port: number) {
   const prefix = String((scenario?.node.config.mqtt as { prefix?: string } | undefined)?.prefix ?? "sensors");
+  const sparkplugGroup = String((scenario?.node.config.sparkplug as { groupId?: string } | undefined)?.groupId ?? DEFAULT_SPARKPLUG_GROUP);
   const { startGateway } = await import("../opcua/gateway.js");
   try {
-    const g = await startGateway({ broker, prefix, port, host: "127.0.0.1", certsDir: SIM_OPCUA_PKI, allowAnonymous: true, trustUnknownClients: true, log: (l) => process.stderr.write(`opcua: ${l}\n`) });
+    const g = await startGateway({ broker, prefix, sparkplugGroup, port, host: "127.0.0.1", certsDir: SIM_OPCUA_PKI, allowAnonymous: true, trustUnknownClients: true, log: (l) => process.stderr.write(`opcua: ${l}\n`) });
     process.stderr.write(`opcua: ${g.endpointUrl} (anonymous, loopback only)\n`);
     return g;
   } catch (e) {

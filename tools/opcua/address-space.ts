@@ -142,9 +142,24 @@ export class SensorNodeObject {
 
   /** The variable at `path` (made, without a value, if the node has not published it: an alarm's input). */
   variable(path: string[], sample: ReadingValue = 0): UAVariable {
+    return this.slot(path, sample, quantityOf(path)).variable;
+  }
+
+  /** The variable at `path` as a slot to write (made on first use with `sample`'s type). */
+  slot(path: string[], sample: ReadingValue, quantity?: Quantity): ValueSlot {
     let f = this.#root;
     for (let i = 0; i < path.length - 1; i++) f = f.folder(path[i]);
-    return f.slot(path[path.length - 1], sample, quantityOf(path)).variable;
+    return f.slot(path[path.length - 1], sample, quantity);
+  }
+
+  /** A Good value stamped `at` into `slot` (one of this node's). */
+  write(slot: ValueSlot, value: ReadingValue, at: Date): void {
+    if (slot.write(value, at)) this.shared.stats.updates++;
+  }
+
+  /** Some of the node's values turn BadNoCommunication (a Sparkplug device's death). */
+  mark(slots: Iterable<ValueSlot>, at: Date): void {
+    for (const s of slots) s.mark(StatusCodes.BadNoCommunication, at);
   }
 
   /** Online: Status only (values turn Good with the next telemetry); offline: every value BadNoCommunication. */
@@ -152,7 +167,7 @@ export class SensorNodeObject {
     this.values(at).value("Status", online ? "online" : "offline");
     if (online) return;
     const status = this.#root.slot("Status", "");
-    for (const s of this.slots) if (s !== status) s.mark(StatusCodes.BadNoCommunication, at);
+    this.mark(this.slots.filter((s) => s !== status), at);
   }
 }
 
@@ -165,16 +180,16 @@ export class FleetAddressSpace {
   readonly stats = { updates: 0 };
   readonly #shared: Shared;
   readonly #nodes = new Map<string, SensorNodeObject>();
-  readonly #onNew: (node: SensorNodeObject) => void;
+  /** Called with each node as it appears (the gateway adds its alarms and methods). */
+  onNew: (node: SensorNodeObject) => void = () => {};
 
-  constructor(addressSpace: AddressSpace, onNew: (node: SensorNodeObject) => void = () => {}) {
+  constructor(addressSpace: AddressSpace) {
     this.ns = addressSpace.getOwnNamespace();
     // A numeric NodeId: the string ids belong to the nodes (a node may be named anything).
     const objects = addressSpace.rootFolder.objects;
     this.folder = this.ns.addObject({ organizedBy: objects, typeDefinition: "FolderType", browseName: SENSOR_NODES, notifierOf: objects.server, eventNotifier: 1 });
     this.type = this.ns.addObjectType({ browseName: SENSOR_NODE_TYPE, nodeId: `s=${SENSOR_NODE_TYPE}` });
     this.#shared = { ns: this.ns, type: this.type, properties: new Map(), stats: this.stats };
-    this.#onNew = onNew;
   }
 
   get size(): number {
@@ -186,7 +201,7 @@ export class FleetAddressSpace {
     if (!n) {
       n = new SensorNodeObject(this.#shared, this.folder, nodeId);
       this.#nodes.set(nodeId, n);
-      this.#onNew(n);
+      this.onNew(n);
     }
     return n;
   }

@@ -1,8 +1,9 @@
 /*
  * The OPC UA gateway (docs/opcua.md): an MQTT subscriber to the fleet's status,
- * telemetry, alarm and ack topics, and an OPC UA server whose address space
- * follows them. One process serves the whole fleet; nodes appear as they first
- * publish (a retained status counts).
+ * telemetry, alarm and ack topics (JSON schema v1) and its Sparkplug B group
+ * (sparkplug-input.ts), and an OPC UA server whose address space follows them.
+ * One process serves the whole fleet; nodes appear as they first publish (a
+ * retained status counts).
  */
 import "./quiet-log.js";
 import * as mqtt from "mqtt";
@@ -14,12 +15,15 @@ import { NodeMethods } from "./methods.js";
 import { telemetryReadings } from "./payload-map.js";
 import { createServer, type ServerOptions } from "./server.js";
 import { ClientTrust, type TrustStore } from "./trust.js";
+import { DEFAULT_SPARKPLUG_GROUP, SPARKPLUG_NAMESPACE, SparkplugInput } from "./sparkplug-input.js";
 
 export interface GatewayOptions extends ServerOptions {
   /** mqtt:// or mqtts:// URL of the fleet's broker. */
   broker: string;
   /** The nodes' topic prefix (`mqtt.prefix`, default "sensors"). */
   prefix: string;
+  /** The Sparkplug B group of nodes in Sparkplug mode (`sparkplug.groupId`; default "sensors"). */
+  sparkplugGroup?: string;
   commandTimeoutMs?: number;
   /** Progress and problems, one line each (never a password). */
   log?: (line: string) => void;
@@ -50,6 +54,7 @@ export interface Gateway {
 
 /** Reconnect period after the broker is lost (ms). */
 const RECONNECT_MS = 1000;
+const SPARKPLUG_PREFIX = `${SPARKPLUG_NAMESPACE}/`;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const utf8 = new TextDecoder();
@@ -83,17 +88,18 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   // Binds ConditionType's methods (Acknowledge, Confirm, Enable, ...) as clients call them: on the type's method with the condition as object.
   addressSpace.installAlarmsAndConditionsService();
   const alarmType = addLimitAlarmType(addressSpace.getOwnNamespace());
-  let methods: NodeMethods | undefined;
-  const fleet = new FleetAddressSpace(addressSpace, (object) => {
+  const fleet = new FleetAddressSpace(addressSpace);
+  const methods = new NodeMethods(fleet, channel);
+  fleet.onNew = (object) => {
     const alarms = new NodeAlarms(object, alarmType, (metric) => {
       log(`${object.nodeId}: ${metric} acknowledged by a client: cmd/ack-alarm`);
       void channel.send(object.nodeId, "ack-alarm", { metric });
     });
-    methods!.attach(object);
+    methods.attach(object);
     served.set(object.nodeId, { object, alarms });
     log(`${object.nodeId}: in the address space`);
-  });
-  methods = new NodeMethods(fleet, channel);
+  };
+  const sparkplug = new SparkplugInput({ group: o.sparkplugGroup ?? DEFAULT_SPARKPLUG_GROUP, fleet, publish: (topic, body) => client.publish(topic, Buffer.from(body), { qos: 0 }), log });
   const stats: GatewayStats = {
     messages: 0,
     ignored: 0,
@@ -115,6 +121,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const serve = (topic: string, payload: Buffer) => {
     const receivedAt = performance.now();
     stats.messages++;
+    if (topic.startsWith(SPARKPLUG_PREFIX)) {
+      if (!sparkplug.message(topic, payload)) stats.ignored++;
+      return;
+    }
     const [id, kind, ...rest] = topic.slice(o.prefix.length + 1).split("/");
     if (kind === "cmd") {
       if (!channel.ack(topic, payload)) stats.ignored++;
@@ -139,7 +149,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
 
   const subscribed = new Promise<void>((resolve) => {
     client.on("connect", () => {
-      const filters = ["status", "telemetry", "alarm"].map((k) => `${o.prefix}/+/${k}`).concat(channel.ackFilter);
+      const filters = ["status", "telemetry", "alarm"].map((k) => `${o.prefix}/+/${k}`).concat(channel.ackFilter, sparkplug.filter);
       client.subscribe(filters, { qos: 1 }, (error) => {
         if (error) log(`broker refused the subscription: ${error.message}`);
         else resolve();

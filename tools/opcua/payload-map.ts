@@ -1,9 +1,10 @@
 /*
- * From a telemetry payload (JSON schema v1, docs/payloads.md) to the variables
- * it sets under a node's object: each reading names its path of BrowseNames,
- * its value and, when the gateway knows it, its unit and range (units.ts).
- * Fields the gateway does not know (a newer firmware's) are served too, under
- * the payload's own names: nothing in the payload is dropped for being new.
+ * From a telemetry payload (JSON schema v1, docs/payloads.md), or a Sparkplug B
+ * metric's name (docs/sparkplug.md), to the variables under a node's object:
+ * each reading goes into its folder of BrowseNames with its value and, when
+ * the gateway knows them, its unit and range (units.ts). Fields the gateway
+ * does not know (a newer firmware's) are served too, under the payload's own
+ * names: nothing in the payload is dropped for being new.
  */
 import { AXIS_QUANTITIES, ENVELOPE_QUANTITIES, NODE_QUANTITIES, UNITS, type Quantity } from "./units.js";
 
@@ -81,6 +82,49 @@ function generic(sink: ReadingSink, name: string, value: unknown, depth: number,
   if (!isObject(value) || depth >= MAX_DEPTH) return;
   const folder = sink.folder(name);
   for (const k in value) generic(folder, k, value[k], depth + 1);
+}
+
+/** Sparkplug B metric names the gateway maps itself (firmware/sparkplug/sensor-metrics.ts, docs/sparkplug.md), as their JSON fields are. */
+const SPARKPLUG_NAMED: Readonly<Record<string, { path: string[]; quantity?: Quantity }>> = Object.freeze({
+  "Properties/Firmware": { path: ["Firmware"] },
+  "Properties/Boot": { path: ["Boot"] },
+  State: { path: ["State"] },
+  Faults: { path: ["Faults"] },
+  "Vibration/ODR": { path: ["Vibration", "odr"], quantity: NODE_QUANTITIES.odr },
+  "Vibration/Samples": { path: ["Vibration", "n"] },
+  "Vibration/Lost": { path: ["Vibration", "lost"] },
+  "Temperature/C": { path: ["Temperature"], quantity: NODE_QUANTITIES.temperature },
+  "Running/Active": { path: ["Running"] },
+  "Running/Hours": { path: ["RunHours"], quantity: NODE_QUANTITIES.runHours },
+  "Speed/RPM": { path: ["speed", "rpm"], quantity: LEAF_QUANTITIES.rpm },
+  "Speed/Confidence": { path: ["speed", "confidence"] },
+  "Speed/Source": { path: ["speed", "source"] },
+});
+
+/**
+ * The variable of a Sparkplug B metric: the same as its JSON field's
+ * (`Vibration/x/vRms` is `vib.x.vRms`, `Temperature/C` is `temp.c`), a metric
+ * the gateway does not know under its own name ("/" makes folders), and
+ * undefined for the session's own metrics (`bdSeq`, `Node Control/...`).
+ */
+export function sparkplugMetric(name: string): { path: string[]; quantity?: Quantity } | undefined {
+  if (name === "bdSeq" || name.startsWith("Node Control/")) return undefined;
+  const named = SPARKPLUG_NAMED[name];
+  if (named) return named;
+  const parts = name.split("/");
+  const axis = parts[0] === "Vibration" ? AXES[parts[1]] : undefined;
+  if (axis && parts.length === 3) return { path: ["Vibration", axis, parts[2]], quantity: AXIS_QUANTITIES[parts[2]] };
+  if (axis && parts.length === 4 && parts[2] === ENVELOPE_KEY) return { path: ["Vibration", axis, ENVELOPE_KEY, parts[3]], quantity: ENVELOPE_QUANTITIES[parts[3]] };
+  return { path: parts };
+}
+
+/** Sparkplug's `Faults` text (`sensor:reason,...`) as the JSON payload's `faults` (docs/payloads.md), without `detail`. */
+export function sparkplugFaults(text: string): string {
+  const faults = text.split(",").filter(Boolean).map((f) => {
+    const i = f.indexOf(":");
+    return i < 0 ? { sensor: f, reason: "" } : { sensor: f.slice(0, i), reason: f.slice(i + 1) };
+  });
+  return JSON.stringify(faults);
 }
 
 /**
