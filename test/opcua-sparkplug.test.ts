@@ -7,7 +7,7 @@
  */
 import test from "ava";
 import { createRequire } from "node:module";
-import { AttributeIds, StatusCodes, type ClientSession } from "node-opcua-client";
+import { AttributeIds, DataType, StatusCodes, type ClientSession } from "node-opcua-client";
 import { startGateway } from "../tools/opcua/gateway.js";
 import { DEFAULT_MACHINE, type NodeSpec } from "../tools/simulator/simulation.js";
 import { openSession, readUntil, readValue, startOpcuaRig, tempDir, WINDOW_MS, type OpcuaRig } from "./helpers/opcua.js";
@@ -96,7 +96,7 @@ async function servedAsTahuSaw(t: any, rig: OpcuaRig, session: ClientSession, no
   t.true(compared >= 25, `${compared} metrics compared`);
 }
 
-test("a Sparkplug node beside a JSON node: births and data by alias in the same address space, as Tahu decodes them; its death turns its values bad, its next birth good", async (t) => {
+test("a Sparkplug node beside a JSON node: births and data by alias in the same address space, as Tahu decodes them; a method round-trips; its death turns its values bad, its next birth good", async (t) => {
   const rig = await startOpcuaRig(t, { specs: [sparkplugNode("sp-1", 4), { nodeId: "js-2", seed: 5, machine: DEFAULT_MACHINE, config: {} }], filters: ["sensors/#", "spBv1.0/#"] });
   await rig.runTo(6 * WINDOW_MS);
   const session = await rig.session();
@@ -108,6 +108,12 @@ test("a Sparkplug node beside a JSON node: births and data by alias in the same 
   await readUntil(session, "js-2/Seq", (v) => v.value.value === last.seq, "js-2's last window");
   const units = await session.translateBrowsePath({ startingNode: "ns=1;s=sp-1/Vibration/X/vRms", relativePath: { elements: [{ targetName: { namespaceIndex: 0, name: "EngineeringUnits" } }] } } as never);
   t.is((await session.read({ nodeId: units.targets![0].targetId, attributeId: AttributeIds.Value })).value.value.unitId, (0x43 << 16) | (0x31 << 8) | 0x36, "mm/s (UNECE C16)");
+
+  // Its commands are the JSON ones, which a node in Sparkplug mode takes too: a method round-trips.
+  const call = await session.call({ objectId: "ns=1;s=sp-1", methodId: "ns=1;s=SensorNodeType/AcknowledgeAlarm", inputArguments: [{ dataType: DataType.String, value: "" }] });
+  t.true(call.statusCode.equals(StatusCodes.Good), call.statusCode.toString());
+  await until(() => rig.on("sp-1", "cmd/ack-alarm/ack").length === 1, "the node's ack on MQTT");
+  t.deepEqual(JSON.parse(call.outputArguments![1].value), rig.on("sp-1", "cmd/ack-alarm/ack")[0], "the method returns the node's ack");
 
   // The node dies: the broker publishes its NDEATH will, and the values turn bad.
   const [node] = rig.nodes;
