@@ -67,7 +67,7 @@ export class ClientTrust {
     this.#log = log;
   }
 
-  /** Re-reads the folders until every certificate in trusted/certs is trusted; resolves with how many there are. */
+  /** Re-reads the folders until every certificate in trusted/certs is trusted (a few rounds at most); resolves with how many are accepted. */
   reload(): Promise<number> {
     const run = this.#queue.then(() => this.#reload());
     this.#queue = run.catch(() => undefined);
@@ -81,12 +81,18 @@ export class ClientTrust {
       for (const r of certificates(this.#rejected)) if (fingerprints.has(r.certificate.fingerprint256)) fs.rmSync(r.file, { force: true });
       await this.#store.reloadCertificates();
       const refused: string[] = [];
-      for (const c of trusted) if ((await this.#store.verifyCertificate(c.certificate.raw)) === "BadCertificateUntrusted") refused.push(c.certificate.subject.replace(/\n/g, ", "));
-      if (!refused.length) {
-        this.#log(`client certificates: ${trusted.length} trusted (${this.#trusted} read)`);
-        return trusted.length;
+      let untrusted = 0;
+      for (const c of trusted) {
+        const status = await this.#store.verifyCertificate(c.certificate.raw);
+        if (status === "Good") continue;
+        if (status === "BadCertificateUntrusted") untrusted++;
+        refused.push(`${c.certificate.subject.replace(/\n/g, ", ")} (${status})`);
       }
-      if (round === MAX_ROUNDS) throw new Error(`client certificates: still refused after ${round} re-reads of ${this.#trusted}: ${refused.join("; ")}`);
+      if (untrusted && round < MAX_ROUNDS) continue;
+      // Trusted, yet refused for what the certificate is (expired, revoked, ...): the administrator's to see.
+      const accepted = trusted.length - refused.length;
+      this.#log(`client certificates: ${accepted} trusted (${this.#trusted} read)${refused.length ? `; refused: ${refused.join("; ")}` : ""}`);
+      return accepted;
     }
   }
 }
