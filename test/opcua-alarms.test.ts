@@ -4,7 +4,7 @@
  * what the client sees is checked against what an MQTT subscriber saw.
  */
 import test from "ava";
-import { AttributeIds, ClientMonitoredItem, ClientSubscription, constructEventFilter, DataType, StatusCodes, TimestampsToReturn, type ClientSession, type DataValue, type Variant } from "node-opcua-client";
+import { AttributeIds, BrowseDirection, ClientMonitoredItem, NodeClass, ClientSubscription, constructEventFilter, DataType, StatusCodes, TimestampsToReturn, type ClientSession, type DataValue, type Variant } from "node-opcua-client";
 import { DEFAULT_MACHINE, type NodeSpec } from "../tools/simulator/simulation.js";
 import { readUntil, startOpcuaRig, WINDOW_MS } from "./helpers/opcua.js";
 import { until } from "./helpers/wait.js";
@@ -66,8 +66,12 @@ test("each method publishes the node's command and returns the node's ack; a nod
   const rig = await startOpcuaRig(t, { specs: [{ nodeId: "belt-2", seed: 2, machine: DEFAULT_MACHINE, config: {} }], gateway: { commandTimeoutMs: 3000 } });
   await rig.runTo(2 * WINDOW_MS);
   const session = await rig.session();
+  // As a SCADA finds them: the node object's method components, called with the node as the object.
+  const browsed = await session.browse({ nodeId: "ns=1;s=belt-2", browseDirection: BrowseDirection.Forward, referenceTypeId: "HasComponent", includeSubtypes: true, nodeClassMask: NodeClass.Method, resultMask: 63 });
+  const methods = new Map((browsed.references ?? []).map((r) => [r.browseName.name!, r.nodeId]));
+  t.deepEqual([...methods.keys()].sort(), ["AcknowledgeAlarm", "Capture", "ResetBaseline", "Restart", "SetConfig"]);
   const call = (method: string, ...args: string[]) =>
-    session.call({ objectId: "ns=1;s=belt-2", methodId: `ns=1;s=belt-2/${method}`, inputArguments: args.map((value) => ({ dataType: DataType.String, value })) });
+    session.call({ objectId: "ns=1;s=belt-2", methodId: methods.get(method)!, inputArguments: args.map((value) => ({ dataType: DataType.String, value })) });
 
   const config = await call("SetConfig", JSON.stringify({ monitor: { iso: false } }));
   t.true(config.statusCode.equals(StatusCodes.Good));

@@ -1,13 +1,15 @@
 /*
  * `sensor-node opcua` and `sim --opcua` as a user runs them (docs/cli.md): bad
  * input is one line naming the option with exit code 2, never a stack trace;
- * `sim --opcua` serves the simulated node to an OPC UA client on loopback.
+ * `sim --opcua` serves the simulated node to an OPC UA client on loopback;
+ * an administrator trusts a client by moving its certificate and sending SIGHUP.
  */
 import test from "ava";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
+import { MessageSecurityMode, SecurityPolicy, UserTokenType } from "node-opcua-client";
 import { runCli, BIN } from "./helpers/cli.js";
 import { openSession, readUntil, tempDir } from "./helpers/opcua.js";
 import { until } from "./helpers/wait.js";
@@ -18,6 +20,7 @@ const badInput: [string, string[], RegExp][] = [
   ["no users and no anonymous access", ["opcua", "--broker", "mqtt://127.0.0.1:1"], /--users FILE is required \(or --allow-anonymous\)/],
   ["a missing users file", ["opcua", "--broker", "mqtt://127.0.0.1:1", "--users", "/nonexistent/users.json"], /--users: cannot read \/nonexistent\/users\.json: ENOENT/],
   ["--opcua-port without --opcua", ["sim", "--opcua-port", "4841"], /--opcua-port needs --opcua/],
+  ["a Sparkplug group that is no topic level", ["opcua", "--broker", "mqtt://127.0.0.1:1", "--allow-anonymous", "--sparkplug-group", "plant/a"], /--sparkplug-group "plant\/a" must not contain '\/', '\+' or '#'/],
 ];
 
 for (const [what, args, message] of badInput) {
@@ -80,4 +83,28 @@ test("sim --opcua: the simulated node's values over OPC UA, as its --json output
   if (vRms.sourceTimestamp?.getTime() === window.ts) t.is(vRms.value.value, window.vib.x.vRms);
   else t.true(telemetry().some((m) => m.payload.vib.x.vRms === vRms.value.value && m.payload.ts === vRms.sourceTimestamp?.getTime()));
   t.true(stdout.split("\n").filter(Boolean).every((l) => l.startsWith("{")), "stdout stays the JSON message log");
+});
+
+test("sensor-node opcua: a client refused until its certificate is moved into trusted/certs and the gateway gets SIGHUP", async (t) => {
+  const dir = tempDir(t, "opcua-cli-trust");
+  const certs = path.join(dir, "pki");
+  const users = path.join(dir, "users.json");
+  fs.writeFileSync(users, JSON.stringify({ users: [{ name: "scada", password: "plant-secret-7" }] }));
+  const child = spawn(process.execPath, [BIN, "opcua", "--broker", "mqtt://127.0.0.1:1", "--users", users, "--certs", certs, "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+  t.teardown(() => child.kill("SIGKILL"));
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  await until(() => /^opc\.tcp:\/\/\S+\n/.test(stdout), "the endpoint on stdout", 120_000);
+  const url = stdout.trim();
+  const secure = { mode: MessageSecurityMode.SignAndEncrypt, policy: SecurityPolicy.Basic256Sha256, pki: path.join(dir, "client"), identity: { type: UserTokenType.UserName, userName: "scada", password: "plant-secret-7" } } as const;
+  await t.throwsAsync(openSession(t, url, secure), undefined, "an unknown client is refused");
+  const rejected = fs.readdirSync(path.join(certs, "rejected"));
+  t.is(rejected.length, 1, "its certificate waits in rejected/");
+  fs.renameSync(path.join(certs, "rejected", rejected[0]), path.join(certs, "trusted", "certs", rejected[0]));
+  child.kill("SIGHUP");
+  await until(() => /opcua: client certificates: 1 trusted/.test(stderr), "the gateway's word that it read the folders", 120_000);
+  const session = await openSession(t, url, secure);
+  t.truthy(session.sessionId, "trusted now");
 });

@@ -58,12 +58,12 @@ test("browse the fleet and read every vibration and temperature value as the MQT
   const objects = await session.browse("ns=0;i=85");
   const folder = objects.references!.find((r) => r.browseName.name === "SensorNodes")!;
   t.deepEqual((await browseNames(session, folder.nodeId.toString())).sort(), ["fan-2", "press-1"]);
-  const units = await session.translateBrowsePath({ startingNode: "ns=1;s=press-1/Vibration/X/vRms", relativePath: { elements: [{ targetName: { namespaceIndex: 0, name: "EngineeringUnits" } }] } } as never);
-  const eu = await session.read({ nodeId: units.targets![0].targetId, attributeId: AttributeIds.Value });
-  t.is(eu.value.value.unitId, unece("C16"), "mm/s");
-  for (const [id, code] of [["Vibration/X/aRms", "K40"], ["Vibration/X/fDom", "HTZ"], ["Temperature", "CEL"]] as const) {
-    const p = await session.translateBrowsePath({ startingNode: `ns=1;s=press-1/${id}`, relativePath: { elements: [{ targetName: { namespaceIndex: 0, name: "EngineeringUnits" } }] } } as never);
-    t.is((await session.read({ nodeId: p.targets![0].targetId, attributeId: AttributeIds.Value })).value.value.unitId, unece(code), id);
+  // Every node's variables have them, whether the node came first or later (the properties are shared).
+  for (const n of ["press-1", "fan-2"]) {
+    for (const [id, code] of [["Vibration/X/vRms", "C16"], ["Vibration/Y/vRms", "C16"], ["Vibration/X/aRms", "K40"], ["Vibration/X/fDom", "HTZ"], ["Temperature", "CEL"]] as const) {
+      const p = await session.translateBrowsePath({ startingNode: `ns=1;s=${n}/${id}`, relativePath: { elements: [{ targetName: { namespaceIndex: 0, name: "EngineeringUnits" } }] } } as never);
+      t.is((await session.read({ nodeId: p.targets![0].targetId, attributeId: AttributeIds.Value })).value.value.unitId, unece(code), `${n} ${id}`);
+    }
   }
   const range = await session.translateBrowsePath({ startingNode: "ns=1;s=press-1/Vibration/X/vRms", relativePath: { elements: [{ targetName: { namespaceIndex: 0, name: "EURange" } }] } } as never);
   const r = (await session.read({ nodeId: range.targets![0].targetId, attributeId: AttributeIds.Value })).value.value;
@@ -72,6 +72,9 @@ test("browse the fleet and read every vibration and temperature value as the MQT
   t.is(typeDef.references![0].browseName.name, "AnalogItemType");
   const dataType = await session.read({ nodeId: "ns=1;s=press-1/Vibration/X/vRms", attributeId: AttributeIds.DataType });
   t.is(dataType.value.value.value, DataType.Double);
+  // The values are the node's: a client cannot write them.
+  const written = await session.write({ nodeId: "ns=1;s=press-1/Vibration/X/vRms", attributeId: AttributeIds.Value, value: { value: { dataType: DataType.Double, value: 0 } } });
+  t.true(written.equals(StatusCodes.BadNotWritable) || written.equals(StatusCodes.BadUserAccessDenied), written.toString());
 });
 
 test("a monitored item receives every window's update, in order, with the node's values and timestamps", async (t) => {

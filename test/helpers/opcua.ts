@@ -17,7 +17,7 @@ import {
   type UserIdentityInfo,
 } from "node-opcua-client";
 import { OPCUACertificateManager } from "node-opcua-certificate-manager";
-import { startAedes } from "../../tools/brokers/broker.js";
+import { startAedes, type RunningBroker } from "../../tools/brokers/broker.js";
 import { startGateway, type Gateway, type GatewayOptions } from "../../tools/opcua/gateway.js";
 import { Observer, SimNode, sharedView, type NodeSpec } from "../../tools/simulator/simulation.js";
 import { drive, waitIdle } from "../../tools/simulator/drive.js";
@@ -35,6 +35,7 @@ export function tempDir(t: ExecutionContext, name: string): string {
 }
 
 export interface OpcuaRig {
+  broker: RunningBroker;
   clock: VirtualClock;
   nodes: SimNode[];
   observer: Observer;
@@ -56,14 +57,15 @@ export interface SessionOptions {
   pki?: string;
 }
 
-export async function startOpcuaRig(t: ExecutionContext, o: { specs: NodeSpec[]; gateway?: Partial<GatewayOptions> }): Promise<OpcuaRig> {
+export async function startOpcuaRig(t: ExecutionContext, o: { specs: NodeSpec[]; gateway?: Partial<GatewayOptions>; filters?: string[] }): Promise<OpcuaRig> {
   const broker = await startAedes();
   t.teardown(() => broker.close());
   const owed = owedCounter(broker);
   const clock = new VirtualClock({ epochMs: RIG_EPOCH_MS });
-  const observer = await Observer.connect(broker.url, "sensors/#", () => clock.wall()!);
+  const filters = o.filters ?? ["sensors/#"];
+  const observer = await Observer.connect(broker.url, filters, () => clock.wall()!);
   t.teardown(() => observer.close());
-  owed.watch("sensors/#");
+  owed.watch(filters);
   const gateway = await startGateway({ broker: broker.url, prefix: "sensors", port: 0, host: "127.0.0.1", certsDir: tempDir(t, "opcua-pki"), allowAnonymous: true, log: (line) => t.log(line), ...o.gateway });
   t.teardown(() => gateway.close());
   await gateway.subscribed;
@@ -77,6 +79,7 @@ export async function startOpcuaRig(t: ExecutionContext, o: { specs: NodeSpec[];
   const busy = () => nodes.some((n) => n.busy);
   const live = () => observer.messages.filter((m) => !m.retain).length;
   const rig: OpcuaRig = {
+    broker,
     clock,
     nodes,
     observer,

@@ -57,12 +57,12 @@ export interface Rig {
  * The subscriber gets each once, not retained (a live forward clears the flag), so a run ends
  * when its non-retained messages reach the count: an event, not a pause.
  */
-export function owedCounter(broker: Awaited<ReturnType<typeof startAedes>>): { count: number; watch(filter: string): void } {
-  const owed = { filter: "", count: 0, watch: (filter: string) => Object.assign(owed, { filter, count: 0 }) };
+export function owedCounter(broker: Awaited<ReturnType<typeof startAedes>>): { count: number; watch(filter: string | string[]): void } {
+  const owed = { filters: [] as string[], count: 0, watch: (filter: string | string[]) => Object.assign(owed, { filters: ([] as string[]).concat(filter), count: 0 }) };
   const authorize = broker.aedes.authorizePublish.bind(broker.aedes);
   broker.aedes.authorizePublish = (client, packet, callback) =>
     authorize(client, packet, (error) => {
-      if (!error && owed.filter && matches(owed.filter, packet.topic)) owed.count++;
+      if (!error && owed.filters.some((f) => matches(f, packet.topic))) owed.count++;
       callback(error);
     });
   return owed;

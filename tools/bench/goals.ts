@@ -34,6 +34,6 @@ export const GOALS = Object.freeze({
   outboxMsgPerS: 1000,
   /** Simulated nodes in real time with every message delivered. */
   fleetNodes: 2000,
-  /** OPC UA gateway at 2,000 nodes and 1 Hz (issue 20): a node's publish to the data change in the gateway's address space, p99 (ms). */
+  /** OPC UA gateway at 2,000 nodes and 1 Hz (issue 20): the gateway's MQTT receive of a window to an OPC UA client's data change notification, p99 (ms). */
   opcuaLatencyP99Ms: 100,
 });

@@ -145,3 +145,14 @@ export function parseBrokerUrl(url: string): { host: string; port: number; secur
   if (rest !== "" && rest !== "/") throw bad(`has more than host and port (${JSON.stringify(rest)})`);
   return { host, port, secure };
 }
+
+/** A broker URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString().replace(/\/$/, "");
+  } catch {
+    return "(the --broker URL)";
+  }
+}

@@ -17,6 +17,7 @@ import { cpuOption } from "../cli/cpu-flags.js";
 import { startDashboard, type RunningDashboard } from "../dashboard/server.js";
 import { DEFAULT_OPCUA_PORT } from "../opcua/command.js";
 import { DEFAULT_DASHBOARD_PORT, listening } from "../cli/options.js";
+import { DEFAULT_SPARKPLUG_GROUP } from "../opcua/sparkplug-input.js";
 
 /** Where `sim --opcua` keeps the gateway's certificate between runs (made once: it takes seconds). */
 const SIM_OPCUA_PKI = path.join(os.tmpdir(), "sensor-node-sim-opcua-pki");
@@ -27,9 +28,10 @@ const SIM_OPCUA_PKI = path.join(os.tmpdir(), "sensor-node-sim-opcua-pki");
  */
 async function startSimGateway(broker: string, scenario: Scenario | undefined, port: number) {
   const prefix = String((scenario?.node.config.mqtt as { prefix?: string } | undefined)?.prefix ?? "sensors");
+  const sparkplugGroup = String((scenario?.node.config.sparkplug as { groupId?: string } | undefined)?.groupId ?? DEFAULT_SPARKPLUG_GROUP);
   const { startGateway } = await import("../opcua/gateway.js");
   const g = await listening("sensor-node sim", "--opcua-port", port, () =>
-    startGateway({ broker, prefix, port, host: "127.0.0.1", certsDir: SIM_OPCUA_PKI, allowAnonymous: true, trustUnknownClients: true, log: (l) => process.stderr.write(`opcua: ${l}\n`) }),
+    startGateway({ broker, prefix, sparkplugGroup, port, host: "127.0.0.1", certsDir: SIM_OPCUA_PKI, allowAnonymous: true, trustUnknownClients: true, log: (l) => process.stderr.write(`opcua: ${l}\n`) }),
   );
   process.stderr.write(`opcua: ${g.endpointUrl} (anonymous, loopback only)\n`);
   return g;

@@ -5,110 +5,169 @@
  * (`ns=1;s=<nodeId>/Vibration/X/vRms`), so a SCADA tag list can be written by
  * hand. A node's will turns every value it published to BadNoCommunication
  * (the value kept); its next telemetry turns each back to Good.
+ *
+ * Lean at fleet scale (docs/opcua.md, "Bench"; decisions.md 55): node-opcua
+ * holds some 2.5 KiB per address-space node, and two thirds of a sensor node's
+ * were copies of what every node has alike. So those are made once: the
+ * EURange and EngineeringUnits of each quantity are shared properties (a
+ * Property shall be the target of at least one HasProperty reference,
+ * OPC 10000-3 5.6.3), the command methods shared components (methods.ts).
  */
-import { DataType, StatusCodes, type Namespace, type UAObject, type UAVariable, type StatusCode, type AddressSpace } from "node-opcua";
-import type { Reading, ReadingValue } from "./payload-map.js";
+import { DataType, StatusCodes, Variant, type AddressSpace, type BaseNode, type Namespace, type UAObject, type UAObjectType, type UAVariable } from "node-opcua";
+import type { ReadingSink, ReadingValue } from "./payload-map.js";
 import { quantityOf } from "./payload-map.js";
 import { unitId, type Quantity } from "./units.js";
+import { dataTypeOf, ValueSlot } from "./value-slot.js";
 
 /** Where OPC UA Part 8 says the UNECE codes live. */
 const UNECE_NAMESPACE = "http://www.opcfoundation.org/UA/units/un/cefact";
 /** The folder under Objects that holds the nodes. */
 export const SENSOR_NODES = "SensorNodes";
+/** The ObjectType of every node's object: it holds the shared methods. */
+export const SENSOR_NODE_TYPE = "SensorNodeType";
 /** Sub-objects of a node's object that organise variables (everything else is a variable). */
 const FOLDERS = new Set(["Vibration", "X", "Y", "Z", "env", "Outbox"]);
 
-const dataTypeOf = (v: ReadingValue): DataType => (typeof v === "number" ? DataType.Double : typeof v === "boolean" ? DataType.Boolean : DataType.String);
+/** What the fleet's nodes share, made once per server. */
+interface Shared {
+  ns: Namespace;
+  type: UAObjectType;
+  /** Each quantity's EURange and EngineeringUnits, by quantity name. */
+  properties: Map<string, UAVariable[]>;
+  /** Values written, over all nodes. */
+  stats: { updates: number };
+}
+
+/** One folder of a node's object (the object itself at the root): its sub-folders and variables, each made on first use. */
+class Folder implements ReadingSink {
+  readonly object: UAObject;
+  readonly #node: SensorNodeObject;
+  /** NodeId of the folder, `<nodeId>/Vibration/X` (`<nodeId>` at the root). */
+  readonly #id: string;
+  readonly #folders = new Map<string, Folder>();
+  readonly #slots = new Map<string, ValueSlot>();
+
+  constructor(node: SensorNodeObject, object: UAObject, id: string) {
+    this.#node = node;
+    this.object = object;
+    this.#id = id;
+  }
+
+  folder(name: string): Folder {
+    let f = this.#folders.get(name);
+    if (!f) {
+      const id = `${this.#id}/${name}`;
+      const object = this.#node.shared.ns.addObject({ browseName: name, nodeId: `s=${id}`, componentOf: this.object, typeDefinition: FOLDERS.has(name) ? "FolderType" : undefined });
+      f = new Folder(this.#node, object, id);
+      this.#folders.set(name, f);
+    }
+    return f;
+  }
+
+  value(name: string, value: ReadingValue, quantity?: Quantity): void {
+    if (this.slot(name, value, quantity).write(value, this.#node.at)) this.#node.shared.stats.updates++;
+  }
+
+  /** The variable `name`, made on first use with `sample`'s type (for a number: an AnalogItemType when the quantity is known). */
+  slot(name: string, sample: ReadingValue, quantity?: Quantity): ValueSlot {
+    let s = this.#slots.get(name);
+    if (!s) {
+      s = new ValueSlot(this.#addVariable(name, sample, quantity), dataTypeOf(sample));
+      this.#slots.set(name, s);
+      this.#node.slots.push(s);
+    }
+    return s;
+  }
+
+  #addVariable(name: string, sample: ReadingValue, quantity: Quantity | undefined): UAVariable {
+    const { ns } = this.#node.shared;
+    // Read only: the values are the node's (a client's write could not reach it).
+    const options = { componentOf: this.object, browseName: name, nodeId: `s=${this.#id}/${name}`, minimumSamplingInterval: 0, accessLevel: "CurrentRead", userAccessLevel: "CurrentRead" } as const;
+    if (typeof sample !== "number") return ns.addVariable({ ...options, dataType: dataTypeOf(sample) });
+    if (!quantity) return ns.addVariable({ ...options, dataType: "Double", typeDefinition: "DataItemType" });
+    const v = ns.addVariable({ ...options, dataType: "Double", typeDefinition: "AnalogItemType" });
+    const shared = this.#node.shared.properties.get(quantity.name);
+    if (shared) for (const p of shared) v.addReference({ referenceType: "HasProperty", nodeId: p.nodeId });
+    else this.#node.shared.properties.set(quantity.name, quantityProperties(ns, v, quantity));
+    return v;
+  }
+}
+
+/** EURange and EngineeringUnits of `quantity`, made as properties of `first`, the first variable that has it. */
+function quantityProperties(ns: Namespace, first: UAVariable, q: Quantity): UAVariable[] {
+  const property = (name: string, dataType: string, fields: Record<string, unknown>) =>
+    ns.addVariable({
+      propertyOf: first,
+      browseName: { name, namespaceIndex: 0 },
+      nodeId: `s=quantities/${q.name}/${name}`,
+      typeDefinition: "PropertyType",
+      dataType,
+      accessLevel: "CurrentRead",
+      userAccessLevel: "CurrentRead",
+      minimumSamplingInterval: 0,
+      value: new Variant({ dataType: DataType.ExtensionObject, value: ns.addressSpace.constructExtensionObject(ns.addressSpace.findDataType(dataType)!, fields) }),
+    });
+  const units = { namespaceUri: UNECE_NAMESPACE, unitId: unitId(q.unit.code), displayName: { text: q.unit.symbol }, description: { text: q.unit.description } };
+  return [property("EURange", "Range", q.range), property("EngineeringUnits", "EUInformation", units)];
+}
 
 /** One node's object and its variables. */
 export class SensorNodeObject {
   readonly object: UAObject;
-  readonly #ns: Namespace;
+  readonly shared: Shared;
   readonly #id: string;
-  readonly #variables = new Map<string, UAVariable>();
-  readonly #folders = new Map<string, UAObject>();
-  #online = true;
+  readonly #root: Folder;
+  /** Every variable of the node, for the offline mark. */
+  readonly slots: ValueSlot[] = [];
+  /** Source timestamp of the values being written (the node's `ts`). */
+  at = new Date(0);
 
-  constructor(ns: Namespace, parent: UAObject, nodeId: string) {
-    this.#ns = ns;
+  constructor(shared: Shared, parent: UAObject, nodeId: string) {
+    this.shared = shared;
     this.#id = nodeId;
     // An event source under the SensorNodes notifier: its alarms reach clients subscribed to it, to the folder or to the Server.
-    this.object = ns.addObject({ organizedBy: parent, browseName: nodeId, nodeId: `s=${nodeId}`, eventSourceOf: parent, eventNotifier: 1 });
+    this.object = shared.ns.addObject({ organizedBy: parent, browseName: nodeId, nodeId: `s=${nodeId}`, typeDefinition: shared.type, eventSourceOf: parent, eventNotifier: 1 });
+    this.#root = new Folder(this, this.object, nodeId);
   }
 
   get nodeId(): string {
     return this.#id;
   }
 
-  get online(): boolean {
-    return this.#online;
+  /** Where the readings of a message stamped `at` go. */
+  values(at: Date): ReadingSink {
+    this.at = at;
+    return this.#root;
   }
 
-  /** The variable at `path`, made on first use (for a number: an AnalogItemType when the unit is known). */
-  variable(path: string[], sample: ReadingValue, quantity?: Quantity): UAVariable {
-    const key = path.join("/");
-    let v = this.#variables.get(key);
-    if (v) return v;
-    const parent = this.#folder(path.slice(0, -1));
-    const options = { componentOf: parent, browseName: path[path.length - 1], nodeId: `s=${this.#id}/${key}`, minimumSamplingInterval: 0 };
-    if (typeof sample !== "number") v = this.#ns.addVariable({ ...options, dataType: dataTypeOf(sample) });
-    else if (!quantity) v = this.#ns.addDataItem({ ...options, dataType: "Double" });
-    else {
-      v = this.#ns.addAnalogDataItem({
-        ...options,
-        dataType: "Double",
-        engineeringUnitsRange: quantity.range,
-        engineeringUnits: { namespaceUri: UNECE_NAMESPACE, unitId: unitId(quantity.unit.code), displayName: { text: quantity.unit.symbol }, description: { text: quantity.unit.description } },
-      });
-    }
-    this.#variables.set(key, v);
-    return v;
+  /** The variable at `path` (made, without a value, if the node has not published it: an alarm's input). */
+  variable(path: string[], sample: ReadingValue = 0): UAVariable {
+    return this.slot(path, sample, quantityOf(path)).variable;
   }
 
-  /** A metric's variable for an alarm's input, made (without a value yet) if telemetry has not named it. */
-  inputVariable(path: string[], sample: ReadingValue = 0): UAVariable {
-    return this.#variables.get(path.join("/")) ?? this.variable(path, sample, quantityOf(path));
+  /** The variable at `path` as a slot to write (made on first use with `sample`'s type). */
+  slot(path: string[], sample: ReadingValue, quantity?: Quantity): ValueSlot {
+    let f = this.#root;
+    for (let i = 0; i < path.length - 1; i++) f = f.folder(path[i]);
+    return f.slot(path[path.length - 1], sample, quantity);
   }
 
-  set(path: string[], value: ReadingValue, sourceTimestamp: Date, quantity?: Quantity): UAVariable {
-    const v = this.variable(path, value, quantity);
-    v.setValueFromSource({ dataType: dataTypeOf(value), value }, StatusCodes.Good, sourceTimestamp);
-    return v;
+  /** A Good value stamped `at` into `slot` (one of this node's). */
+  write(slot: ValueSlot, value: ReadingValue, at: Date): void {
+    if (slot.write(value, at)) this.shared.stats.updates++;
   }
 
-  apply(readings: Reading[], sourceTimestamp: Date): void {
-    for (const r of readings) this.set(r.path, r.value, sourceTimestamp, r.quantity);
-    this.#online = true;
+  /** Some of the node's values turn BadNoCommunication (a Sparkplug device's death). */
+  mark(slots: Iterable<ValueSlot>, at: Date): void {
+    for (const s of slots) s.mark(StatusCodes.BadNoCommunication, at);
   }
 
   /** Online: Status only (values turn Good with the next telemetry); offline: every value BadNoCommunication. */
   setOnline(online: boolean, at: Date): void {
-    this.set(["Status"], online ? "online" : "offline", at);
-    this.#online = online;
-    if (!online) this.#mark(StatusCodes.BadNoCommunication, at);
-  }
-
-  #mark(status: StatusCode, at: Date): void {
-    for (const [key, v] of this.#variables) {
-      if (key === "Status") continue;
-      v.setValueFromSource(v.readValue().value, status, at);
-    }
-  }
-
-  #folder(path: string[]): UAObject {
-    let parent = this.object;
-    for (let i = 0; i < path.length; i++) {
-      const key = path.slice(0, i + 1).join("/");
-      let f = this.#folders.get(key);
-      if (!f) {
-        const name = path[i];
-        const options = { browseName: name, nodeId: `s=${this.#id}/${key}` };
-        f = this.#ns.addObject({ ...options, componentOf: parent, typeDefinition: FOLDERS.has(name) ? "FolderType" : undefined });
-        this.#folders.set(key, f);
-      }
-      parent = f;
-    }
-    return parent;
+    this.values(at).value("Status", online ? "online" : "offline");
+    if (online) return;
+    const status = this.#root.slot("Status", "");
+    this.mark(this.slots.filter((s) => s !== status), at);
   }
 }
 
@@ -116,15 +175,21 @@ export class SensorNodeObject {
 export class FleetAddressSpace {
   readonly ns: Namespace;
   readonly folder: UAObject;
+  /** The nodes' ObjectType; the methods shared by every node are its components. */
+  readonly type: UAObjectType;
+  readonly stats = { updates: 0 };
+  readonly #shared: Shared;
   readonly #nodes = new Map<string, SensorNodeObject>();
-  readonly #onNew: (node: SensorNodeObject) => void;
+  /** Called with each node as it appears (the gateway adds its alarms and methods). */
+  onNew: (node: SensorNodeObject) => void = () => {};
 
-  constructor(addressSpace: AddressSpace, onNew: (node: SensorNodeObject) => void = () => {}) {
+  constructor(addressSpace: AddressSpace) {
     this.ns = addressSpace.getOwnNamespace();
     // A numeric NodeId: the string ids belong to the nodes (a node may be named anything).
     const objects = addressSpace.rootFolder.objects;
     this.folder = this.ns.addObject({ organizedBy: objects, typeDefinition: "FolderType", browseName: SENSOR_NODES, notifierOf: objects.server, eventNotifier: 1 });
-    this.#onNew = onNew;
+    this.type = this.ns.addObjectType({ browseName: SENSOR_NODE_TYPE, nodeId: `s=${SENSOR_NODE_TYPE}` });
+    this.#shared = { ns: this.ns, type: this.type, properties: new Map(), stats: this.stats };
   }
 
   get size(): number {
@@ -134,10 +199,16 @@ export class FleetAddressSpace {
   node(nodeId: string): SensorNodeObject {
     let n = this.#nodes.get(nodeId);
     if (!n) {
-      n = new SensorNodeObject(this.ns, this.folder, nodeId);
+      n = new SensorNodeObject(this.#shared, this.folder, nodeId);
       this.#nodes.set(nodeId, n);
-      this.#onNew(n);
+      this.onNew(n);
     }
     return n;
+  }
+
+  /** The node whose object `object` is (the object a method is called on), if it is one of ours. */
+  byObject(object: BaseNode | undefined): SensorNodeObject | undefined {
+    const n = object ? this.#nodes.get(object.browseName.name ?? "") : undefined;
+    return n?.object === object ? n : undefined;
   }
 }

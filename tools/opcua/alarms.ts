@@ -96,7 +96,7 @@ export class NodeAlarms {
     const options = { browseName: metric, nodeId: `s=${this.#node.nodeId}/Alarms/${metric}`, componentOf: this.#folder, conditionSource: this.#node.object, conditionName: metric };
     let c: Condition;
     if (path) {
-      const input = this.#node.inputVariable(path);
+      const input = this.#node.variable(path);
       // NaN limits until the node names them: the limits are the node's, known only from its transitions.
       // Only the high limits: the node's rules are upper limits (its typings want all four; node-opcua takes any).
       const limits = { ...options, inputNode: input, highLimit: NaN, highHighLimit: NaN } as unknown as Parameters<Namespace["instantiateExclusiveLimitAlarm"]>[1];
@@ -104,7 +104,7 @@ export class NodeAlarms {
       field(alarm, ALARM_FIELDS.metric)!.setValueFromSource({ dataType: DataType.String, value: metric });
       c = alarm;
     } else {
-      c = ns.instantiateAlarmCondition("AlarmConditionType", { ...options, inputNode: this.#node.inputVariable(["State"], "") });
+      c = ns.instantiateAlarmCondition("AlarmConditionType", { ...options, inputNode: this.#node.variable(["State"], "") });
     }
     // The node's own name, as SCADA lists it (node-opcua would show the qualified BrowseName "1:<nodeId>").
     c.sourceName.setValueFromSource({ dataType: DataType.String, value: this.#node.nodeId });

@@ -1,8 +1,9 @@
 /*
  * The OPC UA gateway (docs/opcua.md): an MQTT subscriber to the fleet's status,
- * telemetry, alarm and ack topics, and an OPC UA server whose address space
- * follows them. One process serves the whole fleet; nodes appear as they first
- * publish (a retained status counts).
+ * telemetry, alarm and ack topics (JSON schema v1) and its Sparkplug B group
+ * (sparkplug-input.ts), and an OPC UA server whose address space follows them.
+ * One process serves the whole fleet; nodes appear as they first publish (a
+ * retained status counts).
  */
 import "./quiet-log.js";
 import * as mqtt from "mqtt";
@@ -10,15 +11,19 @@ import type { OPCUAServer } from "node-opcua";
 import { FleetAddressSpace, type SensorNodeObject } from "./address-space.js";
 import { addLimitAlarmType, NodeAlarms, type AlarmTransition } from "./alarms.js";
 import { CommandChannel } from "./commands.js";
-import { addMethods } from "./methods.js";
+import { NodeMethods } from "./methods.js";
 import { telemetryReadings } from "./payload-map.js";
 import { createServer, type ServerOptions } from "./server.js";
+import { ClientTrust, type TrustStore } from "./trust.js";
+import { DEFAULT_SPARKPLUG_GROUP, SPARKPLUG_NAMESPACE, SparkplugInput } from "./sparkplug-input.js";
 
 export interface GatewayOptions extends ServerOptions {
   /** mqtt:// or mqtts:// URL of the fleet's broker. */
   broker: string;
   /** The nodes' topic prefix (`mqtt.prefix`, default "sensors"). */
   prefix: string;
+  /** The Sparkplug B group of nodes in Sparkplug mode (`sparkplug.groupId`; default "sensors"). */
+  sparkplugGroup?: string;
   commandTimeoutMs?: number;
   /** Progress and problems, one line each (never a password). */
   log?: (line: string) => void;
@@ -42,23 +47,21 @@ export interface Gateway {
   readonly stats: GatewayStats;
   /** Resolves once subscribed to the broker. */
   readonly subscribed: Promise<void>;
+  /** Reads the client certificate folders again (SIGHUP): resolves once every certificate in trusted/certs is accepted, with how many. */
+  reloadTrust(): Promise<number>;
   close(): Promise<void>;
 }
 
 /** Reconnect period after the broker is lost (ms). */
 const RECONNECT_MS = 1000;
-/**
- * The PKI folders are read again this often: node-opcua follows them with a file-system watch,
- * which can miss an event (a client certificate an administrator moved into trusted/certs was
- * still refused after 30 s in one of ten loaded test runs). A re-scan bounds the wait.
- */
-const PKI_RESCAN_MS = 5000;
+const SPARKPLUG_PREFIX = `${SPARKPLUG_NAMESPACE}/`;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const utf8 = new TextDecoder();
 
 function parse(payload: Uint8Array): Record<string, unknown> | undefined {
   try {
-    const v = JSON.parse(new TextDecoder().decode(payload));
+    const v = JSON.parse(utf8.decode(payload));
     return isObject(v) ? v : undefined;
   } catch {
     return undefined;
@@ -77,25 +80,33 @@ interface Served {
 export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const log = o.log ?? (() => {});
   const server = await createServer(o);
-  const manager = server.serverCertificateManager as unknown as { reloadCertificates(): Promise<void> };
-  const rescan = setInterval(() => void manager.reloadCertificates().catch(() => undefined), PKI_RESCAN_MS);
+  const trust = new ClientTrust(server.serverCertificateManager as unknown as TrustStore, o.certsDir, log);
   const addressSpace = server.engine.addressSpace!;
-  const stats: GatewayStats = { messages: 0, updates: 0, ignored: 0 };
   const client = mqtt.connect(o.broker, { clientId: `sensor-node-opcua-${process.pid}-${Math.floor(Math.random() * 1e9)}`, reconnectPeriod: RECONNECT_MS });
   const channel = new CommandChannel({ prefix: o.prefix, publish: (topic, body) => client.publish(topic, body, { qos: 1 }), timeoutMs: o.commandTimeoutMs });
   const served = new Map<string, Served>();
   // Binds ConditionType's methods (Acknowledge, Confirm, Enable, ...) as clients call them: on the type's method with the condition as object.
   addressSpace.installAlarmsAndConditionsService();
   const alarmType = addLimitAlarmType(addressSpace.getOwnNamespace());
-  const fleet = new FleetAddressSpace(addressSpace, (object) => {
+  const fleet = new FleetAddressSpace(addressSpace);
+  const methods = new NodeMethods(fleet, channel);
+  fleet.onNew = (object) => {
     const alarms = new NodeAlarms(object, alarmType, (metric) => {
       log(`${object.nodeId}: ${metric} acknowledged by a client: cmd/ack-alarm`);
       void channel.send(object.nodeId, "ack-alarm", { metric });
     });
-    addMethods(object, channel);
+    methods.attach(object);
     served.set(object.nodeId, { object, alarms });
     log(`${object.nodeId}: in the address space`);
-  });
+  };
+  const sparkplug = new SparkplugInput({ group: o.sparkplugGroup ?? DEFAULT_SPARKPLUG_GROUP, fleet, publish: (topic, body) => client.publish(topic, Buffer.from(body), { qos: 0 }), log });
+  const stats: GatewayStats = {
+    messages: 0,
+    ignored: 0,
+    get updates() {
+      return fleet.stats.updates;
+    },
+  };
   const node = (id: string) => (fleet.node(id), served.get(id)!);
 
   const onMessage = (topic: string, payload: Buffer) => {
@@ -110,6 +121,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const serve = (topic: string, payload: Buffer) => {
     const receivedAt = performance.now();
     stats.messages++;
+    if (topic.startsWith(SPARKPLUG_PREFIX)) {
+      if (!sparkplug.message(topic, payload)) stats.ignored++;
+      return;
+    }
     const [id, kind, ...rest] = topic.slice(o.prefix.length + 1).split("/");
     if (kind === "cmd") {
       if (!channel.ack(topic, payload)) stats.ignored++;
@@ -120,14 +135,12 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     const n = node(id);
     const at = sourceTime(p);
     if (kind === "status") {
-      if (typeof p.fw === "string") n.object.set(["Firmware"], p.fw, at);
-      if (typeof p.boot === "number") n.object.set(["Boot"], p.boot, at);
+      const values = n.object.values(at);
+      if (typeof p.fw === "string") values.value("Firmware", p.fw);
+      if (typeof p.boot === "number") values.value("Boot", p.boot);
       n.object.setOnline(p.state === "online", at);
-      stats.updates += 3;
     } else if (kind === "telemetry") {
-      const readings = telemetryReadings(p);
-      n.object.apply(readings, at);
-      stats.updates += readings.length;
+      telemetryReadings(p, n.object.values(at));
       o.onTelemetry?.(id, typeof p.ts === "number" ? p.ts : undefined, receivedAt);
     } else if (kind === "alarm" && typeof p.metric === "string" && typeof p.level === "string") {
       n.alarms.apply(p as unknown as AlarmTransition, at);
@@ -136,7 +149,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
 
   const subscribed = new Promise<void>((resolve) => {
     client.on("connect", () => {
-      const filters = ["status", "telemetry", "alarm"].map((k) => `${o.prefix}/+/${k}`).concat(channel.ackFilter);
+      const filters = ["status", "telemetry", "alarm"].map((k) => `${o.prefix}/+/${k}`).concat(channel.ackFilter, sparkplug.filter);
       client.subscribe(filters, { qos: 1 }, (error) => {
         if (error) log(`broker refused the subscription: ${error.message}`);
         else resolve();
@@ -169,8 +182,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     server,
     stats,
     subscribed,
+    reloadTrust: () => trust.reload(),
     async close() {
-      clearInterval(rescan);
       channel.close();
       await client.endAsync(true);
       await server.shutdown();

@@ -5,8 +5,8 @@
  * Ok = false with the node's reason), BadTimeout when it did not answer in
  * time, BadInvalidArgument for a SetConfig argument that is not a JSON object.
  */
-import { DataType, StatusCodes, type CallMethodResultOptions, type Variant } from "node-opcua";
-import type { SensorNodeObject } from "./address-space.js";
+import { DataType, StatusCodes, type CallMethodResultOptions, type ISessionContext, type UAMethod, type Variant } from "node-opcua";
+import { SENSOR_NODE_TYPE, type FleetAddressSpace, type SensorNodeObject } from "./address-space.js";
 import type { CommandChannel } from "./commands.js";
 
 interface MethodSpec {
@@ -48,29 +48,47 @@ const OUTPUTS = [
   { name: "Ack", dataType: DataType.String, description: "the node's ack, as JSON" },
 ];
 
-export function addMethods(node: SensorNodeObject, channel: CommandChannel): void {
-  const ns = node.object.namespace;
-  for (const [name, spec] of Object.entries(METHODS)) {
-    const method = ns.addMethod(node.object, {
-      browseName: name,
-      nodeId: `s=${node.nodeId}/${name}`,
-      description: spec.description,
-      inputArguments: spec.input ? [{ name: spec.input.name, dataType: DataType.String, description: spec.input.description }] : [],
-      outputArguments: OUTPUTS,
-    });
-    // Two parameters: node-opcua tells a promise-returning method from a callback one by its arity.
-    method.bindMethod(async (args: Variant[], _context: unknown): Promise<CallMethodResultOptions> => {
-      const body = spec.input ? spec.input.body(String(args[0]?.value ?? "")) : {};
-      if (body === undefined) return { statusCode: StatusCodes.BadInvalidArgument };
-      const outcome = await channel.send(node.nodeId, spec.command, body);
-      if ("timeout" in outcome) return { statusCode: StatusCodes.BadTimeout };
-      return {
-        statusCode: StatusCodes.Good,
-        outputArguments: [
-          { dataType: DataType.Boolean, value: outcome.ack.ok === true },
-          { dataType: DataType.String, value: JSON.stringify(outcome.ack) },
-        ],
-      };
-    });
+/**
+ * The methods, made once as components of the nodes' ObjectType, and a
+ * component of each node's object too (a Method may be shared; OPC 10000-6
+ * F.9 names the single-parent case): a client browses them from the node and
+ * calls them with the node as the object, which says which node is meant.
+ */
+export class NodeMethods {
+  readonly #methods: UAMethod[] = [];
+
+  constructor(fleet: FleetAddressSpace, channel: CommandChannel) {
+    const ns = fleet.ns;
+    for (const [name, spec] of Object.entries(METHODS)) {
+      const method = ns.addMethod(fleet.type, {
+        browseName: name,
+        nodeId: `s=${SENSOR_NODE_TYPE}/${name}`,
+        description: spec.description,
+        inputArguments: spec.input ? [{ name: spec.input.name, dataType: DataType.String, description: spec.input.description }] : [],
+        outputArguments: OUTPUTS,
+      });
+      // Two parameters: node-opcua tells a promise-returning method from a callback one by its arity.
+      method.bindMethod(async (args: Variant[], context: ISessionContext): Promise<CallMethodResultOptions> => {
+        const node = fleet.byObject(context.object);
+        if (!node) return { statusCode: StatusCodes.BadMethodInvalid };
+        const body = spec.input ? spec.input.body(String(args[0]?.value ?? "")) : {};
+        if (body === undefined) return { statusCode: StatusCodes.BadInvalidArgument };
+        const outcome = await channel.send(node.nodeId, spec.command, body);
+        if ("timeout" in outcome) return { statusCode: StatusCodes.BadTimeout };
+        return {
+          statusCode: StatusCodes.Good,
+          outputArguments: [
+            { dataType: DataType.Boolean, value: outcome.ack.ok === true },
+            { dataType: DataType.String, value: JSON.stringify(outcome.ack) },
+          ],
+        };
+      });
+      this.#methods.push(method);
+    }
+  }
+
+  /** The methods as components of a new node's object. */
+  attach(node: SensorNodeObject): void {
+    for (const m of this.#methods) node.object.addReference({ referenceType: "HasComponent", nodeId: m.nodeId });
   }
 }

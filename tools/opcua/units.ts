@@ -14,6 +14,8 @@ export interface Unit {
 }
 
 export interface Quantity {
+  /** Names the quantity's shared EURange and EngineeringUnits (`ns=1;s=quantities/<name>/EURange`). */
+  name: string;
   unit: Unit;
   range: { low: number; high: number };
 }
@@ -36,9 +38,9 @@ const MAX_FREQUENCY_HZ = 5376 / 2;
 /** Velocity RMS far beyond ISO 10816-3 zone D for every class. */
 const MAX_VELOCITY_MM_S = 100;
 
-const velocity: Quantity = { unit: UNITS.mmPerS, range: { low: 0, high: MAX_VELOCITY_MM_S } };
-const acceleration: Quantity = { unit: UNITS.g, range: { low: 0, high: FULL_SCALE_G } };
-const frequency: Quantity = { unit: UNITS.hz, range: { low: 0, high: MAX_FREQUENCY_HZ } };
+const velocity: Quantity = { name: "velocity", unit: UNITS.mmPerS, range: { low: 0, high: MAX_VELOCITY_MM_S } };
+const acceleration: Quantity = { name: "acceleration", unit: UNITS.g, range: { low: 0, high: FULL_SCALE_G } };
+const frequency: Quantity = { name: "frequency", unit: UNITS.hz, range: { low: 0, high: MAX_FREQUENCY_HZ } };
 
 /**
  * Per-axis vibration features by payload name (`vib.<axis>.<name>`, and the
@@ -54,8 +56,8 @@ export const AXIS_QUANTITIES: Readonly<Record<string, Quantity>> = Object.freeze
   aPeak: acceleration,
   hfRms: acceleration,
   fDom: frequency,
-  crest: { unit: UNITS.one, range: { low: 1, high: 100 } },
-  kurtosis: { unit: UNITS.one, range: { low: 0, high: 1000 } },
+  crest: { name: "crest", unit: UNITS.one, range: { low: 1, high: 100 } },
+  kurtosis: { name: "kurtosis", unit: UNITS.one, range: { low: 0, high: 1000 } },
 });
 
 /** The envelope spectrum's fields (`vib.<axis>.env`): amplitudes in g, the dominant line in Hz. */
@@ -67,10 +69,10 @@ export const ENVELOPE_QUANTITIES: Readonly<Record<string, Quantity>> = Object.fr
 
 /** The node-level numeric fields the gateway names itself. */
 export const NODE_QUANTITIES = Object.freeze({
-  temperature: { unit: UNITS.degC, range: { low: -55, high: 150 } },
-  humidity: { unit: UNITS.percent, range: { low: 0, high: 100 } },
-  runHours: { unit: UNITS.hour, range: { low: 0, high: 1e6 } },
-  odr: { unit: UNITS.hz, range: { low: 0, high: 2 * MAX_FREQUENCY_HZ } },
+  temperature: { name: "temperature", unit: UNITS.degC, range: { low: -55, high: 150 } },
+  humidity: { name: "humidity", unit: UNITS.percent, range: { low: 0, high: 100 } },
+  runHours: { name: "runHours", unit: UNITS.hour, range: { low: 0, high: 1e6 } },
+  odr: { name: "odr", unit: UNITS.hz, range: { low: 0, high: 2 * MAX_FREQUENCY_HZ } },
 } satisfies Record<string, Quantity>);
 
 /** UNECE common code (up to 3 ASCII characters) as the OPC UA UnitId (Part 8, 5.6.3). */

@@ -18,19 +18,9 @@
  */
 import crypto from "node:crypto";
 import * as mqtt from "mqtt";
+import { redactUrl } from "../brokers/broker.js";
 import type { Clock, Timers } from "../../firmware/host.js";
 import { ackFilter, commandTopic, nodeTopic, parseAck, parseStatus, statusFilter, type NodeStatus, type OtaAck } from "./node-messages.js";
-
-/** A broker URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString().replace(/\/$/, "");
-  } catch {
-    return "(the --broker URL)";
-  }
-}
 
 /** A failure of the run (exit code 1): the broker cannot be reached, refuses a subscription, ... */
 export class RolloutError extends Error {}

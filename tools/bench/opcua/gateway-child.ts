@@ -3,10 +3,13 @@
  * its own (started by load.ts). It runs `startGateway` (tools/opcua) as
  * `sensor-node opcua` does, and measures through its `onTelemetry` hook, called
  * once a telemetry message is in the address space:
- *   - written: the gateway's MQTT receive callback -> every value written (performance.now());
+ *   - received: when the gateway's MQTT receive callback got each window of the
+ *     nodes the OPC UA client monitors (wall ms, `<node>#<seq>`): load.ts
+ *     matches them with the client's notifications;
+ *   - written: the MQTT receive callback -> every value written (performance.now());
  *   - lag: the synthetic node's publish (its `ts`, Date.now() in the publishers'
- *     process) -> written: the broker hop and any queue in front of the gateway
- *     included, so a gateway that falls behind shows here.
+ *     process) -> written, for every message: the broker hop and any queue in
+ *     front of the gateway included, so a gateway that falls behind shows here.
  * Messages to the parent: ready, progress (every second: nodes served, messages
  * applied in the window, how far behind the latest message was), report; from it:
  * window, report, close.
@@ -22,6 +25,8 @@ import { inWindow, spread, type MeasureWindow } from "./window.js";
 export interface GatewayChildRequest {
   broker: string;
   prefix: string;
+  /** Nodes the OPC UA client monitors: their receipts are kept. */
+  sampled: string[];
 }
 
 const MiB = 1024 * 1024;
@@ -35,6 +40,10 @@ async function main(): Promise<void> {
   const seen = new Set<string>();
   const written: number[] = [];
   const lag: number[] = [];
+  const sampled = new Set(request.sampled);
+  const received: [string, number][] = [];
+  /** Each node's Seq variable, found once. */
+  const seqs = new Map<string, UAVariable | null>();
   let applied = 0;
   /** Seq of each node's latest message, and windows skipped in a node's sequence (never delivered to the gateway). */
   const lastSeq = new Map<string, number>();
@@ -61,13 +70,16 @@ async function main(): Promise<void> {
       updatesBefore = gateway.stats.updates;
       if (ts !== undefined) behindMs = Date.now() - ts;
       // The node's Seq as the address space now holds it: a jump means windows that never reached the gateway.
-      const seq = (gateway.server.engine.addressSpace!.findNode(`ns=1;s=${nodeId}/Seq`) as UAVariable | null)?.readValue().value.value as number | undefined;
+      let variable = seqs.get(nodeId);
+      if (variable === undefined) seqs.set(nodeId, (variable = gateway.server.engine.addressSpace!.findNode(`ns=1;s=${nodeId}/Seq`) as UAVariable | null));
+      const seq = variable?.readValue().value.value as number | undefined;
       const previous = lastSeq.get(nodeId);
       if (seq !== undefined) lastSeq.set(nodeId, seq);
       if (!inWindow(window, ts)) return;
       if (previous !== undefined && seq !== undefined && seq > previous + 1) skipped += seq - previous - 1;
       written.push(now - receivedAt);
       lag.push(Date.now() - ts!);
+      if (sampled.has(nodeId)) received.push([`${nodeId}#${seq}`, performance.timeOrigin + receivedAt]);
       applied++;
       updates += delta;
     },
@@ -99,6 +111,7 @@ async function main(): Promise<void> {
         updates,
         written: spread(written),
         lag: spread(lag),
+        received,
         rssMiB: peakRssMiB,
         heapMiB: heapAfterCollection(),
         emptyRssMiB,

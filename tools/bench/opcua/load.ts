@@ -2,10 +2,10 @@
  * The OPC UA gateway under a fleet's load (issue 20's bench; docs/opcua.md,
  * "Bench"): N light synthetic nodes replaying recorded telemetry at 1 Hz through a
  * broker on loopback to one gateway, and an independent OPC UA client monitoring
- * a sample of them. Three processes besides the broker: this one (it only
- * orchestrates), the gateway (gateway-child.ts) and the publishers with the client
- * (publishers-child.ts). Every step waits for an event with a ceiling, and the
- * publishers stop by themselves at the window's end.
+ * a sample of them. Four processes besides the broker: this one (it only
+ * orchestrates), the gateway (gateway-child.ts), the publishers
+ * (publishers-child.ts) and the client (probe-child.ts). Every step waits for an
+ * event with a ceiling, and the publishers stop by themselves at the window's end.
  *
  *   1. record telemetry from a simulator run (recording.ts);
  *   2. start the broker (mosquitto when installed, else aedes in this process),
@@ -14,7 +14,9 @@
  *      space is built on first publish) and has drained the backlog that left
  *      (less than 1 s behind, 120 s at most), then measure over `seconds`;
  *   4. wait until the gateway has applied every message published in the window
- *      (or a ceiling: what is missing then is reported as lost), and report.
+ *      (or a ceiling: what is missing then is reported as lost) and the client
+ *      has its notifications, and report: each monitored window's latency is
+ *      the client's notification minus the gateway's MQTT receipt of it.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -24,7 +26,9 @@ import { mosquittoPath, startAedes, startMosquitto, type RunningBroker } from ".
 import { procCpuMs } from "../../fleet/fleet.js";
 import { BenchChild } from "./ipc.js";
 import { recordTelemetry } from "./recording.js";
-import type { Spread, MeasureWindow } from "./window.js";
+import type { Notification } from "./probe.js";
+import { nodeName, sampledNodes } from "./publishers.js";
+import { spread, type Spread, type MeasureWindow } from "./window.js";
 
 export interface GatewayLoadOptions {
   nodes: number;
@@ -54,10 +58,14 @@ export interface GatewayLoadResult {
   updates: number;
   /** Gateway MQTT receive callback -> values written (ms). */
   written: Spread;
-  /** Synthetic node's publish -> values written in the gateway (ms; Date.now() resolution). */
+  /** Synthetic node's publish -> values written in the gateway, every message (ms; Date.now() resolution). */
   lag: Spread;
-  /** The OPC UA client: notifications expected for the sampled nodes' windows, and those received with their latency from publish. */
-  client: { sampled: number; expected: number; notifications: Spread; publishingIntervalMs: number };
+  /**
+   * The OPC UA client: the monitored nodes' windows published, and for those notified: the
+   * gateway's MQTT receipt -> the client's notification (`latency`), and the node's publish -> the
+   * notification (`endToEnd`).
+   */
+  client: { sampled: number; expected: number; latency: Spread; endToEnd: Spread; publishingIntervalMs: number };
   gateway: { rssMiB: number; heapMiB: number; emptyRssMiB: number; emptyHeapMiB: number; cpuPct: number };
   brokerCpuPct?: number;
   /** The machine's 1-minute load average when the bench started and when it ended. */
@@ -101,11 +109,12 @@ export async function measureGatewayLoad(o: GatewayLoadOptions): Promise<Gateway
   const broker = await startBroker(kind);
   const children: BenchChild[] = [];
   try {
-    const gateway = new BenchChild("gateway", here("./gateway-child.js"), { broker: broker.url, prefix: PREFIX }, ["--expose-gc"]);
+    const sampled = sampledNodes(o.nodes, sample);
+    const gateway = new BenchChild("gateway", here("./gateway-child.js"), { broker: broker.url, prefix: PREFIX, sampled: sampled.map(nodeName) }, ["--expose-gc"]);
     children.push(gateway);
     const { endpointUrl } = await gateway.next<{ type: string; endpointUrl: string }>("ready", 60_000);
     log(`opcua: ${o.nodes} synthetic nodes replaying ${payloads.length} recorded windows at 1 Hz through ${kind} to ${endpointUrl}`);
-    const publishers = new BenchChild("publishers", here("./publishers-child.js"), { broker: broker.url, prefix: PREFIX, nodes: o.nodes, recording, sample });
+    const publishers = new BenchChild("publishers", here("./publishers-child.js"), { broker: broker.url, prefix: PREFIX, nodes: o.nodes, recording, sampled });
     children.push(publishers);
     await publishers.next("connected", 300_000);
     const t0 = Date.now();
@@ -122,15 +131,15 @@ export async function measureGatewayLoad(o: GatewayLoadOptions): Promise<Gateway
     while (!(progress.behindMs < CAUGHT_UP_MS) && Date.now() < caughtUpBy) progress = await gateway.next<{ type: string; nodes: number; behindMs: number }>("progress", 300_000);
     const catchUpS = (Date.now() - t0) / 1000 - warmupS;
     log(`opcua: every node served after ${warmupS.toFixed(1)} s, ${progress.behindMs} ms behind after ${catchUpS.toFixed(1)} s more; measuring ${o.seconds} s`);
-    publishers.send({ type: "probe", endpointUrl });
-    const probing = await publishers.next<{ type: string; revisedIntervalMs: number }>("probing", 120_000);
+    const probe = new BenchChild("probe", here("./probe-child.js"), { endpointUrl, nodes: sampled.map(nodeName) });
+    children.push(probe);
+    const probing = await probe.next<{ type: string; revisedIntervalMs: number }>("probing", 120_000);
     const from = Date.now() + SETTLE_MS;
     const window: MeasureWindow = { from, to: from + o.seconds * 1000 };
-    gateway.send({ type: "window", window });
-    publishers.send({ type: "window", window });
+    for (const c of [gateway, publishers, probe]) c.send({ type: "window", window });
     const brokerCpu0 = broker.pid ? procCpuMs(broker.pid) : undefined;
     const brokerT0 = performance.now();
-    const done = await publishers.next<{ type: string; published: number; sampled: number; expected: number; notifications: Spread }>("done", o.seconds * 1000 + SETTLE_MS + 120_000);
+    const done = await publishers.next<{ type: string; published: number; sampledWindows: number }>("done", o.seconds * 1000 + SETTLE_MS + 120_000);
     const brokerCpu1 = broker.pid ? procCpuMs(broker.pid) : undefined;
     const brokerWallMs = performance.now() - brokerT0;
     // Every message of the window applied, or a ceiling: a gateway that is behind gets 30 s to catch up, the rest is lost.
@@ -138,8 +147,16 @@ export async function measureGatewayLoad(o: GatewayLoadOptions): Promise<Gateway
     const ceiling = drained + 30_000;
     for (let applied = 0; applied < done.published && Date.now() < ceiling; ) applied = (await gateway.next<{ type: string; applied: number }>("progress", 120_000)).applied;
     const drainS = (Date.now() - drained) / 1000;
+    probe.send({ type: "report", expected: done.sampledWindows });
+    const { notifications } = await probe.next<{ type: string; notifications: Notification[] }>("report", 120_000);
     gateway.send({ type: "report" });
-    const g = await gateway.next<{ type: string } & Pick<GatewayLoadResult, "applied" | "skipped" | "updates" | "written" | "lag"> & GatewayLoadResult["gateway"]>("report", 60_000);
+    const g = await gateway.next<{ type: string; received: [string, number][] } & Pick<GatewayLoadResult, "applied" | "skipped" | "updates" | "written" | "lag"> & GatewayLoadResult["gateway"]>("report", 60_000);
+    const receivedAt = new Map(g.received);
+    const latency: number[] = [];
+    for (const [key, arrivedAt] of notifications) {
+      const at = receivedAt.get(key);
+      if (at !== undefined) latency.push(arrivedAt - at);
+    }
     const brokerMs = brokerCpu0 !== undefined && brokerCpu1 !== undefined ? brokerCpu1 - brokerCpu0 : undefined;
     return {
       nodes: o.nodes,
@@ -153,7 +170,13 @@ export async function measureGatewayLoad(o: GatewayLoadOptions): Promise<Gateway
       updates: g.updates,
       written: g.written,
       lag: g.lag,
-      client: { sampled: done.sampled, expected: done.expected, notifications: done.notifications, publishingIntervalMs: probing.revisedIntervalMs },
+      client: {
+        sampled: sampled.length,
+        expected: done.sampledWindows,
+        latency: spread(latency),
+        endToEnd: spread(notifications.map(([, arrivedAt, ts]) => arrivedAt - ts)),
+        publishingIntervalMs: probing.revisedIntervalMs,
+      },
       gateway: { rssMiB: g.rssMiB, heapMiB: g.heapMiB, emptyRssMiB: g.emptyRssMiB, emptyHeapMiB: g.emptyHeapMiB, cpuPct: g.cpuPct },
       brokerCpuPct: brokerMs === undefined ? undefined : (brokerMs / brokerWallMs) * 100,
       load: [load0, os.loadavg()[0]],

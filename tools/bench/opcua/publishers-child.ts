@@ -1,14 +1,12 @@
 /*
  * The publishers' process (started by load.ts): the synthetic fleet
- * (publishers.ts) and the independent OPC UA client (probe.ts). Messages to the
- * parent: connected, probing, done; from it: probe (the gateway's endpoint),
- * window, close.
+ * (publishers.ts). Messages to the parent: connected, done; from it: window,
+ * close.
  */
 import * as fs from "node:fs";
 import { childRequest, toParent, type IpcMessage } from "./ipc.js";
-import { SubscriptionProbe } from "./probe.js";
-import { nodeName, SyntheticFleet } from "./publishers.js";
-import { spread, type MeasureWindow } from "./window.js";
+import { SyntheticFleet } from "./publishers.js";
+import type { MeasureWindow } from "./window.js";
 
 export interface PublishersChildRequest {
   broker: string;
@@ -16,15 +14,9 @@ export interface PublishersChildRequest {
   nodes: number;
   /** A JSON file holding the recorded telemetry payloads. */
   recording: string;
-  /** Nodes whose `Seq` the OPC UA client monitors. */
-  sample: number;
+  /** Nodes the OPC UA client monitors (indices): their windows are counted apart. */
+  sampled: number[];
 }
-
-/** Every `step`-th node, `count` of them. */
-const sampleOf = (nodes: number, count: number) => {
-  const step = Math.max(1, Math.floor(nodes / count));
-  return Array.from({ length: Math.min(count, nodes) }, (_, k) => k * step);
-};
 
 async function main(): Promise<void> {
   const request = childRequest<PublishersChildRequest>();
@@ -33,23 +25,14 @@ async function main(): Promise<void> {
   await fleet.connect();
   toParent({ type: "connected" });
   const finished = fleet.run();
-  const sampled = sampleOf(request.nodes, request.sample);
-  const probe = new SubscriptionProbe();
   process.on("message", async (m: IpcMessage) => {
-    if (m.type === "probe") {
-      await probe.start(String(m.endpointUrl), sampled.map((n) => `ns=1;s=${nodeName(n)}/Seq`));
-      toParent({ type: "probing", revisedIntervalMs: probe.revisedIntervalMs });
-    } else if (m.type === "window") {
-      // From now on the fleet stops at the window's end and counts what it publishes in it; so does the client.
-      fleet.window = probe.window = m.window as MeasureWindow;
+    if (m.type === "window") {
+      // From now on the fleet stops at the window's end and counts what it publishes in it.
+      fleet.window = m.window as MeasureWindow;
       await finished;
-      const expected = sampled.reduce((sum, n) => sum + fleet.counted[n], 0);
-      // Every sampled window's notification, or a ceiling: the publishing interval and a busy gateway delay them.
-      const ceiling = Date.now() + 30_000;
-      while (probe.latencies.length < expected && Date.now() < ceiling) await new Promise((r) => setTimeout(r, 100));
-      toParent({ type: "done", published: fleet.counted.reduce((a, b) => a + b, 0), sampled: sampled.length, expected, notifications: spread(probe.latencies) });
+      const sampledWindows = request.sampled.reduce((sum, n) => sum + fleet.counted[n], 0);
+      toParent({ type: "done", published: fleet.counted.reduce((a, b) => a + b, 0), sampledWindows });
     } else if (m.type === "close") {
-      await probe.close();
       await fleet.close();
       process.exit(0);
     }

@@ -19,6 +19,12 @@ export interface PublisherOptions {
 
 export const nodeName = (i: number) => `bench-${String(i + 1).padStart(4, "0")}`;
 
+/** The nodes an OPC UA client monitors: every `step`-th, `count` of them. */
+export function sampledNodes(nodes: number, count: number): number[] {
+  const step = Math.max(1, Math.floor(nodes / count));
+  return Array.from({ length: Math.min(count, nodes) }, (_, k) => k * step);
+}
+
 /** Publish period of every node (1 Hz). */
 export const PERIOD_MS = 1000;
 /** How often the pacing loop looks for nodes that are due. */

@@ -26,3 +26,6 @@ export function spread(values: number[]): Spread {
   const at = (q: number) => (s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] : NaN);
   return { count: s.length, p50: at(0.5), p99: at(0.99), max: s.length ? s[s.length - 1] : NaN };
 }
+
+/** Wall time in ms with a fraction, comparable across the bench's processes (each stamps with it). */
+export const wallNow = (): number => performance.timeOrigin + performance.now();
