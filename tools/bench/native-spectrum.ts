@@ -26,8 +26,12 @@ export function harness(): string {
   const out = path.join(repoRoot, "build", "native", "spectrum-harness");
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const cc = process.env.CC ?? "cc";
+  // Built beside and renamed into place: test files run in parallel processes, and one must never
+  // exec the binary while another is writing it (ETXTBSY) or find it half written.
+  const part = `${out}.${process.pid}.part`;
   try {
-    execFileSync(cc, [...CC_FLAGS, "-o", out, ...HARNESS_SOURCES, "-lm"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+    execFileSync(cc, [...CC_FLAGS, "-o", part, ...HARNESS_SOURCES, "-lm"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+    fs.renameSync(part, out);
   } catch (e) {
     const err = e as { code?: string; stderr?: Buffer };
     if (err.code === "ENOENT") throw new Error(`no C compiler "${cc}" on PATH: the C spectrum kernel is tested with the system cc (.ci/run installs gcc)`);
@@ -39,6 +43,7 @@ export function harness(): string {
 
 function run(args: string[], input?: Uint8Array): Buffer {
   const r = spawnSync(harness(), args, { input, maxBuffer: 1 << 26 });
+  if (r.error) throw new Error(`spectrum-harness ${args.join(" ")}: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`spectrum-harness ${args.join(" ")}: exit ${r.status}: ${r.stderr.toString().trim()}`);
   return r.stdout;
 }
