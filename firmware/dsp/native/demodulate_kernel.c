@@ -23,6 +23,21 @@ static float sample(const void *samples, dm_sample_kind kind, uint32_t i) {
 	return kind == DM_UINT16 ? (float)((const uint16_t *)samples)[i] : ((const float *)samples)[i];
 }
 
+/* The Hann window at sample j of 2m: the half window over the first half, 1 - it after. */
+static inline float window_at(const float *half_window, uint32_t j, uint32_t m) {
+	return j < m ? half_window[j] : 1.0f - half_window[j - m];
+}
+
+/* The envelope of the band signal at the pair (a, b) (every second sample), added to the block's sums and the largest. */
+static inline float envelope(float a, float b, float c2, float *s1, float *s2, float *mx) {
+	const float q = b * b - c2 * b * a + a * a;
+	const float e = sqrtf(q);
+	*s1 += e;
+	*s2 += q;
+	if (e > *mx) *mx = e;
+	return e;
+}
+
 /* The bit reversal (bits of m) of the next index after the one whose reversal is r. */
 static uint32_t next_reversed(uint32_t r, uint32_t m) {
 	uint32_t bit = m >> 1;
@@ -37,7 +52,7 @@ int dm_envelope(const void *samples, dm_sample_kind kind, uint32_t n, const floa
 	const uint32_t m = n / 2;
 	const float a1 = filter->a1, a2 = filter->a2, c2 = filter->two_cos;
 	float *re = z, *im = z + m;
-	float xa, xb, ya = 0.0f, yb = 0.0f, u0, u1, y0, y1, y2, y3, q, e, wa, wb, mx = 0.0f, s1 = 0.0f, s2 = 0.0f;
+	float xa, xb, ya = 0.0f, yb = 0.0f, u0, u1, y0, y1, y2, y3, mx = 0.0f, s1 = 0.0f, s2 = 0.0f;
 	double sum = 0.0, squares = 0.0;
 	uint32_t i, r = 0, block = 0;
 	if (n < 4 || !is_power_of_two(n)) return -1;
@@ -55,21 +70,8 @@ int dm_envelope(const void *samples, dm_sample_kind kind, uint32_t n, const floa
 		xa = u1;
 		ya = y2;
 		yb = y3;
-		/* the window at samples i and i + 2: w over the first half, 1 - w after */
-		wa = i < m ? half_window[i] : 1.0f - half_window[i - m];
-		wb = i + 2 < m ? half_window[i + 2] : 1.0f - half_window[i + 2 - m];
-		q = y1 * y1 - c2 * y1 * y0 + y0 * y0;
-		e = sqrtf(q);
-		s1 += e;
-		s2 += q;
-		if (e > mx) mx = e;
-		re[r] = wa * e;
-		q = y3 * y3 - c2 * y3 * y2 + y2 * y2;
-		e = sqrtf(q);
-		s1 += e;
-		s2 += q;
-		if (e > mx) mx = e;
-		im[r] = wb * e;
+		re[r] = window_at(half_window, i, m) * envelope(y0, y1, c2, &s1, &s2, &mx);
+		im[r] = window_at(half_window, i + 2, m) * envelope(y2, y3, c2, &s1, &s2, &mx);
 		r = next_reversed(r, m);
 		if (++block == BLOCK) {
 			sum += s1;
