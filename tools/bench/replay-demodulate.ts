@@ -9,21 +9,16 @@
  */
 import { Demodulator as Portable } from "../../firmware/dsp/demodulate.js";
 import type { WindowSamples } from "../../firmware/dsp/fft-first-pass.js";
-import { spectrumReplay } from "./replay-spectrum.js";
+import { Replay } from "./replay-spectrum.js";
 
 export { LARGEST, SUM, SUM_SQUARES } from "../../firmware/dsp/demodulate.js";
 
 export class Demodulator extends Portable {
-  #recorded: Float64Array[] = [];
-  #next = 0;
+  #replay = new Replay();
 
   override run(samples: WindowSamples): void {
-    if (spectrumReplay.on && this.#recorded.length > 0) {
-      this.sums.set(this.#recorded[this.#next]);
-      this.#next = (this.#next + 1) % this.#recorded.length;
-      return;
-    }
+    if (this.#replay.playInto(this.sums)) return;
     super.run(samples);
-    this.#recorded.push(this.sums.slice());
+    this.#replay.record(this.sums);
   }
 }

@@ -11,17 +11,32 @@ import { PowerSpectrum as Portable } from "../../firmware/dsp/spectrum.js";
 
 export const spectrumReplay = { on: false };
 
-export class PowerSpectrum extends Portable {
-  #recorded: (Float64Array | Float32Array)[] = [];
+type Result = Float64Array | Float32Array;
+
+/** Results kept while recording, given back in turn once `spectrumReplay.on` (one native `set` each). Also replay-demodulate.ts's. */
+export class Replay {
+  #recorded: Result[] = [];
   #next = 0;
 
+  /** Copies the next recorded result into `into`; false while recording (or before anything was recorded). */
+  playInto(into: Result): boolean {
+    if (!spectrumReplay.on || this.#recorded.length === 0) return false;
+    into.set(this.#recorded[this.#next]);
+    this.#next = (this.#next + 1) % this.#recorded.length;
+    return true;
+  }
+
+  record(result: Result): void {
+    this.#recorded.push(result.slice());
+  }
+}
+
+export class PowerSpectrum extends Portable {
+  #replay = new Replay();
+
   override powerX4(h: number): void {
-    if (spectrumReplay.on && this.#recorded.length > 0) {
-      this.power.set(this.#recorded[this.#next]);
-      this.#next = (this.#next + 1) % this.#recorded.length;
-      return;
-    }
+    if (this.#replay.playInto(this.power)) return;
     super.powerX4(h);
-    this.#recorded.push(this.power.slice());
+    this.#replay.record(this.power);
   }
 }
