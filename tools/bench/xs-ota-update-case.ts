@@ -9,19 +9,18 @@
  * each read, from one 64 KiB period (tools/bench/ota-payload.ts).
  *
  *   {op: "host", spec, update}  the stub host, its firmware slots and the package's server
- *   {op: "construct"} {op: "start"} {op: "windows", count}   as tools/xs/cases/firmware-case.ts
+ *   {op: "construct"} {op: "start"} {op: "windows", count} {op: "gc"}   tools/xs/cases/staged-node.ts
  *   {op: "ota", command}        cmd/ota as the router runs it
  *   {op: "pump", segments}      that many more segments arrive (broker replies delivered between)
- *   {op: "gc"}
  *
  * Every reply carries `flash` (the append logs' bytes: flash on a device).
  */
 import type { FirmwareSlots, Host, HostCrypto, SlotWriter } from "../../firmware/host.js";
-import { NodeApp } from "../../firmware/app/node.js";
 import { base64Decode } from "../../firmware/util/base64.js";
-import { flashBytesHeld, runLoopback } from "../xs/cases/host-parts.js";
+import { flashBytesHeld } from "../xs/cases/host-parts.js";
 import { RangeServer } from "../xs/cases/range-server.js";
-import { buildStubHost, STUB_SENSOR_CONFIG, type FirmwareSpec, type StubHost } from "../xs/cases/stub-host.js";
+import { buildStubHost, type FirmwareSpec, type StubHost } from "../xs/cases/stub-host.js";
+import { StagedNode } from "../xs/cases/staged-node.js";
 import { onCommand } from "../xs/cases/runtime.js";
 import { copyPayload, payloadPeriod } from "./ota-payload.js";
 
@@ -77,7 +76,7 @@ function nativeStandIn(digest: Uint8Array): HostCrypto {
 
 let stub: StubHost | undefined;
 let host: Host | undefined;
-let app: NodeApp | undefined;
+const node = new StagedNode();
 let slots: DiscardingSlots | undefined;
 let server: RangeServer | undefined;
 
@@ -116,33 +115,13 @@ function pump(segments: number): void {
 
 onCommand((msg: { op: string; spec?: FirmwareSpec; update?: UpdateSpec; count?: number; segments?: number; command?: unknown }) => {
   let result: unknown;
-  switch (msg.op) {
-    case "host":
-      build(msg.spec!, msg.update!);
-      break;
-    case "construct":
-      app = new NodeApp(host!, { ...msg.spec!.config, ...STUB_SENSOR_CONFIG, nodeId: msg.spec!.nodeId });
-      break;
-    case "start":
-      app!.start();
-      runLoopback(stub!.clock, stub!.net, app!, 0);
-      break;
-    case "windows":
-      runLoopback(stub!.clock, stub!.net, app!, msg.count ?? 1);
-      break;
-    case "ota":
-      result = app!.runCommand("ota", msg.command);
-      break;
-    case "pump":
-      pump(msg.segments ?? 1);
-      break;
-    case "gc":
-      (globalThis as unknown as { gc?: () => void }).gc?.();
-      break;
-    default:
-      throw new Error(`unknown op ${msg.op}`);
-  }
-  const ota = app?.ota.report;
+  if (msg.op === "host") build(msg.spec!, msg.update!);
+  else if (msg.op === "ota") result = node.app!.runCommand("ota", msg.command);
+  else if (msg.op === "pump") pump(msg.segments ?? 1);
+  else if (!node.run(msg, stub!, host)) throw new Error(`unknown op ${msg.op}`);
+  const app = node.app;
+  // Not app.ota: that would make the agent, which a node that never updated does not carry (its steady state).
+  const ota = app?.otaReport;
   return {
     flash: flashBytesHeld(),
     windows: app?.windows ?? 0,

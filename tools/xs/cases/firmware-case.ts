@@ -8,13 +8,13 @@
  *   {op: "construct", spec} new NodeApp: config, monitor, commands, outbox, MQTT client
  *   {op: "start"}           start(): sensors opened, DSP and acquisition buffers, CONNECT
  *   {op: "windows", count}  `count` more windows on the loopback broker
+ *   {op: "gc"}              (these four: tools/xs/cases/staged-node.ts)
  *   {op: "add", component}  one more instance of a subsystem, built as NodeApp builds
  *                           it and kept: its share by difference
  *
  * Every reply carries `flash`: the bytes of the storage's append logs, which are
  * chunks here but flash on a device.
  */
-import { NodeApp } from "../../../firmware/app/node.js";
 import { FeatureExtractor } from "../../../firmware/dsp/features.js";
 import { Acquirer } from "../../../firmware/acquisition/acquirer.js";
 import { ADXL345 } from "../../../firmware/drivers/adxl345.js";
@@ -22,19 +22,20 @@ import { Monitor } from "../../../firmware/monitor/monitor.js";
 import { isKnownMetric } from "../../../firmware/monitor/metrics.js";
 import { Outbox } from "../../../firmware/outbox/outbox.js";
 import { MqttClient } from "../../../firmware/mqtt/client.js";
-import { flashBytesHeld, runLoopback, XsMemoryStorage } from "./host-parts.js";
-import { buildStubHost, STUB_ADXL345_ADDRESS, STUB_SENSOR_CONFIG, type Component, type FirmwareSpec, type StubHost } from "./stub-host.js";
+import { flashBytesHeld, XsMemoryStorage } from "./host-parts.js";
+import { buildStubHost, STUB_ADXL345_ADDRESS, type Component, type FirmwareSpec, type StubHost } from "./stub-host.js";
+import { StagedNode } from "./staged-node.js";
 import { onCommand } from "./runtime.js";
 
 let stub: StubHost | undefined;
-let app: NodeApp | undefined;
+const node = new StagedNode();
 /** Marginal instances, kept alive so their share stays in the heap. */
 const kept: unknown[] = [];
 
 function add(component: Component): void {
   const { host } = stub!;
   // The app's own resolved config: a second copy held here would count as the firmware's.
-  const c = app!.config;
+  const c = node.app!.config;
   const n = c.window.n;
   switch (component) {
     case "acquisition": {
@@ -61,33 +62,10 @@ function add(component: Component): void {
 
 export function install(): void {
   onCommand((msg: { op: string; spec?: FirmwareSpec; count?: number; component?: Component }) => {
-    switch (msg.op) {
-      case "host":
-        stub = buildStubHost(msg.spec!.nodeId, msg.spec!.epochMs);
-        break;
-      case "construct": {
-        const document = { ...msg.spec!.config, ...STUB_SENSOR_CONFIG, nodeId: msg.spec!.nodeId };
-        app = new NodeApp(stub!.host, document);
-        break;
-      }
-      case "start":
-        app!.start();
-        runLoopback(stub!.clock, stub!.net, app!, 0);
-        break;
-      case "windows":
-        runLoopback(stub!.clock, stub!.net, app!, msg.count ?? 1);
-        break;
-      case "add":
-        add(msg.component!);
-        break;
-      case "gc": {
-        const g = globalThis as unknown as { gc?: () => void };
-        g.gc?.();
-        break;
-      }
-      default:
-        throw new Error(`unknown op ${msg.op}`);
-    }
+    if (msg.op === "host") stub = buildStubHost(msg.spec!.nodeId, msg.spec!.epochMs);
+    else if (msg.op === "add") add(msg.component!);
+    else if (!node.run(msg, stub!)) throw new Error(`unknown op ${msg.op}`);
+    const app = node.app;
     return { flash: flashBytesHeld(), windows: app?.windows ?? 0, published: stub?.net.published ?? 0, learned: app?.baseline?.ready ?? false };
   });
 }
