@@ -9,6 +9,10 @@ import test from "ava";
 import crypto from "node:crypto";
 import { bundle, DEV_KEY, lastStatus, makePackage, startOtaRig } from "./helpers/ota.js";
 import { servePackage, type Misbehaviour } from "./helpers/package-server.js";
+import { serveImage } from "../tools/ota/image-server.js";
+
+/** Good packages are served by `ota push`'s own image server; test/helpers/package-server.ts serves the bad answers. */
+const LOOPBACK = { host: "127.0.0.1", port: 0 };
 import { until } from "./helpers/wait.js";
 import { createNodeHost } from "../hosts/node/host.js";
 import { OtaAgent } from "../firmware/ota/agent.js";
@@ -33,7 +37,7 @@ test("a signed image with a new version is downloaded, boots, confirms itself, a
   t.false(rig.observer.messages.some((m) => m.topic.endsWith("/hello")));
 
   const pkg = makePackage({ payload: await bundle("0.2.0", HELLO), version: "0.2.0" });
-  const server = await servePackage(pkg.bytes);
+  const server = await serveImage(pkg.bytes, "pkg.snup", LOOPBACK);
   t.teardown(() => server.close());
   await rig.update(node, server.url, pkg);
   const confirmed = () => rig.states(node).includes("confirmed");
@@ -98,7 +102,7 @@ test("refused before a byte is written, with the reason: wrong signature, wrong 
     [esp32, "wrong-target"],
     [der, "signature-length"],
   ] as const) {
-    const server = await servePackage(pkg.bytes);
+    const server = await serveImage(pkg.bytes, "pkg.snup", LOOPBACK);
     t.teardown(() => server.close());
     const ack = await updateTo(rig, node, server.url, pkg);
     t.like(ack, { ok: false, state: "refused", version: "0.2.0" }, code);
@@ -119,7 +123,7 @@ test("refused after the download, the slot never marked: a hash mismatch, a trun
   const forged = makePackage({ payload: Buffer.concat([payload.subarray(0, -1), Buffer.from("!")]), version: "0.2.0" });
   const mismatch = { ...forged, bytes: Buffer.concat([forged.bytes.subarray(0, 144), payload]) };
   const serve = async (bytes: Uint8Array) => {
-    const server = await servePackage(bytes);
+    const server = await serveImage(bytes, "pkg.snup", LOOPBACK);
     t.teardown(() => server.close());
     return server;
   };
@@ -145,11 +149,11 @@ test("a lower security counter is refused once a higher one runs (anti-rollback)
   const [node] = rig.nodes;
   await rig.runUntil(() => lastStatus(rig, node)?.state === "online", 10_000);
   const v2 = makePackage({ payload: await bundle("0.2.0"), version: "0.2.0", counter: 5 });
-  const first = await servePackage(v2.bytes);
+  const first = await serveImage(v2.bytes, "pkg.snup", LOOPBACK);
   t.teardown(() => first.close());
   t.like(await updateTo(rig, node, first.url, v2), { ok: true, state: "confirmed" });
   const v3 = makePackage({ payload: await bundle("0.3.0"), version: "0.3.0", counter: 4 });
-  const second = await servePackage(v3.bytes);
+  const second = await serveImage(v3.bytes, "pkg.snup", LOOPBACK);
   t.teardown(() => second.close());
   const ack = await updateTo(rig, node, second.url, v3);
   t.like(ack, { ok: false, state: "refused", version: "0.3.0" });
@@ -241,9 +245,9 @@ test("an image that throws at start and one that never connects both roll back, 
   await rig.runUntil(() => rig.nodes.every((n) => lastStatus(rig, n)?.state === "online"), 10_000);
   const crash = makePackage({ payload: await bundle("0.2.0", THROWS_AT_START), version: "0.2.0" });
   const mute = makePackage({ payload: await bundle("0.2.1", NEVER_CONNECTS), version: "0.2.1" });
-  const s1 = await servePackage(crash.bytes);
+  const s1 = await serveImage(crash.bytes, "pkg.snup", LOOPBACK);
   t.teardown(() => s1.close());
-  const s2 = await servePackage(mute.bytes);
+  const s2 = await serveImage(mute.bytes, "pkg.snup", LOOPBACK);
   t.teardown(() => s2.close());
   const started = rig.clock.now();
   await rig.update(crasher, s1.url, crash);
@@ -294,7 +298,7 @@ test("power lost at ten points of the download and the slot write: the node alwa
     t.is(node.flash.running.label, "ota_0", `at ${at}`);
   }
   // After all that, the same package installs.
-  const server = await servePackage(pkg.bytes);
+  const server = await serveImage(pkg.bytes, "pkg.snup", LOOPBACK);
   t.teardown(() => server.close());
   t.like(await updateTo(rig, node, server.url, pkg), { ok: true, state: "confirmed" });
 });
@@ -304,7 +308,7 @@ test("power lost after the image is marked but before it confirms: the boot load
   const [node] = rig.nodes;
   await rig.runUntil(() => lastStatus(rig, node)?.state === "online", 10_000);
   const pkg = makePackage({ payload: await bundle("0.2.0", NEVER_CONNECTS), version: "0.2.0" });
-  const server = await servePackage(pkg.bytes);
+  const server = await serveImage(pkg.bytes, "pkg.snup", LOOPBACK);
   t.teardown(() => server.close());
   await rig.update(node, server.url, pkg);
   // The new image has booted on probation (it never connects, so nothing else happens).

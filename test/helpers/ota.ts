@@ -13,8 +13,8 @@ import { Observer, SimNode, nodeSpecs, sharedView, type NodeSpec } from "../../t
 import { drive, waitIdle } from "../../tools/simulator/drive.js";
 import { VirtualClock } from "../../sim/clock.js";
 import { MemoryStorage } from "../../hosts/node/storage.js";
-import { encodeHeader, type Target } from "../../firmware/ota/header.js";
-import { simBundle } from "../../tools/ota/pack.js";
+import type { Target } from "../../firmware/ota/header.js";
+import { packPackage, simBundle } from "../../tools/ota/pack.js";
 import { DEV_PRIVATE_KEY, devOtaKeys } from "../../tools/ota/dev-key.js";
 import { EVENT_CEILING_MS, json } from "./wait.js";
 import type { SimFlash } from "../../sim/flash.js";
@@ -29,12 +29,10 @@ export interface Package {
   sha256: string;
 }
 
-/** header || ECDSA(header) || payload, laid out as docs/ota.md's table says, signed by node:crypto. */
+/** A signed package (`ota pack`'s packer: node:crypto signs, the node's own verifier checks), with the payload hash cmd/ota names. */
 export function makePackage(o: { payload: Uint8Array; version: string; counter?: number; target?: Target; key?: crypto.KeyObject }): Package {
-  const sha = crypto.createHash("sha256").update(o.payload).digest();
-  const header = encodeHeader({ target: o.target ?? "sim", version: o.version, counter: o.counter ?? 0, payloadSize: o.payload.length, sha256: sha });
-  const signature = crypto.sign("sha256", header, { key: o.key ?? DEV_KEY, dsaEncoding: "ieee-p1363" });
-  return { bytes: Buffer.concat([header, signature, o.payload]), version: o.version, sha256: sha.toString("hex") };
+  const bytes = packPackage({ target: o.target ?? "sim", version: o.version, counter: o.counter ?? 0, payload: o.payload, key: o.key ?? DEV_KEY });
+  return { bytes, version: o.version, sha256: crypto.createHash("sha256").update(o.payload).digest("hex") };
 }
 
 const bundles = new Map<string, Uint8Array>();

@@ -1,13 +1,14 @@
 /*
- * An HTTP server on loopback for update tests: serves a package with Range
- * support, or misbehaves in one of the ways the node must survive (docs/ota.md,
- * "Bad input"). Every request is recorded (its Range) so a test can see resumes.
+ * An HTTP server on loopback for update tests that misbehaves in one of the
+ * ways the node must survive (docs/ota.md, "Bad input"); a good package is
+ * served by `ota push`'s own (tools/ota/image-server.ts), whose Range parsing
+ * this shares. Every request is recorded (its Range) so a test can see resumes.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { parseRange } from "../../tools/ota/image-server.js";
 
 export type Misbehaviour =
-  | { kind: "good" }
   /** Cuts the connection after `bytes` body bytes, `times` times (a dropped link: the node resumes). */
   | { kind: "drop"; bytes: number; times: number }
   | { kind: "html" }
@@ -16,20 +17,18 @@ export type Misbehaviour =
   /** Sends the head and the file up to byte `bytes`, then nothing (the connection stays open). */
   | { kind: "stall"; bytes: number }
   /** Announces the package's length but sends `extra` more bytes. */
-  | { kind: "extra"; extra: number }
-  /** Ignores Range: always 200 with the whole file. */
-  | { kind: "no-range" };
+  | { kind: "extra"; extra: number };
 
 export interface PackageServer {
   url: string;
   /** The Range header of each request, in order ("" when none). */
   ranges: string[];
-  /** Body bytes handed to sockets so far. */
+  /** Body bytes handed to sockets so far ("stall"). */
   readonly sent: number;
   close(): Promise<void>;
 }
 
-export async function servePackage(body: Uint8Array, behaviour: Misbehaviour = { kind: "good" }, name = "pkg.snup"): Promise<PackageServer> {
+export async function servePackage(body: Uint8Array, behaviour: Misbehaviour, name = "pkg.snup"): Promise<PackageServer> {
   const ranges: string[] = [];
   const open = new Set<import("node:net").Socket>();
   let drops = 0;
@@ -44,12 +43,12 @@ export async function servePackage(body: Uint8Array, behaviour: Misbehaviour = {
     if (b.kind === "status") return res.writeHead(b.status, { "Content-Length": "0" }).end();
     if (b.kind === "redirect-loop") return res.writeHead(302, { Location: req.url === "/a" ? "/b" : "/a", "Content-Length": "0" }).end();
     if (req.url !== `/${name}`) return res.writeHead(404, { "Content-Length": "0" }).end();
-    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? "");
-    const start = m && b.kind !== "no-range" ? Number(m[1]) : 0;
+    const range = parseRange(req.headers.range, body.length);
+    const start = typeof range === "object" ? range.start : 0;
     const part = body.subarray(start);
     const head: http.OutgoingHttpHeaders = { "Content-Type": "application/octet-stream", "Content-Length": String(part.length) };
-    if (m && b.kind !== "no-range") head["Content-Range"] = `bytes ${start}-${body.length - 1}/${body.length}`;
-    res.writeHead(m && b.kind !== "no-range" ? 206 : 200, head);
+    if (typeof range === "object") head["Content-Range"] = `bytes ${start}-${body.length - 1}/${body.length}`;
+    res.writeHead(typeof range === "object" ? 206 : 200, head);
     if (b.kind === "drop" && drops < b.times) {
       drops++;
       res.write(part.subarray(0, b.bytes), () => res.socket?.destroy());
@@ -66,7 +65,6 @@ export async function servePackage(body: Uint8Array, behaviour: Misbehaviour = {
       // Past the announced length, straight on the socket: what a broken server or a proxy would send.
       return void res.socket?.write(Buffer.alloc(b.extra, 0x55), () => res.socket?.end());
     }
-    sent += part.length;
     res.end(part);
   });
   server.on("connection", (s) => {
