@@ -152,15 +152,15 @@ export class SimNode {
       this.image = booted.slot.image ? loadImage(booted.slot.image) : builtInImage;
       this.#build(booted);
     } catch (error) {
-      this.#crashed(booted, error);
+      this.#crashed(error);
       this.restarts++;
       this.#boot();
     }
   }
 
   /** An image on probation crashed: as on the ESP32 the reset boots the previous image. Any other crash is the simulator's bug. */
-  #crashed(booted: BootedImage, error: unknown): void {
-    if (!booted.pendingVerify) throw error;
+  #crashed(error: unknown): void {
+    if (this.flash.running.state !== "pending-verify") throw error;
     // An image's errors come from its own context (another realm's Error): read the message, not the class.
     const message = typeof (error as Error)?.message === "string" ? (error as Error).message : String(error);
     this.#options.log?.("error", `crashed at start: ${message}`);
@@ -200,12 +200,11 @@ export class SimNode {
   }
 
   start(): void {
-    const booted = { slot: this.flash.running, pendingVerify: this.flash.running.state === "pending-verify" };
     try {
       if (this.field) this.field.start();
       else this.app.start();
     } catch (error) {
-      this.#crashed(booted, error);
+      this.#crashed(error);
       this.#reset();
       return;
     }
