@@ -65,6 +65,33 @@ for (const part of parts) {
   });
 }
 
+test("a bearing given by its defect orders, as a maker's calculator gives them (three decimals), finds the outer-race defect as its designation does", async (t) => {
+  const r = 7.94 / 39.04; // the simulated 6205's d/D, 0 deg
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  const orders = { bpfo: round(4.5 * (1 - r)), bpfi: round(4.5 * (1 + r)), bsf: round((39.04 / (2 * 7.94)) * (1 - r * r)), ftf: round(0.5 * (1 - r)) };
+  const spec: NodeSpec = {
+    nodeId: "b3",
+    seed: 4,
+    machine: {
+      rpm: RPM,
+      vibration: [
+        { axis: "all", kind: "imbalance", vrms_mm_s: 1.0 },
+        { axis: "all", kind: "noise", g_rms: 0.01 },
+        { axis: "all", kind: "bearing", defect: "bpfo", severity_g: 0.4 },
+      ],
+      temperature_c: 45,
+    },
+    config: { machine: { bearing: orders }, monitor: { rules: [{ metric: "x.env.bpfo", warning: 0.015, alarm: 0.03, onDelay: 2 }] } },
+  };
+  const { runTo, on } = await startRig(t, { spec });
+  await runTo(20_000);
+  await until(() => on("telemetry").length >= 5, "telemetry");
+  const env = on("telemetry").at(-1).vib.x.env;
+  t.true(Math.abs(env.fDom - BPFO_HZ) / BPFO_HZ < 0.01, `env.fDom ${env.fDom} vs BPFO ${BPFO_HZ.toFixed(2)}`);
+  t.true(env.bpfo > 0.03 && env.bpfo > env.bsf && env.bpfo > env.ftf, `defects ${JSON.stringify(env)}`);
+  t.truthy(on("alarm").find((a) => a.metric === "x.env.bpfo" && a.level === "alarm"), `alarms: ${JSON.stringify(on("alarm"))}`);
+});
+
 test("a node without a bearing in its config sends no envelope and no speed", async (t) => {
   const spec: NodeSpec = {
     nodeId: "b2",

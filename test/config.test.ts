@@ -49,17 +49,28 @@ test("credentials are optional keys", (t) => {
   t.throws(() => resolveConfig({ mqtt: { password: 5 } }), { message: /mqtt\.password: expected a string/ });
 });
 
-test("machine.bearing: a designation from the table or a geometry; envelope.bandHz inside half the ODR; each mistake names its field in one line", (t) => {
+test("machine.bearing: a designation from the table, a geometry or defect orders; envelope.bandHz inside half the ODR; each mistake names its field in one line", (t) => {
   t.is(resolveConfig({ machine: { bearing: "6205" } }).machine.bearing, "6205");
   const geometry = { balls: 8, ball_d_mm: 6.75, pitch_d_mm: 28.5, contact_deg: 0 };
   t.deepEqual(resolveConfig({ machine: { bearing: geometry }, envelope: { bandHz: [500, 1400] } }).envelope, { bandHz: [500, 1400] });
   t.is(resolveConfig({}).machine.bearing, undefined);
+  // the same bearing's defect orders as a maker's calculator gives them, to three decimals: r = d/D
+  const r = 6.75 / 28.5;
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  const orders = { bpfo: round(4 * (1 - r)), bpfi: round(4 * (1 + r)), bsf: round((28.5 / (2 * 6.75)) * (1 - r * r)), ftf: round(0.5 * (1 - r)) };
+  t.deepEqual(resolveConfig({ machine: { bearing: orders } }).machine.bearing, orders);
   const cases: [unknown, RegExp][] = [
     [{ machine: { bearing: "6299" } }, /^config\.machine\.bearing: unknown designation "6299"/],
     [{ machine: { bearing: { ...geometry, balls: 2.5 } } }, /^config\.machine\.bearing\.balls: expected an integer/],
     [{ machine: { bearing: { ...geometry, pitch_d_mm: 5 } } }, /^config\.machine\.bearing\.pitch_d_mm: must be above ball_d_mm/],
     [{ machine: { bearing: { ...geometry, contact_deg: "0" } } }, /^config\.machine\.bearing\.contact_deg: expected a number/],
     [{ machine: { bearing: { ...geometry, width_mm: 15 } } }, /^config\.machine\.bearing\.width_mm: unknown key/],
+    [{ machine: { bearing: { ...orders, ftf: 0.6 } } }, /^config\.machine\.bearing\.ftf: expected an order between 0 and 0\.5/],
+    [{ machine: { bearing: { ...orders, bpfi: 3 } } }, /^config\.machine\.bearing\.bpfi: must be above bpfo/],
+    [{ machine: { bearing: { ...orders, bpfo: 3.3 } } }, /^config\.machine\.bearing\.bpfo: 3\.3 is not a whole number of cage turns/],
+    [{ machine: { bearing: { ...orders, bpfi: 6.5 } } }, /^config\.machine\.bearing\.bpfi: 6\.5 does not match 8 balls/],
+    [{ machine: { bearing: { bpfo: 3.05, bpfi: 4.95, bsf: 2, ftf: 0.38, balls: 8 } } }, /^config\.machine\.bearing\.balls: unknown key \(allowed here: bpfo, bpfi, bsf, ftf\)/],
+    [{ machine: { bearing: { ...orders, bsf: null } } }, /^config\.machine\.bearing\.bsf: expected a number/],
     [{ envelope: { bandHz: [1000, 1700] } }, /^config\.envelope\.bandHz: \[1000, 1700\] must rise and lie inside 0\.\.1600 Hz/],
     [{ envelope: { band: [1, 2] } }, /^config\.envelope\.band: unknown key/],
   ];

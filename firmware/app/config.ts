@@ -7,7 +7,7 @@ import { RuleError } from "../monitor/rules.js";
 import { isKnownMetric } from "../monitor/metrics.js";
 import { DEFAULT_MACHINE_CLASS, type Foundation, type MachineGroup } from "../monitor/iso.js";
 import { OVERLAP_MAX, OVERLAP_STEP } from "../acquisition/acquirer.js";
-import { BEARINGS, geometryProblem, type BearingGeometry } from "../dsp/bearing-geometry.js";
+import { BEARINGS, geometryProblem, ordersProblem, type BearingGeometry, type BearingSpec, type DefectOrders } from "../dsp/bearing-geometry.js";
 
 export interface MqttConfig {
   host: string;
@@ -77,7 +77,7 @@ export interface NodeConfig {
   /** Feature band for vRms in Hz (ISO 10816/20816: 10-1000). */
   band: { lowHz: number; highHz: number };
   /** Running speed in rpm when known (0: unknown; enables order bands); ISO 10816-3 class (the default zone rules, docs/monitoring.md). */
-  machine: { rpm: number; group: MachineGroup; foundation: Foundation; bearing?: string | BearingGeometry };
+  machine: { rpm: number; group: MachineGroup; foundation: Foundation; bearing?: BearingSpec };
   /** Envelope analysis (bearing diagnostics, docs/measurement.md): on when this or machine.bearing is given; bandHz: the band-pass (default 0.3 .. 0.9 x ODR/2). */
   envelope?: { bandHz?: [number, number] };
   monitor: MonitorSettings;
@@ -207,6 +207,7 @@ function unknownKey(field: string, allowed: readonly string[]): ConfigError {
 /** Keys a document may add that the defaults do not have. */
 const OPTIONAL_KEYS = Object.freeze(["mqtt.username", "mqtt.password", "mqtt.tls", "machine.bearing", "envelope"]);
 const GEOMETRY_KEYS = Object.freeze(["balls", "ball_d_mm", "pitch_d_mm", "contact_deg"]);
+const ORDER_KEYS = Object.freeze(["bpfo", "bpfi", "bsf", "ftf"]);
 const TLS_KEYS = Object.freeze(["caFile", "certFile", "keyFile", "servername"]);
 
 /** A node id: one topic level of 1-64 of A-Z a-z 0-9 _ - (tools that address nodes check ids with it too). */
@@ -314,14 +315,17 @@ function validateMonitor(m: MonitorSettings, machine: NodeConfig["machine"]): vo
 }
 
 function validateBearing(b: unknown): void {
+  const forms = "{balls, ball_d_mm, pitch_d_mm, contact_deg} or the defect orders {bpfo, bpfi, bsf, ftf}";
   if (typeof b === "string") {
-    if (!(b in BEARINGS)) throw new ConfigError("machine.bearing", `unknown designation ${describe(b)} (known: ${Object.keys(BEARINGS).join(", ")}; or give {balls, ball_d_mm, pitch_d_mm, contact_deg})`);
+    if (!(b in BEARINGS)) throw new ConfigError("machine.bearing", `unknown designation ${describe(b)} (known: ${Object.keys(BEARINGS).join(", ")}; or give ${forms})`);
     return;
   }
-  if (!isObject(b)) throw new ConfigError("machine.bearing", `expected a designation or {balls, ball_d_mm, pitch_d_mm, contact_deg}, got ${describe(b)}`);
-  for (const key of Object.keys(b)) if (!GEOMETRY_KEYS.includes(key)) throw unknownKey(`machine.bearing.${key}`, GEOMETRY_KEYS);
-  for (const key of GEOMETRY_KEYS) if (typeof b[key] !== "number") throw new ConfigError(`machine.bearing.${key}`, `expected a number, got ${describe(b[key])}`);
-  const problem = geometryProblem(b as unknown as BearingGeometry);
+  if (!isObject(b)) throw new ConfigError("machine.bearing", `expected a designation, ${forms}, got ${describe(b)}`);
+  // the form is the one the first key belongs to: a stray key then names the form's keys
+  const keys = ORDER_KEYS.includes(Object.keys(b)[0]) ? ORDER_KEYS : GEOMETRY_KEYS;
+  for (const key of Object.keys(b)) if (!keys.includes(key)) throw unknownKey(`machine.bearing.${key}`, keys);
+  for (const key of keys) if (typeof b[key] !== "number") throw new ConfigError(`machine.bearing.${key}`, `expected a number, got ${describe(b[key])}`);
+  const problem = keys === ORDER_KEYS ? ordersProblem(b as unknown as DefectOrders) : geometryProblem(b as unknown as BearingGeometry);
   if (problem) throw new ConfigError(`machine.bearing.${problem.slice(0, problem.indexOf(":"))}`, problem.slice(problem.indexOf(":") + 2));
 }
 

@@ -16,7 +16,7 @@ import { Acquirer, type WindowBlock } from "../acquisition/acquirer.js";
 import { FeatureExtractor, type AxisFeatures } from "../dsp/features.js";
 import { BearingAnalysis } from "../dsp/bearing-analysis.js";
 import { EnvelopeSpectrum } from "../dsp/envelope.js";
-import { bearingGeometry, defectOrders } from "../dsp/bearing-geometry.js";
+import { bearingOrders } from "../dsp/bearing-geometry.js";
 import type { SpeedEstimate } from "../dsp/speed.js";
 import { checkWindow } from "../monitor/health.js";
 import { acquisitionLimit } from "../acquisition/budget.js";
@@ -135,8 +135,8 @@ export class SensorManager {
       for (const a of [this.axes.x, this.axes.y, this.axes.z]) a.env = undefined;
       return;
     }
-    const geometry = machine.bearing === undefined ? undefined : bearingGeometry(machine.bearing);
-    this.bearing = new BearingAnalysis(f, { bandHz: config.envelope?.bandHz, orders: geometry && defectOrders(geometry), rpm: machine.rpm });
+    const orders = machine.bearing === undefined ? undefined : bearingOrders(machine.bearing);
+    this.bearing = new BearingAnalysis(f, { bandHz: config.envelope?.bandHz, orders, rpm: machine.rpm });
     for (const a of [this.axes.x, this.axes.y, this.axes.z]) a.env ??= EnvelopeSpectrum.createFeatures();
   }
 

@@ -9,10 +9,13 @@
  *   BSF  = D/(2d) (1 - r^2)       ball spin (once per turn of the ball)
  *   FTF  = 1/2 (1 - r)            fundamental train (cage)
  *
- * A node's config names its bearing by designation from the table below or by
- * geometry (`machine.bearing`, docs/configuration.md). The table holds only
- * bearings whose geometry a public source states (docs/measurement.md lists
- * them); frozen, so it stays in flash when preloaded.
+ * A node's config names its bearing by designation from the table below, by
+ * geometry, or by the four defect orders themselves, as a maker's datasheet or
+ * bearing calculator gives them (`machine.bearing`, docs/configuration.md). The
+ * table holds only bearings whose geometry a public source states
+ * (docs/measurement.md lists them): a designation such as 6206 fixes bore,
+ * outside diameter and width (ISO 15), not the rolling elements, which differ
+ * between makers. Frozen, so it stays in flash when preloaded.
  */
 
 export interface BearingGeometry {
@@ -54,9 +57,16 @@ export const BEARINGS: Readonly<Record<string, Readonly<BearingGeometry>>> = Obj
   "MFPT-NICE": Object.freeze({ balls: 8, ball_d_mm: 0.235 * INCH_MM, pitch_d_mm: 1.245 * INCH_MM, contact_deg: 0 }),
 });
 
-/** The geometry of a designation from BEARINGS, or the geometry itself; undefined for an unknown designation. */
-export function bearingGeometry(bearing: string | BearingGeometry): Readonly<BearingGeometry> | undefined {
-  return typeof bearing === "string" ? BEARINGS[bearing] : bearing;
+/** How a config names its bearing: a designation from BEARINGS, a geometry, or the defect orders. */
+export type BearingSpec = string | BearingGeometry | DefectOrders;
+
+/** The defect orders of a bearing as the config names it; undefined for an unknown designation. */
+export function bearingOrders(bearing: BearingSpec): DefectOrders | undefined {
+  if (typeof bearing === "string") {
+    const g = BEARINGS[bearing];
+    return g && defectOrders(g);
+  }
+  return "balls" in bearing ? defectOrders(bearing) : bearing;
 }
 
 /** The four defect orders of a geometry (formulas in the header). */
@@ -68,6 +78,25 @@ export function defectOrders(g: BearingGeometry): DefectOrders {
     bsf: (g.pitch_d_mm / (2 * g.ball_d_mm)) * (1 - r * r),
     ftf: 0.5 * (1 - r),
   };
+}
+
+/**
+ * Defect orders' problem as text naming the key, or undefined when a bearing
+ * with a fixed outer race could have them: the cage turns at less than half the
+ * shaft speed (FTF = (1 - r)/2 with 0 < r < 1), the inner race is passed more
+ * often than the outer (BPFI - BPFO = n r > 0), and the ball pass frequencies
+ * are whole multiples of the cage's (BPFO = n FTF, BPFI = n (1 - FTF)) within
+ * the rounding of a datasheet's figures.
+ */
+export function ordersProblem(o: DefectOrders): string | undefined {
+  if (!(o.ftf > 0 && o.ftf < 0.5)) return `ftf: expected an order between 0 and 0.5 (the cage turns slower than half the shaft), got ${o.ftf}`;
+  if (!(o.bpfo > 0 && o.bpfo < 100)) return `bpfo: expected an order between 0 and 100, got ${o.bpfo}`;
+  if (!(o.bpfi > o.bpfo && o.bpfi < 100)) return `bpfi: must be above bpfo (${o.bpfo}) and below 100, got ${o.bpfi}`;
+  if (!(o.bsf > 0 && o.bsf < 100)) return `bsf: expected an order between 0 and 100, got ${o.bsf}`;
+  const balls = o.bpfo / o.ftf;
+  if (Math.abs(balls - Math.round(balls)) > 0.02 * balls) return `bpfo: ${o.bpfo} is not a whole number of cage turns (ftf ${o.ftf}): bpfo / ftf = ${balls.toFixed(2)} balls`;
+  if (Math.abs(o.bpfi - Math.round(balls) * (1 - o.ftf)) > 0.02 * o.bpfi) return `bpfi: ${o.bpfi} does not match ${Math.round(balls)} balls and ftf ${o.ftf} (expected about ${(Math.round(balls) * (1 - o.ftf)).toFixed(3)})`;
+  return undefined;
 }
 
 /** A geometry's problem as text naming the key, or undefined when it is a bearing (the config's check). */

@@ -12,7 +12,7 @@
 import { resolveConfig } from "../../firmware/app/config.js";
 import { Monitor } from "../../firmware/monitor/monitor.js";
 import { isKnownMetric } from "../../firmware/monitor/metrics.js";
-import { bearingGeometry, defectOrders } from "../../firmware/dsp/bearing-geometry.js";
+import { bearingOrders, type BearingSpec } from "../../firmware/dsp/bearing-geometry.js";
 
 export interface Level {
   /** The rule's name: the metric, `<metric>.rate` or `<metric>.baseline`. */
@@ -38,6 +38,12 @@ export interface NodeSetup {
   error?: string;
 }
 
+/** The bearing's name on the dashboard: its designation, or how the config gave it. */
+function bearingName(bearing: BearingSpec): string {
+  if (typeof bearing === "string") return bearing;
+  return "balls" in bearing ? "configured geometry" : "configured defect orders";
+}
+
 /** The setup of a node configured by `doc`; a document that does not resolve gives the defaults' band and its error. */
 export function nodeSetup(doc: Record<string, unknown>): NodeSetup {
   try {
@@ -48,13 +54,13 @@ export function nodeSetup(doc: Record<string, unknown>): NodeSetup {
       .filter((r) => r.kind === "level")
       .map((r) => ({ name: r.name, warning: r.warning, alarm: r.alarm, source: "config" as const }));
     const limits = monitor.limits;
-    const geometry = c.machine.bearing === undefined ? undefined : bearingGeometry(c.machine.bearing);
+    const orders = c.machine.bearing === undefined ? undefined : bearingOrders(c.machine.bearing);
     return {
       levels,
       zones: limits && { ...limits, group: c.machine.group, foundation: c.machine.foundation },
       band: { ...c.band },
       rpm: c.machine.rpm,
-      bearing: geometry && { name: typeof c.machine.bearing === "string" ? c.machine.bearing : "configured geometry", orders: { ...defectOrders(geometry) } },
+      bearing: orders && { name: bearingName(c.machine.bearing!), orders: { ...orders } },
       temperature: c.temperature.kind,
     };
   } catch (error) {
