@@ -201,17 +201,26 @@ function envelopeFigures(e: XsChildResult["envelope"], portableFeatures: number,
     {
       ...xsFigure(
         "dsp.xs.devicePathWithEnvelopePerSample",
-        `features and bearing diagnostics per sample per axis, device path: XS + the C code's estimated share (both kernel runs and the envelope pass, ESP-DSP cycles at ${rateText(ESP32_COMPUTRONS_PER_S)})`,
+        `features and bearing diagnostics per sample per axis, device path, ESP32 estimate: the XS part + their C code (both kernel runs and the envelope pass, from ESP-DSP's published cycles) as computrons at ${rateText(ESP32_COMPUTRONS_PER_S)}`,
         combined,
         { name: "features alone, same terms", value: deviceFeatures + (featuresKernelMs / 1000) * (ESP32_COMPUTRONS_PER_S / samples) },
         PER_SAMPLE_GOAL,
       ),
+      // Part measured, part estimated: the row is an estimate (the C share is not measured).
+      kind: "estimate",
       budgets: { "xs.devicePathWithEnvelopePerSample": combined },
     },
     estimateFigure(
       "dsp.esp32.envelopeMsPerWindow",
       `bearing diagnostics per window (3 axes), device path, ESP32 estimate: XS part at ${rateText(ESP32_COMPUTRONS_PER_S)} + the envelope's C pass and C kernel`,
       esp32Ms(e.devicePath.perWindow) + envelopeNativeMs * WINDOW.axes,
+      { name: "window length", value: (WINDOW.n / WINDOW.odr) * 1000 },
+    ),
+    // The C part alone: firmware/acquisition/budget.ts keeps it for devices without a CPU model (test/esp32-estimates.test.ts).
+    estimateFigure(
+      "dsp.esp32.envelopeNativeMsPerWindow",
+      `the bearing diagnostics' C code per window (${WINDOW.axes} axes: the envelope pass and the kernel from the first stage), ESP32 estimate from ESP-DSP's published cycles (ANSI C biquad and radix-2 FFT, 240 MHz; not measured)`,
+      envelopeNativeMs * WINDOW.axes,
       { name: "window length", value: (WINDOW.n / WINDOW.odr) * 1000 },
     ),
     {

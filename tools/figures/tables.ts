@@ -60,9 +60,12 @@ export function linCheckTables(check: LinCheck | undefined): string {
   if (!check?.date) return linCheckText(check) + ".";
   const m = check.machine;
   const parts = Object.entries(check.checked ?? {}).filter(([, at]) => at && (at.commit !== check.commit || at.date.slice(0, 10) !== check.date!.slice(0, 10)));
-  const earlier = parts.length ? ` Kept from earlier runs: ${parts.map(([part, at]) => `${part} checked ${at!.date.slice(0, 10)} at commit ${at!.commit}`).join(", ")}.` : "";
+  // A part's load: recorded with the part since check-lin keeps it (older records have none).
+  const load = (l: number[] | undefined) => (l ? `load average ${l[0]} at the start` : "load not recorded");
+  const earlier = parts.length ? ` Kept from earlier runs: ${parts.map(([part, at]) => `${part} checked ${at!.date.slice(0, 10)} at commit ${at!.commit}, ${load(at!.loadAverage)}`).join("; ")}.` : "";
+  const latest = Object.keys(check.checked ?? {}).filter((part) => !parts.some(([p]) => p === part));
   const lines = [
-    `Checked ${check.date.slice(0, 10)}${m ? ` on ${m.cpu} (${m.cores} cores), load average ${m.loadAverage[0]} at the start` : ""}, commit ${check.commit ?? "unknown"}, Moddable SDK ${check.sdk ?? "unknown"} (${LIN_CHECK_PATH}; \`sensor-node check-lin\` checks again).${earlier}`,
+    `Checked ${check.date.slice(0, 10)}${latest.length ? ` (${latest.join(", ")})` : ""}${m ? ` on ${m.cpu} (${m.cores} cores), ${load(m.loadAverage)}` : ""}, commit ${check.commit ?? "unknown"}, Moddable SDK ${check.sdk ?? "unknown"} (${LIN_CHECK_PATH}; \`sensor-node check-lin\` checks again).${earlier}`,
   ];
   if (check.runs?.length) {
     const rows = check.runs.map((r) => [
@@ -169,6 +172,7 @@ export function summaryTable(input: FiguresInput): string {
   const ram = F.get("xs.node.firmware.ramKiBPreloaded");
   const ramSmall = F.get("xs.node.firmware.ramKiBPreloaded2048");
   const ramFull = F.get("xs.node.firmware.ramKiB");
+  const ring = F.get("xs.node.firmware.samplerRingKiB");
   const soak = F.get("xs.node.soakHeapGrowth");
   const drain = F.matching(/^outbox\.drain\./);
   const fleet = F.get("fleet.capacity");
@@ -215,11 +219,12 @@ export function summaryTable(input: FiguresInput): string {
     ["monitor evaluation (ISO zones + rules), XS", withUnit(monitor.value, monitor.unit), "-", "-"],
     [`${heap.name} (DSP + monitor steady state)`, withUnit(heap.value, heap.unit), `after 5 windows ${num(heap.baseline!.value)} slots`, verdict(heap)],
     [
-      "firmware RAM, ESP32 estimate (xsnap slots x 16 B + chunks, plus the FIFO sampler's ring; stub host, flash and bytecode out), modules preloaded, n = 4096",
+      "firmware XS heap, ESP32 estimate (xsnap slots x 16 B + chunks, the FIFO sampler's read buffer included; stub host, flash and bytecode out), modules preloaded, n = 4096",
       `${withUnit(ram.value, ram.unit)}; n = 2048: ${withUnit(ramSmall.value, ramSmall.unit)}; not preloaded: ${withUnit(ramFull.value, ramFull.unit)}`,
       linCheckText(input.linCheck),
       verdict(ram),
     ],
+    [`${ring.name} (ESP32 estimate${ring.note ? `: ${ring.note}` : ""})`, withUnit(ring.value, ring.unit), "-", verdict(ring)],
     [soak.name, withUnit(soak.value, soak.unit), `max over the first cycles ${num(soak.baseline!.value)} slots`, verdict(soak)],
     [
       "outbox drain after an hour offline (3 600 messages; wall)",
@@ -259,6 +264,7 @@ const BEARING_FIGURES = new Set([
   "dsp.xs.envelopeDevicePathPerSample",
   "dsp.xs.devicePathWithEnvelopePerSample",
   "dsp.esp32.envelopeMsPerWindow",
+  "dsp.esp32.envelopeNativeMsPerWindow",
   "dsp.native.envelopePassNs",
   "dsp.envelope.ramBytes",
 ]);
