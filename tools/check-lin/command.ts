@@ -61,7 +61,7 @@ export interface LinCheckRecord {
   spectrum?: unknown;
   provision?: ProvisionRecord;
   /** When each part was checked (a part kept from an earlier record keeps its own). */
-  checked?: Partial<Record<Check, { date: string; commit: string }>>;
+  checked?: Partial<Record<Check, { date: string; commit: string; loadAverage?: number[] }>>;
 }
 
 export async function checkLinCommand(argv: string[]): Promise<number> {
@@ -89,7 +89,7 @@ export async function checkLinCommand(argv: string[]): Promise<number> {
   const earlier = flags.only !== undefined && fs.existsSync(out) ? (JSON.parse(fs.readFileSync(out, "utf8")) as LinCheckRecord) : undefined;
   record.checked = {};
   for (const check of CHECKS) {
-    if (only.includes(check)) record.checked[check] = { date: record.date, commit: record.commit };
+    if (only.includes(check)) record.checked[check] = { date: record.date, commit: record.commit, loadAverage: record.machine.loadAverage };
     else if (earlier?.[check] !== undefined) {
       // A check's results are the record's key of the same name (runs also wrote preference).
       Object.assign(record, { [check]: earlier[check] }, check === "runs" ? { preference: earlier.preference } : {});
@@ -115,6 +115,8 @@ export async function checkLinCommand(argv: string[]): Promise<number> {
     }
     throw error;
   } finally {
+    // Leave the machine's lin storage as a factory-fresh node would find it (every lin build here shares it).
+    clearLinStorage();
     await x.stop();
   }
   fs.mkdirSync(path.dirname(out), { recursive: true });
