@@ -8,7 +8,9 @@
  * and kept current by CI (test/budgets.test.ts compares this table with fresh
  * measurements), plus native time where the device runs C (the spectrum kernel,
  * an estimate). Computrons become time at one named rate: ESP32_COMPUTRONS_PER_S.
- * XS-compatible: the Node host and the XS whole-node harness charge the same.
+ * XS-compatible, but only the simulator on the Node host charges it (SimNode with a
+ * `cpu` option); the XS whole-node harness has no CPU model, and its parity runs
+ * (tools/xs/bridge.ts) run both sides with free computation.
  */
 import type { CpuMeter, CpuWork } from "../firmware/host.js";
 import { ENVELOPE_COMPUTRONS_PER_AXIS_SAMPLE, ENVELOPE_NATIVE_MS_PER_AXIS_SAMPLE, ESP32_COMPUTRONS_PER_S, FEATURES_COMPUTRONS_PER_AXIS_SAMPLE, FEATURES_NATIVE_MS_PER_AXIS_SAMPLE, FIFO_COMPUTRONS_PER_SAMPLE, FIFO_DECODE_COMPUTRONS_PER_SAMPLE } from "../firmware/acquisition/budget.js";

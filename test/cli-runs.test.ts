@@ -153,6 +153,29 @@ test("a fleet's --json: t never before ts; --speed max starts at 2026-01-01, a p
   }
 });
 
+/** A line's form: every number a 9, the ISO zones Z (the values differ from run to run; the fields and their order do not). */
+const form = (line: string) => line.replace(/\d+(\.\d+)?/g, "9").replace(/zone [A-D]\/[A-D]\/[A-D]/, "zone Z/Z/Z");
+
+test("README's sample line of `npm start` has the form of a real run's first telemetry line, its time the wall clock's time of day (UTC)", async (t) => {
+  const readme = fs.readFileSync(path.join(path.dirname(BIN), "..", "README.md"), "utf8");
+  const sample = /`npm start` prints[\s\S]*?```\n(.*)\n```/.exec(readme)?.[1];
+  t.truthy(sample, "README.md has the sample line after \"`npm start` prints\"");
+  // npm start is `sensor-node sim` at real-time pace, until Ctrl-C; --duration ends the same run.
+  const before = Date.now();
+  const r = await runCli(["sim", "--duration", "3"]);
+  const after = Date.now();
+  t.is(r.code, 0, r.stderr);
+  const line = r.stdout.split("\n").find((l) => / node-1 #1 /.test(l));
+  t.truthy(line, `a first telemetry line in:\n${r.stdout}`);
+  t.is(form(sample!), form(line!));
+  // HH:MM:SS.mmm of a moment within the run (UTC); a run across midnight wraps.
+  const [hh, mm, ss] = line!.slice(0, 12).split(":").map(Number);
+  const ofDay = ((hh * 60 + mm) * 60 + ss) * 1000;
+  const day = 86_400_000;
+  const since = (ofDay - (before % day) + day) % day;
+  t.true(since <= after - before, `${line!.slice(0, 12)} is between ${new Date(before).toISOString()} and ${new Date(after).toISOString()}`);
+});
+
 test("a Sparkplug B fleet: its messages reach --json (spBv1.0/...) and the run exits 0", async (t) => {
   const r = await runCli(["sim", "--nodes", "2", "--workers", "2", "--payload", "sparkplug", "--json", "--duration", "3", "--speed", "max"]);
   t.is(r.code, 0, r.stderr);

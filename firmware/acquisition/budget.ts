@@ -37,7 +37,11 @@ export const FIFO_COMPUTRONS_PER_SAMPLE = 106;
 export const FIFO_DECODE_COMPUTRONS_PER_SAMPLE = 288;
 /** One axis-sample of a window's features on the device path: xs.devicePathPerWindow (1 168 434) / (3 x 4096). */
 export const FEATURES_COMPUTRONS_PER_AXIS_SAMPLE = 1_168_434 / (3 * 4096);
-/** The C spectrum kernel's share, native ms per axis-sample on the ESP32 (4.7 ms per window of 3 x 4096, an estimate). */
+/**
+ * The C spectrum kernel's share, native ms per axis-sample on the ESP32: an estimate from
+ * ESP-DSP's published cycles, the bench's dsp.esp32.kernelMsPerWindow for 3 x 4096
+ * (test/esp32-estimates.test.ts keeps it the record's).
+ */
 export const FEATURES_NATIVE_MS_PER_AXIS_SAMPLE = 4.7 / (3 * 4096);
 
 /**
@@ -48,8 +52,9 @@ export const FEATURES_NATIVE_MS_PER_AXIS_SAMPLE = 4.7 / (3 * 4096);
 export const ENVELOPE_COMPUTRONS_PER_AXIS_SAMPLE = 16.4;
 /**
  * The envelope's C code per axis-sample on the ESP32: the C envelope pass and the
- * kernel's second run from the first stage, 11.1 ms per window of 3 axes (an estimate
- * from ESP-DSP's published cycles, tools/bench/dsp.ts).
+ * kernel's second run from the first stage, an estimate from ESP-DSP's published cycles:
+ * the bench's dsp.esp32.envelopeNativeMsPerWindow for 3 x 4096 (tools/bench/dsp.ts;
+ * test/esp32-estimates.test.ts keeps it the record's).
  */
 export const ENVELOPE_NATIVE_MS_PER_AXIS_SAMPLE = 11.1 / (3 * 4096);
 
