@@ -89,6 +89,11 @@ function cost(cpu: CpuMeter | undefined, work: CpuWork, units: number): number {
   return (units * (work === "fifoDecode" ? FIFO_DECODE_COMPUTRONS_PER_SAMPLE : FIFO_COMPUTRONS_PER_SAMPLE) * 1000) / ESP32_COMPUTRONS_PER_S;
 }
 
+/** One window's features (and bearing diagnostics) on the main core, ms: one stretch, during which its timers wait. */
+export function featuresTime(cpu: CpuMeter | undefined, n: number, envelope: boolean): number {
+  return cost(cpu, "features", 3 * n) + (envelope ? cost(cpu, "envelope", 3 * n) : 0);
+}
+
 /**
  * The limit a plan breaks (the configuration field and why), or undefined when the
  * sampler and the main core keep up. Wire time of a poll: each transfer is address,
@@ -104,7 +109,7 @@ export function acquisitionLimit(p: AcquisitionPlan): { field: string; problem: 
   if (busShare > MAX_BUS_SHARE) {
     return { field: "accelerometer.odr", problem: `${p.odr} Hz is too fast for the ${p.busHz / 1000} kHz bus: draining the FIFO takes ${Math.round(busShare * 100)} % of the sampler's core (limit ${MAX_BUS_SHARE * 100} %)` };
   }
-  const featuresMs = cost(p.cpu, "features", 3 * p.n) + (p.envelope ? cost(p.cpu, "envelope", 3 * p.n) : 0);
+  const featuresMs = featuresTime(p.cpu, p.n, p.envelope === true);
   const copy = g.int16Counts ? "fifo" : "fifoDecode";
   // The main core's share with a window's features every `hop` samples and each new sample copied once.
   const mainLoad = (hop: number) => (featuresMs + cost(p.cpu, copy, hop)) / ((hop * 1000) / p.odr);

@@ -19,7 +19,7 @@ import { EnvelopeSpectrum } from "../dsp/envelope.js";
 import { bearingOrders } from "../dsp/bearing-geometry.js";
 import type { SpeedEstimate } from "../dsp/speed.js";
 import { checkWindow } from "../monitor/health.js";
-import { acquisitionLimit } from "../acquisition/budget.js";
+import { acquisitionLimit, featuresTime } from "../acquisition/budget.js";
 import { bearingDiagnostics, ConfigError, type NodeConfig } from "./config.js";
 import type { Fault } from "./payload.js";
 import type { NodeApp } from "./node.js";
@@ -300,6 +300,8 @@ export class SensorManager {
     const cpu = this.#app.host.cpu;
     if (this.#bearingConfig !== this.#app.config) this.#setUpBearing(this.#app.config);
     const bearing = this.bearing;
+    // The features hold the main core in one stretch: a keepalive due meanwhile could only go out late.
+    this.#app.mqtt.pingAhead(featuresTime(cpu, f.n, bearing !== undefined));
     bearing?.begin();
     this.#axis(f, block.x, axes.x, block.scale, capture?.x, bearing, envelopes?.x);
     this.#axis(f, block.y, axes.y, block.scale, capture?.y, bearing, envelopes?.y);

@@ -46,6 +46,15 @@ export class MqttClient {
     return this.#conn.connected;
   }
 
+  /**
+   * The caller is about to hold the CPU for `ms` (a window's features): a PINGREQ that
+   * would fall due meanwhile goes now, since its timer cannot fire before the work is
+   * done and the broker allows only half a keepalive of lateness (MQTT 3.1.2.10).
+   */
+  pingAhead(ms: number): void {
+    this.#conn.pingAhead(ms);
+  }
+
   /** True while a reply from the broker is due (CONNACK, PINGRESP, PUBACK, SUBACK). */
   get awaitingReply(): boolean {
     const conn = this.#conn;

@@ -410,11 +410,19 @@ export class MqttConnection {
     }, Math.max(0, keepaliveMs - idle));
   }
 
-  #keepaliveDue(): void {
+  /** MqttClient.pingAhead: the keepalive check, `ms` ahead of now (its timer set again). */
+  pingAhead(ms: number): void {
+    if (this.#keepaliveTimer === undefined) return; // not connected, or keepalive off
+    this.#c.host.timers.clear(this.#keepaliveTimer);
+    this.#keepaliveDue(ms);
+  }
+
+  /** Pings if the keepalive falls due by `ahead` ms from now; sets the next check. */
+  #keepaliveDue(ahead = 0): void {
     const c = this.#c;
     this.#keepaliveTimer = undefined;
     const keepaliveMs = this.keepaliveS * 1000;
-    const now = c.host.clock.now();
+    const now = c.host.clock.now() + ahead;
     const idle = now - this.#lastSentAt;
     // The spec's rule counts from the last packet sent. A node that publishes every second would then never
     // ping, so also ping when messages wait for acknowledgement and the broker has said nothing for a keepalive.
