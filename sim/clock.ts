@@ -48,6 +48,8 @@ export interface Task extends Clock, Timers {
   readonly busyMs: number;
   /** Longest a timer of this task fired late because the task was busy, ms. */
   readonly maxLateMs: number;
+  /** Its work runs past the clock's time: a callback of it would have to wait. */
+  readonly busy: boolean;
 }
 
 export class VirtualClock implements Clock, Timers {
@@ -322,6 +324,9 @@ class TaskView implements Task {
   }
   get maxLateMs(): number {
     return this.#state.maxLateMs;
+  }
+  get busy(): boolean {
+    return this.#state.busyUntil > this.#clock.now();
   }
   now(): number {
     return this.#clock.now();

@@ -62,6 +62,13 @@ export class MqttClient {
     return conn.connected && (conn.pingOutstanding || this.#session.awaitingAck);
   }
 
+  /** How many replies from the broker are due (a simulator waits for them in real time: tools/simulator/drive.ts). */
+  get repliesDue(): number {
+    const conn = this.#conn;
+    if (conn.state === "connecting") return 1;
+    return conn.connected ? (conn.pingOutstanding ? 1 : 0) + this.#session.acksDue : 0;
+  }
+
   /** QoS 1 messages held: queued plus in flight. */
   get pending(): number {
     return this.#session.pending;

@@ -69,6 +69,11 @@ export class MqttSession implements SessionEvents {
     return this.#inflight.size > 0 || this.#pendingSubs.size > 0;
   }
 
+  /** How many acks are due: one per message in flight and per subscription sent. */
+  get acksDue(): number {
+    return this.#inflight.size + this.#pendingSubs.size;
+  }
+
   setSource(source: PublishSource | undefined): void {
     this.#source = source;
     this.pump();

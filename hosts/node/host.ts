@@ -6,7 +6,7 @@
 import type { AppendLog, Clock, CpuMeter, FirmwareSlots, Host, I2CLines, Listener, ListenerOptions, LogLevel, SMBusConstructor, Storage, TCPOptions, TCPSocket, TimerId, Timers } from "../../firmware/host.js";
 import * as fs from "node:fs";
 import { randomFillSync } from "node:crypto";
-import { createTcpSocket, type TlsSettings } from "./tcp.js";
+import { createTcpSocket, type Deliver, type SocketObserver, type TlsSettings } from "./tcp.js";
 import { createListener, type ListenSettings } from "./listener.js";
 import { simDigitalClass, type SimWiring } from "../../sim/pins.js";
 import { simFifoSamplerClass } from "../../sim/fifo-sampler.js";
@@ -56,6 +56,14 @@ export interface NodeHostOptions {
   samplerCore?: Clock & Timers;
   /** The simulator's CPU model (sim/cpu.ts): the firmware's work and flash writes take time. None: free. */
   cpu?: CpuMeter;
+  /**
+   * True while the firmware's thread is busy (the CPU model: its task's work runs past the
+   * clock's time). Socket events that arrive meanwhile wait on its timers until it is free,
+   * as on the device, where the XS thread runs one callback at a time. None: at once.
+   */
+  busy?: () => boolean;
+  /** Told of each event on a connection the firmware opened as it arrives, before the firmware hears of it (it may be busy). */
+  observe?: SocketObserver;
   hardwareId: string;
   /** Seeded random source (virtual-time runs must repeat); default Math.random. */
   random?: () => number;
@@ -82,6 +90,8 @@ export interface NodeHost extends Host {
   haltTimers(): void;
   /** Holds the factory-reset button long enough (the simulator's stand-in for the BOOT button). */
   holdResetButton(): void;
+  /** Socket events that arrived while the firmware was busy and wait for it (see `busy`). */
+  readonly heldEvents: number;
 }
 
 export function createNodeHost(options: NodeHostOptions): NodeHost {
@@ -101,6 +111,18 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
       options.time.clear(id);
     },
   };
+  let held = 0;
+  const busy = options.busy;
+  const deliver: Deliver | undefined =
+    busy &&
+    ((callback) => {
+      if (!busy()) return callback();
+      held++;
+      timers.set(() => {
+        held--;
+        callback();
+      }, 0);
+    });
   const core = options.samplerCore;
   // The sampler's timers are the host's too: a power cut (haltTimers) stops that core as well.
   const coreTimers: (Clock & Timers) | undefined = core && {
@@ -125,7 +147,7 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
       i2cLines: options.bus.lines ? () => options.bus.lines!() : undefined,
       listen: options.listen
         ? (o: ListenerOptions) => {
-            const listener = createListener(o, options.listen!, (socket, kill) => {
+            const listener = createListener(o, options.listen!, deliver, (socket, kill) => {
               sockets.add(socket);
               killers.set(socket, kill);
               return () => {
@@ -169,6 +191,8 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
           (k) => (kill = k),
           undefined,
           options.cpu,
+          deliver,
+          options.observe,
         );
         sockets.add(socket);
         if (kill) killers.set(socket, kill);
@@ -202,6 +226,10 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
     haltTimers() {
       for (const id of timerIds) options.time.clear(id);
       timerIds.clear();
+      held = 0;
+    },
+    get heldEvents() {
+      return held;
     },
     killConnections() {
       for (const kill of [...killers.values()]) kill();

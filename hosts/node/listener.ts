@@ -6,7 +6,7 @@
  */
 import * as net from "node:net";
 import type { Listener, ListenerOptions, SocketCallbacks, TCPSocket } from "../../firmware/host.js";
-import { adoptSocket } from "./tcp.js";
+import { adoptSocket, type Deliver } from "./tcp.js";
 
 export interface ListenSettings {
   /** Address to bind (default 127.0.0.1: the simulator's setup page is for this machine only). */
@@ -19,7 +19,7 @@ export interface ListenSettings {
 }
 
 /** `track` is told of each accepted socket (the host kills them on a power cut) and returns what forgets it once it is dead. */
-export function createListener(options: ListenerOptions, settings: ListenSettings, track: (socket: TCPSocket, kill: () => void) => () => void): Listener {
+export function createListener(options: ListenerOptions, settings: ListenSettings, deliver: Deliver | undefined, track: (socket: TCPSocket, kill: () => void) => () => void): Listener {
   const pending: net.Socket[] = [];
   const wanted = settings.port(options.port);
   let port = wanted;
@@ -28,7 +28,9 @@ export function createListener(options: ListenerOptions, settings: ListenSetting
     if (closed) return void socket.destroy();
     socket.on("error", () => {}); // until the firmware takes it; adoptSocket reports errors after
     pending.push(socket);
-    options.onReadable(pending.length);
+    const announce = () => pending.length > 0 && options.onReadable(pending.length);
+    if (deliver) deliver(announce);
+    else announce();
   });
   server.on("error", (e) => settings.onError?.(options.port, e.message));
   server.listen(wanted, settings.address ?? "127.0.0.1", () => {
@@ -44,7 +46,7 @@ export function createListener(options: ListenerOptions, settings: ListenSetting
       if (!socket) return undefined;
       let kill: () => void = () => socket.destroy();
       let forget = () => {};
-      const wrapped = adoptSocket(socket, { ...callbacks, onError: (message) => (forget(), callbacks.onError?.(message)) }, { onKill: (k) => (kill = k) });
+      const wrapped = adoptSocket(socket, { ...callbacks, onError: (message) => (forget(), callbacks.onError?.(message)) }, { onKill: (k) => (kill = k), deliver });
       forget = track(wrapped, kill);
       const close = wrapped.close.bind(wrapped);
       wrapped.close = () => (forget(), close());

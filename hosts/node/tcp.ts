@@ -49,6 +49,8 @@ export function createTcpSocket(
   onKill?: (kill: () => void) => void,
   onSocket?: (socket: net.Socket) => void,
   cpu?: CpuMeter,
+  deliver?: Deliver,
+  observe?: SocketObserver,
 ): TCPSocket {
   const socket: net.Socket = options.secure
     ? tls.connect({
@@ -61,8 +63,18 @@ export function createTcpSocket(
         servername: tlsSettings?.servername ?? (net.isIP(options.host) ? undefined : options.host),
       })
     : net.connect({ host: options.host, port: options.port });
-  return adoptSocket(socket, options, { connectEvent: options.secure ? "secureConnect" : "connect", cpu: options.secure ? cpu : undefined, onKill, onSocket });
+  return adoptSocket(socket, options, { connectEvent: options.secure ? "secureConnect" : "connect", cpu: options.secure ? cpu : undefined, onKill, onSocket, deliver, observe, peerPort: options.port });
 }
+
+/**
+ * How an event reaches the firmware: at once, or when the firmware's thread is free (the
+ * host's CPU model: docs/host.md, "CPU time"). The callback reads the socket's state when it
+ * runs, not when the event came.
+ */
+export type Deliver = (callback: () => void) => void;
+
+/** Told of each event as it reaches a connection, before the firmware hears of it: bytes, the connection made, its end. */
+export type SocketObserver = (event: Uint8Array | "established" | "error", socket: { readonly remotePort?: number }) => void;
 
 /**
  * The firmware's TCPSocket over a Node socket: one being opened (it is writable after
@@ -72,8 +84,11 @@ export function createTcpSocket(
 export function adoptSocket(
   socket: net.Socket,
   options: SocketCallbacks,
-  how: { connectEvent?: string; cpu?: CpuMeter; onKill?: (kill: () => void) => void; onSocket?: (socket: net.Socket) => void },
+  how: { connectEvent?: string; cpu?: CpuMeter; onKill?: (kill: () => void) => void; onSocket?: (socket: net.Socket) => void; deliver?: Deliver; observe?: SocketObserver; peerPort?: number },
 ): TCPSocket {
+  const deliver: Deliver = how.deliver ?? ((callback) => callback());
+  /** The connection as the observer knows it (one object; its port stays known after the socket is gone). */
+  const peer = { remotePort: how.peerPort ?? socket.remotePort };
   const chunks: Buffer[] = [];
   let buffered = 0;
   /** TLS under the CPU model: records received and not yet charged. */
@@ -81,6 +96,8 @@ export function adoptSocket(
   let records = 0;
   let dead = false;
   let connected = false;
+  /** The firmware closed it: nothing more reaches the firmware. */
+  let closed = false;
   const { onKill, onSocket } = how;
   socket.setNoDelay(true);
   open.add(socket);
@@ -91,13 +108,15 @@ export function adoptSocket(
     if (dead) return;
     dead = true;
     if (!socket.destroyed) socket.destroy();
-    options.onError?.(message);
+    how.observe?.("error", peer);
+    deliver(() => options.onError?.(message));
   };
 
   const established = () => {
     if (dead) return;
     connected = true;
-    options.onWritable?.(writableBytes());
+    how.observe?.("established", peer);
+    deliver(() => !dead && options.onWritable?.(writableBytes()));
   };
   if (how.connectEvent) socket.once(how.connectEvent, established);
   else setImmediate(established);
@@ -106,11 +125,11 @@ export function adoptSocket(
     chunks.push(data);
     buffered += data.length;
     records++;
-    options.onReadable?.(buffered);
+    how.observe?.(data, peer);
+    // what arrived before the connection died is still read, as from a device's socket buffer
+    deliver(() => !closed && buffered > 0 && options.onReadable?.(buffered));
   });
-  socket.on("drain", () => {
-    if (!dead && connected) options.onWritable?.(writableBytes());
-  });
+  socket.on("drain", () => deliver(() => !dead && connected && options.onWritable?.(writableBytes())));
   socket.on("error", (err: Error) => die(err.message));
   socket.on("end", () => die("connection closed by peer"));
   socket.on("close", () => die("connection closed"));
@@ -154,10 +173,11 @@ export function adoptSocket(
       // The callback reports fresh room once Node handed the bytes to the kernel, so a
       // writer that meters itself by onWritable's byte count never stalls.
       socket.write(Buffer.from(view), (err) => {
-        if (!err && !dead && connected) options.onWritable?.(writableBytes());
+        if (!err) deliver(() => !dead && connected && options.onWritable?.(writableBytes()));
       });
     },
     close(): void {
+      closed = true;
       open.delete(socket);
       if (dead) return;
       dead = true;

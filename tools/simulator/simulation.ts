@@ -5,6 +5,7 @@
  */
 import * as mqtt from "mqtt";
 import { VirtualClock, type Task } from "../../sim/clock.js";
+import { ReplyCounter } from "./reply-counter.js";
 import { SimulatedCpu } from "../../sim/cpu.js";
 import { SimI2CBus } from "../../sim/bus.js";
 import type { I2CTarget } from "../../sim/bus.js";
@@ -80,6 +81,8 @@ export interface SimNodeOptions {
   image?: Uint8Array;
   /** Called before every write to a socket, every boot (a fleet stamps what its subscriber receives with the node's time then). */
   onSend?: () => void;
+  /** Called as bytes reach a connection the node opened, before the firmware reads them (under the CPU model it may be busy). */
+  onArrive?: (data: Uint8Array) => void;
 }
 
 export type SimPart = I2CTarget & { present: boolean };
@@ -112,6 +115,12 @@ export class SimNode {
   /** The firmware the running slot holds (the built-in one, or a bundle from an update). */
   image: FirmwareImage = builtInImage;
   #options: SimNodeOptions;
+  /** Per connection to the broker: its replies counted from the bytes as they arrive. */
+  #replyCounters = new WeakMap<object, ReplyCounter>();
+  /** Replies (and connections made) that arrived while the node computed, held for it (reset once nothing is held). */
+  #unreadReplies = 0;
+  /** The broker connection's end arrived while the node computed: no reply due will come. */
+  #heldEnd = false;
 
   constructor(options: SimNodeOptions) {
     this.#options = options;
@@ -176,6 +185,9 @@ export class SimNode {
       tls: config?.mqtt.tls ? tlsSettingsFromFiles(config.mqtt.tls) : undefined,
       time: this.time,
       cpu: this.cpu,
+      // under the CPU model a reply that comes while the node computes waits for its thread
+      busy: this.cpu && (() => (this.time as Task).busy),
+      observe: (event, socket) => this.#observe(event, socket),
       samplerCore: this.core0,
       bus: this.bus,
       storage: this.storage,
@@ -265,9 +277,38 @@ export class SimNode {
     this.start();
   }
 
-  /** True while the node waits for a reply from the broker (virtual time should wait too). */
+  /**
+   * An event on a connection as it arrives. Under the CPU model, what reaches the broker
+   * connection while the node computes waits for it unread (decision 76): the replies in it,
+   * the connection being made (what a connecting node waits for first) and its end are noted.
+   */
+  #observe(event: Uint8Array | "established" | "error", socket: { readonly remotePort?: number }): void {
+    if (typeof event !== "string") this.#options.onArrive?.(event);
+    if (!this.cpu || socket.remotePort !== this.app.config.mqtt.port) return;
+    let replies = 0;
+    if (typeof event !== "string") {
+      let counter = this.#replyCounters.get(socket);
+      if (!counter) this.#replyCounters.set(socket, (counter = new ReplyCounter()));
+      replies = counter.count(event);
+    } else if (event === "established") replies = 1;
+    if (!(this.time as Task).busy) return;
+    if (event === "error") this.#heldEnd = true;
+    this.#unreadReplies += replies;
+  }
+
+  /**
+   * True while the node waits for a reply from the broker that has not come (virtual time
+   * waits too). Under the CPU model a reply that came while the node computed waits for it
+   * unread (decision 76): once every reply due is in, or the connection's end, virtual time
+   * moves on to deliver them.
+   */
   get busy(): boolean {
-    return this.app.mqtt.awaitingReply || this.app.otaDownloading;
+    const held = this.host.heldEvents;
+    if (held === 0) {
+      this.#unreadReplies = 0;
+      this.#heldEnd = false;
+    }
+    return (!this.#heldEnd && this.app.mqtt.repliesDue > this.#unreadReplies) || (this.app.otaDownloading && held === 0);
   }
 
   stop(): void {
