@@ -34,6 +34,9 @@ const fleet = file("fleet.json", JSON.stringify({ ...scenario, fleet: [{ name: "
 const badKey = file("bad-key.json", JSON.stringify({ mqtt: { hots: "broker.local" } }));
 const badPort = file("bad-port.json", JSON.stringify({ mqtt: { port: 70000 } }));
 const notJson = file("not-json.json", "mqtt:\n  port: 1883\n");
+const lis3dhOverlap = file("lis3dh-overlap.json", JSON.stringify({ accelerometer: { kind: "lis3dh", odr: 5376 }, window: { overlap: 0.75 } }));
+const autoOverlap = file("auto-overlap.json", JSON.stringify({ window: { overlap: 0.75 } }));
+const shortRing = file("short-ring.json", JSON.stringify({ accelerometer: { kind: "adxl345" }, machine: { bearing: "6205" }, acquisition: { ringMs: 500 } }));
 const folder = fs.mkdtempSync(path.join(dir, "a-folder-"));
 const WIFI = ["--port", "/dev/null", "--ssid", "plant", "--password", "plant-secret"];
 
@@ -149,6 +152,10 @@ const CASES: Record<string, Case> = {
   "config check, an unknown key": usage(["config", "check", badKey], /bad-key\.json: config\.mqtt\.hots: unknown key \(allowed here: .*\bhost\b.*\)/),
   "config check, a port out of range": usage(["config", "check", badPort], /bad-port\.json: config\.mqtt\.port: 70000/),
   "config check, two files": usage(["config", "check", badKey, badPort], /unexpected argument/),
+  // The acquisition check the node runs when it opens the part (ESP32 estimate).
+  "config check, LIS3DH at 5376 Hz with window.overlap 0.75": usage(["config", "check", lis3dhOverlap], /lis3dh-overlap\.json: config\.window\.overlap: 0\.75 with window\.n 4096 at 5376 Hz: .* use at most 0\.\d+$/),
+  "config check, a bearing with a ring set too short": usage(["config", "check", shortRing], /short-ring\.json: config\.acquisition\.ringMs: 500 ms holds less than 1\.25 x one window's features .* use at least \d+$/),
+  "config check, kind auto: the part the scan may find": usage(["config", "check", autoOverlap], /auto-overlap\.json: config\.window\.overlap: .* \(accelerometer\.kind auto, if the bus scan finds an ADXL345\)$/),
 
   // bench, build, check-lin
   "bench --only nope": usage(["bench", "--only", "nope"], /--only: unknown benchmark "nope"/),

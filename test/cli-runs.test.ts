@@ -18,6 +18,9 @@ import { until, EVENT_CEILING_MS } from "./helpers/wait.js";
 import { startMosquitto } from "../tools/brokers/broker.js";
 import { startFaultProxy } from "../tools/brokers/fault-proxy.js";
 import { imbalancedMachine } from "./helpers/scenario-files.js";
+import { parseScenario } from "../tools/scenario/parse.js";
+import { runScenario } from "../tools/scenario/runner.js";
+import { ESP32_COMPUTRONS_PER_S } from "../sim/cpu.js";
 import { capacityFigures } from "../tools/bench/fleet.js";
 import { judge } from "../tools/bench/types.js";
 import type { CapacityResult } from "../tools/fleet/capacity.js";
@@ -230,4 +233,30 @@ test("config check: an unknown key lists the keys allowed there: those of the ef
   const listed = /config\.mqtt\.hots: unknown key \(allowed here: ([^)]+)\)/.exec(r.stderr)?.[1].split(", ");
   t.truthy(listed, r.stderr);
   for (const k of [...mqttKeys, "username", "password", "tls"]) t.true(listed!.includes(k), `${k} in ${listed}`);
+});
+
+test("config check refuses what the node refuses when it opens the part, in the node's words; a bearing with the default ring passes at each part's top rate", async (t) => {
+  // LIS3DH at its top rate, features every quarter window: the node (simulated at the ESP32 rate it assumes) refuses it at startup.
+  const config = { accelerometer: { kind: "lis3dh", odr: 5376 }, window: { overlap: 0.75 } };
+  const file = write("lis3dh-overlap.json", config);
+  const r = await runCli(["config", "check", file]);
+  t.is(r.code, 2);
+  t.is(r.stdout, "");
+  const said = r.stderr.trim().split("\n");
+  t.is(said.length, 1, r.stderr);
+  const logged: string[] = [];
+  const scenario = parseScenario(JSON.stringify({ version: 1, seed: 1, duration_s: 5, node: { accelerometer: "lis3dh", config }, machine: imbalancedMachine(1, 0.004), expect: [] }), "refused");
+  await runScenario(scenario, { cpu: { rate: ESP32_COMPUTRONS_PER_S }, onLog: (level, message) => void (level === "warn" && logged.push(message)) });
+  const refusal = logged.map((m) => /\(config\): (config\..*)$/.exec(m)?.[1]).find((m) => m !== undefined);
+  t.truthy(refusal, logged.join("\n"));
+  t.is(said[0], `${file}: ${refusal}`);
+  t.regex(said[0], /config\.window\.overlap: /);
+
+  // machine.bearing without acquisition.ringMs: accepted at every part's top rate (the datasheets' fastest ODRs), with a ring of the bearing mode.
+  const plain = JSON.parse((await runCli(["config", "check", write("plain.json", {})])).stdout).acquisition.ringMs as number;
+  for (const [kind, odr] of [["adxl345", 3200], ["lis3dh", 5376], ["adxl355", 4000]] as const) {
+    const shown = await runCli(["config", "check", write(`${kind}-bearing.json`, { accelerometer: { kind, odr }, machine: { bearing: "6205" } })]);
+    t.is(shown.code, 0, shown.stderr);
+    t.true(JSON.parse(shown.stdout).acquisition.ringMs > plain, `${kind}: a longer ring than without a bearing`);
+  }
 });

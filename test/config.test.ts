@@ -1,5 +1,5 @@
 import test from "ava";
-import { ConfigError, DEFAULT_CONFIG, resolveConfig } from "../firmware/app/config.js";
+import { ConfigError, DEFAULT_CONFIG, resolveConfig, samplerRingMs } from "../firmware/app/config.js";
 
 test("a partial document is merged over the defaults", (t) => {
   const c = resolveConfig({ nodeId: "pump-7", mqtt: { port: 8883, secure: true } });
@@ -17,6 +17,8 @@ const bad: [unknown, string, RegExp][] = [
   [{ mqtt: { prefix: "a/#" } }, "mqtt.prefix", /wildcards/],
   [{ accelerometer: { rangeG: 3 } }, "accelerometer.rangeG", /one of 2, 4, 8, 16/],
   [{ window: { n: 1000 } }, "window.n", /power of two/],
+  [{ acquisition: { ringMs: 10 } }, "acquisition.ringMs", /out of range 20\.\.5000/],
+  [{ acquisition: { ringMs: "1s" } }, "acquisition.ringMs", /expected a number/],
   [{ window: { overlap: 0.8 } }, "window.overlap", /out of range 0\.\.0\.75/],
   [{ window: { overlap: -0.25 } }, "window.overlap", /out of range/],
   [{ window: { overlap: 0.3 } }, "window.overlap", /0\.3 is not a multiple of 0\.125/],
@@ -79,4 +81,16 @@ test("machine.bearing: a designation from the table, a geometry or defect orders
     t.regex(error!.message, message);
     t.false(error!.message.includes("\n"), "one line");
   }
+});
+
+test("acquisition.ringMs unset takes its mode's default, longer with bearing diagnostics; a value set is kept in either mode (and checked as given)", (t) => {
+  const plain = samplerRingMs(resolveConfig({}));
+  const bearing = samplerRingMs(resolveConfig({ machine: { bearing: "6205" } }));
+  t.true(bearing > plain);
+  t.is(samplerRingMs(resolveConfig({ envelope: {} })), bearing, "an envelope band alone turns the diagnostics on too");
+  t.is(samplerRingMs(resolveConfig({ machine: { bearing: "6205" }, acquisition: { ringMs: 400 } })), 400);
+  t.is(samplerRingMs(resolveConfig({ acquisition: { ringMs: 1200 } })), 1200);
+  // A document over a stored base (a command over the build's config): a ring set once stays set.
+  const base = resolveConfig({ acquisition: { ringMs: 400 } });
+  t.is(samplerRingMs(resolveConfig({ machine: { bearing: "6205" } }, base)), 400);
 });

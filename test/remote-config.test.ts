@@ -88,3 +88,23 @@ test("a change that needs a restart restarts in place and survives it; a corrupt
   t.regex(status.config.error, /stored configuration is corrupt/);
   t.is(on("telemetry").at(-1).vib.n, 4096);
 });
+
+test("naming a bearing by command restarts in place: the acquisition is checked again with the bearing mode's ring; an envelope band added later is a change too", async (t) => {
+  const { node, runTo, on, command } = await setup(t);
+  await runTo(3000);
+  t.is(on("telemetry").at(-1).vib.x.env, undefined);
+  // machine is a live section, but bearing diagnostics change what each window costs and the ring the acquisition needs.
+  const ack = await command(JSON.stringify({ machine: { bearing: "6205" } }));
+  t.like(ack, { ok: true, version: 1, restart: true });
+  t.deepEqual(ack.changed, ["machine"]);
+  await runTo(8000);
+  t.is(node.restarts, 1);
+  t.not(on("telemetry").at(-1).vib.x.env, undefined, "envelope features after the restart");
+  // `envelope` is a section the defaults lack: adding it is seen (and, not live, applied by a restart).
+  const band = await command(JSON.stringify({ envelope: { bandHz: [500, 1400] } }));
+  t.like(band, { ok: true, version: 2, restart: true });
+  t.deepEqual(band.changed, ["envelope"]);
+  await runTo(13_000);
+  t.is(node.restarts, 2);
+  t.deepEqual(node.app.config.envelope, { bandHz: [500, 1400] });
+});

@@ -5,7 +5,7 @@
  * validated whole and applied live or by a restart; the overrides it stores
  * (stored-config.ts) are this part's.
  */
-import { ConfigError, changedSections, LIVE_SECTIONS, mergePartial, resolveConfig, type NodeConfig } from "./config.js";
+import { bearingDiagnostics, ConfigError, changedSections, LIVE_SECTIONS, mergePartial, resolveConfig, type NodeConfig } from "./config.js";
 import { saveStoredConfig, type StoredConfig } from "./stored-config.js";
 import { ackPayload, Commands, type CommandResult, type CommandTarget } from "./commands.js";
 import { hilFramesTopic } from "../drivers/hil.js";
@@ -105,7 +105,8 @@ export class CommandRouter implements CommandTarget {
    * `cmd/config`: a partial document over the current configuration. It is
    * validated whole (errors name the field) and applied all at once, or not at
    * all. Monitoring, telemetry and machine settings apply from the next window;
-   * anything else (sensors, window, MQTT) restarts the firmware in place.
+   * anything else (sensors, window, MQTT, and a bearing named or removed) restarts
+   * the firmware in place.
    */
   #configure(body: unknown): CommandResult {
     const app = this.#app;
@@ -121,7 +122,8 @@ export class CommandRouter implements CommandTarget {
     const changed = changedSections(app.config, next);
     this.#stored = { version: this.#stored.version + 1, overrides };
     saveStoredConfig(app.host.storage, this.#stored);
-    const restart = changed.some((k) => !(LIVE_SECTIONS as readonly string[]).includes(k));
+    // Bearing diagnostics switched on or off change the acquisition's check and its default ring: the sensors open again.
+    const restart = changed.some((k) => !(LIVE_SECTIONS as readonly string[]).includes(k)) || bearingDiagnostics(next) !== bearingDiagnostics(app.config);
     if (restart) {
       this.restartSoon("configuration changed");
     } else if (changed.length) {

@@ -72,8 +72,8 @@ export interface NodeConfig {
    * (less bus and CPU; windows never span a gap). On FIFO overrun a window is
    * restarted (default) or kept with the loss flagged.
    */
-  /** ringMs: the FIFO sampler's ring, ms of samples (docs/configuration.md; unused without a sampler). */
-  acquisition: { mode: "continuous" | "duty"; captureS: number; periodS: number; overrun: "restart" | "flag"; ringMs: number };
+  /** ringMs: the FIFO sampler's ring, ms of samples (docs/configuration.md; unused without a sampler); absent: by mode, samplerRingMs. */
+  acquisition: { mode: "continuous" | "duty"; captureS: number; periodS: number; overrun: "restart" | "flag"; ringMs?: number };
   /** Feature band for vRms in Hz (ISO 10816/20816: 10-1000). */
   band: { lowHz: number; highHz: number };
   /** Running speed in rpm when known (0: unknown; enables order bands); ISO 10816-3 class (the default zone rules, docs/monitoring.md). */
@@ -120,7 +120,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   accelerometer: { kind: "auto", address: 0, odr: 3200, rangeG: 4 },
   temperature: { kind: "auto", address: 0 },
   window: { n: 4096, overlap: 0 },
-  acquisition: { mode: "continuous", captureS: 5, periodS: 60, overrun: "restart", ringMs: 500 },
+  acquisition: { mode: "continuous", captureS: 5, periodS: 60, overrun: "restart" },
   band: { lowHz: 10, highHz: 1000 },
   machine: { rpm: 0, ...DEFAULT_MACHINE_CLASS },
   monitor: {
@@ -147,6 +147,16 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 /** Bearing diagnostics (envelope, speed, defect bands) are on: the config names a bearing or an envelope band. */
 export function bearingDiagnostics(c: NodeConfig): boolean {
   return c.machine.bearing !== undefined || c.envelope !== undefined;
+}
+
+/** The FIFO sampler's ring when acquisition.ringMs is not set, ms: 1.25 x a window's features of n 4096 on the ESP32 estimate fit (docs/decisions.md 21). */
+export const DEFAULT_RING_MS = 500;
+/** The same with bearing diagnostics, whose envelope makes a window's work longer (docs/decisions.md 67). */
+export const BEARING_RING_MS = 750;
+
+/** The FIFO sampler's ring, ms of samples: acquisition.ringMs as set, else the default for the node's mode. */
+export function samplerRingMs(c: NodeConfig): number {
+  return c.acquisition.ringMs ?? (bearingDiagnostics(c) ? BEARING_RING_MS : DEFAULT_RING_MS);
 }
 
 /** Deep-merges `partial` over the defaults and validates the result. Throws ConfigError. */
@@ -205,7 +215,7 @@ function unknownKey(field: string, allowed: readonly string[]): ConfigError {
 }
 
 /** Keys a document may add that the defaults do not have. */
-const OPTIONAL_KEYS = Object.freeze(["mqtt.username", "mqtt.password", "mqtt.tls", "machine.bearing", "envelope"]);
+const OPTIONAL_KEYS = Object.freeze(["mqtt.username", "mqtt.password", "mqtt.tls", "acquisition.ringMs", "machine.bearing", "envelope"]);
 const GEOMETRY_KEYS = Object.freeze(["balls", "ball_d_mm", "pitch_d_mm", "contact_deg"]);
 const ORDER_KEYS = Object.freeze(["bpfo", "bpfi", "bsf", "ftf"]);
 const TLS_KEYS = Object.freeze(["caFile", "certFile", "keyFile", "servername"]);
@@ -262,7 +272,7 @@ function validate(c: NodeConfig): void {
   num(c.acquisition.periodS, "acquisition.periodS", 0.01, 86400);
   if (c.acquisition.captureS > c.acquisition.periodS) throw new ConfigError("acquisition.captureS", `must not exceed acquisition.periodS (${c.acquisition.periodS})`);
   oneOf(c.acquisition.overrun, "acquisition.overrun", ["restart", "flag"]);
-  num(c.acquisition.ringMs, "acquisition.ringMs", 20, 5000);
+  if (c.acquisition.ringMs !== undefined) num(c.acquisition.ringMs, "acquisition.ringMs", 20, 5000);
   num(c.band.lowHz, "band.lowHz", 0.5, 10000);
   num(c.band.highHz, "band.highHz", 1, 10000);
   if (c.band.highHz <= c.band.lowHz) throw new ConfigError("band.highHz", "must be above band.lowHz");
@@ -403,8 +413,9 @@ export function mergePartial(base: unknown, over: unknown): unknown {
 /** Top-level sections whose change can be applied to a running node without a restart. */
 export const LIVE_SECTIONS = Object.freeze(["monitor", "telemetry", "machine", "homeassistant"] as const);
 
-/** Names of the top-level sections that differ between two configs. */
+/** Names of the top-level sections that differ between two configs (either may have an optional one, `envelope`, the other lacks). */
 export function changedSections(a: NodeConfig, b: NodeConfig): string[] {
   const keys = Object.keys(a) as (keyof NodeConfig)[];
+  for (const k of Object.keys(b) as (keyof NodeConfig)[]) if (!keys.includes(k)) keys.push(k);
   return keys.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
 }

@@ -6,7 +6,7 @@
  * goes out about them (fault alarms, status, telemetry) is the telemetry
  * scheduler's (telemetry.ts); this part tells it when.
  */
-import type { SMBusConstructor, TimerId } from "../host.js";
+import type { CpuMeter, SMBusConstructor, TimerId } from "../host.js";
 import type { Accelerometer } from "../drivers/accelerometer.js";
 import type { Thermometer } from "../drivers/thermometer.js";
 import { createAccelerometer, createThermometer, scanBus, ADDRESSES, type AccelerometerKind, type ThermometerKind } from "../drivers/scan.js";
@@ -20,7 +20,7 @@ import { bearingOrders } from "../dsp/bearing-geometry.js";
 import type { SpeedEstimate } from "../dsp/speed.js";
 import { checkWindow } from "../monitor/health.js";
 import { acquisitionLimit, featuresTime } from "../acquisition/budget.js";
-import { bearingDiagnostics, ConfigError, type NodeConfig } from "./config.js";
+import { bearingDiagnostics, ConfigError, samplerRingMs, type NodeConfig } from "./config.js";
 import type { Fault } from "./payload.js";
 import type { NodeApp } from "./node.js";
 
@@ -191,11 +191,11 @@ export class SensorManager {
       this.#setUpBearing(config);
       const a = config.acquisition;
       const sensor = { io: host.io.SMBus, address: found.address };
-      const sampler = host.io.FifoSampler && accel.program ? { io: host.io.FifoSampler, sensor, ringMs: a.ringMs } : undefined;
+      const sampler = host.io.FifoSampler && accel.program ? { io: host.io.FifoSampler, sensor, ringMs: samplerRingMs(config) } : undefined;
       if (sampler) {
         // Refused here, where the part's actual rate and the CPU are known: once, not as a fault every window.
-        const limit = acquisitionLimit({ odr: accel.odr, n: config.window.n, overlap: config.window.overlap, ringMs: a.ringMs, pollMs: ((accel.fifoDepth / 2) * 1000) / accel.odr, program: accel.program!, busHz: BUS_HZ, cpu: host.cpu, envelope: bearingDiagnostics(config) });
-        if (limit) throw new ConfigError(limit.field, limit.problem);
+        const refused = acquisitionRefusal(config, accel, host.cpu);
+        if (refused) throw refused;
       }
       this.#acquirer = new Acquirer({
         timers: host.timers,
@@ -375,9 +375,23 @@ export class SensorManager {
   }
 }
 
+/**
+ * The acquisition check (firmware/acquisition/budget.ts) for this configuration and
+ * the opened part (its actual rate and FIFO program): the error the node refuses it
+ * with, or undefined. `cpu`: the host's CPU model; without one, the ESP32 estimate.
+ * `sensor-node config check` runs it too.
+ */
+export function acquisitionRefusal(config: NodeConfig, accel: Pick<Accelerometer, "odr" | "fifoDepth" | "program">, cpu?: CpuMeter): ConfigError | undefined {
+  if (!accel.program) return undefined;
+  const w = config.window;
+  const pollMs = ((accel.fifoDepth / 2) * 1000) / accel.odr;
+  const limit = acquisitionLimit({ odr: accel.odr, n: w.n, overlap: w.overlap, ringMs: samplerRingMs(config), pollMs, program: accel.program, busHz: BUS_HZ, cpu, envelope: bearingDiagnostics(config) });
+  return limit && new ConfigError(limit.field, limit.problem);
+}
+
 // Driver construction, in one place: the drivers' options may change shape.
 
-function makeAccelerometer(found: Located<string>, config: NodeConfig, io: SMBusConstructor): Accelerometer {
+export function makeAccelerometer(found: Located<string>, config: NodeConfig, io: SMBusConstructor): Accelerometer {
   const c = config.accelerometer;
   return createAccelerometer(found.kind as AccelerometerKind | "hil", { sensor: { io, address: found.address }, odr: c.odr, rangeG: c.rangeG });
 }

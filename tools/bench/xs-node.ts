@@ -23,7 +23,7 @@ import { fileURLToPath } from "node:url";
 import { runJsonChild } from "./child.js";
 import { GOALS } from "./goals.js";
 import { goal, median, type BenchModule, type Figure } from "./types.js";
-import { DEFAULT_CONFIG } from "../../firmware/app/config.js";
+import { DEFAULT_CONFIG, DEFAULT_RING_MS } from "../../firmware/app/config.js";
 import { PARTS } from "./acquisition.js";
 import { FIFO_DEPTH } from "./cpu.js";
 
@@ -64,8 +64,8 @@ export function samplerRingBytes(o: { ringMs: number; odr: number; sampleBytes: 
 const ADXL345_SAMPLE_BYTES = PARTS.find((p) => p.id === "adxl345")!.sampleBytes;
 /** The acquirer's read buffer (XS) for the measured firmware's ADXL345: one FIFO (192 B). */
 export const SAMPLER_READ_BUFFER_BYTES = FIFO_DEPTH * ADXL345_SAMPLE_BYTES;
-/** The native ring for the ADXL345 at the default rate and acquisition.ringMs (9 600 B). */
-export const SAMPLER_RING_BYTES = samplerRingBytes({ ringMs: DEFAULT_CONFIG.acquisition.ringMs, odr: DEFAULT_CONFIG.accelerometer.odr, sampleBytes: ADXL345_SAMPLE_BYTES });
+/** The native ring for the ADXL345 at the default rate and the default node's acquisition.ringMs (no bearing diagnostics; 9 600 B). */
+export const SAMPLER_RING_BYTES = samplerRingBytes({ ringMs: DEFAULT_RING_MS, odr: DEFAULT_CONFIG.accelerometer.odr, sampleBytes: ADXL345_SAMPLE_BYTES });
 
 /** Minimal shapes of the bridge results (the full types live in tools/xs/bridge.ts). */
 interface BridgedLike {
@@ -266,12 +266,12 @@ function firmwareFigures(m: FirmwareMemoryLike): Figure[] {
     ),
     {
       id: "xs.node.firmware.samplerRingKiB",
-      name: `FIFO sampler's ring, native RAM on the ESP32 (ESP-IDF heap, outside the XS heap): acquisition.ringMs ${DEFAULT_CONFIG.acquisition.ringMs} of the ADXL345 at ${DEFAULT_CONFIG.accelerometer.odr} Hz`,
+      name: `FIFO sampler's ring, native RAM on the ESP32 (ESP-IDF heap, outside the XS heap): acquisition.ringMs ${DEFAULT_RING_MS} of the ADXL345 at ${DEFAULT_CONFIG.accelerometer.odr} Hz`,
       value: Number((SAMPLER_RING_BYTES / 1024).toFixed(1)),
       unit: "KiB",
       kind: "estimate",
       budgets: { "device.samplerRingBytes": SAMPLER_RING_BYTES },
-      note: `${Math.ceil((DEFAULT_CONFIG.acquisition.ringMs * DEFAULT_CONFIG.accelerometer.odr) / 1000)} samples x ${ADXL345_SAMPLE_BYTES} B (x, y, z int16 as the FIFO gives them)`,
+      note: `${Math.ceil((DEFAULT_RING_MS * DEFAULT_CONFIG.accelerometer.odr) / 1000)} samples x ${ADXL345_SAMPLE_BYTES} B (x, y, z int16 as the FIFO gives them)`,
     },
     {
       id: "xs.node.firmware.windowGarbageSlots",

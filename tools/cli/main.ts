@@ -4,7 +4,8 @@
 import * as fs from "node:fs";
 import { helpText, parseArgs, readOptionFile, RunError, UsageError, type FlagSpec } from "./args.js";
 import { MAX_FLEET_NODES, parseScenario, ScenarioError, type Scenario } from "../scenario/parse.js";
-import { ConfigError, resolveConfig } from "../../firmware/app/config.js";
+import { ConfigError, resolveConfig, samplerRingMs } from "../../firmware/app/config.js";
+import { acquisitionProblem } from "./acquisition-check.js";
 import { runSimulation } from "../simulator/simulation.js";
 import { formatReadable, formatJsonLine, nodeLogPrinter } from "./output.js";
 import { CPU_FLAGS, cpuOption } from "./cpu-flags.js";
@@ -209,7 +210,7 @@ function loadScenario(file: string): Scenario {
   return parseScenario(readOptionFile("--scenario", file), file);
 }
 
-const CONFIG_USAGE = "Usage: sensor-node config check FILE   (validates a node configuration file and prints the effective configuration; docs/cli.md)";
+const CONFIG_USAGE = "Usage: sensor-node config check FILE   (validates a node configuration file, and that the acquisition keeps up on the ESP32, and prints the effective configuration; docs/cli.md)";
 
 function configCommand(argv: string[]): number {
   const [sub, file, ...extra] = argv;
@@ -234,7 +235,10 @@ function configCommand(argv: string[]): number {
     if (error instanceof ConfigError) throw new UsageError(`${file}: ${error.message}`);
     throw error;
   }
-  const shown = { ...config, mqtt: { ...config.mqtt, password: config.mqtt.password === undefined ? undefined : "(set)" } };
+  const refused = acquisitionProblem(config);
+  if (refused) throw new UsageError(`${file}: ${refused}`);
+  // The ring the node takes: acquisition.ringMs as set, else its mode's default.
+  const shown = { ...config, mqtt: { ...config.mqtt, password: config.mqtt.password === undefined ? undefined : "(set)" }, acquisition: { ...config.acquisition, ringMs: samplerRingMs(config) } };
   process.stdout.write(JSON.stringify(shown, null, 2) + "\n");
   return 0;
 }

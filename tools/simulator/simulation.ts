@@ -9,9 +9,7 @@ import { ReplyCounter } from "./reply-counter.js";
 import { SimulatedCpu } from "../../sim/cpu.js";
 import { SimI2CBus } from "../../sim/bus.js";
 import type { I2CTarget } from "../../sim/bus.js";
-import { SimADXL345 } from "../../sim/devices/adxl345.js";
-import { SimLIS3DH } from "../../sim/devices/lis3dh.js";
-import { SimADXL355 } from "../../sim/devices/adxl355.js";
+import { simAccelerometer } from "../../sim/devices/accelerometers.js";
 import { SimTMP117 } from "../../sim/devices/tmp117.js";
 import { SimSHT3x } from "../../sim/devices/sht3x.js";
 import { SimMCP9808 } from "../../sim/devices/mcp9808.js";
@@ -142,7 +140,7 @@ export class SimNode {
     const temperature = (t: number) => this.machine.temperature(t);
     const accelKind = spec.accelerometer ?? "adxl345";
     const tempKind = spec.temperature ?? "tmp117";
-    this.accelerometer = accelKind === "lis3dh" ? new SimLIS3DH({ now, seed: spec.seed, signal }) : accelKind === "adxl355" ? new SimADXL355({ now, seed: spec.seed, signal }) : new SimADXL345({ now, seed: spec.seed, signal });
+    this.accelerometer = simAccelerometer(accelKind, { now, seed: spec.seed, signal });
     this.thermometer =
       tempKind === "sht3x" ? new SimSHT3x({ now, seed: spec.seed + 1, temperature }) : tempKind === "mcp9808" ? new SimMCP9808({ now, seed: spec.seed + 1, temperature }) : new SimTMP117({ now, seed: spec.seed + 1, temperature });
     // Each part at its first address; the thermometer moves on if the accelerometer took it (LIS3DH and MCP9808 share 0x18).
