@@ -135,8 +135,11 @@ export async function runDeviceScenario(scenario: Scenario, o: DeviceRunOptions)
         o.onProgress?.(Math.min(elapsed, totalMs), totalMs);
       }
     }
-    streamer.stop();
-    if (!o.signal?.aborted) await sleep(o.drainMs ?? 1500);
+    if (o.signal?.aborted) streamer.stop();
+    else {
+      streamer.finish(totalMs);
+      await sleep(o.drainMs ?? 1500);
+    }
 
     const messages = observer.messages.slice();
     const ctx = { startMs: startWall, prefix, nodeId: o.nodeId, messages, produced: seqRange(messages, base).last, jumps: [] };
