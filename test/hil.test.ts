@@ -123,7 +123,7 @@ test("device target: a Node-hosted HIL node sees the streamed vibration step, al
   const host = createNodeHost({ time: clock, bus, storage: new MemoryStorage(), hardwareId: "hil", log: (level, m) => lines.push(`${level}: ${m}`) });
   const nodeConfig = { nodeId: "hil-1", accelerometer: { kind: "hil", odr: 1600 }, window: { n: 1024 }, machine: { group: 2, foundation: "rigid" }, monitor: { running: { graceS: 2 } } };
   const app = new NodeApp(host, resolveConfig({ ...nodeConfig, mqtt: { port: broker.port } }));
-  const observer = await Observer.connect(broker.url, "sensors/hil-1/telemetry", () => Date.now());
+  const observer = await Observer.connect(broker.url, ["sensors/hil-1/telemetry", "sensors/hil-1/alarm"], () => Date.now());
   t.teardown(() => observer.close());
   app.start();
   t.teardown(() => app.stop());
@@ -137,16 +137,16 @@ test("device target: a Node-hosted HIL node sees the streamed vibration step, al
     node: { config: { accelerometer: { odr: 1600 }, window: { n: 1024 } } },
     machine: { rpm: 1780, vibration: [{ axis: "x", kind: "sine", freq_hz: 29.7, vrms_mm_s: 2.0 }, { axis: "all", kind: "noise", g_rms: 0.002 }], temperature_c: 40 },
     events: [{ at_s: 8, kind: "set", path: "machine.vibration[0].vrms_mm_s", value: 6.0 }],
+    // A device run is real time, and on a busy machine the node's polls and messages come late. So the
+    // windows here only bound what cannot happen sooner: nothing made from the 6 mm/s stimulus can arrive
+    // before it is streamed at 8 s. Upper bounds are the run's own end (20 s), and the pace (latency, how
+    // late the windows come) is logged below, not asserted (npm test has no timed pass/fail, docs/performance.md).
     expect: [
       { kind: "no-alarm", metric: "x.vRms", during_s: [0, 7.9] },
-      { kind: "metric", metric: "x.vRms", value: 2.0, tolerance: "5%", during_s: [2, 7.5] },
-      // A device run is real time: on a busy machine the node's polls come late (the FIFO may overrun),
-      // so the bounds on real-time pace are generous; only a stalled node breaks them (docs/performance.md).
-      { kind: "alarm", metric: "x.vRms", level: "alarm", within_s: [8, 15] },
-      { kind: "metric", metric: "x.vRms", value: 6.0, tolerance: "5%", during_s: [11, 20] },
-      { kind: "latency", max_ms: 5000 },
+      { kind: "metric", metric: "x.vRms", value: 2.0, tolerance: "5%", during_s: [0, 7.9] },
+      { kind: "alarm", metric: "x.vRms", level: "alarm", within_s: [8, 20] },
       { kind: "no-loss" },
-      { kind: "metric", name: "deliberately wrong", metric: "x.vRms", value: 3.0, tolerance: "5%", during_s: [11, 20] },
+      { kind: "metric", name: "deliberately wrong", metric: "x.vRms", value: 3.0, tolerance: "5%", during_s: [0, 7.9] },
     ],
   };
   const file = tempFile("hil-step.json", JSON.stringify(scenario));
@@ -155,17 +155,19 @@ test("device target: a Node-hosted HIL node sees the streamed vibration step, al
   t.log(r.stdout.trim());
   t.is(r.code, 1, `exit 1: one expectation is wrong\n${r.stdout}\n${r.stderr}`);
   const report = r.stdout;
-  for (let i = 0; i <= 5; i++) t.regex(report, new RegExp(`PASS  \\[${i}\\]`), `expectation ${i} holds`);
-  t.regex(report, /FAIL  \[6\] deliberately wrong\n\s+expected: every telemetry value of x\.vRms between 11 s and 20 s within 3 \+- 0\.15 \(5%\)\n\s+seen:\s+\d+ value\(s\) from 5\.\d+ to 6\.\d+; \d+ outside, first \d\.\d+ at/);
-  t.regex(report, /1 of 7 expectation\(s\) FAILED/);
+  for (let i = 0; i <= 3; i++) t.regex(report, new RegExp(`PASS  \\[${i}\\]`), `expectation ${i} holds`);
+  t.regex(report, /FAIL  \[4\] deliberately wrong\n\s+expected: every telemetry value of x\.vRms between 0 s and 7\.9 s within 3 \+- 0\.15 \(5%\)\n\s+seen:\s+\d+ value\(s\) from [12]\.\d+ to [12]\.\d+; \d+ outside, first [12]\.\d+ at/);
+  t.regex(report, /1 of 5 expectation\(s\) FAILED/);
   const xml = fs.readFileSync(junit, "utf8");
-  t.regex(xml, /tests="7" failures="1"/);
-  t.regex(xml, /<failure type="expectation" message="expected every telemetry value of x\.vRms between 11 s and 20 s within 3/);
+  t.regex(xml, /tests="5" failures="1"/);
+  t.regex(xml, /<failure type="expectation" message="expected every telemetry value of x\.vRms between 0 s and 7\.9 s within 3/);
 
   // Figures: frames the runner sent vs what the node took, and vRms against the stimulus.
   const m = /stimulus: (\d+) frames \((\d+) samples at 1600 Hz, 50 ms each\), (\d+) acknowledged by the broker, timer late by (\d+) ms at most; the node reported (\d+) lost sample/.exec(report);
   t.truthy(m, report);
   const [sent, samples, acked, late, nodeLost] = m!.slice(1).map(Number);
+  // The last frames may still be on their way to the node when the CLI exits: an event, not a pause.
+  await until(() => app.hil!.stats.frames >= sent, `the ${sent} frames at the node`);
   const s = app.hil!.stats;
   t.log(`frames sent ${sent} (${samples} samples), acked ${acked}, at the node ${s.frames} frames ${s.samples} samples, lost frames ${s.lostFrames}, duplicates ${s.duplicates}, FIFO overruns ${s.overruns}, timer late <= ${late} ms, node lost samples ${nodeLost}`);
   t.is(s.frames, sent, "every frame reached the node");
@@ -174,12 +176,20 @@ test("device target: a Node-hosted HIL node sees the streamed vibration step, al
   // FIFO overruns mean the node's polls came late against the real-time stream: the machine's load,
   // not the code (a keeping-up figure, logged above, not asserted; npm test has no timed pass/fail).
   if (s.overruns > 0) t.log(`${s.overruns} FIFO overrun(s) (${s.overrunSamples} samples): the node's polls came late on this machine`);
-  t.true(samples >= 20 * 1600 * 0.99, `${samples} samples in 20 s`);
-  const tele = observer.messages.map((x) => json(x.payload)).filter((p) => p.vib);
-  const before = tele.filter((p) => Math.abs(p.vib.x.vRms - 2) < 0.5).map((p) => p.vib.x.vRms);
-  const after = tele.filter((p) => Math.abs(p.vib.x.vRms - 6) < 1).map((p) => p.vib.x.vRms);
-  const worst = (list: number[], v: number) => Math.max(...list.map((x) => Math.abs(x - v) / v));
-  t.log(`vRms x: ${before.length} windows at 2.0 mm/s worst error ${(100 * worst(before, 2)).toFixed(2)} %, ${after.length} windows at 6.0 mm/s worst error ${(100 * worst(after, 6)).toFixed(2)} %`);
-  t.true(worst(after, 6) < 0.05);
+  t.true(samples >= 20 * 1600, `${samples} samples: the stimulus covers the 20 s at 1600 Hz`);
+  // The step in the node's own order (seq), which no machine load can reorder: windows of 2.0 mm/s, at most
+  // one window holding the step, then 6.0 mm/s to the end, each within 5%.
+  const tele = observer.messages.filter((x) => x.topic.endsWith("/telemetry")).map((x) => json(x.payload)).filter((p) => p.vib);
+  tele.sort((a, b) => a.seq - b.seq);
+  const values = tele.map((p) => p.vib.x.vRms as number);
+  const near = (v: number, target: number) => Math.abs(v - target) <= 0.05 * target;
+  const firstAfter = values.findIndex((v) => near(v, 6));
+  t.true(firstAfter > 0, `windows at 6.0 mm/s after windows at 2.0 mm/s: ${values.join(", ")}`);
+  const before = values.slice(0, firstAfter - 1); // the window just before the first at 6.0 may hold the step
+  t.true(before.length > 0 && before.every((v) => near(v, 2)), `2.0 mm/s before the step: ${values.join(", ")}`);
+  t.true(values.slice(firstAfter).every((v) => near(v, 6)), `6.0 mm/s after the step: ${values.join(", ")}`);
+  // The pace in real time, logged: how late the alarm came after the step, and after its window closed (ts).
+  const alarm = observer.messages.find((x) => x.topic.endsWith("/alarm") && json(x.payload).level === "alarm");
+  if (alarm) t.log(`alarm at the subscriber ${alarm.t - json(alarm.payload).ts} ms after its window closed (real time, not asserted)`);
   t.false(lines.some((l) => /HIL frame/.test(l)), lines.join("\n"));
 });

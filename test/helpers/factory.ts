@@ -111,13 +111,14 @@ export async function startFactoryNode(t: ExecutionContext, o: FactoryOptions = 
 
 /** Waits until something accepts connections on the port (the host binds asynchronously). */
 async function waitListening(port: number): Promise<void> {
-  for (let i = 0; ; i++) {
+  const deadline = Date.now() + EVENT_CEILING_MS; // a hang catcher in real time, not a count of polls
+  for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, "127.0.0.1", () => (s.destroy(), resolve(true)));
       s.on("error", () => resolve(false));
     });
     if (ok) return;
-    if (i > 1000) throw new Error(`nothing listens on ${port}`);
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${port} after ${EVENT_CEILING_MS} ms`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -94,7 +94,8 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Ru
   const child = spawn(binary, ["-c", confFile], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (d) => (stderr += String(d)));
-  await waitForPort(port, 5000, () => (child.exitCode !== null ? `mosquitto exited (${child.exitCode}): ${stderr.trim()}` : undefined));
+  // A hang catcher, not a pace: a loaded machine may take seconds to start mosquitto.
+  await waitForPort(port, 30_000, () => (child.exitCode !== null ? `mosquitto exited (${child.exitCode}): ${stderr.trim()}` : undefined));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const kill = async (signal: NodeJS.Signals = "SIGTERM") => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);

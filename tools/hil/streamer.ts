@@ -77,6 +77,12 @@ export class FrameStreamer {
     this.#timer = undefined;
   }
 
+  /** Stops, having sent every frame due by `elapsedMs` after start(): a late last timer does not cut the stimulus short. */
+  finish(elapsedMs: number): void {
+    this.stop();
+    this.#sendFrames(Math.floor(elapsedMs / this.#frameMs));
+  }
+
   /** Generates and publishes frames up to (not including) frame number `frames`. */
   #sendFrames(frames: number): void {
     const { odr, format, scale, client, topic } = this.#o;

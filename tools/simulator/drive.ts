@@ -15,10 +15,9 @@ export interface DriveOptions {
   speed: number | "max";
   busy?: () => boolean;
   /**
-   * Real ms to wait for a due reply before virtual time moves on regardless. A caller whose
-   * replies are sure to come (a broker on loopback) passes a generous ceiling, so that a busy
-   * machine never changes the virtual timeline, and leaves replies it knows will not come out of
-   * `busy` (docs/performance.md, "No timed pass/fail").
+   * Real ms to wait for a due reply before virtual time moves on regardless (default
+   * REPLY_CEILING_MS). A caller leaves replies it knows will not come out of `busy`, so that a
+   * busy machine never changes the virtual timeline (docs/performance.md, "No timed pass/fail").
    */
   maxWaitMs?: number;
   /** Called when a wait ran out (the reply did not come within maxWaitMs). */
@@ -30,9 +29,20 @@ export interface DriveOptions {
 
 const STEPS_PER_YIELD = 8;
 
-export async function drive(options: DriveOptions): Promise<void> {
+/**
+ * Real ms a due reply may take before virtual time moves on (drive()'s default): a ceiling that
+ * catches a hang, never a pace, so generous that a loaded machine does not reach it and the
+ * virtual timeline stays the same (docs/performance.md, "No timed pass/fail").
+ */
+export const REPLY_CEILING_MS = 30_000;
+
+/**
+ * Runs virtual time to `until`. Resolves true, or false when it ended while giving up on a reply
+ * that had still not come (the caller need not wait for that one again).
+ */
+export async function drive(options: DriveOptions): Promise<boolean> {
   const { clock, until, speed } = options;
-  const maxWait = options.maxWaitMs ?? 2000;
+  const maxWait = options.maxWaitMs ?? REPLY_CEILING_MS;
   const realStart = performance.now();
   const virtualStart = clock.now();
   let steps = 0;
@@ -61,7 +71,7 @@ export async function drive(options: DriveOptions): Promise<void> {
     }
     if (due === undefined || due > until) {
       clock.runUntil(until);
-      break;
+      return !(givenUp && options.busy?.());
     }
     clock.step();
     if (++steps % STEPS_PER_YIELD === 0) await yieldToIo();
@@ -71,6 +81,7 @@ export async function drive(options: DriveOptions): Promise<void> {
       options.onProgress?.(clock.now());
     }
   }
+  return !(givenUp && options.busy?.());
 }
 
 /** Lets real I/O run until `busy()` turns false or `maxWaitMs` of real time has passed. */

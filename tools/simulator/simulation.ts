@@ -28,7 +28,7 @@ import { devOtaKeys, OTA_SLOT_BYTES } from "../ota/dev-key.js";
 import type { SimOta } from "../ota/sim-options.js";
 import type { FirmwareSlots, LogLevel, Storage, TCPOptions, TCPSocket } from "../../firmware/host.js";
 import { freePort, parseBrokerUrl, startAedes, type RunningBroker } from "../brokers/broker.js";
-import { drive, waitIdle } from "./drive.js";
+import { drive, REPLY_CEILING_MS, waitIdle } from "./drive.js";
 import { countDelivered, deliveryProblem, nodeCount, type NodeCount } from "./delivery.js";
 import { DEFAULT_START, type Scenario } from "../scenario/parse.js";
 import type { ObservedMessage } from "../cli/output.js";
@@ -404,12 +404,29 @@ export class Observer {
         });
       });
     });
+    observer.firstAttempt = Promise.race([observer.ready.then(() => true), new Promise<boolean>((resolve) => client.once("close", () => resolve(false)))]);
     return observer;
   }
 
   ready: Promise<void> = Promise.resolve();
+  /** True once subscribed, false once a connection attempt failed first (mqtt.js goes on retrying). */
+  firstAttempt: Promise<boolean> = Promise.resolve(true);
   /** True once the subscriber has been subscribed at the broker (it was reachable). */
   reached = false;
+
+  /** Resolves true once `done()` holds (checked now and after each message), false after `ceilingMs` of real time. */
+  until(done: () => boolean, ceilingMs: number): Promise<boolean> {
+    if (done()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const finish = (ok: boolean) => {
+        clearTimeout(timer);
+        off();
+        resolve(ok);
+      };
+      const timer = setTimeout(() => finish(false), ceilingMs);
+      const off = this.onMessage(() => done() && finish(true));
+    });
+  }
 
   onMessage(listener: (m: ObservedMessage) => void): () => void {
     this.#listeners.add(listener);
@@ -507,7 +524,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
   const prefix = String((o.scenario?.node.config.mqtt as { prefix?: string } | undefined)?.prefix ?? "sensors");
   // Stamped with the clock's frontier: a message leaves its node when the node's work is done (sim/clock.ts).
   const observer = Observer.start(url, [`${prefix}/#`, "spBv1.0/#"], () => epochMs + clock.frontier());
-  const subscribed = await Promise.race([observer.ready.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
+  // Waits for an event, not a time: subscribed, or the first attempt failed (a broker nobody runs refuses at once,
+  // a silent one meets mqtt.js's connectTimeout); the ceiling only catches a hang.
+  const subscribed = await within(observer.firstAttempt, REPLY_CEILING_MS, false);
   if (!subscribed) o.onInfo?.(`cannot reach the broker at ${url} yet; the nodes keep retrying`);
   if (o.onMessage) observer.onMessage(o.onMessage);
   // Several nodes share the clock as independent devices: one's bus time must not delay the others.
@@ -536,23 +555,38 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
   const busy = () => nodes.some((n) => n.busy);
   const until = o.durationS === undefined ? Infinity : o.durationS * 1000;
   let counts: NodeCount[] = [];
+  // A factory node left unprovisioned publishes nothing, on purpose.
+  const expected = () => nodes.some((n) => n.app.publishing);
+  const problem = () => deliveryProblem({ messages: observer.messages.length, ...countDelivered(counts, observer.messages, prefix), broker: url, reached: observer.reached, expected: expected() });
+  const warn = (message: string) => o.onLog?.("sim", "warn", message);
+  // False once a wait ran out: the broker left something unanswered, so the goodbyes are not waited for either.
+  let answered = false;
   try {
-    await drive({ clock, until, speed: o.speed, busy, signal: o.signal });
-    // Let the last replies, the outboxes (while connected) and the deliveries finish before the nodes say goodbye.
-    await waitIdle(() => busy() || nodes.some((n) => n.app.mqtt.connected && n.app.outbox.stats.queued > 0), 2000);
-    await settle(observer, 200);
+    answered = await drive({ clock, until, speed: o.speed, busy, signal: o.signal, onGiveUp: () => warn(`waited ${REPLY_CEILING_MS / 1000} s of real time for a reply from the broker; virtual time goes on`) });
+    // The last replies and the outboxes (while connected) finish before the nodes say goodbye, after Ctrl-C too:
+    // events, with the hang-catching ceiling. A reply drive() already gave up on is not waited for again.
+    if (answered) await waitIdle(() => busy() || nodes.some((n) => n.app.mqtt.connected && n.app.outbox.stats.queued > 0), REPLY_CEILING_MS);
     // A node that does not publish (a factory node not given a broker yet) is not counted.
     counts = nodes.filter((n) => n.app.publishing).map((n) => nodeCount(n.app));
+    // Then the subscriber gets what the broker took: wait until it has every message the nodes counted, unless
+    // none can come any more (the subscriber never reached the broker, or a node still holds messages: lost
+    // either way). Only a message really lost reaches the ceiling.
+    const more = observer.reached && !nodes.some((n) => n.app.outbox.stats.queued > 0);
+    if (more && !(await observer.until(() => problem() === undefined, REPLY_CEILING_MS))) {
+      warn(`waited ${REPLY_CEILING_MS / 1000} s of real time for the subscriber to get what the nodes published`);
+      answered = false;
+    }
   } finally {
+    // A connected node says goodbye as it stops (status "offline", Sparkplug NDEATH): the subscriber shows it.
+    const leaving = answered && observer.reached ? nodes.filter((n) => n.app.mqtt.connected).map((n) => n.app.nodeId) : [];
+    const mark = observer.messages.length;
     for (const node of nodes) node.stop();
-    await settle(observer, 100);
+    const said = () => leaving.every((id) => observer.messages.slice(mark).some((m) => m.topic.split("/").includes(id)));
+    await observer.until(said, REPLY_CEILING_MS);
     await observer.close();
     await embedded?.close();
   }
-  // A factory node left unprovisioned publishes nothing, on purpose.
-  const expected = nodes.some((n) => n.app.publishing);
-  const problem = deliveryProblem({ messages: observer.messages.length, ...countDelivered(counts, observer.messages, prefix), broker: url, reached: observer.reached, expected });
-  return { nodes: nodes.length, messages: observer.messages.length, virtualMs: clock.now(), problem };
+  return { nodes: nodes.length, messages: observer.messages.length, virtualMs: clock.now(), problem: problem() };
 }
 
 /**
@@ -587,13 +621,12 @@ async function scenarioSimulation(o: SimulationOptions, scenario: Scenario): Pro
   return { nodes: o.nodes, messages: run.messages.length, virtualMs: run.virtualMs, problem };
 }
 
-/** Waits until no message has arrived for `quietMs` of real time (bounded to 20x that). */
-async function settle(observer: Observer, quietMs: number): Promise<void> {
-  const deadline = performance.now() + quietMs * 20;
-  let last = observer.messages.length;
-  for (;;) {
-    await new Promise((r) => setTimeout(r, quietMs));
-    if (observer.messages.length === last || performance.now() > deadline) return;
-    last = observer.messages.length;
+/** `promise`'s value, or `fallback` after `ms` of real time (the timer cleared either way, so it never holds the process open). */
+async function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)))]);
+  } finally {
+    clearTimeout(timer);
   }
 }
