@@ -550,3 +550,87 @@ export function firmwareSpec(n: number): FirmwareSpec {
 
 /** Running seconds the firmware-only run learns its baseline over: learned within its first 6 windows at n = 2048 (0.64 s each) and 4096. */
 const FIRMWARE_LEARN_S = 3;
+
+// --- the whole node in setup mode (unprovisioned, serving its setup page) ----------
+
+export const SETUP_NODE_CASE_ENTRY = "tools/xs/cases/setup-node-case.ts";
+
+/** What one round of setup mode serves, after a window: the page, then the state the page polls. */
+export const SETUP_ROUND_REQUESTS = ["GET / HTTP/1.1\r\nHost: 192.168.4.1\r\n\r\n", "GET /api/state HTTP/1.1\r\nHost: 192.168.4.1\r\n\r\n"];
+/** Rounds before the growth is measured (the baseline learned, buffers grown), then two blocks of this many compared. */
+export const SETUP_WARMUP_ROUNDS = 8;
+export const SETUP_BLOCK_ROUNDS = 16;
+
+/**
+ * The firmware's memory in setup mode, as the firmware figures count it (stub host,
+ * flash taken out, after a collection): the script loaded with the host built, then
+ * an unprovisioned FieldNode started, then rounds of one window and the setup page
+ * served (SETUP_ROUND_REQUESTS). `steady` is the most over all rounds; growth is the
+ * most over the last block of rounds minus the most over the block after warm-up.
+ */
+export interface SetupMemory {
+  n: number;
+  rounds: number;
+  /** Rounds per block of the growth. */
+  blockRounds: number;
+  loaded: FirmwareStage;
+  started: FirmwareStage;
+  steady: FirmwareStage;
+  /** Most slots right after a round (a request's buffers and its garbage), before collection. */
+  peakSlots: number;
+  firstBlockSlots: number;
+  lastBlockSlots: number;
+  growthSlots: number;
+  /** The answers of the first round ("status line, body length"), and windows published (must be 0). */
+  answers: string[];
+  published: number;
+}
+
+export async function setupMemoryInXs(spec: FirmwareSpec): Promise<SetupMemory> {
+  const strip = ({ slots, chunkBytes, flash }: FirmwareStage): FirmwareStage => ({ slots, chunkBytes, flash });
+  const s = await XsSession.open(SETUP_NODE_CASE_ENTRY, { meteringLimit: 0, name: "xs-setup-node" });
+  try {
+    const loaded = strip(await firmwareStage(s, { op: "host", spec }));
+    const started = strip(await firmwareStage(s, { op: "start" }));
+    const steady = { ...started };
+    let peakSlots = started.slots;
+    let answers: string[] | undefined;
+    let published = 0;
+    /** Rounds of a window and the page served; the most slots after collection over them. */
+    const rounds = async (count: number): Promise<number> => {
+      let most = 0;
+      for (let i = 0; i < count; i++) {
+        await firmwareStage(s, { op: "windows", count: 1 });
+        const w = await firmwareStage(s, { op: "serve", requests: SETUP_ROUND_REQUESTS });
+        answers ??= w.reply.answers;
+        published = w.reply.published;
+        peakSlots = Math.max(peakSlots, w.heapBefore);
+        steady.slots = Math.max(steady.slots, w.slots);
+        steady.chunkBytes = Math.max(steady.chunkBytes, w.chunkBytes);
+        steady.flash = Math.max(steady.flash, w.flash);
+        most = Math.max(most, w.slots);
+      }
+      return most;
+    };
+    await rounds(SETUP_WARMUP_ROUNDS);
+    const firstBlockSlots = await rounds(SETUP_BLOCK_ROUNDS);
+    const lastBlockSlots = await rounds(SETUP_BLOCK_ROUNDS);
+    const n = ((spec.config.window as { n?: number } | undefined)?.n ?? 4096) as number;
+    return {
+      n,
+      rounds: SETUP_WARMUP_ROUNDS + 2 * SETUP_BLOCK_ROUNDS,
+      blockRounds: SETUP_BLOCK_ROUNDS,
+      loaded,
+      started,
+      steady,
+      peakSlots,
+      firstBlockSlots,
+      lastBlockSlots,
+      growthSlots: lastBlockSlots - firstBlockSlots,
+      answers: answers ?? [],
+      published,
+    };
+  } finally {
+    await s.close();
+  }
+}
