@@ -376,7 +376,7 @@ async function child(request: { quick?: boolean }): Promise<void> {
   try {
     const bridged = await bridge.runNodeInXs(bridge.scriptedSpec(broker), { untilMs: 60_000, gcEachWindow: true });
     const windows = request.quick ? SOAK.windows : SOAK_BENCH_WINDOWS;
-    const soak = await bridge.soakNodeInXs(bridge.soakSpec(SOAK.n), { windows, chunk: windows > SOAK.windows ? 500 : SOAK.chunk });
+    const soak = await bridge.soakNodeInXs(bridge.steadySoakSpec(SOAK.n), { windows, chunk: windows > SOAK.windows ? 500 : SOAK.chunk });
     const memory = await bridge.nodeMemoryInXs(bridge.soakSpec(4096), FIRMWARE_WINDOWS);
     const firmware = await bridge.firmwareMemoryInXs(bridge.firmwareSpec(4096), FIRMWARE_WINDOWS);
     const firmwareSmall = await bridge.firmwareMemoryInXs(bridge.firmwareSpec(SMALL_WINDOW_N), FIRMWARE_WINDOWS);
