@@ -245,7 +245,7 @@ function setupFigures(m: SetupMemoryLike): Figure[] {
       goal: goal("value", "<=", 0, "no growth"),
       kind: "deterministic",
       budgets: { "xs.node.setup.growthSlots": m.growthSlots },
-      note: `${m.rounds} rounds; before a collection up to ${m.peakSlots - m.loaded.slots} slots above the script loaded (a request's buffers and garbage)`,
+      note: `${m.rounds} rounds; before a collection up to ${m.peakSlots - m.loaded.slots} slots above the script loaded (a window's and the requests' garbage)`,
     },
   ];
 }
