@@ -10,7 +10,7 @@
 import "@endo/init"; // xsnap needs a locked-down process: XS tests live in their own files
 import test from "ava";
 import { checkBudget } from "./helpers/budgets.js";
-import { diffPublishes, firmwareMemoryInXs, firmwareSpec, nodeMemoryInXs, runNodeInNode, runNodeInXs, scriptedSpec, soakNodeInXs, soakSpec } from "../tools/xs/bridge.js";
+import { diffPublishes, firmwareMemoryInXs, firmwareSpec, nodeMemoryInXs, runNodeInNode, runNodeInXs, scriptedSpec, soakNodeInXs, soakSpec, steadySoakSpec } from "../tools/xs/bridge.js";
 import { startAedes } from "../tools/brokers/broker.js";
 import { FIRMWARE_WINDOWS, firmwareBreakdown, nodeBudgetChecks, nodeRamBytes, RAM_GOAL_KIB, SAMPLER_RING_BYTES, SMALL_WINDOW_N, SOAK, XS_SLOT_BYTES_ESP32, XS_SLOT_BYTES_XSNAP } from "../tools/bench/xs-node.js";
 
@@ -49,7 +49,7 @@ test.serial("whole node: XS (bridged socket) and Node (SimNode) send identical P
 });
 
 test.serial(`whole node soak (fast path: loopback broker in XS): ${SOAK.windows} windows of n = ${SOAK.n}, the heap does not grow`, async (t) => {
-  const soak = await soakNodeInXs(soakSpec(SOAK.n), { windows: SOAK.windows, chunk: SOAK.chunk });
+  const soak = await soakNodeInXs(steadySoakSpec(SOAK.n), { windows: SOAK.windows, chunk: SOAK.chunk });
   t.log(`soak: ${soak.windows} windows (n = ${soak.n}, ${soak.virtualS.toFixed(0)} s virtual, ${soak.published} PUBLISH), ${soak.computePerWindow.toFixed(0)} computrons per window`);
   t.log(`heap after collection: boot ${soak.bootHeap}, after warm-up ${soak.afterWarmup}, checkpoints ${soak.checkpoints.map((c) => `${c.windows}:${c.heap}`).join(" ")} slots`);
   t.log(`= ${((soak.afterAll * XS_SLOT_BYTES_XSNAP) / 1024).toFixed(1)} KiB in xsnap (${XS_SLOT_BYTES_XSNAP} B slots), ${((soak.afterAll * XS_SLOT_BYTES_ESP32) / 1024).toFixed(1)} KiB on ESP32 (${XS_SLOT_BYTES_ESP32} B slots), chunks not included`);

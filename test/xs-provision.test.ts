@@ -3,7 +3,8 @@
  * openssl-made certificates and keys) and the setup server run in the real XS
  * engine and agree with the Node run; what the idle setup server holds in the
  * XS heap, and that serving the page and the API does not grow it, are logged
- * and checked against bench/budgets.json.
+ * and checked against bench/budgets.json; so is the whole node in setup mode
+ * (unprovisioned, sampling, serving its page) against the 96 KiB goal.
  */
 import "@endo/init"; // xsnap needs a locked-down process: XS tests live in their own files
 import test from "ava";
@@ -12,6 +13,8 @@ import { runCaseHere } from "../tools/xs/cases/runtime.js";
 import { checkBudget } from "./helpers/budgets.js";
 import { cases } from "./xs/provision-case.js";
 import { makePemSet } from "./helpers/pki.js";
+import { firmwareSpec, setupMemoryInXs } from "../tools/xs/bridge.js";
+import { setupPreloaded } from "../tools/bench/xs-node.js";
 
 const REQUESTS = [
   "GET / HTTP/1.1\r\nHost: 192.168.4.1\r\nUser-Agent: test\r\n\r\n",
@@ -130,4 +133,16 @@ test("the setup server in XS: the page and the API answered, what it holds idle,
     checkBudget(t, "xs.setup.idleSlots", idle);
     checkBudget(t, "xs.setup.growthSlots", Math.max(0, after.heapCount - warm.heapCount));
   });
+});
+
+test("the whole node in setup mode in XS: unprovisioned, it samples, publishes nothing and serves its page; its RAM within 96 KiB, no growth", async (t) => {
+  const m = await setupMemoryInXs(firmwareSpec(4096));
+  // The page (a few KiB of HTML) and the state answer, as a browser on the node's network gets them.
+  t.regex(m.answers[0], /^HTTP\/1\.1 200 OK \d{4,}$/);
+  t.regex(m.answers[1], /^HTTP\/1\.1 200 OK \d+$/);
+  t.is(m.published, 0, "an unprovisioned node publishes nothing");
+  const p = setupPreloaded(m);
+  t.log(`setup mode, n = ${m.n}, ${m.rounds} rounds: ${p.slots} slots + ${p.chunkBytes} chunk B = ${(p.bytes / 1024).toFixed(1)} KiB on the ESP32 (16 B slots, modules preloaded); most slots over the first / last block ${m.firstBlockSlots} / ${m.lastBlockSlots}`);
+  checkBudget(t, "xs.node.setup.preloadedBytes4096", p.bytes);
+  checkBudget(t, "xs.node.setup.growthSlots", m.growthSlots);
 });

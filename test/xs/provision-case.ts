@@ -4,7 +4,7 @@
  * server answering requests over a stub listener (what it holds idle, and
  * whether serving grows the heap). The same table runs in Node (parity).
  */
-import type { Host, Listener, ListenerOptions, SocketCallbacks, TCPSocket } from "../../firmware/host.js";
+import type { Host, ListenerOptions } from "../../firmware/host.js";
 import { RequestReader, isHttpError } from "../../firmware/provision/http.js";
 import { checkForm } from "../../firmware/provision/settings.js";
 import { SetupApi, type SetupTarget } from "../../firmware/provision/setup-api.js";
@@ -12,54 +12,7 @@ import { SetupServer } from "../../firmware/provision/setup-server.js";
 import { MemoryStorage } from "../../sim/storage.js";
 import { VirtualClock } from "../../sim/clock.js";
 import { serveCases } from "../../tools/xs/cases/runtime.js";
-
-const bytesOf = (latin1: string) => Uint8Array.from(latin1, (c) => c.charCodeAt(0) & 0xff);
-
-/** A listener whose connections the case makes: each request's answer is collected as text. */
-class StubListener implements Listener {
-  readonly port = 80;
-  pending: string[] = [];
-  accepted: { request: string; callbacks: SocketCallbacks }[] = [];
-  answers: string[] = [];
-  #options: ListenerOptions;
-  constructor(options: ListenerOptions) {
-    this.#options = options;
-  }
-  /**
-   * Connections arrive, are accepted, become writable, their request arrives, and
-   * room frees up as a host reports it after each write (synchronously, as events would).
-   */
-  deliver(requests: string[]): void {
-    this.pending.push(...requests);
-    this.#options.onReadable(this.pending.length);
-    for (const { request, callbacks } of this.accepted.splice(0)) {
-      callbacks.onWritable?.(512);
-      callbacks.onReadable?.(request.length);
-      for (let i = 0; i < 64; i++) callbacks.onWritable?.(512);
-    }
-  }
-  read(callbacks: SocketCallbacks): TCPSocket | undefined {
-    const request = this.pending.shift();
-    if (request === undefined) return undefined;
-    let answer = "";
-    let unread: Uint8Array | undefined = bytesOf(request);
-    const answers = this.answers;
-    this.accepted.push({ request, callbacks });
-    return {
-      read: () => {
-        const b = unread ?? new Uint8Array(0);
-        unread = undefined;
-        return b.buffer as ArrayBuffer;
-      },
-      write: (data) => {
-        const view = data instanceof Uint8Array ? data : new Uint8Array(data);
-        for (const b of view) answer += String.fromCharCode(b);
-      },
-      close: () => void answers.push(answer),
-    };
-  }
-  close(): void {}
-}
+import { bytesOf, StubListener } from "../../tools/xs/cases/stub-listener.js";
 
 function stubHost(clock: VirtualClock, listeners: StubListener[]): Host {
   return {
@@ -143,9 +96,7 @@ export const cases = {
   },
   /** The answers so far, as status line and body length (then forgotten). */
   answers(): unknown {
-    const listener = held.listeners[0];
-    const out = listener.answers.map((a) => `${a.slice(0, a.indexOf("\r\n"))} ${a.length - a.indexOf("\r\n\r\n") - 4}`);
-    listener.answers = [];
+    const out = held.listeners[0].takeAnswers();
     // The virtual clock drops cleared timers lazily: run it past the connections' deadlines so they go.
     held.clock!.runUntil(held.clock!.now() + 11_000);
     gc();

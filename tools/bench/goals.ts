@@ -26,6 +26,12 @@ export const GOALS = Object.freeze({
    * progress) carry their own budgets, stated in their issues.
    */
   ramBytes: 96 * 1024,
+  /**
+   * The whole node in setup mode (unprovisioned, sampling, serving its setup page;
+   * docs/provisioning.md "Memory"): the same XS heap as the steady state, so the same
+   * 96 KiB (the device has one heap, and an unprovisioned node keeps its window buffers).
+   */
+  setupRamBytes: 96 * 1024,
   /** XS memory an update in progress holds above the node's steady state (issue 17): download, verifier, slot writer. */
   otaUpdateRamBytes: 16 * 1024,
   /** RAM the bearing diagnostics (envelope, speed, defect bands) add to a node at n = 4096 (issue 19). */

@@ -10,7 +10,9 @@
  *    cycles - max over the first (tools/xs/bridge.ts, CYCLE_WINDOWS).
  *  - memory: slots and chunk bytes of an empty machine, the node's script loaded,
  *    after boot and the steady state (n = 4096), for the RAM estimate against 96 KiB;
- *    the firmware alone (stub host) at n = 4096 by part, and at n = 2048 (total only).
+ *    the firmware alone (stub host) at n = 4096 by part, and at n = 2048 (total only);
+ *  - setup mode: the firmware unprovisioned (stub host), sampling and serving its
+ *    setup page, against the same 96 KiB, and its growth (tools/xs/cases/setup-node-case.ts).
  *
  * Figures are deterministic (computrons, slots); budgets in bench/budgets.json
  * (keys "xs.node.*"), guarded by test/xs-node.test.ts. docs/xs.md explains them.
@@ -103,6 +105,20 @@ export interface NodeFigures {
   firmware?: FirmwareMemoryLike;
   /** The same firmware measurement at n = SMALL_WINDOW_N. */
   firmwareSmall?: FirmwareMemoryLike;
+  setup?: SetupMemoryLike;
+}
+
+/** tools/xs/bridge.ts SetupMemory. */
+export interface SetupMemoryLike {
+  n: number;
+  rounds: number;
+  blockRounds: number;
+  loaded: XsMemoryLike;
+  steady: XsMemoryLike;
+  peakSlots: number;
+  firstBlockSlots: number;
+  lastBlockSlots: number;
+  growthSlots: number;
 }
 
 interface XsMemoryLike {
@@ -196,6 +212,42 @@ export function firmwareBreakdown(m: FirmwareMemoryLike): { rows: BreakdownRow[]
   // The device's XS figure: the XS part and the sampler's read buffer (XS chunk); the ring is native (samplerRingFigure).
   const preloaded = row("firmware total in XS on the device, modules preloaded, with the FIFO sampler's read buffer", xsPreloaded.slots, xsPreloaded.chunkBytes + SAMPLER_READ_BUFFER_BYTES);
   return { rows, total, xsPreloaded, preloaded, peakSlots: m.peakSlots - m.hostOnly.slots };
+}
+
+/**
+ * The whole node in setup mode on an ESP32, counted as the preloaded firmware figure:
+ * slots and chunks above the script loaded (module instances are flash when preloaded),
+ * plus the FIFO sampler's read buffer.
+ */
+export function setupPreloaded(m: SetupMemoryLike): BreakdownRow {
+  return row("firmware in setup mode, modules preloaded, with the FIFO sampler's read buffer", m.steady.slots - m.loaded.slots, m.steady.chunkBytes - m.loaded.chunkBytes + SAMPLER_READ_BUFFER_BYTES);
+}
+
+/** Setup mode's figures: the RAM against the goal, and the growth. */
+function setupFigures(m: SetupMemoryLike): Figure[] {
+  const p = setupPreloaded(m);
+  return [
+    {
+      ...preloadedFigure(
+        p,
+        "xs.node.setup.ramKiBPreloaded",
+        `whole node in setup mode (unprovisioned: sampling at n = ${m.n}, publishing nothing, serving its setup page), firmware XS heap, ESP32 estimate, firmware preloaded, same method as the steady state`,
+        `xs.node.setup.preloadedBytes${m.n}`,
+      ),
+      goal: goal("value", "<=", GOALS.setupRamBytes / 1024, `<= ${GOALS.setupRamBytes / 1024} KiB`),
+    },
+    {
+      id: "xs.node.setup.growthSlots",
+      name: `whole node in setup mode: XS heap growth, most over the last ${m.blockRounds} rounds (a window, the page and its state served) minus the most over the ${m.blockRounds} before`,
+      value: m.growthSlots,
+      unit: "slots",
+      baseline: { name: "most slots over the first block", value: m.firstBlockSlots },
+      goal: goal("value", "<=", 0, "no growth"),
+      kind: "deterministic",
+      budgets: { "xs.node.setup.growthSlots": m.growthSlots },
+      note: `${m.rounds} rounds; before a collection up to ${m.peakSlots - m.loaded.slots} slots above the script loaded (a window's and the requests' garbage)`,
+    },
+  ];
 }
 
 function xy(m: XsMemoryLike): [number, number] {
@@ -324,17 +376,19 @@ async function child(request: { quick?: boolean }): Promise<void> {
   try {
     const bridged = await bridge.runNodeInXs(bridge.scriptedSpec(broker), { untilMs: 60_000, gcEachWindow: true });
     const windows = request.quick ? SOAK.windows : SOAK_BENCH_WINDOWS;
-    const soak = await bridge.soakNodeInXs(bridge.soakSpec(SOAK.n), { windows, chunk: windows > SOAK.windows ? 500 : SOAK.chunk });
+    const soak = await bridge.soakNodeInXs(bridge.steadySoakSpec(SOAK.n), { windows, chunk: windows > SOAK.windows ? 500 : SOAK.chunk });
     const memory = await bridge.nodeMemoryInXs(bridge.soakSpec(4096), FIRMWARE_WINDOWS);
     const firmware = await bridge.firmwareMemoryInXs(bridge.firmwareSpec(4096), FIRMWARE_WINDOWS);
     const firmwareSmall = await bridge.firmwareMemoryInXs(bridge.firmwareSpec(SMALL_WINDOW_N), FIRMWARE_WINDOWS);
-    process.stdout.write(JSON.stringify({ ...nodeBudgetChecks({ bridged, soak }).figures, memory, firmware, firmwareSmall }) + "\n");
+    const setup = await bridge.setupMemoryInXs(bridge.firmwareSpec(4096));
+    process.stdout.write(JSON.stringify({ ...nodeBudgetChecks({ bridged, soak }).figures, memory, firmware, firmwareSmall, setup }) + "\n");
   } finally {
     await broker.close();
   }
 }
 
-function runChild(request: { quick: boolean }, timeoutMs = 300_000): Promise<NodeFigures> {
+/** The full run (the 10 000-window soak, the memory stages, setup mode) takes minutes; a loaded machine takes several times as long. */
+function runChild(request: { quick: boolean }, timeoutMs = 1_200_000): Promise<NodeFigures> {
   return runJsonChild(fileURLToPath(import.meta.url), request, "XS node child", timeoutMs);
 }
 
@@ -409,6 +463,7 @@ export const xsNodeBench: BenchModule = {
     }
     if (f.firmware) out.push(...firmwareFigures(f.firmware));
     if (f.firmwareSmall) out.push(smallWindowFigure(f.firmwareSmall));
+    if (f.setup) out.push(...setupFigures(f.setup));
     if (f.soak) {
       out.push({
         id: "xs.node.soakHeapGrowth",

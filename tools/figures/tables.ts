@@ -174,6 +174,8 @@ export function summaryTable(input: FiguresInput): string {
   const ramFull = F.get("xs.node.firmware.ramKiB");
   const ring = F.get("xs.node.firmware.samplerRingKiB");
   const soak = F.get("xs.node.soakHeapGrowth");
+  const setupRam = F.get("xs.node.setup.ramKiBPreloaded");
+  const setupGrowth = F.get("xs.node.setup.growthSlots");
   const drain = F.matching(/^outbox\.drain\./);
   const fleet = F.get("fleet.capacity");
   const rows: string[][] = [
@@ -225,6 +227,12 @@ export function summaryTable(input: FiguresInput): string {
       verdict(ram),
     ],
     [`${ring.name} (ESP32 estimate${ring.note ? `: ${ring.note}` : ""})`, withUnit(ring.value, ring.unit), "-", verdict(ring)],
+    [
+      "whole node in setup mode (unprovisioned: sampling, publishing nothing, serving its setup page; docs/provisioning.md), same estimate, n = 4096; heap growth over its rounds",
+      `${withUnit(setupRam.value, setupRam.unit)}; growth ${withUnit(setupGrowth.value, setupGrowth.unit)}`,
+      `steady monitoring state ${withUnit(ram.value, ram.unit)}`,
+      `${verdict(setupRam)}; ${verdict(setupGrowth)}`,
+    ],
     [soak.name, withUnit(soak.value, soak.unit), `max over the first cycles ${num(soak.baseline!.value)} slots`, verdict(soak)],
     [
       "outbox drain after an hour offline (3 600 messages; wall)",
@@ -268,6 +276,16 @@ const BEARING_FIGURES = new Set([
   "dsp.native.envelopePassNs",
   "dsp.envelope.ramBytes",
 ]);
+
+/** docs/provisioning.md: the whole node in setup mode (the xs-node bench's xs.node.setup.* figures) beside the steady state's RAM. */
+export function setupMemoryTable(input: FiguresInput): string {
+  const ids = ["xs.node.setup.ramKiBPreloaded", "xs.node.setup.growthSlots", "xs.node.firmware.ramKiBPreloaded"];
+  const rows = figureRows(input.record.bench.figures.filter((f) => ids.includes(f.id)));
+  if (!rows.length) return `${moduleMeasuredLine(input.record, "xs-node")}
+
+The record has no setup-mode figures yet (\`npm run figures -- --update --only xs-node\`).`;
+  return `${moduleMeasuredLine(input.record, "xs-node")}\n\n${table(["figure", "kind", "value", "baseline (same run)", "ratio", "goal", "note"], rows)}`;
+}
 
 /** docs/measurement.md: the bearing diagnostics' cost and RAM. */
 export function bearingTable(input: FiguresInput): string {
@@ -355,7 +373,7 @@ export function renderBlocks(input: FiguresInput): Record<string, Record<string,
   return {
     "README.md": { summary: summaryTable(input) },
     "docs/performance.md": { all: allFiguresTable(input), budgets: budgetsTable(input), "lin-check": linCheckTables(input.linCheck) },
-    "docs/provisioning.md": { "lin-provision": linProvisionTable(input.linCheck) },
+    "docs/provisioning.md": { "lin-provision": linProvisionTable(input.linCheck), "setup-memory": setupMemoryTable(input) },
     "docs/opcua.md": { bench: opcuaTable(input) },
     "docs/ota.md": { ota: otaFiguresTable(input) },
     "docs/measurement.md": { bearing: bearingTable(input) },

@@ -22,6 +22,7 @@ import { XsSession, type XsCommandResult } from "./harness.js";
 import type { NodeRunSpec, RunReply, SocketIn, SocketOut } from "./cases/node-case.js";
 import { COMPONENTS, type Component, type FirmwareSpec } from "./cases/stub-host.js";
 import { VirtualClock } from "../../sim/clock.js";
+import { RUN_HOURS_KEY } from "../../firmware/app/telemetry.js";
 import { defaultMachine } from "../../sim/machine/default-machine.js";
 import { SimNode, tapWrites } from "../simulator/simulation.js";
 import { drive, waitIdle } from "../simulator/drive.js";
@@ -304,7 +305,7 @@ export async function soakNodeInXs(spec: NodeRunSpec, o: { windows: number; chun
   try {
     await cmd({ op: "soakBoot", spec });
     const bootHeap = (await cmd({ op: "gc" })).heapCount;
-    await cmd({ op: "soak", windows: o.warmup ?? 5 });
+    await cmd({ op: "soak", windows: o.warmup ?? SOAK_WARMUP_WINDOWS });
     const afterWarmup = (await cmd({ op: "gc" })).heapCount;
     const checkpoints: SoakResult["checkpoints"] = [];
     let done = 0;
@@ -443,6 +444,26 @@ export function soakSpec(n: number): NodeRunSpec {
   return { ...base, deviceNoise: 0, machine: { ...base.machine, vibration: base.machine.vibration!.filter((c) => c.kind !== "noise") }, config: { ...base.config, window: { n } }, events: [] };
 }
 
+/**
+ * The soak's node in a field node's steady state, so that growth means a leak and
+ * not a first time: its baseline learned within the warm-up (SOAK_LEARN_S of running),
+ * and its running hours already stored, as a node has them after its first
+ * 10 minutes. A node's first save of running hours adds a key to its storage: in
+ * the simulator that is 3 slots of the simulated storage's Map in the XS heap (NVS,
+ * outside it, on the device), the +3 the 10 000-window soak once showed after
+ * window 7 500 (docs/decisions.md 73).
+ */
+export function steadySoakSpec(n: number): NodeRunSpec {
+  const base = soakSpec(n);
+  const monitor = { ...(base.config.monitor as object), baseline: { learnS: SOAK_LEARN_S } };
+  return { ...base, config: { ...base.config, monitor }, stored: { [RUN_HOURS_KEY]: "1" } };
+}
+
+/** Running seconds the soak learns its baseline over: 38 windows of n = 256, within SOAK_WARMUP_WINDOWS. */
+const SOAK_LEARN_S = 3;
+/** Windows the soak runs before its first heap reading: the baseline learned within them. */
+export const SOAK_WARMUP_WINDOWS = 64;
+
 // --- the firmware's own memory (stub host, no simulator) ----------------------------
 
 export const FIRMWARE_CASE_ENTRY = "tools/xs/cases/firmware-case.ts";
@@ -550,3 +571,87 @@ export function firmwareSpec(n: number): FirmwareSpec {
 
 /** Running seconds the firmware-only run learns its baseline over: learned within its first 6 windows at n = 2048 (0.64 s each) and 4096. */
 const FIRMWARE_LEARN_S = 3;
+
+// --- the whole node in setup mode (unprovisioned, serving its setup page) ----------
+
+export const SETUP_NODE_CASE_ENTRY = "tools/xs/cases/setup-node-case.ts";
+
+/** What one round of setup mode serves, after a window: the page, then the state the page polls. */
+export const SETUP_ROUND_REQUESTS = ["GET / HTTP/1.1\r\nHost: 192.168.4.1\r\n\r\n", "GET /api/state HTTP/1.1\r\nHost: 192.168.4.1\r\n\r\n"];
+/** Rounds before the growth is measured (the baseline learned, buffers grown), then two blocks of this many compared. */
+export const SETUP_WARMUP_ROUNDS = 8;
+export const SETUP_BLOCK_ROUNDS = 16;
+
+/**
+ * The firmware's memory in setup mode, as the firmware figures count it (stub host,
+ * flash taken out, after a collection): the script loaded with the host built, then
+ * an unprovisioned FieldNode started, then rounds of one window and the setup page
+ * served (SETUP_ROUND_REQUESTS). `steady` is the most over all rounds; growth is the
+ * most over the last block of rounds minus the most over the block after warm-up.
+ */
+export interface SetupMemory {
+  n: number;
+  rounds: number;
+  /** Rounds per block of the growth. */
+  blockRounds: number;
+  loaded: FirmwareStage;
+  started: FirmwareStage;
+  steady: FirmwareStage;
+  /** Most slots right after a round (a request's buffers and its garbage), before collection. */
+  peakSlots: number;
+  firstBlockSlots: number;
+  lastBlockSlots: number;
+  growthSlots: number;
+  /** The answers of the first round ("status line, body length"), and windows published (must be 0). */
+  answers: string[];
+  published: number;
+}
+
+export async function setupMemoryInXs(spec: FirmwareSpec): Promise<SetupMemory> {
+  const strip = ({ slots, chunkBytes, flash }: FirmwareStage): FirmwareStage => ({ slots, chunkBytes, flash });
+  const s = await XsSession.open(SETUP_NODE_CASE_ENTRY, { meteringLimit: 0, name: "xs-setup-node" });
+  try {
+    const loaded = strip(await firmwareStage(s, { op: "host", spec }));
+    const started = strip(await firmwareStage(s, { op: "start" }));
+    const steady = { ...started };
+    let peakSlots = started.slots;
+    let answers: string[] | undefined;
+    let published = 0;
+    /** Rounds of a window and the page served; the most slots after collection over them. */
+    const rounds = async (count: number): Promise<number> => {
+      let most = 0;
+      for (let i = 0; i < count; i++) {
+        await firmwareStage(s, { op: "windows", count: 1 });
+        const w = await firmwareStage(s, { op: "serve", requests: SETUP_ROUND_REQUESTS });
+        answers ??= w.reply.answers;
+        published = w.reply.published;
+        peakSlots = Math.max(peakSlots, w.heapBefore);
+        steady.slots = Math.max(steady.slots, w.slots);
+        steady.chunkBytes = Math.max(steady.chunkBytes, w.chunkBytes);
+        steady.flash = Math.max(steady.flash, w.flash);
+        most = Math.max(most, w.slots);
+      }
+      return most;
+    };
+    await rounds(SETUP_WARMUP_ROUNDS);
+    const firstBlockSlots = await rounds(SETUP_BLOCK_ROUNDS);
+    const lastBlockSlots = await rounds(SETUP_BLOCK_ROUNDS);
+    const n = ((spec.config.window as { n?: number } | undefined)?.n ?? 4096) as number;
+    return {
+      n,
+      rounds: SETUP_WARMUP_ROUNDS + 2 * SETUP_BLOCK_ROUNDS,
+      blockRounds: SETUP_BLOCK_ROUNDS,
+      loaded,
+      started,
+      steady,
+      peakSlots,
+      firstBlockSlots,
+      lastBlockSlots,
+      growthSlots: lastBlockSlots - firstBlockSlots,
+      answers: answers ?? [],
+      published,
+    };
+  } finally {
+    await s.close();
+  }
+}

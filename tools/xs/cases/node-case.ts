@@ -49,6 +49,8 @@ export interface NodeRunSpec {
   events: { at_s: number; path: string; value: number }[];
   /** Multiplier on the ADXL345's datasheet noise (default 1; the soak may use 0 to spend less on the simulation). */
   deviceNoise?: number;
+  /** Storage keys the node finds at its first boot (a node that has run before: the soak's). */
+  stored?: Record<string, string>;
 }
 
 /** Socket activity reported to Node. */
@@ -169,6 +171,7 @@ export function buildNode(spec: NodeRunSpec, tcp: (o: TCPOptions) => TCPSocket, 
   bus.attach(0x53, accelerometer);
   bus.attach(0x48, thermometer);
   const storage = new XsMemoryStorage();
+  for (const [key, value] of Object.entries(spec.stored ?? {})) storage.set(key, value);
   const node: XsNode = { clock, machine, bus, app: undefined as unknown as NodeApp, logs: 0 };
   const boot = () => {
     const config = resolveConfig({ ...spec.config, nodeId: spec.nodeId, mqtt: { ...(spec.config.mqtt as object), host: spec.broker.host, port: spec.broker.port, secure: false } });
