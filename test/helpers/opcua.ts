@@ -114,6 +114,8 @@ export function clientFor(t: ExecutionContext, s: SessionOptions = {}): OPCUACli
     securityMode: s.mode ?? MessageSecurityMode.None,
     securityPolicy: s.policy ?? SecurityPolicy.None,
     connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 },
+    // a ceiling on each request, not a timing check: a loaded machine may take long to answer (node-opcua's default is 15 s)
+    defaultTransactionTimeout: EVENT_CEILING_MS * 4,
     clientCertificateManager: new OPCUACertificateManager({ rootFolder: s.pki ?? tempDir(t, "opcua-client-pki"), automaticallyAcceptUnknownCertificate: true }),
   });
 }

@@ -30,6 +30,9 @@ import type { Notification } from "./probe.js";
 import { nodeName, sampledNodes } from "./publishers.js";
 import { spread, type Spread, type MeasureWindow } from "./window.js";
 
+/** How long a bench child may take to answer (a ceiling, so a stuck child cannot hang the bench; a loaded machine starts node-opcua slowly). */
+const CHILD_CEILING_MS = 300_000;
+
 export interface GatewayLoadOptions {
   nodes: number;
   /** Length of the measurement window (s). */
@@ -112,7 +115,7 @@ export async function measureGatewayLoad(o: GatewayLoadOptions): Promise<Gateway
     const sampled = sampledNodes(o.nodes, sample);
     const gateway = new BenchChild("gateway", here("./gateway-child.js"), { broker: broker.url, prefix: PREFIX, sampled: sampled.map(nodeName) }, ["--expose-gc"]);
     children.push(gateway);
-    const { endpointUrl } = await gateway.next<{ type: string; endpointUrl: string }>("ready", 60_000);
+    const { endpointUrl } = await gateway.next<{ type: string; endpointUrl: string }>("ready", CHILD_CEILING_MS);
     log(`opcua: ${o.nodes} synthetic nodes replaying ${payloads.length} recorded windows at 1 Hz through ${kind} to ${endpointUrl}`);
     const publishers = new BenchChild("publishers", here("./publishers-child.js"), { broker: broker.url, prefix: PREFIX, nodes: o.nodes, recording, sampled });
     children.push(publishers);
@@ -150,7 +153,7 @@ export async function measureGatewayLoad(o: GatewayLoadOptions): Promise<Gateway
     probe.send({ type: "report", expected: done.sampledWindows });
     const { notifications } = await probe.next<{ type: string; notifications: Notification[] }>("report", 120_000);
     gateway.send({ type: "report" });
-    const g = await gateway.next<{ type: string; received: [string, number][] } & Pick<GatewayLoadResult, "applied" | "skipped" | "updates" | "written" | "lag"> & GatewayLoadResult["gateway"]>("report", 60_000);
+    const g = await gateway.next<{ type: string; received: [string, number][] } & Pick<GatewayLoadResult, "applied" | "skipped" | "updates" | "written" | "lag"> & GatewayLoadResult["gateway"]>("report", CHILD_CEILING_MS);
     const receivedAt = new Map(g.received);
     const latency: number[] = [];
     for (const [key, arrivedAt] of notifications) {
