@@ -5,8 +5,8 @@
  * XS thread. JavaScript because the host-function syntax (`@ "xs_..."`) is xsc's only;
  * fifo-sampler.d.ts declares the types. UNVERIFIED until a board runs it (docs/moddable.md).
  *
- * The lin build keeps the XS polling path: there the I2C bus is the simulated one of sim/,
- * in XS, which a native task cannot reach.
+ * Lin builds do not have it: their I2C bus is the simulated one of sim/, in XS, which a native
+ * task cannot reach, so their sampler is an XS Worker (hosts/moddable/sim-sampler-worker.ts).
  */
 function open(fields, onReadable) @ "xs_fifo_sampler_open";
 function readSamples(native, into, maxSamples) @ "xs_fifo_sampler_read";

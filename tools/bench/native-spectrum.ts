@@ -18,27 +18,35 @@ export const HARNESS_SOURCES = ["test/native/spectrum-harness.c", "firmware/dsp/
 /** Strict C99 as the device build sees it; -O2 as ESP-DSP's "O2" benchmark column. */
 export const CC_FLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic"];
 
-let built: string | undefined;
+const built = new Map<string, string>();
 
-/** Compiles the harness once per process into build/native/; returns its path. */
-export function harness(): string {
-  if (built) return built;
-  const out = path.join(repoRoot, "build", "native", "spectrum-harness");
+/**
+ * Compiles a C test harness once per process into build/native/NAME and returns its path. Built
+ * beside and renamed into place: test files run in parallel processes, and one must never exec
+ * the binary while another is writing it (ETXTBSY) or find it half written.
+ */
+export function compileHarness(name: string, sources: readonly string[], what: string): string {
+  const done = built.get(name);
+  if (done) return done;
+  const out = path.join(repoRoot, "build", "native", name);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const cc = process.env.CC ?? "cc";
-  // Built beside and renamed into place: test files run in parallel processes, and one must never
-  // exec the binary while another is writing it (ETXTBSY) or find it half written.
   const part = `${out}.${process.pid}.part`;
   try {
-    execFileSync(cc, [...CC_FLAGS, "-o", part, ...HARNESS_SOURCES, "-lm"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+    execFileSync(cc, [...CC_FLAGS, "-o", part, ...sources, "-lm"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
     fs.renameSync(part, out);
   } catch (e) {
     const err = e as { code?: string; stderr?: Buffer };
-    if (err.code === "ENOENT") throw new Error(`no C compiler "${cc}" on PATH: the C spectrum kernel is tested with the system cc (.ci/run installs gcc)`);
-    throw new Error(`${cc} failed on the C spectrum kernel:\n${err.stderr?.toString() ?? e}`);
+    if (err.code === "ENOENT") throw new Error(`no C compiler "${cc}" on PATH: ${what} is tested with the system cc (.ci/run installs gcc)`);
+    throw new Error(`${cc} failed on ${what}:\n${err.stderr?.toString() ?? e}`);
   }
-  built = out;
+  built.set(name, out);
   return out;
+}
+
+/** The spectrum and envelope kernels' harness. */
+export function harness(): string {
+  return compileHarness("spectrum-harness", HARNESS_SOURCES, "the C spectrum kernel");
 }
 
 function run(args: string[], input?: Uint8Array): Buffer {
