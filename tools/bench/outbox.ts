@@ -3,7 +3,7 @@
  * in the file-backed outbox while the broker was unreachable), to mosquitto and
  * to aedes on loopback. Baseline: the same backlog's store rate (appends to the
  * log), so the ratio says how much faster the node empties its spool than it fills it.
- * Five rounds, the brokers alternating: each figure is the median round's.
+ * Eleven rounds, the brokers alternating: each figure is the median round's.
  */
 import { benchDrain, type BenchDrainResult } from "./outbox-drain.js";
 import { medianRounds } from "./rounds.js";
@@ -12,7 +12,7 @@ import { GOALS } from "./goals.js";
 import { goal, type BenchModule, type Figure } from "./types.js";
 
 /** Drains per broker (each a fresh broker, spool and client); the spread is over these. */
-const OUTBOX_ROUNDS = 5;
+const OUTBOX_ROUNDS = 11;
 
 export const outboxBench: BenchModule = {
   name: "outbox",
