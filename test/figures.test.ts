@@ -52,6 +52,27 @@ test("the record names the machine, Node, date and commit it was measured on, fr
   t.deepEqual(bench.errors, []);
 });
 
+test("every wall figure of the record carries a baseline and a spread over rounds measured in the same run, and the tables print both (issue 15)", (t) => {
+  const { bench } = readRecord(ROOT);
+  const wall = bench.figures.filter((f) => f.kind === "wall" && f.text === undefined);
+  t.true(wall.length > 0);
+  const missing = wall.filter((f) => !f.baseline || !Number.isFinite(f.baseline.value) || !f.baseline.name || !f.spread).map((f) => f.id);
+  t.deepEqual(missing, [], "wall figures without a baseline or a spread: measure them again with `npm run figures -- --update --only MODULE`");
+  for (const f of wall) {
+    const spread = f.spread!;
+    t.true(Number.isInteger(spread.rounds) && spread.rounds >= 1, `${f.id}: rounds ${spread.rounds}`);
+    // p10-p90 needs ten rounds to mean anything; fewer are reported as the lowest and highest.
+    t.is(spread.stat, spread.rounds >= 10 ? "p10-p90" : "min-max", `${f.id}: ${spread.stat} of ${spread.rounds} rounds`);
+    t.true(spread.range[0] <= spread.range[1], `${f.id}: spread ${spread.range.join("-")}`);
+  }
+  const all = blockText(fs.readFileSync(path.join(ROOT, "docs/performance.md"), "utf8"), "all", "docs/performance.md");
+  for (const f of wall) {
+    const row = all.split("\n").find((line) => line.startsWith(`| ${f.name.replace(/\|/g, "\\|")} | wall |`));
+    t.truthy(row, `${f.id}: no row in docs/performance.md`);
+    t.true(row!.includes(`${f.spread!.stat} of ${f.spread!.rounds} `) && row!.includes(`(${f.baseline!.name.replace(/\|/g, "\\|")})`), `${f.id}: the row prints its spread and baseline: ${row}`);
+  }
+});
+
 test("every ESP32 figure of the record says it is an estimate in its row (its name, or its kind: a column of the table)", (t) => {
   const esp32 = readRecord(ROOT).bench.figures.filter((f) => /ESP32|esp32/.test(f.id + f.name));
   t.true(esp32.length > 10);

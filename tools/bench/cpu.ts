@@ -35,7 +35,8 @@ import { waitIdle } from "../simulator/drive.js";
 import { SimNode, tapWrites } from "../simulator/simulation.js";
 import { ESP32_COMPUTRONS_PER_S, ESP32_PESSIMISTIC_COMPUTRONS_PER_S, rateText } from "./esp32.js";
 import { GOALS } from "./goals.js";
-import { goal, quantile, type BenchModule, type Figure } from "./types.js";
+import { roundsText, spreadOf } from "./rounds.js";
+import { goal, median, quantile, type BenchModule, type Figure } from "./types.js";
 import { publishes, toggleUntil } from "./alarm.js";
 
 export const CPU_N = 4096;
@@ -211,10 +212,16 @@ export async function measureCpuRun(part: CpuPart, rate: number | undefined, tra
   };
 }
 
+/** Rounds of the central run in the full bench (the first included): the simulation's wall time spread is over these. */
+const CPU_WALL_ROUNDS = 5;
+
 const pct = (ms: number, run: CpuRun) => (100 * ms) / run.virtualMs;
 
-/** The figures of one part at one rate, against the same part's --cpu free run. */
-export function cpuFigures(part: CpuPart, run: CpuRun, free: CpuRun, prefix: string): Figure[] {
+/**
+ * The figures of one part at one rate, against the same part's --cpu free run;
+ * `repeats` are the same run measured again, for the wall time's spread.
+ */
+export function cpuFigures(part: CpuPart, run: CpuRun, free: CpuRun, prefix: string, repeats: CpuRun[] = []): Figure[] {
   const label = `${part.name}, ESP32 estimate at ${rateText(run.rate!)}${run.rate === ESP32_PESSIMISTIC_COMPUTRONS_PER_S ? " (pessimistic)" : ""}`;
   const id = `${prefix}.${part.id}`;
   if (run.refused !== undefined) {
@@ -316,16 +323,33 @@ export function cpuFigures(part: CpuPart, run: CpuRun, free: CpuRun, prefix: str
       ...budget(`cpu.${part.id}.latencyFromFeatures.p99`, b),
       note: `p50 ${p50(run.fromFeatures).toFixed(2)} ms`,
     }),
-    {
-      id: `${id}.simulatedS`,
-      name: `${label}: run length, simulated`,
-      value: run.virtualMs / 1000,
-      unit: "s",
-      baseline: { name: "real time to simulate it, s", value: run.realMs / 1000 },
-      ratio: run.virtualMs / run.realMs,
-      kind: "wall",
-    },
+    simulatedFigure(`${id}.simulatedS`, `${label}: run length, simulated`, [run, ...repeats]),
   ];
+}
+
+/**
+ * The run's simulated length (virtual, the same every round: the spread shows it)
+ * against the real time to simulate it, the median round's, with the speed-up's
+ * spread over the rounds.
+ */
+function simulatedFigure(id: string, name: string, rounds: CpuRun[]): Figure {
+  const real = rounds.map((r) => r.realMs / 1000);
+  const speedUps = rounds.map((r) => r.virtualMs / r.realMs);
+  const realMedian = median(real);
+  const spread = spreadOf(rounds.map((r) => r.virtualMs / 1000));
+  const realSpread = spreadOf(real);
+  return {
+    id,
+    name,
+    value: rounds[0].virtualMs / 1000,
+    unit: "s",
+    baseline: { name: "real time to simulate it, s", value: realMedian },
+    ratio: median(speedUps),
+    ratioSpread: spreadOf(speedUps).range,
+    spread,
+    kind: "wall",
+    note: `real time: ${roundsText(realSpread)} ${realSpread.range.map((x) => x.toFixed(2)).join("-")} s; the simulated length is virtual time${spread.range[0] === spread.range[1] ? ", the same in every round" : ", **not the same in every round**"}`,
+  };
 }
 
 export const cpuBench: BenchModule = {
@@ -341,7 +365,10 @@ export const cpuBench: BenchModule = {
       const free = await measureCpuRun(part, undefined, transitions);
       const run = await measureCpuRun(part, ESP32_COMPUTRONS_PER_S, transitions);
       if (run.refused !== undefined) ctx.log(`bench: cpu ${part.id}: refused at the central rate: ${run.refused}`);
-      central.push(...cpuFigures(part, run, free, "cpu"));
+      // The central run again, for the wall time's spread (its virtual figures are the same every round).
+      const repeats: CpuRun[] = [];
+      for (let i = 1; i < (ctx.quick ? 2 : CPU_WALL_ROUNDS) && run.refused === undefined; i++) repeats.push(await measureCpuRun(part, ESP32_COMPUTRONS_PER_S, transitions));
+      central.push(...cpuFigures(part, run, free, "cpu", repeats));
       const slow = await measureCpuRun(part, ESP32_PESSIMISTIC_COMPUTRONS_PER_S, transitions);
       pessimistic.push(...cpuFigures(part, slow, free, "cpu.pessimistic"));
     }

@@ -24,6 +24,7 @@ import { ESP32_COMPUTRONS_PER_S, ESP32_ESTIMATE, ESP32_PESSIMISTIC_COMPUTRONS_PE
 import type { XsChildResult } from "./xs-measure.js";
 import { XS_SLOT_BYTES_ESP32 } from "./xs-node.js";
 import { GOALS } from "./goals.js";
+import { roundsText, spreadOf, summarize } from "./rounds.js";
 import { goal, median, WINDOW, type BenchModule, type Figure } from "./types.js";
 
 /** The feature extractor's first pass does the first three FFT stages; the kernel the rest (h = 8). */
@@ -109,36 +110,67 @@ function envelopeInput(n: number): { samples: Uint16Array; filter: DemodulationF
   return { samples, filter: bandPassFilter(DEFAULT_BAND[0] * nyquist, DEFAULT_BAND[1] * nyquist, WINDOW.odr), first: new FirstPass(n) };
 }
 
-/** The portable envelope pass in Node on the same window: ns per call, median of rounds. */
-function tsEnvelopeNs(input: ReturnType<typeof envelopeInput>, reps: number, rounds: number): number {
+/** The portable envelope pass in Node on the same window: a timer of `reps` calls, ns per call. */
+function tsEnvelope(input: ReturnType<typeof envelopeInput>): () => void {
   const n = input.samples.length;
   const d = new Demodulator(n, { kernel: new PowerSpectrum(n), halfWindow: input.first.halfWindow, base: input.first.base }, input.filter);
-  for (let i = 0; i < reps; i++) d.run(input.samples); // JIT warm-up
-  const t: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) d.run(input.samples);
-    t.push(((performance.now() - t0) * 1e6) / reps);
-  }
-  return median(t);
+  return () => d.run(input.samples);
 }
 
-/** The portable kernel in Node on the same input: ns per call, input copy included (as the harness's figure). */
-function tsKernelNs(n: number, input: { re: Float32Array; im: Float32Array }, reps: number, rounds: number): number {
+/** The portable kernel in Node on the same input, input copy included (as the harness's figure). */
+function tsKernel(n: number, input: { re: Float32Array; im: Float32Array }): () => void {
   const k = new PowerSpectrum(n);
-  const run = () => {
+  return () => {
     k.packedRe.set(input.re);
     k.packedIm.set(input.im);
     k.powerX4(KERNEL_BLOCK);
   };
-  for (let i = 0; i < reps; i++) run(); // JIT warm-up
+}
+
+/** ns per call of `run` over `reps` calls. */
+function nsPerCall(run: () => void, reps: number): number {
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) run();
+  return ((performance.now() - t0) * 1e6) / reps;
+}
+
+/**
+ * The C code (its harness, one process per round) against the TS code in Node,
+ * interleaved round by round (order swapped every round, so drift hits both alike),
+ * after a JIT warm-up of the TS side: ns per call of each side per round.
+ */
+function nativeVsTs(native: (reps: number) => number, ts: () => void, reps: number, rounds: number): { c: number[]; ts: number[] } {
+  for (let i = 0; i < reps; i++) ts(); // JIT warm-up
+  const c: number[] = [];
   const t: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) run();
-    t.push(((performance.now() - t0) * 1e6) / reps);
+    if (r % 2 === 0) {
+      c.push(native(reps));
+      t.push(nsPerCall(ts, reps));
+    } else {
+      t.push(nsPerCall(ts, reps));
+      c.push(native(reps));
+    }
   }
-  return median(t);
+  return { c, ts: t };
+}
+
+/** A wall figure of C against TS from nativeVsTs's rounds. */
+function nativeFigure(id: string, name: string, r: { c: number[]; ts: number[] }, baselineName: string): Figure {
+  const { value, spread } = summarize(r.c);
+  const ratios = r.c.map((c, i) => c / r.ts[i]);
+  return {
+    id,
+    name,
+    value,
+    unit: "ns",
+    baseline: { name: baselineName, value: median(r.ts) },
+    ratio: median(ratios),
+    ratioSpread: spreadOf(ratios).range,
+    spread,
+    kind: "wall",
+    note: `${roundsText(spread)} (each the best of the C harness's own repeats), interleaved with the TS code's`,
+  };
 }
 
 function bareLoop(axes: Float32Array[]): number {
@@ -150,7 +182,7 @@ function bareLoop(axes: Float32Array[]): number {
   return sum;
 }
 
-function nodeWindowMs(rounds: number): { features: number; bare: number } {
+function nodeWindowMs(rounds: number): { features: number[]; bare: number[] } {
   const { n, odr } = WINDOW;
   const fx = new FeatureExtractor({ n, odr, rpm: 1782 });
   const out = [0, 1, 2].map(() => fx.createAxisFeatures({ peaks: 5 }));
@@ -173,7 +205,7 @@ function nodeWindowMs(rounds: number): { features: number; bare: number } {
     b.push((performance.now() - t0) / 10);
   }
   if (sink === 1e300) console.log(sink);
-  return { features: median(f), bare: median(b) };
+  return { features: f, bare: b };
 }
 
 /**
@@ -245,12 +277,12 @@ export const dspBench: BenchModule = {
     const { xs, devicePath, envelope } = await ctx.xs();
     const samples = WINDOW.n * WINDOW.axes;
     const input = packedInput(WINDOW.n);
-    const reps = ctx.quick ? 200 : 1000;
-    const native = timeNative(WINDOW.n, KERNEL_BLOCK, input.re, input.im, reps);
-    const tsNs = tsKernelNs(WINDOW.n, input, reps, ctx.quick ? 5 : 15);
+    const reps = ctx.quick ? 100 : 300;
+    const rounds = ctx.quick ? 5 : 15;
+    const kernel = nativeVsTs((k) => timeNative(WINDOW.n, KERNEL_BLOCK, input.re, input.im, k).nsPerCall, tsKernel(WINDOW.n, input), reps, rounds);
     const pass = envelopeInput(WINDOW.n);
-    const nativePass = timeNativeEnvelope(pass.samples, pass.filter, pass.first.halfWindow, reps);
-    const tsPassNs = tsEnvelopeNs(pass, reps, ctx.quick ? 5 : 15);
+    const envelopePass = nativeVsTs((k) => timeNativeEnvelope(pass.samples, pass.filter, pass.first.halfWindow, k).nsPerCall, tsEnvelope(pass), reps, rounds);
+    const features = summarize(node.features);
     const kernelEsp32Ms = esp32KernelMs(WINDOW.n) * WINDOW.axes;
     const xsEsp32Ms = esp32Ms(devicePath.featuresPerWindow);
     const portableEsp32Ms = esp32Ms(xs.featuresPerWindow);
@@ -261,11 +293,13 @@ export const dspBench: BenchModule = {
       {
         id: "dsp.node.windowMs",
         name: "features per window, Node (wall)",
-        value: node.features,
+        value: features.value,
         unit: "ms",
-        baseline: { name: "bare loop, Node", value: node.bare },
-        ratio: node.features / node.bare,
+        baseline: { name: "bare loop, Node", value: median(node.bare) },
+        ratio: features.value / median(node.bare),
+        spread: features.spread,
         kind: "wall",
+        note: `${roundsText(features.spread)} of 10 windows, interleaved with the bare loop's`,
       },
       xsFigure("dsp.xs.featuresPerWindow", "features per window, XS, portable path (TS FFT)", xs.featuresPerWindow, { name: "bare loop, XS", value: xs.bareLoopPerWindow }, undefined, "xs.featuresPerWindow"),
       xsFigure("dsp.xs.featuresPerSample", "features per sample per axis, XS, portable path (TS FFT)", xs.featuresPerSample, { name: "bare loop, XS", value: xs.bareLoopPerSample }, PER_SAMPLE_GOAL),
@@ -282,24 +316,8 @@ export const dspBench: BenchModule = {
         note: devicePath.sameFeatures ? undefined : "replayed spectra gave different features: the figure is not valid",
       },
       xsFigure("dsp.xs.devicePathPerSample", "features per sample per axis, XS, device path: the XS part only (C kernel not included)", devicePath.featuresPerSample, { name: "portable path, XS", value: xs.featuresPerSample }, PER_SAMPLE_GOAL),
-      {
-        id: "dsp.native.kernelNs",
-        name: `C spectrum kernel per axis (n = ${WINDOW.n}, after the first pass), this machine, cc -O2`,
-        value: native.nsPerCall,
-        unit: "ns",
-        baseline: { name: "TS kernel, Node (JIT)", value: tsNs },
-        ratio: native.nsPerCall / tsNs,
-        kind: "wall",
-      },
-      {
-        id: "dsp.native.envelopePassNs",
-        name: `C envelope pass per axis (n = ${WINDOW.n}, 2-byte counts), this machine, cc -O2`,
-        value: nativePass.nsPerCall,
-        unit: "ns",
-        baseline: { name: "TS pass, Node (JIT)", value: tsPassNs },
-        ratio: nativePass.nsPerCall / tsPassNs,
-        kind: "wall",
-      },
+      nativeFigure("dsp.native.kernelNs", `C spectrum kernel per axis (n = ${WINDOW.n}, after the first pass), this machine, cc -O2`, kernel, "TS kernel, Node (JIT)"),
+      nativeFigure("dsp.native.envelopePassNs", `C envelope pass per axis (n = ${WINDOW.n}, 2-byte counts), this machine, cc -O2`, envelopePass, "TS pass, Node (JIT)"),
       estimateFigure("dsp.esp32.devicePathXsMsPerWindow", `features per window, device path, XS part, ${ESP32_ESTIMATE}`, xsEsp32Ms, window, `${esp32Ms(devicePath.featuresPerWindow, ESP32_PESSIMISTIC_COMPUTRONS_PER_S).toFixed(0)} ms ${pessimistic}`),
       estimateFigure("dsp.esp32.kernelMsPerWindow", `C spectrum kernel per window (${WINDOW.axes} axes), ${KERNEL_ESTIMATE}`, kernelEsp32Ms, window),
       estimateFigure(

@@ -3,11 +3,15 @@
  * time at 1 Hz telemetry (duty-cycled capture, 256 samples at 400 Hz) with
  * every message delivered to an independent subscriber through mosquitto on
  * loopback. A bounded search (250, 500, 1000, 2000, 2500, 3000, 4000 nodes, ~20 s each, stopping at the first that does not keep up); wall clock, so
- * reported, never asserted. Not in --quick (it takes minutes).
+ * reported, never asserted. Not in --quick (it takes minutes). Three searches per
+ * run: each figure is the median round's, its spread min-max over the rounds, and
+ * the capacity and CPU carry the machine reference timed before their round.
  */
 import * as os from "node:os";
 import { mosquittoPath } from "../brokers/broker.js";
 import { measureCapacity, type CapacityResult } from "../fleet/capacity.js";
+import { machineReference } from "./reference.js";
+import { medianRounds } from "./rounds.js";
 import type { BenchModule, Figure } from "./types.js";
 import { goal } from "./types.js";
 import { GOALS } from "./goals.js";
@@ -18,10 +22,20 @@ export const fleetBench: BenchModule = {
   quick: false,
   async run(ctx) {
     if (!mosquittoPath()) throw new Error("mosquitto is not installed (Debian: apt-get install mosquitto)");
-    const r = await measureCapacity({ durationS: ctx.quick ? 10 : 20, steps: ctx.quick ? [250, 500, 1000] : undefined, log: (m) => ctx.log(m) });
-    return capacityFigures(r, ctx.quick);
+    // Whole searches repeated (few: each takes minutes), the machine reference timed before each.
+    const rounds: Figure[][] = [];
+    for (let i = 0; i < FLEET_ROUNDS; i++) {
+      const reference = machineReference();
+      ctx.log(`fleet: capacity search, round ${i + 1} of ${FLEET_ROUNDS} (machine reference ${reference.value.toFixed(1)} ms)`);
+      const r = await measureCapacity({ durationS: ctx.quick ? 10 : 20, steps: ctx.quick ? [250, 500, 1000] : undefined, log: (m) => ctx.log(m) });
+      rounds.push(capacityFigures(r, ctx.quick).map((f) => (f.baseline ? f : { ...f, baseline: reference })));
+    }
+    return medianRounds(rounds);
   },
 };
+
+/** Capacity searches per run: the figures are the median round's, the spread min-max over these. */
+const FLEET_ROUNDS = 3;
 
 /**
  * The figures of a capacity search. The goal is judged only when the search reached it or stopped

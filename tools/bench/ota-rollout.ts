@@ -29,6 +29,7 @@ import { packPackage, simBundle } from "../ota/pack.js";
 import { DEV_PRIVATE_KEY, devOtaKeys } from "../ota/dev-key.js";
 import { runRollout, SUCCESS, type NodeResult } from "../ota/rollout.js";
 import type { OtaImage } from "../ota/image.js";
+import { referenceMs } from "./reference.js";
 
 /** The image's version: any the built-in firmware (0.x) is not. */
 const TO_VERSION = "99.0.0";
@@ -51,6 +52,8 @@ export interface RolloutFigures {
   imageBytes: number;
   /** Wall seconds from runRollout's start to its report. */
   wallS: number;
+  /** The machine reference (reference.ts), ms, timed in this process right before the rollout. */
+  referenceMs: number;
   /** Node time the rollout took, and the longest a node took from its command to its outcome. */
   virtualS: number;
   slowestNodeS: number;
@@ -112,6 +115,7 @@ export async function measureRollout(options: { nodes: number; log?: (message: s
     let commanded = false;
     let waves = 0;
     const abort = new AbortController();
+    const reference = referenceMs();
     const started = performance.now();
     const rollout = runRollout({
       broker: broker.url,
@@ -154,6 +158,7 @@ export async function measureRollout(options: { nodes: number; log?: (message: s
       nodes: nodes.length,
       imageBytes: image.bytes.length,
       wallS,
+      referenceMs: reference,
       virtualS: (clock.now() - from) / 1000,
       slowestNodeS: Math.max(0, ...r.rows.map((row) => row.seconds ?? 0)),
       waves,

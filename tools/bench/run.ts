@@ -1,7 +1,7 @@
 /*
  * `sensor-node bench [--json] [--quick] [--only a,b]`: runs the registered
  * benchmarks and prints one table (figure, value, unit, baseline, ratio, goal,
- * pass/miss), or the same as one JSON object. Wall-clock figures are reported,
+ * pass/miss; a wall value with its spread over rounds), or the same as one JSON object. Wall-clock figures are reported,
  * never asserted; the deterministic ones are guarded in CI by test/budgets.test.ts.
  */
 import * as os from "node:os";
@@ -110,7 +110,7 @@ export function formatTable(r: BenchReport): string {
     }
     rows.push([
       f.name,
-      fmt(f.value),
+      fmt(f.value) + (f.spread ? ` (${f.spread.range.map(fmt).join("-")})` : ""),
       f.unit,
       f.baseline ? `${fmt(f.baseline.value)} (${f.baseline.name})` : "-",
       f.ratio === undefined ? "-" : fmt(f.ratio) + "x" + (f.ratioSpread ? ` (${f.ratioSpread.map((x) => x.toFixed(2)).join("-")})` : ""),

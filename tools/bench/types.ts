@@ -30,6 +30,8 @@ export interface Figure {
   ratio?: number;
   /** Wall figures: the ratio's spread over rounds (10th and 90th percentile). */
   ratioSpread?: [number, number];
+  /** Wall figures: the value's spread over the rounds of its measurement in this run (rounds.ts). */
+  spread?: Spread;
   goal?: Goal;
   /** Set by the runner from goal: true = pass, false = miss, undefined = no goal. */
   pass?: boolean;
@@ -53,6 +55,20 @@ export interface Figure {
   text?: string;
   /** The benchmark that measured it (set by the runner; `npm run figures -- --update --only` replaces a benchmark's figures by it). */
   module?: string;
+}
+
+/**
+ * How far a wall figure moved over the rounds that measured it (docs/performance.md,
+ * "Wall figures"): every wall figure of the record carries one (test/figures.test.ts).
+ */
+export interface Spread {
+  /** The value's low and high over the rounds, by `stat`. */
+  range: [number, number];
+  rounds: number;
+  /** 10th-90th percentile with 10 rounds or more, else lowest-highest. */
+  stat: "p10-p90" | "min-max";
+  /** What a round is, when not the whole measurement repeated (e.g. blocks of one run). */
+  over?: string;
 }
 
 export interface BenchContext {

@@ -33,6 +33,13 @@ export function range(values: number[], unit = "", format: (v: number) => string
   return (lo === hi ? lo : `${lo}-${hi}`) + (unit ? ` ${unit}` : "");
 }
 
+/** A wall figure's spread over its rounds: "0.58-0.7 ms (p10-p90 of 20 rounds)"; "-" for none. */
+export function spreadText(f: Figure): string {
+  const s = f.spread;
+  if (!s) return "-";
+  return `${range(s.range, f.unit, short)} (${s.stat} of ${s.rounds} ${s.over ?? "rounds"})`;
+}
+
 /** The goal and whether this run met it: "<= 150: pass". */
 export function verdict(f: Figure): string {
   if (!f.goal) return "-";

@@ -7,7 +7,7 @@
 import { budgetGoals } from "../bench/budget-goals.js";
 import { rateText } from "../bench/esp32.js";
 import type { Figure } from "../bench/types.js";
-import { num, range, ratio, short, table, verdict, verdictOfAll, withUnit } from "./format.js";
+import { num, range, ratio, short, spreadText, table, verdict, verdictOfAll, withUnit } from "./format.js";
 import { FiguresError, LIN_CHECK_PATH, RECORD_PATH, UPDATE_COMMAND, type BenchRecord, type Budget, type LinCheck, type PartHeader, type RecordHeader } from "./record.js";
 
 export interface FiguresInput {
@@ -212,8 +212,8 @@ export function summaryTable(input: FiguresInput): string {
     ],
     ["samples lost at each part's top rate", `${Math.max(...values(lost))} (${lost.length} parts)`, "-", verdictOfAll(lost)],
     [
-      "alarm latency p50 / p99 (processing on this machine, one node, loopback broker; wall)",
-      `${ms(p50.value)} / ${ms(p99.value)}`,
+      "alarm latency p50 / p99 (processing on this machine, one node, loopback broker; wall: median of whole runs)",
+      `${ms(p50.value)} / ${ms(p99.value)}; spread ${spreadText(p50)} / ${spreadText(p99)}`,
       `telemetry ${ms(p50.baseline!.value)} / ${ms(p99.baseline!.value)}`,
       verdict(p99),
     ],
@@ -236,22 +236,31 @@ export function summaryTable(input: FiguresInput): string {
     [soak.name, withUnit(soak.value, soak.unit), `max over the first cycles ${num(soak.baseline!.value)} slots`, verdict(soak)],
     [
       "outbox drain after an hour offline (3 600 messages; wall)",
-      drain.map((f) => `${withUnit(f.value, f.unit)} to ${f.id.split(".").pop()}`).join(", "),
+      drain.map((f) => `${withUnit(f.value, f.unit)} to ${f.id.split(".").pop()} (spread ${spreadText(f)})`).join(", "),
       `store rate ${range(drain.map((f) => f.baseline!.value), "msg/s")}`,
       verdictOfAll(drain),
     ],
-    [fleet.name + " (wall)", withUnit(fleet.value, fleet.unit), "-", verdict(fleet)],
+    [fleet.name + " (wall, the median of capacity searches)", `${withUnit(fleet.value, fleet.unit)}; spread ${spreadText(fleet)}`, baselineText(fleet), verdict(fleet)],
     opcuaSummaryRow(F),
   ];
   return `${measuredLine(input.record)}\n\n${table(["figure", "value", "baseline", "goal"], rows)}`;
 }
 
-/** One row per figure: name, kind, value, baseline, ratio, goal, note. */
+/** The header of the tables of figureRows. */
+const FIGURE_HEADER = ["figure", "kind", "value", "spread (wall: over rounds)", "baseline (same run)", "ratio", "goal", "note"];
+
+/** "0.0146 (bare loop, Node)". */
+const baselineText = (f: Figure) => (f.baseline ? `${withUnit(f.baseline.value, "")} (${f.baseline.name})` : "-");
+
+/** A ratio with its spread over rounds, if it has one: "0.60x (0.55-0.66x)". */
+const ratioText = (f: Figure) => ratio(f.ratio) + (f.ratioSpread && f.ratio !== undefined ? ` (${range(f.ratioSpread, "", (v) => v.toFixed(2))}x)` : "");
+
+/** One row per figure: name, kind, value, spread, baseline, ratio, goal, note. */
 function figureRows(figures: FiguresInput["record"]["bench"]["figures"]): string[][] {
   return figures.map((f) =>
     f.text !== undefined
-      ? [f.name, f.kind, f.text, "-", "-", "-", f.note ?? ""]
-      : [f.name, f.kind, withUnit(f.value, f.unit), f.baseline ? `${withUnit(f.baseline.value, "")} (${f.baseline.name})` : "-", ratio(f.ratio), verdict(f), f.note ?? ""],
+      ? [f.name, f.kind, f.text, "-", "-", "-", "-", f.note ?? ""]
+      : [f.name, f.kind, withUnit(f.value, f.unit), spreadText(f), baselineText(f), ratioText(f), verdict(f), f.note ?? ""],
   );
 }
 
@@ -263,7 +272,7 @@ export function otaFiguresTable(input: FiguresInput): string {
 The record has no update-verification figures yet (\`npm run figures -- --update\`).`;
   return `${measuredLine(input.record)}
 
-${table(["figure", "kind", "value", "baseline (same run)", "ratio", "goal", "note"], rows)}`;
+${table(FIGURE_HEADER, rows)}`;
 }
 
 /** The dsp bench's figures of the bearing diagnostics (issue 19), in its order. */
@@ -284,13 +293,13 @@ export function setupMemoryTable(input: FiguresInput): string {
   if (!rows.length) return `${moduleMeasuredLine(input.record, "xs-node")}
 
 The record has no setup-mode figures yet (\`npm run figures -- --update --only xs-node\`).`;
-  return `${moduleMeasuredLine(input.record, "xs-node")}\n\n${table(["figure", "kind", "value", "baseline (same run)", "ratio", "goal", "note"], rows)}`;
+  return `${moduleMeasuredLine(input.record, "xs-node")}\n\n${table(FIGURE_HEADER, rows)}`;
 }
 
 /** docs/measurement.md: the bearing diagnostics' cost and RAM. */
 export function bearingTable(input: FiguresInput): string {
   const rows = figureRows(input.record.bench.figures.filter((f) => BEARING_FIGURES.has(f.id)));
-  return `${moduleMeasuredLine(input.record, "dsp")}\n\n${table(["figure", "kind", "value", "baseline (same run)", "ratio", "goal", "note"], rows)}`;
+  return `${moduleMeasuredLine(input.record, "dsp")}\n\n${table(FIGURE_HEADER, rows)}`;
 }
 
 /** docs/performance.md: every figure of the record, in the bench's order. */
@@ -301,7 +310,7 @@ export function allFiguresTable(input: FiguresInput): string {
   const lines = [
     measuredLine(input.record),
     "",
-    table(["figure", "kind", "value", "baseline (same run)", "ratio", "goal", "note"], rows),
+    table(FIGURE_HEADER, rows),
     "",
     `ESP32 estimates assume ${rateText(esp32.computronsPerSecond)} of XS (pessimistic ${rateText(esp32.pessimisticComputronsPerSecond)}), a fixed assumption ("The ESP32 assumption" below).` +
       (speed ? ` XS on the machine above: ${num(speed.computronsPerSecond / 1e6)} M computrons/s (wall, context only).` : ""),
@@ -318,7 +327,7 @@ function opcuaSummaryRow(F: Figures): string[] {
   const rss = F.get("opcua.gateway.rss");
   return [
     `OPC UA gateway: ${p99.name.split(": ")[0].replace("OPC UA gateway, ", "")}, update latency p50 / p99 from the gateway's MQTT receive to an OPC UA client's data change (wall; docs/opcua.md)`,
-    `${ms(p50.value)} / ${ms(p99.value)}; ${withUnit(updates.value, updates.unit)}; ${num(lost.value)} windows lost; RSS ${withUnit(rss.value, rss.unit)}`,
+    `${ms(p50.value)} / ${ms(p99.value)} (p99 spread ${spreadText(p99)}); ${withUnit(updates.value, updates.unit)}; ${num(lost.value)} windows lost; RSS ${withUnit(rss.value, rss.unit)}`,
     `to the address space ${ms(p50.baseline!.value)} / ${ms(p99.baseline!.value)}`,
     `${verdict(p99)}; ${verdict(lost)}`,
   ];
@@ -329,7 +338,7 @@ export function opcuaTable(input: FiguresInput): string {
   const F = new Figures(input.record.bench.figures);
   const row = (id: string, what: string, value: (f: Figure) => string = (f) => withUnit(f.value, f.unit)) => {
     const f = F.get(id);
-    return [what, value(f), f.baseline ? `${withUnit(f.baseline.value, "")} (${f.baseline.name})` : "-", verdict(f), f.note ?? ""];
+    return [what, value(f), spreadText(f), baselineText(f), verdict(f), f.note ?? ""];
   };
   const p50 = F.get("opcua.latency.p50");
   const p99 = F.get("opcua.latency.p99");
@@ -337,14 +346,14 @@ export function opcuaTable(input: FiguresInput): string {
   const rows = [
     row("opcua.updatesPerSecond", "variable updates per second"),
     row("opcua.latency.p99", `${p99.name.split(": ").slice(1).join(": ").replace("update latency p99, ", "update latency, ")}, p50 / p99`, (f) => `${ms(p50.value)} / ${ms(f.value)}`),
-    [`of which up to the values written in the address space, p50 / p99`, `${ms(p50.baseline!.value)} / ${ms(p99.baseline!.value)}`, "-", "-", ""],
-    row("opcua.endToEnd.p99", endToEnd.name.split(": ").slice(1).join(": ").replace(/, p99$/, ", p50 / p99"), (f) => `${ms(f.baseline!.value)} / ${ms(f.value)}`).map((c, i) => (i === 2 ? "-" : c)),
+    [`of which up to the values written in the address space, p50 / p99`, `${ms(p50.baseline!.value)} / ${ms(p99.baseline!.value)}`, "-", "-", "-", ""],
+    row("opcua.endToEnd.p99", endToEnd.name.split(": ").slice(1).join(": ").replace(/, p99$/, ", p50 / p99"), (f) => `${ms(f.baseline!.value)} / ${ms(f.value)}`).map((c, i) => (i === 3 ? "-" : c)),
     row("opcua.windowsLost", "windows published and not in the address space"),
     row("opcua.gateway.rss", "gateway process RSS, peak"),
     row("opcua.gateway.heap", "gateway V8 heap after a collection"),
     row("opcua.gateway.cpu", "gateway CPU"),
   ];
-  return `${moduleMeasuredLine(input.record, "opcua")}\n\n${p50.name.split(": ")[0]}:\n\n${table(["figure", "value", "baseline (same run)", "goal", "note"], rows)}`;
+  return `${moduleMeasuredLine(input.record, "opcua")}\n\n${p50.name.split(": ")[0]}:\n\n${table(["figure", "value", "spread over rounds (p99 for p50 / p99)", "baseline (same run)", "goal", "note"], rows)}`;
 }
 
 /** How a budget stands to its goal (budgets.json keeps a few digits: 2.976 for 2.97619...). */
