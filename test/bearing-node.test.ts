@@ -17,6 +17,17 @@ const BPFO_ORDER = (9 / 2) * (1 - 7.94 / 39.04);
 const RPM = 1780;
 const BPFO_HZ = BPFO_ORDER * (RPM / 60);
 
+/** A motor with light imbalance and noise, and an outer-race defect on its 6205. */
+const OUTER_RACE_MACHINE: NodeSpec["machine"] = {
+  rpm: RPM,
+  vibration: [
+    { axis: "all", kind: "imbalance", vrms_mm_s: 1.0 },
+    { axis: "all", kind: "noise", g_rms: 0.01 },
+    { axis: "all", kind: "bearing", defect: "bpfo", severity_g: 0.4 },
+  ],
+  temperature_c: 45,
+};
+
 const parts = [
   { accelerometer: "adxl345", odr: 3200 },
   { accelerometer: "lis3dh", odr: 5376 },
@@ -30,15 +41,7 @@ for (const part of parts) {
       seed: 4,
       accelerometer: part.accelerometer,
       temperature: "tmp117",
-      machine: {
-        rpm: RPM,
-        vibration: [
-          { axis: "all", kind: "imbalance", vrms_mm_s: 1.0 },
-          { axis: "all", kind: "noise", g_rms: 0.01 },
-          { axis: "all", kind: "bearing", defect: "bpfo", severity_g: 0.4 },
-        ],
-        temperature_c: 45,
-      },
+      machine: OUTER_RACE_MACHINE,
       config: {
         accelerometer: { odr: part.odr },
         machine: { bearing: "6205" },
@@ -72,15 +75,7 @@ test("a bearing given by its defect orders, as a maker's calculator gives them (
   const spec: NodeSpec = {
     nodeId: "b3",
     seed: 4,
-    machine: {
-      rpm: RPM,
-      vibration: [
-        { axis: "all", kind: "imbalance", vrms_mm_s: 1.0 },
-        { axis: "all", kind: "noise", g_rms: 0.01 },
-        { axis: "all", kind: "bearing", defect: "bpfo", severity_g: 0.4 },
-      ],
-      temperature_c: 45,
-    },
+    machine: OUTER_RACE_MACHINE,
     config: { machine: { bearing: orders }, monitor: { rules: [{ metric: "x.env.bpfo", warning: 0.015, alarm: 0.03, onDelay: 2 }] } },
   };
   const { runTo, on } = await startRig(t, { spec });

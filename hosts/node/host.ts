@@ -188,11 +188,7 @@ export function createNodeHost(options: NodeHostOptions): NodeHost {
           },
           // Provisioned material (PEM from the firmware) replaces the host's configured files.
           o.tls ? { ca: o.tls.ca, cert: o.tls.cert, key: o.tls.key } : options.tls,
-          (k) => (kill = k),
-          undefined,
-          options.cpu,
-          deliver,
-          options.observe,
+          { onKill: (k) => (kill = k), cpu: options.cpu, deliver, observe: options.observe },
         );
         sockets.add(socket);
         if (kill) killers.set(socket, kill);

@@ -39,19 +39,10 @@ export function destroyAllSockets(): number {
 }
 
 /**
- * Opens a connection. `onKill` receives a function that drops this connection
- * abruptly (TCP RST) as if the cable was pulled; `onSocket` exposes the raw
- * Node socket for tests that need more.
+ * Opens a connection; `how` as for adoptSocket (its connect event and peer port are this
+ * function's; `cpu` charges only a TLS socket).
  */
-export function createTcpSocket(
-  options: TCPOptions,
-  tlsSettings?: TlsSettings,
-  onKill?: (kill: () => void) => void,
-  onSocket?: (socket: net.Socket) => void,
-  cpu?: CpuMeter,
-  deliver?: Deliver,
-  observe?: SocketObserver,
-): TCPSocket {
+export function createTcpSocket(options: TCPOptions, tlsSettings?: TlsSettings, how: Omit<SocketHow, "connectEvent" | "peerPort"> = {}): TCPSocket {
   const socket: net.Socket = options.secure
     ? tls.connect({
         host: options.host,
@@ -63,7 +54,7 @@ export function createTcpSocket(
         servername: tlsSettings?.servername ?? (net.isIP(options.host) ? undefined : options.host),
       })
     : net.connect({ host: options.host, port: options.port });
-  return adoptSocket(socket, options, { connectEvent: options.secure ? "secureConnect" : "connect", cpu: options.secure ? cpu : undefined, onKill, onSocket, deliver, observe, peerPort: options.port });
+  return adoptSocket(socket, options, { ...how, connectEvent: options.secure ? "secureConnect" : "connect", cpu: options.secure ? how.cpu : undefined, peerPort: options.port });
 }
 
 /**
@@ -72,6 +63,23 @@ export function createTcpSocket(
  * runs, not when the event came.
  */
 export type Deliver = (callback: () => void) => void;
+
+/**
+ * How a socket is run: `connectEvent` makes it writable (none: at once, a listener's); `cpu`
+ * charges TLS records (a TLS socket under the CPU model); `onKill` receives a function that
+ * drops it abruptly (TCP RST) as if the cable was pulled; `onSocket` exposes the raw Node
+ * socket for tests that need more; `deliver` and `observe` as their types say; `peerPort`
+ * names the far end for `observe` (known before the connection is made).
+ */
+export interface SocketHow {
+  connectEvent?: string;
+  cpu?: CpuMeter;
+  onKill?: (kill: () => void) => void;
+  onSocket?: (socket: net.Socket) => void;
+  deliver?: Deliver;
+  observe?: SocketObserver;
+  peerPort?: number;
+}
 
 /** Told of each event as it reaches a connection, before the firmware hears of it: bytes, the connection made, its end. */
 export type SocketObserver = (event: Uint8Array | "established" | "error", socket: { readonly remotePort?: number }) => void;
@@ -84,7 +92,7 @@ export type SocketObserver = (event: Uint8Array | "established" | "error", socke
 export function adoptSocket(
   socket: net.Socket,
   options: SocketCallbacks,
-  how: { connectEvent?: string; cpu?: CpuMeter; onKill?: (kill: () => void) => void; onSocket?: (socket: net.Socket) => void; deliver?: Deliver; observe?: SocketObserver; peerPort?: number },
+  how: SocketHow,
 ): TCPSocket {
   const deliver: Deliver = how.deliver ?? ((callback) => callback());
   /** The connection as the observer knows it (one object; its port stays known after the socket is gone). */
